@@ -1,0 +1,302 @@
+import { err, ok, type Result } from "neverthrow";
+import { bigIntToIp, cidrBounds, ipFamily, ipToBigInt, parseCidr, parseIp, preview, type Ip, type IpFamily } from "./ip.js";
+import { isDns1123Label, parsePort, parseVrid, type LbNodeName, type Millis, type Port, type Vrid } from "./model.js";
+
+/** One contiguous block of a pool, inclusive on both ends. */
+export interface AddressRange {
+  readonly family: IpFamily;
+  readonly first: bigint;
+  readonly last: bigint;
+  /** As written in the config, canonicalised (`a-b` or `cidr`). */
+  readonly text: string;
+}
+
+/** An address pool. */
+export interface Pool {
+  readonly name: string;
+  readonly ranges: readonly AddressRange[];
+}
+
+/** A dedicated load-balancer node. */
+export interface LbNode {
+  readonly name: LbNodeName;
+  /** The address VRRP adverts come from (`unicast_src_ip`) and peers send to. */
+  readonly address: Ip;
+  /** The interface that carries the VIPs. */
+  readonly interface: string;
+}
+
+/** Health-check timing shared by every backend unless a Service overrides it. */
+export interface HealthCheckConfig {
+  /** kube-proxy's health port, checked for `externalTrafficPolicy: Cluster`. */
+  readonly kubeProxyPort: Port;
+  readonly intervalMs: Millis;
+  readonly rise: number;
+  readonly fall: number;
+}
+
+/** VRRP settings. */
+export interface VrrpConfig {
+  readonly vridFirst: Vrid;
+  readonly vridLast: Vrid;
+  /** VRRPv3 advertisement interval; failover takes about 3x this. */
+  readonly advertIntMs: Millis;
+}
+
+/** Where HAProxy's files and sockets live on an LB node (Debian's defaults). */
+export interface HaproxyConfig {
+  readonly configPath: string;
+  readonly statsSocket: string;
+  readonly masterSocket: string;
+}
+
+/** Where keepalived's files live on an LB node (Debian's defaults). */
+export interface KeepalivedConfig {
+  readonly configPath: string;
+}
+
+/** The parsed `portico.yaml`; every field beyond the documented example has a default. */
+export interface Config {
+  readonly loadBalancerClass: string;
+  readonly handleUnclassed: boolean;
+  readonly pools: readonly Pool[];
+  readonly lbNodes: readonly LbNode[];
+  readonly healthCheck: HealthCheckConfig;
+  readonly vrrp: VrrpConfig;
+  readonly haproxy: HaproxyConfig;
+  readonly keepalived: KeepalivedConfig;
+}
+
+/** One problem in the config: the path of the field and what is wrong with it. */
+export interface ConfigIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** The API version and kind a config must declare. */
+export const CONFIG_API_VERSION = "portico.dev/v1alpha1";
+export const CONFIG_KIND = "PorticoConfig";
+
+/** Defaults for every optional field; the reference docs print these. */
+export const CONFIG_DEFAULTS = {
+  loadBalancerClass: "portico.dev/haproxy",
+  handleUnclassed: true,
+  healthCheck: { kubeProxyPort: 10256, intervalMs: 2000, rise: 2, fall: 3 },
+  vrrp: { vridFirst: 1, vridLast: 255, advertIntMs: 100 },
+  haproxy: {
+    configPath: "/etc/haproxy/haproxy.cfg",
+    statsSocket: "/run/haproxy/admin.sock",
+    masterSocket: "/run/haproxy/master.sock",
+  },
+  keepalived: { configPath: "/etc/keepalived/keepalived.conf" },
+} as const;
+
+const INTERFACE = /^[A-Za-z0-9_.-]{1,15}$/;
+// A path that is safe to write into haproxy.cfg/keepalived.conf without quoting tricks.
+const SAFE_PATH = /^\/[A-Za-z0-9_./-]{1,255}$/;
+const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/** Parse `portico.yaml` (already decoded from YAML/JSON) into a {@link Config}, collecting every problem. */
+export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue[]> => {
+  const issues: ConfigIssue[] = [];
+  const bad = (path: string, message: string): undefined => {
+    issues.push({ path, message });
+    return undefined;
+  };
+  if (!isRecord(input)) return err([{ path: "", message: "the config must be a YAML mapping" }]);
+
+  if (input["apiVersion"] !== CONFIG_API_VERSION) bad("apiVersion", `must be ${CONFIG_API_VERSION}, got "${preview(input["apiVersion"])}"`);
+  if (input["kind"] !== CONFIG_KIND) bad("kind", `must be ${CONFIG_KIND}, got "${preview(input["kind"])}"`);
+  checkKnown(input, ["apiVersion", "kind", "loadBalancerClass", "handleUnclassed", "pools", "lbNodes", "healthCheck", "vrrp", "haproxy", "keepalived"], "", bad);
+
+  const loadBalancerClass = optional(input, "loadBalancerClass", CONFIG_DEFAULTS.loadBalancerClass, (v, p) =>
+    typeof v === "string" && v.length <= 316 && QUALIFIED_NAME.test(v) ? v : bad(p, `"${preview(v)}" is not a qualified name like portico.dev/haproxy`),
+  );
+  const handleUnclassed = optional(input, "handleUnclassed", CONFIG_DEFAULTS.handleUnclassed, (v, p) =>
+    typeof v === "boolean" ? v : bad(p, "must be true or false"),
+  );
+
+  const pools: Pool[] = [];
+  const rawPools = input["pools"];
+  if (!Array.isArray(rawPools) || rawPools.length === 0) bad("pools", "must be a non-empty list of address pools");
+  else rawPools.forEach((raw, i) => {
+    const pool = parsePool(raw, `pools[${i}]`, bad);
+    if (pool) pools.push(pool);
+  });
+  checkUnique(pools.map((p) => p.name), "pools", "pool name", bad);
+  checkPoolOverlap(pools, bad);
+
+  const lbNodes: LbNode[] = [];
+  const rawNodes = input["lbNodes"];
+  if (!Array.isArray(rawNodes) || rawNodes.length === 0) bad("lbNodes", "must be a non-empty list of load-balancer nodes");
+  else rawNodes.forEach((raw, i) => {
+    const node = parseLbNode(raw, `lbNodes[${i}]`, bad);
+    if (node) lbNodes.push(node);
+  });
+  checkUnique(lbNodes.map((n) => n.name), "lbNodes", "LB node name", bad);
+  checkUnique(lbNodes.map((n) => n.address), "lbNodes", "LB node address", bad);
+
+  const healthCheck = parseSection(input, "healthCheck", bad, (s, p) => ({
+    kubeProxyPort: optionalIn(p, s, "kubeProxyPort", CONFIG_DEFAULTS.healthCheck.kubeProxyPort as Port, (v, q) =>
+      parsePort(v).match((x) => x, (e) => bad(q, e)),
+    ),
+    intervalMs: optionalIn(p, s, "intervalMs", CONFIG_DEFAULTS.healthCheck.intervalMs as Millis, (v, q) => boundedInt(v, 100, 3_600_000, q, bad) as Millis | undefined),
+    rise: optionalIn(p, s, "rise", CONFIG_DEFAULTS.healthCheck.rise as number, (v, q) => boundedInt(v, 1, 100, q, bad)),
+    fall: optionalIn(p, s, "fall", CONFIG_DEFAULTS.healthCheck.fall as number, (v, q) => boundedInt(v, 1, 100, q, bad)),
+    _known: checkKnown(s, ["kubeProxyPort", "intervalMs", "rise", "fall"], p, bad),
+  }));
+
+  const vrrp = parseSection(input, "vrrp", bad, (s, p) => {
+    const vridFirst = optionalIn(p, s, "vridFirst", CONFIG_DEFAULTS.vrrp.vridFirst as Vrid, (v, q) => parseVrid(v).match((x) => x, (e) => bad(q, e)));
+    const vridLast = optionalIn(p, s, "vridLast", CONFIG_DEFAULTS.vrrp.vridLast as Vrid, (v, q) => parseVrid(v).match((x) => x, (e) => bad(q, e)));
+    if (vridFirst !== undefined && vridLast !== undefined && vridFirst > vridLast) bad(`${p}.vridLast`, `must not be below vridFirst (${vridFirst})`);
+    return {
+      vridFirst,
+      vridLast,
+      // keepalived takes advert_int in centiseconds at the finest (VRRPv3).
+      advertIntMs: optionalIn(p, s, "advertIntMs", CONFIG_DEFAULTS.vrrp.advertIntMs as Millis, (v, q) =>
+        typeof v === "number" && Number.isInteger(v) && v % 10 === 0 && v >= 10 && v <= 40_950
+          ? (v as Millis)
+          : bad(q, "must be a multiple of 10 between 10 and 40950 (milliseconds)"),
+      ),
+      _known: checkKnown(s, ["vridFirst", "vridLast", "advertIntMs"], p, bad),
+    };
+  });
+
+  const path = (v: unknown, q: string): string | undefined =>
+    typeof v === "string" && SAFE_PATH.test(v) && !v.split("/").includes("..") ? v : bad(q, `"${preview(v)}" is not an absolute path of [A-Za-z0-9_./-]`);
+  const haproxy = parseSection(input, "haproxy", bad, (s, p) => ({
+    configPath: optionalIn(p, s, "configPath", CONFIG_DEFAULTS.haproxy.configPath as string, path),
+    statsSocket: optionalIn(p, s, "statsSocket", CONFIG_DEFAULTS.haproxy.statsSocket as string, path),
+    masterSocket: optionalIn(p, s, "masterSocket", CONFIG_DEFAULTS.haproxy.masterSocket as string, path),
+    _known: checkKnown(s, ["configPath", "statsSocket", "masterSocket"], p, bad),
+  }));
+  const keepalived = parseSection(input, "keepalived", bad, (s, p) => ({
+    configPath: optionalIn(p, s, "configPath", CONFIG_DEFAULTS.keepalived.configPath as string, path),
+    _known: checkKnown(s, ["configPath"], p, bad),
+  }));
+
+  if (issues.length > 0) return err(issues);
+  // Every field was either defaulted or parsed; issues would have been recorded otherwise.
+  const d = <T>(v: T | undefined): T => v as T;
+  return ok({
+    loadBalancerClass: d(loadBalancerClass),
+    handleUnclassed: d(handleUnclassed),
+    pools,
+    lbNodes,
+    healthCheck: { kubeProxyPort: d(healthCheck?.kubeProxyPort), intervalMs: d(healthCheck?.intervalMs), rise: d(healthCheck?.rise), fall: d(healthCheck?.fall) },
+    vrrp: { vridFirst: d(vrrp?.vridFirst), vridLast: d(vrrp?.vridLast), advertIntMs: d(vrrp?.advertIntMs) },
+    haproxy: { configPath: d(haproxy?.configPath), statsSocket: d(haproxy?.statsSocket), masterSocket: d(haproxy?.masterSocket) },
+    keepalived: { configPath: d(keepalived?.configPath) },
+  });
+};
+
+/** Format config issues one per line, `path: message`. */
+export const formatConfigIssues = (issues: readonly ConfigIssue[]): string =>
+  issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("\n");
+
+type Bad = (path: string, message: string) => undefined;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+const optional = <T>(obj: Record<string, unknown>, key: string, fallback: T, parse: (v: unknown, path: string) => T | undefined): T | undefined =>
+  optionalIn("", obj, key, fallback, parse);
+
+const optionalIn = <T>(prefix: string, obj: Record<string, unknown>, key: string, fallback: T, parse: (v: unknown, path: string) => T | undefined): T | undefined =>
+  obj[key] === undefined || obj[key] === null ? fallback : parse(obj[key], prefix ? `${prefix}.${key}` : key);
+
+const parseSection = <T>(input: Record<string, unknown>, key: string, bad: Bad, parse: (s: Record<string, unknown>, path: string) => T): T | undefined => {
+  const raw = input[key] ?? {};
+  if (!isRecord(raw)) return bad(key, "must be a mapping");
+  return parse(raw, key);
+};
+
+const checkKnown = (obj: Record<string, unknown>, known: readonly string[], path: string, bad: Bad): undefined => {
+  for (const k of Object.keys(obj).sort()) {
+    if (!known.includes(k)) bad(path ? `${path}.${preview(k)}` : preview(k), `unknown field; known fields: ${known.join(", ")}`);
+  }
+  return undefined;
+};
+
+const boundedInt = (v: unknown, min: number, max: number, path: string, bad: Bad): number | undefined =>
+  typeof v === "number" && Number.isInteger(v) && v >= min && v <= max ? v : bad(path, `must be a whole number from ${min} to ${max}`);
+
+const checkUnique = (values: readonly string[], path: string, what: string, bad: Bad): void => {
+  const seen = new Set<string>();
+  for (const v of values) {
+    if (seen.has(v)) bad(path, `${what} "${v}" appears more than once`);
+    seen.add(v);
+  }
+};
+
+const parsePool = (raw: unknown, path: string, bad: Bad): Pool | undefined => {
+  if (!isRecord(raw)) return bad(path, "must be a mapping with name and addresses");
+  checkKnown(raw, ["name", "addresses"], path, bad);
+  const name = raw["name"];
+  if (!isDns1123Label(name)) bad(`${path}.name`, `"${preview(name)}" is not a DNS-1123 label (lowercase letters, digits, '-')`);
+  const addresses = raw["addresses"];
+  if (!Array.isArray(addresses) || addresses.length === 0) return bad(`${path}.addresses`, "must be a non-empty list of ranges (a-b), CIDRs or addresses");
+  const ranges: AddressRange[] = [];
+  addresses.forEach((a, i) => {
+    const r = parseRange(a);
+    if (r.isErr()) bad(`${path}.addresses[${i}]`, r.error);
+    else ranges.push(r.value);
+  });
+  return isDns1123Label(name) ? { name, ranges } : undefined;
+};
+
+/** Parse `a-b`, a CIDR or a single address into an inclusive range. */
+export const parseRange = (text: unknown): Result<AddressRange, string> => {
+  if (typeof text !== "string") return err(`${preview(text)} is not a range, CIDR or address`);
+  const t = text.trim();
+  if (t.includes("/")) {
+    return parseCidr(t).map((cidr) => {
+      const [addr, len] = cidr.split("/") as [Ip, string];
+      const family = ipFamily(addr);
+      const { first, last } = cidrBounds(family, ipToBigInt(addr), Number(len));
+      return { family, first, last, text: cidr as string };
+    });
+  }
+  const dash = t.indexOf("-");
+  const firstText = dash < 0 ? t : t.slice(0, dash).trim();
+  const lastText = dash < 0 ? t : t.slice(dash + 1).trim();
+  const a = parseIp(firstText);
+  const b = parseIp(lastText);
+  if (a.isErr()) return err(a.error);
+  if (b.isErr()) return err(b.error);
+  const family = ipFamily(a.value);
+  if (family !== ipFamily(b.value)) return err(`"${preview(t)}" mixes IPv4 and IPv6`);
+  const first = ipToBigInt(a.value);
+  const last = ipToBigInt(b.value);
+  if (first > last) return err(`"${preview(t)}" ends before it starts`);
+  const canonical = first === last ? bigIntToIp(first, family) : `${bigIntToIp(first, family)}-${bigIntToIp(last, family)}`;
+  return ok({ family, first, last, text: canonical });
+};
+
+const checkPoolOverlap = (pools: readonly Pool[], bad: Bad): void => {
+  const all = pools.flatMap((p) => p.ranges.map((r) => ({ pool: p.name, r })));
+  for (let i = 0; i < all.length; i++) {
+    for (let j = i + 1; j < all.length; j++) {
+      const x = all[i]!;
+      const y = all[j]!;
+      if (x.r.family === y.r.family && x.r.first <= y.r.last && y.r.first <= x.r.last) {
+        bad("pools", `${x.r.text} (pool ${x.pool}) overlaps ${y.r.text} (pool ${y.pool})`);
+      }
+    }
+  }
+};
+
+const parseLbNode = (raw: unknown, path: string, bad: Bad): LbNode | undefined => {
+  if (!isRecord(raw)) return bad(path, "must be a mapping with name, address and interface");
+  checkKnown(raw, ["name", "address", "interface"], path, bad);
+  const name = raw["name"];
+  const okName = isDns1123Label(name);
+  if (!okName) bad(`${path}.name`, `"${preview(name)}" is not a DNS-1123 label (lowercase letters, digits, '-')`);
+  const address = typeof raw["address"] === "string" ? parseIp(raw["address"]) : err(`${preview(raw["address"])} is not an IP address`);
+  if (address.isErr()) bad(`${path}.address`, address.error);
+  const iface = raw["interface"];
+  const okIface = typeof iface === "string" && INTERFACE.test(iface) && iface !== "." && iface !== "..";
+  if (!okIface) bad(`${path}.interface`, `"${preview(iface)}" is not a Linux interface name (1-15 of A-Z a-z 0-9 _ . -)`);
+  if (!okName || address.isErr() || !okIface) return undefined;
+  return { name: name as LbNodeName, address: address.value, interface: iface };
+};

@@ -1,0 +1,21 @@
+/**
+ * A fast, well-mixed, deterministic 53-bit string hash (cyrb53 construction). Used for derived
+ * identifiers and rendezvous hashing; it is not cryptographic and need not be.
+ */
+export const hash53 = (text: string, seed = 0): number => {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+};
+
+/** Eight lowercase hex digits derived from `text`. */
+export const hash8 = (text: string): string => (hash53(text) % 0x100000000).toString(16).padStart(8, "0");

@@ -1,0 +1,2 @@
+export { run, isInstalled, type RunError, type RunOptions, type RunOutput } from "./run.js";
+export { writeFileAtomic, type FileError, type WriteOptions } from "./files.js";

@@ -1,0 +1,3 @@
+export { describeAdapter, type AdapterUnderTest, type HostileCase } from "./conformance.js";
+export { describeWith, inCi, program, root, type Requirement } from "./gate.js";
+export { must, NetnsLab } from "./netns.js";

@@ -1,0 +1,57 @@
+import { randomBytes } from "node:crypto";
+import { run } from "@portico/host";
+
+/**
+ * A set of network namespaces owned by one test run. Names carry a per-run prefix
+ * (`pt<pid><random>-`) so parallel runs never collide; `destroy()` removes every namespace the lab
+ * made, and is safe to call twice and after a failure.
+ */
+export class NetnsLab {
+  readonly prefix: string;
+  readonly #made: string[] = [];
+
+  constructor() {
+    this.prefix = `pt${process.pid.toString(36)}${randomBytes(2).toString("hex")}-`;
+  }
+
+  /** Create a namespace `<prefix><name>` with loopback up; returns its full name. */
+  async add(name: string): Promise<string> {
+    const full = `${this.prefix}${name}`;
+    if (full.length > 60 || !/^[a-z0-9-]+$/.test(full)) throw new Error(`bad namespace name ${full}`);
+    await must("ip", ["netns", "add", full]);
+    this.#made.push(full);
+    await must("ip", ["-n", full, "link", "set", "lo", "up"]);
+    return full;
+  }
+
+  /** Run a program inside a namespace (argument array, no shell). */
+  exec(ns: string, command: string, args: readonly string[], timeoutMs = 30_000) {
+    return run("ip", ["netns", "exec", ns, command, ...args], { timeoutMs });
+  }
+
+  /** Remove every namespace this lab made (their interfaces go with them). */
+  async destroy(): Promise<void> {
+    for (const ns of this.#made.splice(0).reverse()) {
+      // Processes still inside keep a namespace's interfaces alive; end them first.
+      const pids = await run("ip", ["netns", "pids", ns], { timeoutMs: 10_000 });
+      if (pids.isOk()) {
+        for (const pid of pids.value.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p))) {
+          try {
+            process.kill(Number(pid), "SIGKILL");
+          } catch {
+            // already gone
+          }
+        }
+      }
+      await run("ip", ["netns", "del", ns], { timeoutMs: 10_000 });
+    }
+  }
+}
+
+/** Run a command and throw (test set-up only) when it fails. */
+export const must = async (command: string, args: readonly string[], timeoutMs = 30_000): Promise<string> => {
+  const r = await run(command, args, { timeoutMs });
+  if (r.isErr()) throw new Error(r.error.message);
+  if (r.value.code !== 0) throw new Error(`${command} ${args.join(" ")} exited ${r.value.code}: ${r.value.stderr.trim()}`);
+  return r.value.stdout;
+};
