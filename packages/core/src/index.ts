@@ -62,3 +62,10 @@ export type {
   VrrpInstance,
   VrrpPriority,
 } from "./plan.js";
+export { ANNOTATION_PREFIX, ANNOTATIONS, parseServiceOptions, type AnnotationSpec, type ServiceOptions } from "./annotations.js";
+export { describeRef, ingest, SERVICE_NAME_LABEL, sortDiagnostics } from "./ingest.js";
+export { allocate, poolOf, type AddressRequest, type Allocation } from "./ipam.js";
+export { backendAddress, EXCLUDE_LABEL, isEligible, TO_BE_DELETED_TAINT } from "./nodes.js";
+export { byAge, DEGRADED_CONDITION, isResponsibleFor, plan, READY_CONDITION } from "./planner.js";
+export { planVrrp, priorityOf, rendezvousOrder, type VrrpPlan } from "./vrrp.js";
+export { compareIp } from "./ip.js";

@@ -164,3 +164,13 @@ const formatV6 = (groups: readonly number[]): string => {
   if (bestStart < 0) return hex.join(":");
   return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLen).join(":")}`;
 };
+
+/** Order addresses numerically, IPv4 before IPv6. */
+export const compareIp = (a: Ip, b: Ip): number => {
+  const fa = ipFamily(a);
+  const fb = ipFamily(b);
+  if (fa !== fb) return fa - fb;
+  const x = ipToBigInt(a);
+  const y = ipToBigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+};

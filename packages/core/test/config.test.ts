@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { formatConfigIssues, parseConfig } from "../src/config.js";
+import { aConfig } from "../src/testing/index.js";
+
+describe("parseConfig", () => {
+  it("accepts the documented example and fills every default", () => {
+    const config = parseConfig(aConfig())._unsafeUnwrap();
+    expect(config.loadBalancerClass).toBe("portico.dev/haproxy");
+    expect(config.healthCheck).toEqual({ kubeProxyPort: 10256, intervalMs: 2000, rise: 2, fall: 3 });
+    expect(config.vrrp).toEqual({ vridFirst: 1, vridLast: 255, advertIntMs: 100 });
+    expect(config.haproxy.configPath).toBe("/etc/haproxy/haproxy.cfg");
+    expect(config.pools[0]?.ranges.map((r) => r.text)).toEqual(["198.18.100.10-198.18.100.50", "2001:db8:100::/120"]);
+  });
+
+  it("names the field of every problem at once", () => {
+    const bad = {
+      ...aConfig(),
+      kind: "Nope",
+      pools: [{ name: "Default!", addresses: ["198.18.0.5-198.18.0.1", "nonsense"] }],
+      lbNodes: [{ name: "lb1", address: "198.18.1.300", interface: "eth0; rm -rf /" }],
+      vrrp: { vridFirst: 10, vridLast: 5, advertIntMs: 15 },
+      extra: 1,
+    };
+    const text = formatConfigIssues(parseConfig(bad)._unsafeUnwrapErr());
+    expect(text).toContain("kind: must be PorticoConfig");
+    expect(text).toContain("pools[0].name:");
+    expect(text).toContain("pools[0].addresses[0]: \"198.18.0.5-198.18.0.1\" ends before it starts");
+    expect(text).toContain("pools[0].addresses[1]:");
+    expect(text).toContain("lbNodes[0].address:");
+    expect(text).toContain("lbNodes[0].interface:");
+    expect(text).toContain("vrrp.vridLast: must not be below vridFirst");
+    expect(text).toContain("vrrp.advertIntMs:");
+    expect(text).toContain("extra: unknown field");
+  });
+
+  it("refuses overlapping pools and duplicate LB nodes", () => {
+    const text = formatConfigIssues(
+      parseConfig(
+        aConfig({
+          pools: [
+            { name: "a", addresses: ["198.18.100.0/24"] },
+            { name: "b", addresses: ["198.18.100.200-198.18.101.5"] },
+          ],
+          lbNodes: [
+            { name: "lb1", address: "198.18.1.1", interface: "eth0" },
+            { name: "lb1", address: "198.18.1.1", interface: "eth0" },
+          ],
+        }),
+      )._unsafeUnwrapErr(),
+    );
+    expect(text).toContain("198.18.100.0/24 (pool a) overlaps 198.18.100.200-198.18.101.5 (pool b)");
+    expect(text).toContain('LB node name "lb1" appears more than once');
+  });
+
+  it("refuses config paths that could break out of a config line", () => {
+    const text = formatConfigIssues(parseConfig(aConfig({ haproxy: { statsSocket: "/run/x sock\nlevel admin" } }))._unsafeUnwrapErr());
+    expect(text).toContain("haproxy.statsSocket:");
+  });
+});
