@@ -1,6 +1,6 @@
 import { err, ok, safeTry, type Result } from "neverthrow";
 import { match } from "ts-pattern";
-import type { AdapterError, Backend, Frontend, HaproxyConfig, Plan, ProxyProtocol, RenderFn, Server, ServiceKey } from "@portico/core";
+import type { AdapterError, Backend, Frontend, HaproxyConfig, ProxyProtocol, RenderFn, Server, ServiceKey } from "@portico/core";
 import { checkIdent, checkInt, checkIp, checkOneOf, checkPath, checkPort, show, showKey } from "./_check.js";
 import { formatDuration, formatEndpoint } from "./_format.js";
 
@@ -28,7 +28,7 @@ const PROXY_PROTOCOLS = ["none", "v1", "v2"] as const satisfies readonly ProxyPr
 const HEALTH_PATH = /^\/[A-Za-z0-9_./-]{0,255}$/;
 
 /**
- * Render a {@link Plan} into the text of haproxy.cfg: `global`, `defaults`, then one `frontend`
+ * Render a `Plan` into the text of haproxy.cfg: `global`, `defaults`, then one `frontend`
  * per planned frontend and one `backend` per planned backend, in plan order (sorted by id).
  * Byte-stable; never throws. Anything in the plan that is not a derived identifier, a parsed IP,
  * a port or a bounded number comes back as an `Err` of kind `render` naming the Service.
