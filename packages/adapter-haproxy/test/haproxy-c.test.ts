@@ -1,0 +1,69 @@
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { describeWith, program } from "@portico/testkit";
+import { renderHaproxy, validateHaproxy } from "@portico/adapter-haproxy";
+import { goldenCases, typicalPlan } from "./fixtures.js";
+
+const golden = (name: string): Promise<string> => readFile(fileURLToPath(new URL(`./golden/${name}.cfg`, import.meta.url)), "utf8");
+const typical = (): string => renderHaproxy(typicalPlan(), {})._unsafeUnwrap();
+
+// Each test gets its own TMPDIR, so "the temp directory is gone afterwards" is checked exactly.
+let sandbox = "";
+let savedTmp: string | undefined;
+beforeEach(async () => {
+  sandbox = await mkdtemp(join(tmpdir(), "portico-haproxy-test-"));
+  savedTmp = process.env["TMPDIR"];
+  process.env["TMPDIR"] = sandbox;
+});
+afterEach(async () => {
+  if (savedTmp === undefined) delete process.env["TMPDIR"];
+  else process.env["TMPDIR"] = savedTmp;
+  await rm(sandbox, { recursive: true, force: true });
+});
+
+await describeWith([program("haproxy", ["-v"])], "haproxy -c", () => {
+  for (const name of Object.keys(goldenCases)) {
+    it(`accepts test/golden/${name}.cfg`, async () => {
+      const r = await validateHaproxy(await golden(name), {});
+      expect(r.isOk(), r.isErr() ? r.error.message : "").toBe(true);
+      expect(await readdir(sandbox)).toEqual([]);
+    });
+  }
+
+  it("rejects a broken backend with its ALERT, its section and the Service at fault", async () => {
+    const text = typical().replace("balance leastconn", "balance fastest");
+    const e = (await validateHaproxy(text, { plan: typicalPlan() }))._unsafeUnwrapErr();
+    expect(e).toMatchObject({ kind: "validate", adapter: "haproxy", service: "shop/api" });
+    expect(e.message).toMatch(/^haproxy -c rejected the configuration:\n/);
+    expect(e.message).toMatch(/parsing \[haproxy\.cfg:\d+\] : balance only supports .* \(in backend be_shop_api_443_4_5b0e91d3, Service shop\/api\)/);
+    expect(e.message).not.toContain(sandbox);
+    expect(await readdir(sandbox)).toEqual([]);
+  });
+
+  it("maps a bad IPv6 bind to its frontend, not to the brackets of the address", async () => {
+    const text = typical().replace("bind [2001:db8:100::10]:80", "bind [2001:db8:100::zz]:80");
+    const e = (await validateHaproxy(text, { plan: typicalPlan() }))._unsafeUnwrapErr();
+    expect(e).toMatchObject({ kind: "validate", service: "default/web" });
+    expect(e.message).toContain("(in frontend fe_default_web_80_6_41d7be08, Service default/web)");
+  });
+
+  it("names the Service from an alert that carries no line number", async () => {
+    const text = typical().replace("default_backend be_shop_api_443_4_5b0e91d3", "default_backend be_nowhere");
+    const e = (await validateHaproxy(text, { plan: typicalPlan() }))._unsafeUnwrapErr();
+    expect(e).toMatchObject({ kind: "validate", service: "shop/api" });
+    expect(e.message).toContain("unable to find required default_backend");
+  });
+
+  it("names the section but no Service without a plan, and none for global", async () => {
+    const noPlan = (await validateHaproxy(typical().replace("balance leastconn", "balance fastest"), {}))._unsafeUnwrapErr();
+    expect(noPlan.service).toBeUndefined();
+    expect(noPlan.message).toContain("(in backend be_shop_api_443_4_5b0e91d3)");
+    const global = (await validateHaproxy(typical().replace("    master-worker\n", "    no-such-keyword\n"), { plan: typicalPlan() }))._unsafeUnwrapErr();
+    expect(global).toMatchObject({ kind: "validate" });
+    expect(global.service).toBeUndefined();
+    expect(global.message).toContain("unknown keyword 'no-such-keyword' in 'global' section");
+  });
+});

@@ -1,0 +1,45 @@
+import { join } from "node:path";
+import { ingest, plan, type LbNodeName } from "@portico/core";
+import { renderHaproxy } from "@portico/adapter-haproxy";
+import { renderKeepalived } from "@portico/adapter-keepalived";
+import { writeFileAtomic } from "@portico/host";
+import { EXIT, fail, type Flags } from "../args.js";
+import type { Io } from "../io.js";
+import { loadCluster, loadConfig } from "../load.js";
+import { statusReport, summarise } from "../report.js";
+
+/** `portico render --cluster <file|dir> [--config <file>] --node <lbNode> --out <dir>` */
+export const renderCommand = async (flags: Flags, io: Io): Promise<number> => {
+  const clusterPath = flags.required("cluster");
+  const node = flags.required("node");
+  const out = flags.required("out");
+  if (clusterPath === undefined || node === undefined || out === undefined) {
+    return fail(io, "render needs --cluster <file|dir>, --node <lbNode> and --out <dir>", EXIT.usage);
+  }
+  const config = await loadConfig(flags.configPath(io));
+  if (config.isErr()) return fail(io, config.error.message, EXIT.usage);
+  if (!config.value.lbNodes.some((n) => n.name === node)) {
+    return fail(io, `--node "${node}" is not an LB node in the config; configured: ${config.value.lbNodes.map((n) => n.name).join(", ")}`, EXIT.usage);
+  }
+  const docs = await loadCluster(clusterPath);
+  if (docs.isErr()) return fail(io, docs.error.message, EXIT.usage);
+
+  const p = plan(ingest(docs.value), config.value);
+  const haproxy = renderHaproxy(p, {});
+  if (haproxy.isErr()) return fail(io, `haproxy: ${haproxy.error.message}`, EXIT.usage);
+  const keepalived = renderKeepalived(p, { node: node as LbNodeName });
+  if (keepalived.isErr()) return fail(io, `keepalived: ${keepalived.error.message}`, EXIT.usage);
+  const files: readonly [string, string][] = [
+    ["haproxy.cfg", haproxy.value],
+    ["keepalived.conf", keepalived.value],
+    ["status.json", `${JSON.stringify(statusReport(p, node), null, 2)}\n`],
+  ];
+  for (const [name, text] of files) {
+    const written = await writeFileAtomic(join(out, name), text, { mkdirs: true });
+    if (written.isErr()) return fail(io, `cannot write ${written.error.message}`, EXIT.usage);
+  }
+  const s = summarise(p);
+  io.stdout(`Rendered for LB node ${node}: ${s.services} Services (${s.ready} ready, ${s.partial} partial, ${s.failed} failed), ${s.frontends} frontends, ${s.vrrpInstances} VRRP instances\n`);
+  for (const [name] of files) io.stdout(`  wrote ${join(out, name)}\n`);
+  return s.failed > 0 ? EXIT.someFailed : EXIT.ok;
+};

@@ -1,0 +1,44 @@
+import type { Diagnostic, Plan } from "@portico/core";
+import { summarise } from "./report.js";
+
+/** `portico plan --output text`: a readable account of the plan, Service by Service. */
+export const formatPlan = (plan: Plan): string => {
+  const s = summarise(plan);
+  const lines: string[] = [
+    `Plan: ${s.services} Service${s.services === 1 ? "" : "s"} (${s.ready} ready, ${s.partial} partial, ${s.failed} failed), ` +
+      `${s.frontends} frontend${s.frontends === 1 ? "" : "s"}, ${s.vrrpInstances} VRRP instance${s.vrrpInstances === 1 ? "" : "s"} over ${plan.lbNodes.length} LB node${plan.lbNodes.length === 1 ? "" : "s"}`,
+  ];
+  const backends = new Map(plan.backends.map((b) => [b.id, b]));
+  const masters = new Map(plan.vrrpInstances.flatMap((i) => i.vips.map((v) => [v as string, i] as const)));
+  for (const svc of plan.services) {
+    lines.push("");
+    const vip = svc.vips.length > 0 ? svc.vips.join(", ") : "no address";
+    const proxy = svc.proxyProtocol === "none" ? "" : `, PROXY ${svc.proxyProtocol}`;
+    lines.push(`${svc.key}  ${svc.state}  ${vip}  ipMode ${svc.ipMode}${proxy}`);
+    for (const fe of plan.frontends.filter((f) => f.service === svc.key).sort((a, b) => a.port - b.port)) {
+      const be = backends.get(fe.backend);
+      if (be === undefined) continue;
+      const hc = `${be.healthCheck.path} on :${be.healthCheck.port} (${be.healthCheck.source === "kubeProxy" ? "kube-proxy" : "healthCheckNodePort"})`;
+      const servers = be.servers.length === 0 ? "no eligible nodes" : be.servers.map((x) => `${x.node} ${x.address.includes(":") ? `[${x.address}]` : x.address}:${x.port}`).join(", ");
+      lines.push(`  ${fe.protocol} ${fe.port} -> ${be.balance} over ${be.servers.length}: ${servers}; check GET ${hc}`);
+    }
+    for (const v of svc.vips) {
+      const inst = masters.get(v);
+      if (inst !== undefined) lines.push(`  VRRP vrid ${inst.vrid}: ${inst.priorities.map((p) => `${p.lbNode} ${p.priority}`).join(" > ")}`);
+    }
+    for (const d of svc.diagnostics) lines.push(`  ${d.severity}: ${d.reason}: ${stripRef(d)}`);
+  }
+  const keys = new Set<string>(plan.services.map((x) => x.key));
+  const other = plan.diagnostics.filter((d) => !(d.object.kind === "Service" && keys.has(`${d.object.namespace}/${d.object.name}`)));
+  if (other.length > 0) {
+    lines.push("", "Other objects:");
+    for (const d of other) lines.push(`  ${d.severity}: ${d.reason}: ${d.message}`);
+  }
+  return `${lines.join("\n")}\n`;
+};
+
+// Inside a Service's block its name is already the heading.
+const stripRef = (d: Diagnostic): string => {
+  const prefix = `Service ${d.object.namespace}/${d.object.name}: `;
+  return d.message.startsWith(prefix) ? d.message.slice(prefix.length) : d.message;
+};

@@ -1,0 +1,51 @@
+import { EXIT, fail, parseFlags } from "./args.js";
+import { planCommand } from "./commands/plan.js";
+import { renderCommand } from "./commands/render.js";
+import { processIo, type Io } from "./io.js";
+
+const USAGE = `portico: cloud-style LoadBalancer Services for bare-metal Kubernetes (HAProxy + keepalived)
+
+Usage:
+  portico plan   --cluster <file|dir> [--config <file>] [--output text|json]
+  portico render --cluster <file|dir> [--config <file>] --node <lbNode> --out <dir>
+
+--cluster reads what \`kubectl get services,nodes,endpointslices -A -o yaml\` prints
+(a List, multi-document YAML, or JSON; or a directory of such files).
+--config defaults to $PORTICO_CONFIG, then ./portico.yaml.
+
+Exit codes: 0 ok, 1 some Services could not be planned (output still written),
+2 bad usage or unreadable input.
+`;
+
+const HELP: Readonly<Record<string, string>> = {
+  plan: `Usage: portico plan --cluster <file|dir> [--config <file>] [--output text|json]
+
+Plan the load balancers for a cluster dump and print the plan: per Service its VIP, ports,
+backend servers, health checks, VRRP placement and any problems.
+`,
+  render: `Usage: portico render --cluster <file|dir> [--config <file>] --node <lbNode> --out <dir>
+
+Render the files for one LB node into <dir>: haproxy.cfg, keepalived.conf and status.json
+(per Service: VIPs, ipMode, conditions and diagnostics). Files are written atomically.
+`,
+};
+
+const COMMANDS = { plan: planCommand, render: renderCommand } as const;
+
+/** Run the `portico` command line; resolves to the exit code. Never throws for bad input. */
+export const main = async (argv: readonly string[], io: Io = processIo()): Promise<number> => {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "help" || command === "--help" || command === "-h") {
+    io.stdout(USAGE);
+    return command === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (!(command in COMMANDS)) return fail(io, `unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(", ")} (see portico --help)`, EXIT.usage);
+  const name = command as keyof typeof COMMANDS;
+  if (rest.includes("--help") || rest.includes("-h")) {
+    io.stdout(HELP[name] ?? USAGE);
+    return EXIT.ok;
+  }
+  const parsed = parseFlags(name, rest);
+  if ("error" in parsed) return fail(io, parsed.error, EXIT.usage);
+  return COMMANDS[name](parsed.flags, io);
+};
