@@ -9,5 +9,6 @@ export default defineConfig({
     // Network-namespace tests share the host's process table and routing daemons; keep files serial
     // enough for a 2-core machine.
     maxWorkers: 2,
+    reporters: ["default", "./vitest.summary.ts"],
   },
 });

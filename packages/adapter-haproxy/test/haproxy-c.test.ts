@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { describeWith, program } from "@portico/testkit";
 import { renderHaproxy, validateHaproxy } from "@portico/adapter-haproxy";
+import { aNode, anEndpointSlice, aService, planOf } from "@portico/core/testing";
 import { goldenCases, typicalPlan } from "./fixtures.js";
 
 const golden = (name: string): Promise<string> => readFile(fileURLToPath(new URL(`./golden/${name}.cfg`, import.meta.url)), "utf8");
@@ -32,6 +33,21 @@ await describeWith([program("haproxy", ["-v"])], "haproxy -c", () => {
       expect(await readdir(sandbox)).toEqual([]);
     });
   }
+
+  it("accepts what the real planner makes of an IPv4 and IPv6 cluster", async () => {
+    const plan = planOf([
+      aNode("worker-1", "198.18.2.1", { moreIps: ["2001:db8:2::1"] }),
+      aNode("worker-2", "198.18.2.2", { moreIps: ["2001:db8:2::2"] }),
+      aService({ name: "web", policy: "Local", ipFamilies: ["IPv4", "IPv6"], annotations: { "portico.dev/proxy-protocol": "v2" } }),
+      anEndpointSlice("default", "web", [{ ip: "10.0.0.1", node: "worker-1" }]),
+      aService({ namespace: "shop", name: "api", ports: [{ port: 443, nodePort: 31443 }, { port: 80, nodePort: 31080 }] }),
+      aService({ namespace: "infra", name: "dns", ipFamilies: ["IPv6"], ports: [{ port: 53, nodePort: 30053 }] }),
+    ]);
+    expect(plan.backends.map((b) => b.family).sort()).toEqual([4, 4, 4, 6]);
+    const text = renderHaproxy(plan, {})._unsafeUnwrap();
+    const r = await validateHaproxy(text, { plan });
+    expect(r.isOk(), r.isErr() ? r.error.message : "").toBe(true);
+  });
 
   it("rejects a broken backend with its ALERT, its section and the Service at fault", async () => {
     const text = typical().replace("balance leastconn", "balance fastest");

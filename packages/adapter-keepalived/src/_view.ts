@@ -86,11 +86,14 @@ export const nodeView = (plan: Plan, node: LbNodeName): Result<NodeView, Adapter
 
     const instances: InstanceView[] = [];
     const vrids = new Map<number, string>();
+    const ids = new Set<string>();
     const owners = new Map<string, string>();
     for (const [i, inst] of plan.vrrpInstances.entries()) {
       const id = yield* checkIdent(inst.id, `vrrpInstances[${i}].id`);
       const vrid = yield* checkVrid(inst.vrid, `VRRP instance ${id}: vrid`);
       if (inst.family !== 4 && inst.family !== 6) return err(renderError(`VRRP instance ${id}: family ${quote(inst.family)} is not 4 or 6`));
+      if (ids.has(id)) return err(renderError(`VRRP instance ${id} appears more than once in the plan`));
+      ids.add(id);
       const other = vrids.get(vrid);
       if (other !== undefined) return err(renderError(`VRRP instances ${other} and ${id} share VRID ${vrid}`));
       vrids.set(vrid, id);

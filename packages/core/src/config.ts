@@ -254,7 +254,9 @@ export const parseRange = (text: unknown): Result<AddressRange, string> => {
       const [addr, len] = cidr.split("/") as [Ip, string];
       const family = ipFamily(addr);
       const { first, last } = cidrBounds(family, ipToBigInt(addr), Number(len));
-      return { family, first, last, text: cidr as string };
+      // An IPv6 prefix's all-zero address is the Subnet-Router anycast address (RFC 4291); never hand it out.
+      const usableFirst = family === 6 && Number(len) < 127 ? first + 1n : first;
+      return { family, first: usableFirst, last, text: cidr as string };
     });
   }
   const dash = t.indexOf("-");

@@ -61,6 +61,9 @@ export const plan = (snapshot: ClusterSnapshot, config: Config): Plan => {
 
     const allocation = allocations.get(service.key);
     const family = service.ipFamilies[0] ?? 4;
+    if (service.ipFamilies.length > 1) {
+      say("warning", "SecondFamilyNotServed", "spec.ipFamilies", `asks for ${service.ipFamilies.map((f) => `IPv${f}`).join(" and ")}; only IPv${family} (the first) is served in this version`);
+    }
     const vip = allocation?.kind === "allocated" ? allocation.ip : undefined;
     if (allocation?.kind === "exhausted") {
       say(

@@ -44,7 +44,7 @@ describe("backend nodes", () => {
       aNode("v4only", "198.18.2.2"),
       aService({ name: "v6", ipFamilies: ["IPv6"] }),
     ]);
-    expect(p.services[0]?.vips).toEqual(["2001:db8:100::"]);
+    expect(p.services[0]?.vips).toEqual(["2001:db8:100::1"]);
     expect(serversOf(p, "default/v6")).toEqual(["dual=2001:db8:2::1:30080"]);
   });
 });
@@ -171,5 +171,15 @@ describe("VRRP", () => {
     expect(p.vrrpInstances.length).toBeLessThanOrEqual(2);
     expect(p.vrrpInstances.flatMap((i) => i.vips)).toHaveLength(6);
     expect(p.services.every((s) => s.state === "ready")).toBe(true);
+  });
+});
+
+describe("address families", () => {
+  it("serves the first family of a dual-stack Service and says so instead of dropping the second silently", () => {
+    const p = planOf([aNode("dual", "198.18.2.1", { moreIps: ["2001:db8:2::1"] }), aService({ ipFamilies: ["IPv6", "IPv4"] })]);
+    const s = p.services[0]!;
+    expect(s.vips).toEqual(["2001:db8:100::1"]);
+    expect(s.diagnostics.map((d) => d.reason)).toEqual(["SecondFamilyNotServed"]);
+    expect(s.status.conditions[1]).toMatchObject({ status: "True", reason: "SecondFamilyNotServed" });
   });
 });

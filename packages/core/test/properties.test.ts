@@ -32,7 +32,10 @@ const serviceArb = fc.record({
   lbClass: fc.constantFrom(undefined, undefined, "portico.dev/haproxy", "example.com/other"),
 });
 
-const toObjects = (nodes: fc.infer<typeof nodeArb>[], services: fc.infer<typeof serviceArb>[]): Record<string, unknown>[] => [
+type NodeCase = typeof nodeArb extends fc.Arbitrary<infer T> ? T : never;
+type ServiceCase = typeof serviceArb extends fc.Arbitrary<infer T> ? T : never;
+
+const toObjects = (nodes: NodeCase[], services: ServiceCase[]): Record<string, unknown>[] => [
   ...nodes.map((n) =>
     aNode(n.name, n.ip, {
       ...(n.v6 === undefined ? {} : { moreIps: [n.v6] }),
@@ -47,7 +50,7 @@ const toObjects = (nodes: fc.infer<typeof nodeArb>[], services: fc.infer<typeof 
       namespace: s.namespace,
       created: s.created,
       policy: s.policy,
-      ports: s.ports.map((p) => ({ ...p, ...(p.nodePort === undefined ? {} : { nodePort: p.nodePort }) })),
+      ports: s.ports.map((p) => ({ port: p.port, protocol: p.protocol, ...(p.nodePort === undefined ? {} : { nodePort: p.nodePort }) })),
       statusIps: s.statusIps,
       ipFamilies: [s.family],
       ...(s.proxy === undefined ? {} : { annotations: { "portico.dev/proxy-protocol": s.proxy } }),

@@ -42,6 +42,8 @@ export const run = (command: string, args: readonly string[], options: RunOption
       const max = options.maxOutputBytes ?? 1 << 20;
       const child = spawn(command, [...args], {
         shell: false,
+        // Its own process group, so a timeout ends grandchildren too (they may hold the pipes open).
+        detached: true,
         stdio: ["pipe", "pipe", "pipe"],
         ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
         ...(options.env === undefined ? {} : { env: { ...options.env } }),
@@ -61,7 +63,11 @@ export const run = (command: string, args: readonly string[], options: RunOption
       });
       const timer = setTimeout(() => {
         timedOut = true;
-        child.kill("SIGKILL");
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+        } catch {
+          child.kill("SIGKILL");
+        }
       }, options.timeoutMs ?? 30_000);
       child.on("error", (e) => {
         clearTimeout(timer);
