@@ -5,3 +5,4 @@
  */
 export { renderKeepalived, type KeepalivedRenderOptions } from "./render.js";
 export { validateKeepalived, type KeepalivedValidateOptions } from "./validate.js";
+export { validateKeepalivedIsolated, type KeepalivedIsolatedOptions } from "./isolated.js";

@@ -2,19 +2,10 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LbNode, Plan } from "@portico/core";
-import { run } from "@portico/host";
 import { describeWith, must, NetnsLab, program, root } from "@portico/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { renderKeepalived, validateKeepalived } from "../src/index.js";
 import { goldenCases, typicalPlan } from "./fixtures.js";
-
-// Some kernels ship without the dummy link type (this one does); a veth pair with both ends in the
-// namespace gives keepalived the same thing: an interface with that name.
-const addInterface = async (ns: string, name: string): Promise<void> => {
-  const dummy = await run("ip", ["-n", ns, "link", "add", name, "type", "dummy"]);
-  if (dummy.isOk() && dummy.value.code === 0) return;
-  await must("ip", ["-n", ns, "link", "add", name, "type", "veth", "peer", "name", `${name}p`]);
-};
 
 const withPrefix = (node: LbNode): string => `${node.address}/${node.address.includes(":") ? 64 : 24}`;
 
@@ -27,7 +18,7 @@ await describeWith([program("keepalived", ["--version"]), program("ip", ["-V"]),
   beforeAll(async () => {
     for (const c of cases) {
       const ns = await lab.add(c.name);
-      await addInterface(ns, c.node.interface);
+      await lab.addInterface(ns, c.node.interface);
       await must("ip", ["-n", ns, "addr", "add", withPrefix(c.node), "dev", c.node.interface]);
       namespaces.set(c.name, ns);
     }

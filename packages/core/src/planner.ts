@@ -105,7 +105,7 @@ export const plan = (snapshot: ClusterSnapshot, config: Config): Plan => {
         return address === undefined ? [] : [{ id: ident("node", node.name), node: node.name, address, port: port.nodePort!, weight: 1 }];
       });
       backends.push({ id: backendId, service: service.key, servicePort: port.port, family, balance: "roundrobin", proxyProtocol: options.proxyProtocol, healthCheck, servers });
-      const frontendId = ident("fe", service.namespace, service.name, port.port, vip);
+      const frontendId = ident("fe", service.namespace, service.name, port.port, `v${family}`);
       frontends.push({ id: frontendId, service: service.key, vip, port: port.port, protocol: "TCP", backend: backendId });
       fronts.push(frontendId);
       ingressPorts.push({ port: port.port, protocol: port.protocol });

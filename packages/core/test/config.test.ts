@@ -52,6 +52,18 @@ describe("parseConfig", () => {
     expect(text).toContain('LB node name "lb1" appears more than once');
   });
 
+  it("refuses LB nodes whose addresses mix families", () => {
+    const issues = parseConfig(
+      aConfig({
+        lbNodes: [
+          { name: "lb1", address: "198.18.1.1", interface: "eth0" },
+          { name: "lb2", address: "2001:db8:1::2", interface: "eth0" },
+        ],
+      }),
+    )._unsafeUnwrapErr();
+    expect(issues).toEqual([{ path: "lbNodes", message: expect.stringContaining("same family") }]);
+  });
+
   it("refuses config paths that could break out of a config line", () => {
     const text = formatConfigIssues(parseConfig(aConfig({ haproxy: { statsSocket: "/run/x sock\nlevel admin" } }))._unsafeUnwrapErr());
     expect(text).toContain("haproxy.statsSocket:");

@@ -1,2 +1,3 @@
 export { run, isInstalled, type RunError, type RunOptions, type RunOutput } from "./run.js";
 export { writeFileAtomic, type FileError, type WriteOptions } from "./files.js";
+export { addInterface, createNamespace, deleteNamespace, type NetnsError } from "./netns.js";

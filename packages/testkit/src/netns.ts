@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { run } from "@portico/host";
+import { addInterface, createNamespace, deleteNamespace, run } from "@portico/host";
 
 /**
  * A set of network namespaces owned by one test run. Names carry a per-run prefix
@@ -18,10 +18,16 @@ export class NetnsLab {
   async add(name: string): Promise<string> {
     const full = `${this.prefix}${name}`;
     if (full.length > 60 || !/^[a-z0-9-]+$/.test(full)) throw new Error(`bad namespace name ${full}`);
-    await must("ip", ["netns", "add", full]);
+    const made = await createNamespace(full);
+    if (made.isErr()) throw new Error(made.error.message);
     this.#made.push(full);
-    await must("ip", ["-n", full, "link", "set", "lo", "up"]);
     return full;
+  }
+
+  /** Add an interface called `name` to a namespace (dummy, or veth where the kernel has no dummy). */
+  async addInterface(ns: string, name: string): Promise<void> {
+    const r = await addInterface(ns, name);
+    if (r.isErr()) throw new Error(r.error.message);
   }
 
   /** Run a program inside a namespace (argument array, no shell). */
@@ -31,20 +37,7 @@ export class NetnsLab {
 
   /** Remove every namespace this lab made (their interfaces go with them). */
   async destroy(): Promise<void> {
-    for (const ns of this.#made.splice(0).reverse()) {
-      // Processes still inside keep a namespace's interfaces alive; end them first.
-      const pids = await run("ip", ["netns", "pids", ns], { timeoutMs: 10_000 });
-      if (pids.isOk()) {
-        for (const pid of pids.value.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p))) {
-          try {
-            process.kill(Number(pid), "SIGKILL");
-          } catch {
-            // already gone
-          }
-        }
-      }
-      await run("ip", ["netns", "del", ns], { timeoutMs: 10_000 });
-    }
+    for (const ns of this.#made.splice(0).reverse()) await deleteNamespace(ns);
   }
 }
 

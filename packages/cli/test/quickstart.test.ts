@@ -1,0 +1,68 @@
+import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { validateHaproxy } from "@portico/adapter-haproxy";
+import { validateKeepalived } from "@portico/adapter-keepalived";
+import { describeWith, NetnsLab, program, root } from "@portico/testkit";
+import { main, type Io } from "../src/index.js";
+
+// The quickstart example rendered end to end, compared with committed goldens and checked by the
+// real binaries. PORTICO_UPDATE_GOLDEN=1 (npm run golden:update) rewrites the goldens.
+const repo = resolve(import.meta.dirname, "../../..");
+const example = join(repo, "examples/quickstart");
+const goldenDir = join(import.meta.dirname, "golden/quickstart");
+const NODES = ["lb1", "lb2"] as const;
+const FILES = ["haproxy.cfg", "keepalived.conf", "status.json"] as const;
+
+const quiet: Io = { stdout: () => undefined, stderr: () => undefined, env: {}, cwd: repo };
+let out = "";
+
+beforeAll(async () => {
+  out = await mkdtemp(join(tmpdir(), "portico-quickstart-"));
+  for (const node of NODES) {
+    const code = await main(["render", "--cluster", join(example, "cluster.yaml"), "--config", join(example, "portico.yaml"), "--node", node, "--out", join(out, node)], quiet);
+    // shop/broken cannot be planned: exit 1, files still written.
+    expect(code).toBe(1);
+  }
+});
+afterAll(async () => {
+  await rm(out, { recursive: true, force: true });
+});
+
+describe("quickstart render", () => {
+  for (const node of NODES) {
+    for (const file of FILES) {
+      it(`${node}/${file} matches its golden byte for byte`, async () => {
+        const text = await readFile(join(out, node, file), "utf8");
+        const golden = join(goldenDir, node, file);
+        if (process.env["PORTICO_UPDATE_GOLDEN"] === "1") {
+          await mkdir(join(goldenDir, node), { recursive: true });
+          await writeFile(golden, text);
+        }
+        expect(text).toBe(await readFile(golden, "utf8"));
+      });
+    }
+  }
+});
+
+await describeWith([program("haproxy", ["-v"])], "quickstart haproxy.cfg on the real haproxy", () => {
+  it("passes haproxy -c", async () => {
+    const text = await readFile(join(out, "lb1", "haproxy.cfg"), "utf8");
+    const r = await validateHaproxy(text, {});
+    expect(r.isOk() ? "ok" : r.error.message).toBe("ok");
+  });
+});
+
+await describeWith([program("keepalived", ["--version"]), program("ip", ["-V"]), root], "quickstart keepalived.conf on the real keepalived", () => {
+  const lab = new NetnsLab();
+  afterAll(() => lab.destroy());
+
+  it.each(NODES)("%s passes keepalived -t where eth0 exists", async (node) => {
+    const ns = await lab.add(`qs-${node}`);
+    await lab.addInterface(ns, "eth0");
+    const text = await readFile(join(out, node, "keepalived.conf"), "utf8");
+    const r = await validateKeepalived(text, { netns: ns });
+    expect(r.isOk() ? "ok" : `${r.error.message}\n${r.error.hint ?? ""}`).toBe("ok");
+  });
+});
