@@ -122,7 +122,8 @@ const dedupe = <T>(items: readonly T[], key: (t: T) => string, diagnostics: Diag
   return [...byKey.entries()].sort(([a], [b]) => cmp(a, b)).map(([, v]) => v);
 };
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+// Kubernetes times are second-precision UTC; clients may print fractions (toISOString), which are dropped.
+const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{1,9})?Z$/;
 
 const ingestMeta = (
   object: Json,
@@ -231,7 +232,8 @@ const ingestService = (object: Json, diagnostics: Diagnostic[]): Service | undef
   });
 
   let creationTimestamp = "";
-  if (typeof meta["creationTimestamp"] === "string" && RFC3339.test(meta["creationTimestamp"])) creationTimestamp = meta["creationTimestamp"];
+  const created = typeof meta["creationTimestamp"] === "string" ? RFC3339.exec(meta["creationTimestamp"]) : null;
+  if (created !== null) creationTimestamp = `${created[1]}Z`;
   else if (meta["creationTimestamp"] !== undefined) problem("warning", "InvalidField", "metadata.creationTimestamp", `"${preview(meta["creationTimestamp"])}" is not an RFC 3339 UTC time; the Service is ordered as the newest`);
 
   const lbClass = spec["loadBalancerClass"];

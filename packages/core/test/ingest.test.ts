@@ -45,6 +45,14 @@ describe("ingest", () => {
     expect(ingest([node]).nodes[0]?.internalIps).toEqual(["198.18.2.1", "2001:db8:2::1"]);
   });
 
+  it("reads creation times with or without fractional seconds, to the second", () => {
+    const a = aService({ name: "a", created: "2026-01-01T00:00:00.123Z" });
+    const b = aService({ name: "b", created: "2026-01-01 00:00" });
+    const snap = ingest([a, b]);
+    expect(snap.services.map((s) => s.creationTimestamp)).toEqual(["2026-01-01T00:00:00Z", ""]);
+    expect(snap.diagnostics.map((d) => d.field)).toEqual(["metadata.creationTimestamp"]);
+  });
+
   it("never throws, whatever it is given", () => {
     fc.assert(
       fc.property(fc.array(fc.anything({ withObjectString: true, withNullPrototype: true })), (docs) => {

@@ -1,0 +1,71 @@
+import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from "@kubernetes/client-node";
+import { match } from "ts-pattern";
+import type { StatusAction } from "./status.js";
+
+/** The outcome of applying status actions. */
+export interface PublishReport {
+  readonly applied: number;
+  /** Actions that failed, with the API's reason (a 409 is retried on the next plan). */
+  readonly failed: readonly { readonly action: StatusAction; readonly message: string }[];
+}
+
+/** The component name on Events, as `kubectl describe` shows it. */
+export const EVENT_SOURCE = "portico";
+
+// The API caps an Event message at 1024 bytes.
+const MAX_EVENT_MESSAGE = 1000;
+
+/**
+ * Apply status actions through the real client: status with a merge patch on the `status`
+ * subresource, finalizers with a merge patch that states the resourceVersion it was computed
+ * from (a concurrent change gives 409 and is retried on the next plan), Events as core/v1
+ * Events. `isLeader` is asked before every write, so losing the lease stops writes at once.
+ */
+export const publishStatus = async (kc: KubeConfig, actions: readonly StatusAction[], isLeader: () => boolean, now: () => Date = () => new Date()): Promise<PublishReport> => {
+  const core = kc.makeApiClient(CoreV1Api);
+  const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+  let applied = 0;
+  const failed: { action: StatusAction; message: string }[] = [];
+  for (const action of actions) {
+    if (!isLeader()) break;
+    try {
+      await match(action)
+        .with({ kind: "patchStatus" }, (a) =>
+          core.patchNamespacedServiceStatus(
+            { name: a.name, namespace: a.namespace, body: { status: { loadBalancer: { ingress: a.ingress }, conditions: a.conditions } } },
+            merge,
+          ),
+        )
+        .with({ kind: "addFinalizer" }, { kind: "removeFinalizer" }, (a) =>
+          core.patchNamespacedService(
+            { name: a.name, namespace: a.namespace, body: { metadata: { finalizers: a.finalizers.length === 0 ? null : a.finalizers, resourceVersion: a.resourceVersion } } },
+            merge,
+          ),
+        )
+        .with({ kind: "event" }, (a) => {
+          const time = now();
+          return core.createNamespacedEvent({
+            namespace: a.namespace,
+            body: {
+              metadata: { generateName: `${a.name}.`, namespace: a.namespace },
+              involvedObject: { kind: "Service", apiVersion: "v1", namespace: a.namespace, name: a.name, uid: a.uid },
+              type: a.event.type,
+              reason: a.event.reason,
+              message: a.event.message.length > MAX_EVENT_MESSAGE ? `${a.event.message.slice(0, MAX_EVENT_MESSAGE - 1)}…` : a.event.message,
+              source: { component: EVENT_SOURCE },
+              reportingComponent: EVENT_SOURCE,
+              firstTimestamp: time,
+              lastTimestamp: time,
+              count: 1,
+            },
+          });
+        })
+        .exhaustive();
+      applied++;
+    } catch (e) {
+      const code = (e as { code?: number }).code;
+      failed.push({ action, message: code === undefined ? (e as Error).message : `HTTP ${code}` });
+    }
+  }
+  return { applied, failed };
+};

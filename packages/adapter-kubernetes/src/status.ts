@@ -1,0 +1,139 @@
+import type { Condition, Plan, ServicePlan } from "@portico/core";
+
+/** The finalizer the upstream service controller uses, so a Service's VIP is released before it goes. */
+export const CLEANUP_FINALIZER = "service.kubernetes.io/load-balancer-cleanup";
+
+/** The prefix of the condition types Portico owns on a Service. */
+const OWN_CONDITION_PREFIX = "portico.dev/";
+
+/** A Service as the API returns it (plain JSON), reduced to what status publishing reads. */
+export interface ServiceObject {
+  readonly metadata?: {
+    readonly name?: string;
+    readonly namespace?: string;
+    readonly uid?: string;
+    readonly resourceVersion?: string;
+    readonly finalizers?: readonly string[];
+    readonly deletionTimestamp?: unknown;
+  };
+  readonly status?: {
+    readonly loadBalancer?: { readonly ingress?: readonly unknown[] };
+    readonly conditions?: readonly KubeCondition[];
+  };
+}
+
+/** A `metav1.Condition` as stored on the Service. */
+export interface KubeCondition {
+  readonly type: string;
+  readonly status: string;
+  readonly reason: string;
+  readonly message: string;
+  readonly observedGeneration?: number;
+  readonly lastTransitionTime: string;
+}
+
+/** An Event to record on a Service: the upstream reasons, or Portico's own for its conditions. */
+export interface ServiceEvent {
+  readonly type: "Normal" | "Warning";
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** One write the status publisher makes. Names come from the API's own objects, never from configs. */
+export type StatusAction =
+  | { readonly kind: "addFinalizer"; readonly namespace: string; readonly name: string; readonly resourceVersion: string; readonly finalizers: readonly string[] }
+  | { readonly kind: "removeFinalizer"; readonly namespace: string; readonly name: string; readonly resourceVersion: string; readonly finalizers: readonly string[] }
+  | {
+      readonly kind: "patchStatus";
+      readonly namespace: string;
+      readonly name: string;
+      readonly ingress: readonly unknown[] | null;
+      readonly conditions: readonly KubeCondition[];
+    }
+  | { readonly kind: "event"; readonly namespace: string; readonly name: string; readonly uid: string; readonly event: ServiceEvent };
+
+const ownCondition = (c: { type: string }): boolean => c.type.startsWith(OWN_CONDITION_PREFIX);
+const sameCondition = (a: KubeCondition, b: Condition): boolean =>
+  a.status === b.status && a.reason === b.reason && a.message === b.message && (a.observedGeneration ?? 0) === b.observedGeneration;
+
+/**
+ * Work out the writes that make the cluster's Services say what the plan says: the status
+ * (ingress and Portico's conditions, only when they differ; other controllers' conditions are
+ * kept), the cleanup finalizer on every Service Portico serves, and its removal (with the status
+ * cleared) once a Service leaves the plan. Services Portico never took are never written to.
+ * `now` stamps conditions whose status changed.
+ */
+export const reconcileStatus = (services: readonly ServiceObject[], plan: Plan, now: string): StatusAction[] => {
+  const planned = new Map<string, ServicePlan>(plan.services.map((s) => [s.key, s]));
+  const actions: StatusAction[] = [];
+  const sorted = [...services].sort((a, b) => key(a).localeCompare(key(b)));
+  for (const svc of sorted) {
+    const namespace = svc.metadata?.namespace;
+    const name = svc.metadata?.name;
+    if (namespace === undefined || name === undefined) continue;
+    const uid = svc.metadata?.uid ?? "";
+    const resourceVersion = svc.metadata?.resourceVersion ?? "";
+    const finalizers = svc.metadata?.finalizers ?? [];
+    const hasFinalizer = finalizers.includes(CLEANUP_FINALIZER);
+    const current = svc.status?.conditions ?? [];
+    const sp = planned.get(`${namespace}/${name}`);
+    const event = (e: ServiceEvent): void => void actions.push({ kind: "event", namespace, name, uid, event: e });
+
+    if (sp === undefined) {
+      // Not (or no longer) ours. Only a Service that carries our finalizer was ever ours.
+      if (!hasFinalizer) continue;
+      const hadIngress = (svc.status?.loadBalancer?.ingress ?? []).length > 0;
+      if (hadIngress || current.some(ownCondition)) {
+        event({ type: "Normal", reason: "DeletingLoadBalancer", message: "Deleting load balancer" });
+        actions.push({ kind: "patchStatus", namespace, name, ingress: null, conditions: current.filter((c) => !ownCondition(c)) });
+      }
+      actions.push({ kind: "removeFinalizer", namespace, name, resourceVersion, finalizers: finalizers.filter((f) => f !== CLEANUP_FINALIZER) });
+      event({ type: "Normal", reason: "DeletedLoadBalancer", message: "Deleted load balancer" });
+      continue;
+    }
+
+    if (!hasFinalizer) {
+      actions.push({ kind: "addFinalizer", namespace, name, resourceVersion, finalizers: [...finalizers, CLEANUP_FINALIZER] });
+      event({ type: "Normal", reason: "EnsuringLoadBalancer", message: "Ensuring load balancer" });
+    }
+
+    const desiredIngress = sp.status.loadBalancer.ingress.map((i) => ({
+      ip: i.ip,
+      ipMode: i.ipMode,
+      ports: i.ports.map((p) => ({ port: p.port, protocol: p.protocol, ...(p.error === undefined ? {} : { error: p.error }) })),
+    }));
+    const currentIngress = svc.status?.loadBalancer?.ingress ?? [];
+    const ingressChanged = JSON.stringify(currentIngress) !== JSON.stringify(desiredIngress);
+    const conditions: KubeCondition[] = [
+      ...current.filter((c) => !ownCondition(c)),
+      ...sp.status.conditions.map((c) => {
+        const before = current.find((x) => x.type === c.type);
+        // lastTransitionTime moves only when the status itself flips.
+        const lastTransitionTime = before !== undefined && before.status === c.status ? before.lastTransitionTime : now;
+        return { type: c.type, status: c.status, reason: c.reason, message: c.message, observedGeneration: c.observedGeneration, lastTransitionTime };
+      }),
+    ];
+    const conditionsChanged = sp.status.conditions.some((c) => {
+      const before = current.find((x) => x.type === c.type);
+      return before === undefined || !sameCondition(before, c);
+    });
+    if (!ingressChanged && !conditionsChanged) continue;
+    actions.push({ kind: "patchStatus", namespace, name, ingress: desiredIngress.length === 0 ? null : desiredIngress, conditions });
+
+    const ready = sp.status.conditions.find((c) => c.type === "portico.dev/LoadBalancerReady");
+    const readyBefore = current.find((c) => c.type === "portico.dev/LoadBalancerReady");
+    if (sp.state === "failed" && ready !== undefined && (readyBefore === undefined || !sameCondition(readyBefore, ready))) {
+      event({ type: "Warning", reason: "SyncLoadBalancerFailed", message: `Error syncing load balancer: ${ready.reason}: ${ready.message}` });
+    } else if (ingressChanged && desiredIngress.length > 0) {
+      event({ type: "Normal", reason: currentIngress.length === 0 ? "EnsuredLoadBalancer" : "UpdatedLoadBalancer", message: `${currentIngress.length === 0 ? "Ensured" : "Updated"} load balancer: ${desiredIngress.map((i) => i.ip).join(", ")}` });
+    }
+    const degraded = sp.status.conditions.find((c) => c.type === "portico.dev/Degraded");
+    const degradedBefore = current.find((c) => c.type === "portico.dev/Degraded");
+    if (degraded?.status === "True" && (degradedBefore === undefined || !sameCondition(degradedBefore, degraded))) {
+      event({ type: "Warning", reason: degraded.reason, message: degraded.message });
+    }
+  }
+  return actions;
+};
+
+const key = (s: ServiceObject): string => `${s.metadata?.namespace ?? ""}/${s.metadata?.name ?? ""}`;
