@@ -37,10 +37,21 @@ export const publishStatus = async (kc: KubeConfig, actions: readonly StatusActi
           ),
         )
         .with({ kind: "addFinalizer" }, { kind: "removeFinalizer" }, (a) =>
-          core.patchNamespacedService(
-            { name: a.name, namespace: a.namespace, body: { metadata: { finalizers: a.finalizers.length === 0 ? null : a.finalizers, resourceVersion: a.resourceVersion } } },
-            merge,
-          ),
+          // The precondition covers the finalizer list only (a JSON patch `test`), so our own status
+          // write a moment earlier does not conflict; with no list yet, the object's version guards.
+          a.from.length > 0
+            ? core.patchNamespacedService(
+                {
+                  name: a.name,
+                  namespace: a.namespace,
+                  body: [
+                    { op: "test", path: "/metadata/finalizers", value: a.from },
+                    a.finalizers.length === 0 ? { op: "remove", path: "/metadata/finalizers" } : { op: "replace", path: "/metadata/finalizers", value: a.finalizers },
+                  ],
+                },
+                setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
+              )
+            : core.patchNamespacedService({ name: a.name, namespace: a.namespace, body: { metadata: { finalizers: a.finalizers, resourceVersion: a.resourceVersion } } }, merge),
         )
         .with({ kind: "event" }, (a) => {
           const time = now();

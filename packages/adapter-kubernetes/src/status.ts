@@ -41,8 +41,16 @@ export interface ServiceEvent {
 
 /** One write the status publisher makes. Names come from the API's own objects, never from configs. */
 export type StatusAction =
-  | { readonly kind: "addFinalizer"; readonly namespace: string; readonly name: string; readonly resourceVersion: string; readonly finalizers: readonly string[] }
-  | { readonly kind: "removeFinalizer"; readonly namespace: string; readonly name: string; readonly resourceVersion: string; readonly finalizers: readonly string[] }
+  | {
+      readonly kind: "addFinalizer" | "removeFinalizer";
+      readonly namespace: string;
+      readonly name: string;
+      /** The object's version when this was computed. */
+      readonly resourceVersion: string;
+      /** The finalizers as read, and as they should be. */
+      readonly from: readonly string[];
+      readonly finalizers: readonly string[];
+    }
   | {
       readonly kind: "patchStatus";
       readonly namespace: string;
@@ -87,13 +95,13 @@ export const reconcileStatus = (services: readonly ServiceObject[], plan: Plan, 
         event({ type: "Normal", reason: "DeletingLoadBalancer", message: "Deleting load balancer" });
         actions.push({ kind: "patchStatus", namespace, name, ingress: null, conditions: current.filter((c) => !ownCondition(c)) });
       }
-      actions.push({ kind: "removeFinalizer", namespace, name, resourceVersion, finalizers: finalizers.filter((f) => f !== CLEANUP_FINALIZER) });
+      actions.push({ kind: "removeFinalizer", namespace, name, resourceVersion, from: finalizers, finalizers: finalizers.filter((f) => f !== CLEANUP_FINALIZER) });
       event({ type: "Normal", reason: "DeletedLoadBalancer", message: "Deleted load balancer" });
       continue;
     }
 
     if (!hasFinalizer) {
-      actions.push({ kind: "addFinalizer", namespace, name, resourceVersion, finalizers: [...finalizers, CLEANUP_FINALIZER] });
+      actions.push({ kind: "addFinalizer", namespace, name, resourceVersion, from: finalizers, finalizers: [...finalizers, CLEANUP_FINALIZER] });
       event({ type: "Normal", reason: "EnsuringLoadBalancer", message: "Ensuring load balancer" });
     }
 

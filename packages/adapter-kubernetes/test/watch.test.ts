@@ -30,7 +30,7 @@ const startWatch = async (): Promise<void> => {
   await watch.start();
 };
 const last = () => snapshots[snapshots.length - 1]!;
-const serviceKeys = () => last().services.map((s) => s.key);
+const serviceKeys = (): string[] => last().services.map((s) => String(s.key));
 
 beforeEach(async () => {
   server = await new KubeApiServer().start();

@@ -1,0 +1,116 @@
+import { KubeConfig } from "@kubernetes/client-node";
+import { ingest, plan } from "@portico/core";
+import { aNode, aParsedConfig, aService } from "@portico/core/testing";
+import { KubeApiServer } from "@portico/testkit";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { CLEANUP_FINALIZER, publishStatus, reconcileStatus, type ServiceObject } from "../src/index.js";
+
+// Status publishing end to end: reconcile against what the API server holds, write through the
+// real client, read back what the server stored.
+
+let server: KubeApiServer;
+let kc: KubeConfig;
+const config = aParsedConfig();
+const always = () => true;
+
+beforeEach(async () => {
+  server = await new KubeApiServer().start();
+  kc = new KubeConfig();
+  kc.loadFromString(server.kubeconfig());
+  server.put(aNode("worker-1", "198.18.2.1"));
+});
+afterEach(async () => {
+  await server.stop();
+});
+
+/** One control-loop turn: plan from what the server holds, then publish. */
+const turn = async (isLeader = always) => {
+  const services = server.list("Service");
+  const p = plan(ingest([...services, ...server.list("Node")]), config);
+  const actions = reconcileStatus(services as ServiceObject[], p, "2026-11-26T00:00:00Z");
+  return { actions, report: await publishStatus(kc, actions, isLeader) };
+};
+const svc = (name: string) => server.get("Service", "default", name)!;
+const events = (name: string) => server.list("Event").filter((e) => (e["involvedObject"] as { name: string }).name === name).map((e) => e["reason"]);
+
+describe("status publishing", () => {
+  it("adds the cleanup finalizer, publishes ingress and conditions, records upstream Events", async () => {
+    server.put(aService({ name: "web", annotations: { "portico.dev/proxy-protocol": "v2" } }));
+    await turn(); // finalizer + status
+    const web = svc("web");
+    expect((web["metadata"] as { finalizers: string[] }).finalizers).toEqual([CLEANUP_FINALIZER]);
+    expect((web["status"] as { loadBalancer: unknown }).loadBalancer).toEqual({ ingress: [{ ip: "198.18.100.10", ipMode: "Proxy", ports: [{ port: 80, protocol: "TCP" }] }] });
+    const conditions = (web["status"] as { conditions: { type: string; status: string; lastTransitionTime: string; observedGeneration: number }[] }).conditions;
+    expect(conditions.map((c) => [c.type, c.status])).toEqual([
+      ["portico.dev/LoadBalancerReady", "True"],
+      ["portico.dev/Degraded", "False"],
+    ]);
+    expect(conditions[0]?.lastTransitionTime).toBe("2026-11-26T00:00:00Z");
+    expect(conditions[0]?.observedGeneration).toBe(1);
+    expect(events("web")).toEqual(["EnsuringLoadBalancer", "EnsuredLoadBalancer"]);
+    const statusPatch = server.writes().find((w) => w.path.endsWith("/status"));
+    expect(statusPatch?.contentType).toBe("application/merge-patch+json");
+  });
+
+  it("writes nothing when status already says what the plan says", async () => {
+    server.put(aService({ name: "web" }));
+    await turn();
+    const before = server.writes().length;
+    const { actions } = await turn();
+    expect(actions).toEqual([]);
+    expect(server.writes()).toHaveLength(before);
+  });
+
+  it("never writes to a foreign-class Service or a non-LoadBalancer Service", async () => {
+    server.put(aService({ name: "foreign", loadBalancerClass: "example.com/other" }));
+    server.put(aService({ name: "plain", type: "ClusterIP" }));
+    server.put(aService({ name: "web" }));
+    await turn();
+    await turn();
+    const written = server.writes().map((w) => w.path);
+    expect(written.some((p) => p.includes("/foreign") || p.includes("/plain"))).toBe(false);
+    expect(written.some((p) => p.includes("/web"))).toBe(true);
+  });
+
+  it("clears status and removes the finalizer when the type changes away from LoadBalancer, and lets a deletion finish", async () => {
+    server.put(aService({ name: "web" }));
+    server.put(aService({ name: "gone" }));
+    await turn();
+    const changed = svc("web");
+    server.put({ ...changed, spec: { ...(changed["spec"] as object), type: "ClusterIP" } });
+    server.delete("Service", "default", "gone");
+    expect(svc("gone")["metadata"]).toHaveProperty("deletionTimestamp");
+    await turn();
+    const web = svc("web");
+    expect((web["status"] as { loadBalancer: unknown }).loadBalancer).toEqual({});
+    expect((web["metadata"] as { finalizers?: string[] }).finalizers).toBeUndefined();
+    expect(events("web").slice(-2)).toEqual(["DeletingLoadBalancer", "DeletedLoadBalancer"]);
+    expect(server.get("Service", "default", "gone")).toBeUndefined();
+    // The released address is free for the next Service.
+    server.put(aService({ name: "next", created: "2026-06-01T00:00:00Z" }));
+    await turn();
+    expect(JSON.stringify(svc("next")["status"])).toContain("198.18.100.10");
+  });
+
+  it("stops writing the moment leadership is lost", async () => {
+    server.put(aService({ name: "a" }));
+    server.put(aService({ name: "b" }));
+    let allowed = 1;
+    const { report } = await turn(() => allowed-- > 0);
+    expect(report.applied).toBe(1);
+    expect(server.writes()).toHaveLength(1);
+  });
+
+  it("retries a finalizer write that raced with another change (409) on the next turn", async () => {
+    server.put(aService({ name: "web" }));
+    const services = server.list("Service") as ServiceObject[];
+    const p = plan(ingest([...server.list("Service"), ...server.list("Node")]), config);
+    const actions = reconcileStatus(services, p, "2026-11-26T00:00:00Z");
+    // Someone edits the Service between our read and our write.
+    server.put({ ...svc("web"), metadata: { ...(svc("web")["metadata"] as object), labels: { edited: "yes" } } });
+    const report = await publishStatus(kc, actions, always);
+    expect(report.failed.map((f) => f.message)).toContain("HTTP 409");
+    await turn();
+    expect((svc("web")["metadata"] as { finalizers: string[] }).finalizers).toEqual([CLEANUP_FINALIZER]);
+  });
+});
