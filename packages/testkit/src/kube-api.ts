@@ -26,6 +26,8 @@ const RESOURCES: readonly Resource[] = [
 export interface RecordedRequest {
   readonly method: string;
   readonly path: string;
+  /** The query string, e.g. `?watch=true&resourceVersion=105`. */
+  readonly query: string;
   readonly contentType: string;
   readonly body: unknown;
   readonly status: number;
@@ -256,7 +258,7 @@ export class KubeApiServer {
     const body = await readBody(req);
     const contentType = String(req.headers["content-type"] ?? "").split(";")[0]!.trim();
     const reply = (status: number, payload: unknown): void => {
-      this.requests.push({ method: req.method ?? "", path: url.pathname, contentType, body: parseJson(body), status, client: clientOf(req) });
+      this.requests.push({ method: req.method ?? "", path: url.pathname, query: url.search, contentType, body: parseJson(body), status, client: clientOf(req) });
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(payload));
     };
@@ -267,7 +269,7 @@ export class KubeApiServer {
 
     if (name === undefined) {
       if (method === "GET" && (url.searchParams.get("watch") === "true" || url.searchParams.get("watch") === "1")) {
-        this.requests.push({ method, path: url.pathname, contentType, body: undefined, status: 200, client: clientOf(req) });
+        this.requests.push({ method, path: url.pathname, query: url.search, contentType, body: undefined, status: 200, client: clientOf(req) });
         return this.#watch(resource, namespace, Number(url.searchParams.get("resourceVersion") ?? "0"), res);
       }
       if (method === "GET") {
