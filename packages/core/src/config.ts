@@ -55,6 +55,22 @@ export interface KeepalivedConfig {
   readonly configPath: string;
 }
 
+/** How `portico run` watches the cluster, elects a status writer and reports itself. */
+export interface ControllerConfig {
+  /** The Lease that elects the one LB node that writes Service status. */
+  readonly lease: {
+    readonly namespace: string;
+    readonly name: string;
+    readonly durationMs: Millis;
+    readonly renewDeadlineMs: Millis;
+    readonly retryPeriodMs: Millis;
+  };
+  /** Bursts of events make one plan: after `quietMs` without events, at most `maxDelayMs` after the first. */
+  readonly coalesce: { readonly quietMs: Millis; readonly maxDelayMs: Millis };
+  /** Where /metrics, /healthz and /readyz listen (keep it local or firewalled). */
+  readonly listen: { readonly address: Ip; readonly port: Port };
+}
+
 /** The parsed `portico.yaml`; every field beyond the documented example has a default. */
 export interface Config {
   readonly loadBalancerClass: string;
@@ -65,6 +81,7 @@ export interface Config {
   readonly vrrp: VrrpConfig;
   readonly haproxy: HaproxyConfig;
   readonly keepalived: KeepalivedConfig;
+  readonly controller: ControllerConfig;
 }
 
 /** One problem in the config: the path of the field and what is wrong with it. */
@@ -89,6 +106,11 @@ export const CONFIG_DEFAULTS = {
     masterSocket: "/run/haproxy/master.sock",
   },
   keepalived: { configPath: "/etc/keepalived/keepalived.conf" },
+  controller: {
+    lease: { namespace: "portico-system", name: "portico-status", durationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
+    coalesce: { quietMs: 100, maxDelayMs: 1_000 },
+    listen: "127.0.0.1:9750",
+  },
 } as const;
 
 const INTERFACE = /^[A-Za-z0-9_.-]{1,15}$/;
@@ -107,7 +129,7 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
 
   if (input["apiVersion"] !== CONFIG_API_VERSION) bad("apiVersion", `must be ${CONFIG_API_VERSION}, got "${preview(input["apiVersion"])}"`);
   if (input["kind"] !== CONFIG_KIND) bad("kind", `must be ${CONFIG_KIND}, got "${preview(input["kind"])}"`);
-  checkKnown(input, ["apiVersion", "kind", "loadBalancerClass", "handleUnclassed", "pools", "lbNodes", "healthCheck", "vrrp", "haproxy", "keepalived"], "", bad);
+  checkKnown(input, ["apiVersion", "kind", "loadBalancerClass", "handleUnclassed", "pools", "lbNodes", "healthCheck", "vrrp", "haproxy", "keepalived", "controller"], "", bad);
 
   const loadBalancerClass = optional(input, "loadBalancerClass", CONFIG_DEFAULTS.loadBalancerClass, (v, p) =>
     typeof v === "string" && v.length <= 316 && QUALIFIED_NAME.test(v) ? v : bad(p, `"${preview(v)}" is not a qualified name like portico.dev/haproxy`),
@@ -178,6 +200,8 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
     _known: checkKnown(s, ["configPath"], p, bad),
   }));
 
+  const controller = parseSection(input, "controller", bad, (s, p) => parseController(s, p, bad));
+
   if (issues.length > 0) return err(issues);
   // Every field was either defaulted or parsed; issues would have been recorded otherwise.
   const d = <T>(v: T | undefined): T => v as T;
@@ -190,6 +214,7 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
     vrrp: { vridFirst: d(vrrp?.vridFirst), vridLast: d(vrrp?.vridLast), advertIntMs: d(vrrp?.advertIntMs) },
     haproxy: { configPath: d(haproxy?.configPath), statsSocket: d(haproxy?.statsSocket), masterSocket: d(haproxy?.masterSocket) },
     keepalived: { configPath: d(keepalived?.configPath) },
+    controller: d(controller),
   });
 };
 
@@ -303,4 +328,51 @@ const parseLbNode = (raw: unknown, path: string, bad: Bad): LbNode | undefined =
   if (!okIface) bad(`${path}.interface`, `"${preview(iface)}" is not a Linux interface name (1-15 of A-Z a-z 0-9 _ . -)`);
   if (!okName || address.isErr() || !okIface) return undefined;
   return { name: name as LbNodeName, address: address.value, interface: iface };
+};
+
+const parseController = (s: Record<string, unknown>, p: string, bad: Bad): ControllerConfig | undefined => {
+  checkKnown(s, ["lease", "coalesce", "listen"], p, bad);
+  const D = CONFIG_DEFAULTS.controller;
+  const lease = isRecord(s["lease"] ?? {}) ? ((s["lease"] ?? {}) as Record<string, unknown>) : (bad(`${p}.lease`, "must be a mapping") ?? {});
+  checkKnown(lease, ["namespace", "name", "durationMs", "renewDeadlineMs", "retryPeriodMs"], `${p}.lease`, bad);
+  const ms = (obj: Record<string, unknown>, path: string, key: string, fallback: number): Millis | undefined =>
+    optionalIn(path, obj, key, fallback as Millis, (v, q) => boundedInt(v, 100, 3_600_000, q, bad) as Millis | undefined);
+  const label = (obj: Record<string, unknown>, path: string, key: string, fallback: string): string | undefined =>
+    optionalIn(path, obj, key, fallback, (v, q) => (isDns1123Label(v) ? v : bad(q, `"${preview(v)}" is not a DNS-1123 label`)));
+  const lp = `${p}.lease`;
+  const namespace = label(lease, lp, "namespace", D.lease.namespace);
+  const name = label(lease, lp, "name", D.lease.name);
+  const durationMs = ms(lease, lp, "durationMs", D.lease.durationMs);
+  const renewDeadlineMs = ms(lease, lp, "renewDeadlineMs", D.lease.renewDeadlineMs);
+  const retryPeriodMs = ms(lease, lp, "retryPeriodMs", D.lease.retryPeriodMs);
+  // client-go's rule: the leader must give up before anyone else may take over.
+  if (durationMs !== undefined && renewDeadlineMs !== undefined && renewDeadlineMs >= durationMs) bad(`${lp}.renewDeadlineMs`, `must be below durationMs (${durationMs})`);
+  if (renewDeadlineMs !== undefined && retryPeriodMs !== undefined && retryPeriodMs >= renewDeadlineMs) bad(`${lp}.retryPeriodMs`, `must be below renewDeadlineMs (${renewDeadlineMs})`);
+
+  const coalesce = isRecord(s["coalesce"] ?? {}) ? ((s["coalesce"] ?? {}) as Record<string, unknown>) : (bad(`${p}.coalesce`, "must be a mapping") ?? {});
+  checkKnown(coalesce, ["quietMs", "maxDelayMs"], `${p}.coalesce`, bad);
+  const cp = `${p}.coalesce`;
+  const quietMs = optionalIn(cp, coalesce, "quietMs", D.coalesce.quietMs as Millis, (v, q) => boundedInt(v, 0, 60_000, q, bad) as Millis | undefined);
+  const maxDelayMs = optionalIn(cp, coalesce, "maxDelayMs", D.coalesce.maxDelayMs as Millis, (v, q) => boundedInt(v, 1, 600_000, q, bad) as Millis | undefined);
+  if (quietMs !== undefined && maxDelayMs !== undefined && quietMs > maxDelayMs) bad(`${cp}.quietMs`, `must not exceed maxDelayMs (${maxDelayMs})`);
+
+  const listen = optionalIn(p, s, "listen", D.listen as string, (v, q) => (typeof v === "string" ? v : bad(q, "must be address:port")));
+  const parsedListen = listen === undefined ? undefined : parseHostPort(listen);
+  if (listen !== undefined && parsedListen === undefined) bad(`${p}.listen`, `"${preview(listen)}" is not address:port (e.g. 127.0.0.1:9750 or [::1]:9750)`);
+
+  if ([namespace, name, durationMs, renewDeadlineMs, retryPeriodMs, quietMs, maxDelayMs, parsedListen].some((x) => x === undefined)) return undefined;
+  return {
+    lease: { namespace: namespace!, name: name!, durationMs: durationMs!, renewDeadlineMs: renewDeadlineMs!, retryPeriodMs: retryPeriodMs! },
+    coalesce: { quietMs: quietMs!, maxDelayMs: maxDelayMs! },
+    listen: parsedListen!,
+  };
+};
+
+/** Parse `1.2.3.4:80` or `[2001:db8::1]:80`. */
+export const parseHostPort = (text: string): { address: Ip; port: Port } | undefined => {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(text);
+  if (m === null) return undefined;
+  const ip = parseIp(m[1] ?? m[2] ?? "");
+  const port = parsePort(Number(m[3]));
+  return ip.isOk() && port.isOk() ? { address: ip.value, port: port.value } : undefined;
 };

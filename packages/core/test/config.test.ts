@@ -52,6 +52,23 @@ describe("parseConfig", () => {
     expect(text).toContain('LB node name "lb1" appears more than once');
   });
 
+  it("defaults the controller section and checks its timings against each other", () => {
+    expect(parseConfig(aConfig())._unsafeUnwrap().controller).toEqual({
+      lease: { namespace: "portico-system", name: "portico-status", durationMs: 15000, renewDeadlineMs: 10000, retryPeriodMs: 2000 },
+      coalesce: { quietMs: 100, maxDelayMs: 1000 },
+      listen: { address: "127.0.0.1", port: 9750 },
+    });
+    const custom = parseConfig({ ...aConfig(), controller: { listen: "[2001:db8::1]:9000", lease: { name: "lb-status" } } })._unsafeUnwrap().controller;
+    expect(custom.listen).toEqual({ address: "2001:db8::1", port: 9000 });
+    expect(custom.lease.name).toBe("lb-status");
+    const text = formatConfigIssues(
+      parseConfig({ ...aConfig(), controller: { listen: "localhost:9000", lease: { durationMs: 5000, renewDeadlineMs: 5000 }, coalesce: { quietMs: 500, maxDelayMs: 100 } } })._unsafeUnwrapErr(),
+    );
+    expect(text).toContain("controller.listen:");
+    expect(text).toContain("controller.lease.renewDeadlineMs: must be below durationMs (5000)");
+    expect(text).toContain("controller.coalesce.quietMs: must not exceed maxDelayMs (100)");
+  });
+
   it("refuses LB nodes whose addresses mix families", () => {
     const issues = parseConfig(
       aConfig({

@@ -1,0 +1,209 @@
+import { createServer, type Server } from "node:http";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { ClusterWatch, LeaderElector, publishStatus, reconcileStatus, SnapshotSource, type ServiceObject } from "@portico/adapter-kubernetes";
+import { plan as makePlan, type ClusterSnapshot, type Config, type LbNodeName, type Plan } from "@portico/core";
+import type { Logger } from "pino";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/** What applying a plan on this LB node did. */
+export interface NodeApplyResult {
+  readonly haproxy: "none" | "runtime" | "reload" | "error";
+  readonly keepalived: "none" | "reload" | "error";
+  /** One line per error, naming what failed. */
+  readonly errors: readonly string[];
+}
+
+/** Applies a plan to this LB node's HAProxy and keepalived. */
+export type ApplyPlan = (plan: Plan) => Promise<NodeApplyResult>;
+
+/** What the controller needs; everything with side effects comes in from outside. */
+export interface ControllerOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly config: Config;
+  readonly node: LbNodeName;
+  readonly apply: ApplyPlan;
+  readonly logger: Logger;
+  /** Defaults to a fresh registry. */
+  readonly registry?: Registry;
+  /** Retry a status publish that had failures after this long; default 1 s. */
+  readonly statusRetryMs?: number;
+}
+
+/**
+ * The `portico run` loop: informers -> snapshot -> plan -> apply on this node -> status (leader
+ * only). Plans run one at a time; a snapshot that arrives meanwhile is planned right after. When
+ * the API server is unreachable the last applied configs stay as they are (no snapshot is made
+ * from a failed list) and readiness says so. Stopping never touches HAProxy or keepalived.
+ */
+export class Controller {
+  readonly #o: ControllerOptions;
+  readonly #watch: ClusterWatch;
+  readonly #source: SnapshotSource;
+  readonly #elector: LeaderElector;
+  readonly #metrics: ReturnType<typeof makeMetrics>;
+  readonly registry: Registry;
+  #pending: ClusterSnapshot | undefined;
+  #running = false;
+  #lastPlan: Plan | undefined;
+  #lastApply: NodeApplyResult | undefined;
+  #retry: NodeJS.Timeout | undefined;
+  #server: Server | undefined;
+  #stopped = false;
+
+  constructor(options: ControllerOptions) {
+    this.#o = options;
+    this.registry = options.registry ?? new Registry();
+    this.#metrics = makeMetrics(this.registry);
+    const log = options.logger;
+    this.#watch = new ClusterWatch(options.kubeConfig, {
+      onChange: () => this.#source.changed(),
+      onHealth: (h) => {
+        this.#metrics.apiConnected.set(h.connected ? 1 : 0);
+        if (!h.connected) log.warn({ error: h.lastError }, "API server unreachable; keeping the last applied configuration");
+      },
+    });
+    this.#source = new SnapshotSource(this.#watch, options.config.controller.coalesce, (s) => this.#enqueue(s));
+    const lease = options.config.controller.lease;
+    this.#elector = new LeaderElector(
+      options.kubeConfig,
+      { namespace: lease.namespace, name: lease.name, identity: options.node, leaseDurationMs: lease.durationMs, renewDeadlineMs: lease.renewDeadlineMs, retryPeriodMs: lease.retryPeriodMs },
+      {
+        onStartedLeading: () => {
+          this.#metrics.leader.set(1);
+          log.info({ lease: `${lease.namespace}/${lease.name}` }, "became the status writer");
+          void this.#publish();
+        },
+        onStoppedLeading: () => {
+          this.#metrics.leader.set(0);
+          log.info("stopped writing status");
+        },
+        onError: (message) => log.warn({ error: message }, "leader election"),
+      },
+    );
+  }
+
+  /** Start serving /metrics, /healthz and /readyz, watching, and electing. */
+  async start(): Promise<void> {
+    this.#server = await this.#listen();
+    this.#elector.start();
+    await this.#watch.start();
+    this.#o.logger.info({ node: this.#o.node }, "cluster watch synced");
+  }
+
+  /** Stop watching and release the lease; HAProxy and keepalived keep running as they are. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#retry);
+    this.#source.stop();
+    await this.#watch.stop();
+    await this.#elector.stop();
+    await new Promise<void>((r) => (this.#server ? this.#server.close(() => r()) : r()));
+  }
+
+  /** Ready: synced, connected, and the last apply succeeded. The reason when not. */
+  readiness(): { ready: boolean; reason: string } {
+    const h = this.#watch.health();
+    if (!h.synced) return { ready: false, reason: "initial lists have not completed" };
+    if (!h.connected) return { ready: false, reason: `API server unreachable: ${h.lastError ?? "unknown"}` };
+    if (this.#lastPlan === undefined) return { ready: false, reason: "no plan yet" };
+    if (this.#lastApply !== undefined && this.#lastApply.errors.length > 0) return { ready: false, reason: `last apply failed: ${this.#lastApply.errors.join("; ")}` };
+    return { ready: true, reason: "ok" };
+  }
+
+  /** The last plan applied on this node. */
+  get lastPlan(): Plan | undefined {
+    return this.#lastPlan;
+  }
+
+  /** Whether this node writes status now. */
+  isLeader(): boolean {
+    return this.#elector.isLeader();
+  }
+
+  #enqueue(snapshot: ClusterSnapshot): void {
+    this.#pending = snapshot;
+    if (!this.#running) void this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    this.#running = true;
+    try {
+      while (this.#pending !== undefined && !this.#stopped) {
+        const snapshot = this.#pending;
+        this.#pending = undefined;
+        await this.#cycle(snapshot);
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  async #cycle(snapshot: ClusterSnapshot): Promise<void> {
+    const log = this.#o.logger;
+    const endPlan = this.#metrics.planDuration.startTimer();
+    const p = makePlan(snapshot, this.#o.config);
+    endPlan();
+    this.#metrics.plans.inc();
+    for (const state of ["ready", "partial", "failed"] as const) this.#metrics.services.set({ state }, p.services.filter((s) => s.state === state).length);
+    const result = await this.#o.apply(p);
+    this.#lastApply = result;
+    this.#lastPlan = p;
+    this.#metrics.applies.inc({ target: "haproxy", kind: result.haproxy });
+    this.#metrics.applies.inc({ target: "keepalived", kind: result.keepalived });
+    if (result.errors.length > 0) {
+      this.#metrics.applyErrors.inc(result.errors.length);
+      log.error({ errors: result.errors }, "apply failed; the previous configuration stays installed");
+    } else {
+      log.info({ services: p.services.length, frontends: p.frontends.length, haproxy: result.haproxy, keepalived: result.keepalived }, "applied plan");
+    }
+    await this.#publish();
+  }
+
+  async #publish(): Promise<void> {
+    const p = this.#lastPlan;
+    if (p === undefined || !this.#elector.isLeader() || this.#stopped) return;
+    const actions = reconcileStatus(this.#watch.services() as ServiceObject[], p, new Date().toISOString().replace(/\.\d+Z$/, "Z"));
+    if (actions.length === 0) return;
+    const report = await publishStatus(this.#o.kubeConfig, actions, () => this.#elector.isLeader());
+    this.#metrics.statusWrites.inc(report.applied);
+    if (report.failed.length > 0) {
+      this.#metrics.statusWriteErrors.inc(report.failed.length);
+      this.#o.logger.warn({ failed: report.failed.map((f) => `${f.action.namespace}/${f.action.name} ${f.action.kind}: ${f.message}`) }, "status writes failed; retrying");
+      clearTimeout(this.#retry);
+      this.#retry = setTimeout(() => void this.#publish(), this.#o.statusRetryMs ?? 1_000);
+    }
+  }
+
+  #listen(): Promise<Server> {
+    const { address, port } = this.#o.config.controller.listen;
+    const server = createServer((req, res) => {
+      const path = (req.url ?? "/").split("?")[0];
+      if (path === "/healthz") {
+        res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
+      } else if (path === "/readyz") {
+        const r = this.readiness();
+        res.writeHead(r.ready ? 200 : 503, { "content-type": "text/plain" }).end(`${r.reason}\n`);
+      } else if (path === "/metrics") {
+        void this.registry.metrics().then((text) => res.writeHead(200, { "content-type": this.registry.contentType }).end(text));
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, address, () => resolve(server));
+    });
+  }
+}
+
+const makeMetrics = (registry: Registry) => ({
+  plans: new Counter({ name: "portico_plans_total", help: "Plans computed", registers: [registry] }),
+  planDuration: new Histogram({ name: "portico_plan_duration_seconds", help: "Time to plan from a snapshot", buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2], registers: [registry] }),
+  applies: new Counter({ name: "portico_applies_total", help: "Applies on this LB node by target and kind (none, runtime, reload, error)", labelNames: ["target", "kind"], registers: [registry] }),
+  applyErrors: new Counter({ name: "portico_apply_errors_total", help: "Apply errors on this LB node", registers: [registry] }),
+  services: new Gauge({ name: "portico_services", help: "Services Portico is responsible for, by state", labelNames: ["state"], registers: [registry] }),
+  leader: new Gauge({ name: "portico_leader", help: "1 while this LB node writes Service status", registers: [registry] }),
+  apiConnected: new Gauge({ name: "portico_api_connected", help: "1 while every watch on the API server is healthy", registers: [registry] }),
+  statusWrites: new Counter({ name: "portico_status_writes_total", help: "Status, finalizer and Event writes", registers: [registry] }),
+  statusWriteErrors: new Counter({ name: "portico_status_write_errors_total", help: "Failed status, finalizer and Event writes", registers: [registry] }),
+});
