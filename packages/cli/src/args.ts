@@ -24,6 +24,7 @@ export interface Flags {
 export const COMMAND_FLAGS: Readonly<Record<string, readonly string[]>> = {
   plan: ["cluster", "config", "output"],
   render: ["cluster", "config", "node", "out"],
+  doctor: ["config", "node", "kubeconfig"],
 };
 
 /** Parse a command's flags strictly: unknown flags and stray arguments are errors. */

@@ -1,4 +1,5 @@
 import { EXIT, fail, parseFlags } from "./args.js";
+import { doctorCommand } from "./commands/doctor.js";
 import { planCommand } from "./commands/plan.js";
 import { renderCommand } from "./commands/render.js";
 import { processIo, type Io } from "./io.js";
@@ -8,6 +9,7 @@ const USAGE = `portico: cloud-style LoadBalancer Services for bare-metal Kuberne
 Usage:
   portico plan   --cluster <file|dir> [--config <file>] [--output text|json]
   portico render --cluster <file|dir> [--config <file>] --node <lbNode> --out <dir>
+  portico doctor [--config <file>] --node <lbNode> [--kubeconfig <file>]
 
 --cluster reads what \`kubectl get services,nodes,endpointslices -A -o yaml\` prints
 (a List, multi-document YAML, or JSON; or a directory of such files).
@@ -28,9 +30,17 @@ backend servers, health checks, VRRP placement and any problems.
 Render the files for one LB node into <dir>: haproxy.cfg, keepalived.conf and status.json
 (per Service: VIPs, ipMode, conditions and diagnostics). Files are written atomically.
 `,
+  doctor: `Usage: portico doctor [--config <file>] --node <lbNode> [--kubeconfig <file>]
+
+Check this LB node: haproxy and keepalived installed and new enough, the interface exists, is
+up and holds the node's address, HAProxy can bind VIPs it does not hold, no other VRRP router
+uses Portico's VRID range (needs tcpdump), irqbalance, config and socket paths, and the
+kubeconfig. Each check prints OK, WARN or FAIL with the fix in one line.
+Exit code: 0 all OK, 1 warnings, 3 failures (2: bad usage).
+`,
 };
 
-const COMMANDS = { plan: planCommand, render: renderCommand } as const;
+const COMMANDS = { plan: planCommand, render: renderCommand, doctor: doctorCommand } as const;
 
 /** Run the `portico` command line; resolves to the exit code. Never throws for bad input. */
 export const main = async (argv: readonly string[], io: Io = processIo()): Promise<number> => {
