@@ -71,3 +71,4 @@ export { backendAddress, EXCLUDE_LABEL, isEligible, TO_BE_DELETED_TAINT } from "
 export { byAge, DEGRADED_CONDITION, isResponsibleFor, plan, READY_CONDITION } from "./planner.js";
 export { planVrrp, priorityOf, rendezvousOrder, type VrrpPlan } from "./vrrp.js";
 export { compareIp } from "./ip.js";
+export { diffPlans, type ChangePath, type PlanDiff, type ServerChange, type ServiceDiff, type VrrpChange } from "./diff.js";
