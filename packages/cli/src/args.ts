@@ -22,7 +22,7 @@ export interface Flags {
 
 /** Flags each command accepts; anything else is a usage error. */
 export const COMMAND_FLAGS: Readonly<Record<string, readonly string[]>> = {
-  plan: ["cluster", "config", "output"],
+  plan: ["cluster", "config", "output", "against"],
   render: ["cluster", "config", "node", "out"],
   doctor: ["config", "node", "kubeconfig"],
 };

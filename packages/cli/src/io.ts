@@ -4,6 +4,8 @@ export interface Io {
   readonly stderr: (text: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /** Colour the output (a terminal, and NO_COLOR unset). */
+  readonly color?: boolean;
 }
 
 /** The real process's streams and environment. */
@@ -12,4 +14,5 @@ export const processIo = (): Io => ({
   stderr: (t) => process.stderr.write(t),
   env: process.env,
   cwd: process.cwd(),
+  color: process.stdout.isTTY === true && process.env["NO_COLOR"] === undefined,
 });

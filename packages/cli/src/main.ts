@@ -7,7 +7,7 @@ import { processIo, type Io } from "./io.js";
 const USAGE = `portico: cloud-style LoadBalancer Services for bare-metal Kubernetes (HAProxy + keepalived)
 
 Usage:
-  portico plan   --cluster <file|dir> [--config <file>] [--output text|json]
+  portico plan   --cluster <file|dir> [--config <file>] [--output text|json] [--against <dir>]
   portico render --cluster <file|dir> [--config <file>] --node <lbNode> --out <dir>
   portico doctor [--config <file>] --node <lbNode> [--kubeconfig <file>]
 
@@ -20,15 +20,19 @@ Exit codes: 0 ok, 1 some Services could not be planned (output still written),
 `;
 
 const HELP: Readonly<Record<string, string>> = {
-  plan: `Usage: portico plan --cluster <file|dir> [--config <file>] [--output text|json]
+  plan: `Usage: portico plan --cluster <file|dir> [--config <file>] [--output text|json] [--against <dir>]
 
 Plan the load balancers for a cluster dump and print the plan: per Service its VIP, ports,
-backend servers, health checks, VRRP placement and any problems.
+backend servers, health checks, VRRP placement and any problems, then advice.
+With --against (a directory where render or apply wrote plan.json, or that file), print what
+would change instead, grouped by Service, marking what needs an HAProxy reload and what the
+runtime API can do.
 `,
   render: `Usage: portico render --cluster <file|dir> [--config <file>] --node <lbNode> --out <dir>
 
-Render the files for one LB node into <dir>: haproxy.cfg, keepalived.conf and status.json
-(per Service: VIPs, ipMode, conditions and diagnostics). Files are written atomically.
+Render the files for one LB node into <dir>: haproxy.cfg, keepalived.conf, status.json
+(per Service: VIPs, ipMode, conditions and diagnostics) and plan.json (for plan --against).
+Files are written atomically.
 `,
   doctor: `Usage: portico doctor [--config <file>] --node <lbNode> [--kubeconfig <file>]
 

@@ -90,6 +90,40 @@ describe("portico plan", () => {
   });
 });
 
+describe("portico plan --against", () => {
+  it("shows what the next plan changes against what render wrote, grouped by Service", async () => {
+    const out = join(dir, "running");
+    expect(await portico("render", "--cluster", cluster, "--config", config, "--node", "lb1", "--out", out)).toMatchObject({ code: 1 });
+    const same = await portico("plan", "--cluster", cluster, "--config", config, "--against", out);
+    expect(same.stdout).toContain("none: the running plan is up to date");
+    expect(same.stdout).toContain("Summary: 0 added, 0 changed, 0 removed, 4 unchanged; HAProxy: no change; keepalived: no change");
+
+    const text = await readFile(cluster, "utf8");
+    // A new node: every backend gains a server, through the runtime API.
+    const grown = join(dir, "grown.yaml");
+    await writeFile(grown, `${text}\n---\napiVersion: v1\nkind: Node\nmetadata: {name: worker-9}\nstatus: {addresses: [{type: InternalIP, address: 198.18.2.99}]}\n`);
+    const r = await portico("plan", "--cluster", grown, "--config", config, "--against", out);
+    expect(r.stdout).toContain("~ shop/web  198.18.100.11  [runtime]");
+    expect(r.stdout).toMatch(/\+ server worker-9 in be_shop_web_80_v4_[0-9a-f]{8}/);
+    expect(r.stdout).toContain("HAProxy: 4 runtime API changes, no reload");
+    const json = JSON.parse((await portico("plan", "--cluster", grown, "--config", config, "--against", out, "--output", "json")).stdout) as { diff: { runtimeOps: number; reload: boolean } };
+    expect(json.diff).toMatchObject({ runtimeOps: 4, reload: false });
+  });
+
+  it("says where to get a plan.json when there is none", async () => {
+    const r = await portico("plan", "--cluster", cluster, "--config", config, "--against", join(dir, "empty-dir-that-does-not-exist"));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^portico: cannot read .*empty-dir-that-does-not-exist: no such file or directory \(render or apply writes plan\.json\)\n$/);
+  });
+
+  it("gives advice like a seasoned operator", async () => {
+    const r = await portico("plan", "--cluster", cluster, "--config", config);
+    expect(r.stdout).toContain("Advice:");
+    expect(r.stdout).toContain("shop/web uses externalTrafficPolicy: Cluster");
+    expect(r.stdout).toContain("ingress-nginx/ingress-nginx-controller sends PROXY v2: its pods must expect the header");
+  });
+});
+
 describe("portico render", () => {
   it("writes haproxy.cfg, keepalived.conf and status.json for the node", async () => {
     const out = join(dir, "lb1");

@@ -13,7 +13,7 @@ const repo = resolve(import.meta.dirname, "../../..");
 const example = join(repo, "examples/quickstart");
 const goldenDir = join(import.meta.dirname, "golden/quickstart");
 const NODES = ["lb1", "lb2"] as const;
-const FILES = ["haproxy.cfg", "keepalived.conf", "status.json"] as const;
+const FILES = ["haproxy.cfg", "keepalived.conf", "status.json", "plan.json"] as const;
 
 const quiet: Io = { stdout: () => undefined, stderr: () => undefined, env: {}, cwd: repo };
 let out = "";

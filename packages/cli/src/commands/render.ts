@@ -33,6 +33,8 @@ export const renderCommand = async (flags: Flags, io: Io): Promise<number> => {
     ["haproxy.cfg", haproxy.value],
     ["keepalived.conf", keepalived.value],
     ["status.json", `${JSON.stringify(statusReport(p, node), null, 2)}\n`],
+    // The plan itself, so `portico plan --against <dir>` can show what the next plan changes.
+    ["plan.json", `${JSON.stringify(p, null, 2)}\n`],
   ];
   for (const [name, text] of files) {
     const written = await writeFileAtomic(join(out, name), text, { mkdirs: true });
