@@ -10,6 +10,8 @@ export interface KeepalivedIsolatedOptions {
   readonly interfaces: readonly string[];
   readonly binary?: string;
   readonly timeoutMs?: number;
+  /** Prefix of the scratch namespace's name; default `portico-check-` (a random suffix follows). */
+  readonly namespacePrefix?: string;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface KeepalivedIsolatedOptions {
 export const validateKeepalivedIsolated = (text: string, options: KeepalivedIsolatedOptions): ResultAsync<void, AdapterError> =>
   new ResultAsync(
     (async (): Promise<Result<void, AdapterError>> => {
-      const ns = `portico-check-${randomBytes(4).toString("hex")}`;
+      const ns = `${options.namespacePrefix ?? "portico-check-"}${randomBytes(4).toString("hex")}`;
       const made = await createNamespace(ns);
       if (made.isErr()) {
         return err({ kind: "unavailable", adapter: "keepalived", message: `cannot make a scratch network namespace: ${made.error.message}`, hint: "Run as root, or validate on the LB node itself." });
