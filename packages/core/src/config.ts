@@ -1,6 +1,8 @@
 import { err, ok, type Result } from "neverthrow";
 import { bigIntToIp, cidrBounds, ipFamily, ipToBigInt, parseCidr, parseIp, preview, type Ip, type IpFamily } from "./ip.js";
 import { isDns1123Label, parsePort, parseVrid, type LbNodeName, type Millis, type Port, type Vrid } from "./model.js";
+import { parseTuningSection, TUNING_DEFAULTS } from "./_tuningConfig.js";
+import type { TuningPolicy } from "./tuning.js";
 
 /** One contiguous block of a pool, inclusive on both ends. */
 export interface AddressRange {
@@ -65,6 +67,8 @@ export interface Config {
   readonly vrrp: VrrpConfig;
   readonly haproxy: HaproxyConfig;
   readonly keepalived: KeepalivedConfig;
+  /** Packet-processing tuning for `portico tune` (RPS/RFS/XPS, IRQ affinity). */
+  readonly tuning: TuningPolicy;
 }
 
 /** One problem in the config: the path of the field and what is wrong with it. */
@@ -89,6 +93,7 @@ export const CONFIG_DEFAULTS = {
     masterSocket: "/run/haproxy/master.sock",
   },
   keepalived: { configPath: "/etc/keepalived/keepalived.conf" },
+  tuning: TUNING_DEFAULTS,
 } as const;
 
 const INTERFACE = /^[A-Za-z0-9_.-]{1,15}$/;
@@ -107,7 +112,7 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
 
   if (input["apiVersion"] !== CONFIG_API_VERSION) bad("apiVersion", `must be ${CONFIG_API_VERSION}, got "${preview(input["apiVersion"])}"`);
   if (input["kind"] !== CONFIG_KIND) bad("kind", `must be ${CONFIG_KIND}, got "${preview(input["kind"])}"`);
-  checkKnown(input, ["apiVersion", "kind", "loadBalancerClass", "handleUnclassed", "pools", "lbNodes", "healthCheck", "vrrp", "haproxy", "keepalived"], "", bad);
+  checkKnown(input, ["apiVersion", "kind", "loadBalancerClass", "handleUnclassed", "pools", "lbNodes", "healthCheck", "vrrp", "haproxy", "keepalived", "tuning"], "", bad);
 
   const loadBalancerClass = optional(input, "loadBalancerClass", CONFIG_DEFAULTS.loadBalancerClass, (v, p) =>
     typeof v === "string" && v.length <= 316 && QUALIFIED_NAME.test(v) ? v : bad(p, `"${preview(v)}" is not a qualified name like portico.dev/haproxy`),
@@ -178,6 +183,8 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
     _known: checkKnown(s, ["configPath"], p, bad),
   }));
 
+  const tuning = parseTuningSection(input["tuning"], bad);
+
   if (issues.length > 0) return err(issues);
   // Every field was either defaulted or parsed; issues would have been recorded otherwise.
   const d = <T>(v: T | undefined): T => v as T;
@@ -190,6 +197,7 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
     vrrp: { vridFirst: d(vrrp?.vridFirst), vridLast: d(vrrp?.vridLast), advertIntMs: d(vrrp?.advertIntMs) },
     haproxy: { configPath: d(haproxy?.configPath), statsSocket: d(haproxy?.statsSocket), masterSocket: d(haproxy?.masterSocket) },
     keepalived: { configPath: d(keepalived?.configPath) },
+    tuning: d(tuning),
   });
 };
 

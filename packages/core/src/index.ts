@@ -69,3 +69,31 @@ export { backendAddress, EXCLUDE_LABEL, isEligible, TO_BE_DELETED_TAINT } from "
 export { byAge, DEGRADED_CONDITION, isResponsibleFor, plan, READY_CONDITION } from "./planner.js";
 export { planVrrp, priorityOf, rendezvousOrder, type VrrpPlan } from "./vrrp.js";
 export { compareIp } from "./ip.js";
+export {
+  cpuDifference,
+  cpuIntersection,
+  cpuSet,
+  formatCpuList,
+  formatCpuMask,
+  MAX_CPUS,
+  parseCpuList,
+  parseCpuMask,
+  sameCpus,
+  type CpuSet,
+} from "./cpus.js";
+export {
+  floorPowerOfTwo,
+  irqbalanceBanLine,
+  parseInterfaceName,
+  planTuning,
+  type InterfaceName,
+  type InterfaceTopology,
+  type IrqAffinityMode,
+  type NumaNode,
+  type QueueIrq,
+  type RpsMode,
+  type Topology,
+  type TuningPlan,
+  type TuningPolicy,
+  type TuningWrite,
+} from "./tuning.js";
