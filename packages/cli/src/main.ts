@@ -1,6 +1,7 @@
 import { EXIT, fail, parseFlags } from "./args.js";
 import { planCommand } from "./commands/plan.js";
 import { renderCommand } from "./commands/render.js";
+import { tuneCommand } from "./commands/tune.js";
 import { processIo, type Io } from "./io.js";
 
 const USAGE = `portico: cloud-style LoadBalancer Services for bare-metal Kubernetes (HAProxy + keepalived)
@@ -8,6 +9,7 @@ const USAGE = `portico: cloud-style LoadBalancer Services for bare-metal Kuberne
 Usage:
   portico plan   --cluster <file|dir> [--config <file>] [--output text|json]
   portico render --cluster <file|dir> [--config <file>] --node <lbNode> --out <dir>
+  portico tune   [--config <file>] --node <lbNode> [--dry-run] [--sysfs-root <dir>] [--procfs-root <dir>]
 
 --cluster reads what \`kubectl get services,nodes,endpointslices -A -o yaml\` prints
 (a List, multi-document YAML, or JSON; or a directory of such files).
@@ -28,9 +30,18 @@ backend servers, health checks, VRRP placement and any problems.
 Render the files for one LB node into <dir>: haproxy.cfg, keepalived.conf and status.json
 (per Service: VIPs, ipMode, conditions and diagnostics). Files are written atomically.
 `,
+  tune: `Usage: portico tune [--config <file>] --node <lbNode> [--dry-run] [--sysfs-root <dir>] [--procfs-root <dir>]
+
+Spread packet processing on this LB node over its cores: read the CPU, NUMA and queue
+topology of the node's interface from /sys and /proc, plan RPS, RFS, XPS (and, with
+tuning.irqAffinity: spread, queue interrupt affinity) from the config's tuning section, write
+only the values that differ and read every write back. --dry-run prints the differences and
+writes nothing. Exit codes: 0 all as planned, 1 some write was refused or changed by the
+kernel, 2 bad usage or unreadable topology.
+`,
 };
 
-const COMMANDS = { plan: planCommand, render: renderCommand } as const;
+const COMMANDS = { plan: planCommand, render: renderCommand, tune: tuneCommand } as const;
 
 /** Run the `portico` command line; resolves to the exit code. Never throws for bad input. */
 export const main = async (argv: readonly string[], io: Io = processIo()): Promise<number> => {

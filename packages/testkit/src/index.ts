@@ -1,3 +1,4 @@
 export { describeAdapter, type AdapterUnderTest, type HostileCase } from "./conformance.js";
 export { describeWith, inCi, program, root, type Requirement } from "./gate.js";
 export { must, NetnsLab } from "./netns.js";
+export { fakeTree, type FakeMachine } from "./faketree.js";
