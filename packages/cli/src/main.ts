@@ -28,7 +28,9 @@ backend servers, health checks, VRRP placement and any problems.
   render: `Usage: portico render --cluster <file|dir> [--config <file>] --node <lbNode> --out <dir>
 
 Render the files for one LB node into <dir>: haproxy.cfg, keepalived.conf and status.json
-(per Service: VIPs, ipMode, conditions and diagnostics). Files are written atomically.
+(per Service: VIPs, ipMode, conditions and diagnostics), and tuning.json (the planned RPS/RFS/XPS
+writes) when the config's tuning.topologies declares this node's topology. Files are written
+atomically.
 `,
   tune: `Usage: portico tune [--config <file>] --node <lbNode> [--dry-run] [--sysfs-root <dir>] [--procfs-root <dir>]
 

@@ -86,6 +86,36 @@ describe("portico tune on a fake /sys and /proc", () => {
   });
 });
 
+describe("portico render with a declared topology", () => {
+  const root = resolve(import.meta.dirname, "../../..");
+  const cluster = join(root, "examples/quickstart/cluster.yaml");
+
+  it("writes tuning.json with the planned writes for that node, and none for a node without one", async () => {
+    const config = join(dir, "declared.yaml");
+    const odd = Array.from({ length: 20 }, (_, i) => 2 * i + 1);
+    await writeFile(
+      config,
+      configText(
+        "eth0",
+        `tuning:\n  topologies:\n    - { node: lb1, cpus: "0-39", numaNodes: ["${odd.map((c) => c - 1).join(",")}", "${odd.join(",")}"], rxQueues: 4, txQueues: 4, numaNode: 1, irqs: [{ irq: 120, cpus: "1" }, { irq: 121, cpus: "3" }, { irq: 122, cpus: "5" }, { irq: 123, cpus: "7" }] }\n`,
+      ),
+    );
+    const out = join(dir, "render-lb1");
+    const r = await portico("render", "--cluster", cluster, "--config", config, "--node", "lb1", "--out", out);
+    expect(r.stdout).toContain(`wrote ${join(out, "tuning.json")}`);
+    const tuning = JSON.parse(await readFile(join(out, "tuning.json"), "utf8")) as { kind: string; node: string; writes: { kind: string; value: string; reason: string }[] };
+    expect(tuning.kind).toBe("TuningPlan");
+    expect(tuning.node).toBe("lb1");
+    expect(tuning.writes.filter((w) => w.kind === "rps_cpus").map((w) => w.value)).toEqual(["aa,aaaaaa00", "aa,aaaaaa00", "aa,aaaaaa00", "aa,aaaaaa00"]);
+    expect(tuning.writes[0]).toMatchObject({ kind: "rps_sock_flow_entries", value: "32768" });
+
+    const out2 = join(dir, "render-lb2");
+    const r2 = await portico("render", "--cluster", cluster, "--config", config, "--node", "lb2", "--out", out2);
+    expect(r2.stdout).not.toContain("tuning.json");
+    await expect(readFile(join(out2, "tuning.json"), "utf8")).rejects.toThrow(/ENOENT/);
+  });
+});
+
 await describeWith([program("ip", ["-V"]), root], "portico tune on a real veth in a network namespace", () => {
   const lab = new NetnsLab();
   let ns = "";

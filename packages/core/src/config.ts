@@ -2,7 +2,7 @@ import { err, ok, type Result } from "neverthrow";
 import { bigIntToIp, cidrBounds, ipFamily, ipToBigInt, parseCidr, parseIp, preview, type Ip, type IpFamily } from "./ip.js";
 import { isDns1123Label, parsePort, parseVrid, type LbNodeName, type Millis, type Port, type Vrid } from "./model.js";
 import { parseTuningSection, TUNING_DEFAULTS } from "./_tuningConfig.js";
-import type { TuningPolicy } from "./tuning.js";
+import type { TuningConfig } from "./tuning.js";
 
 /** One contiguous block of a pool, inclusive on both ends. */
 export interface AddressRange {
@@ -67,8 +67,8 @@ export interface Config {
   readonly vrrp: VrrpConfig;
   readonly haproxy: HaproxyConfig;
   readonly keepalived: KeepalivedConfig;
-  /** Packet-processing tuning for `portico tune` (RPS/RFS/XPS, IRQ affinity). */
-  readonly tuning: TuningPolicy;
+  /** Packet-processing tuning for `portico tune` (RPS/RFS/XPS, IRQ affinity), and declared topologies for `render`. */
+  readonly tuning: TuningConfig;
 }
 
 /** One problem in the config: the path of the field and what is wrong with it. */
@@ -183,7 +183,7 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
     _known: checkKnown(s, ["configPath"], p, bad),
   }));
 
-  const tuning = parseTuningSection(input["tuning"], bad);
+  const tuning = parseTuningSection(input["tuning"], lbNodes, bad);
 
   if (issues.length > 0) return err(issues);
   // Every field was either defaulted or parsed; issues would have been recorded otherwise.

@@ -1,4 +1,5 @@
 import { err, ok, type Result } from "neverthrow";
+import type { LbNodeName } from "./model.js";
 import { cpuDifference, cpuIntersection, cpuSet, formatCpuList, formatCpuMask, type CpuSet } from "./cpus.js";
 
 declare const brand: unique symbol;
@@ -64,6 +65,17 @@ export interface TuningPolicy {
   readonly irqAffinity: IrqAffinityMode;
   /** CPUs never used for packet steering, e.g. those HAProxy is pinned to. */
   readonly excludeCpus: CpuSet;
+}
+
+/** An LB node's topology as written in the config, so `render` can plan its tuning without the machine. */
+export interface DeclaredTopology {
+  readonly node: LbNodeName;
+  readonly topology: Topology;
+}
+
+/** The config's `tuning` section: the policy, and any declared topologies. */
+export interface TuningConfig extends TuningPolicy {
+  readonly topologies: readonly DeclaredTopology[];
 }
 
 /** One write into sysfs or procfs, with the exact text written and why. */

@@ -173,7 +173,7 @@ describe("planTuning invariants", () => {
         const reversed = { ...topo, interfaces: [...topo.interfaces].reverse() };
         expect(planTuning(reversed, pol)).toEqual(planTuning(topo, pol));
       }),
-      { numRuns: 100 },
+      { numRuns: 50 },
     );
   });
 });
@@ -188,12 +188,45 @@ describe("interface names", () => {
 describe("the tuning section of the config", () => {
   it("defaults when absent, so the documented example keeps working", () => {
     const c = parseConfig(aConfig())._unsafeUnwrap();
-    expect(c.tuning).toEqual({ rps: "auto", rfs: true, rpsSockFlowEntries: 32768, xps: true, irqAffinity: "off", excludeCpus: [] });
+    expect(c.tuning).toEqual({ rps: "auto", rfs: true, rpsSockFlowEntries: 32768, xps: true, irqAffinity: "off", excludeCpus: [], topologies: [] });
   });
 
   it("parses every field", () => {
     const c = parseConfig({ ...aConfig(), tuning: { rps: "always", rfs: false, rpsSockFlowEntries: 65536, xps: false, irqAffinity: "spread", excludeCpus: "0-1,8" } })._unsafeUnwrap();
-    expect(c.tuning).toEqual({ rps: "always", rfs: false, rpsSockFlowEntries: 65536, xps: false, irqAffinity: "spread", excludeCpus: [0, 1, 8] });
+    expect(c.tuning).toEqual({ rps: "always", rfs: false, rpsSockFlowEntries: 65536, xps: false, irqAffinity: "spread", excludeCpus: [0, 1, 8], topologies: [] });
+  });
+
+  it("reads a declared topology for an LB node, with the node's interface", () => {
+    const c = parseConfig({
+      ...aConfig(),
+      tuning: { topologies: [{ node: "lb1", cpus: "0-3", numaNodes: ["0-1", "2-3"], rxQueues: 2, txQueues: 2, numaNode: 1, irqs: [{ irq: 41, cpus: "3" }, { irq: 40, cpus: 2 }] }] },
+    })._unsafeUnwrap();
+    expect(c.tuning.topologies).toEqual([
+      {
+        node: "lb1",
+        topology: {
+          cpuCount: 4,
+          onlineCpus: [0, 1, 2, 3],
+          numaNodes: [{ id: 0, cpus: [0, 1] }, { id: 1, cpus: [2, 3] }],
+          interfaces: [{ name: c.lbNodes[0]?.interface, rxQueues: 2, txQueues: 2, numaNode: 1, irqs: [{ irq: 40, cpus: [2] }, { irq: 41, cpus: [3] }] }],
+        },
+      },
+    ]);
+  });
+
+  it("names every bad field of a declared topology", () => {
+    const r = parseConfig({ ...aConfig(), tuning: { topologies: [{ node: "lb9", cpus: "", rxQueues: -1, txQueues: "2", numaNodes: "0-1", irqs: [{ irq: "x", cpus: "0" }], extra: 1 }] } });
+    expect(r._unsafeUnwrapErr().map((i) => i.path).sort()).toEqual(
+      [
+        "tuning.topologies[0].node",
+        "tuning.topologies[0].cpus",
+        "tuning.topologies[0].rxQueues",
+        "tuning.topologies[0].txQueues",
+        "tuning.topologies[0].numaNodes",
+        "tuning.topologies[0].irqs[0].irq",
+        "tuning.topologies[0].extra",
+      ].sort(),
+    );
   });
 
   it("names every bad field", () => {
