@@ -155,6 +155,6 @@ await describeWith([program("ip", ["-V"]), root], "portico tune on a real veth i
 
     // Run again: everything is already as planned.
     const again = (await lab.exec(ns, process.execPath, [bin, "tune", "--config", config, "--node", "lb1"]))._unsafeUnwrap();
-    expect(again.stdout).toContain("3 planned writes: 0 changed, 2 already set, 0 failed");
+    expect(again.stdout).toContain("3 planned writes: 0 changed, 2 already set, 0 failed, 1 not present here");
   });
 });

@@ -1,10 +1,12 @@
 import { err, ok, type Result } from "neverthrow";
 
+declare const brand: unique symbol;
+
 /**
  * A set of CPU ids: sorted ascending, no duplicates, each a whole number from 0 to
  * {@link MAX_CPUS} - 1. Made only by {@link cpuSet}, {@link parseCpuList} and {@link parseCpuMask}.
  */
-export type CpuSet = readonly number[] & { readonly __cpuSet: true };
+export type CpuSet = readonly number[] & { readonly [brand]: "CpuSet" };
 
 /** The largest CPU count Portico plans for (Linux's `NR_CPUS` tops out at 8192). */
 export const MAX_CPUS = 8192;

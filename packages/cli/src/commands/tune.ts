@@ -24,6 +24,12 @@ const line = (o: WriteOutcome): string =>
     .with({ status: "missing" }, (x) => (x.ok ? `  not present   ${x.message}` : `  MISSING       ${x.message}`))
     .exhaustive();
 
+// Files the kernel does not have where tune runs (RFS's global table outside the initial network namespace).
+const notPresent = (outcomes: readonly WriteOutcome[]): string => {
+  const n = outcomes.filter((o) => o.status === "missing" && o.ok).length;
+  return n === 0 ? "" : `, ${n} not present here`;
+};
+
 /** `portico tune --config <file> --node <lbNode> [--dry-run] [--sysfs-root <dir>] [--procfs-root <dir>]` */
 export const tuneCommand = async (flags: Flags, io: Io): Promise<number> => {
   const node = flags.required("node");
@@ -52,7 +58,7 @@ export const tuneCommand = async (flags: Flags, io: Io): Promise<number> => {
   io.stdout(
     dryRun
       ? `${plan.writes.length} planned writes: ${count("would-change")} would change, ${count("unchanged")} already set\n`
-      : `${plan.writes.length} planned writes: ${count("changed")} changed, ${count("unchanged")} already set, ${report.value.outcomes.filter((o) => !o.ok).length} failed\n`,
+      : `${plan.writes.length} planned writes: ${count("changed")} changed, ${count("unchanged")} already set, ${report.value.outcomes.filter((o) => !o.ok).length} failed${notPresent(report.value.outcomes)}\n`,
   );
 
   const irqbalance = await irqbalanceRunning(procRoot);
