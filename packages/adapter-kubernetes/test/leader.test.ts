@@ -57,15 +57,19 @@ describe("Lease leader election", () => {
     b.start();
     await new Promise((r) => setTimeout(r, 300));
     expect(b.isLeader()).toBe(false);
-    const died = Date.now();
     a.abandon(); // killed: no release
+    // The lease is valid until its last renewal plus its duration; nobody may lead before that.
+    const renewed = Date.parse((server.get("Lease", "portico-system", "portico-status")!["spec"] as { renewTime: string }).renewTime);
     await until("lb2 leads", () => b.isLeader(), 5_000);
-    const tookMs = Date.now() - died;
-    process.stdout.write(`leader takeover after the leader died: ${tookMs} ms (lease ${timing.leaseDurationMs} ms)\n`);
-    expect(tookMs).toBeGreaterThanOrEqual(timing.leaseDurationMs - timing.retryPeriodMs);
-    expect(log).toEqual(["lb1 leads", "lb1 stops", "lb2 leads"]);
+    const tookMs = Date.now() - renewed;
+    process.stdout.write(`leader takeover ${tookMs} ms after the dead leader's last renewal (lease ${timing.leaseDurationMs} ms)\n`);
+    expect(tookMs).toBeGreaterThanOrEqual(timing.leaseDurationMs);
+    // Whatever flapping a loaded machine causes, lb2 leads only after lb1 has stopped for good.
+    expect(log.at(-1)).toBe("lb2 leads");
+    expect(log.lastIndexOf("lb1 stops")).toBeLessThan(log.indexOf("lb2 leads"));
+    expect(log.filter((l) => l === "lb2 leads")).toHaveLength(1);
     const spec = server.get("Lease", "portico-system", "portico-status")!["spec"] as { leaseTransitions: number };
-    expect(spec.leaseTransitions).toBe(1);
+    expect(spec.leaseTransitions).toBeGreaterThanOrEqual(1);
   });
 
   it("hands over at once when the leader stops cleanly (it releases the lease)", async () => {

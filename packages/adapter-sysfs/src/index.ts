@@ -1,5 +1,9 @@
 /**
- * @portico/adapter-sysfs reads CPU and queue topology from /sys and /proc and applies RPS, RFS
- * and XPS writes planned by @portico/core. It is an empty shell until the tuning work lands.
+ * @portico/adapter-sysfs reads an LB node's CPU, NUMA and NIC-queue topology from /sys and /proc
+ * and applies the RPS, RFS, XPS and IRQ-affinity writes planned by @portico/core's `planTuning`,
+ * reading every write back.
  */
-export {};
+export { applyTuning, sameValue, type ApplyOptions, type ApplyReport, type WriteOutcome } from "./apply.js";
+export { irqbalanceRunning } from "./irqbalance.js";
+export { readTopology, type TopologyOptions } from "./topology.js";
+export type { Roots } from "./_paths.js";

@@ -14,6 +14,8 @@ export const fail = (io: Io, message: string, code: number): number => {
 /** Typed access to parsed flags. */
 export interface Flags {
   string(name: string): string | undefined;
+  /** A flag without a value, e.g. `--dry-run`. */
+  boolean(name: string): boolean;
   /** A flag the command needs; undefined when absent or empty. */
   required(name: string): string | undefined;
   /** `--config`, else $PORTICO_CONFIG, else ./portico.yaml (relative to the working directory). */
@@ -25,7 +27,11 @@ export const COMMAND_FLAGS: Readonly<Record<string, readonly string[]>> = {
   plan: ["cluster", "config", "output", "against"],
   render: ["cluster", "config", "node", "out"],
   doctor: ["config", "node", "kubeconfig"],
+  tune: ["config", "node", "dry-run", "sysfs-root", "procfs-root"],
 };
+
+/** Flags that take no value. */
+export const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(["dry-run"]);
 
 /** Parse a command's flags strictly: unknown flags and stray arguments are errors. */
 export const parseFlags = (command: string, argv: readonly string[]): { flags: Flags } | { error: string } => {
@@ -33,7 +39,7 @@ export const parseFlags = (command: string, argv: readonly string[]): { flags: F
   try {
     const { values } = parseArgs({
       args: [...argv],
-      options: Object.fromEntries(names.map((n) => [n, { type: "string" as const }])),
+      options: Object.fromEntries(names.map((n) => [n, { type: BOOLEAN_FLAGS.has(n) ? ("boolean" as const) : ("string" as const) }])),
       strict: true,
       allowPositionals: false,
     });
@@ -44,6 +50,7 @@ export const parseFlags = (command: string, argv: readonly string[]): { flags: F
     return {
       flags: {
         string: get,
+        boolean: (n) => (values as Record<string, string | boolean | undefined>)[n] === true,
         required: (n) => {
           const v = get(n);
           return v === undefined || v === "" ? undefined : v;

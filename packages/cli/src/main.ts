@@ -2,6 +2,7 @@ import { EXIT, fail, parseFlags } from "./args.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { planCommand } from "./commands/plan.js";
 import { renderCommand } from "./commands/render.js";
+import { tuneCommand } from "./commands/tune.js";
 import { processIo, type Io } from "./io.js";
 
 const USAGE = `portico: cloud-style LoadBalancer Services for bare-metal Kubernetes (HAProxy + keepalived)
@@ -10,6 +11,7 @@ Usage:
   portico plan   --cluster <file|dir> [--config <file>] [--output text|json] [--against <dir>]
   portico render --cluster <file|dir> [--config <file>] --node <lbNode> --out <dir>
   portico doctor [--config <file>] --node <lbNode> [--kubeconfig <file>]
+  portico tune   [--config <file>] --node <lbNode> [--dry-run] [--sysfs-root <dir>] [--procfs-root <dir>]
 
 --cluster reads what \`kubectl get services,nodes,endpointslices -A -o yaml\` prints
 (a List, multi-document YAML, or JSON; or a directory of such files).
@@ -31,8 +33,9 @@ runtime API can do.
   render: `Usage: portico render --cluster <file|dir> [--config <file>] --node <lbNode> --out <dir>
 
 Render the files for one LB node into <dir>: haproxy.cfg, keepalived.conf, status.json
-(per Service: VIPs, ipMode, conditions and diagnostics) and plan.json (for plan --against).
-Files are written atomically.
+(per Service: VIPs, ipMode, conditions and diagnostics), plan.json (for plan --against), and
+tuning.json (the planned RPS/RFS/XPS writes) when the config's tuning.topologies declares this
+node's topology. Files are written atomically.
 `,
   doctor: `Usage: portico doctor [--config <file>] --node <lbNode> [--kubeconfig <file>]
 
@@ -42,9 +45,18 @@ uses Portico's VRID range (needs tcpdump), irqbalance, config and socket paths, 
 kubeconfig. Each check prints OK, WARN or FAIL with the fix in one line.
 Exit code: 0 all OK, 1 warnings, 3 failures (2: bad usage).
 `,
+  tune: `Usage: portico tune [--config <file>] --node <lbNode> [--dry-run] [--sysfs-root <dir>] [--procfs-root <dir>]
+
+Spread packet processing on this LB node over its cores: read the CPU, NUMA and queue
+topology of the node's interface from /sys and /proc, plan RPS, RFS, XPS (and, with
+tuning.irqAffinity: spread, queue interrupt affinity) from the config's tuning section, write
+only the values that differ and read every write back. --dry-run prints the differences and
+writes nothing. Exit codes: 0 all as planned, 1 some write was refused or changed by the
+kernel, 2 bad usage or unreadable topology.
+`,
 };
 
-const COMMANDS = { plan: planCommand, render: renderCommand, doctor: doctorCommand } as const;
+const COMMANDS = { plan: planCommand, render: renderCommand, doctor: doctorCommand, tune: tuneCommand } as const;
 
 /** Run the `portico` command line; resolves to the exit code. Never throws for bad input. */
 export const main = async (argv: readonly string[], io: Io = processIo()): Promise<number> => {

@@ -1,6 +1,8 @@
 import { err, ok, type Result } from "neverthrow";
 import { bigIntToIp, cidrBounds, ipFamily, ipToBigInt, parseCidr, parseIp, preview, type Ip, type IpFamily } from "./ip.js";
 import { isDns1123Label, parsePort, parseVrid, type LbNodeName, type Millis, type Port, type Vrid } from "./model.js";
+import { parseTuningSection, TUNING_DEFAULTS } from "./_tuningConfig.js";
+import type { TuningConfig } from "./tuning.js";
 
 /** One contiguous block of a pool, inclusive on both ends. */
 export interface AddressRange {
@@ -82,6 +84,8 @@ export interface Config {
   readonly haproxy: HaproxyConfig;
   readonly keepalived: KeepalivedConfig;
   readonly controller: ControllerConfig;
+  /** Packet-processing tuning for `portico tune` (RPS/RFS/XPS, IRQ affinity), and declared topologies for `render`. */
+  readonly tuning: TuningConfig;
 }
 
 /** One problem in the config: the path of the field and what is wrong with it. */
@@ -111,6 +115,7 @@ export const CONFIG_DEFAULTS = {
     coalesce: { quietMs: 100, maxDelayMs: 1_000 },
     listen: "127.0.0.1:9750",
   },
+  tuning: TUNING_DEFAULTS,
 } as const;
 
 const INTERFACE = /^[A-Za-z0-9_.-]{1,15}$/;
@@ -129,7 +134,7 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
 
   if (input["apiVersion"] !== CONFIG_API_VERSION) bad("apiVersion", `must be ${CONFIG_API_VERSION}, got "${preview(input["apiVersion"])}"`);
   if (input["kind"] !== CONFIG_KIND) bad("kind", `must be ${CONFIG_KIND}, got "${preview(input["kind"])}"`);
-  checkKnown(input, ["apiVersion", "kind", "loadBalancerClass", "handleUnclassed", "pools", "lbNodes", "healthCheck", "vrrp", "haproxy", "keepalived", "controller"], "", bad);
+  checkKnown(input, ["apiVersion", "kind", "loadBalancerClass", "handleUnclassed", "pools", "lbNodes", "healthCheck", "vrrp", "haproxy", "keepalived", "controller", "tuning"], "", bad);
 
   const loadBalancerClass = optional(input, "loadBalancerClass", CONFIG_DEFAULTS.loadBalancerClass, (v, p) =>
     typeof v === "string" && v.length <= 316 && QUALIFIED_NAME.test(v) ? v : bad(p, `"${preview(v)}" is not a qualified name like portico.dev/haproxy`),
@@ -201,6 +206,7 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
   }));
 
   const controller = parseSection(input, "controller", bad, (s, p) => parseController(s, p, bad));
+  const tuning = parseTuningSection(input["tuning"], lbNodes, bad);
 
   if (issues.length > 0) return err(issues);
   // Every field was either defaulted or parsed; issues would have been recorded otherwise.
@@ -215,6 +221,7 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
     haproxy: { configPath: d(haproxy?.configPath), statsSocket: d(haproxy?.statsSocket), masterSocket: d(haproxy?.masterSocket) },
     keepalived: { configPath: d(keepalived?.configPath) },
     controller: d(controller),
+    tuning: d(tuning),
   });
 };
 

@@ -72,3 +72,33 @@ export { byAge, DEGRADED_CONDITION, isResponsibleFor, plan, READY_CONDITION } fr
 export { planVrrp, priorityOf, rendezvousOrder, type VrrpPlan } from "./vrrp.js";
 export { compareIp } from "./ip.js";
 export { diffPlans, type ChangePath, type PlanDiff, type ServerChange, type ServiceDiff, type VrrpChange } from "./diff.js";
+export {
+  cpuDifference,
+  cpuIntersection,
+  cpuSet,
+  formatCpuList,
+  formatCpuMask,
+  MAX_CPUS,
+  parseCpuList,
+  parseCpuMask,
+  sameCpus,
+  type CpuSet,
+} from "./cpus.js";
+export {
+  floorPowerOfTwo,
+  irqbalanceBanLine,
+  parseInterfaceName,
+  planTuning,
+  type DeclaredTopology,
+  type InterfaceName,
+  type InterfaceTopology,
+  type IrqAffinityMode,
+  type NumaNode,
+  type QueueIrq,
+  type RpsMode,
+  type Topology,
+  type TuningConfig,
+  type TuningPlan,
+  type TuningPolicy,
+  type TuningWrite,
+} from "./tuning.js";

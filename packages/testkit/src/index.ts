@@ -2,3 +2,4 @@ export { describeAdapter, type AdapterUnderTest, type HostileCase } from "./conf
 export { describeWith, inCi, program, root, type Requirement } from "./gate.js";
 export { must, NetnsLab } from "./netns.js";
 export { KubeApiServer, type RecordedRequest } from "./kube-api.js";
+export { fakeTree, type FakeMachine } from "./faketree.js";

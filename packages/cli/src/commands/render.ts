@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { ingest, plan, type LbNodeName } from "@portico/core";
+import { ingest, plan, planTuning, type LbNodeName } from "@portico/core";
 import { renderHaproxy } from "@portico/adapter-haproxy";
 import { renderKeepalived } from "@portico/adapter-keepalived";
 import { writeFileAtomic } from "@portico/host";
@@ -29,13 +29,19 @@ export const renderCommand = async (flags: Flags, io: Io): Promise<number> => {
   if (haproxy.isErr()) return fail(io, `haproxy: ${haproxy.error.message}`, EXIT.usage);
   const keepalived = renderKeepalived(p, { node: node as LbNodeName });
   if (keepalived.isErr()) return fail(io, `keepalived: ${keepalived.error.message}`, EXIT.usage);
-  const files: readonly [string, string][] = [
+  const files: [string, string][] = [
     ["haproxy.cfg", haproxy.value],
     ["keepalived.conf", keepalived.value],
     ["status.json", `${JSON.stringify(statusReport(p, node), null, 2)}\n`],
     // The plan itself, so `portico plan --against <dir>` can show what the next plan changes.
     ["plan.json", `${JSON.stringify(p, null, 2)}\n`],
   ];
+  // tuning.json only when the config declares this node's topology; otherwise `portico tune` reads it on the node.
+  const declared = config.value.tuning.topologies.find((t) => t.node === node);
+  if (declared !== undefined) {
+    const tuning = planTuning(declared.topology, config.value.tuning);
+    files.push(["tuning.json", `${JSON.stringify({ apiVersion: "portico.dev/v1alpha1", kind: "TuningPlan", node, topology: declared.topology, ...tuning }, null, 2)}\n`]);
+  }
   for (const [name, text] of files) {
     const written = await writeFileAtomic(join(out, name), text, { mkdirs: true });
     if (written.isErr()) return fail(io, `cannot write ${written.error.message}`, EXIT.usage);
