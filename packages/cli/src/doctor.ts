@@ -1,7 +1,8 @@
-import { access, constants, readdir, readFile, stat } from "node:fs/promises";
+import { access, constants, readFile, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import type { Config, LbNode } from "@portico/core";
+import { irqbalanceRunning } from "@portico/adapter-sysfs";
 import { run } from "@portico/host";
 
 /** How a check came out. */
@@ -85,15 +86,11 @@ const checkNonLocalBind = async (opts: DoctorOptions): Promise<CheckResult> => {
 };
 
 const checkIrqbalance = async (opts: DoctorOptions): Promise<CheckResult> => {
-  const root = opts.procRoot ?? "/proc";
-  const pids = (await readdir(root).catch(() => [] as string[])).filter((p) => /^\d+$/.test(p));
-  for (const pid of pids) {
-    const comm = await readFile(`${root}/${pid}/comm`, "utf8").catch(() => "");
-    if (comm.trim() === "irqbalance") {
-      return warn("irqbalance", `irqbalance is running (pid ${pid}); it moves NIC interrupts and may undo IRQ tuning`, "ban the LB interfaces' IRQs in irqbalance (IRQBALANCE_BANNED_CPULIST or --banirq) or stop it");
-    }
-  }
-  return ok("irqbalance", "not running");
+  const running = await irqbalanceRunning(opts.procRoot ?? "/proc");
+  if (running.isErr()) return warn("irqbalance", running.error.message, "check that /proc is readable");
+  return running.value
+    ? warn("irqbalance", "irqbalance is running; it moves NIC interrupts and may undo IRQ tuning", "ban the LB interfaces' IRQs in irqbalance (IRQBALANCE_BANNED_CPULIST or --banirq, see portico tune) or stop it")
+    : ok("irqbalance", "not running");
 };
 
 const checkPath = async (what: string, path: string, kind: "file" | "socket"): Promise<CheckResult> => {
