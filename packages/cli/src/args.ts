@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import type { Io } from "./io.js";
 
 /** The exit codes of the command-line contract. */
-export const EXIT = { ok: 0, someFailed: 1, usage: 2 } as const;
+export const EXIT = { ok: 0, someFailed: 1, usage: 2, applyFailed: 3 } as const;
 
 /** Write a one-line error (no stack trace) and return the exit code. */
 export const fail = (io: Io, message: string, code: number): number => {
@@ -24,6 +24,7 @@ export interface Flags {
 export const COMMAND_FLAGS: Readonly<Record<string, readonly string[]>> = {
   plan: ["cluster", "config", "output"],
   render: ["cluster", "config", "node", "out"],
+  apply: ["cluster", "config", "node"],
 };
 
 /** Parse a command's flags strictly: unknown flags and stray arguments are errors. */
