@@ -106,6 +106,28 @@ await describeWith([program("haproxy", ["-v"]), program("ip", ["-V"]), root], "H
     say(`hitless: ${result.ok} connections, ${result.failed} failed; ${runtimeApplies} runtime applies (${runtimeOps} runtime-API commands), ${reloads} reloads; apply time median ${sorted[Math.floor(sorted.length / 2)]} ms, max ${sorted.at(-1)} ms; per node ${JSON.stringify(result.byNode)}`);
   }, 90_000);
 
+  it("a reload that fails (the new port is taken) is rolled back to the previous file", async () => {
+    await apply(all);
+    const installed = await readFile(lab.configPath, "utf8");
+    // Something else on the LB node holds port 9000: haproxy -c cannot know, the new worker cannot bind.
+    const blocker = await lab.occupy(9000);
+    try {
+      const r = await applyHaproxy(lab.plan({ ...all, extraPorts: [9000] }), { reloadTimeoutMs: 10_000 });
+      expect(r.isErr()).toBe(true);
+      const e = r._unsafeUnwrapErr();
+      expect(e).toMatchObject({ kind: "apply", adapter: "haproxy" });
+      expect(e.message).toContain("haproxy reload failed");
+      expect(e.message).toContain("rolled back to the previous");
+      expect(e.message).not.toContain("failed too");
+      expect(await readFile(lab.configPath, "utf8")).toBe(installed);
+      const t = await lab.traffic(30, 10_000);
+      expect(t.failed).toBe(0);
+      say(`failed reload: ${e.message.split("; ")[0]}; rolled back, ${t.ok} connections served afterwards`);
+    } finally {
+      await blocker.stop();
+    }
+  }, 60_000);
+
   it("a plan that fails validation is never installed: the running config and traffic stay", async () => {
     await apply(all);
     const installed = await readFile(lab.configPath, "utf8");

@@ -156,6 +156,13 @@ export class DataplaneLab {
     };
   }
 
+  /** Hold a TCP port on every address of the LB namespace with a process that is not haproxy. */
+  async occupy(p: number): Promise<Started> {
+    const proc = (await start("ip", ["netns", "exec", this.lb, process.execPath, FAKE_NODE, "blocker", String(p), String(p + 1)], { stdio: "pipe" }))._unsafeUnwrap();
+    await waitForLine(proc, "ready");
+    return proc;
+  }
+
   /** Make a node's /healthz answer 200 or 503. */
   async health(n: NodeId, status: 200 | 503): Promise<void> {
     const node = this.nodes.get(n)!;
