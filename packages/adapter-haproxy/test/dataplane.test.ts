@@ -69,6 +69,27 @@ await describeWith([program("haproxy", ["-v"]), program("ip", ["-V"]), root], "H
     }, 30_000);
   }
 
+  it("equal load: pods 3/1/2 over three nodes, weighted by pods per node, give each pod an equal share", async () => {
+    // The Plan carries server weights today; the planner's pods-per-node weighting (from
+    // EndpointSlices) is what fills them in. Here they are set by hand: 3, 1 and 2 pods.
+    const pods = { node1: 3, node2: 1, node3: 2 } as const;
+    const spread = async (servers: LabService["servers"]): Promise<{ ratio: number; share: Record<string, number> }> => {
+      await apply({ servers });
+      const r = await lab.traffic(3_000, 60_000, 4);
+      expect(r.failed, r.errors.join("; ")).toBe(0);
+      expect(r.ok).toBe(3_000);
+      const share = Object.fromEntries(NODES.map((n) => [n, (r.byNode[n] ?? 0) / pods[n]]));
+      const values = Object.values(share);
+      return { ratio: Math.max(...values) / Math.min(...values), share };
+    };
+    const weighted = await spread({ node1: 3, node2: 1, node3: 2 });
+    const unweighted = await spread({ node1: 1, node2: 1, node3: 1 });
+    const equal = 3_000 / 6;
+    for (const n of NODES) expect(Math.abs(weighted.share[n]! - equal) / equal).toBeLessThanOrEqual(0.15);
+    expect(unweighted.ratio).toBeGreaterThan(weighted.ratio);
+    say(`equal load: 3000 connections, pods 3/1/2; per-pod max/min ratio ${weighted.ratio.toFixed(3)} with pods-per-node weights, ${unweighted.ratio.toFixed(3)} without; per-pod connections weighted ${JSON.stringify(weighted.share)}`);
+  }, 120_000);
+
   it("hitless: 50 runtime changes and 5 reloads under a continuous connection loop drop nothing", async () => {
     await apply(all);
     // Bounded by a cap; stopped as soon as the last change is applied.
