@@ -4,8 +4,9 @@ import { err, ok, ResultAsync, type Result } from "neverthrow";
 import { writeFileAtomic } from "@portico/host";
 import type { AdapterError, HaproxyConfig, Plan } from "@portico/core";
 import { readInstalled } from "./_installed.js";
+import { keepStates } from "./_serverState.js";
 import { slotOps } from "./_slotOps.js";
-import { renderHaproxy } from "./render.js";
+import { renderHaproxy, serverStateFile } from "./render.js";
 import { sendCommand, sendCommands, succeeded, type RuntimeCommand } from "./runtime.js";
 import { validateHaproxy } from "./validate.js";
 
@@ -161,6 +162,11 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  */
 const reload = async (paths: HaproxyConfig, text: string, generation: string, before: ProcState, timeoutMs: number): Promise<Result<number, AdapterError>> => {
   const fail = (message: string): Result<number, AdapterError> => err({ kind: "apply", adapter: "haproxy", message, hint: "see haproxy's log (journalctl -u haproxy) for why the new worker did not start" });
+  // Health and weights of the servers that stay, for the new worker to load; without it every
+  // server would start up, and a node that is down would get traffic until its checks fail.
+  const states = await sendCommand(paths.statsSocket, { kind: "show-servers-state" });
+  const saved = await write(serverStateFile(paths), states.isOk() ? keepStates(states.value, readInstalled(text)) : "");
+  if (saved.isErr()) return err(saved.error);
   const written = await write(paths.configPath, text);
   if (written.isErr()) return err(written.error);
   // The master re-executes itself and closes the connection without an answer.

@@ -83,13 +83,20 @@ const renderGlobal = (haproxy: HaproxyConfig): Result<readonly string[], Adapter
         // The runtime API: server weights and states change here without a reload.
         `stats socket ${socket} mode 660 level admin expose-fd listeners`,
         "stats timeout 30s",
+        // Health and weights survive a reload: apply dumps them here just before reloading, so a
+        // node that was down stays down in the new worker instead of starting up.
+        `server-state-file ${serverStateFile(haproxy)}`,
         // An old worker draining long TCP connections after a reload is ended after this long.
         "hard-stop-after 30s",
       ]),
     );
 
+/** Where apply keeps the server states across a reload: beside the stats socket. */
+export const serverStateFile = (haproxy: HaproxyConfig): string => `${haproxy.statsSocket.slice(0, haproxy.statsSocket.lastIndexOf("/") + 1)}portico-server-state`;
+
 const DEFAULTS = section("defaults", [
   "mode tcp",
+  "load-server-state-from-file global",
   "log global",
   "option dontlognull",
   "timeout connect 5s",

@@ -14,7 +14,8 @@ export type RuntimeCommand =
   | { readonly kind: "set-weight"; readonly backend: string; readonly server: string; readonly weight: number }
   | { readonly kind: "set-state"; readonly backend: string; readonly server: string; readonly state: "ready" | "drain" | "maint" }
   | { readonly kind: "set-health"; readonly backend: string; readonly server: string; readonly health: "up" | "stopping" | "down" }
-  | { readonly kind: "show-servers-state"; readonly backend: string }
+  /** Every backend when `backend` is absent. */
+  | { readonly kind: "show-servers-state"; readonly backend?: string }
   | { readonly kind: "show-info" }
   /** Master CLI only. */
   | { readonly kind: "show-proc" }
@@ -35,7 +36,7 @@ export const formatCommand = (c: RuntimeCommand): Result<string, string> => {
     .with({ kind: "set-weight" }, (x) => target(x.backend, x.server).andThen((t) => checkInt(x.weight, 0, 256).map((w) => `set server ${t} weight ${w}`)))
     .with({ kind: "set-state" }, (x) => target(x.backend, x.server).andThen((t) => checkOneOf(x.state, ["ready", "drain", "maint"] as const).map((s) => `set server ${t} state ${s}`)))
     .with({ kind: "set-health" }, (x) => target(x.backend, x.server).andThen((t) => checkOneOf(x.health, ["up", "stopping", "down"] as const).map((h) => `set server ${t} health ${h}`)))
-    .with({ kind: "show-servers-state" }, (x) => checkIdent(x.backend).map((b) => `show servers state ${b}`))
+    .with({ kind: "show-servers-state" }, (x) => (x.backend === undefined ? ok("show servers state") : checkIdent(x.backend).map((b) => `show servers state ${b}`)))
     .with({ kind: "show-info" }, () => ok("show info"))
     .with({ kind: "show-proc" }, () => ok("show proc"))
     .with({ kind: "reload" }, () => ok("reload"))

@@ -53,6 +53,27 @@ await describeWith([program("haproxy", ["-v"]), program("ip", ["-V"]), root], "H
     say(`Local policy: inter 200ms fall 2 rise 2; marked down ${downMs} ms after /healthz turned 503 (inter x fall = 400 ms), up ${upMs} ms after 200 (inter x rise = 400 ms); connections before/during/after: ${JSON.stringify([before.byNode, during.byNode, after.byNode])}`);
   }, 60_000);
 
+  it("a reload keeps a down node down: its health carries over to the new worker", async () => {
+    await apply(all);
+    await lab.health("node2", 503);
+    try {
+      await lab.until(async () => !(await lab.serverUp("node2")), 10_000);
+      // The new config also checks slowly: a node that started up in the new worker would keep
+      // getting traffic until its first check, seconds later.
+      const report = await apply({ ...all, intervalMs: 10_000, extraPorts: [9100] });
+      expect(report.action).toBe("reload");
+      const r = await lab.traffic(90, 10_000);
+      expect(r.failed).toBe(0);
+      expect(r.byNode["node2"] ?? 0).toBe(0);
+      expect(await lab.serverUp("node2")).toBe(false);
+      say(`reload while node2 is down (new config checks every 10 s): ${JSON.stringify(r.byNode)} right after the reload (${report.durationMs} ms)`);
+    } finally {
+      await lab.health("node2", 200);
+    }
+    await apply(all);
+    await lab.until(async () => lab.serverUp("node2"), 10_000);
+  }, 60_000);
+
   for (const proxy of ["v2", "v1"] as const) {
     it(`PROXY ${proxy}: the backend sees the client namespace's own address and port`, async () => {
       const report = await apply({ ...all, proxy });

@@ -114,3 +114,17 @@ describe("runtime API commands", () => {
     expect(parseShowProc("Unknown command")).toBeUndefined();
   });
 });
+
+describe("server states across a reload", () => {
+  it("keeps only servers that stay exactly as they are, and not in maintenance", async () => {
+    const { keepStates } = await import("../src/_serverState.js");
+    const next = readInstalled(renderHaproxy(withServers([three[0]!, { ...three[1]!, weight: 5 }, three[2]!]), {})._unsafeUnwrap());
+    const be = "be_default_web_80_4_2c8e5f71";
+    const row = (slot: string, addr: string, admin: string, weight: string) => `3 ${be} 1 ${slot} ${addr} 0 ${admin} ${weight} 1 7 8 2 0 6 0 0 0 - 30080 - 0 32100 - - 32100`;
+    const header = "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port";
+    const dump = ["1", header, row("slot1", "198.18.0.11", "0", "100"), row("slot2", "198.18.0.12", "0", "100"), row("slot3", "198.18.0.99", "0", "100"), row("slot4", "0.0.0.0", "5", "0"), ""].join("\n");
+    // slot1 stays; slot2 changes weight; slot3 changes address; slot4 is an empty slot.
+    expect(keepStates(dump, next)).toBe(`1\n${header}\n${row("slot1", "198.18.0.11", "0", "100")}\n`);
+    expect(keepStates("No such backend.", next)).toBe("");
+  });
+});
