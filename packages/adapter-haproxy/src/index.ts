@@ -9,3 +9,7 @@
 export { renderHaproxy, type HaproxyRenderOptions } from "./render.js";
 /** Validate haproxy.cfg text with `haproxy -c`; see {@link HaproxyValidateOptions}. */
 export { validateHaproxy, type HaproxyValidateOptions } from "./validate.js";
+/** Apply a Plan on an LB node: runtime API when only servers changed, else a checked seamless reload. */
+export { applyHaproxy, parseShowProc, type HaproxyApplyOptions, type HaproxyApplyReport, type ProcState } from "./apply.js";
+/** The one client for HAProxy's runtime API and master CLI; commands are a closed, checked set. */
+export { formatCommand, sendCommand, sendCommands, succeeded, type RuntimeCommand, type SendOptions } from "./runtime.js";

@@ -3,6 +3,8 @@ import { match } from "ts-pattern";
 import type { AdapterError, Backend, Balance, Frontend, HaproxyConfig, ProxyProtocol, RenderFn, Server, ServiceKey } from "@portico/core";
 import { checkIdent, checkInt, checkIp, checkOneOf, checkPath, checkPort, show, showKey } from "./_check.js";
 import { formatDuration, formatEndpoint } from "./_format.js";
+import { readInstalled, type Installed } from "./_installed.js";
+import { layoutSlots } from "./_slots.js";
 
 /** Options for {@link renderHaproxy}. */
 export interface HaproxyRenderOptions {
@@ -11,7 +13,17 @@ export interface HaproxyRenderOptions {
    * off only when the text is embedded in a file that carries its own header.
    */
   readonly header?: boolean;
+  /**
+   * The haproxy.cfg installed now, as Portico rendered it. Servers already live keep their slots
+   * and backends keep their slot count, so a change of membership, weight or address renders to
+   * a file that differs only in server lines, which the runtime API can apply without a reload.
+   * Without it, servers fill the slots in plan order.
+   */
+  readonly previous?: string;
 }
+
+// Replaced by the config's generation once the rest of the file is known.
+const GENERATION = "@GENERATION@";
 
 const INDENT = "    ";
 
@@ -36,6 +48,7 @@ const HEALTH_PATH = /^\/[A-Za-z0-9_./-]{0,255}$/;
 export const renderHaproxy: RenderFn<HaproxyRenderOptions> = (plan, options) =>
   safeTry(function* () {
     const backendIds = new Set<string>(plan.backends.map((b) => b.id));
+    const previous = options.previous === undefined ? undefined : readInstalled(options.previous);
     const sections: (readonly string[])[] = [];
     if (options.header !== false) sections.push(HEADER);
     sections.push(yield* renderGlobal(plan.settings.haproxy));
@@ -45,10 +58,13 @@ export const renderHaproxy: RenderFn<HaproxyRenderOptions> = (plan, options) =>
     // Backends are checked before the frontends that point at them, so a bad backend is
     // reported as itself rather than as a frontend pointing nowhere.
     const backends: (readonly string[])[] = [];
-    for (const b of plan.backends) backends.push(yield* renderBackend(b));
+    for (const b of plan.backends) backends.push(yield* renderBackend(b, previous));
     for (const f of plan.frontends) sections.push(yield* renderFrontend(f, backendIds));
     sections.push(...backends);
-    return ok(`${sections.map((lines) => lines.join("\n")).join("\n\n")}\n`);
+    const text = `${sections.map((lines) => lines.join("\n")).join("\n\n")}\n`;
+    // The generation names everything but the server slots' contents: a worker that reports it
+    // in `show info` runs this file's shape, and runtime-API changes keep it.
+    return ok(text.replace(GENERATION, readInstalled(text).generation));
   });
 
 const section = (title: string, body: readonly string[]): readonly string[] => [title, ...body.map((l) => `${INDENT}${l}`)];
@@ -60,18 +76,27 @@ const renderGlobal = (haproxy: HaproxyConfig): Result<readonly string[], Adapter
       section("global", [
         // The master process keeps the listening sockets across reloads (hitless reload).
         "master-worker",
+        // `show info` reports this, so apply can tell which config a worker was started with.
+        `description portico-${GENERATION}`,
         // Debian's rsyslog listens on /dev/log; notice keeps start/stop and server state changes.
         "log /dev/log local0 notice",
         // The runtime API: server weights and states change here without a reload.
         `stats socket ${socket} mode 660 level admin expose-fd listeners`,
         "stats timeout 30s",
+        // Health and weights survive a reload: apply dumps them here just before reloading, so a
+        // node that was down stays down in the new worker instead of starting up.
+        `server-state-file ${serverStateFile(haproxy)}`,
         // An old worker draining long TCP connections after a reload is ended after this long.
         "hard-stop-after 30s",
       ]),
     );
 
+/** Where apply keeps the server states across a reload: beside the stats socket. */
+export const serverStateFile = (haproxy: HaproxyConfig): string => `${haproxy.statsSocket.slice(0, haproxy.statsSocket.lastIndexOf("/") + 1)}portico-server-state`;
+
 const DEFAULTS = section("defaults", [
   "mode tcp",
+  "load-server-state-from-file global",
   "log global",
   "option dontlognull",
   "timeout connect 5s",
@@ -103,7 +128,7 @@ const renderFrontend = (f: Frontend, backendIds: ReadonlySet<string>): Result<re
     );
   });
 
-const renderBackend = (b: Backend): Result<readonly string[], AdapterError> =>
+const renderBackend = (b: Backend, previous: Installed | undefined): Result<readonly string[], AdapterError> =>
   safeTry(function* () {
     const fail = (field: string) => (m: string) => renderError(`${label("backend", b.id)} ${field}: ${m}`, b.service);
     const hc = b.healthCheck;
@@ -118,7 +143,12 @@ const renderBackend = (b: Backend): Result<readonly string[], AdapterError> =>
     const rise = yield* checkInt(hc.rise, 1, 1000).mapErr(fail("healthCheck.rise"));
     yield* unique(b.servers, `${label("backend", b.id)} server`, b.service);
     const servers: string[] = [];
-    for (const s of b.servers) servers.push(yield* renderServer(s, fail));
+    for (const s of b.servers) yield* renderServer(s, 1, fail);
+    // Fixed slots: a server joining or leaving fills or empties a slot through the runtime API.
+    const slots = layoutSlots(b.servers, previous?.backends.get(id));
+    for (const [i, s] of slots.entries()) {
+      servers.push(s === undefined ? emptySlot(i + 1, b.family) : yield* renderServer(s, i + 1, fail));
+    }
     const sendProxy = match(proxy)
       .with("none", () => "")
       .with("v1", () => " send-proxy")
@@ -137,15 +167,20 @@ const renderBackend = (b: Backend): Result<readonly string[], AdapterError> =>
     );
   });
 
-const renderServer = (s: Server, fail: (field: string) => (m: string) => AdapterError): Result<string, AdapterError> =>
+const renderServer = (s: Server, slot: number, fail: (field: string) => (m: string) => AdapterError): Result<string, AdapterError> =>
   safeTry(function* () {
     const id = yield* checkIdent(s.id).mapErr(fail("server id"));
     const address = yield* checkIp(s.address).mapErr(fail(`server ${id} address`));
     const port = yield* checkPort(s.port).mapErr(fail(`server ${id} port`));
     // 0 drains the server: no new connections, existing ones finish.
     const weight = yield* checkInt(s.weight, 0, 256).mapErr(fail(`server ${id} weight`));
-    return ok(`server ${id} ${formatEndpoint(address, port)} weight ${weight}`);
+    return ok(`server slot${slot} ${formatEndpoint(address, port)} weight ${weight} # ${id}`);
   });
+
+// An empty slot: in maintenance, so it is never checked nor chosen, at the unspecified address
+// of the backend's family until the runtime API gives it a node.
+const emptySlot = (slot: number, family: Backend["family"]): string =>
+  `server slot${slot} ${family === 6 ? "[::]:1" : "0.0.0.0:1"} weight 0 disabled`;
 
 // HAProxy refuses two proxies (or two servers in one backend) with the same name; say so here,
 // naming the Service, rather than later from `haproxy -c`.

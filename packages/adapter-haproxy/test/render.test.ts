@@ -32,6 +32,6 @@ describe("renderHaproxy", () => {
   it("prints IPv6 addresses in canonical form in brackets", () => {
     const text = renderHaproxy(typicalPlan(), {})._unsafeUnwrap();
     expect(text).toContain("bind [2001:db8:100::10]:80 transparent");
-    expect(text).toContain("server srv_worker_1_0c4d2e7a [2001:db8:1::11]:30080 weight 100");
+    expect(text).toContain("server slot1 [2001:db8:1::11]:30080 weight 100 # srv_worker_1_0c4d2e7a");
   });
 });

@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import type { Io } from "./io.js";
 
 /** The exit codes of the command-line contract. */
-export const EXIT = { ok: 0, someFailed: 1, usage: 2 } as const;
+export const EXIT = { ok: 0, someFailed: 1, usage: 2, applyFailed: 3 } as const;
 
 /** Write a one-line error (no stack trace) and return the exit code. */
 export const fail = (io: Io, message: string, code: number): number => {
@@ -28,6 +28,7 @@ export const COMMAND_FLAGS: Readonly<Record<string, readonly string[]>> = {
   render: ["cluster", "config", "node", "out"],
   doctor: ["config", "node", "kubeconfig"],
   tune: ["config", "node", "dry-run", "sysfs-root", "procfs-root"],
+  apply: ["cluster", "config", "node"],
 };
 
 /** Flags that take no value. */

@@ -1,4 +1,5 @@
 import { EXIT, fail, parseFlags } from "./args.js";
+import { applyCommand } from "./commands/apply.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { planCommand } from "./commands/plan.js";
 import { renderCommand } from "./commands/render.js";
@@ -10,6 +11,7 @@ const USAGE = `portico: cloud-style LoadBalancer Services for bare-metal Kuberne
 Usage:
   portico plan   --cluster <file|dir> [--config <file>] [--output text|json] [--against <dir>]
   portico render --cluster <file|dir> [--config <file>] --node <lbNode> --out <dir>
+  portico apply  --cluster <file|dir> [--config <file>] --node <lbNode>
   portico doctor [--config <file>] --node <lbNode> [--kubeconfig <file>]
   portico tune   [--config <file>] --node <lbNode> [--dry-run] [--sysfs-root <dir>] [--procfs-root <dir>]
 
@@ -18,7 +20,7 @@ Usage:
 --config defaults to $PORTICO_CONFIG, then ./portico.yaml.
 
 Exit codes: 0 ok, 1 some Services could not be planned (output still written),
-2 bad usage or unreadable input.
+2 bad usage or unreadable input, 3 apply failed (nothing installed, or rolled back).
 `;
 
 const HELP: Readonly<Record<string, string>> = {
@@ -54,9 +56,19 @@ only the values that differ and read every write back. --dry-run prints the diff
 writes nothing. Exit codes: 0 all as planned, 1 some write was refused or changed by the
 kernel, 2 bad usage or unreadable topology.
 `,
+  apply: `Usage: portico apply --cluster <file|dir> [--config <file>] --node <lbNode>
+
+Apply the plan to HAProxy on this LB node. Paths and sockets come from the config's haproxy:
+section (configPath, statsSocket, masterSocket; Debian's paths by default). The new haproxy.cfg
+is checked with haproxy -c first and never installed when it fails. When only servers changed
+(address, weight, membership within the backend's slots) the changes go through the runtime
+API and the file is rewritten to match, with no reload. Otherwise the file is replaced
+atomically and haproxy is reloaded through the master CLI; the new worker must report the new
+config, or the previous file is put back and reloaded. Exit 3 when the apply failed.
+`,
 };
 
-const COMMANDS = { plan: planCommand, render: renderCommand, doctor: doctorCommand, tune: tuneCommand } as const;
+const COMMANDS = { plan: planCommand, render: renderCommand, apply: applyCommand, doctor: doctorCommand, tune: tuneCommand } as const;
 
 /** Run the `portico` command line; resolves to the exit code. Never throws for bad input. */
 export const main = async (argv: readonly string[], io: Io = processIo()): Promise<number> => {

@@ -107,7 +107,8 @@ export const CONFIG_DEFAULTS = {
   haproxy: {
     configPath: "/etc/haproxy/haproxy.cfg",
     statsSocket: "/run/haproxy/admin.sock",
-    masterSocket: "/run/haproxy/master.sock",
+    // Debian's haproxy.service starts haproxy with `-S /run/haproxy-master.sock`.
+    masterSocket: "/run/haproxy-master.sock",
   },
   keepalived: { configPath: "/etc/keepalived/keepalived.conf" },
   controller: {

@@ -1,3 +1,4 @@
 export { run, isInstalled, type RunError, type RunOptions, type RunOutput } from "./run.js";
 export { writeFileAtomic, type FileError, type WriteOptions } from "./files.js";
 export { addInterface, createNamespace, deleteNamespace, type NetnsError } from "./netns.js";
+export { start, type Exit, type StartOptions, type Started } from "./start.js";

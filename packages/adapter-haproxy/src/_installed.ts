@@ -1,0 +1,57 @@
+import { hash8 } from "@portico/core";
+
+/** One server slot as a rendered haproxy.cfg declares it. */
+export interface SlotLine {
+  readonly backend: string;
+  /** `slot<n>`. */
+  readonly slot: string;
+  /** `address:port` as printed (`[v6]:port` for IPv6). */
+  readonly endpoint: string;
+  readonly weight: number;
+  /** False for an empty slot (`disabled`). */
+  readonly enabled: boolean;
+}
+
+/** What a haproxy.cfg rendered by Portico says: its slots per backend, and its shape. */
+export interface Installed {
+  /** Backend id to its slots, in slot order. */
+  readonly backends: ReadonlyMap<string, readonly SlotLine[]>;
+  /**
+   * The file with every slot line reduced to its name and the `description` line dropped: two
+   * files with equal skeletons differ only in what the runtime API can change.
+   */
+  readonly skeleton: string;
+  /** hash8 of the skeleton; rendered into `description` so a running worker tells its config. */
+  readonly generation: string;
+}
+
+const BACKEND = /^backend ([a-z0-9_-]{1,63})$/;
+const SLOT = /^ {4}server (slot[1-9][0-9]{0,3}) (\S+) weight ([0-9]{1,3})( disabled)?(?: # [a-z0-9_-]{1,63})?$/;
+const DESCRIPTION = /^ {4}description /;
+
+/**
+ * Read a haproxy.cfg that Portico rendered. Lines it does not recognise are kept in the skeleton
+ * as they are, so a hand-edited file simply compares unequal and is replaced by a reload.
+ */
+export const readInstalled = (text: string): Installed => {
+  const backends = new Map<string, SlotLine[]>();
+  const skeleton: string[] = [];
+  let backend: string | undefined;
+  for (const line of text.split("\n")) {
+    if (DESCRIPTION.test(line)) continue;
+    const b = BACKEND.exec(line);
+    if (b !== null) backend = b[1];
+    else if (!line.startsWith(" ")) backend = undefined;
+    const s = SLOT.exec(line);
+    if (s !== null && backend !== undefined) {
+      const slots = backends.get(backend) ?? [];
+      slots.push({ backend, slot: s[1]!, endpoint: s[2]!, weight: Number(s[3]), enabled: s[4] === undefined });
+      backends.set(backend, slots);
+      skeleton.push(`    server ${s[1]!}`);
+      continue;
+    }
+    skeleton.push(line);
+  }
+  const text2 = skeleton.join("\n");
+  return { backends, skeleton: text2, generation: hash8(text2) };
+};

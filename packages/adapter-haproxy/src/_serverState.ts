@@ -1,0 +1,24 @@
+import type { Installed } from "./_installed.js";
+
+/**
+ * From a `show servers state` dump, the lines a new worker may load after a reload: only servers
+ * that stay exactly as they are (same backend, slot, address, port and weight, and not in
+ * maintenance or drain). Their health carries over, so a node that was down does not start up
+ * in the new worker. Every other slot starts from the new file, as if freshly configured.
+ */
+export const keepStates = (dump: string, next: Installed): string => {
+  const lines = dump.split("\n");
+  const version = lines[0]?.trim();
+  const header = lines[1] ?? "";
+  if (version !== "1" || !header.startsWith("# be_id be_name srv_id srv_name srv_addr")) return "";
+  const kept = lines.slice(2).filter((line) => {
+    const f = line.split(" ");
+    const [, backend, , slot, addr, , admin, weight] = f;
+    const port = f[18];
+    if (backend === undefined || slot === undefined || addr === undefined || port === undefined) return false;
+    const planned = next.backends.get(backend)?.find((s) => s.slot === slot);
+    const endpoint = addr.includes(":") ? `[${addr}]:${port}` : `${addr}:${port}`;
+    return planned !== undefined && planned.enabled && planned.endpoint === endpoint && admin === "0" && weight === String(planned.weight);
+  });
+  return `${version}\n${header}\n${kept.map((l) => `${l}\n`).join("")}`;
+};

@@ -1,0 +1,190 @@
+import { readFile } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
+import { err, ok, ResultAsync, type Result } from "neverthrow";
+import { writeFileAtomic } from "@portico/host";
+import type { AdapterError, HaproxyConfig, Plan } from "@portico/core";
+import { readInstalled } from "./_installed.js";
+import { keepStates } from "./_serverState.js";
+import { slotOps } from "./_slotOps.js";
+import { renderHaproxy, serverStateFile } from "./render.js";
+import { sendCommand, sendCommands, succeeded, type RuntimeCommand } from "./runtime.js";
+import { validateHaproxy } from "./validate.js";
+
+/** Options for {@link applyHaproxy}. */
+export interface HaproxyApplyOptions {
+  /** The haproxy program for `haproxy -c`. Default `haproxy`. */
+  readonly binary?: string;
+  /** How long a reload may take before it counts as failed and is rolled back. Default 15 s. */
+  readonly reloadTimeoutMs?: number;
+}
+
+/** What {@link applyHaproxy} did. */
+export interface HaproxyApplyReport {
+  /**
+   * `unchanged`: the installed file already says this. `runtime`: only servers changed; sent
+   * through the runtime API, then written. `reload`: written and reloaded. `written`: written,
+   * but no haproxy master answers on the master CLI, so nothing was reloaded.
+   */
+  readonly action: "unchanged" | "runtime" | "reload" | "written";
+  /** Runtime-API commands sent and accepted. */
+  readonly runtimeOps: number;
+  readonly reloaded: boolean;
+  /** The config generation now installed (`description portico-<generation>`). */
+  readonly generation: string;
+  /** The worker serving the new config, when a reload started one. */
+  readonly worker?: number;
+  readonly durationMs: number;
+  readonly configPath: string;
+  /** Why a runtime-API change fell back to a reload, when it did. */
+  readonly note?: string;
+}
+
+/**
+ * Apply a plan to the HAProxy of this LB node; paths and sockets come from
+ * `plan.settings.haproxy`. Renders (keeping servers in their slots), validates with
+ * `haproxy -c` (a failing config is never installed: the error names the Service at fault), then:
+ * when only server slots changed, sends the changes through the runtime API in one batch and
+ * writes the same state to the file atomically, with no reload; otherwise writes the file and
+ * reloads through the master CLI, confirms that a new worker runs the new generation, and on
+ * failure puts the previous file back and reloads it.
+ */
+export const applyHaproxy = (plan: Plan, options: HaproxyApplyOptions = {}): ResultAsync<HaproxyApplyReport, AdapterError> =>
+  new ResultAsync(applyAsync(plan, options));
+
+const applyAsync = async (plan: Plan, options: HaproxyApplyOptions): Promise<Result<HaproxyApplyReport, AdapterError>> => {
+  const started = performance.now();
+  const paths = plan.settings.haproxy;
+  const previous = await readPrevious(paths.configPath);
+  if (previous.isErr()) return err(previous.error);
+  const text = renderHaproxy(plan, previous.value === undefined ? {} : { previous: previous.value });
+  if (text.isErr()) return err(text.error);
+  const valid = await validateHaproxy(text.value, { plan, ...(options.binary === undefined ? {} : { binary: options.binary }) });
+  if (valid.isErr()) return err(valid.error);
+
+  const next = readInstalled(text.value);
+  const report = (action: HaproxyApplyReport["action"], extra: Partial<HaproxyApplyReport> = {}): HaproxyApplyReport => ({
+    action,
+    runtimeOps: 0,
+    reloaded: action === "reload",
+    generation: next.generation,
+    durationMs: Math.round(performance.now() - started),
+    configPath: paths.configPath,
+    ...extra,
+  });
+  if (previous.value === text.value) return ok(report("unchanged"));
+
+  const before = await showProc(paths.masterSocket);
+  if (before.isErr()) {
+    if (before.error.kind !== "unavailable") return err(before.error);
+    // Nothing runs: the validated file is what haproxy will read when it starts.
+    const written = await write(paths.configPath, text.value);
+    return written.isErr() ? err(written.error) : ok(report("written"));
+  }
+
+  let note: string | undefined;
+  const installed = previous.value === undefined ? undefined : readInstalled(previous.value);
+  if (installed !== undefined && installed.skeleton === next.skeleton) {
+    const ops = slotOps(installed, next);
+    const sent = ops.isErr() ? err<number, string>(ops.error) : await runtimeUpdate(paths, ops.value);
+    if (sent.isOk()) {
+      const written = await write(paths.configPath, text.value);
+      return written.isErr() ? err(written.error) : ok(report("runtime", { runtimeOps: sent.value }));
+    }
+    // Some change did not take: a reload makes the running state exactly the file again.
+    note = `runtime API update failed, reloaded instead: ${sent.error}`;
+  }
+
+  const reloaded = await reload(paths, text.value, next.generation, before.value, options.reloadTimeoutMs ?? 15_000);
+  if (reloaded.isOk()) return ok(report("reload", { worker: reloaded.value, ...(note === undefined ? {} : { note }) }));
+  if (previous.value === undefined) return err(reloaded.error);
+  // Roll back: the previous file, and a reload onto it so the running config matches the file.
+  const restored = await write(paths.configPath, previous.value);
+  let back = "";
+  if (restored.isOk()) {
+    const proc = await showProc(paths.masterSocket);
+    const again = proc.isErr() ? err(proc.error) : await reload(paths, previous.value, readInstalled(previous.value).generation, proc.value, options.reloadTimeoutMs ?? 15_000);
+    if (again.isErr()) back = ` (the reload onto it failed too: ${again.error.message})`;
+  }
+  return err({
+    ...reloaded.error,
+    message: `${reloaded.error.message}; ${restored.isErr() ? `could not put the previous file back: ${restored.error.message}` : `rolled back to the previous ${paths.configPath}${back}`}`,
+  });
+};
+
+const readPrevious = async (path: string): Promise<Result<string | undefined, AdapterError>> => {
+  try {
+    return ok(await readFile(path, "utf8"));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return ok(undefined);
+    return err({ kind: "io", adapter: "haproxy", message: `cannot read ${path}: ${(e as Error).message}` });
+  }
+};
+
+const write = (path: string, text: string): ResultAsync<void, AdapterError> =>
+  writeFileAtomic(path, text, { mode: 0o644 }).mapErr((e): AdapterError => ({ kind: "io", adapter: "haproxy", message: `cannot write ${e.message}` }));
+
+// One batch on one connection; any refused command makes the whole update count as failed.
+const runtimeUpdate = async (paths: HaproxyConfig, ops: readonly RuntimeCommand[]): Promise<Result<number, string>> => {
+  const answers = await sendCommands(paths.statsSocket, ops);
+  if (answers.isErr()) return err(answers.error.message);
+  const refused = ops.flatMap((op, i) => (succeeded(op, answers.value[i] ?? "") ? [] : [`${op.kind} ${"backend" in op ? op.backend : ""}: ${answers.value[i] ?? ""}`]));
+  return refused.length === 0 ? ok(ops.length) : err(refused.join("; "));
+};
+
+/** The master's reload counters and its workers, from `show proc`. */
+export interface ProcState {
+  readonly reloads: number;
+  readonly failed: number;
+  /** Workers and how many reloads each has lived through (0 = started by the last one). */
+  readonly workers: readonly { readonly pid: number; readonly reloads: number }[];
+}
+
+/** Parse the master CLI's `show proc`. */
+export const parseShowProc = (text: string): ProcState | undefined => {
+  const master = /^\d+\s+master\s+(\d+)\s+\[failed:\s*(\d+)\]/m.exec(text);
+  if (master === null) return undefined;
+  const workers = [...text.matchAll(/^(\d+)\s+worker\s+(\d+)/gm)].map((m) => ({ pid: Number(m[1]), reloads: Number(m[2]) }));
+  return { reloads: Number(master[1]), failed: Number(master[2]), workers };
+};
+
+const showProc = (socket: string): ResultAsync<ProcState, AdapterError> =>
+  sendCommand(socket, { kind: "show-proc" }).andThen((text) => {
+    const state = parseShowProc(text);
+    return state === undefined ? err<ProcState, AdapterError>({ kind: "apply", adapter: "haproxy", message: `master CLI ${socket}: unexpected answer to show proc: ${JSON.stringify(text.slice(0, 200))}` }) : ok(state);
+  });
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Write the file, ask the master to reload (asynchronous in 2.6) and wait until a worker started
+ * by this reload answers on the stats socket with the expected generation. A failed reload shows
+ * as a higher `failed` count; the old workers keep serving meanwhile.
+ */
+const reload = async (paths: HaproxyConfig, text: string, generation: string, before: ProcState, timeoutMs: number): Promise<Result<number, AdapterError>> => {
+  const fail = (message: string): Result<number, AdapterError> => err({ kind: "apply", adapter: "haproxy", message, hint: "see haproxy's log (journalctl -u haproxy) for why the new worker did not start" });
+  // Health and weights of the servers that stay, for the new worker to load; without it every
+  // server would start up, and a node that is down would get traffic until its checks fail.
+  const states = await sendCommand(paths.statsSocket, { kind: "show-servers-state" });
+  const saved = await write(serverStateFile(paths), states.isOk() ? keepStates(states.value, readInstalled(text)) : "");
+  if (saved.isErr()) return err(saved.error);
+  const written = await write(paths.configPath, text);
+  if (written.isErr()) return err(written.error);
+  // The master re-executes itself and closes the connection without an answer.
+  await sendCommand(paths.masterSocket, { kind: "reload" }, { timeoutMs: 2_000 });
+  const old = new Set(before.workers.map((w) => w.pid));
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    await sleep(50);
+    const now = await showProc(paths.masterSocket);
+    if (now.isErr()) continue; // the master is between exec and listening again
+    if (now.value.failed > before.failed) return fail(`haproxy reload failed (master CLI show proc: failed ${now.value.failed}); the previous workers keep running`);
+    const fresh = now.value.workers.find((w) => w.reloads === 0 && !old.has(w.pid));
+    if (fresh === undefined) continue;
+    const info = await sendCommand(paths.statsSocket, { kind: "show-info" });
+    if (info.isErr()) continue;
+    const pid = /^Pid: (\d+)$/m.exec(info.value)?.[1];
+    const description = /^description: (\S*)$/m.exec(info.value)?.[1];
+    if (Number(pid) === fresh.pid && description === `portico-${generation}`) return ok(fresh.pid);
+  }
+  return fail(`no haproxy worker running config generation ${generation} within ${timeoutMs} ms after the reload`);
+};

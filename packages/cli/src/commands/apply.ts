@@ -1,0 +1,43 @@
+import { ingest, plan } from "@portico/core";
+import { applyHaproxy } from "@portico/adapter-haproxy";
+import { match } from "ts-pattern";
+import { EXIT, fail, type Flags } from "../args.js";
+import type { Io } from "../io.js";
+import { loadCluster, loadConfig } from "../load.js";
+import { summarise } from "../report.js";
+
+/** `portico apply --cluster <file|dir> --config <file> --node <lbNode>` */
+export const applyCommand = async (flags: Flags, io: Io): Promise<number> => {
+  const clusterPath = flags.required("cluster");
+  const node = flags.required("node");
+  if (clusterPath === undefined || node === undefined) {
+    return fail(io, "apply needs --cluster <file|dir> and --node <lbNode>", EXIT.usage);
+  }
+  const config = await loadConfig(flags.configPath(io));
+  if (config.isErr()) return fail(io, config.error.message, EXIT.usage);
+  if (!config.value.lbNodes.some((n) => n.name === node)) {
+    return fail(io, `--node "${node}" is not an LB node in the config; configured: ${config.value.lbNodes.map((n) => n.name).join(", ")}`, EXIT.usage);
+  }
+  const docs = await loadCluster(clusterPath);
+  if (docs.isErr()) return fail(io, docs.error.message, EXIT.usage);
+
+  const p = plan(ingest(docs.value), config.value);
+  const applied = await applyHaproxy(p);
+  if (applied.isErr()) {
+    const e = applied.error;
+    return fail(io, `haproxy: ${e.message}${e.hint === undefined ? "" : `\nhint: ${e.hint}`}`, EXIT.applyFailed);
+  }
+  const r = applied.value;
+  const s = summarise(p);
+  io.stdout(`Applied on LB node ${node}: ${s.services} Services (${s.ready} ready, ${s.partial} partial, ${s.failed} failed), ${s.frontends} frontends\n`);
+  io.stdout(
+    match(r.action)
+      .with("unchanged", () => `  haproxy: ${r.configPath} already up to date (generation ${r.generation}); nothing sent\n`)
+      .with("runtime", () => `  haproxy: ${r.runtimeOps} runtime API commands, no reload; wrote ${r.configPath} (generation ${r.generation}) in ${r.durationMs} ms\n`)
+      .with("reload", () => `  haproxy: wrote ${r.configPath} and reloaded; worker ${r.worker ?? "?"} runs generation ${r.generation} (${r.durationMs} ms)\n`)
+      .with("written", () => `  haproxy: wrote ${r.configPath} (generation ${r.generation}); no master CLI at ${p.settings.haproxy.masterSocket}, so nothing was reloaded: haproxy reads it when it starts\n`)
+      .exhaustive(),
+  );
+  if (r.note !== undefined) io.stdout(`  note: ${r.note}\n`);
+  return s.failed > 0 ? EXIT.someFailed : EXIT.ok;
+};
