@@ -17,7 +17,7 @@ export {
   type VrrpConfig,
 } from "./config.js";
 export { hash53, hash8 } from "./hash.js";
-export { bigIntToIp, ipFamily, ipToBigInt, parseCidr, parseIp, type Cidr, type Ip, type IpFamily } from "./ip.js";
+export { bigIntToIp, cidrContains, compareCidr, ipFamily, ipToBigInt, parseCidr, parseIp, type Cidr, type Ip, type IpFamily } from "./ip.js";
 export {
   isDns1123Label,
   isDns1123Subdomain,
@@ -29,6 +29,7 @@ export {
   type Endpoint,
   type EndpointSlice,
   type Ident,
+  type IpFamilyPolicy,
   type LbNodeName,
   type Millis,
   type Node,
@@ -37,6 +38,7 @@ export {
   type Port,
   type Protocol,
   type Service,
+  type SessionAffinity,
   type ServiceKey,
   type ServicePort,
   type Severity,
@@ -45,11 +47,15 @@ export {
   type Vrid,
 } from "./model.js";
 export type {
+  Affinity,
   Backend,
+  BackendTimeouts,
   Balance,
+  CheckBackend,
   Condition,
   Frontend,
   HealthCheck,
+  HttpCheck,
   Ingress,
   IngressPort,
   IpMode,
@@ -59,13 +65,31 @@ export type {
   Server,
   ServicePlan,
   ServiceStatus,
+  TcpCheck,
+  TrackCheck,
+  UnservedListener,
   VrrpInstance,
   VrrpPriority,
 } from "./plan.js";
-export { ANNOTATION_PREFIX, ANNOTATIONS, parseServiceOptions, type AnnotationSpec, type ServiceOptions } from "./annotations.js";
-export { describeRef, ingest, SERVICE_NAME_LABEL, sortDiagnostics } from "./ingest.js";
-export { allocate, poolOf, type AddressRequest, type Allocation } from "./ipam.js";
+export {
+  ANNOTATION_PREFIX,
+  ANNOTATIONS,
+  formatOptionValue,
+  optionShortName,
+  parseServiceDefaults,
+  parseServiceOptions,
+  type AnnotationSpec,
+  type OptionName,
+  type ServiceDefaults,
+  type ServiceOptions,
+  type Weighting,
+} from "./annotations.js";
+export { formatMillis, parseDuration } from "./duration.js";
+export { describeRef, ingest, SERVICE_NAME_LABEL, SOURCE_RANGES_ANNOTATION, sortDiagnostics } from "./ingest.js";
+export { allocate, describeFailure, familyAvailable, poolOf, poolsFor, type AddressRequest, type Allocation, type AllocationFailure, type FamilyAllocation } from "./ipam.js";
+export { formatSelector, matchesSelector, parseSelectorObject, parseSelectorString, type LabelSelector, type SelectorOperator, type SelectorRequirement } from "./labels.js";
+export { endpointsByNode, MAX_WEIGHT, nodeServer, podServers, rendezvousSubset, type NodeEndpoints } from "./servers.js";
 export { backendAddress, EXCLUDE_LABEL, isEligible, TO_BE_DELETED_TAINT } from "./nodes.js";
-export { byAge, DEGRADED_CONDITION, isResponsibleFor, plan, READY_CONDITION } from "./planner.js";
+export { byAge, DEGRADED_CONDITION, healthChecksPerLbNode, isResponsibleFor, KUBE_PROXY_CHECK_ID, plan, READY_CONDITION } from "./planner.js";
 export { planVrrp, priorityOf, rendezvousOrder, type VrrpPlan } from "./vrrp.js";
 export { compareIp } from "./ip.js";
