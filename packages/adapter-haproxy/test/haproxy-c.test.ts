@@ -43,7 +43,7 @@ await describeWith([program("haproxy", ["-v"])], "haproxy -c", () => {
       aService({ namespace: "shop", name: "api", ports: [{ port: 443, nodePort: 31443 }, { port: 80, nodePort: 31080 }] }),
       aService({ namespace: "infra", name: "dns", ipFamilies: ["IPv6"], ports: [{ port: 53, nodePort: 30053 }] }),
     ]);
-    expect(plan.backends.map((b) => b.family).sort()).toEqual([4, 4, 4, 6]);
+    expect(plan.backends.map((b) => b.family).sort()).toEqual([4, 4, 4, 6, 6]);
     const text = renderHaproxy(plan, {})._unsafeUnwrap();
     const r = await validateHaproxy(text, { plan });
     expect(r.isOk(), r.isErr() ? r.error.message : "").toBe(true);

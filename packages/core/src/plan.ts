@@ -108,8 +108,8 @@ export interface Backend {
   readonly balance: Balance;
   readonly proxyProtocol: ProxyProtocol;
   readonly healthCheck: HealthCheck;
-  /** `nodePort`: nodes' address:nodePort; `pod`: endpoints' pod IP:port (allocateLoadBalancerNodePorts: false). */
-  readonly target: "nodePort" | "pod";
+  /** `nodePort` (also when absent): nodes' address:nodePort; `pod`: endpoints' pod IP:port (allocateLoadBalancerNodePorts: false). */
+  readonly target?: "nodePort" | "pod";
   readonly affinity?: Affinity;
   readonly timeouts?: BackendTimeouts;
   /** Sorted by node name (pod backends: by address). */
@@ -124,8 +124,8 @@ export interface Frontend {
   readonly port: Port;
   readonly protocol: "TCP";
   readonly backend: Ident;
-  /** Canonical CIDRs the frontend admits, sorted; empty admits every source. */
-  readonly sourceRanges: readonly Cidr[];
+  /** Canonical CIDRs the frontend admits, sorted; empty (or absent) admits every source. */
+  readonly sourceRanges?: readonly Cidr[];
   /** `portico.dev/timeout-client`; absent: HAProxy's defaults section. */
   readonly clientTimeoutMs?: Millis;
 }
@@ -211,15 +211,17 @@ export interface Plan {
   readonly frontends: readonly Frontend[];
   /** By id. */
   readonly backends: readonly Backend[];
+  // The three lists below are optional only so hand-built plans from before them still type-check;
+  // the planner always sets them, and absent means empty.
   /** The shared kube-proxy health checks that Cluster-policy backends track, by id. */
-  readonly checks: readonly CheckBackend[];
+  readonly checks?: readonly CheckBackend[];
   /** UDP/SCTP listeners planned but not served by HAProxy, by id. */
-  readonly unservedListeners: readonly UnservedListener[];
+  readonly unservedListeners?: readonly UnservedListener[];
   /**
    * Services that are no longer Portico's (type changed away from LoadBalancer, being deleted)
    * but still carry a load-balancer status: their `status.loadBalancer` is to be cleared. Sorted.
    */
-  readonly statusToClear: readonly ServiceKey[];
+  readonly statusToClear?: readonly ServiceKey[];
   /** By VRID. */
   readonly vrrpInstances: readonly VrrpInstance[];
   /** As configured. */

@@ -43,7 +43,7 @@ export const byAge = (a: Service, b: Service): number => {
  * Cluster-policy backends track the shared checks, so they add none.
  */
 export const healthChecksPerLbNode = (p: Plan): number =>
-  p.checks.reduce((n, c) => n + c.servers.length, 0) + p.backends.filter((b) => b.healthCheck.kind !== "track").reduce((n, b) => n + b.servers.length, 0);
+  (p.checks ?? []).reduce((n, c) => n + c.servers.length, 0) + p.backends.filter((b) => b.healthCheck.kind !== "track").reduce((n, b) => n + b.servers.length, 0);
 
 type Say = (severity: Diagnostic["severity"], reason: string, field: string | undefined, message: string) => void;
 

@@ -91,8 +91,8 @@ describe("health checks and PROXY protocol", () => {
     const p = planOf([...threeNodes(), aService({ name: "local", policy: "Local", healthCheckNodePort: 31999 }), aService({ name: "cluster" })]);
     const hc = (svc: string) => p.backends.find((b) => b.service === svc)?.healthCheck;
     expect(hc("default/local")).toMatchObject({ source: "healthCheckNodePort", port: 31999, path: "/healthz", expectStatus: 200 });
-    expect(hc("default/cluster")).toMatchObject({ kind: "track", source: "kubeProxy", backend: p.checks[0]?.id });
-    expect(p.checks[0]?.healthCheck).toMatchObject({ source: "kubeProxy", port: 10256, path: "/healthz" });
+    expect(hc("default/cluster")).toMatchObject({ kind: "track", source: "kubeProxy", backend: p.checks?.[0]?.id });
+    expect(p.checks?.[0]?.healthCheck).toMatchObject({ source: "kubeProxy", port: 10256, path: "/healthz" });
   });
 
   it("turns PROXY protocol on per Service and reports ipMode Proxy", () => {
