@@ -93,3 +93,4 @@ export { backendAddress, EXCLUDE_LABEL, isEligible, TO_BE_DELETED_TAINT } from "
 export { byAge, DEGRADED_CONDITION, healthChecksPerLbNode, isResponsibleFor, KUBE_PROXY_CHECK_ID, plan, READY_CONDITION } from "./planner.js";
 export { planVrrp, priorityOf, rendezvousOrder, type VrrpPlan } from "./vrrp.js";
 export { compareIp } from "./ip.js";
+export { CONFIG_FIELDS, renderReference, type ConfigFieldSpec } from "./reference.js";

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { ingest } from "../src/ingest.js";
 import { plan } from "../src/planner.js";
 import { isEligible } from "../src/nodes.js";
-import { ipFamily, type Ip } from "../src/ip.js";
+import { ipFamily } from "../src/ip.js";
 import { poolOf } from "../src/ipam.js";
 import { rendezvousSubset } from "../src/servers.js";
 import { aNode, anEndpointSlice, aParsedConfig, aService } from "../src/testing/index.js";
@@ -27,15 +27,15 @@ const toNode = (n: { name: string; v6: boolean; excluded: boolean; deleting: boo
   });
 
 const serviceArb = fc.record({
-  name: fc.constantFrom("a", "b", "c", "d", "e", "f"),
+  name: fc.constantFrom<string>("a", "b", "c", "d", "e", "f"),
   created: fc.constantFrom("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z"),
   policy: fc.constantFrom("Local" as const, "Cluster" as const),
   ports: fc.uniqueArray(fc.record({ port: fc.constantFrom(53, 80, 443), protocol: fc.constantFrom("TCP", "TCP", "UDP") }), { minLength: 1, maxLength: 2, selector: (p) => `${p.port}/${p.protocol}` }),
   families: fc.constantFrom(["IPv4"], ["IPv6"], ["IPv4", "IPv6"], ["IPv6", "IPv4"]),
   familyPolicy: fc.constantFrom("SingleStack" as const, "PreferDualStack" as const, "RequireDualStack" as const),
   share: fc.constantFrom(undefined, undefined, "k", "j"),
-  request: fc.constantFrom(undefined, undefined, undefined, "198.18.100.15", "198.18.101.1", "198.18.200.1"),
-  statusIps: fc.array(fc.constantFrom("198.18.100.10", "198.18.100.12", "2001:db8:100::3"), { maxLength: 2 }),
+  request: fc.constantFrom<string | undefined>(undefined, undefined, undefined, "198.18.100.15", "198.18.101.1", "198.18.200.1"),
+  statusIps: fc.array(fc.constantFrom<string>("198.18.100.10", "198.18.100.12", "2001:db8:100::3"), { maxLength: 2 }),
   slice: fc.option(fc.array(fc.record({ node: fc.constantFrom(...NODES), ready: fc.boolean(), serving: fc.boolean(), terminating: fc.boolean() }), { maxLength: 5 }), { nil: undefined }),
 });
 type ServiceCase = typeof serviceArb extends fc.Arbitrary<infer T> ? T : never;
