@@ -169,9 +169,15 @@ export const plan = (snapshot: ClusterSnapshot, config: Config): Plan => {
       }
       if (slices.length === 0) return withAddress.map((x) => nodeServer(x.node, x.address, port.nodePort!, 1));
       const counts = endpointsByNode(slices, family);
+      // As kube-proxy does: serving-terminating endpoints take traffic only when none is ready
+      // anywhere; then they are what the weights count, rather than draining every node.
+      const anyReady = [...counts.values()].some((c) => c.ready > 0);
       return withAddress
         .filter((x) => (counts.get(x.node.name)?.serving ?? 0) > 0)
-        .map((x) => nodeServer(x.node, x.address, port.nodePort!, options.weighting === "pods-per-node" ? (counts.get(x.node.name)?.ready ?? 0) : 1));
+        .map((x) => {
+          const c = counts.get(x.node.name);
+          return nodeServer(x.node, x.address, port.nodePort!, options.weighting === "pods-per-node" ? (anyReady ? (c?.ready ?? 0) : (c?.serving ?? 0)) : 1);
+        });
     };
 
     const noAddress = d.vips.length === 0 || d.dualStackBroken;

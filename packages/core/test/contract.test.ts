@@ -218,6 +218,19 @@ describe("backends", () => {
     expect(p.backends[0]?.servers.map((s) => `${s.node}:${s.weight}`)).toEqual(["worker-1:2", "worker-2:1", "worker-3:0"]);
   });
 
+  it("pods-per-node counts serving-terminating endpoints when no node has a ready one, instead of draining every node", () => {
+    const p = planOf([
+      ...threeNodes(),
+      aService({ policy: "Local", annotations: { "portico.dev/weighting": "pods-per-node" } }),
+      anEndpointSlice("default", "web", [
+        { ip: "10.0.0.1", node: "worker-1", ready: false, serving: true, terminating: true },
+        { ip: "10.0.0.2", node: "worker-1", ready: false, serving: true, terminating: true },
+        { ip: "10.0.0.3", node: "worker-2", ready: false, serving: true, terminating: true },
+      ]),
+    ]);
+    expect(p.backends[0]?.servers.map((s) => `${s.node}:${s.weight}`)).toEqual(["worker-1:2", "worker-2:1"]);
+  });
+
   it("config serviceDefaults makes pods-per-node the default for Local, never for Cluster", () => {
     const config = aParsedConfig({ serviceDefaults: { weighting: "pods-per-node" } });
     const slice = anEndpointSlice("default", "web", [{ ip: "10.0.0.1", node: "worker-1" }, { ip: "10.0.0.2", node: "worker-1" }]);
