@@ -88,7 +88,7 @@ export { formatMillis, parseDuration } from "./duration.js";
 export { describeRef, ingest, SERVICE_NAME_LABEL, SOURCE_RANGES_ANNOTATION, sortDiagnostics } from "./ingest.js";
 export { allocate, describeFailure, familyAvailable, poolOf, poolsFor, type AddressRequest, type Allocation, type AllocationFailure, type FamilyAllocation } from "./ipam.js";
 export { formatSelector, matchesSelector, parseSelectorObject, parseSelectorString, type LabelSelector, type SelectorOperator, type SelectorRequirement } from "./labels.js";
-export { endpointsByNode, MAX_WEIGHT, nodeServer, podServers, rendezvousSubset, type NodeEndpoints } from "./servers.js";
+export { endpointsByNode, MAX_WEIGHT, nodeServer, nodeServerId, podServers, rendezvousSubset, type NodeEndpoints } from "./servers.js";
 export { backendAddress, EXCLUDE_LABEL, isEligible, TO_BE_DELETED_TAINT } from "./nodes.js";
 export { byAge, DEGRADED_CONDITION, healthChecksPerLbNode, isResponsibleFor, KUBE_PROXY_CHECK_ID, plan, READY_CONDITION } from "./planner.js";
 export { planVrrp, priorityOf, rendezvousOrder, type VrrpPlan } from "./vrrp.js";

@@ -9,7 +9,7 @@ import { matchesSelector } from "./labels.js";
 import type { ClusterSnapshot, Diagnostic, EndpointSlice, Ident, Node, Service, ServicePort } from "./model.js";
 import { backendAddress, isEligible } from "./nodes.js";
 import type { Backend, CheckBackend, Condition, Frontend, HealthCheck, HttpCheck, Ingress, IngressPort, Plan, Server, ServicePlan, UnservedListener } from "./plan.js";
-import { endpointsByNode, nodeServer, podServers, rendezvousSubset } from "./servers.js";
+import { endpointsByNode, nodeServer, nodeServerId, podServers, rendezvousSubset } from "./servers.js";
 import { planVrrp } from "./vrrp.js";
 
 /** The condition type Portico sets on every Service it is responsible for. */
@@ -121,6 +121,14 @@ export const plan = (snapshot: ClusterSnapshot, config: Config): Plan => {
   // Second pass: frontends and backends per port and family.
   const checkAddressFamily: IpFamily = config.lbNodes[0] === undefined ? 4 : ipFamily(config.lbNodes[0].address);
   const checkedNodes = new Map<string, Node>();
+  // Server ids are hashes of node names; a big cluster builds Services x nodes servers, so each
+  // id is computed once per plan.
+  const nodeIds = new Map<string, Ident>();
+  const idOf = (n: Node): Ident => {
+    let id = nodeIds.get(n.name);
+    if (id === undefined) nodeIds.set(n.name, (id = nodeServerId(n)));
+    return id;
+  };
   for (const d of drafts) {
     const { service, options } = d;
     const ref = { kind: "Service", namespace: service.namespace, name: service.name };
@@ -164,10 +172,11 @@ export const plan = (snapshot: ClusterSnapshot, config: Config): Plan => {
       if (service.externalTrafficPolicy === "Cluster") {
         return rendezvousSubset(service.key, withAddress, config.maxBackendsPerService).map((x) => {
           checkedNodes.set(x.node.name, x.node);
-          return { ...nodeServer(x.node, x.address, port.nodePort!, 1), track: ident("node", x.node.name) };
+          const id = idOf(x.node);
+          return nodeServer(x.node, x.address, port.nodePort!, 1, id, id);
         });
       }
-      if (slices.length === 0) return withAddress.map((x) => nodeServer(x.node, x.address, port.nodePort!, 1));
+      if (slices.length === 0) return withAddress.map((x) => nodeServer(x.node, x.address, port.nodePort!, 1, idOf(x.node)));
       const counts = endpointsByNode(slices, family);
       // As kube-proxy does: serving-terminating endpoints take traffic only when none is ready
       // anywhere; then they are what the weights count, rather than draining every node.
@@ -176,7 +185,7 @@ export const plan = (snapshot: ClusterSnapshot, config: Config): Plan => {
         .filter((x) => (counts.get(x.node.name)?.serving ?? 0) > 0)
         .map((x) => {
           const c = counts.get(x.node.name);
-          return nodeServer(x.node, x.address, port.nodePort!, options.weighting === "pods-per-node" ? (anyReady ? (c?.ready ?? 0) : (c?.serving ?? 0)) : 1);
+          return nodeServer(x.node, x.address, port.nodePort!, options.weighting === "pods-per-node" ? (anyReady ? (c?.ready ?? 0) : (c?.serving ?? 0)) : 1, idOf(x.node));
         });
     };
 
@@ -301,14 +310,16 @@ export const plan = (snapshot: ClusterSnapshot, config: Config): Plan => {
 
   const byId = <T extends { readonly id: string }>(a: T, b: T): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   const byServer = (x: Server, y: Server): number => (x.node < y.node ? -1 : x.node > y.node ? 1 : x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
-  const backends = live.flatMap((d) => d.backends).map((b) => ({ ...b, servers: [...b.servers].sort(byServer) }));
+  // Each backend's server list was built fresh above, so sorting it in place copies nothing.
+  const backends = live.flatMap((d) => d.backends);
+  for (const b of backends) (b.servers as Server[]).sort(byServer);
   // Only nodes some live Cluster-policy backend tracks are checked.
   const tracked = new Set(backends.flatMap((b) => (b.healthCheck.kind === "track" ? b.servers.map((s) => s.node as string) : [])));
   const checkServers = [...checkedNodes.values()]
     .filter((n) => tracked.has(n.name))
     .flatMap((n) => {
       const address = backendAddress(n, checkAddressFamily) ?? n.internalIps[0];
-      return address === undefined ? [] : [nodeServer(n, address, config.healthCheck.kubeProxyPort, 1)];
+      return address === undefined ? [] : [nodeServer(n, address, config.healthCheck.kubeProxyPort, 1, idOf(n))];
     })
     .sort(byServer);
   const kubeProxyCheck: HttpCheck = { kind: "http", source: "kubeProxy", path: "/healthz", port: config.healthCheck.kubeProxyPort, expectStatus: 200, intervalMs: config.healthCheck.intervalMs, rise: config.healthCheck.rise, fall: config.healthCheck.fall };

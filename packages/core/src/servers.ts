@@ -1,7 +1,7 @@
 import { hash53 } from "./hash.js";
 import { ipFamily, compareIp, type Ip, type IpFamily } from "./ip.js";
 import { ident } from "./_ident.js";
-import type { EndpointSlice, Node, NodeName, Port, ServicePort } from "./model.js";
+import type { EndpointSlice, Ident, Node, NodeName, Port, ServicePort } from "./model.js";
 import type { Server } from "./plan.js";
 
 /** HAProxy's largest server weight. */
@@ -51,14 +51,17 @@ export const endpointsByNode = (slices: readonly EndpointSlice[], family: IpFami
   return out;
 };
 
-/** A node server: the node's address of the family and a port. */
-export const nodeServer = (node: Node, address: Ip, port: Port, weight: number): Server => ({
-  id: ident("node", node.name),
-  node: node.name,
-  address,
-  port,
-  weight: Math.min(MAX_WEIGHT, Math.max(0, weight)),
-});
+/** The server id of a node: the same in every backend, so `track` can name it. */
+export const nodeServerId = (node: Node): Ident => ident("node", node.name);
+
+/**
+ * A node server: the node's address of the family and a port. `id` may be passed in by callers
+ * that build many servers for one node (the planner memoises it per plan).
+ */
+export const nodeServer = (node: Node, address: Ip, port: Port, weight: number, id: Ident = nodeServerId(node), track?: Ident): Server =>
+  track === undefined
+    ? { id, node: node.name, address, port, weight: Math.min(MAX_WEIGHT, Math.max(0, weight)) }
+    : { id, node: node.name, address, port, weight: Math.min(MAX_WEIGHT, Math.max(0, weight)), track };
 
 /**
  * Pod servers for a port without a nodePort: the Service's ready endpoints of the family
