@@ -1,5 +1,5 @@
 import { err, ok, type Result } from "neverthrow";
-import { parseIp, parsePort, type Ident, type Ip, type Port } from "@portico/core";
+import { parseCidr, parseIp, parsePort, type Cidr, type Ident, type Ip, type Port } from "@portico/core";
 
 // The planner already guarantees all of this; the renderer checks again because a Plan can be
 // built by hand (it is a public type), and a stray newline or '#' in haproxy.cfg would inject
@@ -45,3 +45,6 @@ export const checkPath = (value: unknown): Result<string, string> =>
 /** One of a closed set of keywords. */
 export const checkOneOf = <T extends string>(value: unknown, allowed: readonly T[]): Result<T, string> =>
   allowed.includes(value as T) ? ok(value as T) : err(`${show(value)} is not one of ${allowed.join(", ")}`);
+
+/** A CIDR, returned in canonical form; host bits must already be zero (the planner masks them). */
+export const checkCidr = (value: unknown): Result<Cidr, string> => (typeof value === "string" ? parseCidr(value) : err(`${show(value)} is not a CIDR`));

@@ -1,7 +1,7 @@
 import { err, ok, safeTry, type Result } from "neverthrow";
 import { match } from "ts-pattern";
-import type { AdapterError, Backend, Balance, Frontend, HaproxyConfig, ProxyProtocol, RenderFn, Server, ServiceKey } from "@portico/core";
-import { checkIdent, checkInt, checkIp, checkOneOf, checkPath, checkPort, show, showKey } from "./_check.js";
+import type { AdapterError, Backend, Balance, CheckBackend, Frontend, HaproxyConfig, HttpCheck, ProxyProtocol, RenderFn, Server, ServiceKey } from "@portico/core";
+import { checkCidr, checkIdent, checkInt, checkIp, checkOneOf, checkPath, checkPort, show, showKey } from "./_check.js";
 import { formatDuration, formatEndpoint } from "./_format.js";
 import { readInstalled, type Installed } from "./_installed.js";
 import { layoutSlots } from "./_slots.js";
@@ -49,16 +49,19 @@ export const renderHaproxy: RenderFn<HaproxyRenderOptions> = (plan, options) =>
   safeTry(function* () {
     const backendIds = new Set<string>(plan.backends.map((b) => b.id));
     const previous = options.previous === undefined ? undefined : readInstalled(options.previous);
+    const checks = plan.checks ?? [];
+    const trackable = new Map<string, ReadonlySet<string>>(checks.map((c) => [c.id, new Set<string>(c.servers.map((x) => x.id))]));
     const sections: (readonly string[])[] = [];
     if (options.header !== false) sections.push(HEADER);
     sections.push(yield* renderGlobal(plan.settings.haproxy));
     sections.push(DEFAULTS);
     yield* unique(plan.frontends, "frontend");
-    yield* unique(plan.backends, "backend");
+    yield* unique([...plan.backends, ...checks], "backend");
     // Backends are checked before the frontends that point at them, so a bad backend is
     // reported as itself rather than as a frontend pointing nowhere.
     const backends: (readonly string[])[] = [];
-    for (const b of plan.backends) backends.push(yield* renderBackend(b, previous));
+    for (const b of plan.backends) backends.push(yield* renderBackend(b, trackable, previous));
+    for (const c of checks) backends.push(yield* renderCheckBackend(c));
     for (const f of plan.frontends) sections.push(yield* renderFrontend(f, backendIds));
     sections.push(...backends);
     const text = `${sections.map((lines) => lines.join("\n")).join("\n\n")}\n`;
@@ -118,63 +121,160 @@ const renderFrontend = (f: Frontend, backendIds: ReadonlySet<string>): Result<re
     yield* checkOneOf(f.protocol, ["TCP"] as const).mapErr(fail("protocol"));
     const backend = yield* checkIdent(f.backend).mapErr(fail("backend"));
     if (!backendIds.has(backend)) return err(fail("backend")(`${show(backend)} is not a backend of this plan`));
+    const ranges: string[] = [];
+    for (const r of f.sourceRanges ?? []) ranges.push(yield* checkCidr(r).mapErr(fail("sourceRanges")));
+    const clientTimeout = f.clientTimeoutMs === undefined ? [] : [`timeout client ${formatDuration(yield* checkInt(f.clientTimeoutMs, 1, 86_400_000).mapErr(fail("clientTimeoutMs")))}`];
+    // loadBalancerSourceRanges: an ACL of the canonical CIDRs (several lines of one ACL are ORed),
+    // checked at connection time so a refused client costs no backend connection.
+    const admission =
+      ranges.length === 0
+        ? []
+        : [...chunks(ranges, 16).map((c) => `acl src_allowed src ${c.join(" ")}`), "tcp-request connection reject unless src_allowed"];
     return ok(
       section(`frontend ${id}`, [
         // `transparent` binds the VIP even on a backup LB node that does not hold it yet, so
         // failover needs no HAProxy reload.
         `bind ${formatEndpoint(vip, port)} transparent`,
+        ...clientTimeout,
+        ...admission,
         `default_backend ${backend}`,
       ]),
     );
   });
 
-const renderBackend = (b: Backend, previous: Installed | undefined): Result<readonly string[], AdapterError> =>
+const chunks = <T>(list: readonly T[], size: number): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+};
+
+const renderBackend = (b: Backend, trackable: ReadonlyMap<string, ReadonlySet<string>>, previous: Installed | undefined): Result<readonly string[], AdapterError> =>
   safeTry(function* () {
     const fail = (field: string) => (m: string) => renderError(`${label("backend", b.id)} ${field}: ${m}`, b.service);
     const hc = b.healthCheck;
     const id = yield* checkIdent(b.id).mapErr(fail("id"));
     const balance = yield* checkOneOf(b.balance, BALANCES).mapErr(fail("balance"));
     const proxy = yield* checkOneOf(b.proxyProtocol, PROXY_PROTOCOLS).mapErr(fail("proxyProtocol"));
-    if (typeof hc.path !== "string" || !HEALTH_PATH.test(hc.path)) return err(fail("healthCheck.path")(`${show(hc.path)} is not a plain absolute path`));
-    const status = yield* checkInt(hc.expectStatus, 100, 599).mapErr(fail("healthCheck.expectStatus"));
-    const checkPortNo = yield* checkPort(hc.port).mapErr(fail("healthCheck.port"));
-    const inter = yield* checkInt(hc.intervalMs, 1, 86_400_000).mapErr(fail("healthCheck.intervalMs"));
-    const fall = yield* checkInt(hc.fall, 1, 1000).mapErr(fail("healthCheck.fall"));
-    const rise = yield* checkInt(hc.rise, 1, 1000).mapErr(fail("healthCheck.rise"));
-    yield* unique(b.servers, `${label("backend", b.id)} server`, b.service);
-    const servers: string[] = [];
-    for (const s of b.servers) yield* renderServer(s, 1, fail);
-    // Fixed slots: a server joining or leaving fills or empties a slot through the runtime API.
-    const slots = layoutSlots(b.servers, previous?.backends.get(id));
-    for (const [i, s] of slots.entries()) {
-      servers.push(s === undefined ? emptySlot(i + 1, b.family) : yield* renderServer(s, i + 1, fail));
-    }
+    const kind = yield* checkOneOf(hc.kind, ["http", "tcp", "track"] as const).mapErr(fail("healthCheck.kind"));
     const sendProxy = match(proxy)
       .with("none", () => "")
       .with("v1", () => " send-proxy")
       .with("v2", () => " send-proxy-v2")
       .exhaustive();
+    let checkLines: string[];
+    let trackIn: { backend: string; servers: ReadonlySet<string> } | undefined;
+    if (hc.kind === "http" && kind === "http") {
+      const h = yield* renderHttpCheck(hc, fail);
+      // `port` sends checks to the health port, not the nodePort; because a port is set, HAProxy
+      // does not put a PROXY header on checks (kube-proxy's /healthz would not understand one).
+      checkLines = [...h.lines, `default-server check port ${h.port} ${h.timing}${sendProxy}`];
+    } else if (hc.kind === "tcp" && kind === "tcp") {
+      const inter = yield* checkInt(hc.intervalMs, 1, 86_400_000).mapErr(fail("healthCheck.intervalMs"));
+      const fall = yield* checkInt(hc.fall, 1, 1000).mapErr(fail("healthCheck.fall"));
+      const rise = yield* checkInt(hc.rise, 1, 1000).mapErr(fail("healthCheck.rise"));
+      // Pods have no /healthz: a TCP connect to the pod's own port is the check.
+      checkLines = [`default-server check inter ${formatDuration(inter)} fall ${fall} rise ${rise}${sendProxy}`];
+    } else if (hc.kind === "track" && kind === "track") {
+      const chk = yield* checkIdent(hc.backend).mapErr(fail("healthCheck.backend"));
+      const servers = trackable.get(chk);
+      if (servers === undefined) return err(fail("healthCheck.backend")(`${show(chk)} is not a check backend of this plan`));
+      trackIn = { backend: chk, servers };
+      // No checks of its own: each server follows its node's shared kube-proxy check (`track`).
+      checkLines = sendProxy === "" ? [] : [`default-server${sendProxy}`];
+    } else return err(fail("healthCheck.kind")(`${show(hc.kind)} does not match the check's fields`));
+    const affinity: string[] = [];
+    if (b.affinity !== undefined) {
+      yield* checkOneOf(b.affinity.kind, ["clientIp"] as const).mapErr(fail("affinity.kind"));
+      const expire = yield* checkInt(b.affinity.timeoutSeconds, 1, 86_400).mapErr(fail("affinity.timeoutSeconds"));
+      if (b.family !== 4 && b.family !== 6) return err(fail("family")(`${show(b.family)} is not 4 or 6`));
+      const family = b.family;
+      // sessionAffinity: ClientIP. A stick table survives runtime server changes; when the stuck
+      // server goes down, `option redispatch` moves the client and the entry is rewritten.
+      affinity.push(`stick-table type ${family === 6 ? "ipv6" : "ip"} size 100k expire ${expire}s`, "stick on src");
+    }
+    const timeouts: string[] = [];
+    for (const [name, value] of [
+      ["connect", b.timeouts?.connectMs],
+      ["server", b.timeouts?.serverMs],
+      ["tunnel", b.timeouts?.tunnelMs],
+    ] as const) {
+      if (value !== undefined) timeouts.push(`timeout ${name} ${formatDuration(yield* checkInt(value, 1, 86_400_000).mapErr(fail(`timeouts.${name}Ms`)))}`);
+    }
+    yield* unique(b.servers, `${label("backend", b.id)} server`, b.service);
+    const servers: string[] = [];
+    if (trackIn !== undefined) {
+      // A tracked server's target is fixed in the file, so Cluster-policy backends name their
+      // servers; membership changes there reload (seamlessly) instead of using slots.
+      for (const s of b.servers) servers.push(yield* renderServer(s, undefined, fail, trackIn));
+    } else {
+      for (const s of b.servers) yield* renderServer(s, 1, fail, undefined);
+      // Fixed slots: a server joining or leaving fills or empties a slot through the runtime API.
+      const slots = layoutSlots(b.servers, previous?.backends.get(id));
+      for (const [i, s] of slots.entries()) {
+        servers.push(s === undefined ? emptySlot(i + 1, b.family) : yield* renderServer(s, i + 1, fail, undefined));
+      }
+    }
     return ok(
       section(`backend ${id}`, [
         `balance ${balance}`,
-        `option httpchk GET ${hc.path}`,
-        `http-check expect status ${status}`,
-        // `port` sends checks to the health port, not the nodePort; because a port is set, HAProxy
-        // does not put a PROXY header on checks (kube-proxy's /healthz would not understand one).
-        `default-server check port ${checkPortNo} inter ${formatDuration(inter)} fall ${fall} rise ${rise}${sendProxy}`,
+        // `source` with consistent hashing keeps most clients on their node when servers are added
+        // or removed at run time (and lets the runtime API add and remove servers at all).
+        ...(balance === "source" ? ["hash-type consistent"] : []),
+        ...timeouts,
+        ...affinity,
+        ...checkLines,
         ...servers,
       ]),
     );
   });
 
-const renderServer = (s: Server, slot: number, fail: (field: string) => (m: string) => AdapterError): Result<string, AdapterError> =>
+const renderHttpCheck = (
+  hc: HttpCheck,
+  fail: (field: string) => (m: string) => AdapterError,
+): Result<{ lines: readonly string[]; port: number; timing: string }, AdapterError> =>
+  safeTry(function* () {
+    if (typeof hc.path !== "string" || !HEALTH_PATH.test(hc.path)) return err(fail("healthCheck.path")(`${show(hc.path)} is not a plain absolute path`));
+    const status = yield* checkInt(hc.expectStatus, 100, 599).mapErr(fail("healthCheck.expectStatus"));
+    const port = yield* checkPort(hc.port).mapErr(fail("healthCheck.port"));
+    const inter = yield* checkInt(hc.intervalMs, 1, 86_400_000).mapErr(fail("healthCheck.intervalMs"));
+    const fall = yield* checkInt(hc.fall, 1, 1000).mapErr(fail("healthCheck.fall"));
+    const rise = yield* checkInt(hc.rise, 1, 1000).mapErr(fail("healthCheck.rise"));
+    return ok({ lines: [`option httpchk GET ${hc.path}`, `http-check expect status ${status}`], port, timing: `inter ${formatDuration(inter)} fall ${fall} rise ${rise}` });
+  });
+
+// The shared kube-proxy checks: one server per node, never the target of a frontend. Cluster-policy
+// backends `track` these servers, so the number of checks does not grow with Services.
+const renderCheckBackend = (c: CheckBackend): Result<readonly string[], AdapterError> =>
+  safeTry(function* () {
+    const fail = (field: string) => (m: string) => renderError(`${label("backend", c.id)} ${field}: ${m}`);
+    const id = yield* checkIdent(c.id).mapErr(fail("id"));
+    const h = yield* renderHttpCheck(c.healthCheck, fail);
+    yield* unique(c.servers, `${label("backend", c.id)} server`);
+    const servers: string[] = [];
+    for (const s of c.servers) servers.push(yield* renderServer({ ...s, weight: 1 }, undefined, fail, undefined));
+    return ok(section(`backend ${id}`, [...h.lines, `default-server check port ${h.port} ${h.timing}`, ...servers]));
+  });
+
+const renderServer = (
+  s: Server,
+  slot: number | undefined,
+  fail: (field: string) => (m: string) => AdapterError,
+  trackIn: { backend: string; servers: ReadonlySet<string> } | undefined,
+): Result<string, AdapterError> =>
   safeTry(function* () {
     const id = yield* checkIdent(s.id).mapErr(fail("server id"));
     const address = yield* checkIp(s.address).mapErr(fail(`server ${id} address`));
     const port = yield* checkPort(s.port).mapErr(fail(`server ${id} port`));
     // 0 drains the server: no new connections, existing ones finish.
     const weight = yield* checkInt(s.weight, 0, 256).mapErr(fail(`server ${id} weight`));
-    return ok(`server slot${slot} ${formatEndpoint(address, port)} weight ${weight} # ${id}`);
+    if (slot !== undefined) return ok(`server slot${slot} ${formatEndpoint(address, port)} weight ${weight} # ${id}`);
+    let track = "";
+    if (trackIn !== undefined) {
+      const target = yield* checkIdent(s.track).mapErr(fail(`server ${id} track`));
+      if (!trackIn.servers.has(target)) return err(fail(`server ${id} track`)(`${show(target)} is not a server of ${trackIn.backend}`));
+      track = ` track ${trackIn.backend}/${target}`;
+    }
+    return ok(`server ${id} ${formatEndpoint(address, port)} weight ${weight}${track}`);
   });
 
 // An empty slot: in maintenance, so it is never checked nor chosen, at the unspecified address

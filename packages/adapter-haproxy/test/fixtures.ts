@@ -1,3 +1,4 @@
+import { aNode, anEndpointSlice, aService, planOf } from "@portico/core/testing";
 import { parseIp, parsePort, parseVrid, type Backend, type Frontend, type Ident, type Ip, type LbNodeName, type Millis, type NodeName, type Plan, type PlanSettings, type Port, type Server, type ServiceKey, type ServicePlan } from "@portico/core";
 
 // Hand-built plans, as the planner would produce them. Parsed types come from the core's parse
@@ -158,9 +159,86 @@ export const proxyV1NoServersPlan = (): Plan => ({
   ],
 });
 
+const dualNodes = (): Record<string, unknown>[] => [
+  aNode("worker-1", "198.18.2.1", { moreIps: ["2001:db8:2::1"] }),
+  aNode("worker-2", "198.18.2.2", { moreIps: ["2001:db8:2::2"] }),
+  aNode("worker-3", "198.18.2.3"),
+];
+
+/**
+ * From the real planner: a RequireDualStack Local Service with PROXY v2 and source ranges of both
+ * families; each family's backend uses the nodes' address of that family, and worker-3 (IPv4
+ * only) is no IPv6 backend.
+ */
+export const dualStackPlan = (): Plan =>
+  planOf([
+    ...dualNodes(),
+    aService({
+      name: "web",
+      policy: "Local",
+      healthCheckNodePort: 32100,
+      ipFamilies: ["IPv4", "IPv6"],
+      ipFamilyPolicy: "RequireDualStack",
+      loadBalancerSourceRanges: ["198.18.0.0/15", " 2001:db8:0:0::/32", "198.18.7.9/16"],
+      annotations: { "portico.dev/proxy-protocol": "v2" },
+    }),
+  ]);
+
+/**
+ * From the real planner: two Services sharing one VIP under portico.dev/allow-shared-ip (DNS over
+ * TCP with Local policy, HTTPS with Cluster policy and different selectors): one address, a
+ * frontend and a backend per port; the Cluster one tracks the shared kube-proxy checks.
+ */
+export const sharedVipPlan = (): Plan =>
+  planOf([
+    ...dualNodes(),
+    aService({ namespace: "infra", name: "dns", created: "2026-01-01T00:00:00Z", policy: "Local", healthCheckNodePort: 32053, ports: [{ name: "dns-tcp", port: 53, nodePort: 30053 }], annotations: { "portico.dev/allow-shared-ip": "edge" } }),
+    anEndpointSlice("infra", "dns", [{ ip: "10.1.0.1", node: "worker-2" }]),
+    aService({ namespace: "infra", name: "https", created: "2026-01-02T00:00:00Z", ports: [{ name: "https", port: 443, nodePort: 30443 }], annotations: { "portico.dev/allow-shared-ip": "edge", "portico.dev/balance": "leastconn" } }),
+  ]);
+
+/**
+ * From the real planner: the per-Service options HAProxy applies: ClientIP affinity, source
+ * balancing, timeouts, Local pods-per-node weights (3 pods, 1 pod, 1 terminating) and own check
+ * timing.
+ */
+export const serviceOptionsPlan = (): Plan =>
+  planOf([
+    ...dualNodes(),
+    aService({
+      namespace: "shop",
+      name: "cart",
+      policy: "Local",
+      healthCheckNodePort: 32200,
+      sessionAffinity: "ClientIP",
+      sessionAffinityTimeoutSeconds: 600,
+      annotations: {
+        "portico.dev/balance": "source",
+        "portico.dev/weighting": "pods-per-node",
+        "portico.dev/timeout-connect": "3s",
+        "portico.dev/timeout-client": "2m",
+        "portico.dev/timeout-server": "2m",
+        "portico.dev/timeout-tunnel": "1h",
+        "portico.dev/health-check-interval": "5s",
+        "portico.dev/health-check-rise": "1",
+        "portico.dev/health-check-fall": "2",
+      },
+    }),
+    anEndpointSlice("shop", "cart", [
+      { ip: "10.2.0.1", node: "worker-1" },
+      { ip: "10.2.0.2", node: "worker-1" },
+      { ip: "10.2.0.3", node: "worker-1" },
+      { ip: "10.2.0.4", node: "worker-2" },
+      { ip: "10.2.0.5", node: "worker-3", ready: false, serving: true, terminating: true },
+    ]),
+  ]);
+
 /** Every golden case: `test/golden/<name>.cfg` holds its render. */
 export const goldenCases: Readonly<Record<string, () => Plan>> = {
   empty: emptyPlan,
   typical: typicalPlan,
   "proxy-v1-no-servers": proxyV1NoServersPlan,
+  "dual-stack": dualStackPlan,
+  "shared-vip": sharedVipPlan,
+  "service-options": serviceOptionsPlan,
 };

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { describeWith, program } from "@portico/testkit";
 import { renderHaproxy, validateHaproxy } from "@portico/adapter-haproxy";
-import { aNode, anEndpointSlice, aService, planOf } from "@portico/core/testing";
+import { aNode, anEndpointSlice, aParsedConfig, aService, planOf } from "@portico/core/testing";
 import { goldenCases, typicalPlan } from "./fixtures.js";
 
 const golden = (name: string): Promise<string> => readFile(fileURLToPath(new URL(`./golden/${name}.cfg`, import.meta.url)), "utf8");
@@ -43,8 +43,31 @@ await describeWith([program("haproxy", ["-v"])], "haproxy -c", () => {
       aService({ namespace: "shop", name: "api", ports: [{ port: 443, nodePort: 31443 }, { port: 80, nodePort: 31080 }] }),
       aService({ namespace: "infra", name: "dns", ipFamilies: ["IPv6"], ports: [{ port: 53, nodePort: 30053 }] }),
     ]);
-    expect(plan.backends.map((b) => b.family).sort()).toEqual([4, 4, 4, 6]);
+    expect(plan.backends.map((b) => b.family).sort()).toEqual([4, 4, 4, 6, 6]);
     const text = renderHaproxy(plan, {})._unsafeUnwrap();
+    const r = await validateHaproxy(text, { plan });
+    expect(r.isOk(), r.isErr() ? r.error.message : "").toBe(true);
+  });
+
+  it("accepts pod backends, IPv6 stick tables, long source-range lists and shared checks from the real planner", async () => {
+    const ranges = Array.from({ length: 20 }, (_, i) => `198.18.${i}.0/24`).concat(["2001:db8:7::/48"]);
+    const plan = planOf(
+      [
+        aNode("worker-1", "198.18.2.1", { moreIps: ["2001:db8:2::1"] }),
+        aNode("worker-2", "198.18.2.2", { moreIps: ["2001:db8:2::2"] }),
+        aService({ name: "pods", allocateLoadBalancerNodePorts: false, ports: [{ name: "http", port: 80 }], sessionAffinity: "ClientIP" }),
+        anEndpointSlice("default", "pods", [{ ip: "10.0.0.1", node: "worker-1" }], "a", { ports: [{ name: "http", port: 8080 }] }),
+        aService({ name: "v6", ipFamilies: ["IPv6"], sessionAffinity: "ClientIP", loadBalancerSourceRanges: ranges, annotations: { "portico.dev/proxy-protocol": "v1", "portico.dev/timeout-tunnel": "2h" } }),
+      ],
+      aParsedConfig({ podIpsRoutable: true }),
+    );
+    expect(plan.backends.map((b) => [b.target, b.family, b.affinity?.kind])).toEqual([
+      ["pod", 4, "clientIp"],
+      ["nodePort", 6, "clientIp"],
+    ]);
+    const text = renderHaproxy(plan, {})._unsafeUnwrap();
+    expect(text).toContain("stick-table type ipv6");
+    expect(text.match(/acl src_allowed src /g)).toHaveLength(2);
     const r = await validateHaproxy(text, { plan });
     expect(r.isOk(), r.isErr() ? r.error.message : "").toBe(true);
   });

@@ -63,10 +63,23 @@ export const hostileCases = (): HostileCase[] =>
     { title: `server id ${JSON.stringify(s)}`, plan: withServer({ id: s }), forbidden: [s] },
     { title: `server address ${JSON.stringify(s)}`, plan: withServer({ address: s }), forbidden: [s] },
     { title: `stats socket ${JSON.stringify(s)}`, plan: withStatsSocket(`/run/${s}`), forbidden: [s] },
+    { title: `frontend source range ${JSON.stringify(s)}`, plan: withFrontend({ sourceRanges: ["198.18.0.0/15", s] }), forbidden: [s] },
+    { title: `frontend source range suffix ${JSON.stringify(s)}`, plan: withFrontend({ sourceRanges: [`198.18.0.0/15${s}`] }), forbidden: [s] },
+    { title: `tracked check backend ${JSON.stringify(s)}`, plan: withBackend({ healthCheck: { kind: "track", source: "kubeProxy", backend: s } }), forbidden: [s] },
+    { title: `affinity timeout ${JSON.stringify(s)}`, plan: withBackend({ affinity: { kind: "clientIp", timeoutSeconds: s } }), forbidden: [s] },
+    { title: `backend timeout ${JSON.stringify(s)}`, plan: withBackend({ timeouts: { connectMs: s } }), forbidden: [s] },
   ]);
 
 /** Plans with something out of range or inconsistent: each must be an Err, never a throw. */
 export const unrenderablePlans = (): Plan[] => [
+  // Source ranges must be canonical: the planner masks host bits, so a plan with them set was not made by it.
+  withFrontend({ sourceRanges: ["198.18.0.1/15"] }),
+  withFrontend({ clientTimeoutMs: 0 }),
+  withBackend({ affinity: { kind: "clientIp", timeoutSeconds: 0 } }),
+  withBackend({ affinity: { kind: "cookie", timeoutSeconds: 10 } }),
+  withBackend({ timeouts: { tunnelMs: 86_400_001 } }),
+  withBackend({ healthCheck: { kind: "bogus" } }),
+  withBackend({ healthCheck: { kind: "track", source: "kubeProxy", backend: "chk_not_in_this_plan" } }),
   withFrontend({ port: 0 }),
   withFrontend({ port: 70000 }),
   withFrontend({ port: 80.5 }),

@@ -18,9 +18,17 @@ export const formatPlan = (plan: Plan): string => {
     for (const fe of plan.frontends.filter((f) => f.service === svc.key).sort((a, b) => a.port - b.port)) {
       const be = backends.get(fe.backend);
       if (be === undefined) continue;
-      const hc = `${be.healthCheck.path} on :${be.healthCheck.port} (${be.healthCheck.source === "kubeProxy" ? "kube-proxy" : "healthCheckNodePort"})`;
+      const h = be.healthCheck;
+      const hc =
+        h.kind === "http"
+          ? `GET ${h.path} on :${h.port} (healthCheckNodePort)`
+          : h.kind === "track"
+            ? `GET /healthz on :${plan.settings.healthCheck.kubeProxyPort} (kube-proxy, shared per node)`
+            : "TCP connect (pod)";
       const servers = be.servers.length === 0 ? "no eligible nodes" : be.servers.map((x) => `${x.node} ${x.address.includes(":") ? `[${x.address}]` : x.address}:${x.port}`).join(", ");
-      lines.push(`  ${fe.protocol} ${fe.port} -> ${be.balance} over ${be.servers.length}: ${servers}; check GET ${hc}`);
+      const ranges = fe.sourceRanges ?? [];
+      const admits = ranges.length === 0 ? "" : ` from ${ranges.join(", ")}`;
+      lines.push(`  ${fe.protocol} ${fe.port}${admits} -> ${be.balance} over ${be.servers.length}: ${servers}; check ${hc}`);
     }
     for (const v of svc.vips) {
       const inst = masters.get(v);

@@ -18,6 +18,8 @@ export interface StatusReport {
   }[];
   /** Diagnostics about objects other than the Services above (nodes, slices, unreadable objects). */
   readonly diagnostics: readonly Diagnostic[];
+  /** Services that left Portico (type changed, being deleted) whose `status.loadBalancer` is to be cleared. */
+  readonly statusToClear: readonly { readonly namespace: string; readonly name: string }[];
 }
 
 /** Counts for a one-line summary. */
@@ -55,5 +57,9 @@ export const statusReport = (plan: Plan, node: string): StatusReport => {
       return { namespace, name, state: s.state, vips: s.vips, ipMode: s.ipMode, status: s.status, diagnostics: s.diagnostics };
     }),
     diagnostics: plan.diagnostics.filter((d) => !(d.object.kind === "Service" && keys.has(`${d.object.namespace}/${d.object.name}`))),
+    statusToClear: (plan.statusToClear ?? []).map((k) => {
+      const [namespace = "", name = ""] = k.split("/");
+      return { namespace, name };
+    }),
   };
 };

@@ -3,6 +3,8 @@ import { bigIntToIp, cidrBounds, ipFamily, ipToBigInt, parseCidr, parseIp, previ
 import { isDns1123Label, parsePort, parseVrid, type LbNodeName, type Millis, type Port, type Vrid } from "./model.js";
 import { parseTuningSection, TUNING_DEFAULTS } from "./_tuningConfig.js";
 import type { TuningConfig } from "./tuning.js";
+import { parseServiceDefaults, type ServiceDefaults } from "./annotations.js";
+import { parseSelectorObject, type LabelSelector } from "./labels.js";
 
 /** One contiguous block of a pool, inclusive on both ends. */
 export interface AddressRange {
@@ -17,6 +19,12 @@ export interface AddressRange {
 export interface Pool {
   readonly name: string;
   readonly ranges: readonly AddressRange[];
+  /** False: addresses are handed out only to Services that ask for this pool or an address in it. */
+  readonly autoAssign: boolean;
+  /** When set, only Services in these namespaces may take addresses from the pool. */
+  readonly namespaces?: readonly string[];
+  /** When set, only Services whose labels match may take addresses from the pool. */
+  readonly serviceSelector?: LabelSelector;
 }
 
 /** A dedicated load-balancer node. */
@@ -86,6 +94,12 @@ export interface Config {
   readonly controller: ControllerConfig;
   /** Packet-processing tuning for `portico tune` (RPS/RFS/XPS, IRQ affinity), and declared topologies for `render`. */
   readonly tuning: TuningConfig;
+  /** Cluster-wide defaults for per-Service options (keys as the annotations without the prefix). */
+  readonly serviceDefaults: ServiceDefaults;
+  /** Cluster policy: at most this many backend nodes per Service (rendezvous subset); 0 = all. */
+  readonly maxBackendsPerService: number;
+  /** Pod IPs are routable from the LB nodes, so ports without a nodePort can target pods directly. */
+  readonly podIpsRoutable: boolean;
 }
 
 /** One problem in the config: the path of the field and what is wrong with it. */
@@ -117,7 +131,14 @@ export const CONFIG_DEFAULTS = {
     listen: "127.0.0.1:9750",
   },
   tuning: TUNING_DEFAULTS,
+  serviceDefaults: {},
+  maxBackendsPerService: 0,
+  podIpsRoutable: false,
+  pool: { autoAssign: true },
 } as const;
+
+// Top-level fields added for the Service contract (kept apart so the list above stays as it was).
+const EXTRA_TOP_LEVEL = ["serviceDefaults", "maxBackendsPerService", "podIpsRoutable"] as const;
 
 const INTERFACE = /^[A-Za-z0-9_.-]{1,15}$/;
 // A path that is safe to write into haproxy.cfg/keepalived.conf without quoting tricks.
@@ -135,7 +156,16 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
 
   if (input["apiVersion"] !== CONFIG_API_VERSION) bad("apiVersion", `must be ${CONFIG_API_VERSION}, got "${preview(input["apiVersion"])}"`);
   if (input["kind"] !== CONFIG_KIND) bad("kind", `must be ${CONFIG_KIND}, got "${preview(input["kind"])}"`);
-  checkKnown(input, ["apiVersion", "kind", "loadBalancerClass", "handleUnclassed", "pools", "lbNodes", "healthCheck", "vrrp", "haproxy", "keepalived", "controller", "tuning"], "", bad);
+  checkKnown(input, ["apiVersion", "kind", "loadBalancerClass", "handleUnclassed", "pools", "lbNodes", "healthCheck", "vrrp", "haproxy", "keepalived", "controller", "tuning", ...EXTRA_TOP_LEVEL], "", bad);
+  const serviceDefaults = parseServiceDefaults(input["serviceDefaults"], "serviceDefaults").match(
+    (d) => d,
+    (list) => {
+      for (const i of list) bad(i.path, i.message);
+      return {};
+    },
+  );
+  const maxBackendsPerService = optional(input, "maxBackendsPerService", CONFIG_DEFAULTS.maxBackendsPerService as number, (v, p) => boundedInt(v, 0, 100_000, p, bad));
+  const podIpsRoutable = optional(input, "podIpsRoutable", CONFIG_DEFAULTS.podIpsRoutable as boolean, (v, p) => (typeof v === "boolean" ? v : bad(p, "must be true or false")));
 
   const loadBalancerClass = optional(input, "loadBalancerClass", CONFIG_DEFAULTS.loadBalancerClass, (v, p) =>
     typeof v === "string" && v.length <= 316 && QUALIFIED_NAME.test(v) ? v : bad(p, `"${preview(v)}" is not a qualified name like portico.dev/haproxy`),
@@ -223,6 +253,9 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
     keepalived: { configPath: d(keepalived?.configPath) },
     controller: d(controller),
     tuning: d(tuning),
+    serviceDefaults,
+    maxBackendsPerService: d(maxBackendsPerService),
+    podIpsRoutable: d(podIpsRoutable),
   });
 };
 
@@ -266,7 +299,7 @@ const checkUnique = (values: readonly string[], path: string, what: string, bad:
 
 const parsePool = (raw: unknown, path: string, bad: Bad): Pool | undefined => {
   if (!isRecord(raw)) return bad(path, "must be a mapping with name and addresses");
-  checkKnown(raw, ["name", "addresses"], path, bad);
+  checkKnown(raw, ["name", "addresses", "autoAssign", "namespaces", "serviceSelector"], path, bad);
   const name = raw["name"];
   if (!isDns1123Label(name)) bad(`${path}.name`, `"${preview(name)}" is not a DNS-1123 label (lowercase letters, digits, '-')`);
   const addresses = raw["addresses"];
@@ -277,7 +310,23 @@ const parsePool = (raw: unknown, path: string, bad: Bad): Pool | undefined => {
     if (r.isErr()) bad(`${path}.addresses[${i}]`, r.error);
     else ranges.push(r.value);
   });
-  return isDns1123Label(name) ? { name, ranges } : undefined;
+  const autoAssign = raw["autoAssign"] ?? CONFIG_DEFAULTS.pool.autoAssign;
+  if (typeof autoAssign !== "boolean") bad(`${path}.autoAssign`, "must be true or false");
+  let namespaces: string[] | undefined;
+  if (raw["namespaces"] !== undefined && raw["namespaces"] !== null) {
+    const ns = raw["namespaces"];
+    if (!Array.isArray(ns) || ns.length === 0 || !ns.every(isDns1123Label)) bad(`${path}.namespaces`, "must be a non-empty list of namespace names (DNS-1123 labels)");
+    else namespaces = [...new Set(ns as string[])].sort();
+  }
+  let serviceSelector: LabelSelector | undefined;
+  if (raw["serviceSelector"] !== undefined && raw["serviceSelector"] !== null) {
+    const sel = parseSelectorObject(raw["serviceSelector"]);
+    if (sel.isErr()) bad(`${path}.serviceSelector`, sel.error);
+    else serviceSelector = sel.value;
+  }
+  return isDns1123Label(name)
+    ? { name, ranges, autoAssign: autoAssign === true, ...(namespaces === undefined ? {} : { namespaces }), ...(serviceSelector === undefined ? {} : { serviceSelector }) }
+    : undefined;
 };
 
 /** Parse `a-b`, a CIDR or a single address into an inclusive range. */

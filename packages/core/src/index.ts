@@ -19,7 +19,7 @@ export {
   type VrrpConfig,
 } from "./config.js";
 export { hash53, hash8 } from "./hash.js";
-export { bigIntToIp, ipFamily, ipToBigInt, parseCidr, parseIp, type Cidr, type Ip, type IpFamily } from "./ip.js";
+export { bigIntToIp, cidrContains, compareCidr, ipFamily, ipToBigInt, parseCidr, parseIp, type Cidr, type Ip, type IpFamily } from "./ip.js";
 export {
   isDns1123Label,
   isDns1123Subdomain,
@@ -31,6 +31,7 @@ export {
   type Endpoint,
   type EndpointSlice,
   type Ident,
+  type IpFamilyPolicy,
   type LbNodeName,
   type Millis,
   type Node,
@@ -39,6 +40,7 @@ export {
   type Port,
   type Protocol,
   type Service,
+  type SessionAffinity,
   type ServiceKey,
   type ServicePort,
   type Severity,
@@ -47,11 +49,15 @@ export {
   type Vrid,
 } from "./model.js";
 export type {
+  Affinity,
   Backend,
+  BackendTimeouts,
   Balance,
+  CheckBackend,
   Condition,
   Frontend,
   HealthCheck,
+  HttpCheck,
   Ingress,
   IngressPort,
   IpMode,
@@ -61,14 +67,32 @@ export type {
   Server,
   ServicePlan,
   ServiceStatus,
+  TcpCheck,
+  TrackCheck,
+  UnservedListener,
   VrrpInstance,
   VrrpPriority,
 } from "./plan.js";
-export { ANNOTATION_PREFIX, ANNOTATIONS, parseServiceOptions, type AnnotationSpec, type ServiceOptions } from "./annotations.js";
-export { describeRef, ingest, SERVICE_NAME_LABEL, sortDiagnostics } from "./ingest.js";
-export { allocate, poolOf, type AddressRequest, type Allocation } from "./ipam.js";
+export {
+  ANNOTATION_PREFIX,
+  ANNOTATIONS,
+  formatOptionValue,
+  optionShortName,
+  parseServiceDefaults,
+  parseServiceOptions,
+  type AnnotationSpec,
+  type OptionName,
+  type ServiceDefaults,
+  type ServiceOptions,
+  type Weighting,
+} from "./annotations.js";
+export { formatMillis, parseDuration } from "./duration.js";
+export { describeRef, ingest, SERVICE_NAME_LABEL, SOURCE_RANGES_ANNOTATION, sortDiagnostics } from "./ingest.js";
+export { allocate, describeFailure, familyAvailable, poolOf, poolsFor, type AddressRequest, type Allocation, type AllocationFailure, type FamilyAllocation } from "./ipam.js";
+export { formatSelector, matchesSelector, parseSelectorObject, parseSelectorString, type LabelSelector, type SelectorOperator, type SelectorRequirement } from "./labels.js";
+export { endpointsByNode, MAX_WEIGHT, nodeServer, nodeServerId, podServers, rendezvousSubset, type NodeEndpoints } from "./servers.js";
 export { backendAddress, EXCLUDE_LABEL, isEligible, TO_BE_DELETED_TAINT } from "./nodes.js";
-export { byAge, DEGRADED_CONDITION, isResponsibleFor, plan, READY_CONDITION } from "./planner.js";
+export { byAge, DEGRADED_CONDITION, healthChecksPerLbNode, isResponsibleFor, KUBE_PROXY_CHECK_ID, plan, READY_CONDITION } from "./planner.js";
 export { planVrrp, priorityOf, rendezvousOrder, type VrrpPlan } from "./vrrp.js";
 export { compareIp } from "./ip.js";
 export { diffPlans, type ChangePath, type PlanDiff, type ServerChange, type ServiceDiff, type VrrpChange } from "./diff.js";
@@ -102,3 +126,4 @@ export {
   type TuningPolicy,
   type TuningWrite,
 } from "./tuning.js";
+export { CONFIG_FIELDS, renderReference, type ConfigFieldSpec } from "./reference.js";

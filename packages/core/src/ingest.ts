@@ -1,4 +1,4 @@
-import { ipFamily, parseIp, preview, type Ip, type IpFamily } from "./ip.js";
+import { compareCidr, ipFamily, parseCidr, parseIp, preview, type Cidr, type Ip, type IpFamily } from "./ip.js";
 import {
   isDns1123Label,
   isDns1123Subdomain,
@@ -7,6 +7,7 @@ import {
   type ClusterSnapshot,
   type Diagnostic,
   type Endpoint,
+  type IpFamilyPolicy,
   type EndpointSlice,
   type Node,
   type NodeName,
@@ -19,6 +20,9 @@ import {
 } from "./model.js";
 
 type Json = Record<string, unknown>;
+
+/** The legacy annotation for source ranges, honoured when `spec.loadBalancerSourceRanges` is empty. */
+export const SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges";
 
 /** The label that ties an EndpointSlice to its Service. */
 export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
@@ -236,6 +240,53 @@ const ingestService = (object: Json, diagnostics: Diagnostic[]): Service | undef
   if (created !== null) creationTimestamp = `${created[1]}Z`;
   else if (meta["creationTimestamp"] !== undefined) problem("warning", "InvalidField", "metadata.creationTimestamp", `"${preview(meta["creationTimestamp"])}" is not an RFC 3339 UTC time; the Service is ordered as the newest`);
 
+  let ipFamilyPolicy: IpFamilyPolicy = ipFamilies.length > 1 ? "RequireDualStack" : "SingleStack";
+  const policy = spec["ipFamilyPolicy"];
+  if (policy === "SingleStack" || policy === "PreferDualStack" || policy === "RequireDualStack") ipFamilyPolicy = policy;
+  else if (policy !== undefined && policy !== null) problem("warning", "InvalidField", "spec.ipFamilyPolicy", `"${preview(policy)}" is not SingleStack, PreferDualStack or RequireDualStack; using ${ipFamilyPolicy}`);
+
+  let loadBalancerIP: Ip | undefined;
+  if (typeof spec["loadBalancerIP"] === "string" && spec["loadBalancerIP"] !== "") {
+    const parsed = parseIp(spec["loadBalancerIP"].trim());
+    if (parsed.isErr()) problem("error", "InvalidAddressRequest", "spec.loadBalancerIP", `${parsed.error}; no address is assigned until it is fixed`);
+    else loadBalancerIP = parsed.value;
+  } else if (spec["loadBalancerIP"] !== undefined && spec["loadBalancerIP"] !== null && spec["loadBalancerIP"] !== "") {
+    problem("error", "InvalidAddressRequest", "spec.loadBalancerIP", `${preview(JSON.stringify(spec["loadBalancerIP"]))} is not an IP address; no address is assigned until it is fixed`);
+  }
+
+  // As the upstream service helper reads them: the spec field wins; the legacy annotation is a
+  // comma-separated list; each entry is trimmed and may have host bits set (they are masked off).
+  const sourceRanges: Cidr[] = [];
+  let sourceRangesValid = true;
+  const specRanges = arr(spec["loadBalancerSourceRanges"]);
+  const annotationRanges = stringMap(meta["annotations"])[SOURCE_RANGES_ANNOTATION];
+  const rangeInputs: { text: unknown; field: string }[] =
+    specRanges.length > 0
+      ? specRanges.map((r, i) => ({ text: r, field: `spec.loadBalancerSourceRanges[${i}]` }))
+      : annotationRanges !== undefined && annotationRanges.trim() !== ""
+        ? annotationRanges.split(",").map((r) => ({ text: r, field: `metadata.annotations[${SOURCE_RANGES_ANNOTATION}]` }))
+        : [];
+  for (const { text, field } of rangeInputs) {
+    const c = typeof text === "string" ? parseCidr(text.trim(), true) : parseCidr("", true);
+    if (c.isErr()) {
+      sourceRangesValid = false;
+      problem("error", "InvalidSourceRanges", field, `${c.error}; the Service is not served until its source ranges are valid (admitting everyone instead would open it)`);
+    } else if (!sourceRanges.includes(c.value)) sourceRanges.push(c.value);
+  }
+  sourceRanges.sort(compareCidr);
+
+  let sessionAffinity: "None" | "ClientIP" = "None";
+  if (spec["sessionAffinity"] === "ClientIP") sessionAffinity = "ClientIP";
+  else if (spec["sessionAffinity"] !== undefined && spec["sessionAffinity"] !== null && spec["sessionAffinity"] !== "None") {
+    problem("warning", "InvalidField", "spec.sessionAffinity", `"${preview(spec["sessionAffinity"])}" is not None or ClientIP; using None`);
+  }
+  let sessionAffinityTimeoutSeconds = 10800;
+  const timeout = rec(rec(spec["sessionAffinityConfig"])["clientIP"])["timeoutSeconds"];
+  if (timeout !== undefined && timeout !== null) {
+    if (typeof timeout === "number" && Number.isInteger(timeout) && timeout >= 1 && timeout <= 86400) sessionAffinityTimeoutSeconds = timeout;
+    else problem("warning", "InvalidField", "spec.sessionAffinityConfig.clientIP.timeoutSeconds", `${preview(JSON.stringify(timeout))} is not a whole number of seconds from 1 to 86400; using 10800`);
+  }
+
   const lbClass = spec["loadBalancerClass"];
   const generation = meta["generation"];
   return {
@@ -249,9 +300,17 @@ const ingestService = (object: Json, diagnostics: Diagnostic[]): Service | undef
     ...(typeof lbClass === "string" ? { loadBalancerClass: lbClass } : {}),
     externalTrafficPolicy,
     ...(healthCheckNodePort === undefined ? {} : { healthCheckNodePort }),
-    ipFamilies,
+    ipFamilies: [...new Set(ipFamilies)],
+    ipFamilyPolicy,
     ports,
+    labels: stringMap(meta["labels"]),
     annotations: stringMap(meta["annotations"]),
+    ...(loadBalancerIP === undefined ? {} : { loadBalancerIP }),
+    loadBalancerSourceRanges: sourceRanges,
+    sourceRangesValid,
+    sessionAffinity,
+    sessionAffinityTimeoutSeconds,
+    allocateLoadBalancerNodePorts: spec["allocateLoadBalancerNodePorts"] !== false,
     statusIps,
     deleting: meta["deletionTimestamp"] !== undefined && meta["deletionTimestamp"] !== null,
   };

@@ -174,3 +174,20 @@ export const compareIp = (a: Ip, b: Ip): number => {
   const y = ipToBigInt(b);
   return x < y ? -1 : x > y ? 1 : 0;
 };
+
+/** Order CIDRs by family, then address, then prefix length. */
+export const compareCidr = (a: Cidr, b: Cidr): number => {
+  const [aa, al] = a.split("/") as [Ip, string];
+  const [ba, bl] = b.split("/") as [Ip, string];
+  return compareIp(aa, ba) || Number(al) - Number(bl);
+};
+
+/** Whether a CIDR contains an address. */
+export const cidrContains = (cidr: Cidr, ip: Ip): boolean => {
+  const [addr, len] = cidr.split("/") as [Ip, string];
+  const family = ipFamily(addr);
+  if (family !== ipFamily(ip)) return false;
+  const { first, last } = cidrBounds(family, ipToBigInt(addr), Number(len));
+  const v = ipToBigInt(ip);
+  return first <= v && v <= last;
+};

@@ -63,6 +63,12 @@ export interface ServicePort {
 /** `externalTrafficPolicy`. */
 export type TrafficPolicy = "Cluster" | "Local";
 
+/** `spec.ipFamilyPolicy`. */
+export type IpFamilyPolicy = "SingleStack" | "PreferDualStack" | "RequireDualStack";
+
+/** `spec.sessionAffinity`. */
+export type SessionAffinity = "None" | "ClientIP";
+
 /** A `type: LoadBalancer` (or formerly so) Service, parsed. Raw strings stay here; configs never see them. */
 export interface Service {
   readonly key: ServiceKey;
@@ -77,8 +83,25 @@ export interface Service {
   readonly externalTrafficPolicy: TrafficPolicy;
   readonly healthCheckNodePort?: Port;
   readonly ipFamilies: readonly IpFamily[];
+  readonly ipFamilyPolicy: IpFamilyPolicy;
   readonly ports: readonly ServicePort[];
+  readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
+  /** `spec.loadBalancerIP` (deprecated upstream, still honoured), parsed. */
+  readonly loadBalancerIP?: Ip;
+  /**
+   * `spec.loadBalancerSourceRanges` (or, when that is empty, the legacy annotation
+   * `service.beta.kubernetes.io/load-balancer-source-ranges`): canonical, deduplicated, sorted
+   * CIDRs. Empty admits every source.
+   */
+  readonly loadBalancerSourceRanges: readonly Cidr[];
+  /** False when some source range could not be parsed: the Service is then not served at all. */
+  readonly sourceRangesValid: boolean;
+  readonly sessionAffinity: SessionAffinity;
+  /** `sessionAffinityConfig.clientIP.timeoutSeconds`, 1-86400 (Kubernetes' default 10800). */
+  readonly sessionAffinityTimeoutSeconds: number;
+  /** `spec.allocateLoadBalancerNodePorts`; true unless set to false. */
+  readonly allocateLoadBalancerNodePorts: boolean;
   /** Addresses currently published in `status.loadBalancer.ingress[].ip` (the sticky allocation). */
   readonly statusIps: readonly Ip[];
   readonly deleting: boolean;

@@ -1,18 +1,23 @@
 import { match } from "ts-pattern";
-import { parseServiceOptions } from "./annotations.js";
+import { ANNOTATIONS, parseServiceOptions, type ServiceOptions } from "./annotations.js";
 import type { Config } from "./config.js";
 import { ident } from "./_ident.js";
 import { describeRef, sortDiagnostics } from "./ingest.js";
-import { allocate, type AddressRequest } from "./ipam.js";
-import type { ClusterSnapshot, Diagnostic, Ident, Ip, Node, Service } from "./model.js";
+import { ipFamily, type Ip, type IpFamily } from "./ip.js";
+import { allocate, describeFailure, familyAvailable, poolOf, poolsFor, type AddressRequest } from "./ipam.js";
+import { matchesSelector } from "./labels.js";
+import type { ClusterSnapshot, Diagnostic, EndpointSlice, Ident, Node, Service, ServicePort } from "./model.js";
 import { backendAddress, isEligible } from "./nodes.js";
-import type { Backend, Condition, Frontend, HealthCheck, IngressPort, Plan, Server, ServicePlan } from "./plan.js";
+import type { Backend, CheckBackend, Condition, Frontend, HealthCheck, HttpCheck, Ingress, IngressPort, Plan, Server, ServicePlan, UnservedListener } from "./plan.js";
+import { endpointsByNode, nodeServer, nodeServerId, podServers, rendezvousSubset } from "./servers.js";
 import { planVrrp } from "./vrrp.js";
 
 /** The condition type Portico sets on every Service it is responsible for. */
 export const READY_CONDITION = "portico.dev/LoadBalancerReady";
 /** Set (status True) while a Service has warnings: bad annotations, ports not served. */
 export const DEGRADED_CONDITION = "portico.dev/Degraded";
+/** The id of the shared backend that checks kube-proxy's health port once per node. */
+export const KUBE_PROXY_CHECK_ID: Ident = ident("chk", "kube-proxy");
 
 /**
  * Whether Portico is responsible for a Service: `type: LoadBalancer` with our
@@ -20,9 +25,10 @@ export const DEGRADED_CONDITION = "portico.dev/Degraded";
  * is never touched, and a Service being deleted leaves the plan.
  */
 export const isResponsibleFor = (service: Service, config: Config): boolean =>
-  service.type === "LoadBalancer" &&
-  !service.deleting &&
-  (service.loadBalancerClass === undefined ? config.handleUnclassed : service.loadBalancerClass === config.loadBalancerClass);
+  service.type === "LoadBalancer" && !service.deleting && isOurClass(service, config);
+
+const isOurClass = (service: Service, config: Config): boolean =>
+  service.loadBalancerClass === undefined ? config.handleUnclassed : service.loadBalancerClass === config.loadBalancerClass;
 
 /** Oldest first (creationTimestamp, then namespace/name); Services without a time sort last. */
 export const byAge = (a: Service, b: Service): number => {
@@ -30,6 +36,32 @@ export const byAge = (a: Service, b: Service): number => {
   const tb = b.creationTimestamp || "\uffff";
   return ta < tb ? -1 : ta > tb ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 };
+
+/**
+ * How many health checks every LB node runs for a plan: one per server of the shared kube-proxy
+ * check backend, plus one per server of each backend that checks on its own (Local policy, pods).
+ * Cluster-policy backends track the shared checks, so they add none.
+ */
+export const healthChecksPerLbNode = (p: Plan): number =>
+  (p.checks ?? []).reduce((n, c) => n + c.servers.length, 0) + p.backends.filter((b) => b.healthCheck.kind !== "track").reduce((n, b) => n + b.servers.length, 0);
+
+type Say = (severity: Diagnostic["severity"], reason: string, field: string | undefined, message: string) => void;
+
+interface Draft {
+  readonly service: Service;
+  readonly options: ServiceOptions;
+  readonly diag: Diagnostic[];
+  readonly families: readonly IpFamily[];
+  readonly vips: { family: IpFamily; ip: Ip }[];
+  /** Every family must be served (RequireDualStack) and one is not. */
+  dualStackBroken: boolean;
+  readonly ports: IngressPort[];
+  readonly frontends: Frontend[];
+  readonly backends: Backend[];
+  readonly listeners: UnservedListener[];
+  /** Ports x families that were to be served. */
+  wanted: number;
+}
 
 /**
  * Plan the load balancers for a cluster snapshot: total and deterministic. The same snapshot and
@@ -40,127 +72,271 @@ export const plan = (snapshot: ClusterSnapshot, config: Config): Plan => {
   const services = snapshot.services.filter((s) => isResponsibleFor(s, config)).sort(byAge);
   const nodes = snapshot.nodes.filter(isEligible);
   const ingestProblems = groupByService(snapshot.diagnostics);
+  const slicesBy = new Map<string, EndpointSlice[]>();
+  for (const s of snapshot.endpointSlices) slicesBy.set(s.service, [...(slicesBy.get(s.service) ?? []), s]);
 
-  // Only Services with something to serve take an address; the others would hold it for nothing.
-  const requests: AddressRequest[] = services.filter(isServable).map((s) => ({ key: s.key, family: s.ipFamilies[0] ?? 4, current: s.statusIps }));
-  const allocations = allocate(requests, config.pools);
-
-  const frontends: Frontend[] = [];
-  const backends: Backend[] = [];
-  const vipsOldestFirst: Ip[] = [];
-  const drafts: { service: Service; vip?: Ip; readonly planDiagnostics: Diagnostic[]; ports: IngressPort[]; frontends: Ident[]; proxy: ServicePlan["proxyProtocol"] }[] = [];
-
+  // First pass: options, families and address requests.
+  const drafts: Draft[] = [];
+  const requests: AddressRequest[] = [];
   for (const service of services) {
     const ref = { kind: "Service", namespace: service.namespace, name: service.name };
     const diag: Diagnostic[] = [];
-    const say = (severity: Diagnostic["severity"], reason: string, field: string | undefined, message: string): void => {
+    const say: Say = (severity, reason, field, message) => {
       diag.push({ severity, reason, object: ref, ...(field === undefined ? {} : { field }), message: `${describeRef(ref)}: ${field === undefined ? "" : `${field}: `}${message}` });
     };
-    const { options, diagnostics: optionDiagnostics } = parseServiceOptions(service);
+    const { options, diagnostics: optionDiagnostics, invalid } = parseServiceOptions(service, config.serviceDefaults);
     diag.push(...optionDiagnostics);
+    const families = familiesFor(service, options, config, say);
+    const draft: Draft = { service, options, diag, families, vips: [], dualStackBroken: false, ports: [], frontends: [], backends: [], listeners: [], wanted: 0 };
+    drafts.push(draft);
 
-    const allocation = allocations.get(service.key);
-    const family = service.ipFamilies[0] ?? 4;
-    if (service.ipFamilies.length > 1) {
-      say("warning", "SecondFamilyNotServed", "spec.ipFamilies", `asks for ${service.ipFamilies.map((f) => `IPv${f}`).join(" and ")}; only IPv${family} (the first) is served in this version`);
+    let blocked = invalid.has("loadBalancerIps") || invalid.has("pool") || (ingestProblems.get(service.key) ?? []).some((d) => d.reason === "InvalidAddressRequest");
+    const requested = options.loadBalancerIps.length > 0 ? options.loadBalancerIps : service.loadBalancerIP === undefined ? [] : [service.loadBalancerIP];
+    if (options.loadBalancerIps.length > 0 && service.loadBalancerIP !== undefined && !options.loadBalancerIps.includes(service.loadBalancerIP)) {
+      say("warning", "LoadBalancerIPIgnored", "spec.loadBalancerIP", `${service.loadBalancerIP} is ignored: annotation ${ANNOTATIONS.loadBalancerIps.key} asks for ${options.loadBalancerIps.join(", ")}`);
     }
-    const vip = allocation?.kind === "allocated" ? allocation.ip : undefined;
-    if (allocation?.kind === "exhausted") {
-      say(
-        "error",
-        "AddressPoolExhausted",
-        undefined,
-        allocation.pools.length === 0
-          ? `no pool has IPv${family} addresses (spec.ipFamilies asks for IPv${family})`
-          : `no free IPv${family} address left in pool(s) ${allocation.pools.join(", ")}`,
-      );
+    for (const ip of requested) {
+      if (!families.includes(ipFamily(ip))) {
+        say("error", "RequestedFamilyNotServed", undefined, `requested address ${ip} is IPv${ipFamily(ip)}, but the Service is served as ${families.map((f) => `IPv${f}`).join(" and ")}; no address is assigned until they agree`);
+        blocked = true;
+      }
+    }
+    if (!service.sourceRangesValid) blocked = true;
+    if (!blocked && isServable(service, config)) {
+      requests.push({
+        key: service.key,
+        namespace: service.namespace,
+        labels: service.labels,
+        families,
+        requested,
+        ...(options.pool === undefined ? {} : { pool: options.pool }),
+        current: service.statusIps,
+        ...(options.allowSharedIp === undefined ? {} : { sharingKey: options.allowSharedIp }),
+        ports: service.ports.map((p) => `${p.port}/${p.protocol}`),
+      });
+    }
+  }
+  const allocations = allocate(requests, config.pools);
+
+  // Second pass: frontends and backends per port and family.
+  const checkAddressFamily: IpFamily = config.lbNodes[0] === undefined ? 4 : ipFamily(config.lbNodes[0].address);
+  const checkedNodes = new Map<string, Node>();
+  // Server ids are hashes of node names; a big cluster builds Services x nodes servers, so each
+  // id is computed once per plan.
+  const nodeIds = new Map<string, Ident>();
+  const idOf = (n: Node): Ident => {
+    let id = nodeIds.get(n.name);
+    if (id === undefined) nodeIds.set(n.name, (id = nodeServerId(n)));
+    return id;
+  };
+  for (const d of drafts) {
+    const { service, options } = d;
+    const ref = { kind: "Service", namespace: service.namespace, name: service.name };
+    const say: Say = (severity, reason, field, message) => {
+      d.diag.push({ severity, reason, object: ref, ...(field === undefined ? {} : { field }), message: `${describeRef(ref)}: ${field === undefined ? "" : `${field}: `}${message}` });
+    };
+    for (const a of allocations.get(service.key) ?? []) {
+      if (a.kind === "allocated") d.vips.push({ family: ipFamily(a.ip), ip: a.ip });
+      else say("error", a.failure.kind, undefined, describeFailure(a.failure, a.family));
+    }
+    if (service.ipFamilyPolicy === "RequireDualStack" && d.vips.length < d.families.length && d.vips.length > 0) {
+      d.dualStackBroken = true;
+      say("error", "DualStackNotServed", "spec.ipFamilyPolicy", "RequireDualStack needs an address of every family in spec.ipFamilies; not served until both can be");
     }
 
-    const healthCheck = healthCheckFor(service, config);
-    if (healthCheck === undefined) {
+    const localHealth = healthCheckFor(service, options, config);
+    const usesNodePorts = service.ports.some((p) => p.protocol === "TCP" && p.nodePort !== undefined);
+    if (service.externalTrafficPolicy === "Local" && service.healthCheckNodePort === undefined && usesNodePorts) {
       say("error", "MissingHealthCheckNodePort", "spec.healthCheckNodePort", "externalTrafficPolicy is Local but no healthCheckNodePort is allocated, so nodes without endpoints cannot be told apart");
     }
+    const explicitly = (k: string): boolean => service.annotations[k] !== undefined;
+    if (service.externalTrafficPolicy === "Cluster") {
+      if ([ANNOTATIONS.healthCheckInterval.key, ANNOTATIONS.healthCheckRise.key, ANNOTATIONS.healthCheckFall.key].some(explicitly)) {
+        say("warning", "HealthCheckShared", undefined, "health-check annotations apply to externalTrafficPolicy: Local only; Cluster-policy Services share one kube-proxy check per node (config healthCheck)");
+      }
+      if (explicitly(ANNOTATIONS.weighting.key) && options.weighting === "pods-per-node") {
+        say("warning", "WeightingIgnored", `metadata.annotations[${ANNOTATIONS.weighting.key}]`, "pods-per-node applies to externalTrafficPolicy: Local; with Cluster, kube-proxy already spreads over every pod");
+      }
+    }
+    const slices = slicesBy.get(service.key) ?? [];
+    if (service.externalTrafficPolicy === "Local" && options.weighting === "pods-per-node" && slices.length === 0) {
+      say("info", "NoEndpointSlices", undefined, "pods-per-node weighting has no EndpointSlices to count yet; every node gets weight 1");
+    }
+    const selected = options.nodeSelector === undefined ? nodes : nodes.filter((n) => matchesSelector(options.nodeSelector!, n.labels));
 
-    const ingressPorts: IngressPort[] = [];
-    const fronts: Ident[] = [];
+    const nodeServers = (family: IpFamily, port: ServicePort): Server[] => {
+      const withAddress = selected.flatMap((n) => {
+        const address = backendAddress(n, family);
+        return address === undefined ? [] : [{ name: n.name, node: n, address }];
+      });
+      if (service.externalTrafficPolicy === "Cluster") {
+        return rendezvousSubset(service.key, withAddress, config.maxBackendsPerService).map((x) => {
+          checkedNodes.set(x.node.name, x.node);
+          const id = idOf(x.node);
+          return nodeServer(x.node, x.address, port.nodePort!, 1, id, id);
+        });
+      }
+      if (slices.length === 0) return withAddress.map((x) => nodeServer(x.node, x.address, port.nodePort!, 1, idOf(x.node)));
+      const counts = endpointsByNode(slices, family);
+      // As kube-proxy does: serving-terminating endpoints take traffic only when none is ready
+      // anywhere; then they are what the weights count, rather than draining every node.
+      const anyReady = [...counts.values()].some((c) => c.ready > 0);
+      return withAddress
+        .filter((x) => (counts.get(x.node.name)?.serving ?? 0) > 0)
+        .map((x) => {
+          const c = counts.get(x.node.name);
+          return nodeServer(x.node, x.address, port.nodePort!, options.weighting === "pods-per-node" ? (anyReady ? (c?.ready ?? 0) : (c?.serving ?? 0)) : 1, idOf(x.node));
+        });
+    };
+
+    const noAddress = d.vips.length === 0 || d.dualStackBroken;
     service.ports.forEach((port, i) => {
       const field = `spec.ports[${i}]`;
       if (port.protocol !== "TCP") {
         say("warning", "ProtocolNotServed", `${field}.protocol`, `${port.protocol} port ${port.port} is not served yet (HAProxy serves TCP only)`);
-        ingressPorts.push({ port: port.port, protocol: port.protocol, error: "portico.dev/ProtocolNotServed" });
+        d.ports.push({ port: port.port, protocol: port.protocol, error: "portico.dev/ProtocolNotServed" });
+        for (const { family, ip } of noAddress ? [] : d.vips) {
+          d.listeners.push({
+            id: ident(port.protocol.toLowerCase(), service.namespace, service.name, port.port, `v${family}`),
+            service: service.key,
+            vip: ip,
+            port: port.port,
+            protocol: port.protocol,
+            servers: port.nodePort === undefined ? [] : nodeServers(family, port).map(({ track: _t, ...s }) => s),
+            reason: "ProtocolNotServed",
+          });
+        }
         return;
       }
-      if (port.nodePort === undefined) {
-        say("warning", "NoNodePort", `${field}.nodePort`, `TCP port ${port.port} has no nodePort (allocateLoadBalancerNodePorts: false?); not served`);
-        ingressPorts.push({ port: port.port, protocol: port.protocol, error: "portico.dev/NoNodePort" });
+      const toPods = port.nodePort === undefined;
+      if (toPods && !config.podIpsRoutable) {
+        say("warning", "NoNodePort", `${field}.nodePort`, `TCP port ${port.port} has no nodePort (allocateLoadBalancerNodePorts: false?) and the config does not say pod IPs are routable from the LB nodes (podIpsRoutable); not served`);
+        d.ports.push({ port: port.port, protocol: port.protocol, error: "portico.dev/NoNodePort" });
         return;
       }
-      if (vip === undefined || healthCheck === undefined) {
-        ingressPorts.push({ port: port.port, protocol: port.protocol, error: "portico.dev/NotServed" });
+      const health: HealthCheck | undefined = toPods
+        ? { kind: "tcp", source: "endpoint", intervalMs: localHealth.intervalMs, rise: localHealth.rise, fall: localHealth.fall }
+        : service.externalTrafficPolicy === "Cluster"
+          ? { kind: "track", source: "kubeProxy", backend: KUBE_PROXY_CHECK_ID }
+          : service.healthCheckNodePort === undefined
+            ? undefined
+            : localHealth;
+      if (noAddress || health === undefined) {
+        d.ports.push({ port: port.port, protocol: port.protocol, error: "portico.dev/NotServed" });
         return;
       }
-      const backendId = ident("be", service.namespace, service.name, port.port, `v${family}`);
-      const servers: Server[] = nodes.flatMap((node: Node) => {
-        const address = backendAddress(node, family);
-        return address === undefined ? [] : [{ id: ident("node", node.name), node: node.name, address, port: port.nodePort!, weight: 1 }];
-      });
-      backends.push({ id: backendId, service: service.key, servicePort: port.port, family, balance: "roundrobin", proxyProtocol: options.proxyProtocol, healthCheck, servers });
-      const frontendId = ident("fe", service.namespace, service.name, port.port, `v${family}`);
-      frontends.push({ id: frontendId, service: service.key, vip, port: port.port, protocol: "TCP", backend: backendId });
-      fronts.push(frontendId);
-      ingressPorts.push({ port: port.port, protocol: port.protocol });
+      d.wanted += d.vips.length - 1;
+      for (const { family, ip } of d.vips) {
+        const backendId = ident("be", service.namespace, service.name, port.port, `v${family}`);
+        const servers = toPods ? podServers(slices, family, port) : nodeServers(family, port);
+        const timeouts = {
+          ...(options.timeoutConnect === undefined ? {} : { connectMs: options.timeoutConnect }),
+          ...(options.timeoutServer === undefined ? {} : { serverMs: options.timeoutServer }),
+          ...(options.timeoutTunnel === undefined ? {} : { tunnelMs: options.timeoutTunnel }),
+        };
+        d.backends.push({
+          id: backendId,
+          service: service.key,
+          servicePort: port.port,
+          family,
+          balance: options.balance,
+          proxyProtocol: options.proxyProtocol,
+          healthCheck: health,
+          target: toPods ? "pod" : "nodePort",
+          ...(service.sessionAffinity === "ClientIP" ? { affinity: { kind: "clientIp", timeoutSeconds: service.sessionAffinityTimeoutSeconds } } : {}),
+          ...(Object.keys(timeouts).length === 0 ? {} : { timeouts }),
+          servers,
+        });
+        d.frontends.push({
+          id: ident("fe", service.namespace, service.name, port.port, `v${family}`),
+          service: service.key,
+          vip: ip,
+          port: port.port,
+          protocol: "TCP",
+          backend: backendId,
+          sourceRanges: service.loadBalancerSourceRanges,
+          ...(options.timeoutClient === undefined ? {} : { clientTimeoutMs: options.timeoutClient }),
+        });
+      }
+      d.ports.push({ port: port.port, protocol: port.protocol });
     });
+    d.wanted += d.ports.length;
     if (service.ports.length === 0) say("error", "NoPorts", "spec.ports", "the Service has no valid ports");
-    else if (!service.ports.some((p) => p.protocol === "TCP" && p.nodePort !== undefined)) say("error", "NoServablePorts", "spec.ports", "no TCP port with a nodePort, so there is nothing to serve and no address is assigned");
-    if (vip !== undefined) vipsOldestFirst.push(vip);
-    drafts.push({ service, ...(vip === undefined ? {} : { vip }), planDiagnostics: diag, ports: ingressPorts, frontends: fronts, proxy: options.proxyProtocol });
+    else if (!isServable(service, config)) say("error", "NoServablePorts", "spec.ports", "no TCP port with a nodePort (or, with podIpsRoutable, without one), so there is nothing to serve and no address is assigned");
   }
 
+  // VRRP over the addresses of Services that will be served, oldest Service first; a shared
+  // address appears once.
+  const vipsOldestFirst: Ip[] = [];
+  for (const d of drafts) {
+    if (d.frontends.length === 0 || d.dualStackBroken) continue;
+    for (const v of d.vips) if (!vipsOldestFirst.includes(v.ip)) vipsOldestFirst.push(v.ip);
+  }
   const vrrp = planVrrp(vipsOldestFirst, config.lbNodes, config.vrrp);
   const unplaced = new Set(vrrp.unplaced);
 
   const planned: Diagnostic[] = [];
+  const live: Draft[] = [];
   const servicePlans: ServicePlan[] = drafts.map((d) => {
-    const vipUnplaced = d.vip !== undefined && unplaced.has(d.vip);
+    const vipUnplaced = d.vips.some((v) => unplaced.has(v.ip));
+    const ref = { kind: "Service", namespace: d.service.namespace, name: d.service.name };
     if (vipUnplaced) {
-      d.planDiagnostics.push({
+      d.diag.push({
         severity: "error",
         reason: "VridExhausted",
-        object: { kind: "Service", namespace: d.service.namespace, name: d.service.name },
-        message: `${describeRef({ kind: "Service", namespace: d.service.namespace, name: d.service.name })}: no VRRP router id left in ${config.vrrp.vridFirst}-${config.vrrp.vridLast} for VIP ${d.vip}`,
+        object: ref,
+        message: `${describeRef(ref)}: no VRRP router id left in ${config.vrrp.vridFirst}-${config.vrrp.vridLast} for VIP ${d.vips.filter((v) => unplaced.has(v.ip)).map((v) => v.ip).join(", ")}`,
       });
     }
-    planned.push(...d.planDiagnostics);
-    const sorted = sortDiagnostics([...(ingestProblems.get(d.service.key) ?? []), ...d.planDiagnostics]);
+    planned.push(...d.diag);
+    const sorted = sortDiagnostics([...(ingestProblems.get(d.service.key) ?? []), ...d.diag]);
     const hasError = sorted.some((x) => x.severity === "error");
     const served = d.frontends.length;
-    const state: ServicePlan["state"] = served === 0 || vipUnplaced ? "failed" : hasError || served < d.ports.length ? "partial" : "ready";
-    const ipMode = d.proxy === "none" ? "VIP" : "Proxy";
-    const published = state !== "failed" && d.vip !== undefined;
+    const state: ServicePlan["state"] = served === 0 || vipUnplaced || d.dualStackBroken ? "failed" : hasError || served < d.wanted ? "partial" : "ready";
+    if (state !== "failed") live.push(d);
+    const ipMode = d.options.proxyProtocol === "none" ? "VIP" : "Proxy";
+    const ingress: Ingress[] = state === "failed" ? [] : d.vips.map((v) => ({ ip: v.ip, ipMode, ports: d.ports }));
     return {
       key: d.service.key,
       state,
-      vips: d.vip === undefined ? [] : [d.vip],
+      vips: d.vips.map((v) => v.ip),
       ipMode,
-      proxyProtocol: d.proxy,
-      frontends: state === "failed" ? [] : [...d.frontends].sort(),
-      status: {
-        loadBalancer: { ingress: published ? [{ ip: d.vip!, ipMode, ports: d.ports }] : [] },
-        conditions: conditionsFor(state, sorted, d.service.generation),
-      },
+      proxyProtocol: d.options.proxyProtocol,
+      frontends: state === "failed" ? [] : d.frontends.map((f) => f.id).sort(),
+      status: { loadBalancer: { ingress }, conditions: conditionsFor(state, sorted, d.service.generation) },
       diagnostics: sorted,
     };
   });
 
-  // Failed services hold no frontends in the data plane.
-  const failed = new Set(servicePlans.filter((s) => s.state === "failed").map((s) => s.key));
-  const liveFrontends = frontends.filter((f) => !failed.has(f.service)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const liveBackends = backends.filter((b) => !failed.has(b.service)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const byId = <T extends { readonly id: string }>(a: T, b: T): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const byServer = (x: Server, y: Server): number => (x.node < y.node ? -1 : x.node > y.node ? 1 : x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
+  // Each backend's server list was built fresh above, so sorting it in place copies nothing.
+  const backends = live.flatMap((d) => d.backends);
+  for (const b of backends) (b.servers as Server[]).sort(byServer);
+  // Only nodes some live Cluster-policy backend tracks are checked.
+  const tracked = new Set(backends.flatMap((b) => (b.healthCheck.kind === "track" ? b.servers.map((s) => s.node as string) : [])));
+  const checkServers = [...checkedNodes.values()]
+    .filter((n) => tracked.has(n.name))
+    .flatMap((n) => {
+      const address = backendAddress(n, checkAddressFamily) ?? n.internalIps[0];
+      return address === undefined ? [] : [nodeServer(n, address, config.healthCheck.kubeProxyPort, 1, idOf(n))];
+    })
+    .sort(byServer);
+  const kubeProxyCheck: HttpCheck = { kind: "http", source: "kubeProxy", path: "/healthz", port: config.healthCheck.kubeProxyPort, expectStatus: 200, intervalMs: config.healthCheck.intervalMs, rise: config.healthCheck.rise, fall: config.healthCheck.fall };
+  const checks: CheckBackend[] = checkServers.length === 0 ? [] : [{ id: KUBE_PROXY_CHECK_ID, healthCheck: kubeProxyCheck, servers: checkServers }];
+
+  const statusToClear = snapshot.services
+    .filter((s) => !isResponsibleFor(s, config) && (s.type !== "LoadBalancer" || s.deleting) && isOurClass(s, config) && s.statusIps.some((ip) => poolOf(ip, config.pools) !== undefined))
+    .map((s) => s.key)
+    .sort();
 
   return {
     services: servicePlans.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
-    frontends: liveFrontends,
-    backends: liveBackends.map((b) => ({ ...b, servers: [...b.servers].sort((x, y) => (x.node < y.node ? -1 : x.node > y.node ? 1 : 0)) })),
+    frontends: live.flatMap((d) => d.frontends).sort(byId),
+    backends: backends.sort(byId),
+    checks,
+    unservedListeners: live.flatMap((d) => d.listeners).sort(byId),
+    statusToClear,
     vrrpInstances: vrrp.instances,
     lbNodes: config.lbNodes,
     diagnostics: sortDiagnostics([...snapshot.diagnostics, ...planned]),
@@ -168,22 +344,49 @@ export const plan = (snapshot: ClusterSnapshot, config: Config): Plan => {
   };
 };
 
-const healthCheckFor = (service: Service, config: Config): HealthCheck | undefined => {
-  const timing = { intervalMs: config.healthCheck.intervalMs, rise: config.healthCheck.rise, fall: config.healthCheck.fall };
-  return match(service.externalTrafficPolicy)
-    .with("Local", (): HealthCheck | undefined =>
-      service.healthCheckNodePort === undefined
-        ? undefined
-        : { kind: "http", source: "healthCheckNodePort", path: "/healthz", port: service.healthCheckNodePort, expectStatus: 200, ...timing },
-    )
-    .with("Cluster", (): HealthCheck => ({ kind: "http", source: "kubeProxy", path: "/healthz", port: config.healthCheck.kubeProxyPort, expectStatus: 200, ...timing }))
+/**
+ * The families a Service gets addresses of, primary first, as the upstream semantics of
+ * `ipFamilyPolicy` say: SingleStack the first of `ipFamilies`; RequireDualStack all of them;
+ * PreferDualStack those some pool the Service may use has (at least the first).
+ */
+const familiesFor = (service: Service, options: ServiceOptions, config: Config, say: Say): IpFamily[] => {
+  const listed = service.ipFamilies.length === 0 ? [4 as IpFamily] : [...service.ipFamilies];
+  return match(service.ipFamilyPolicy)
+    .with("SingleStack", () => {
+      if (listed.length > 1) say("warning", "SingleStackTwoFamilies", "spec.ipFamilies", `ipFamilyPolicy is SingleStack but two families are listed; only IPv${listed[0]} is served`);
+      return listed.slice(0, 1);
+    })
+    .with("RequireDualStack", () => listed)
+    .with("PreferDualStack", () => {
+      const allowed = poolsFor(service, config.pools).filter((p) => options.pool === undefined || p.name === options.pool);
+      const available = listed.filter((f, i) => i === 0 || familyAvailable(f, allowed, options.pool !== undefined));
+      for (const f of listed.filter((x) => !available.includes(x))) say("info", "FamilyNotAvailable", "spec.ipFamilies", `PreferDualStack: no pool this Service may use has IPv${f} addresses, so only IPv${listed[0]} is served`);
+      return available;
+    })
     .exhaustive();
 };
 
-/** A Service can be served when it has a health check and at least one TCP port with a nodePort. */
-const isServable = (service: Service): boolean =>
-  (service.externalTrafficPolicy === "Cluster" || service.healthCheckNodePort !== undefined) &&
-  service.ports.some((p) => p.protocol === "TCP" && p.nodePort !== undefined);
+const healthCheckFor = (service: Service, options: ServiceOptions, config: Config): HttpCheck => ({
+  kind: "http",
+  source: "healthCheckNodePort",
+  path: "/healthz",
+  port: service.healthCheckNodePort ?? config.healthCheck.kubeProxyPort,
+  expectStatus: 200,
+  intervalMs: options.healthCheckInterval ?? config.healthCheck.intervalMs,
+  rise: options.healthCheckRise ?? config.healthCheck.rise,
+  fall: options.healthCheckFall ?? config.healthCheck.fall,
+});
+
+/**
+ * A Service can be served when it has a TCP port to serve: with a nodePort (and, for Local, a
+ * healthCheckNodePort), or without one when pod IPs are routable.
+ */
+const isServable = (service: Service, config: Config): boolean =>
+  service.ports.some(
+    (p) =>
+      p.protocol === "TCP" &&
+      (p.nodePort === undefined ? config.podIpsRoutable : service.externalTrafficPolicy === "Cluster" || service.healthCheckNodePort !== undefined),
+  );
 
 const groupByService = (diagnostics: readonly Diagnostic[]): Map<string, Diagnostic[]> => {
   const out = new Map<string, Diagnostic[]>();
@@ -215,3 +418,4 @@ const summary = (list: readonly Diagnostic[]): string => {
   const text = list.map((d) => d.message).join("; ") || "not served";
   return text.length > 4000 ? `${text.slice(0, 3999)}…` : text;
 };
+

@@ -91,7 +91,8 @@ describe("health checks and PROXY protocol", () => {
     const p = planOf([...threeNodes(), aService({ name: "local", policy: "Local", healthCheckNodePort: 31999 }), aService({ name: "cluster" })]);
     const hc = (svc: string) => p.backends.find((b) => b.service === svc)?.healthCheck;
     expect(hc("default/local")).toMatchObject({ source: "healthCheckNodePort", port: 31999, path: "/healthz", expectStatus: 200 });
-    expect(hc("default/cluster")).toMatchObject({ source: "kubeProxy", port: 10256 });
+    expect(hc("default/cluster")).toMatchObject({ kind: "track", source: "kubeProxy", backend: p.checks?.[0]?.id });
+    expect(p.checks?.[0]?.healthCheck).toMatchObject({ source: "kubeProxy", port: 10256, path: "/healthz" });
   });
 
   it("turns PROXY protocol on per Service and reports ipMode Proxy", () => {
@@ -108,7 +109,7 @@ describe("health checks and PROXY protocol", () => {
     expect(s.status.conditions.find((c) => c.type === DEGRADED_CONDITION)).toMatchObject({
       status: "True",
       reason: "InvalidAnnotation",
-      message: 'Service default/web: annotation portico.dev/proxy-protocol: "v3" is not one of v1, v2; using the default (none)',
+      message: 'Service default/web: annotation portico.dev/proxy-protocol: "v3" is not one of none, v1, v2; using the default (none)',
     });
   });
 });
@@ -175,11 +176,15 @@ describe("VRRP", () => {
 });
 
 describe("address families", () => {
-  it("serves the first family of a dual-stack Service and says so instead of dropping the second silently", () => {
-    const p = planOf([aNode("dual", "198.18.2.1", { moreIps: ["2001:db8:2::1"] }), aService({ ipFamilies: ["IPv6", "IPv4"] })]);
+  it("gives a dual-stack Service one VIP per family, primary first, each family served by the nodes' address of that family", () => {
+    const p = planOf([aNode("dual", "198.18.2.1", { moreIps: ["2001:db8:2::1"] }), aNode("v4only", "198.18.2.2"), aService({ ipFamilies: ["IPv6", "IPv4"], ipFamilyPolicy: "RequireDualStack" })]);
     const s = p.services[0]!;
-    expect(s.vips).toEqual(["2001:db8:100::1"]);
-    expect(s.diagnostics.map((d) => d.reason)).toEqual(["SecondFamilyNotServed"]);
-    expect(s.status.conditions[1]).toMatchObject({ status: "True", reason: "SecondFamilyNotServed" });
+    expect(s.state).toBe("ready");
+    expect(s.vips).toEqual(["2001:db8:100::1", "198.18.100.10"]);
+    expect(s.status.loadBalancer.ingress.map((i) => i.ip)).toEqual(["2001:db8:100::1", "198.18.100.10"]);
+    expect(p.backends.map((b) => [b.family, b.servers.map((x) => x.address)])).toEqual([
+      [4, ["198.18.2.1", "198.18.2.2"]],
+      [6, ["2001:db8:2::1"]],
+    ]);
   });
 });

@@ -33,6 +33,13 @@ export interface ServiceInput {
   readonly ipFamilies?: readonly string[];
   readonly deleting?: boolean;
   readonly generation?: number;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly ipFamilyPolicy?: "SingleStack" | "PreferDualStack" | "RequireDualStack";
+  readonly loadBalancerIP?: string;
+  readonly loadBalancerSourceRanges?: readonly string[];
+  readonly sessionAffinity?: "None" | "ClientIP";
+  readonly sessionAffinityTimeoutSeconds?: number;
+  readonly allocateLoadBalancerNodePorts?: boolean;
 }
 
 /** A `type: LoadBalancer` Service, Cluster policy, one TCP port 80 -> nodePort 30080. */
@@ -49,6 +56,7 @@ export const aService = (o: ServiceInput = {}): Json => {
       generation: o.generation ?? 1,
       creationTimestamp: o.created ?? "2026-01-01T00:00:00Z",
       ...(o.annotations === undefined ? {} : { annotations: { ...o.annotations } }),
+      ...(o.labels === undefined ? {} : { labels: { ...o.labels } }),
       ...(o.deleting === true ? { deletionTimestamp: "2026-02-01T00:00:00Z" } : {}),
     },
     spec: {
@@ -57,6 +65,12 @@ export const aService = (o: ServiceInput = {}): Json => {
       ...(policy === "Local" ? { healthCheckNodePort: o.healthCheckNodePort ?? 32000 } : {}),
       ...(o.loadBalancerClass === undefined ? {} : { loadBalancerClass: o.loadBalancerClass }),
       ipFamilies: o.ipFamilies ?? ["IPv4"],
+      ...(o.ipFamilyPolicy === undefined ? {} : { ipFamilyPolicy: o.ipFamilyPolicy }),
+      ...(o.loadBalancerIP === undefined ? {} : { loadBalancerIP: o.loadBalancerIP }),
+      ...(o.loadBalancerSourceRanges === undefined ? {} : { loadBalancerSourceRanges: [...o.loadBalancerSourceRanges] }),
+      ...(o.sessionAffinity === undefined ? {} : { sessionAffinity: o.sessionAffinity }),
+      ...(o.sessionAffinityTimeoutSeconds === undefined ? {} : { sessionAffinityConfig: { clientIP: { timeoutSeconds: o.sessionAffinityTimeoutSeconds } } }),
+      ...(o.allocateLoadBalancerNodePorts === undefined ? {} : { allocateLoadBalancerNodePorts: o.allocateLoadBalancerNodePorts }),
       ports: ports.map((p) => ({
         name: p.name ?? `p${p.port}`,
         port: p.port,
@@ -98,32 +112,42 @@ export interface EndpointInput {
   readonly ip: string;
   readonly node: string;
   readonly ready?: boolean;
+  readonly serving?: boolean;
   readonly terminating?: boolean;
 }
 
+/** Options for {@link anEndpointSlice}. */
+export interface SliceInput {
+  readonly addressType?: "IPv4" | "IPv6";
+  readonly ports?: readonly { name: string; port: number; protocol?: string }[];
+}
+
 /** An EndpointSlice for `namespace/service` with the given endpoints. */
-export const anEndpointSlice = (namespace: string, service: string, endpoints: readonly EndpointInput[], suffix = "abcde"): Json => ({
+export const anEndpointSlice = (namespace: string, service: string, endpoints: readonly EndpointInput[], suffix = "abcde", o: SliceInput = {}): Json => ({
   apiVersion: "discovery.k8s.io/v1",
   kind: "EndpointSlice",
   metadata: { name: `${service}-${suffix}`, namespace, labels: { "kubernetes.io/service-name": service } },
-  addressType: "IPv4",
+  addressType: o.addressType ?? "IPv4",
   endpoints: endpoints.map((e) => ({
     addresses: [e.ip],
     nodeName: e.node,
-    conditions: { ready: e.ready ?? true, serving: e.ready ?? true, terminating: e.terminating ?? false },
+    conditions: { ready: e.ready ?? true, serving: e.serving ?? e.ready ?? true, terminating: e.terminating ?? false },
   })),
-  ports: [{ name: "http", port: 8080, protocol: "TCP" }],
+  ports: (o.ports ?? [{ name: "http", port: 8080, protocol: "TCP" }]).map((p) => ({ protocol: "TCP", ...p })),
 });
 
 /** Options for {@link aConfig}. */
 export interface ConfigInput {
-  readonly pools?: readonly { name: string; addresses: readonly string[] }[];
+  readonly pools?: readonly { name: string; addresses: readonly string[]; autoAssign?: boolean; namespaces?: readonly string[]; serviceSelector?: Json }[];
   readonly lbNodes?: readonly { name: string; address: string; interface: string }[];
   readonly handleUnclassed?: boolean;
   readonly loadBalancerClass?: string;
   readonly vrrp?: Json;
   readonly healthCheck?: Json;
   readonly haproxy?: Json;
+  readonly serviceDefaults?: Json;
+  readonly maxBackendsPerService?: number;
+  readonly podIpsRoutable?: boolean;
 }
 
 /** The documented example config, with overrides. */
@@ -132,7 +156,11 @@ export const aConfig = (o: ConfigInput = {}): Json => ({
   kind: "PorticoConfig",
   loadBalancerClass: o.loadBalancerClass ?? "portico.dev/haproxy",
   handleUnclassed: o.handleUnclassed ?? true,
-  pools: (o.pools ?? [{ name: "default", addresses: ["198.18.100.10-198.18.100.50", "2001:db8:100::/120"] }]).map((p) => ({ ...p, addresses: [...p.addresses] })),
+  pools: (o.pools ?? [{ name: "default", addresses: ["198.18.100.10-198.18.100.50", "2001:db8:100::/120"] }]).map((p) => ({
+    ...p,
+    addresses: [...p.addresses],
+    ...(p.namespaces === undefined ? {} : { namespaces: [...p.namespaces] }),
+  })),
   lbNodes: (o.lbNodes ?? [
     { name: "lb1", address: "198.18.1.1", interface: "eth0" },
     { name: "lb2", address: "198.18.1.2", interface: "eth0" },
@@ -140,6 +168,9 @@ export const aConfig = (o: ConfigInput = {}): Json => ({
   ...(o.vrrp === undefined ? {} : { vrrp: o.vrrp }),
   ...(o.healthCheck === undefined ? {} : { healthCheck: o.healthCheck }),
   ...(o.haproxy === undefined ? {} : { haproxy: o.haproxy }),
+  ...(o.serviceDefaults === undefined ? {} : { serviceDefaults: o.serviceDefaults }),
+  ...(o.maxBackendsPerService === undefined ? {} : { maxBackendsPerService: o.maxBackendsPerService }),
+  ...(o.podIpsRoutable === undefined ? {} : { podIpsRoutable: o.podIpsRoutable }),
 });
 
 /** {@link aConfig}, parsed; throws on an invalid config (tests only). */
