@@ -99,15 +99,25 @@ describe("portico plan --against", () => {
     expect(same.stdout).toContain("Summary: 0 added, 0 changed, 0 removed, 4 unchanged; HAProxy: no change; keepalived: no change");
 
     const text = await readFile(cluster, "utf8");
-    // A new node: every backend gains a server, through the runtime API.
+    // A second pod of shop/api on worker-1 (Local policy): its backend gains a server, through the runtime API.
     const grown = join(dir, "grown.yaml");
-    await writeFile(grown, `${text}\n---\napiVersion: v1\nkind: Node\nmetadata: {name: worker-9}\nstatus: {addresses: [{type: InternalIP, address: 198.18.2.99}]}\n`);
+    await writeFile(
+      grown,
+      `${text}\n---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: api-extra, namespace: shop, labels: {kubernetes.io/service-name: api}}\naddressType: IPv4\nendpoints: [{addresses: [198.19.1.99], nodeName: worker-1, conditions: {ready: true}}]\nports: [{name: https, port: 8443, protocol: TCP}]\n`,
+    );
     const r = await portico("plan", "--cluster", grown, "--config", config, "--against", out);
-    expect(r.stdout).toContain("~ shop/web  198.18.100.11  [runtime]");
-    expect(r.stdout).toMatch(/\+ server worker-9 in be_shop_web_80_v4_[0-9a-f]{8}/);
-    expect(r.stdout).toContain("HAProxy: 4 runtime API changes, no reload");
+    expect(r.stdout).toContain("~ shop/api  198.18.100.12  [runtime]");
+    expect(r.stdout).toMatch(/\+ server worker-1 in be_shop_api_8443_v4_[0-9a-f]{8}/);
+    expect(r.stdout).toContain("HAProxy: 1 runtime API change, no reload");
     const json = JSON.parse((await portico("plan", "--cluster", grown, "--config", config, "--against", out, "--output", "json")).stdout) as { diff: { runtimeOps: number; reload: boolean } };
-    expect(json.diff).toMatchObject({ runtimeOps: 4, reload: false });
+    expect(json.diff).toMatchObject({ runtimeOps: 1, reload: false });
+
+    // A new node joins every Cluster-policy backend, whose servers track shared checks by name: a reload.
+    const node = join(dir, "node.yaml");
+    await writeFile(node, `${text}\n---\napiVersion: v1\nkind: Node\nmetadata: {name: worker-9}\nstatus: {addresses: [{type: InternalIP, address: 198.18.2.99}]}\n`);
+    const joined = await portico("plan", "--cluster", node, "--config", config, "--against", out);
+    expect(joined.stdout).toContain("~ shop/web  198.18.100.11  [reload]");
+    expect(joined.stdout).toContain("HAProxy: reload needed");
   });
 
   it("says where to get a plan.json when there is none", async () => {

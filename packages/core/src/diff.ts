@@ -110,8 +110,10 @@ export const diffPlans = (before: Plan, after: Plan): PlanDiff => {
         }
       }
     }
+    // Servers that `track` a shared check are named in the file: changing them reloads.
+    const trackedChange = servers.some((x) => bB.find((b) => b.id === x.backend)?.healthCheck.kind === "track");
     const vrrpMoved = [...vipsA, ...vipsB].some((v) => JSON.stringify(vrrpBefore.get(v)) !== JSON.stringify(vrrpAfter.get(v)));
-    const needsReload = frontends.added.length + frontends.removed.length + backends.added.length + backends.removed.length + backends.changed.length > 0;
+    const needsReload = trackedChange || frontends.added.length + frontends.removed.length + backends.added.length + backends.removed.length + backends.changed.length > 0;
     const paths: ChangePath[] = [...(needsReload ? (["reload"] as const) : []), ...(servers.length > 0 && !needsReload ? (["runtime"] as const) : []), ...(vrrpMoved ? (["keepalived"] as const) : [])];
     const status = JSON.stringify(a?.status) !== JSON.stringify(b?.status) || a?.state !== b?.state;
     const vips = {
@@ -142,8 +144,9 @@ export const diffPlans = (before: Plan, after: Plan): PlanDiff => {
       ...(b?.priorities[0] === undefined ? {} : { masterAfter: b.priorities[0].lbNode }),
     });
   }
-  // Settings that shape the whole file (paths, timings) change only with a reload.
+  // Settings that shape the whole file (paths, timings) and the shared check backends change only with a reload.
   if (JSON.stringify(before.settings) !== JSON.stringify(after.settings)) reload = true;
+  if (JSON.stringify(before.checks ?? []) !== JSON.stringify(after.checks ?? [])) reload = true;
 
   return {
     services,

@@ -3,7 +3,8 @@ import fc from "fast-check";
 import { diffPlans } from "../src/diff.js";
 import { aNode, aService, planOf, threeNodes } from "../src/testing/index.js";
 
-const base = () => [...threeNodes(), aService({ name: "web" }), aService({ name: "api", created: "2026-02-01T00:00:00Z" })];
+// Local policy without EndpointSlices: every eligible node is a checked server (in a slot).
+const base = () => [...threeNodes(), aService({ name: "web", policy: "Local" }), aService({ name: "api", policy: "Local", created: "2026-02-01T00:00:00Z" })];
 
 describe("diffPlans", () => {
   it("finds nothing between a plan and itself", () => {
@@ -22,8 +23,15 @@ describe("diffPlans", () => {
     expect(d.services[0]?.servers).toEqual([{ backend: expect.any(String), node: "worker-4", change: "added", fields: [] }]);
   });
 
+  it("needs a reload when Cluster-policy servers change, since they track shared checks by name", () => {
+    const cluster = () => [...threeNodes(), aService({ name: "web" })];
+    const d = diffPlans(planOf(cluster()), planOf([...cluster(), aNode("worker-4", "198.18.2.4")]));
+    expect(d.reload).toBe(true);
+    expect(d.services[0]?.paths).toEqual(["reload"]);
+  });
+
   it("needs a reload for a new Service, and reports its VIP and VRRP instance", () => {
-    const d = diffPlans(planOf(base()), planOf([...base(), aService({ name: "new", created: "2026-03-01T00:00:00Z" })]));
+    const d = diffPlans(planOf(base()), planOf([...base(), aService({ name: "new", policy: "Local", created: "2026-03-01T00:00:00Z" })]));
     expect(d.reload).toBe(true);
     const s = d.services.find((x) => x.key === "default/new")!;
     expect(s).toMatchObject({ change: "added", vips: { added: ["198.18.100.12"], kept: [], released: [] }, paths: ["reload", "keepalived"] });
@@ -31,14 +39,14 @@ describe("diffPlans", () => {
   });
 
   it("releases the VIP of a removed Service", () => {
-    const d = diffPlans(planOf(base()), planOf([...threeNodes(), aService({ name: "web" })]));
+    const d = diffPlans(planOf(base()), planOf([...threeNodes(), aService({ name: "web", policy: "Local" })]));
     expect(d.services).toHaveLength(1);
     expect(d.services[0]).toMatchObject({ key: "default/api", change: "removed", vips: { released: ["198.18.100.11"] } });
     expect(d.summary).toEqual({ added: 0, removed: 1, changed: 0, unchanged: 1 });
   });
 
   it("needs a reload when a backend setting changes (PROXY protocol)", () => {
-    const d = diffPlans(planOf(base()), planOf([...threeNodes(), aService({ name: "web", annotations: { "portico.dev/proxy-protocol": "v2" } }), aService({ name: "api", created: "2026-02-01T00:00:00Z" })]));
+    const d = diffPlans(planOf(base()), planOf([...threeNodes(), aService({ name: "web", policy: "Local", annotations: { "portico.dev/proxy-protocol": "v2" } }), aService({ name: "api", policy: "Local", created: "2026-02-01T00:00:00Z" })]));
     expect(d.reload).toBe(true);
     expect(d.services.map((s) => s.key)).toEqual(["default/web"]);
     expect(d.services[0]?.backends.changed).toHaveLength(1);
