@@ -29,6 +29,7 @@ export const COMMAND_FLAGS: Readonly<Record<string, readonly string[]>> = {
   doctor: ["config", "node", "kubeconfig"],
   tune: ["config", "node", "dry-run", "sysfs-root", "procfs-root"],
   apply: ["cluster", "config", "node"],
+  run: ["config", "node", "kubeconfig"],
 };
 
 /** Flags that take no value. */

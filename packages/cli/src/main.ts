@@ -3,6 +3,7 @@ import { applyCommand } from "./commands/apply.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { planCommand } from "./commands/plan.js";
 import { renderCommand } from "./commands/render.js";
+import { runCommand } from "./commands/run.js";
 import { tuneCommand } from "./commands/tune.js";
 import { processIo, type Io } from "./io.js";
 
@@ -12,6 +13,7 @@ Usage:
   portico plan   --cluster <file|dir> [--config <file>] [--output text|json] [--against <dir>]
   portico render --cluster <file|dir> [--config <file>] --node <lbNode> --out <dir>
   portico apply  --cluster <file|dir> [--config <file>] --node <lbNode>
+  portico run    [--config <file>] --node <lbNode> [--kubeconfig <file>]
   portico doctor [--config <file>] --node <lbNode> [--kubeconfig <file>]
   portico tune   [--config <file>] --node <lbNode> [--dry-run] [--sysfs-root <dir>] [--procfs-root <dir>]
 
@@ -38,6 +40,15 @@ Render the files for one LB node into <dir>: haproxy.cfg, keepalived.conf, statu
 (per Service: VIPs, ipMode, conditions and diagnostics), plan.json (for plan --against), and
 tuning.json (the planned RPS/RFS/XPS writes) when the config's tuning.topologies declares this
 node's topology. Files are written atomically.
+`,
+  run: `Usage: portico run [--config <file>] --node <lbNode> [--kubeconfig <file>]
+
+The controller for one LB node: watch Services, Nodes and EndpointSlices, plan on every change
+(bursts coalesced), apply to this node's HAProxy, and, on the one LB node holding the Lease,
+publish Service status, the cleanup finalizer and Events. Serves /metrics, /healthz and /readyz
+on controller.listen. When the API server is unreachable the running configuration stays as it
+is. SIGTERM stops it without touching HAProxy or keepalived.
+Without --kubeconfig: $KUBECONFIG, ~/.kube/config, or the in-cluster service account.
 `,
   doctor: `Usage: portico doctor [--config <file>] --node <lbNode> [--kubeconfig <file>]
 
@@ -68,7 +79,7 @@ config, or the previous file is put back and reloaded. Exit 3 when the apply fai
 `,
 };
 
-const COMMANDS = { plan: planCommand, render: renderCommand, apply: applyCommand, doctor: doctorCommand, tune: tuneCommand } as const;
+const COMMANDS = { plan: planCommand, render: renderCommand, apply: applyCommand, run: runCommand, doctor: doctorCommand, tune: tuneCommand } as const;
 
 /** Run the `portico` command line; resolves to the exit code. Never throws for bad input. */
 export const main = async (argv: readonly string[], io: Io = processIo()): Promise<number> => {

@@ -65,7 +65,7 @@ describe("portico plan", () => {
     [["plan", "--cluster", cluster, "--bogus", "x"], "portico: plan: unknown option '--bogus' (see portico plan --help)\n"],
     [["plan", "--config", config], "portico: plan needs --cluster <file|dir> (what `kubectl get services,nodes,endpointslices -A -o yaml` prints)\n"],
     [["plan", "--cluster", cluster, "--config", config, "--output", "xml"], 'portico: --output must be text or json, not "xml"\n'],
-    [["launch"], 'portico: unknown command "launch"; commands: plan, render, apply, doctor, tune (see portico --help)\n'],
+    [["launch"], 'portico: unknown command "launch"; commands: plan, render, apply, run, doctor, tune (see portico --help)\n'],
   ])("exits 2 with one clear line for %j", async (argv, message) => {
     const r = await portico(...argv);
     expect(r.code).toBe(2);

@@ -1,0 +1,62 @@
+import { KubeConfig } from "@kubernetes/client-node";
+import { applyHaproxy } from "@portico/adapter-haproxy";
+import type { LbNodeName, Plan } from "@portico/core";
+import { pino, type Logger } from "pino";
+import { EXIT, fail, type Flags } from "../args.js";
+import { Controller, type NodeApplyResult } from "../controller.js";
+import type { Io } from "../io.js";
+import { loadConfig } from "../load.js";
+
+/** Structured JSON logs; readable lines on a terminal. */
+const makeLogger = (io: Io): Logger =>
+  io.color === true
+    ? pino({ base: null, transport: { target: "pino-pretty", options: { colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" } } })
+    : pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime });
+
+/** Apply a plan to this node's HAProxy; keepalived joins here once its apply path lands. */
+const applyOnNode = async (plan: Plan): Promise<NodeApplyResult> => {
+  const haproxy = await applyHaproxy(plan);
+  return haproxy.match(
+    (r): NodeApplyResult => ({ haproxy: r.action === "runtime" ? "runtime" : r.action === "reload" ? "reload" : "none", keepalived: "none", errors: [] }),
+    (e): NodeApplyResult => ({ haproxy: "error", keepalived: "none", errors: [`haproxy: ${e.message}`] }),
+  );
+};
+
+/** `portico run --config <file> --node <lbNode> [--kubeconfig <file>]`: the controller; runs until SIGTERM or SIGINT. */
+export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
+  const node = flags.required("node");
+  if (node === undefined) return fail(io, "run needs --node <lbNode>", EXIT.usage);
+  const config = await loadConfig(flags.configPath(io));
+  if (config.isErr()) return fail(io, config.error.message, EXIT.usage);
+  if (!config.value.lbNodes.some((n) => n.name === node)) {
+    return fail(io, `--node "${node}" is not an LB node in the config; configured: ${config.value.lbNodes.map((n) => n.name).join(", ")}`, EXIT.usage);
+  }
+  const kc = new KubeConfig();
+  const kubeconfig = flags.required("kubeconfig");
+  try {
+    // Without --kubeconfig: $KUBECONFIG, ~/.kube/config, or the in-cluster service account.
+    if (kubeconfig === undefined) kc.loadFromDefault();
+    else kc.loadFromFile(kubeconfig);
+  } catch (e) {
+    return fail(io, `cannot load the kubeconfig${kubeconfig === undefined ? "" : ` ${kubeconfig}`}: ${(e as Error).message.split("\n")[0] ?? ""}`, EXIT.usage);
+  }
+  if (kc.getCurrentCluster() === null) return fail(io, "no cluster in the kubeconfig (pass --kubeconfig)", EXIT.usage);
+
+  const logger = makeLogger(io);
+  const controller = new Controller({ kubeConfig: kc, config: config.value, node: node as LbNodeName, apply: applyOnNode, logger });
+  const { address, port } = config.value.controller.listen;
+  try {
+    await controller.start();
+  } catch (e) {
+    return fail(io, `cannot start: ${(e as Error).message} (controller.listen ${address}:${port})`, EXIT.usage);
+  }
+  logger.info({ node, metrics: `http://${address.includes(":") ? `[${address}]` : address}:${port}/metrics` }, "portico run started");
+  // Stop on SIGTERM/SIGINT without touching HAProxy or keepalived: traffic keeps flowing.
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
+  logger.info({ signal }, "stopping; HAProxy and keepalived keep running as they are");
+  await controller.stop();
+  return EXIT.ok;
+};
