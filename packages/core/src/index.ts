@@ -9,6 +9,7 @@ export {
   type AddressRange,
   type Config,
   type ConfigIssue,
+  type HaproxyCheck,
   type HaproxyConfig,
   type HealthCheckConfig,
   type KeepalivedConfig,
@@ -67,5 +68,16 @@ export { describeRef, ingest, SERVICE_NAME_LABEL, sortDiagnostics } from "./inge
 export { allocate, poolOf, type AddressRequest, type Allocation } from "./ipam.js";
 export { backendAddress, EXCLUDE_LABEL, isEligible, TO_BE_DELETED_TAINT } from "./nodes.js";
 export { byAge, DEGRADED_CONDITION, isResponsibleFor, plan, READY_CONDITION } from "./planner.js";
-export { planVrrp, priorityOf, rendezvousOrder, type VrrpPlan } from "./vrrp.js";
+export {
+  isDrained,
+  masterCapacity,
+  NO_VRRP_STATE,
+  planVrrp,
+  priorityOf,
+  rendezvousOrder,
+  vrrpStateOf,
+  weightOf,
+  type VrrpPlan,
+  type VrrpState,
+} from "./vrrp.js";
 export { compareIp } from "./ip.js";

@@ -7,7 +7,7 @@ import { allocate, type AddressRequest } from "./ipam.js";
 import type { ClusterSnapshot, Diagnostic, Ident, Ip, Node, Service } from "./model.js";
 import { backendAddress, isEligible } from "./nodes.js";
 import type { Backend, Condition, Frontend, HealthCheck, IngressPort, Plan, Server, ServicePlan } from "./plan.js";
-import { planVrrp } from "./vrrp.js";
+import { NO_VRRP_STATE, planVrrp, type VrrpState } from "./vrrp.js";
 
 /** The condition type Portico sets on every Service it is responsible for. */
 export const READY_CONDITION = "portico.dev/LoadBalancerReady";
@@ -35,8 +35,10 @@ export const byAge = (a: Service, b: Service): number => {
  * Plan the load balancers for a cluster snapshot: total and deterministic. The same snapshot and
  * config give the same Plan in any order of input objects; a Service that cannot be planned gets
  * diagnostics and a failed status while every other Service is planned normally. Never throws.
+ * `vrrp` is what runs now (the previous plan's `vrrpStateOf`, or the VRIDs read from the
+ * installed keepalived.conf): with it, VRIDs never change and masters move only when they must.
  */
-export const plan = (snapshot: ClusterSnapshot, config: Config): Plan => {
+export const plan = (snapshot: ClusterSnapshot, config: Config, vrrp: VrrpState = NO_VRRP_STATE): Plan => {
   const services = snapshot.services.filter((s) => isResponsibleFor(s, config)).sort(byAge);
   const nodes = snapshot.nodes.filter(isEligible);
   const ingestProblems = groupByService(snapshot.diagnostics);
@@ -116,8 +118,8 @@ export const plan = (snapshot: ClusterSnapshot, config: Config): Plan => {
     drafts.push({ service, ...(vip === undefined ? {} : { vip }), planDiagnostics: diag, ports: ingressPorts, frontends: fronts, proxy: options.proxyProtocol });
   }
 
-  const vrrp = planVrrp(vipsOldestFirst, config.lbNodes, config.vrrp);
-  const unplaced = new Set(vrrp.unplaced);
+  const vrrpPlan = planVrrp(vipsOldestFirst, config.lbNodes, config.vrrp, vrrp);
+  const unplaced = new Set(vrrpPlan.unplaced);
 
   const planned: Diagnostic[] = [];
   const servicePlans: ServicePlan[] = drafts.map((d) => {
@@ -161,7 +163,7 @@ export const plan = (snapshot: ClusterSnapshot, config: Config): Plan => {
     services: servicePlans.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
     frontends: liveFrontends,
     backends: liveBackends.map((b) => ({ ...b, servers: [...b.servers].sort((x, y) => (x.node < y.node ? -1 : x.node > y.node ? 1 : 0)) })),
-    vrrpInstances: vrrp.instances,
+    vrrpInstances: vrrpPlan.instances,
     lbNodes: config.lbNodes,
     diagnostics: sortDiagnostics([...snapshot.diagnostics, ...planned]),
     settings: { haproxy: config.haproxy, keepalived: config.keepalived, vrrp: config.vrrp, healthCheck: config.healthCheck },
