@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { err, ok, ResultAsync, type Result } from "neverthrow";
 import type { AdapterError } from "@portico/core";
@@ -91,6 +91,15 @@ const apply = async (text: string, options: KeepalivedApplyOptions): Promise<Res
 
   // -P: VRRP only (Portico configures no health checkers); own pid files, so several can share a host.
   const vrrpPidFile = options.vrrpPidFile ?? join(dirname(options.pidFile), "keepalived_vrrp.pid");
+  // No live keepalived owns these pid files (it crashed, or is a zombie not yet reaped), but
+  // keepalived would still take a leftover pid as "already running" and exit at once.
+  for (const file of [options.pidFile, vrrpPidFile]) {
+    try {
+      await rm(file, { force: true });
+    } catch (e) {
+      return err(failure("io", `cannot remove the stale pid file ${file}: ${(e as Error).message}`));
+    }
+  }
   const args = ["-P", "-f", options.configPath, "-p", options.pidFile, "-r", vrrpPidFile];
   const started = await (options.netns === undefined ? run(binary, args, { timeoutMs }) : run("ip", ["netns", "exec", options.netns, binary, ...args], { timeoutMs }));
   if (started.isErr()) return err(failure("unavailable", started.error.message, "apt-get install -y keepalived"));
