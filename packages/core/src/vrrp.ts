@@ -68,6 +68,10 @@ export const masterCapacity = (vipCount: number, lbNodes: readonly LbNode[]): Ma
   return new Map(lbNodes.map((n) => [n.name, isDrained(n) || total === 0 ? 0 : Math.ceil((vipCount * weightOf(n)) / total)]));
 };
 
+// A master keeps its VIPs while it is at most this many above its share: otherwise every VIP
+// that goes away (lowering every share) would push another VIP off its node.
+const STICKY_SLACK = 1;
+
 interface Unit {
   vrid: number;
   readonly family: 4 | 6;
@@ -85,9 +89,10 @@ interface Unit {
  *   VIPs unless they collide. While the VIPs fit in the range each has its own instance; beyond
  *   that a new VIP joins an instance of its family with the same rendezvous order, and a VIP with
  *   neither is unplaced.
- * - Masters: every active node masters at most ⌈V·w/W⌉ VIPs. An instance keeps its master from
- *   `state` while that node is still active, has room, and no newly joined node outranks it;
- *   otherwise it goes to the first node of its rendezvous order that has room. So a node leaving
+ * - Masters: every active node masters at most ⌈V·w/W⌉ VIPs (one more when `state` keeps it
+ *   there). An instance keeps its master from `state` while that node is still active, is at most
+ *   one above its share, and no newly joined node outranks it; otherwise it goes to the first node
+ *   of its rendezvous order that has room. So a node leaving
  *   or draining moves only the VIPs it mastered, and a node joining takes about its share.
  * - Priorities: the master first, then the rest of the rendezvous order (drained nodes last).
  */
@@ -150,7 +155,7 @@ export const planVrrp = (vips: readonly Ip[], lbNodes: readonly LbNode[], config
   const known = new Set(state.lbNodes);
   const activeNames = new Set(lbNodes.filter((n) => !isDrained(n)).map((n) => n.name));
   const weight = new Map(lbNodes.map((n) => [n.name, weightOf(n)]));
-  const fits = (n: LbNodeName, u: Unit): boolean => load.get(n)! + u.vips.length <= capacity.get(n)!;
+  const fits = (n: LbNodeName, u: Unit, slack = 0): boolean => load.get(n)! + u.vips.length <= capacity.get(n)! + slack;
   const masters = new Map<Unit, LbNodeName>();
   const take = (u: Unit, n: LbNodeName): void => {
     masters.set(u, n);
@@ -158,7 +163,7 @@ export const planVrrp = (vips: readonly Ip[], lbNodes: readonly LbNode[], config
   };
   for (const u of units) {
     const p = u.previousMaster;
-    if (p === undefined || !activeNames.has(p) || !fits(p, u)) continue;
+    if (p === undefined || !activeNames.has(p) || !fits(p, u, STICKY_SLACK)) continue;
     const order = orderOf(u.vips[0]!);
     const outranked = state.lbNodes.length > 0 && order.slice(0, order.indexOf(p)).some((n) => activeNames.has(n) && !known.has(n));
     if (!outranked) take(u, p);

@@ -31,7 +31,7 @@ const changed = (a: Map<Ip, LbNodeName>, b: Map<Ip, LbNodeName>): Ip[] => [...a.
 const stateAfter = (instances: readonly VrrpInstance[], lbNodes: readonly LbNode[]): VrrpState => vrrpStateOf({ vrrpInstances: instances, lbNodes });
 
 describe("planVrrp", () => {
-  it("spreads masters evenly: with one instance per VIP, every node masters at most ⌈V·w/W⌉ and at least V minus the others' caps", () => {
+  it("spreads masters evenly: planned afresh with one instance per VIP, every node masters at most ⌈V·w/W⌉ and at least V minus the others' caps", () => {
     fc.assert(
       fc.property(vipsArb(120), fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 6 }), (vips, weights) => {
         const lbNodes = weights.map((w, i) => lb(i + 1, { weight: w }));
@@ -45,6 +45,33 @@ describe("planVrrp", () => {
           expect(c).toBeLessThanOrEqual(cap.get(n.name)!);
           expect(c).toBeGreaterThanOrEqual(vips.length - (totalCap - cap.get(n.name)!));
         }
+      }),
+    );
+  });
+
+  it("with state, after any VIPs come and go, every node masters at most one more than ⌈V·w/W⌉", () => {
+    fc.assert(
+      fc.property(fc.array(fc.uniqueArray(fc.integer({ min: 0, max: 200 }), { maxLength: 60 }), { minLength: 2, maxLength: 5 }), fc.integer({ min: 1, max: 5 }), (generations, n) => {
+        let state: VrrpState = { lbNodes: [], instances: [] };
+        let alive: number[] = [];
+        for (const gen of generations) {
+          alive = [...alive.filter((x) => gen.includes(x)), ...gen.filter((x) => !alive.includes(x))];
+          const { instances } = planVrrp(alive.map(v4), nodes(n), vrrp(), state);
+          const cap = masterCapacity(alive.length, nodes(n));
+          for (const [node, count] of countBy(masters(instances))) expect(count).toBeLessThanOrEqual(cap.get(node)! + 1);
+          state = stateAfter(instances, nodes(n));
+        }
+      }),
+    );
+  });
+
+  it("one VIP going away moves no other VIP", () => {
+    fc.assert(
+      fc.property(vipsArb(60), fc.integer({ min: 1, max: 5 }), fc.nat(), (vips, n, pick) => {
+        const first = planVrrp(vips, nodes(n), vrrp());
+        const gone = vips[pick % vips.length]!;
+        const second = planVrrp(vips.filter((v) => v !== gone), nodes(n), vrrp(), stateAfter(first.instances, nodes(n)));
+        expect(changed(masters(first.instances), masters(second.instances))).toEqual([]);
       }),
     );
   });
