@@ -169,6 +169,7 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
   });
   checkUnique(lbNodes.map((n) => n.name), "lbNodes", "LB node name", bad);
   checkUnique(lbNodes.map((n) => n.address), "lbNodes", "LB node address", bad);
+  if (lbNodes.length > 0 && lbNodes.every((n) => n.drain === true)) bad("lbNodes", "every LB node is drained: at least one must be able to hold VIPs");
   // VRRP unicast peers must share the advertising address's family.
   if (new Set(lbNodes.map((n) => ipFamily(n.address))).size > 1) bad("lbNodes", "every LB node address must be of the same family (IPv4 or IPv6), since VRRP peers advertise to each other over one family");
 

@@ -57,6 +57,8 @@ describe("parseConfig", () => {
     expect(text).toContain("keepalived.scriptUser:");
     const kind = formatConfigIssues(parseConfig({ ...aConfig(), vrrp: { haproxyCheck: { kind: "magic" } } })._unsafeUnwrapErr());
     expect(kind).toContain("vrrp.haproxyCheck.kind: \"magic\" is not one of script, process");
+    const allDrained = formatConfigIssues(parseConfig({ ...aConfig(), lbNodes: [{ name: "lb1", address: "198.18.1.1", interface: "eth0", drain: true }] })._unsafeUnwrapErr());
+    expect(allDrained).toContain("lbNodes: every LB node is drained");
     const proc = parseConfig({ ...aConfig(), vrrp: { haproxyCheck: { kind: "process" }, preempt: false } })._unsafeUnwrap();
     expect(proc.vrrp.haproxyCheck).toEqual({ kind: "process" });
     expect(proc.vrrp.preempt).toBe(false);
