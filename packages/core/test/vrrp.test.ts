@@ -126,7 +126,7 @@ describe("planVrrp", () => {
     );
   });
 
-  it("an LB node joining takes at most its share, and every other VIP keeps its master", () => {
+  it("an LB node joining takes at most its share, and at most one VIP per old node moves anywhere else", () => {
     fc.assert(
       fc.property(vipsArb(80), fc.integer({ min: 1, max: 5 }), (vips, n) => {
         const before = nodes(n);
@@ -138,7 +138,7 @@ describe("planVrrp", () => {
         const share = masterCapacity(vips.length, after).get(`lb${n + 1}` as LbNodeName)!;
         const toNewcomer = moved.filter((v) => m2.get(v) === `lb${n + 1}`);
         expect(toNewcomer.length).toBeLessThanOrEqual(share);
-        // VIPs that move elsewhere only make room under the lower per-node cap: at most one per old node.
+        // Other moves only make room under the lower per-node share: at most one per old node.
         expect(moved.length - toNewcomer.length).toBeLessThanOrEqual(n);
       }),
     );
