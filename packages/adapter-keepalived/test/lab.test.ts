@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyKeepalived, renderKeepalived, runningKeepalived } from "../src/index.js";
 
 // Three LB namespaces and a client on one bridge, real keepalived and HAProxy in each LB
-// namespace. HAProxy answers HTTP on port 8080 of every local address with its node's name, so
+// namespace; 9 IPv4 VIPs and 3 IPv6 VIPs (their own VRRPv3 instances, advertised by multicast
+// from link-local addresses since the LB nodes are addressed over IPv4). HAProxy answers HTTP on port 8080 of every local address with its node's name, so
 // the client can tell who holds a VIP. Every failover figure below is printed, never asserted
 // against its target: the assertions are about behaviour, with generous caps.
 
@@ -23,12 +24,14 @@ const configFor = (names: readonly string[], extra: Record<string, unknown> = {}
   parseConfig({
     apiVersion: "portico.dev/v1alpha1",
     kind: "PorticoConfig",
-    pools: [{ name: "lab", addresses: ["198.18.100.10-198.18.100.50"] }],
+    pools: [{ name: "lab", addresses: ["198.18.100.10-198.18.100.50", "2001:db8:100::10-2001:db8:100::50"] }],
     lbNodes: names.map((n) => ({ name: n, address: `198.18.1.${n.slice(2)}`, interface: "eth0" })),
     vrrp: { vridFirst: 40, vridLast: 80, ...extra },
   })._unsafeUnwrap();
 
-const vips: Ip[] = Array.from({ length: VIP_COUNT }, (_, i) => bigIntToIp(0xc612640an + BigInt(i), 4)); // 198.18.100.10..21
+const v6s: Ip[] = Array.from({ length: 3 }, (_, i) => bigIntToIp(0x20010db8010000000000000000000010n + BigInt(i), 6)); // 2001:db8:100::10..12
+const vips: Ip[] = [...Array.from({ length: VIP_COUNT - v6s.length }, (_, i) => bigIntToIp(0xc612640an + BigInt(i), 4)), ...v6s]; // 198.18.100.10..18 and the IPv6 ones
+const prefix = (vip: Ip): number => (vip.includes(":") ? 128 : 32);
 
 const planFor = (config: Config, state = vrrpStateOf({ vrrpInstances: [], lbNodes: [] })): Plan => ({
   services: [],
@@ -101,8 +104,8 @@ await describeWith(
       for (const name of NAMES) {
         const n = ns.get(name);
         if (n === undefined) continue;
-        const text = await must("ip", ["-n", n, "-o", "-4", "addr", "show", "dev", "eth0"]);
-        for (const m of text.matchAll(/inet (198\.18\.100\.\d+)\/32/g)) out.get(m[1] as Ip)?.push(name);
+        const text = await must("ip", ["-n", n, "-o", "addr", "show", "dev", "eth0"]);
+        for (const m of text.matchAll(/inet6? (198\.18\.100\.\d+\/32|2001:db8:100::[0-9a-f]+\/128)/g)) out.get(m[1]!.split("/")[0] as Ip)?.push(name);
       }
       return out;
     };
@@ -139,9 +142,21 @@ await describeWith(
       process.stdout.write(`${line}\n`);
     };
 
+    /** Wait until exactly `node` holds `vip` (bounded). */
+    const heldBy = async (vip: Ip, node: string) => {
+      const t0 = Date.now();
+      while (Date.now() - t0 < CAP_MS) {
+        const on = (await holders()).get(vip) ?? [];
+        // A node whose keepalived was killed keeps the VIP: only the survivors count.
+        if (on.filter((n) => n !== M()).join() === node) return;
+        await sleep(50);
+      }
+      throw new Error(`${vip} is not held by ${node} alone within ${CAP_MS} ms: ${JSON.stringify((await holders()).get(vip))}`);
+    };
+
     /** Remove VIPs a killed keepalived left on its interface (a crashed node keeps them until reboot). */
     const dropLeftovers = async (name: string) => {
-      for (const [vip, on] of await holders()) if (on.includes(name)) await must("ip", ["-n", ns.get(name)!, "addr", "del", `${vip}/32`, "dev", "eth0"]);
+      for (const [vip, on] of await holders()) if (on.includes(name)) await must("ip", ["-n", ns.get(name)!, "addr", "del", `${vip}/${prefix(vip)}`, "dev", "eth0"]);
     };
 
     beforeAll(async () => {
@@ -150,19 +165,26 @@ await describeWith(
       await chmod(dir, 0o755);
       const sw = await lab.add("sw");
       await must("ip", ["-n", sw, "link", "add", "br0", "type", "bridge"]);
+      // Plain flooding: VRRPv3 for IPv6 adverts to ff02::12, which MLD snooping might hold back.
+      await must("ip", ["-n", sw, "link", "set", "br0", "type", "bridge", "mcast_snooping", "0"]);
       await must("ip", ["-n", sw, "link", "set", "br0", "up"]);
       for (const [i, name] of [...NAMES, "client"].entries()) {
         const n = await lab.add(name);
         ns.set(name, n);
+        // No duplicate address detection: link-local addresses (the IPv6 adverts' source) are usable at once.
+        for (const scope of ["all", "default"]) await must("ip", ["netns", "exec", n, "sysctl", "-q", "-w", `net.ipv6.conf.${scope}.accept_dad=0`]);
         const port = `p${i}`;
         await must("ip", ["-n", sw, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", n]);
         await must("ip", ["-n", sw, "link", "set", port, "master", "br0", "up"]);
         const address = name === "client" ? "198.18.1.100/24" : `198.18.1.${name.slice(2)}/24`;
         await must("ip", ["-n", n, "addr", "add", address, "dev", "eth0"]);
+        // An IPv6 address on the segment too, so LB nodes can answer the client over IPv6.
+        await must("ip", ["-n", n, "addr", "add", name === "client" ? "2001:db8:1::100/64" : `2001:db8:1::${name.slice(2)}/64`, "dev", "eth0", "nodad"]);
         await must("ip", ["-n", n, "link", "set", "eth0", "up"]);
       }
       // The client reaches the VIPs on the segment, resolving them by ARP.
       await must("ip", ["-n", ns.get("client")!, "route", "add", "198.18.100.0/24", "dev", "eth0"]);
+      await must("ip", ["-n", ns.get("client")!, "-6", "route", "add", "2001:db8:100::/120", "dev", "eth0"]);
 
       plan = planFor(configFor(NAMES));
       for (const name of NAMES) {
@@ -179,6 +201,7 @@ await describeWith(
             "    timeout server 5s",
             "frontend who",
             `    bind :${PORT}`,
+            `    bind :::${PORT} v6only`,
             `    http-request return status 200 content-type text/plain string ${name}`,
             "",
           ].join("\n"),
@@ -213,48 +236,65 @@ await describeWith(
       }, 120_000);
     });
 
-    /** A VIP mastered by lb1, its planned backup, and lb1's other VIPs. */
+    /** The failing node: the master of the first IPv6 VIP, so failures cover both families. */
+    const M = (): string => masterOf(plan, v6s[0]!);
+    const backupOf = (vip: Ip): string => plan.vrrpInstances.find((i) => i.vips.includes(vip))!.priorities[1]!.lbNode;
+    /** An IPv4 VIP mastered by the failing node (it masters 4, at most 3 of them IPv6), and its planned backup. */
     const victim = () => {
-      const vip = vips.find((v) => masterOf(plan, v) === "lb1")!;
-      const backup = plan.vrrpInstances.find((i) => i.vips.includes(vip))!.priorities[1]!.lbNode;
-      return { vip, backup };
+      const vip = vips.find((v) => !v.includes(":") && masterOf(plan, v) === M())!;
+      return { vip, backup: backupOf(vip) };
     };
 
-    /** lb1 back: wait for its VIPs to return (preempt is on), print how long the return took at the client. */
+    /** Probe the failing node's IPv4 VIP (timed) and its IPv6 VIP (timed too) while `act` runs. */
+    const measureBoth = async (act: () => Promise<void>) => {
+      const { vip, backup } = victim();
+      const v6 = v6s[0]!;
+      const six = measure(v6, `not:${M()}`, async () => undefined);
+      const four = await measure(vip, `not:${M()}`, act);
+      const r6 = await six;
+      // The first answer may come from either surviving node for a moment (both backups time out
+      // within a few ms of each other); the planned backup must end up holding the VIP alone.
+      expect(four.result.first?.answer, `IPv4 ${vip}: ${JSON.stringify(four.result.events)}`).toBeDefined();
+      expect(r6.result.first?.answer, `IPv6 ${v6}: ${JSON.stringify(r6.result.events)} t0=${four.t0}`).toBeDefined();
+      await heldBy(vip, backup);
+      await heldBy(v6, backupOf(v6));
+      return { four: four.result.first!.t - four.t0, six: r6.result.first!.t - four.t0, result: four.result, t0: four.t0 };
+    };
+
+    /** The failing node back: wait for its VIPs to return (preempt is on), print how long the return took at the client. */
     const expectReturn = async (label: string, restore: () => Promise<void>) => {
       const { vip } = victim();
-      const { result, t0 } = await measure(vip, "is:lb1", restore);
-      expect(result.first?.answer).toBe("lb1");
-      report(`${label}: return to lb1 (restore to first answer from lb1)`, result.first!.t - t0);
+      const { result, t0 } = await measure(vip, `is:${M()}`, restore);
+      expect(result.first?.answer).toBe(M());
+      report(`${label}: return to the master (restore to first answer from it)`, result.first!.t - t0);
       await settle((v) => masterOf(plan, v), `${label} return`);
     };
 
     describe("2. hard failure", () => {
-      it("kill -9 of the master's keepalived: the VIP answers from the backup", async () => {
-        const { vip, backup } = victim();
-        const { result, t0 } = await measure(vip, "not:lb1", async () => {
+      it("kill -9 of the master's keepalived: its IPv4 and IPv6 VIPs answer from their backups", async () => {
+        const { four, six, result, t0 } = await measureBoth(async () => {
           // The VRRP child first: the parent would otherwise restart it.
-          await signalFromPidFile(join(nodeDir("lb1"), "vrrp.pid"), "SIGKILL");
-          await signalFromPidFile(pidFile("lb1"), "SIGKILL");
+          await signalFromPidFile(join(nodeDir(M()), "vrrp.pid"), "SIGKILL");
+          await signalFromPidFile(pidFile(M()), "SIGKILL");
         });
-        expect(result.events.some((e) => e.t < t0 && e.outcome === "answer:lb1")).toBe(true);
-        expect(result.first?.answer).toBe(backup);
-        report("kill -9 keepalived on the master -> first TCP answer from the backup", result.first!.t - t0);
-        await dropLeftovers("lb1");
+        // The probe was running (and answered by the master) before the kill.
+        expect(result.events.some((e) => e.t < t0 && e.outcome === `answer:${M()}`)).toBe(true);
+        report("kill -9 keepalived on the master -> first TCP answer from the backup (IPv4 VIP)", four);
+        report("kill -9 keepalived on the master -> first TCP answer from the backup (IPv6 VIP)", six);
+        await dropLeftovers(M());
         await expectReturn("after kill -9", async () => {
-          expect(await apply(plan, "lb1")).toBe("started");
+          expect(await apply(plan, M())).toBe("started");
         });
       }, 90_000);
 
-      it("link down on the master: the VIP answers from the backup", async () => {
-        const { vip, backup } = victim();
-        const { result, t0 } = await measure(vip, "not:lb1", async () => {
-          await must("ip", ["-n", ns.get("lb1")!, "link", "set", "eth0", "down"]);
+      it("link down on the master: its IPv4 and IPv6 VIPs answer from their backups", async () => {
+        const { four, six } = await measureBoth(async () => {
+          await must("ip", ["-n", ns.get(M())!, "link", "set", "eth0", "down"]);
         });
-        expect(result.first?.answer).toBe(backup);
-        report("link down on the master -> first TCP answer from the backup", result.first!.t - t0);
+        report("link down on the master -> first TCP answer from the backup (IPv4 VIP)", four);
+        report("link down on the master -> first TCP answer from the backup (IPv6 VIP)", six);
         await expectReturn("after link down", async () => {
-          await must("ip", ["-n", ns.get("lb1")!, "link", "set", "eth0", "up"]);
+          await must("ip", ["-n", ns.get(M())!, "link", "set", "eth0", "up"]);
         });
       }, 90_000);
     });
@@ -262,28 +302,30 @@ await describeWith(
     describe("3. graceful stop and HAProxy death", () => {
       it("SIGTERM to the master's keepalived: the VIP answers from the backup", async () => {
         const { vip, backup } = victim();
-        const { result, t0 } = await measure(vip, "not:lb1", async () => {
-          await signalFromPidFile(pidFile("lb1"), "SIGTERM");
+        const { result, t0 } = await measure(vip, `not:${M()}`, async () => {
+          await signalFromPidFile(pidFile(M()), "SIGTERM");
         });
-        expect(result.first?.answer).toBe(backup);
+        expect(result.first?.answer).toBeDefined();
+        await heldBy(vip, backup);
         report("graceful stop (SIGTERM) of the master -> first TCP answer from the backup", result.first!.t - t0);
         // A stopped keepalived takes its VIPs with it.
         const deadline = Date.now() + CAP_MS;
-        while ((await runningKeepalived(pidFile("lb1"))) !== undefined && Date.now() < deadline) await sleep(50);
-        expect([...(await holders()).values()].some((h) => h.includes("lb1"))).toBe(false);
+        while ((await runningKeepalived(pidFile(M()))) !== undefined && Date.now() < deadline) await sleep(50);
+        expect([...(await holders()).values()].some((h) => h.includes(M()))).toBe(false);
         await expectReturn("after graceful stop", async () => {
-          expect(await apply(plan, "lb1")).toBe("started");
+          expect(await apply(plan, M())).toBe("started");
         });
       }, 90_000);
 
       it("HAProxy killed on the master: the node goes to FAULT and the VIP answers from the backup", async () => {
         const { vip, backup } = victim();
-        const { result, t0 } = await measure(vip, "not:lb1", async () => {
-          await signalFromPidFile(haproxyPid("lb1"), "SIGKILL");
+        const { result, t0 } = await measure(vip, `not:${M()}`, async () => {
+          await signalFromPidFile(haproxyPid(M()), "SIGKILL");
         });
-        expect(result.first?.answer).toBe(backup);
-        // While HAProxy is dead and lb1 still holds the VIP, connects are refused; the check then
-        // notices (2 failures at 1 s) and lb1 gives the VIP up.
+        expect(result.first?.answer).toBeDefined();
+        await heldBy(vip, backup);
+        // While HAProxy is dead and the master still holds the VIP, connects are refused; the check then
+        // notices (2 failures at 1 s) and the master gives the VIP up.
         const refused = result.events.filter((e) => e.outcome === "refused");
         const lastRefusedStart = refused.at(-1)?.t ?? t0;
         const afterRefused = result.events.find((e) => e.t > lastRefusedStart && e.outcome !== "refused")?.t ?? result.first!.t;
@@ -293,7 +335,7 @@ await describeWith(
           ` (refused until ${afterRefused - t0} ms = detection; then ${result.first!.t - afterRefused} ms to the backup's answer)`,
         );
         await expectReturn("after HAProxy death", async () => {
-          await startHaproxy("lb1");
+          await startHaproxy(M());
         });
       }, 90_000);
     });
@@ -306,18 +348,19 @@ await describeWith(
         for (const name of NAMES) expect(await apply(nopreempt, name)).toBe("reloaded");
         const { vip, backup } = victim();
         await sleep(500);
-        const { result } = await measure(vip, "not:lb1", async () => {
-          await signalFromPidFile(pidFile("lb1"), "SIGTERM");
+        const { result } = await measure(vip, `not:${M()}`, async () => {
+          await signalFromPidFile(pidFile(M()), "SIGTERM");
         });
-        expect(result.first?.answer).toBe(backup);
+        expect(result.first?.answer).toBeDefined();
+        await heldBy(vip, backup);
         const deadline = Date.now() + CAP_MS;
-        while ((await runningKeepalived(pidFile("lb1"))) !== undefined && Date.now() < deadline) await sleep(50);
-        expect(await apply(nopreempt, "lb1")).toBe("started");
-        // Give lb1 far longer than a preemption takes (about 0.4 s here) to show it does not take the VIP back.
+        while ((await runningKeepalived(pidFile(M()))) !== undefined && Date.now() < deadline) await sleep(50);
+        expect(await apply(nopreempt, M())).toBe("started");
+        // Give the old master far longer than a preemption takes (about 0.4 s here) to show it does not take the VIP back.
         await sleep(3000);
         const held = await holders();
         expect(held.get(vip)).toEqual([backup]);
-        // Back to preemption for the next test: lb1 takes its VIPs back.
+        // Back to preemption for the next test: the old master takes its VIPs back.
         for (const name of NAMES) expect(await apply(plan, name)).toBe("reloaded");
         await settle((v) => masterOf(plan, v), "preempt again");
       }, 90_000);
