@@ -7,6 +7,8 @@ import { isDns1123Label, parseIp, type AdapterError, type Ident, type Ip, type L
 
 const IDENT = /^[a-z0-9_-]{1,63}$/;
 const INTERFACE = /^[A-Za-z0-9_.-]{1,15}$/;
+const SAFE_PATH = /^\/[A-Za-z0-9_./-]{1,255}$/;
+const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 /** An Err of kind `render` from this adapter. */
 export const renderError = (message: string): AdapterError => ({ kind: "render", adapter: "keepalived", message });
@@ -54,3 +56,15 @@ export const checkAdvertIntMs = (value: unknown, where: string): Result<number, 
   Number.isInteger(value) && (value as number) % 10 === 0 && (value as number) >= 10 && (value as number) <= 40_950
     ? ok(value as number)
     : fail(where, value, "an advert interval (a multiple of 10 ms from 10 to 40950)");
+
+/** An absolute path of `[A-Za-z0-9_./-]` without `..`: safe inside a keepalived script line. */
+export const checkPath = (value: unknown, where: string): Result<string, AdapterError> =>
+  typeof value === "string" && SAFE_PATH.test(value) && !value.split("/").includes("..") ? ok(value) : fail(where, value, "an absolute path of [A-Za-z0-9_./-]");
+
+/** A non-root Unix user name for keepalived's `script_user`. */
+export const checkUser = (value: unknown, where: string): Result<string, AdapterError> =>
+  typeof value === "string" && USER.test(value) && value !== "root" ? ok(value) : fail(where, value, "a non-root user name");
+
+/** A whole number within bounds (script interval, fall, rise). */
+export const checkInt = (value: unknown, min: number, max: number, where: string): Result<number, AdapterError> =>
+  Number.isInteger(value) && (value as number) >= min && (value as number) <= max ? ok(value as number) : fail(where, value, `a whole number from ${min} to ${max}`);

@@ -1,12 +1,15 @@
 import { err, ok, safeTry, type Result } from "neverthrow";
-import { ipFamily, ipToBigInt, type AdapterError, type Ident, type Ip, type IpFamily, type LbNodeName, type Plan, type Vrid } from "@portico/core";
+import { CONFIG_DEFAULTS, ipFamily, ipToBigInt, type AdapterError, type Ident, type Ip, type IpFamily, type LbNodeName, type Plan, type Vrid } from "@portico/core";
 import {
   checkAdvertIntMs,
   checkIdent,
+  checkInt,
   checkInterface,
   checkIp,
   checkNodeName,
+  checkPath,
   checkPriority,
+  checkUser,
   checkVrid,
   quote,
   renderError,
@@ -27,6 +30,11 @@ export interface InstanceView {
   readonly intendedMaster: LbNodeName | undefined;
 }
 
+/** How keepalived learns that HAProxy is gone, checked. */
+export type HaproxyCheckView =
+  | { readonly kind: "script"; readonly pidFile: string; readonly intervalS: number; readonly fall: number; readonly rise: number; readonly user: string }
+  | { readonly kind: "process" };
+
 /** Everything keepalived.conf needs for one LB node, checked. */
 export interface NodeView {
   readonly name: LbNodeName;
@@ -36,6 +44,9 @@ export interface NodeView {
   /** Every other LB node's address, sorted. */
   readonly peers: readonly Ip[];
   readonly advertIntMs: number;
+  /** False: `nopreempt` (a returning higher-priority node does not take its VIPs back). */
+  readonly preempt: boolean;
+  readonly haproxyCheck: HaproxyCheckView;
   /** Sorted by VRID. */
   readonly instances: readonly InstanceView[];
 }
@@ -83,6 +94,21 @@ export const nodeView = (plan: Plan, node: LbNodeName): Result<NodeView, Adapter
     peers.sort(byAddress);
 
     const advertIntMs = yield* checkAdvertIntMs(plan.settings.vrrp.advertIntMs, "settings.vrrp.advertIntMs");
+    const preempt = plan.settings.vrrp.preempt ?? CONFIG_DEFAULTS.vrrp.preempt;
+    if (typeof preempt !== "boolean") return err(renderError(`settings.vrrp.preempt: ${quote(preempt)} is not true or false`));
+    const check = plan.settings.vrrp.haproxyCheck ?? CONFIG_DEFAULTS.vrrp.haproxyCheck;
+    let haproxyCheck: HaproxyCheckView;
+    if (check.kind === "process") haproxyCheck = { kind: "process" };
+    else if (check.kind === "script") {
+      haproxyCheck = {
+        kind: "script",
+        pidFile: yield* checkPath(check.pidFile, "settings.vrrp.haproxyCheck.pidFile"),
+        intervalS: yield* checkInt(check.intervalS, 1, 60, "settings.vrrp.haproxyCheck.intervalS"),
+        fall: yield* checkInt(check.fall, 1, 10, "settings.vrrp.haproxyCheck.fall"),
+        rise: yield* checkInt(check.rise, 1, 10, "settings.vrrp.haproxyCheck.rise"),
+        user: yield* checkUser(plan.settings.keepalived.scriptUser ?? CONFIG_DEFAULTS.keepalived.scriptUser, "settings.keepalived.scriptUser"),
+      };
+    } else return err(renderError(`settings.vrrp.haproxyCheck.kind: ${quote((check as { kind: unknown }).kind)} is not script or process`));
 
     const instances: InstanceView[] = [];
     const vrids = new Map<number, string>();
@@ -130,5 +156,5 @@ export const nodeView = (plan: Plan, node: LbNodeName): Result<NodeView, Adapter
     }
     instances.sort((a, b) => a.vrid - b.vrid);
 
-    return ok({ name: self.name, address: self.address, family, interface: self.interface, peers, advertIntMs, instances });
+    return ok({ name: self.name, address: self.address, family, interface: self.interface, peers, advertIntMs, preempt, haproxyCheck, instances });
   });

@@ -1,8 +1,10 @@
 /**
- * Portico's keepalived adapter: a Plan rendered into keepalived.conf for one LB node, and checked
- * with the real `keepalived -t`.
+ * Portico's keepalived adapter: a Plan rendered into keepalived.conf for one LB node, checked
+ * with the real `keepalived -t`, installed and reloaded; and the VRRP state read back from it.
  * @packageDocumentation
  */
 export { renderKeepalived, type KeepalivedRenderOptions } from "./render.js";
 export { validateKeepalived, type KeepalivedValidateOptions } from "./validate.js";
 export { validateKeepalivedIsolated, type KeepalivedIsolatedOptions } from "./isolated.js";
+export { applyKeepalived, runningKeepalived, type KeepalivedApplyOptions, type KeepalivedApplyOutcome } from "./apply.js";
+export { readKeepalivedState } from "./state.js";

@@ -65,6 +65,15 @@ const interpret = (out: RunOutput, file: string, binary: string, timeoutMs: numb
   );
 };
 
+// keepalived 2.2.7's `-t` kills itself (SIGTERM, exit 143, no message) when script security runs
+// scripts as a non-root `script_user` (acassen/keepalived#2617, fixed in 2.2.8), so the copy it
+// checks names root there instead. That line is the only difference: every other line is checked
+// as written, and the user name itself was parsed by Portico (a non-root [a-z_][a-z0-9_-] name).
+const SCRIPT_USER = /^(\s*)script_user\s+\S+(\s+\S+)?\s*$/gm;
+
+/** The text `keepalived -t` is given: `text`, with any `script_user` line naming root (see above). */
+const forConfigTest = (text: string): string => text.replace(SCRIPT_USER, "$1script_user root");
+
 const check = async (text: string, options: KeepalivedValidateOptions): Promise<Result<void, AdapterError>> => {
   const binary = options.binary ?? "keepalived";
   const timeoutMs = options.timeoutMs ?? 30_000;
@@ -80,7 +89,7 @@ const check = async (text: string, options: KeepalivedValidateOptions): Promise<
   }
   try {
     const file = join(dir, "keepalived.conf");
-    await writeFile(file, text, { encoding: "utf8", mode: 0o600 });
+    await writeFile(file, forConfigTest(text), { encoding: "utf8", mode: 0o600 });
     // -e: a missing config file is an error (keepalived -t alone exits 0 for it).
     const args = ["-t", "-e", "-f", file];
     const command = netns === undefined ? binary : "ip";

@@ -62,10 +62,17 @@ export const ipv6NodesPlan = (): Plan =>
     ],
   );
 
+/** The typical plan with the event-driven process tracker (keepalived in the host namespaces) and `nopreempt`. */
+export const processNopreemptPlan = (): Plan => ({
+  ...typicalPlan(),
+  settings: { ...settings, vrrp: { ...settings.vrrp, preempt: false, haproxyCheck: { kind: "process" } } },
+});
+
 /** Every golden case: `test/golden/<case>-<node>.conf` for each LB node of the plan. */
 export const goldenCases: readonly { readonly name: string; readonly plan: () => Plan }[] = [
   { name: "empty", plan: emptyPlan },
   { name: "typical", plan: typicalPlan },
   { name: "single", plan: singleNodePlan },
   { name: "ipv6-nodes", plan: ipv6NodesPlan },
+  { name: "process-nopreempt", plan: processNopreemptPlan },
 ];

@@ -1,7 +1,7 @@
 import type { LbNodeName, Millis, Plan } from "@portico/core";
 import { describe, expect, it } from "vitest";
 import { renderKeepalived } from "../src/index.js";
-import { ipv6NodesPlan, singleNodePlan, typicalPlan } from "./fixtures.js";
+import { ipv6NodesPlan, processNopreemptPlan, singleNodePlan, typicalPlan } from "./fixtures.js";
 
 interface RenderedInstance {
   readonly id: string;
@@ -95,13 +95,53 @@ describe("renderKeepalived", () => {
     expect(text).not.toContain("unicast_");
   });
 
-  it("tracks HAProxy unweighted, uses no scripts and never nopreempt", () => {
+  it("tracks HAProxy by default with an unweighted pgrep script run as a non-root user, and preempts", () => {
     const text = render(plan, "lb1");
-    expect(text).toMatch(/^vrrp_track_process haproxy \{\n {4}process haproxy\n {4}quorum 1\n {4}weight 0\n\}$/m);
-    expect(instances(text).every((r) => r.body.includes("    track_process {\n        haproxy\n    }"))).toBe(true);
-    expect(text).not.toMatch(/^\s*(script_user|vrrp_script|nopreempt|notify)/m);
+    expect(text).toMatch(/^ {4}enable_script_security\n {4}script_user nobody$/m);
+    expect(text).toMatch(
+      /^vrrp_script haproxy \{\n {4}script "\/usr\/bin\/pgrep -F \/run\/haproxy\.pid -r R,S,D"\n {4}interval 1\n {4}timeout 1\n {4}fall 2\n {4}rise 2\n {4}init_fail\n\}$/m,
+    );
+    expect(instances(text).every((r) => r.body.includes("    track_script {\n        haproxy\n    }"))).toBe(true);
+    // A weight would only nudge the priority: the tracker must FAULT the instance instead.
+    expect(text).not.toMatch(/^\s*(weight|nopreempt|notify|vrrp_track_process)/m);
     expect(text).toMatch(/^ {4}state BACKUP$/m);
     expect(text).not.toMatch(/^ *state MASTER/m);
+  });
+
+  it("takes the script's pid file, timing and user from the settings", () => {
+    const custom: Plan = {
+      ...plan,
+      settings: {
+        ...plan.settings,
+        keepalived: { ...plan.settings.keepalived, scriptUser: "keepalived_script" },
+        vrrp: { ...plan.settings.vrrp, haproxyCheck: { kind: "script", pidFile: "/var/run/lab/haproxy.pid", intervalS: 3, fall: 1, rise: 4 } },
+      },
+    };
+    const text = render(custom, "lb1");
+    expect(text).toContain('script "/usr/bin/pgrep -F /var/run/lab/haproxy.pid -r R,S,D"');
+    expect(text).toMatch(/^ {4}interval 3\n {4}timeout 3\n {4}fall 1\n {4}rise 4$/m);
+    expect(text).toMatch(/^ {4}script_user keepalived_script$/m);
+  });
+
+  it("with the process tracker and preempt false: vrrp_track_process unweighted, nopreempt in every instance, no script", () => {
+    const text = render(processNopreemptPlan(), "lb1");
+    expect(text).toMatch(/^vrrp_track_process haproxy \{\n {4}process haproxy\n {4}quorum 1\n {4}weight 0\n\}$/m);
+    expect(instances(text).every((r) => r.body.includes("    track_process {\n        haproxy\n    }") && /^ {4}nopreempt$/m.test(r.body))).toBe(true);
+    expect(text).not.toMatch(/^\s*(script_user|vrrp_script|track_script)/m);
+  });
+
+  it("refuses a hostile script pid file or user instead of writing it", () => {
+    for (const [pidFile, user] of [["/run/x\" ; rm -rf /", "nobody"], ["/run/../etc/shadow", "nobody"], ["/run/haproxy.pid", "root"], ["/run/haproxy.pid", "no body"]] as const) {
+      const bad: Plan = {
+        ...plan,
+        settings: {
+          ...plan.settings,
+          keepalived: { ...plan.settings.keepalived, scriptUser: user },
+          vrrp: { ...plan.settings.vrrp, haproxyCheck: { kind: "script", pidFile, intervalS: 1, fall: 2, rise: 2 } },
+        },
+      };
+      expect(renderKeepalived(bad, { node: "lb1" as LbNodeName })._unsafeUnwrapErr()).toMatchObject({ kind: "render", adapter: "keepalived" });
+    }
   });
 
   it("indents with four spaces and names the node in the header", () => {

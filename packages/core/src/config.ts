@@ -34,6 +34,10 @@ export interface LbNode {
   readonly address: Ip;
   /** The interface that carries the VIPs. */
   readonly interface: string;
+  /** Relative share of VIPs this node masters, 1-100; absent means 1. */
+  readonly weight?: number;
+  /** True: master no VIPs, stay a backup for all (maintenance). Absent means false. */
+  readonly drain?: boolean;
 }
 
 /** Health-check timing shared by every backend unless a Service overrides it. */
@@ -51,7 +55,23 @@ export interface VrrpConfig {
   readonly vridLast: Vrid;
   /** VRRPv3 advertisement interval; failover takes about 3x this. */
   readonly advertIntMs: Millis;
+  /** True (the default when absent): a returning higher-priority node takes its VIPs back; false: `nopreempt`. */
+  readonly preempt?: boolean;
+  /** How keepalived learns that HAProxy is gone; absent means {@link CONFIG_DEFAULTS}' `script` check. */
+  readonly haproxyCheck?: HaproxyCheck;
 }
+
+/**
+ * HAProxy liveness for keepalived; either way a node without HAProxy goes to FAULT and gives up
+ * its VIPs (never a weighted tracker, which `nopreempt` would defeat).
+ * - `script`: `vrrp_script` running `pgrep -F <pidFile> -r R,S,D,I,T` as `scriptUser` every
+ *   `intervalS` seconds; works everywhere, including keepalived in a network namespace.
+ * - `process`: `vrrp_track_process` on the process name `haproxy`; event driven (no polling) but
+ *   only works when keepalived runs in the host's network and PID namespaces.
+ */
+export type HaproxyCheck =
+  | { readonly kind: "script"; readonly pidFile: string; readonly intervalS: number; readonly fall: number; readonly rise: number }
+  | { readonly kind: "process" };
 
 /** Where HAProxy's files and sockets live on an LB node (Debian's defaults). */
 export interface HaproxyConfig {
@@ -63,6 +83,10 @@ export interface HaproxyConfig {
 /** Where keepalived's files live on an LB node (Debian's defaults). */
 export interface KeepalivedConfig {
   readonly configPath: string;
+  /** keepalived's main pid file, read by apply to send SIGHUP; absent means /run/keepalived.pid. */
+  readonly pidFile?: string;
+  /** The non-root user keepalived runs check scripts as; absent means `nobody`. */
+  readonly scriptUser?: string;
 }
 
 /** How `portico run` watches the cluster, elects a status writer and reports itself. */
@@ -117,14 +141,21 @@ export const CONFIG_DEFAULTS = {
   loadBalancerClass: "portico.dev/haproxy",
   handleUnclassed: true,
   healthCheck: { kubeProxyPort: 10256, intervalMs: 2000, rise: 2, fall: 3 },
-  vrrp: { vridFirst: 1, vridLast: 255, advertIntMs: 100 },
+  vrrp: {
+    vridFirst: 1,
+    vridLast: 255,
+    advertIntMs: 100,
+    preempt: true,
+    haproxyCheck: { kind: "script", pidFile: "/run/haproxy.pid", intervalS: 1, fall: 2, rise: 2 },
+  },
   haproxy: {
     configPath: "/etc/haproxy/haproxy.cfg",
     statsSocket: "/run/haproxy/admin.sock",
     // Debian's haproxy.service starts haproxy with `-S /run/haproxy-master.sock`.
     masterSocket: "/run/haproxy-master.sock",
   },
-  keepalived: { configPath: "/etc/keepalived/keepalived.conf" },
+  keepalived: { configPath: "/etc/keepalived/keepalived.conf", pidFile: "/run/keepalived.pid", scriptUser: "nobody" },
+  lbNode: { weight: 1, drain: false },
   controller: {
     lease: { namespace: "portico-system", name: "portico-status", durationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
     coalesce: { quietMs: 100, maxDelayMs: 1_000 },
@@ -139,6 +170,9 @@ export const CONFIG_DEFAULTS = {
 
 // Top-level fields added for the Service contract (kept apart so the list above stays as it was).
 const EXTRA_TOP_LEVEL = ["serviceDefaults", "maxBackendsPerService", "podIpsRoutable"] as const;
+
+// A Unix user name keepalived can look up (useradd's default rule).
+const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 const INTERFACE = /^[A-Za-z0-9_.-]{1,15}$/;
 // A path that is safe to write into haproxy.cfg/keepalived.conf without quoting tricks.
@@ -193,6 +227,7 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
   });
   checkUnique(lbNodes.map((n) => n.name), "lbNodes", "LB node name", bad);
   checkUnique(lbNodes.map((n) => n.address), "lbNodes", "LB node address", bad);
+  if (lbNodes.length > 0 && lbNodes.every((n) => n.drain === true)) bad("lbNodes", "every LB node is drained: at least one must be able to hold VIPs");
   // VRRP unicast peers must share the advertising address's family.
   if (new Set(lbNodes.map((n) => ipFamily(n.address))).size > 1) bad("lbNodes", "every LB node address must be of the same family (IPv4 or IPv6), since VRRP peers advertise to each other over one family");
 
@@ -219,21 +254,25 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
           ? (v as Millis)
           : bad(q, "must be a multiple of 10 between 10 and 40950 (milliseconds)"),
       ),
-      _known: checkKnown(s, ["vridFirst", "vridLast", "advertIntMs"], p, bad),
+      preempt: optionalIn(p, s, "preempt", CONFIG_DEFAULTS.vrrp.preempt as boolean, (v, q) => (typeof v === "boolean" ? v : bad(q, "must be true or false"))),
+      haproxyCheck: optionalIn(p, s, "haproxyCheck", CONFIG_DEFAULTS.vrrp.haproxyCheck as HaproxyCheck, (v, q) => parseHaproxyCheck(v, q, bad)),
+      _known: checkKnown(s, ["vridFirst", "vridLast", "advertIntMs", "preempt", "haproxyCheck"], p, bad),
     };
   });
 
-  const path = (v: unknown, q: string): string | undefined =>
-    typeof v === "string" && SAFE_PATH.test(v) && !v.split("/").includes("..") ? v : bad(q, `"${preview(v)}" is not an absolute path of [A-Za-z0-9_./-]`);
   const haproxy = parseSection(input, "haproxy", bad, (s, p) => ({
-    configPath: optionalIn(p, s, "configPath", CONFIG_DEFAULTS.haproxy.configPath as string, path),
-    statsSocket: optionalIn(p, s, "statsSocket", CONFIG_DEFAULTS.haproxy.statsSocket as string, path),
-    masterSocket: optionalIn(p, s, "masterSocket", CONFIG_DEFAULTS.haproxy.masterSocket as string, path),
+    configPath: optionalIn(p, s, "configPath", CONFIG_DEFAULTS.haproxy.configPath as string, (v, q) => path(v, q, bad)),
+    statsSocket: optionalIn(p, s, "statsSocket", CONFIG_DEFAULTS.haproxy.statsSocket as string, (v, q) => path(v, q, bad)),
+    masterSocket: optionalIn(p, s, "masterSocket", CONFIG_DEFAULTS.haproxy.masterSocket as string, (v, q) => path(v, q, bad)),
     _known: checkKnown(s, ["configPath", "statsSocket", "masterSocket"], p, bad),
   }));
   const keepalived = parseSection(input, "keepalived", bad, (s, p) => ({
-    configPath: optionalIn(p, s, "configPath", CONFIG_DEFAULTS.keepalived.configPath as string, path),
-    _known: checkKnown(s, ["configPath"], p, bad),
+    configPath: optionalIn(p, s, "configPath", CONFIG_DEFAULTS.keepalived.configPath as string, (v, q) => path(v, q, bad)),
+    pidFile: optionalIn(p, s, "pidFile", CONFIG_DEFAULTS.keepalived.pidFile as string, (v, q) => path(v, q, bad)),
+    scriptUser: optionalIn(p, s, "scriptUser", CONFIG_DEFAULTS.keepalived.scriptUser as string, (v, q) =>
+      typeof v === "string" && USER.test(v) && v !== "root" ? v : bad(q, `"${preview(v)}" is not a non-root user name ([a-z_][a-z0-9_-], at most 32)`),
+    ),
+    _known: checkKnown(s, ["configPath", "pidFile", "scriptUser"], p, bad),
   }));
 
   const controller = parseSection(input, "controller", bad, (s, p) => parseController(s, p, bad));
@@ -248,9 +287,9 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
     pools,
     lbNodes,
     healthCheck: { kubeProxyPort: d(healthCheck?.kubeProxyPort), intervalMs: d(healthCheck?.intervalMs), rise: d(healthCheck?.rise), fall: d(healthCheck?.fall) },
-    vrrp: { vridFirst: d(vrrp?.vridFirst), vridLast: d(vrrp?.vridLast), advertIntMs: d(vrrp?.advertIntMs) },
+    vrrp: { vridFirst: d(vrrp?.vridFirst), vridLast: d(vrrp?.vridLast), advertIntMs: d(vrrp?.advertIntMs), preempt: d(vrrp?.preempt), haproxyCheck: d(vrrp?.haproxyCheck) },
     haproxy: { configPath: d(haproxy?.configPath), statsSocket: d(haproxy?.statsSocket), masterSocket: d(haproxy?.masterSocket) },
-    keepalived: { configPath: d(keepalived?.configPath) },
+    keepalived: { configPath: d(keepalived?.configPath), pidFile: d(keepalived?.pidFile), scriptUser: d(keepalived?.scriptUser) },
     controller: d(controller),
     tuning: d(tuning),
     serviceDefaults,
@@ -264,6 +303,26 @@ export const formatConfigIssues = (issues: readonly ConfigIssue[]): string =>
   issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("\n");
 
 type Bad = (path: string, message: string) => undefined;
+
+const path = (v: unknown, q: string, bad: Bad): string | undefined =>
+  typeof v === "string" && SAFE_PATH.test(v) && !v.split("/").includes("..") ? v : bad(q, `"${preview(v)}" is not an absolute path of [A-Za-z0-9_./-]`);
+
+const parseHaproxyCheck = (v: unknown, p: string, bad: Bad): HaproxyCheck | undefined => {
+  if (!isRecord(v)) return bad(p, "must be a mapping with kind script or process");
+  const d = CONFIG_DEFAULTS.vrrp.haproxyCheck;
+  if (v["kind"] === "process") {
+    checkKnown(v, ["kind"], p, bad);
+    return { kind: "process" };
+  }
+  if (v["kind"] !== "script" && v["kind"] !== undefined) return bad(`${p}.kind`, `"${preview(v["kind"])}" is not one of script, process`);
+  checkKnown(v, ["kind", "pidFile", "intervalS", "fall", "rise"], p, bad);
+  const pidFile = optionalIn(p, v, "pidFile", d.pidFile as string, (x, q) => path(x, q, bad));
+  // keepalived takes whole seconds for a vrrp_script interval.
+  const intervalS = optionalIn(p, v, "intervalS", d.intervalS as number, (x, q) => boundedInt(x, 1, 60, q, bad));
+  const fall = optionalIn(p, v, "fall", d.fall as number, (x, q) => boundedInt(x, 1, 10, q, bad));
+  const rise = optionalIn(p, v, "rise", d.rise as number, (x, q) => boundedInt(x, 1, 10, q, bad));
+  return pidFile === undefined || intervalS === undefined || fall === undefined || rise === undefined ? undefined : { kind: "script", pidFile, intervalS, fall, rise };
+};
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -374,7 +433,9 @@ const checkPoolOverlap = (pools: readonly Pool[], bad: Bad): void => {
 
 const parseLbNode = (raw: unknown, path: string, bad: Bad): LbNode | undefined => {
   if (!isRecord(raw)) return bad(path, "must be a mapping with name, address and interface");
-  checkKnown(raw, ["name", "address", "interface"], path, bad);
+  checkKnown(raw, ["name", "address", "interface", "weight", "drain"], path, bad);
+  const weight = optionalIn(path, raw, "weight", CONFIG_DEFAULTS.lbNode.weight as number, (v, q) => boundedInt(v, 1, 100, q, bad));
+  const drain = optionalIn(path, raw, "drain", CONFIG_DEFAULTS.lbNode.drain as boolean, (v, q) => (typeof v === "boolean" ? v : bad(q, "must be true or false")));
   const name = raw["name"];
   const okName = isDns1123Label(name);
   if (!okName) bad(`${path}.name`, `"${preview(name)}" is not a DNS-1123 label (lowercase letters, digits, '-')`);
@@ -383,8 +444,8 @@ const parseLbNode = (raw: unknown, path: string, bad: Bad): LbNode | undefined =
   const iface = raw["interface"];
   const okIface = typeof iface === "string" && INTERFACE.test(iface) && iface !== "." && iface !== "..";
   if (!okIface) bad(`${path}.interface`, `"${preview(iface)}" is not a Linux interface name (1-15 of A-Z a-z 0-9 _ . -)`);
-  if (!okName || address.isErr() || !okIface) return undefined;
-  return { name: name as LbNodeName, address: address.value, interface: iface };
+  if (!okName || address.isErr() || !okIface || weight === undefined || drain === undefined) return undefined;
+  return { name: name as LbNodeName, address: address.value, interface: iface, weight, drain };
 };
 
 const parseController = (s: Record<string, unknown>, p: string, bad: Bad): ControllerConfig | undefined => {

@@ -11,6 +11,7 @@ export {
   type Config,
   type ConfigIssue,
   type ControllerConfig,
+  type HaproxyCheck,
   type HaproxyConfig,
   type HealthCheckConfig,
   type KeepalivedConfig,
@@ -93,7 +94,18 @@ export { formatSelector, matchesSelector, parseSelectorObject, parseSelectorStri
 export { endpointsByNode, MAX_WEIGHT, nodeServer, nodeServerId, podServers, rendezvousSubset, type NodeEndpoints } from "./servers.js";
 export { backendAddress, EXCLUDE_LABEL, isEligible, TO_BE_DELETED_TAINT } from "./nodes.js";
 export { byAge, DEGRADED_CONDITION, healthChecksPerLbNode, isResponsibleFor, KUBE_PROXY_CHECK_ID, plan, READY_CONDITION } from "./planner.js";
-export { planVrrp, priorityOf, rendezvousOrder, type VrrpPlan } from "./vrrp.js";
+export {
+  isDrained,
+  masterCapacity,
+  NO_VRRP_STATE,
+  planVrrp,
+  priorityOf,
+  rendezvousOrder,
+  vrrpStateOf,
+  weightOf,
+  type VrrpPlan,
+  type VrrpState,
+} from "./vrrp.js";
 export { compareIp } from "./ip.js";
 export { diffPlans, type ChangePath, type PlanDiff, type ServerChange, type ServiceDiff, type VrrpChange } from "./diff.js";
 export {

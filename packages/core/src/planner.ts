@@ -10,7 +10,7 @@ import type { ClusterSnapshot, Diagnostic, EndpointSlice, Ident, Node, Service, 
 import { backendAddress, isEligible } from "./nodes.js";
 import type { Backend, CheckBackend, Condition, Frontend, HealthCheck, HttpCheck, Ingress, IngressPort, Plan, Server, ServicePlan, UnservedListener } from "./plan.js";
 import { endpointsByNode, nodeServer, nodeServerId, podServers, rendezvousSubset } from "./servers.js";
-import { planVrrp } from "./vrrp.js";
+import { NO_VRRP_STATE, planVrrp, type VrrpState } from "./vrrp.js";
 
 /** The condition type Portico sets on every Service it is responsible for. */
 export const READY_CONDITION = "portico.dev/LoadBalancerReady";
@@ -67,8 +67,10 @@ interface Draft {
  * Plan the load balancers for a cluster snapshot: total and deterministic. The same snapshot and
  * config give the same Plan in any order of input objects; a Service that cannot be planned gets
  * diagnostics and a failed status while every other Service is planned normally. Never throws.
+ * `vrrp` is what runs now (the previous plan's `vrrpStateOf`, or the VRIDs read from the
+ * installed keepalived.conf): with it, VRIDs never change and masters move only when they must.
  */
-export const plan = (snapshot: ClusterSnapshot, config: Config): Plan => {
+export const plan = (snapshot: ClusterSnapshot, config: Config, vrrp: VrrpState = NO_VRRP_STATE): Plan => {
   const services = snapshot.services.filter((s) => isResponsibleFor(s, config)).sort(byAge);
   const nodes = snapshot.nodes.filter(isEligible);
   const ingestProblems = groupByService(snapshot.diagnostics);
@@ -272,8 +274,8 @@ export const plan = (snapshot: ClusterSnapshot, config: Config): Plan => {
     if (d.frontends.length === 0 || d.dualStackBroken) continue;
     for (const v of d.vips) if (!vipsOldestFirst.includes(v.ip)) vipsOldestFirst.push(v.ip);
   }
-  const vrrp = planVrrp(vipsOldestFirst, config.lbNodes, config.vrrp);
-  const unplaced = new Set(vrrp.unplaced);
+  const vrrpPlan = planVrrp(vipsOldestFirst, config.lbNodes, config.vrrp, vrrp);
+  const unplaced = new Set(vrrpPlan.unplaced);
 
   const planned: Diagnostic[] = [];
   const live: Draft[] = [];
@@ -337,7 +339,7 @@ export const plan = (snapshot: ClusterSnapshot, config: Config): Plan => {
     checks,
     unservedListeners: live.flatMap((d) => d.listeners).sort(byId),
     statusToClear,
-    vrrpInstances: vrrp.instances,
+    vrrpInstances: vrrpPlan.instances,
     lbNodes: config.lbNodes,
     diagnostics: sortDiagnostics([...snapshot.diagnostics, ...planned]),
     settings: { haproxy: config.haproxy, keepalived: config.keepalived, vrrp: config.vrrp, healthCheck: config.healthCheck },

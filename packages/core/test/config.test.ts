@@ -7,7 +7,15 @@ describe("parseConfig", () => {
     const config = parseConfig(aConfig())._unsafeUnwrap();
     expect(config.loadBalancerClass).toBe("portico.dev/haproxy");
     expect(config.healthCheck).toEqual({ kubeProxyPort: 10256, intervalMs: 2000, rise: 2, fall: 3 });
-    expect(config.vrrp).toEqual({ vridFirst: 1, vridLast: 255, advertIntMs: 100 });
+    expect(config.vrrp).toEqual({
+      vridFirst: 1,
+      vridLast: 255,
+      advertIntMs: 100,
+      preempt: true,
+      haproxyCheck: { kind: "script", pidFile: "/run/haproxy.pid", intervalS: 1, fall: 2, rise: 2 },
+    });
+    expect(config.keepalived).toEqual({ configPath: "/etc/keepalived/keepalived.conf", pidFile: "/run/keepalived.pid", scriptUser: "nobody" });
+    expect(config.lbNodes.map((n) => [n.weight, n.drain])).toEqual([[1, false], [1, false]]);
     expect(config.haproxy.configPath).toBe("/etc/haproxy/haproxy.cfg");
     expect(config.pools[0]?.ranges.map((r) => r.text)).toEqual(["198.18.100.10-198.18.100.50", "2001:db8:100::/120"]);
   });
@@ -31,6 +39,29 @@ describe("parseConfig", () => {
     expect(text).toContain("vrrp.vridLast: must not be below vridFirst");
     expect(text).toContain("vrrp.advertIntMs:");
     expect(text).toContain("extra: unknown field");
+  });
+
+  it("names bad LB node weights, drains, HAProxy checks and script users", () => {
+    const bad = {
+      ...aConfig(),
+      lbNodes: [{ name: "lb1", address: "198.18.1.1", interface: "eth0", weight: 0, drain: "yes" }],
+      vrrp: { preempt: "no", haproxyCheck: { kind: "script", pidFile: "run/x", intervalS: 0.5 } },
+      keepalived: { scriptUser: "root" },
+    };
+    const text = formatConfigIssues(parseConfig(bad)._unsafeUnwrapErr());
+    expect(text).toContain("lbNodes[0].weight: must be a whole number from 1 to 100");
+    expect(text).toContain("lbNodes[0].drain: must be true or false");
+    expect(text).toContain("vrrp.preempt: must be true or false");
+    expect(text).toContain("vrrp.haproxyCheck.pidFile:");
+    expect(text).toContain("vrrp.haproxyCheck.intervalS: must be a whole number from 1 to 60");
+    expect(text).toContain("keepalived.scriptUser:");
+    const kind = formatConfigIssues(parseConfig({ ...aConfig(), vrrp: { haproxyCheck: { kind: "magic" } } })._unsafeUnwrapErr());
+    expect(kind).toContain("vrrp.haproxyCheck.kind: \"magic\" is not one of script, process");
+    const allDrained = formatConfigIssues(parseConfig({ ...aConfig(), lbNodes: [{ name: "lb1", address: "198.18.1.1", interface: "eth0", drain: true }] })._unsafeUnwrapErr());
+    expect(allDrained).toContain("lbNodes: every LB node is drained");
+    const proc = parseConfig({ ...aConfig(), vrrp: { haproxyCheck: { kind: "process" }, preempt: false } })._unsafeUnwrap();
+    expect(proc.vrrp.haproxyCheck).toEqual({ kind: "process" });
+    expect(proc.vrrp.preempt).toBe(false);
   });
 
   it("refuses overlapping pools and duplicate LB nodes", () => {

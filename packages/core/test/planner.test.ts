@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { DEGRADED_CONDITION, READY_CONDITION } from "../src/planner.js";
+import { ingest } from "../src/ingest.js";
+import { DEGRADED_CONDITION, plan, READY_CONDITION } from "../src/planner.js";
+import { vrrpStateOf } from "../src/vrrp.js";
 import { aNode, aParsedConfig, aService, planOf, threeNodes } from "../src/testing/index.js";
 
 const serversOf = (p: ReturnType<typeof planOf>, service: string) =>
@@ -186,5 +188,19 @@ describe("address families", () => {
       [4, ["198.18.2.1", "198.18.2.2"]],
       [6, ["2001:db8:2::1"]],
     ]);
+  });
+
+  it("keeps every remaining VIP's VRID and master when given the previous plan's state and a Service goes away", () => {
+    const services = Array.from({ length: 9 }, (_, i) => aService({ name: `s${i}`, created: `2026-01-01T00:00:0${i}Z` }));
+    const config = aParsedConfig({ vrrp: { vridFirst: 10, vridLast: 30 } });
+    const first = planOf([...threeNodes(), ...services], config);
+    // Feed back the VIPs the Services now hold (their status), as the controller would.
+    const withStatus = services.map((s, i) => ({ ...s, status: { loadBalancer: { ingress: first.services.find((x) => x.key === `default/s${i}`)!.vips.map((ip) => ({ ip })) } } }));
+    const second = plan(ingest([...threeNodes(), ...withStatus.slice(1)]), config, vrrpStateOf(first));
+    const byVip = (p: typeof first) => new Map(p.vrrpInstances.flatMap((i) => i.vips.map((v) => [v, `${i.vrid}/${i.priorities[0]!.lbNode}`] as const)));
+    const before = byVip(first);
+    const after = byVip(second);
+    expect(after.size).toBe(8);
+    for (const [vip, where] of after) expect(where).toBe(before.get(vip));
   });
 });

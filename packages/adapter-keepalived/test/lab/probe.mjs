@@ -1,0 +1,55 @@
+// A client for the keepalived lab, run inside the client namespace:
+//   node probe.mjs <vip> <port> <until> <maxMs>
+// where <until> is `not:lb1,lb2` (stop at the first answer from any other node) or `is:lb1`.
+// It connects over and over (each attempt capped at 60 ms, at most one attempt in flight), sends
+// an HTTP/1.0 request, reads which LB node answered, and prints one JSON line: every change of
+// outcome with its wall-clock time, and the first answer that met <until> (or null at maxMs).
+import net from "node:net";
+
+const [vip = "", port = "0", until = "", maxText = "0"] = process.argv.slice(2);
+const [mode, list = ""] = until.split(":");
+const names = new Set(list.split(",").filter(Boolean));
+const wanted = (name) => (mode === "is" ? names.has(name) : !names.has(name));
+const maxMs = Number(maxText);
+
+const attempt = () =>
+  new Promise((resolve) => {
+    const socket = net.connect({ host: vip, port: Number(port) });
+    let data = "";
+    let done = false;
+    const finish = (outcome) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(outcome);
+    };
+    const timer = setTimeout(() => finish("timeout"), 60);
+    socket.setNoDelay(true);
+    socket.on("connect", () => socket.write("GET / HTTP/1.0\r\n\r\n"));
+    socket.on("data", (b) => {
+      data += b.toString("utf8");
+    });
+    socket.on("end", () => {
+      const body = (data.split("\r\n\r\n")[1] ?? "").trim();
+      finish(body === "" ? "empty" : `answer:${body}`);
+    });
+    socket.on("error", (e) => finish(e.code === "ECONNREFUSED" ? "refused" : `error:${e.code ?? "unknown"}`));
+  });
+
+const started = Date.now();
+const events = [];
+let first = null;
+let attempts = 0;
+while (Date.now() - started < maxMs) {
+  const t = Date.now();
+  const outcome = await attempt();
+  attempts++;
+  if (events.length === 0 || events[events.length - 1].outcome !== outcome) events.push({ t, outcome });
+  if (outcome.startsWith("answer:") && wanted(outcome.slice(7))) {
+    first = { t: Date.now(), answer: outcome.slice(7) };
+    break;
+  }
+  if (outcome !== "timeout") await new Promise((r) => setTimeout(r, 5));
+}
+process.stdout.write(`${JSON.stringify({ started, attempts, events, first })}\n`);
