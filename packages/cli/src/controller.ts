@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { ClusterWatch, LeaderElector, publishStatus, reconcileStatus, SnapshotSource, type ServiceObject } from "@portico/adapter-kubernetes";
-import { plan as makePlan, type ClusterSnapshot, type Config, type LbNodeName, type Plan } from "@portico/core";
+import { NO_VRRP_STATE, plan as makePlan, vrrpStateOf, type ClusterSnapshot, type Config, type LbNodeName, type Plan, type VrrpState } from "@portico/core";
 import type { Logger } from "pino";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
@@ -27,6 +27,8 @@ export interface ControllerOptions {
   readonly registry?: Registry;
   /** Retry a status publish that had failures after this long; default 1 s. */
   readonly statusRetryMs?: number;
+  /** The VRRP state running before the first plan (read from the installed keepalived.conf). */
+  readonly initialVrrp?: VrrpState;
 }
 
 /**
@@ -141,7 +143,9 @@ export class Controller {
   async #cycle(snapshot: ClusterSnapshot): Promise<void> {
     const log = this.#o.logger;
     const endPlan = this.#metrics.planDuration.startTimer();
-    const p = makePlan(snapshot, this.#o.config);
+    // VRIDs and masters stay where they run: each plan starts from the last one's VRRP state.
+    const running = this.#lastPlan === undefined ? (this.#o.initialVrrp ?? NO_VRRP_STATE) : vrrpStateOf(this.#lastPlan);
+    const p = makePlan(snapshot, this.#o.config, running);
     endPlan();
     this.#metrics.plans.inc();
     for (const state of ["ready", "partial", "failed"] as const) this.#metrics.services.set({ state }, p.services.filter((s) => s.state === state).length);

@@ -32,7 +32,8 @@ await describeWith([program("haproxy", ["-v"]), program("ip", ["-V"]), root], "p
     dir = await mkdtemp("/tmp/portico-apply-");
     config = join(dir, "portico.yaml");
     const base = await readFile(join(quickstart, "portico.yaml"), "utf8");
-    await writeFile(config, `${base}haproxy:\n  configPath: ${dir}/etc/haproxy.cfg\n  statsSocket: ${dir}/admin.sock\n  masterSocket: ${dir}/master.sock\n`);
+    // keepalived is applied by its own tests (in namespaces that have the interface).
+    await writeFile(config, `${base}haproxy:\n  configPath: ${dir}/etc/haproxy.cfg\n  statsSocket: ${dir}/admin.sock\n  masterSocket: ${dir}/master.sock\nkeepalived:\n  apply: false\n`);
     await mkdir(join(dir, "etc"));
     cluster = join(dir, "cluster.yaml");
     await writeFile(cluster, await readFile(join(quickstart, "cluster.yaml"), "utf8"));

@@ -51,6 +51,8 @@ describe("portico run", () => {
         "pools: [{name: default, addresses: [198.18.100.10-198.18.100.50]}]",
         "lbNodes: [{name: lb1, address: 198.18.1.1, interface: eth0}]",
         `haproxy: {configPath: ${dir}/haproxy.cfg, statsSocket: ${dir}/admin.sock, masterSocket: ${dir}/master.sock}`,
+        // keepalived is applied by its own tests, in namespaces that have the interface.
+        "keepalived: {apply: false}",
         `controller: {listen: "127.0.0.1:${port}", coalesce: {quietMs: 20, maxDelayMs: 200}, lease: {durationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 200}}`,
         "",
       ].join("\n"),

@@ -87,6 +87,8 @@ export interface KeepalivedConfig {
   readonly pidFile?: string;
   /** The non-root user keepalived runs check scripts as; absent means `nobody`. */
   readonly scriptUser?: string;
+  /** Whether `portico apply` and `portico run` install keepalived.conf and reload keepalived; absent means true. */
+  readonly apply?: boolean;
 }
 
 /** How `portico run` watches the cluster, elects a status writer and reports itself. */
@@ -154,7 +156,7 @@ export const CONFIG_DEFAULTS = {
     // Debian's haproxy.service starts haproxy with `-S /run/haproxy-master.sock`.
     masterSocket: "/run/haproxy-master.sock",
   },
-  keepalived: { configPath: "/etc/keepalived/keepalived.conf", pidFile: "/run/keepalived.pid", scriptUser: "nobody" },
+  keepalived: { configPath: "/etc/keepalived/keepalived.conf", pidFile: "/run/keepalived.pid", scriptUser: "nobody", apply: true },
   lbNode: { weight: 1, drain: false },
   controller: {
     lease: { namespace: "portico-system", name: "portico-status", durationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
@@ -272,7 +274,8 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
     scriptUser: optionalIn(p, s, "scriptUser", CONFIG_DEFAULTS.keepalived.scriptUser as string, (v, q) =>
       typeof v === "string" && USER.test(v) && v !== "root" ? v : bad(q, `"${preview(v)}" is not a non-root user name ([a-z_][a-z0-9_-], at most 32)`),
     ),
-    _known: checkKnown(s, ["configPath", "pidFile", "scriptUser"], p, bad),
+    apply: optionalIn(p, s, "apply", CONFIG_DEFAULTS.keepalived.apply as boolean, (v, q) => (typeof v === "boolean" ? v : bad(q, "must be true or false"))),
+    _known: checkKnown(s, ["configPath", "pidFile", "scriptUser", "apply"], p, bad),
   }));
 
   const controller = parseSection(input, "controller", bad, (s, p) => parseController(s, p, bad));
@@ -289,7 +292,7 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
     healthCheck: { kubeProxyPort: d(healthCheck?.kubeProxyPort), intervalMs: d(healthCheck?.intervalMs), rise: d(healthCheck?.rise), fall: d(healthCheck?.fall) },
     vrrp: { vridFirst: d(vrrp?.vridFirst), vridLast: d(vrrp?.vridLast), advertIntMs: d(vrrp?.advertIntMs), preempt: d(vrrp?.preempt), haproxyCheck: d(vrrp?.haproxyCheck) },
     haproxy: { configPath: d(haproxy?.configPath), statsSocket: d(haproxy?.statsSocket), masterSocket: d(haproxy?.masterSocket) },
-    keepalived: { configPath: d(keepalived?.configPath), pidFile: d(keepalived?.pidFile), scriptUser: d(keepalived?.scriptUser) },
+    keepalived: { configPath: d(keepalived?.configPath), pidFile: d(keepalived?.pidFile), scriptUser: d(keepalived?.scriptUser), apply: d(keepalived?.apply) },
     controller: d(controller),
     tuning: d(tuning),
     serviceDefaults,

@@ -1,9 +1,9 @@
-import { ingest, plan } from "@portico/core";
-import { applyHaproxy } from "@portico/adapter-haproxy";
+import { ingest, plan, type LbNodeName } from "@portico/core";
 import { match } from "ts-pattern";
 import { EXIT, fail, type Flags } from "../args.js";
 import type { Io } from "../io.js";
 import { loadCluster, loadConfig } from "../load.js";
+import { applyOnNode, installedVrrpState } from "../node-apply.js";
 import { summarise } from "../report.js";
 
 /** `portico apply --cluster <file|dir> --config <file> --node <lbNode>` */
@@ -21,13 +21,14 @@ export const applyCommand = async (flags: Flags, io: Io): Promise<number> => {
   const docs = await loadCluster(clusterPath);
   if (docs.isErr()) return fail(io, docs.error.message, EXIT.usage);
 
-  const p = plan(ingest(docs.value), config.value);
-  const applied = await applyHaproxy(p);
-  if (applied.isErr()) {
-    const e = applied.error;
+  // VRIDs and masters stay where they run: plan from the installed keepalived.conf's state.
+  const p = plan(ingest(docs.value), config.value, await installedVrrpState(config.value));
+  const outcome = await applyOnNode(p, config.value, node as LbNodeName);
+  if ("error" in outcome.haproxy) {
+    const e = outcome.haproxy.error;
     return fail(io, `haproxy: ${e.message}${e.hint === undefined ? "" : `\nhint: ${e.hint}`}`, EXIT.applyFailed);
   }
-  const r = applied.value;
+  const r = outcome.haproxy.ok;
   const s = summarise(p);
   io.stdout(`Applied on LB node ${node}: ${s.services} Services (${s.ready} ready, ${s.partial} partial, ${s.failed} failed), ${s.frontends} frontends\n`);
   io.stdout(
@@ -39,5 +40,12 @@ export const applyCommand = async (flags: Flags, io: Io): Promise<number> => {
       .exhaustive(),
   );
   if (r.note !== undefined) io.stdout(`  note: ${r.note}\n`);
+  if (outcome.keepalived !== undefined) {
+    if ("error" in outcome.keepalived) {
+      const e = outcome.keepalived.error;
+      return fail(io, `keepalived: ${e.message}${e.hint === undefined ? "" : `\nhint: ${e.hint}`}`, EXIT.applyFailed);
+    }
+    io.stdout(`  keepalived: ${outcome.keepalived.ok === "unchanged" ? `${p.settings.keepalived.configPath} already up to date` : `wrote ${p.settings.keepalived.configPath} and ${outcome.keepalived.ok === "started" ? "started keepalived" : "reloaded keepalived (SIGHUP)"}`}\n`);
+  }
   return s.failed > 0 ? EXIT.someFailed : EXIT.ok;
 };

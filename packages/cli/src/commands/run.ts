@@ -1,11 +1,11 @@
 import { KubeConfig } from "@kubernetes/client-node";
-import { applyHaproxy } from "@portico/adapter-haproxy";
-import type { LbNodeName, Plan } from "@portico/core";
+import type { Config, LbNodeName, Plan } from "@portico/core";
 import { pino, type Logger } from "pino";
 import { EXIT, fail, type Flags } from "../args.js";
 import { Controller, type NodeApplyResult } from "../controller.js";
 import type { Io } from "../io.js";
 import { loadConfig } from "../load.js";
+import { applyOnNode, installedVrrpState } from "../node-apply.js";
 
 /** Structured JSON logs; readable lines on a terminal. */
 const makeLogger = (io: Io): Logger =>
@@ -13,14 +13,19 @@ const makeLogger = (io: Io): Logger =>
     ? pino({ base: null, transport: { target: "pino-pretty", options: { colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" } } })
     : pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime });
 
-/** Apply a plan to this node's HAProxy; keepalived joins here once its apply path lands. */
-const applyOnNode = async (plan: Plan): Promise<NodeApplyResult> => {
-  const haproxy = await applyHaproxy(plan);
-  return haproxy.match(
-    (r): NodeApplyResult => ({ haproxy: r.action === "runtime" ? "runtime" : r.action === "reload" ? "reload" : "none", keepalived: "none", errors: [] }),
-    (e): NodeApplyResult => ({ haproxy: "error", keepalived: "none", errors: [`haproxy: ${e.message}`] }),
-  );
-};
+/** Apply on this node and say what happened in the controller's terms. */
+const applier =
+  (config: Config, node: LbNodeName) =>
+  async (plan: Plan): Promise<NodeApplyResult> => {
+    const r = await applyOnNode(plan, config, node);
+    const errors = [
+      ...("error" in r.haproxy ? [`haproxy: ${r.haproxy.error.message}`] : []),
+      ...(r.keepalived !== undefined && "error" in r.keepalived ? [`keepalived: ${r.keepalived.error.message}`] : []),
+    ];
+    const haproxy = "error" in r.haproxy ? "error" : r.haproxy.ok.action === "runtime" ? "runtime" : r.haproxy.ok.action === "reload" ? "reload" : "none";
+    const keepalived = r.keepalived === undefined ? "none" : "error" in r.keepalived ? "error" : r.keepalived.ok === "unchanged" ? "none" : "reload";
+    return { haproxy, keepalived, errors };
+  };
 
 /** `portico run --config <file> --node <lbNode> [--kubeconfig <file>]`: the controller; runs until SIGTERM or SIGINT. */
 export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
@@ -43,7 +48,14 @@ export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
   if (kc.getCurrentCluster() === null) return fail(io, "no cluster in the kubeconfig (pass --kubeconfig)", EXIT.usage);
 
   const logger = makeLogger(io);
-  const controller = new Controller({ kubeConfig: kc, config: config.value, node: node as LbNodeName, apply: applyOnNode, logger });
+  const controller = new Controller({
+    kubeConfig: kc,
+    config: config.value,
+    node: node as LbNodeName,
+    apply: applier(config.value, node as LbNodeName),
+    logger,
+    initialVrrp: await installedVrrpState(config.value),
+  });
   const { address, port } = config.value.controller.listen;
   try {
     await controller.start();

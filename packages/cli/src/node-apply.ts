@@ -1,0 +1,38 @@
+import { readFile } from "node:fs/promises";
+import { applyHaproxy, type HaproxyApplyReport } from "@portico/adapter-haproxy";
+import { applyKeepalived, readKeepalivedState, renderKeepalived, type KeepalivedApplyOutcome } from "@portico/adapter-keepalived";
+import { NO_VRRP_STATE, type AdapterError, type Config, type LbNodeName, type Plan, type VrrpState } from "@portico/core";
+
+/** What applying a plan on one LB node did, target by target. */
+export interface NodeApplyOutcome {
+  readonly haproxy: { readonly ok: HaproxyApplyReport } | { readonly error: AdapterError };
+  /** Absent when the config leaves keepalived alone (`keepalived.apply: false`). */
+  readonly keepalived?: { readonly ok: KeepalivedApplyOutcome } | { readonly error: AdapterError };
+}
+
+/**
+ * The VRRP state running on this node, read back from the installed keepalived.conf, so VRIDs and
+ * masters stay where they are across restarts of Portico. No file: a fresh start.
+ */
+export const installedVrrpState = async (config: Config): Promise<VrrpState> => {
+  const text = await readFile(config.keepalived.configPath, "utf8").catch(() => undefined);
+  return text === undefined ? NO_VRRP_STATE : readKeepalivedState(text);
+};
+
+/** Apply a plan to this LB node: HAProxy first (it serves the traffic), then keepalived. */
+export const applyOnNode = async (plan: Plan, config: Config, node: LbNodeName): Promise<NodeApplyOutcome> => {
+  const haproxy = (await applyHaproxy(plan)).match(
+    (ok) => ({ ok }),
+    (error) => ({ error }),
+  );
+  if (config.keepalived.apply === false) return { haproxy };
+  const text = renderKeepalived(plan, { node });
+  if (text.isErr()) return { haproxy, keepalived: { error: text.error } };
+  const keepalived = (
+    await applyKeepalived(text.value, { configPath: config.keepalived.configPath, pidFile: config.keepalived.pidFile ?? "/run/keepalived.pid" })
+  ).match(
+    (ok) => ({ ok }),
+    (error) => ({ error }),
+  );
+  return { haproxy, keepalived };
+};
