@@ -134,6 +134,14 @@ describe("portico plan --against", () => {
   });
 });
 
+describe("the deploy example", () => {
+  it("ships a config that parses and plans the quickstart", async () => {
+    const r = await portico("plan", "--cluster", cluster, "--config", join(root, "examples/deploy/portico.yaml"), "--output", "json");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(1);
+  });
+});
+
 describe("portico render", () => {
   it("writes haproxy.cfg, keepalived.conf and status.json for the node", async () => {
     const out = join(dir, "lb1");
