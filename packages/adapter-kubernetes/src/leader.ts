@@ -70,8 +70,10 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.#running = false;
     clearTimeout(this.#timer);
-    if (!this.#leader) return;
+    const wasLeader = this.#leader || this.#lastRenew > 0;
     this.#lose();
+    // Release even if leadership lapsed a moment ago (a slow renewal): the lease may still name us.
+    if (!wasLeader) return;
     try {
       const lease = await this.#api.readNamespacedLease({ name: this.#options.name, namespace: this.#options.namespace });
       if (lease.spec?.holderIdentity !== this.#options.identity) return;
