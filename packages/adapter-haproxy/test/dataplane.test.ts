@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { applyHaproxy, sendCommand, type HaproxyApplyReport } from "@portico/adapter-haproxy";
 import { describeWith, program, root } from "@portico/testkit";
-import { DataplaneLab, NODES, type LabService } from "./lab/lab.js";
+import { CLIENT_ADDRESSES, DataplaneLab, NODES, type LabService } from "./lab/lab.js";
 
 // Real HAProxy, real TCP: fake nodes in their own namespaces, a client namespace connecting to
 // the VIP. Figures are printed, not asserted against targets; time bounds are safety caps.
@@ -89,6 +89,35 @@ await describeWith([program("haproxy", ["-v"]), program("ip", ["-V"]), root], "H
       say(`PROXY ${proxy}: ${r.ok} connections, e.g. client ${r.samples[0]!.local} seen by the backend as ${r.samples[0]!.seen} (reload ${report.durationMs} ms)`);
     }, 30_000);
   }
+
+  it("source ranges: an allowed client connects, a disallowed one is refused, and clearing the ranges admits both", async () => {
+    const [allowed, refused] = CLIENT_ADDRESSES;
+    // Two ranges, only the first of which holds a client: the ACL lists both.
+    const limited = await apply({ ...all, sourceRanges: [`${allowed}/32`, "198.18.50.0/24"] });
+    expect(limited.action).toBe("reload");
+    const installed = await readFile(lab.configPath, "utf8");
+    expect(installed).toContain(`acl src_allowed src ${allowed}/32 198.18.50.0/24`);
+    const inRange = await lab.traffic(30, 10_000, 2, 80, allowed);
+    const outOfRange = await lab.traffic(30, 10_000, 2, 80, refused);
+    expect(inRange.failed, inRange.errors.join("; ")).toBe(0);
+    expect(inRange.ok).toBe(30);
+    // Refused at accept time: no answer from any node, every attempt fails.
+    expect(outOfRange.ok).toBe(0);
+    expect(outOfRange.failed).toBe(30);
+    expect(outOfRange.byNode).toEqual({});
+
+    const cleared = await apply(all);
+    expect(cleared.action).toBe("reload");
+    expect(await readFile(lab.configPath, "utf8")).not.toContain("src_allowed");
+    const first = await lab.traffic(30, 10_000, 2, 80, allowed);
+    const second = await lab.traffic(30, 10_000, 2, 80, refused);
+    expect(first.failed, first.errors.join("; ")).toBe(0);
+    expect(second.failed, second.errors.join("; ")).toBe(0);
+    expect(first.ok + second.ok).toBe(60);
+    say(
+      `source ranges ${allowed}/32 198.18.50.0/24: ${inRange.ok}/30 connections from ${allowed} served, ${outOfRange.failed}/30 from ${refused} refused (${outOfRange.errors[0] ?? "no error text"}); ranges cleared: ${first.ok}/30 and ${second.ok}/30 served; reloads ${limited.durationMs} ms and ${cleared.durationMs} ms`,
+    );
+  }, 60_000);
 
   it("equal load: pods 3/1/2 over three nodes, weighted by pods per node, give each pod an equal share", async () => {
     // The Plan carries server weights today; the planner's pods-per-node weighting (from
