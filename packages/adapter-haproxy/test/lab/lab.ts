@@ -21,6 +21,8 @@ export const VIP = "198.18.100.10";
 /** The client namespace's addresses: connections come from the first unless told otherwise. */
 export const CLIENT_ADDRESSES = ["198.18.10.2", "198.18.10.3"] as const;
 export const NODE_PORT = 30080;
+/** Where the exporter listens, in the LB namespace's own loopback. */
+export const EXPORTER = "127.0.0.1:8405";
 export const HEALTH_PORT = 32100;
 export const NODES = ["node1", "node2", "node3"] as const;
 export type NodeId = (typeof NODES)[number];
@@ -47,6 +49,10 @@ export interface LabService {
   readonly rise?: number;
   /** loadBalancerSourceRanges of every frontend, as CIDR text. */
   readonly sourceRanges?: readonly string[];
+  /** HAProxy's Prometheus exporter on {@link EXPORTER} inside the LB namespace. */
+  readonly exporter?: boolean;
+  /** `haproxy.threads` of the config. */
+  readonly threads?: number;
 }
 
 export class DataplaneLab {
@@ -140,7 +146,16 @@ export class DataplaneLab {
       ...emptyPlan(),
       frontends,
       backends: [backend],
-      settings: { ...settings, haproxy: { configPath: this.configPath, statsSocket: `${this.dir}/admin.sock`, masterSocket: `${this.dir}/master.sock` } },
+      settings: {
+        ...settings,
+        haproxy: {
+          configPath: this.configPath,
+          statsSocket: `${this.dir}/admin.sock`,
+          masterSocket: `${this.dir}/master.sock`,
+          ...(s.threads === undefined ? {} : { threads: s.threads }),
+          ...(s.exporter === true ? { prometheus: { address: ip(EXPORTER.split(":")[0]!), port: port(Number(EXPORTER.split(":")[1])) } } : {}),
+        },
+      },
     };
   }
 
@@ -172,6 +187,14 @@ export class DataplaneLab {
         return JSON.parse(out) as ClientSummary;
       },
     };
+  }
+
+  /** GET a URL from inside the LB namespace: the status and body, or the connection error. */
+  async httpGetInLb(url: string): Promise<{ status: number; body: string } | { error: string }> {
+    const script = "fetch(process.argv[1], { signal: AbortSignal.timeout(5000) }).then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() })), (e) => console.log(JSON.stringify({ error: String(e.cause?.code ?? e.message) })))";
+    const out = (await run("ip", ["netns", "exec", this.lb, process.execPath, "-e", script, url], { timeoutMs: 15_000 }))._unsafeUnwrap();
+    if (out.code !== 0) throw new Error(`GET ${url} exited ${out.code}: ${out.stderr}`);
+    return JSON.parse(out.stdout) as { status: number; body: string } | { error: string };
   }
 
   /** Hold a TCP port on every address of the LB namespace with a process that is not haproxy. */
