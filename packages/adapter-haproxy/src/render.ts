@@ -1,6 +1,6 @@
 import { err, ok, safeTry, type Result } from "neverthrow";
 import { match } from "ts-pattern";
-import type { AdapterError, Backend, Balance, CheckBackend, Frontend, HaproxyConfig, HttpCheck, ProxyProtocol, RenderFn, Server, ServiceKey } from "@portico/core";
+import type { AdapterError, Backend, Balance, CheckBackend, Frontend, HaproxyConfig, HealthCheckConfig, HttpCheck, ProxyProtocol, RenderFn, Server, ServiceKey } from "@portico/core";
 import { checkCidr, checkIdent, checkInt, checkIp, checkOneOf, checkPath, checkPort, show, showKey } from "./_check.js";
 import { formatDuration, formatEndpoint } from "./_format.js";
 import { readInstalled, type Installed } from "./_installed.js";
@@ -55,14 +55,21 @@ export const renderHaproxy: RenderFn<HaproxyRenderOptions> = (plan, options) =>
     if (options.header !== false) sections.push(HEADER);
     sections.push(yield* renderGlobal(plan.settings.haproxy));
     sections.push(DEFAULTS);
+    const maxconn = plan.settings.haproxy.frontendMaxconn === undefined ? undefined : yield* checkInt(plan.settings.haproxy.frontendMaxconn, 1, 10_000_000).mapErr((m) => renderError(`settings.haproxy.frontendMaxconn: ${m}`));
+    const hcConfig = plan.settings.healthCheck;
+    for (const field of ["fastinterMs", "downinterMs"] as const) {
+      const v = hcConfig[field];
+      if (v !== undefined) yield* checkInt(v, 1, 86_400_000).mapErr((m) => renderError(`settings.healthCheck.${field}: ${m}`));
+    }
     yield* unique(plan.frontends, "frontend");
     yield* unique([...plan.backends, ...checks], "backend");
     // Backends are checked before the frontends that point at them, so a bad backend is
     // reported as itself rather than as a frontend pointing nowhere.
     const backends: (readonly string[])[] = [];
-    for (const b of plan.backends) backends.push(yield* renderBackend(b, trackable, previous));
-    for (const c of checks) backends.push(yield* renderCheckBackend(c));
-    for (const f of plan.frontends) sections.push(yield* renderFrontend(f, backendIds));
+    for (const b of plan.backends) backends.push(yield* renderBackend(b, trackable, previous, hcConfig));
+    for (const c of checks) backends.push(yield* renderCheckBackend(c, hcConfig));
+    if (plan.settings.haproxy.prometheus !== undefined) sections.push(yield* renderPrometheus(plan.settings.haproxy.prometheus));
+    for (const f of plan.frontends) sections.push(yield* renderFrontend(f, backendIds, maxconn));
     sections.push(...backends);
     const text = `${sections.map((lines) => lines.join("\n")).join("\n\n")}\n`;
     // The generation names everything but the server slots' contents: a worker that reports it
@@ -73,9 +80,11 @@ export const renderHaproxy: RenderFn<HaproxyRenderOptions> = (plan, options) =>
 const section = (title: string, body: readonly string[]): readonly string[] => [title, ...body.map((l) => `${INDENT}${l}`)];
 
 const renderGlobal = (haproxy: HaproxyConfig): Result<readonly string[], AdapterError> =>
-  checkPath(haproxy.statsSocket)
-    .mapErr((m) => renderError(`settings.haproxy.statsSocket: ${m}`))
-    .map((socket) =>
+  safeTry(function* () {
+    const socket = yield* checkPath(haproxy.statsSocket).mapErr((m) => renderError(`settings.haproxy.statsSocket: ${m}`));
+    // Absent: HAProxy starts one thread per CPU it may run on.
+    const threads = haproxy.threads === undefined ? [] : [`nbthread ${yield* checkInt(haproxy.threads, 1, 256).mapErr((m) => renderError(`settings.haproxy.threads: ${m}`))}`];
+    return ok(
       section("global", [
         // The master process keeps the listening sockets across reloads (hitless reload).
         "master-worker",
@@ -91,8 +100,26 @@ const renderGlobal = (haproxy: HaproxyConfig): Result<readonly string[], Adapter
         `server-state-file ${serverStateFile(haproxy)}`,
         // An old worker draining long TCP connections after a reload is ended after this long.
         "hard-stop-after 30s",
+        ...threads,
       ]),
     );
+  });
+
+// HAProxy's built-in exporter, on an address of the operator's choosing (not a Service's VIP).
+const renderPrometheus = (listen: NonNullable<HaproxyConfig["prometheus"]>): Result<readonly string[], AdapterError> =>
+  safeTry(function* () {
+    const address = yield* checkIp(listen.address).mapErr((m) => renderError(`settings.haproxy.prometheus address: ${m}`));
+    const port = yield* checkPort(listen.port).mapErr((m) => renderError(`settings.haproxy.prometheus port: ${m}`));
+    return ok(
+      section("frontend portico_prometheus", [
+        "mode http",
+        `bind ${formatEndpoint(address, port)}`,
+        "http-request use-service prometheus-exporter if { path /metrics }",
+        "http-request return status 404 if !{ path /metrics }",
+        "no log",
+      ]),
+    );
+  });
 
 /** Where apply keeps the server states across a reload: beside the stats socket. */
 export const serverStateFile = (haproxy: HaproxyConfig): string => `${haproxy.statsSocket.slice(0, haproxy.statsSocket.lastIndexOf("/") + 1)}portico-server-state`;
@@ -112,7 +139,7 @@ const DEFAULTS = section("defaults", [
   "option redispatch",
 ]);
 
-const renderFrontend = (f: Frontend, backendIds: ReadonlySet<string>): Result<readonly string[], AdapterError> =>
+const renderFrontend = (f: Frontend, backendIds: ReadonlySet<string>, maxconn: number | undefined): Result<readonly string[], AdapterError> =>
   safeTry(function* () {
     const fail = (field: string) => (m: string) => renderError(`${label("frontend", f.id)} ${field}: ${m}`, f.service);
     const id = yield* checkIdent(f.id).mapErr(fail("id"));
@@ -135,6 +162,7 @@ const renderFrontend = (f: Frontend, backendIds: ReadonlySet<string>): Result<re
         // `transparent` binds the VIP even on a backup LB node that does not hold it yet, so
         // failover needs no HAProxy reload.
         `bind ${formatEndpoint(vip, port)} transparent`,
+        ...(maxconn === undefined ? [] : [`maxconn ${maxconn}`]),
         ...clientTimeout,
         ...admission,
         `default_backend ${backend}`,
@@ -148,7 +176,12 @@ const chunks = <T>(list: readonly T[], size: number): T[][] => {
   return out;
 };
 
-const renderBackend = (b: Backend, trackable: ReadonlyMap<string, ReadonlySet<string>>, previous: Installed | undefined): Result<readonly string[], AdapterError> =>
+const renderBackend = (
+  b: Backend,
+  trackable: ReadonlyMap<string, ReadonlySet<string>>,
+  previous: Installed | undefined,
+  hcConfig: HealthCheckConfig,
+): Result<readonly string[], AdapterError> =>
   safeTry(function* () {
     const fail = (field: string) => (m: string) => renderError(`${label("backend", b.id)} ${field}: ${m}`, b.service);
     const hc = b.healthCheck;
@@ -164,7 +197,7 @@ const renderBackend = (b: Backend, trackable: ReadonlyMap<string, ReadonlySet<st
     let checkLines: string[];
     let trackIn: { backend: string; servers: ReadonlySet<string> } | undefined;
     if (hc.kind === "http" && kind === "http") {
-      const h = yield* renderHttpCheck(hc, fail);
+      const h = yield* renderHttpCheck(hc, fail, hcConfig);
       // `port` sends checks to the health port, not the nodePort; because a port is set, HAProxy
       // does not put a PROXY header on checks (kube-proxy's /healthz would not understand one).
       checkLines = [...h.lines, `default-server check port ${h.port} ${h.timing}${sendProxy}`];
@@ -173,7 +206,7 @@ const renderBackend = (b: Backend, trackable: ReadonlyMap<string, ReadonlySet<st
       const fall = yield* checkInt(hc.fall, 1, 1000).mapErr(fail("healthCheck.fall"));
       const rise = yield* checkInt(hc.rise, 1, 1000).mapErr(fail("healthCheck.rise"));
       // Pods have no /healthz: a TCP connect to the pod's own port is the check.
-      checkLines = [`default-server check inter ${formatDuration(inter)} fall ${fall} rise ${rise}${sendProxy}`];
+      checkLines = [`default-server check ${checkTiming(inter, fall, rise, hcConfig)}${sendProxy}`];
     } else if (hc.kind === "track" && kind === "track") {
       const chk = yield* checkIdent(hc.backend).mapErr(fail("healthCheck.backend"));
       const servers = trackable.get(chk);
@@ -231,6 +264,7 @@ const renderBackend = (b: Backend, trackable: ReadonlyMap<string, ReadonlySet<st
 const renderHttpCheck = (
   hc: HttpCheck,
   fail: (field: string) => (m: string) => AdapterError,
+  hcConfig: HealthCheckConfig,
 ): Result<{ lines: readonly string[]; port: number; timing: string }, AdapterError> =>
   safeTry(function* () {
     if (typeof hc.path !== "string" || !HEALTH_PATH.test(hc.path)) return err(fail("healthCheck.path")(`${show(hc.path)} is not a plain absolute path`));
@@ -239,16 +273,23 @@ const renderHttpCheck = (
     const inter = yield* checkInt(hc.intervalMs, 1, 86_400_000).mapErr(fail("healthCheck.intervalMs"));
     const fall = yield* checkInt(hc.fall, 1, 1000).mapErr(fail("healthCheck.fall"));
     const rise = yield* checkInt(hc.rise, 1, 1000).mapErr(fail("healthCheck.rise"));
-    return ok({ lines: [`option httpchk GET ${hc.path}`, `http-check expect status ${status}`], port, timing: `inter ${formatDuration(inter)} fall ${fall} rise ${rise}` });
+    return ok({ lines: [`option httpchk GET ${hc.path}`, `http-check expect status ${status}`], port, timing: checkTiming(inter, fall, rise, hcConfig) });
   });
+
+// fastinter/downinter come from the config but never slow a check down: a Service that asks for
+// a shorter interval still falls and rises at its own pace.
+const checkTiming = (inter: number, fall: number, rise: number, hcConfig: HealthCheckConfig): string => {
+  const faster = (ms: number | undefined): number => (ms === undefined ? inter : Math.min(ms, inter));
+  return `inter ${formatDuration(inter)} fastinter ${formatDuration(faster(hcConfig.fastinterMs))} downinter ${formatDuration(faster(hcConfig.downinterMs))} fall ${fall} rise ${rise}`;
+};
 
 // The shared kube-proxy checks: one server per node, never the target of a frontend. Cluster-policy
 // backends `track` these servers, so the number of checks does not grow with Services.
-const renderCheckBackend = (c: CheckBackend): Result<readonly string[], AdapterError> =>
+const renderCheckBackend = (c: CheckBackend, hcConfig: HealthCheckConfig): Result<readonly string[], AdapterError> =>
   safeTry(function* () {
     const fail = (field: string) => (m: string) => renderError(`${label("backend", c.id)} ${field}: ${m}`);
     const id = yield* checkIdent(c.id).mapErr(fail("id"));
-    const h = yield* renderHttpCheck(c.healthCheck, fail);
+    const h = yield* renderHttpCheck(c.healthCheck, fail, hcConfig);
     yield* unique(c.servers, `${label("backend", c.id)} server`);
     const servers: string[] = [];
     for (const s of c.servers) servers.push(yield* renderServer({ ...s, weight: 1 }, undefined, fail, undefined));

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { applyHaproxy, sendCommand, type HaproxyApplyReport } from "@portico/adapter-haproxy";
 import { describeWith, program, root } from "@portico/testkit";
-import { DataplaneLab, NODES, type LabService } from "./lab/lab.js";
+import { CLIENT_ADDRESSES, DataplaneLab, EXPORTER, NODES, type LabService } from "./lab/lab.js";
 
 // Real HAProxy, real TCP: fake nodes in their own namespaces, a client namespace connecting to
 // the VIP. Figures are printed, not asserted against targets; time bounds are safety caps.
@@ -89,6 +89,61 @@ await describeWith([program("haproxy", ["-v"]), program("ip", ["-V"]), root], "H
       say(`PROXY ${proxy}: ${r.ok} connections, e.g. client ${r.samples[0]!.local} seen by the backend as ${r.samples[0]!.seen} (reload ${report.durationMs} ms)`);
     }, 30_000);
   }
+
+  it("source ranges: an allowed client connects, a disallowed one is refused, and clearing the ranges admits both", async () => {
+    const [allowed, refused] = CLIENT_ADDRESSES;
+    // Two ranges, only the first of which holds a client: the ACL lists both.
+    const limited = await apply({ ...all, sourceRanges: [`${allowed}/32`, "198.18.50.0/24"] });
+    expect(limited.action).toBe("reload");
+    const installed = await readFile(lab.configPath, "utf8");
+    expect(installed).toContain(`acl src_allowed src ${allowed}/32 198.18.50.0/24`);
+    const inRange = await lab.traffic(30, 10_000, 2, 80, allowed);
+    const outOfRange = await lab.traffic(30, 10_000, 2, 80, refused);
+    expect(inRange.failed, inRange.errors.join("; ")).toBe(0);
+    expect(inRange.ok).toBe(30);
+    // Refused at accept time: no answer from any node, every attempt fails.
+    expect(outOfRange.ok).toBe(0);
+    expect(outOfRange.failed).toBe(30);
+    expect(outOfRange.byNode).toEqual({});
+
+    const cleared = await apply(all);
+    expect(cleared.action).toBe("reload");
+    expect(await readFile(lab.configPath, "utf8")).not.toContain("src_allowed");
+    const first = await lab.traffic(30, 10_000, 2, 80, allowed);
+    const second = await lab.traffic(30, 10_000, 2, 80, refused);
+    expect(first.failed, first.errors.join("; ")).toBe(0);
+    expect(second.failed, second.errors.join("; ")).toBe(0);
+    expect(first.ok + second.ok).toBe(60);
+    say(
+      `source ranges ${allowed}/32 198.18.50.0/24: ${inRange.ok}/30 connections from ${allowed} served, ${outOfRange.failed}/30 from ${refused} refused (${outOfRange.errors[0] ?? "no error text"}); ranges cleared: ${first.ok}/30 and ${second.ok}/30 served; reloads ${limited.durationMs} ms and ${cleared.durationMs} ms`,
+    );
+  }, 60_000);
+
+  it("the Prometheus exporter answers GET /metrics on its configured local address, and haproxy.threads sets the thread count", async () => {
+    try {
+      const report = await apply({ ...all, exporter: true, threads: 2 });
+      expect(report.action).toBe("reload");
+      const t = await lab.traffic(10, 10_000);
+      expect(t.failed).toBe(0);
+      const metrics = await lab.httpGetInLb(`http://${EXPORTER}/metrics`);
+      if ("error" in metrics) throw new Error(`GET /metrics: ${metrics.error}`);
+      expect(metrics.status).toBe(200);
+      expect(metrics.body).toMatch(/^haproxy_process_nbthread 2$/m);
+      // The Service's frontend and its servers are there, with the traffic just sent.
+      const sessions = /^haproxy_frontend_sessions_total\{proxy="fe_lab_web_80_4"\} (\d+)$/m.exec(metrics.body);
+      expect(Number(sessions?.[1] ?? -1)).toBeGreaterThanOrEqual(10);
+      expect(metrics.body).toContain('haproxy_server_status{proxy="be_lab_web_80_4",server="slot1",state="UP"} 1');
+      const other = await lab.httpGetInLb(`http://${EXPORTER}/other`);
+      expect(other).toMatchObject({ status: 404 });
+      const info = (await sendCommand(`${lab.dir}/admin.sock`, { kind: "show-info" }))._unsafeUnwrap();
+      expect(/^Nbthread: (\d+)$/m.exec(info)?.[1]).toBe("2");
+      say(`exporter: GET http://${EXPORTER}/metrics -> ${metrics.status}, ${metrics.body.length} bytes, ${metrics.body.split("\n").filter((l) => l.startsWith("haproxy_")).length} samples; nbthread 2 (show info Nbthread ${/^Nbthread: (\d+)$/m.exec(info)?.[1] ?? "?"}); frontend sessions_total ${sessions?.[1] ?? "?"}`);
+    } finally {
+      await apply(all);
+    }
+    // Without the setting, nothing listens there.
+    expect(await lab.httpGetInLb(`http://${EXPORTER}/metrics`)).toHaveProperty("error");
+  }, 60_000);
 
   it("equal load: pods 3/1/2 over three nodes, weighted by pods per node, give each pod an equal share", async () => {
     // The Plan carries server weights today; the planner's pods-per-node weighting (from

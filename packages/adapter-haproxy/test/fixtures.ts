@@ -233,6 +233,19 @@ export const serviceOptionsPlan = (): Plan =>
     ]),
   ]);
 
+/** The typical plan with every optional HAProxy setting of the config set: threads, exporter, maxconn, check intervals. */
+export const haproxyOptionsPlan = (): Plan => {
+  const plan = typicalPlan();
+  return {
+    ...plan,
+    settings: {
+      ...plan.settings,
+      haproxy: { ...plan.settings.haproxy, frontendMaxconn: 5_000, threads: 4, prometheus: { address: ip("127.0.0.1"), port: port(8405) } },
+      healthCheck: { ...plan.settings.healthCheck, fastinterMs: 500 as Millis, downinterMs: 1_000 as Millis },
+    },
+  };
+};
+
 /** Every golden case: `test/golden/<name>.cfg` holds its render. */
 export const goldenCases: Readonly<Record<string, () => Plan>> = {
   empty: emptyPlan,
@@ -241,4 +254,5 @@ export const goldenCases: Readonly<Record<string, () => Plan>> = {
   "dual-stack": dualStackPlan,
   "shared-vip": sharedVipPlan,
   "service-options": serviceOptionsPlan,
+  "haproxy-options": haproxyOptionsPlan,
 };

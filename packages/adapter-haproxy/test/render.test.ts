@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { Frontend } from "@portico/core";
+import type { Frontend, Millis } from "@portico/core";
 import { renderHaproxy } from "@portico/adapter-haproxy";
-import { typicalPlan } from "./fixtures.js";
+import { haproxyOptionsPlan, typicalPlan } from "./fixtures.js";
 
 describe("renderHaproxy", () => {
   it("starts with the generated-file header by default and leaves it out on request", () => {
@@ -27,6 +27,26 @@ describe("renderHaproxy", () => {
     const e = renderHaproxy(bad, {})._unsafeUnwrapErr();
     expect(e).toMatchObject({ kind: "render", adapter: "haproxy", service: "default/web" });
     expect(e.message).toBe("default/web: frontend fe_default_web_80_4_9a3f1c2e port: 0 is not a port number (1-65535)");
+  });
+
+  it("never checks a server in transition or down more slowly than its own interval", () => {
+    const p = haproxyOptionsPlan();
+    // The config's fastinter 500ms and downinter 1s against backends checked every 2s and every 200ms.
+    const [b, ...rest] = p.backends;
+    const quick = { ...p, backends: [{ ...b!, healthCheck: { ...b!.healthCheck, intervalMs: 200 } }, ...rest] } as typeof p;
+    const text = renderHaproxy(quick, {})._unsafeUnwrap();
+    expect(text).toContain("inter 200ms fastinter 200ms downinter 200ms fall 3 rise 2");
+    expect(text).toContain("inter 2s fastinter 500ms downinter 1s fall 3 rise 2");
+  });
+
+  it("refuses settings HAProxy would misread, naming the field", () => {
+    const p = haproxyOptionsPlan();
+    const withSettings = (haproxy: object, healthCheck: object = {}): typeof p =>
+      ({ ...p, settings: { ...p.settings, haproxy: { ...p.settings.haproxy, ...haproxy }, healthCheck: { ...p.settings.healthCheck, ...healthCheck } } }) as typeof p;
+    expect(renderHaproxy(withSettings({ threads: 0 }), {})._unsafeUnwrapErr().message).toContain("settings.haproxy.threads");
+    expect(renderHaproxy(withSettings({ frontendMaxconn: 1.5 }), {})._unsafeUnwrapErr().message).toContain("settings.haproxy.frontendMaxconn");
+    expect(renderHaproxy(withSettings({ prometheus: { address: "127.0.0.1\nlisten x", port: 8405 } }), {})._unsafeUnwrapErr().message).toContain("settings.haproxy.prometheus address");
+    expect(renderHaproxy(withSettings({}, { fastinterMs: -1 as Millis }), {})._unsafeUnwrapErr().message).toContain("settings.healthCheck.fastinterMs");
   });
 
   it("prints IPv6 addresses in canonical form in brackets", () => {

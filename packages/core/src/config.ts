@@ -47,6 +47,13 @@ export interface HealthCheckConfig {
   readonly intervalMs: Millis;
   readonly rise: number;
   readonly fall: number;
+  /**
+   * Check interval while a server is changing state (after a first failed or good check).
+   * Absent (hand-built plans): the check's interval. Never slower than the check's interval.
+   */
+  readonly fastinterMs?: Millis;
+  /** Check interval while a server is down. Absent: the check's interval. Never slower than the check's interval. */
+  readonly downinterMs?: Millis;
 }
 
 /** VRRP settings. */
@@ -78,6 +85,12 @@ export interface HaproxyConfig {
   readonly configPath: string;
   readonly statsSocket: string;
   readonly masterSocket: string;
+  /** `maxconn` of every frontend: one flooded Service cannot take every connection. Absent (hand-built plans): HAProxy's global limit. */
+  readonly frontendMaxconn?: number;
+  /** `nbthread`; absent: HAProxy's default, one thread per CPU it may run on. */
+  readonly threads?: number;
+  /** Where HAProxy's own Prometheus exporter answers `GET /metrics`; absent: no exporter. */
+  readonly prometheus?: { readonly address: Ip; readonly port: Port };
 }
 
 /** Where keepalived's files live on an LB node (Debian's defaults). */
@@ -142,7 +155,7 @@ export const CONFIG_KIND = "PorticoConfig";
 export const CONFIG_DEFAULTS = {
   loadBalancerClass: "portico.dev/haproxy",
   handleUnclassed: true,
-  healthCheck: { kubeProxyPort: 10256, intervalMs: 2000, rise: 2, fall: 3 },
+  healthCheck: { kubeProxyPort: 10256, intervalMs: 2000, rise: 2, fall: 3, fastinterMs: 500, downinterMs: 2000 },
   vrrp: {
     vridFirst: 1,
     vridLast: 255,
@@ -155,6 +168,7 @@ export const CONFIG_DEFAULTS = {
     statsSocket: "/run/haproxy/admin.sock",
     // Debian's haproxy.service starts haproxy with `-S /run/haproxy-master.sock`.
     masterSocket: "/run/haproxy-master.sock",
+    frontendMaxconn: 20_000,
   },
   keepalived: { configPath: "/etc/keepalived/keepalived.conf", pidFile: "/run/keepalived.pid", scriptUser: "nobody", apply: true },
   lbNode: { weight: 1, drain: false },
@@ -240,7 +254,9 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
     intervalMs: optionalIn(p, s, "intervalMs", CONFIG_DEFAULTS.healthCheck.intervalMs as Millis, (v, q) => boundedInt(v, 100, 3_600_000, q, bad) as Millis | undefined),
     rise: optionalIn(p, s, "rise", CONFIG_DEFAULTS.healthCheck.rise as number, (v, q) => boundedInt(v, 1, 100, q, bad)),
     fall: optionalIn(p, s, "fall", CONFIG_DEFAULTS.healthCheck.fall as number, (v, q) => boundedInt(v, 1, 100, q, bad)),
-    _known: checkKnown(s, ["kubeProxyPort", "intervalMs", "rise", "fall"], p, bad),
+    fastinterMs: optionalIn(p, s, "fastinterMs", CONFIG_DEFAULTS.healthCheck.fastinterMs as Millis, (v, q) => boundedInt(v, 100, 3_600_000, q, bad) as Millis | undefined),
+    downinterMs: optionalIn(p, s, "downinterMs", CONFIG_DEFAULTS.healthCheck.downinterMs as Millis, (v, q) => boundedInt(v, 100, 3_600_000, q, bad) as Millis | undefined),
+    _known: checkKnown(s, ["kubeProxyPort", "intervalMs", "rise", "fall", "fastinterMs", "downinterMs"], p, bad),
   }));
 
   const vrrp = parseSection(input, "vrrp", bad, (s, p) => {
@@ -266,7 +282,12 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
     configPath: optionalIn(p, s, "configPath", CONFIG_DEFAULTS.haproxy.configPath as string, (v, q) => path(v, q, bad)),
     statsSocket: optionalIn(p, s, "statsSocket", CONFIG_DEFAULTS.haproxy.statsSocket as string, (v, q) => path(v, q, bad)),
     masterSocket: optionalIn(p, s, "masterSocket", CONFIG_DEFAULTS.haproxy.masterSocket as string, (v, q) => path(v, q, bad)),
-    _known: checkKnown(s, ["configPath", "statsSocket", "masterSocket"], p, bad),
+    frontendMaxconn: optionalIn(p, s, "frontendMaxconn", CONFIG_DEFAULTS.haproxy.frontendMaxconn as number, (v, q) => boundedInt(v, 1, 10_000_000, q, bad)),
+    threads: optionalIn<number | undefined>(p, s, "threads", undefined, (v, q) => boundedInt(v, 1, 256, q, bad)),
+    prometheus: optionalIn<{ address: Ip; port: Port } | undefined>(p, s, "prometheus", undefined, (v, q) =>
+      (typeof v === "string" ? parseHostPort(v) : undefined) ?? bad(q, `"${preview(v)}" is not address:port (e.g. 127.0.0.1:8405)`),
+    ),
+    _known: checkKnown(s, ["configPath", "statsSocket", "masterSocket", "frontendMaxconn", "threads", "prometheus"], p, bad),
   }));
   const keepalived = parseSection(input, "keepalived", bad, (s, p) => ({
     configPath: optionalIn(p, s, "configPath", CONFIG_DEFAULTS.keepalived.configPath as string, (v, q) => path(v, q, bad)),
@@ -289,9 +310,24 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
     handleUnclassed: d(handleUnclassed),
     pools,
     lbNodes,
-    healthCheck: { kubeProxyPort: d(healthCheck?.kubeProxyPort), intervalMs: d(healthCheck?.intervalMs), rise: d(healthCheck?.rise), fall: d(healthCheck?.fall) },
+    healthCheck: {
+      kubeProxyPort: d(healthCheck?.kubeProxyPort),
+      intervalMs: d(healthCheck?.intervalMs),
+      rise: d(healthCheck?.rise),
+      fall: d(healthCheck?.fall),
+      fastinterMs: d(healthCheck?.fastinterMs),
+      downinterMs: d(healthCheck?.downinterMs),
+    },
     vrrp: { vridFirst: d(vrrp?.vridFirst), vridLast: d(vrrp?.vridLast), advertIntMs: d(vrrp?.advertIntMs), preempt: d(vrrp?.preempt), haproxyCheck: d(vrrp?.haproxyCheck) },
-    haproxy: { configPath: d(haproxy?.configPath), statsSocket: d(haproxy?.statsSocket), masterSocket: d(haproxy?.masterSocket) },
+    haproxy: {
+      configPath: d(haproxy?.configPath),
+      statsSocket: d(haproxy?.statsSocket),
+      masterSocket: d(haproxy?.masterSocket),
+      frontendMaxconn: d(haproxy?.frontendMaxconn),
+      // Absent by default: no line is rendered.
+      ...(haproxy?.threads === undefined ? {} : { threads: haproxy.threads }),
+      ...(haproxy?.prometheus === undefined ? {} : { prometheus: haproxy.prometheus }),
+    },
     keepalived: { configPath: d(keepalived?.configPath), pidFile: d(keepalived?.pidFile), scriptUser: d(keepalived?.scriptUser), apply: d(keepalived?.apply) },
     controller: d(controller),
     tuning: d(tuning),

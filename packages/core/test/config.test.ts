@@ -6,7 +6,7 @@ describe("parseConfig", () => {
   it("accepts the documented example and fills every default", () => {
     const config = parseConfig(aConfig())._unsafeUnwrap();
     expect(config.loadBalancerClass).toBe("portico.dev/haproxy");
-    expect(config.healthCheck).toEqual({ kubeProxyPort: 10256, intervalMs: 2000, rise: 2, fall: 3 });
+    expect(config.healthCheck).toEqual({ kubeProxyPort: 10256, intervalMs: 2000, rise: 2, fall: 3, fastinterMs: 500, downinterMs: 2000 });
     expect(config.vrrp).toEqual({
       vridFirst: 1,
       vridLast: 255,
@@ -16,7 +16,7 @@ describe("parseConfig", () => {
     });
     expect(config.keepalived).toEqual({ configPath: "/etc/keepalived/keepalived.conf", pidFile: "/run/keepalived.pid", scriptUser: "nobody", apply: true });
     expect(config.lbNodes.map((n) => [n.weight, n.drain])).toEqual([[1, false], [1, false]]);
-    expect(config.haproxy.configPath).toBe("/etc/haproxy/haproxy.cfg");
+    expect(config.haproxy).toEqual({ configPath: "/etc/haproxy/haproxy.cfg", statsSocket: "/run/haproxy/admin.sock", masterSocket: "/run/haproxy-master.sock", frontendMaxconn: 20_000 });
     expect(config.pools[0]?.ranges.map((r) => r.text)).toEqual(["198.18.100.10-198.18.100.50", "2001:db8:100::/120"]);
   });
 
@@ -62,6 +62,24 @@ describe("parseConfig", () => {
     const proc = parseConfig({ ...aConfig(), vrrp: { haproxyCheck: { kind: "process" }, preempt: false } })._unsafeUnwrap();
     expect(proc.vrrp.haproxyCheck).toEqual({ kind: "process" });
     expect(proc.vrrp.preempt).toBe(false);
+  });
+
+  it("reads HAProxy's threads, exporter address, frontend maxconn and check intervals, and names bad ones", () => {
+    const set = parseConfig({
+      ...aConfig(),
+      haproxy: { threads: 4, prometheus: "127.0.0.1:8405", frontendMaxconn: 5000 },
+      healthCheck: { fastinterMs: 300, downinterMs: 5000 },
+    })._unsafeUnwrap();
+    expect(set.haproxy).toMatchObject({ threads: 4, prometheus: { address: "127.0.0.1", port: 8405 }, frontendMaxconn: 5000 });
+    expect(set.healthCheck).toMatchObject({ fastinterMs: 300, downinterMs: 5000 });
+    const text = formatConfigIssues(
+      parseConfig({ ...aConfig(), haproxy: { threads: 0, prometheus: "localhost:8405", frontendMaxconn: -1 }, healthCheck: { fastinterMs: 5, downinterMs: "2s" } })._unsafeUnwrapErr(),
+    );
+    expect(text).toContain("haproxy.threads: must be a whole number from 1 to 256");
+    expect(text).toContain('haproxy.prometheus: "localhost:8405" is not address:port');
+    expect(text).toContain("haproxy.frontendMaxconn: must be a whole number from 1 to 10000000");
+    expect(text).toContain("healthCheck.fastinterMs: must be a whole number from 100 to 3600000");
+    expect(text).toContain("healthCheck.downinterMs: must be a whole number from 100 to 3600000");
   });
 
   it("refuses overlapping pools and duplicate LB nodes", () => {

@@ -1,9 +1,9 @@
 // The client of the data-plane tests: connects to host:port again and again (bounded by a count
 // and a duration), sends a line, reads the fake node's answer, and prints one JSON summary.
-// Usage: node client.mjs <host> <port> <maxConnections> <maxMs> <parallel>
+// Usage: node client.mjs <host> <port> <maxConnections> <maxMs> <parallel> [localAddress]
 import net from "node:net";
 
-const [host, port, maxConnections, maxMs, parallel] = process.argv.slice(2);
+const [host, port, maxConnections, maxMs, parallel, localAddress] = process.argv.slice(2);
 const until = Date.now() + Number(maxMs);
 let started = 0;
 // A "stop" line on stdin ends the loop early (the test's changes are done).
@@ -17,7 +17,7 @@ const summary = { ok: 0, failed: 0, byNode: {}, errors: [], samples: [] };
 
 const once = () =>
   new Promise((resolve) => {
-    const sock = net.createConnection({ host, port: Number(port) });
+    const sock = net.createConnection({ host, port: Number(port), ...(localAddress ? { localAddress } : {}) });
     let data = "";
     let local;
     const timer = setTimeout(() => sock.destroy(new Error("timeout after 5000 ms")), 5000);

@@ -5,19 +5,24 @@ import { performance } from "node:perf_hooks";
 import { applyHaproxy, parseShowProc, sendCommand, sendCommands } from "@portico/adapter-haproxy";
 import { run, start, type Started } from "@portico/host";
 import { must, NetnsLab } from "@portico/testkit";
+import { parseCidr } from "@portico/core";
 import type { Backend, Frontend, Plan, ProxyProtocol, Server, ServiceKey, NodeName } from "@portico/core";
 import { emptyPlan, ident, ip, port, settings } from "../fixtures.js";
 
 // A data-plane lab: namespaces `lb` (haproxy), `client` and `node1..3` (fake Kubernetes nodes),
 // joined by veth pairs made inside the namespaces (nothing in the host's own namespace).
-//   client 198.18.10.2 --- 198.18.10.1 lb (VIP 198.18.100.10 on lo)
+//   client 198.18.10.2 (and .3) --- 198.18.10.1 lb (VIP 198.18.100.10 on lo)
 //   lb 198.18.2<i>.1 --- 198.18.2<i>.2 node<i>   (nodePort 30080, healthz 32100)
 
 const FAKE_NODE = fileURLToPath(new URL("./fake-node.mjs", import.meta.url));
 const CLIENT = fileURLToPath(new URL("./client.mjs", import.meta.url));
 
 export const VIP = "198.18.100.10";
+/** The client namespace's addresses: connections come from the first unless told otherwise. */
+export const CLIENT_ADDRESSES = ["198.18.10.2", "198.18.10.3"] as const;
 export const NODE_PORT = 30080;
+/** Where the exporter listens, in the LB namespace's own loopback. */
+export const EXPORTER = "127.0.0.1:8405";
 export const HEALTH_PORT = 32100;
 export const NODES = ["node1", "node2", "node3"] as const;
 export type NodeId = (typeof NODES)[number];
@@ -42,6 +47,12 @@ export interface LabService {
   readonly intervalMs?: number;
   readonly fall?: number;
   readonly rise?: number;
+  /** loadBalancerSourceRanges of every frontend, as CIDR text. */
+  readonly sourceRanges?: readonly string[];
+  /** HAProxy's Prometheus exporter on {@link EXPORTER} inside the LB namespace. */
+  readonly exporter?: boolean;
+  /** `haproxy.threads` of the config. */
+  readonly threads?: number;
 }
 
 export class DataplaneLab {
@@ -65,7 +76,8 @@ export class DataplaneLab {
     this.client = await this.netns.add("cl");
     await must("ip", ["-n", this.lb, "link", "add", "c0", "type", "veth", "peer", "name", "eth0", "netns", this.client]);
     await this.addr(this.lb, "c0", "198.18.10.1/24");
-    await this.addr(this.client, "eth0", "198.18.10.2/24");
+    await this.addr(this.client, "eth0", `${CLIENT_ADDRESSES[0]}/24`);
+    await must("ip", ["-n", this.client, "addr", "add", `${CLIENT_ADDRESSES[1]}/24`, "dev", "eth0"]);
     await must("ip", ["-n", this.client, "route", "add", "198.18.100.0/24", "via", "198.18.10.1"]);
     await must("ip", ["-n", this.lb, "addr", "add", `${VIP}/32`, "dev", "lo"]);
     for (const [i, n] of NODES.entries()) {
@@ -120,18 +132,39 @@ export class DataplaneLab {
       healthCheck: { kind: "http", source: "healthCheckNodePort", path: "/healthz", port: port(HEALTH_PORT), expectStatus: 200, intervalMs: s.intervalMs ?? 200, rise: s.rise ?? 2, fall: s.fall ?? 2 },
       servers,
     };
-    const frontends: Frontend[] = [80, ...(s.extraPorts ?? [])].map((p) => ({ id: ident(`fe_lab_web_${p}_4`), service: key, vip: ip(VIP), port: port(p), protocol: "TCP", backend: backend.id }));
+    const sourceRanges = (s.sourceRanges ?? []).map((c) => parseCidr(c)._unsafeUnwrap());
+    const frontends: Frontend[] = [80, ...(s.extraPorts ?? [])].map((p) => ({
+      id: ident(`fe_lab_web_${p}_4`),
+      service: key,
+      vip: ip(VIP),
+      port: port(p),
+      protocol: "TCP",
+      backend: backend.id,
+      ...(sourceRanges.length === 0 ? {} : { sourceRanges }),
+    }));
     return {
       ...emptyPlan(),
       frontends,
       backends: [backend],
-      settings: { ...settings, haproxy: { configPath: this.configPath, statsSocket: `${this.dir}/admin.sock`, masterSocket: `${this.dir}/master.sock` } },
+      settings: {
+        ...settings,
+        haproxy: {
+          configPath: this.configPath,
+          statsSocket: `${this.dir}/admin.sock`,
+          masterSocket: `${this.dir}/master.sock`,
+          ...(s.threads === undefined ? {} : { threads: s.threads }),
+          ...(s.exporter === true ? { prometheus: { address: ip(EXPORTER.split(":")[0]!), port: port(Number(EXPORTER.split(":")[1])) } } : {}),
+        },
+      },
     };
   }
 
-  /** Run the client in its namespace: up to `count` connections, `parallel` at a time, for at most `maxMs`. */
-  async traffic(count: number, maxMs: number, parallel = 2, targetPort = 80): Promise<ClientSummary> {
-    const r = await run("ip", ["netns", "exec", this.client, process.execPath, CLIENT, VIP, String(targetPort), String(count), String(maxMs), String(parallel)], { timeoutMs: maxMs + 15_000 });
+  /**
+   * Run the client in its namespace: up to `count` connections, `parallel` at a time, for at most
+   * `maxMs`, from the client address `from`.
+   */
+  async traffic(count: number, maxMs: number, parallel = 2, targetPort = 80, from: string = CLIENT_ADDRESSES[0]): Promise<ClientSummary> {
+    const r = await run("ip", ["netns", "exec", this.client, process.execPath, CLIENT, VIP, String(targetPort), String(count), String(maxMs), String(parallel), from], { timeoutMs: maxMs + 15_000 });
     const out = r._unsafeUnwrap();
     if (out.code !== 0) throw new Error(`client exited ${out.code}: ${out.stderr}`);
     return JSON.parse(out.stdout) as ClientSummary;
@@ -154,6 +187,14 @@ export class DataplaneLab {
         return JSON.parse(out) as ClientSummary;
       },
     };
+  }
+
+  /** GET a URL from inside the LB namespace: the status and body, or the connection error. */
+  async httpGetInLb(url: string): Promise<{ status: number; body: string } | { error: string }> {
+    const script = "fetch(process.argv[1], { signal: AbortSignal.timeout(5000) }).then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() })), (e) => console.log(JSON.stringify({ error: String(e.cause?.code ?? e.message) })))";
+    const out = (await run("ip", ["netns", "exec", this.lb, process.execPath, "-e", script, url], { timeoutMs: 15_000 }))._unsafeUnwrap();
+    if (out.code !== 0) throw new Error(`GET ${url} exited ${out.code}: ${out.stderr}`);
+    return JSON.parse(out.stdout) as { status: number; body: string } | { error: string };
   }
 
   /** Hold a TCP port on every address of the LB namespace with a process that is not haproxy. */
