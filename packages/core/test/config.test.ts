@@ -14,7 +14,7 @@ describe("parseConfig", () => {
       preempt: true,
       haproxyCheck: { kind: "script", pidFile: "/run/haproxy.pid", intervalS: 1, fall: 2, rise: 2 },
     });
-    expect(config.keepalived).toEqual({ configPath: "/etc/keepalived/keepalived.conf", pidFile: "/run/keepalived.pid", scriptUser: "nobody" });
+    expect(config.keepalived).toEqual({ configPath: "/etc/keepalived/keepalived.conf", pidFile: "/run/keepalived.pid", scriptUser: "nobody", apply: true });
     expect(config.lbNodes.map((n) => [n.weight, n.drain])).toEqual([[1, false], [1, false]]);
     expect(config.haproxy.configPath).toBe("/etc/haproxy/haproxy.cfg");
     expect(config.pools[0]?.ranges.map((r) => r.text)).toEqual(["198.18.100.10-198.18.100.50", "2001:db8:100::/120"]);
