@@ -39,6 +39,8 @@ export class LeaderElector {
   #observed: { resourceVersion: string; holder: string; at: number } | undefined;
   #timer: NodeJS.Timeout | undefined;
   #running = false;
+  /** The acquire/renew round under way, if any: stop waits for it so its write cannot land after the release. */
+  #inflight: Promise<void> | undefined;
 
   constructor(kc: KubeConfig, options: LeaseOptions, callbacks: LeaderCallbacks = {}) {
     this.#api = kc.makeApiClient(CoordinationV1Api);
@@ -56,7 +58,7 @@ export class LeaderElector {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    void this.#tick();
+    this.#inflight = this.#tick();
   }
 
   /** Stop renewing without releasing the lease, as a process that dies does (tests, crash drills). */
@@ -70,6 +72,10 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.#running = false;
     clearTimeout(this.#timer);
+    // Bounded: a round stuck on an unreachable API server must not hold up shutdown.
+    let capTimer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#inflight, new Promise<void>((r) => (capTimer = setTimeout(r, this.#options.renewDeadlineMs)))]);
+    clearTimeout(capTimer);
     const wasLeader = this.#leader || this.#lastRenew > 0;
     this.#lose();
     // Release even if leadership lapsed a moment ago (a slow renewal): the lease may still name us.
@@ -99,7 +105,9 @@ export class LeaderElector {
       this.#callbacks.onError?.(`lease ${this.#options.namespace}/${this.#options.name}: ${(e as Error).message}`);
       this.isLeader(); // drops leadership once the renew deadline has passed
     }
-    if (this.#running) this.#timer = setTimeout(() => void this.#tick(), this.#options.retryPeriodMs);
+    if (this.#running) this.#timer = setTimeout(() => {
+        this.#inflight = this.#tick();
+      }, this.#options.retryPeriodMs);
   }
 
   #lose(): void {
