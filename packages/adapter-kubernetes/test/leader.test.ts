@@ -1,15 +1,8 @@
 import { KubeConfig } from "@kubernetes/client-node";
-import { KubeApiServer } from "@portico/testkit";
+import { KubeApiServer, until } from "@portico/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LeaderElector, type LeaseOptions } from "../src/index.js";
 
-const until = async (what: string, ok: () => boolean, timeoutMs = 10_000): Promise<void> => {
-  const start = Date.now();
-  while (!ok()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 let server: KubeApiServer;
 const electors: LeaderElector[] = [];

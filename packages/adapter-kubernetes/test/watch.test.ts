@@ -1,19 +1,12 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import type { ClusterSnapshot } from "@portico/core";
 import { aNode, aService, anEndpointSlice } from "@portico/core/testing";
-import { KubeApiServer } from "@portico/testkit";
+import { KubeApiServer, until } from "@portico/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ClusterWatch, SnapshotSource } from "../src/index.js";
 
 // The real @kubernetes/client-node against the wire-level test API server.
 
-const until = async (what: string, ok: () => boolean, timeoutMs = 10_000): Promise<void> => {
-  const start = Date.now();
-  while (!ok()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let server: KubeApiServer;

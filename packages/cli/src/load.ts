@@ -2,7 +2,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { err, ok, ResultAsync, type Result } from "neverthrow";
 import { parseAllDocuments } from "yaml";
-import { formatConfigIssues, parseConfig, type Config } from "@portico/core";
+import { formatConfigIssues, parseConfig, type Config, type LbNode } from "@portico/core";
 
 /** A problem with the command's input: one line, naming the file. Exit code 2. */
 export interface InputError {
@@ -73,3 +73,9 @@ export const loadConfig = (path: string): ResultAsync<Config, InputError> =>
       if (real.length !== 1) return err(inputError(`${path}: expected one YAML document with the PorticoConfig, found ${real.length}`));
       return parseConfig(real[0]).mapErr((issues) => inputError(`${path}: invalid config:\n  ${formatConfigIssues(issues).split("\n").join("\n  ")}`));
     });
+
+/** The config's LB node named by `--node`, or a message listing the configured ones. */
+export const findLbNode = (config: Config, node: string): Result<LbNode, InputError> => {
+  const found = config.lbNodes.find((n) => n.name === node);
+  return found === undefined ? err(inputError(`--node "${node}" is not an LB node in the config; configured: ${config.lbNodes.map((n) => n.name).join(", ")}`)) : ok(found);
+};

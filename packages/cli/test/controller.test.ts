@@ -1,8 +1,7 @@
-import { createServer } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import { parseConfig, type LbNodeName, type Plan } from "@portico/core";
 import { aConfig, aNode, aService } from "@portico/core/testing";
-import { KubeApiServer } from "@portico/testkit";
+import { freePort, KubeApiServer, until } from "@portico/testkit";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Controller, type NodeApplyResult } from "../src/controller.js";
@@ -10,21 +9,6 @@ import { Controller, type NodeApplyResult } from "../src/controller.js";
 // The run loop against the wire-level API server and the real client; applying is recorded
 // here (the HAProxy and keepalived apply paths have their own tests on the real binaries).
 
-const until = async (what: string, ok: () => boolean, timeoutMs = 10_000): Promise<void> => {
-  const start = Date.now();
-  while (!ok()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 let server: KubeApiServer;
 const controllers: Controller[] = [];

@@ -1,11 +1,10 @@
 import { once } from "node:events";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { parseShowProc, sendCommand, sendCommands } from "@portico/adapter-haproxy";
 import { aNode, aService, anEndpointSlice } from "@portico/core/testing";
 import { run, start, type Started } from "@portico/host";
-import { describeWith, KubeApiServer, must, NetnsLab, program, root } from "@portico/testkit";
+import { describeWith, freePort, KubeApiServer, must, NetnsLab, program, root, until } from "@portico/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
 
 // `portico run` end to end: a real process against the wire-level API server, applying to a real
@@ -34,22 +33,6 @@ const say = (line: string): void => {
   process.stdout.write(`[portico run e2e] ${line}\n`);
 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const until = async (what: string, ok: () => Promise<boolean> | boolean, capMs = 20_000): Promise<number> => {
-  const t0 = Date.now();
-  while (!(await ok())) {
-    if (Date.now() - t0 > capMs) throw new Error(`timed out after ${capMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-  return Date.now() - t0;
-};
-const freePort = (): Promise<number> =>
-  new Promise((r) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => r(port));
-    });
-  });
 const waitForLine = async (proc: Started, prefix: string, capMs = 20_000): Promise<string> => {
   let seen = "";
   const timer = setTimeout(() => proc.stdout!.emit("error", new Error(`no "${prefix}" within ${capMs} ms: ${seen}`)), capMs);

@@ -1,31 +1,15 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { aNode, aService } from "@portico/core/testing";
 import { start } from "@portico/host";
-import { KubeApiServer } from "@portico/testkit";
+import { freePort, KubeApiServer, until } from "@portico/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // `portico run` as a real process: the real client against the wire-level API server. No HAProxy
 // master runs here, so apply writes haproxy.cfg (the data-plane tests cover live reloads).
 const bin = join(resolve(import.meta.dirname, "../../.."), "packages/cli/dist/bin.js");
 
-const until = async (what: string, ok: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> => {
-  const t0 = Date.now();
-  while (!(await ok())) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
-const freePort = (): Promise<number> =>
-  new Promise((r) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => r(port));
-    });
-  });
 
 let server: KubeApiServer;
 let dir = "";

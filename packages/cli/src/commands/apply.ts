@@ -1,8 +1,8 @@
-import { ingest, plan, type LbNodeName } from "@portico/core";
+import { ingest, plan } from "@portico/core";
 import { match } from "ts-pattern";
 import { EXIT, fail, type Flags } from "../args.js";
 import type { Io } from "../io.js";
-import { loadCluster, loadConfig } from "../load.js";
+import { findLbNode, loadCluster, loadConfig } from "../load.js";
 import { applyOnNode, installedVrrpState } from "../node-apply.js";
 import { summarise } from "../report.js";
 
@@ -15,15 +15,14 @@ export const applyCommand = async (flags: Flags, io: Io): Promise<number> => {
   }
   const config = await loadConfig(flags.configPath(io));
   if (config.isErr()) return fail(io, config.error.message, EXIT.usage);
-  if (!config.value.lbNodes.some((n) => n.name === node)) {
-    return fail(io, `--node "${node}" is not an LB node in the config; configured: ${config.value.lbNodes.map((n) => n.name).join(", ")}`, EXIT.usage);
-  }
+  const lbNode = findLbNode(config.value, node);
+  if (lbNode.isErr()) return fail(io, lbNode.error.message, EXIT.usage);
   const docs = await loadCluster(clusterPath);
   if (docs.isErr()) return fail(io, docs.error.message, EXIT.usage);
 
   // VRIDs and masters stay where they run: plan from the installed keepalived.conf's state.
   const p = plan(ingest(docs.value), config.value, await installedVrrpState(config.value));
-  const outcome = await applyOnNode(p, config.value, node as LbNodeName);
+  const outcome = await applyOnNode(p, config.value, lbNode.value.name);
   if ("error" in outcome.haproxy) {
     const e = outcome.haproxy.error;
     return fail(io, `haproxy: ${e.message}${e.hint === undefined ? "" : `\nhint: ${e.hint}`}`, EXIT.applyFailed);

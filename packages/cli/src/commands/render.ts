@@ -1,11 +1,11 @@
 import { join } from "node:path";
-import { ingest, plan, planTuning, type LbNodeName } from "@portico/core";
+import { ingest, plan, planTuning } from "@portico/core";
 import { renderHaproxy } from "@portico/adapter-haproxy";
 import { renderKeepalived } from "@portico/adapter-keepalived";
 import { writeFileAtomic } from "@portico/host";
 import { EXIT, fail, type Flags } from "../args.js";
 import type { Io } from "../io.js";
-import { loadCluster, loadConfig } from "../load.js";
+import { findLbNode, loadCluster, loadConfig } from "../load.js";
 import { statusReport, summarise } from "../report.js";
 
 /** `portico render --cluster <file|dir> [--config <file>] --node <lbNode> --out <dir>` */
@@ -18,16 +18,15 @@ export const renderCommand = async (flags: Flags, io: Io): Promise<number> => {
   }
   const config = await loadConfig(flags.configPath(io));
   if (config.isErr()) return fail(io, config.error.message, EXIT.usage);
-  if (!config.value.lbNodes.some((n) => n.name === node)) {
-    return fail(io, `--node "${node}" is not an LB node in the config; configured: ${config.value.lbNodes.map((n) => n.name).join(", ")}`, EXIT.usage);
-  }
+  const lbNode = findLbNode(config.value, node);
+  if (lbNode.isErr()) return fail(io, lbNode.error.message, EXIT.usage);
   const docs = await loadCluster(clusterPath);
   if (docs.isErr()) return fail(io, docs.error.message, EXIT.usage);
 
   const p = plan(ingest(docs.value), config.value);
   const haproxy = renderHaproxy(p, {});
   if (haproxy.isErr()) return fail(io, `haproxy: ${haproxy.error.message}`, EXIT.usage);
-  const keepalived = renderKeepalived(p, { node: node as LbNodeName });
+  const keepalived = renderKeepalived(p, { node: lbNode.value.name });
   if (keepalived.isErr()) return fail(io, `keepalived: ${keepalived.error.message}`, EXIT.usage);
   const files: [string, string][] = [
     ["haproxy.cfg", haproxy.value],

@@ -4,7 +4,7 @@ import { pino, type Logger } from "pino";
 import { EXIT, fail, type Flags } from "../args.js";
 import { Controller, type NodeApplyResult } from "../controller.js";
 import type { Io } from "../io.js";
-import { loadConfig } from "../load.js";
+import { findLbNode, loadConfig } from "../load.js";
 import { applyOnNode, installedVrrpState } from "../node-apply.js";
 
 /** Structured JSON logs; readable lines on a terminal. */
@@ -33,9 +33,8 @@ export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
   if (node === undefined) return fail(io, "run needs --node <lbNode>", EXIT.usage);
   const config = await loadConfig(flags.configPath(io));
   if (config.isErr()) return fail(io, config.error.message, EXIT.usage);
-  if (!config.value.lbNodes.some((n) => n.name === node)) {
-    return fail(io, `--node "${node}" is not an LB node in the config; configured: ${config.value.lbNodes.map((n) => n.name).join(", ")}`, EXIT.usage);
-  }
+  const lbNode = findLbNode(config.value, node);
+  if (lbNode.isErr()) return fail(io, lbNode.error.message, EXIT.usage);
   const kc = new KubeConfig();
   const kubeconfig = flags.required("kubeconfig");
   try {
@@ -51,8 +50,8 @@ export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
   const controller = new Controller({
     kubeConfig: kc,
     config: config.value,
-    node: node as LbNodeName,
-    apply: applier(config.value, node as LbNodeName),
+    node: lbNode.value.name,
+    apply: applier(config.value, lbNode.value.name),
     logger,
     initialVrrp: await installedVrrpState(config.value),
   });

@@ -4,7 +4,7 @@ import { formatCpuList, irqbalanceBanLine, planTuning, type Topology } from "@po
 import { applyTuning, irqbalanceRunning, readTopology, type WriteOutcome } from "@portico/adapter-sysfs";
 import { EXIT, fail, type Flags } from "../args.js";
 import type { Io } from "../io.js";
-import { loadConfig } from "../load.js";
+import { findLbNode, loadConfig } from "../load.js";
 
 const describeTopology = (t: Topology): string => {
   const nics = t.interfaces.map(
@@ -41,10 +41,9 @@ export const tuneCommand = async (flags: Flags, io: Io): Promise<number> => {
 
   const config = await loadConfig(flags.configPath(io));
   if (config.isErr()) return fail(io, config.error.message, EXIT.usage);
-  const lb = config.value.lbNodes.find((n) => n.name === node);
-  if (lb === undefined) {
-    return fail(io, `--node "${node}" is not an LB node in the config; configured: ${config.value.lbNodes.map((n) => n.name).join(", ")}`, EXIT.usage);
-  }
+  const found = findLbNode(config.value, node);
+  if (found.isErr()) return fail(io, found.error.message, EXIT.usage);
+  const lb = found.value;
   const topology = await readTopology({ sysRoot, procRoot, interfaces: [lb.interface] });
   if (topology.isErr()) return fail(io, `${topology.error.message}${topology.error.hint === undefined ? "" : ` (${topology.error.hint})`}`, EXIT.usage);
 

@@ -1,0 +1,21 @@
+import { createServer } from "node:net";
+
+/** Poll `ok` every 20 ms until it holds; throws after `capMs` (a safety cap, not a target). Resolves with the time taken. */
+export const until = async (what: string, ok: () => Promise<boolean> | boolean, capMs = 20_000): Promise<number> => {
+  const t0 = Date.now();
+  while (!(await ok())) {
+    if (Date.now() - t0 > capMs) throw new Error(`timed out after ${capMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return Date.now() - t0;
+};
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
