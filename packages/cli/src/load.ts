@@ -79,3 +79,18 @@ export const findLbNode = (config: Config, node: string): Result<LbNode, InputEr
   const found = config.lbNodes.find((n) => n.name === node);
   return found === undefined ? err(inputError(`--node "${node}" is not an LB node in the config; configured: ${config.lbNodes.map((n) => n.name).join(", ")}`)) : ok(found);
 };
+
+/** What `render` and `apply` read before planning: the config, the LB node named by `--node`, the cluster. */
+export const loadNodeInputs = async (
+  configPath: string,
+  clusterPath: string,
+  node: string,
+): Promise<Result<{ config: Config; lbNode: LbNode; documents: unknown[] }, InputError>> => {
+  const config = await loadConfig(configPath);
+  if (config.isErr()) return err(config.error);
+  const lbNode = findLbNode(config.value, node);
+  if (lbNode.isErr()) return err(lbNode.error);
+  const documents = await loadCluster(clusterPath);
+  if (documents.isErr()) return err(documents.error);
+  return ok({ config: config.value, lbNode: lbNode.value, documents: documents.value });
+};

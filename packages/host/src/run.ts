@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { ResultAsync } from "neverthrow";
+import { spawnError } from "./_spawnError.js";
 
 /** How a child process ended. */
 export interface RunOutput {
@@ -86,15 +87,7 @@ export const run = (command: string, args: readonly string[], options: RunOption
       child.stdin.on("error", () => undefined);
       child.stdin.end(options.input ?? "");
     }),
-    (e): RunError => {
-      const code = (e as NodeJS.ErrnoException).code;
-      return {
-        kind: "spawn",
-        command,
-        message: code === "ENOENT" ? `${command}: not found` : `${command}: ${(e as Error).message}`,
-        ...(code === undefined ? {} : { code }),
-      };
-    },
+    spawnError(command),
   );
 
 /** Whether a program can be found on PATH (or at an absolute path) and started. */

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { ResultAsync } from "neverthrow";
 import type { RunError } from "./run.js";
+import { spawnError } from "./_spawnError.js";
 
 /** How a started process ended. */
 export interface Exit {
@@ -99,13 +100,5 @@ export const start = (command: string, args: readonly string[], options: StartOp
         });
       });
     }),
-    (e): RunError => {
-      const code = (e as NodeJS.ErrnoException).code;
-      return {
-        kind: "spawn",
-        command,
-        message: code === "ENOENT" ? `${command}: not found` : `${command}: ${(e as Error).message}`,
-        ...(code === undefined ? {} : { code }),
-      };
-    },
+    spawnError(command),
   );

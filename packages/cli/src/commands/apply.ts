@@ -2,7 +2,7 @@ import { ingest, plan } from "@portico/core";
 import { match } from "ts-pattern";
 import { EXIT, fail, type Flags } from "../args.js";
 import type { Io } from "../io.js";
-import { findLbNode, loadCluster, loadConfig } from "../load.js";
+import { loadNodeInputs } from "../load.js";
 import { applyOnNode, installedVrrpState } from "../node-apply.js";
 import { summarise } from "../report.js";
 
@@ -13,16 +13,13 @@ export const applyCommand = async (flags: Flags, io: Io): Promise<number> => {
   if (clusterPath === undefined || node === undefined) {
     return fail(io, "apply needs --cluster <file|dir> and --node <lbNode>", EXIT.usage);
   }
-  const config = await loadConfig(flags.configPath(io));
-  if (config.isErr()) return fail(io, config.error.message, EXIT.usage);
-  const lbNode = findLbNode(config.value, node);
-  if (lbNode.isErr()) return fail(io, lbNode.error.message, EXIT.usage);
-  const docs = await loadCluster(clusterPath);
-  if (docs.isErr()) return fail(io, docs.error.message, EXIT.usage);
+  const inputs = await loadNodeInputs(flags.configPath(io), clusterPath, node);
+  if (inputs.isErr()) return fail(io, inputs.error.message, EXIT.usage);
+  const { config, lbNode, documents } = inputs.value;
 
   // VRIDs and masters stay where they run: plan from the installed keepalived.conf's state.
-  const p = plan(ingest(docs.value), config.value, await installedVrrpState(config.value));
-  const outcome = await applyOnNode(p, config.value, lbNode.value.name);
+  const p = plan(ingest(documents), config, await installedVrrpState(config));
+  const outcome = await applyOnNode(p, config, lbNode.name);
   if ("error" in outcome.haproxy) {
     const e = outcome.haproxy.error;
     return fail(io, `haproxy: ${e.message}${e.hint === undefined ? "" : `\nhint: ${e.hint}`}`, EXIT.applyFailed);

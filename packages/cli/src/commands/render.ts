@@ -5,7 +5,7 @@ import { renderKeepalived } from "@portico/adapter-keepalived";
 import { writeFileAtomic } from "@portico/host";
 import { EXIT, fail, type Flags } from "../args.js";
 import type { Io } from "../io.js";
-import { findLbNode, loadCluster, loadConfig } from "../load.js";
+import { loadNodeInputs } from "../load.js";
 import { statusReport, summarise } from "../report.js";
 
 /** `portico render --cluster <file|dir> [--config <file>] --node <lbNode> --out <dir>` */
@@ -16,17 +16,14 @@ export const renderCommand = async (flags: Flags, io: Io): Promise<number> => {
   if (clusterPath === undefined || node === undefined || out === undefined) {
     return fail(io, "render needs --cluster <file|dir>, --node <lbNode> and --out <dir>", EXIT.usage);
   }
-  const config = await loadConfig(flags.configPath(io));
-  if (config.isErr()) return fail(io, config.error.message, EXIT.usage);
-  const lbNode = findLbNode(config.value, node);
-  if (lbNode.isErr()) return fail(io, lbNode.error.message, EXIT.usage);
-  const docs = await loadCluster(clusterPath);
-  if (docs.isErr()) return fail(io, docs.error.message, EXIT.usage);
+  const inputs = await loadNodeInputs(flags.configPath(io), clusterPath, node);
+  if (inputs.isErr()) return fail(io, inputs.error.message, EXIT.usage);
+  const { config, lbNode, documents } = inputs.value;
 
-  const p = plan(ingest(docs.value), config.value);
+  const p = plan(ingest(documents), config);
   const haproxy = renderHaproxy(p, {});
   if (haproxy.isErr()) return fail(io, `haproxy: ${haproxy.error.message}`, EXIT.usage);
-  const keepalived = renderKeepalived(p, { node: lbNode.value.name });
+  const keepalived = renderKeepalived(p, { node: lbNode.name });
   if (keepalived.isErr()) return fail(io, `keepalived: ${keepalived.error.message}`, EXIT.usage);
   const files: [string, string][] = [
     ["haproxy.cfg", haproxy.value],
@@ -36,9 +33,9 @@ export const renderCommand = async (flags: Flags, io: Io): Promise<number> => {
     ["plan.json", `${JSON.stringify(p, null, 2)}\n`],
   ];
   // tuning.json only when the config declares this node's topology; otherwise `portico tune` reads it on the node.
-  const declared = config.value.tuning.topologies.find((t) => t.node === node);
+  const declared = config.tuning.topologies.find((t) => t.node === node);
   if (declared !== undefined) {
-    const tuning = planTuning(declared.topology, config.value.tuning);
+    const tuning = planTuning(declared.topology, config.tuning);
     files.push(["tuning.json", `${JSON.stringify({ apiVersion: "portico.dev/v1alpha1", kind: "TuningPlan", node, topology: declared.topology, ...tuning }, null, 2)}\n`]);
   }
   for (const [name, text] of files) {
