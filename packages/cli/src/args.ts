@@ -30,10 +30,11 @@ export const COMMAND_FLAGS: Readonly<Record<string, readonly string[]>> = {
   tune: ["config", "node", "dry-run", "sysfs-root", "procfs-root"],
   apply: ["cluster", "config", "node"],
   run: ["config", "node", "kubeconfig"],
+  status: ["config", "node", "watch", "interval", "output"],
 };
 
 /** Flags that take no value. */
-export const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(["dry-run"]);
+export const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(["dry-run", "watch"]);
 
 /** Parse a command's flags strictly: unknown flags and stray arguments are errors. */
 export const parseFlags = (command: string, argv: readonly string[]): { flags: Flags } | { error: string } => {
