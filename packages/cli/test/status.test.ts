@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWith, NetnsLab, program, root } from "@portico/testkit";
 import { startScenario, type Scenario } from "./status/scenario.mjs";
