@@ -67,6 +67,8 @@ export const parseFlags = (command: string, argv: readonly string[]): { flags: F
   } catch (e) {
     // parseArgs' messages are clear but long; keep the first sentence and point at --help.
     const message = (e as Error).message.split(". ")[0] ?? "bad arguments";
-    return { error: `${command}: ${message.replace(/^Unknown option/, "unknown option")} (see portico ${command} --help)` };
+    const takes = names.map((n) => `--${n}`).join(", ");
+    const accepted = /^Unknown option|^Unexpected argument/.test(message) ? `; ${command} takes ${takes}` : "";
+    return { error: `${command}: ${message.replace(/^Unknown option/, "unknown option")}${accepted} (see portico ${command} --help)` };
   }
 };

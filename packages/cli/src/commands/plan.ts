@@ -20,14 +20,21 @@ const readRunningPlan = async (path: string): Promise<{ plan: Plan; file: string
     return { plan: parsed, file };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return { error: code === "ENOENT" ? `cannot read ${file}: no such file or directory (render or apply writes plan.json)` : `${file}: ${(e as Error).message}` };
+    return {
+      error:
+        code === "ENOENT"
+          ? `cannot read ${file}: no such file or directory (render or apply writes plan.json)`
+          : e instanceof SyntaxError
+            ? `${file}: not valid JSON (expected plan.json as render writes it): ${e.message}`
+            : `cannot read ${file}: ${(e as Error).message}`,
+    };
   }
 };
 
 /** `portico plan --cluster <file|dir> [--config <file>] [--output text|json] [--against <dir|plan.json>]` */
 export const planCommand = async (flags: Flags, io: Io): Promise<number> => {
   const output = flags.string("output") ?? "text";
-  if (output !== "text" && output !== "json") return fail(io, `--output must be text or json, not "${output}"`, EXIT.usage);
+  if (output !== "text" && output !== "json") return fail(io, `plan: --output must be text or json, not "${output}"`, EXIT.usage);
   const clusterPath = flags.required("cluster");
   if (clusterPath === undefined) return fail(io, "plan needs --cluster <file|dir> (what `kubectl get services,nodes,endpointslices -A -o yaml` prints)", EXIT.usage);
   const config = await loadConfig(flags.configPath(io));
