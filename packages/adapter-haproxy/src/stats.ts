@@ -69,7 +69,9 @@ export const parseShowStat = (text: string): Result<readonly StatRow[], string> 
     if (type === undefined) continue;
     const status = get(want.status) ?? "";
     const checkStatus = (get(want.cs) ?? "").replace(/^\* /, "");
-    const code = int(get(want.cc));
+    // While a check runs HAProxy may print code 0: only a real HTTP status is a code.
+    const rawCode = int(get(want.cc));
+    const code = rawCode !== undefined && rawCode >= 100 && rawCode <= 599 ? rawCode : undefined;
     const duration = int(get(want.cd));
     const weight = int(get(want.weight));
     const address = get(want.addr);
