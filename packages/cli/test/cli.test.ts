@@ -62,10 +62,11 @@ describe("portico plan", () => {
   it.each([
     [["plan", "--cluster", "/nonexistent/cluster.yaml", "--config", config], "portico: cannot read /nonexistent/cluster.yaml: no such file or directory\n"],
     [["plan", "--cluster", cluster, "--config", "/nonexistent/portico.yaml"], "portico: cannot read /nonexistent/portico.yaml: no such file or directory\n"],
-    [["plan", "--cluster", cluster, "--bogus", "x"], "portico: plan: unknown option '--bogus' (see portico plan --help)\n"],
+    [["plan", "--cluster", cluster, "--bogus", "x"], "portico: plan: unknown option '--bogus'; plan takes --cluster, --config, --output, --against (see portico plan --help)\n"],
     [["plan", "--config", config], "portico: plan needs --cluster <file|dir> (what `kubectl get services,nodes,endpointslices -A -o yaml` prints)\n"],
-    [["plan", "--cluster", cluster, "--config", config, "--output", "xml"], 'portico: --output must be text or json, not "xml"\n'],
-    [["launch"], 'portico: unknown command "launch"; commands: plan, render, apply, run, doctor, tune (see portico --help)\n'],
+    [["plan", "--cluster", cluster, "--config", config, "--output", "xml"], 'portico: plan: --output must be text or json, not "xml"\n'],
+    [["launch"], 'portico: unknown command "launch"; commands: plan, render, apply, run, doctor, tune, status (see portico --help)\n'],
+    [["plan", "--cluster", cluster, "--config", config, "--against", "/dev/null"], "portico: /dev/null: not valid JSON (expected plan.json as render writes it): Unexpected end of JSON input\n"],
   ])("exits 2 with one clear line for %j", async (argv, message) => {
     const r = await portico(...argv);
     expect(r.code).toBe(2);
