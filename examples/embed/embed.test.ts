@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { run as runProcess } from "@portico/host";
@@ -25,6 +26,9 @@ describe("examples/embed: @portico/core in your own controller", () => {
     );
     expect(lines).toContain("  shop/web: worker-2 removed, worker-3 added (by runtime)");
     expect(lines.at(-1)).toBe("  HAProxy reload needed: no; runtime API changes: 2; VRRP instances changed: 0");
+    // docs/embedding.md shows this output in full: it must be what the program prints.
+    const doc = await readFile(join(import.meta.dirname, "../../docs/embedding.md"), "utf8");
+    expect(doc).toContain(`\`\`\`\n${out.stdout}\`\`\``);
   });
 
   it("plans what embedding.md says it plans", () => {
