@@ -53,7 +53,8 @@ export const linksOf = (text) => {
     .split("\n")
     .forEach((line, i) => {
       for (const m of line.matchAll(/!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) out.push({ target: m[1], line: i + 1 });
-      const def = /^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+.*)?$/.exec(line);
+      // `[^note]: text` is a footnote, not a link definition; its links are inline ones.
+      const def = /^\s{0,3}\[(?!\^)[^\]]+\]:\s*<?(\S+?)>?(?:\s+.*)?$/.exec(line);
       if (def !== null) out.push({ target: def[1], line: i + 1 });
     });
   return out;

@@ -38,6 +38,8 @@ describe("the link checker", () => {
         "[no anchor](docs/a.md#not-there)",
         "[out](../elsewhere.md)",
         "`[in code](docs/missing.md)`",
+        "[^note]: a footnote with [a link](docs/a.md) [and a broken one](docs/nope.md)",
+        "[ref]: docs/gone-too.md",
         "```",
         "[in a block](docs/missing.md)",
         "```",
@@ -48,6 +50,8 @@ describe("the link checker", () => {
       "README.md:2: docs/missing.md: no such file or directory (docs/missing.md)",
       "README.md:3: docs/a.md#not-there: docs/a.md has no heading with the anchor #not-there",
       "README.md:4: ../elsewhere.md points outside the repository",
+      "README.md:6: docs/nope.md: no such file or directory (docs/nope.md)",
+      "README.md:7: docs/gone-too.md: no such file or directory (docs/gone-too.md)",
     ]);
   });
 });
