@@ -49,8 +49,9 @@ beforeAll(async () => {
   await new Promise((r) => setTimeout(r, 300)); // a few renewals
   const turn = async () => {
     const services = watch.services() as ServiceObject[];
-    const p = plan(ingest(watch.objects()), aParsedConfig());
-    await publishStatus(kc, reconcileStatus(services, p, new Date().toISOString()), () => elector.isLeader());
+    const config = aParsedConfig();
+    const p = plan(ingest(watch.objects()), config);
+    await publishStatus(kc, reconcileStatus(services, p, new Date().toISOString(), config), () => elector.isLeader());
     await new Promise((r) => setTimeout(r, 200));
   };
   await turn();

@@ -166,7 +166,7 @@ export class Controller {
   async #publish(): Promise<void> {
     const p = this.#lastPlan;
     if (p === undefined || !this.#elector.isLeader() || this.#stopped) return;
-    const actions = reconcileStatus(this.#watch.services() as ServiceObject[], p, new Date().toISOString().replace(/\.\d+Z$/, "Z"));
+    const actions = reconcileStatus(this.#watch.services() as ServiceObject[], p, new Date().toISOString().replace(/\.\d+Z$/, "Z"), this.#o.config);
     if (actions.length === 0) return;
     const report = await publishStatus(this.#o.kubeConfig, actions, () => this.#elector.isLeader());
     this.#metrics.statusWrites.inc(report.applied);
