@@ -192,20 +192,12 @@ const up = async (lab) => {
   // LB nodes: `portico apply` in each node's namespace writes haproxy.cfg (validated) and
   // keepalived.conf (validated) and starts keepalived; then HAProxy starts on the file it wrote,
   // as Debian's haproxy.service would, with the master CLI apply uses for later reloads.
-  for (const lb of lab.lbNodes) {
-    await mkdir(lb.dir, { recursive: true, mode: 0o755 });
-    const configPath = join(lb.dir, "portico.yaml");
-    const w = await writeFileAtomic(configPath, stringify(nodeConfig(lab, lb)), { mode: 0o644 });
-    if (w.isErr()) throw new Error(w.error.message);
-    const args = ["apply", "--cluster", CLUSTER, "--config", configPath, "--node", lb.name];
-    say(`\n$ ip netns exec ${lb.ns} portico ${args.map((a) => (a.startsWith("/") ? rel(a) : a)).join(" ")}`);
-    const out = await inNs(lb.ns, process.execPath, [CLI, ...args], CAP_MS.apply);
-    say(out.trimEnd().replace(/^/gm, "  "));
-    const cfg = nodeConfig(lab, lb);
-    await inNs(lb.ns, "haproxy", ["-W", "-D", "-S", cfg.haproxy.masterSocket, "-p", join(lb.dir, "haproxy.pid"), "-f", cfg.haproxy.configPath]);
-    await chmod(join(lb.dir, "haproxy.pid"), 0o644);
-    say(`  haproxy: started (master pid ${(await readFile(join(lb.dir, "haproxy.pid"), "utf8")).trim()}, master CLI ${rel(cfg.haproxy.masterSocket)})`);
-  }
+  // Both LB nodes at once, as they would be deployed; their reports print in order.
+  say(`  LB nodes: ${lab.lbNodes.map((n) => `${n.name} ${n.address}`).join(", ")}: portico apply, then haproxy`);
+  const reports = await Promise.allSettled(lab.lbNodes.map((lb) => startLbNode(lab, lb)));
+  for (const r of reports) if (r.status === "fulfilled") say(r.value);
+  const failed = reports.find((r) => r.status === "rejected");
+  if (failed !== undefined) throw failed.reason;
 
   // Ready when every VIP is held by its planned master alone (a node whose HAProxy started
   // later takes its VIPs back once its check passes) and answers through HAProxy.
@@ -240,6 +232,23 @@ const up = async (lab) => {
   });
   await save();
   summary(lab, record, answers, Date.now() - t0, await isInstalled("curl", ["--version"]));
+};
+
+/** `portico apply` in the LB node's namespace, then HAProxy on the file it wrote; returns what to print. */
+const startLbNode = async (lab, lb) => {
+  await mkdir(lb.dir, { recursive: true, mode: 0o755 });
+  const cfg = nodeConfig(lab, lb);
+  const configPath = join(lb.dir, "portico.yaml");
+  const w = await writeFileAtomic(configPath, stringify(cfg), { mode: 0o644 });
+  if (w.isErr()) throw new Error(w.error.message);
+  const args = ["apply", "--cluster", CLUSTER, "--config", configPath, "--node", lb.name];
+  const lines = [`\n$ ip netns exec ${lb.ns} portico ${args.map((a) => (a.startsWith("/") ? rel(a) : a)).join(" ")}`];
+  lines.push((await inNs(lb.ns, process.execPath, [CLI, ...args], CAP_MS.apply)).trimEnd().replace(/^/gm, "  "));
+  await inNs(lb.ns, "haproxy", ["-W", "-D", "-S", cfg.haproxy.masterSocket, "-p", join(lb.dir, "haproxy.pid"), "-f", cfg.haproxy.configPath]);
+  // keepalived checks HAProxy as an unprivileged user, who must read the pid file.
+  await chmod(join(lb.dir, "haproxy.pid"), 0o644);
+  lines.push(`  haproxy: started (master pid ${(await readFile(join(lb.dir, "haproxy.pid"), "utf8")).trim()}, master CLI ${rel(cfg.haproxy.masterSocket)})`);
+  return lines.join("\n");
 };
 
 /** Which LB node holds each address on its eth0 right now. */
@@ -285,7 +294,7 @@ const summary = (lab, record, answers, ms, curl) => {
   say(`  ${get(`http://${proxied.vip}:${proxied.port}/`)}`);
   say(`      PROXY ${proxied.proxy}: the node sees the client's own address, ${CLIENT_ADDRESS}`);
   say(`  kill $(cat ${join(lb1.dir, "keepalived.pid")})`);
-  say(`      ${lb1.name}'s keepalived stops: ${held.length > 0 ? held.join(", ") : "its VIPs"} move to ${other.name} (ip -n ${other.ns} addr show eth0)`);
+  say(`      ${lb1.name}'s keepalived stops: ${held.length > 0 ? held.join(", ") : "its VIPs"} ${held.length === 1 ? "moves" : "move"} to ${other.name} (ip -n ${other.ns} addr show eth0)`);
   say(`  kill $(cat ${join(other.dir, "haproxy.pid")})`);
   say(`      ${other.name}'s HAProxy dies: its keepalived sees it in about 2 s and hands its VIPs over`);
   say(`  npm run lab -- fail ${victim.name}${f}   /   npm run lab -- heal ${victim.name}${f}`);
@@ -311,13 +320,10 @@ const labPid = async (file, stateDir) => {
   return cmdline.split("\0").some((a) => a.startsWith(stateDir)) ? pid : undefined;
 };
 
-const alive = (pid) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/** Whether a process still runs: a zombie has ended (it only waits for a parent, maybe init, to reap it). */
+const alive = async (pid) => {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  return stat !== "" && stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
 };
 
 const down = async (lab) => {
@@ -338,7 +344,8 @@ const down = async (lab) => {
     }
   }
   const until = Date.now() + 5_000;
-  while (pids.some(alive) && Date.now() < until) await sleep(50);
+  const running = async () => (await Promise.all(pids.map(alive))).some(Boolean);
+  while ((await running()) && Date.now() < until) await sleep(50);
   // Then whatever still runs in the lab's namespaces (deleteNamespace kills it) and the namespaces.
   const present = new Set((await must("ip", ["netns", "list"])).split("\n").map((l) => l.split(" ")[0]));
   const names = [...new Set([...allNamespaces(lab), ...(recorded?.namespaces ?? [])])].filter((n) => n.startsWith(lab.prefix) && present.has(n));

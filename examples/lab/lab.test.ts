@@ -118,6 +118,15 @@ await describeWith([program("haproxy", ["-v"]), program("keepalived", ["--versio
     }
   }, 120_000);
 
+  it("refuses a second `npm run lab` on the same prefix and state directory, and leaves the running lab alone", async () => {
+    const again = await labCommand([]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/a lab already runs with state in/);
+    expect((await namespaces()).sort()).toEqual([...lab.namespaces].sort());
+    const web = lab.services.find((s) => s.service === "lab/web")!;
+    expect((await traffic(web.vip, web.port, 4)).ok).toBe(4);
+  }, 60_000);
+
   it("`fail node-b` takes node-b out of rotation and `heal node-b` brings it back", async () => {
     const web = lab.services.find((s) => s.service === "lab/web")!;
     expect(web.nodes).toContain("node-b");
