@@ -6,7 +6,7 @@
 // - every health port answers GET /healthz: 200, or 503 while the file `<dir>/fail` exists
 //   (`npm run lab -- fail node-b` creates it, `heal` removes it), so a flip needs no signal.
 // - once everything listens it writes its pid to `<dir>/pid` (the lab waits for that file, and
-//   `npm run lab -- down` reads it).
+//   `npm run lab -- down` reads it); when a port cannot be had, the reason to `<dir>/error`.
 // Usage: node fake-node.mjs <name> <dir> <nodePort,...> <healthPort,...>
 import { existsSync } from "node:fs";
 import http from "node:http";
@@ -95,7 +95,8 @@ const listen = (server, port) =>
 try {
   await Promise.all([...ports(tcpList).map((p) => listen(nodePortServer(p), p)), ...ports(healthList).map((p) => listen(healthServer(), p))]);
 } catch (e) {
-  process.stderr.write(`${name}: ${e.message}\n`);
+  // The lab discards this process's output (it outlives the lab command), so say why in a file.
+  await writeFileAtomic(join(dir, "error"), `${e.message}\n`, { mode: 0o644 });
   process.exit(1);
 }
 const written = await writeFileAtomic(join(dir, "pid"), `${process.pid}\n`, { mode: 0o644 });

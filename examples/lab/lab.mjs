@@ -180,13 +180,16 @@ const up = async (lab) => {
   // The client reaches the VIPs on the segment: whichever LB node holds one answers its ARP.
   await must("ip", ["-n", lab.client.ns, "route", "add", VIP_ROUTE, "dev", "eth0"]);
 
-  // Fake nodes: long-lived, detached (their own session), output to a log file they never need.
+  // Fake nodes: long-lived and detached (their own session, output discarded), so they outlive
+  // this command; each says it listens by writing its pid file, or why not in an error file.
   for (const n of lab.nodes) {
     await mkdir(n.dir, { recursive: true, mode: 0o755 });
     const s = await start("ip", ["netns", "exec", n.ns, process.execPath, FAKE_NODE, n.name, n.dir, nodePorts.join(","), healthPorts.join(",")]);
     if (s.isErr()) throw new Error(s.error.message);
   }
-  await waitFor(() => lab.nodes.every((n) => existsSync(join(n.dir, "pid"))), 15_000, "the fake nodes did not start listening");
+  const nodeErrors = () => lab.nodes.filter((n) => existsSync(join(n.dir, "error")));
+  await waitFor(() => nodeErrors().length > 0 || lab.nodes.every((n) => existsSync(join(n.dir, "pid"))), 15_000, "the fake nodes did not start listening");
+  for (const n of nodeErrors()) throw new Error(`fake node ${n.name}: ${(await readFile(join(n.dir, "error"), "utf8")).trim()}`);
   say(`  fake nodes: ${lab.nodes.map((n) => `${n.name} ${n.address}`).join(", ")}; nodePorts ${nodePorts.join(", ")}; /healthz on ${healthPorts.join(", ")}`);
 
   // LB nodes: `portico apply` in each node's namespace writes haproxy.cfg (validated) and
