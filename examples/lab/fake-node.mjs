@@ -64,7 +64,7 @@ const nodePortServer = (port) =>
       // An HTTP request is answered once its headers are in; anything else at its first line or 12 bytes.
       if (isHttp ? !text.includes("\r\n\r\n") && !text.includes("\n\n") : rest.length < 12 && !rest.includes(0x0a)) return;
       sock.removeAllListeners("data");
-      const peer = `${sock.remoteAddress}:${sock.remotePort}`;
+      const peer = sock.remoteAddress?.includes(":") ? `[${sock.remoteAddress}]:${sock.remotePort}` : `${sock.remoteAddress}:${sock.remotePort}`;
       const answer = JSON.stringify({ node: name, port, client: header.client ?? peer, proxy: header.proxy, peer });
       if (!isHttp) {
         sock.end(`${answer}\n`);
@@ -86,14 +86,21 @@ const healthServer = () =>
     res.end(`${JSON.stringify({ node: name, localEndpoints: healthy ? 1 : 0 })}\n`);
   });
 
-const listen = (server, port) =>
-  new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "0.0.0.0", resolve);
-  });
+// IPv4 and IPv6 on separate sockets, so an IPv4 peer reads as 198.18.0.11, not ::ffff:198.18.0.11.
+const listen = (make, port) =>
+  Promise.all(
+    [{ host: "0.0.0.0" }, { host: "::", ipv6Only: true }].map(
+      (at) =>
+        new Promise((resolve, reject) => {
+          const server = make(port);
+          server.once("error", reject);
+          server.listen({ port, ...at }, resolve);
+        }),
+    ),
+  );
 
 try {
-  await Promise.all([...ports(tcpList).map((p) => listen(nodePortServer(p), p)), ...ports(healthList).map((p) => listen(healthServer(), p))]);
+  await Promise.all([...ports(tcpList).map((p) => listen(nodePortServer, p)), ...ports(healthList).map((p) => listen(healthServer, p))]);
 } catch (e) {
   // The lab discards this process's output (it outlives the lab command), so say why in a file.
   await writeFileAtomic(join(dir, "error"), `${e.message}\n`, { mode: 0o644 });

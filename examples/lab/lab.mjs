@@ -14,7 +14,9 @@
 //   <prefix>lb1 198.18.0.11, <prefix>lb2 198.18.0.12        (from portico.yaml's lbNodes)
 //   <prefix>node-a .21, node-b .22, node-c .23               (from cluster.yaml's Nodes)
 //   <prefix>client 198.18.0.100, VIPs 198.18.100.0/24 on-link (keepalived answers ARP)
-// Only 198.18.0.0/15 is used, and only inside the lab's namespaces.
+// and the same in IPv6: 2001:db8::<the IPv4 address's last number> on the segment (the nodes'
+// from cluster.yaml), VIPs 2001:db8:100::/120 on-link. Only 198.18.0.0/15 and 2001:db8::/32 are
+// used, and only inside the lab's namespaces.
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
@@ -31,8 +33,11 @@ const CLI = join(repo, "packages/cli/dist/bin.js");
 const FAKE_NODE = join(here, "fake-node.mjs");
 const GET = join(here, "get.mjs");
 const CLIENT_ADDRESS = "198.18.0.100";
+const CLIENT_ADDRESS6 = "2001:db8::100";
 const SUBNET_BITS = 24;
+const SUBNET6_BITS = 64;
 const VIP_ROUTE = "198.18.100.0/24";
+const VIP_ROUTE6 = "2001:db8:100::/120";
 /** Safety caps: far above what each step takes on an idle machine, for a loaded one. */
 const CAP_MS = { vips: 30_000, serve: 30_000, apply: 60_000 };
 
@@ -94,10 +99,16 @@ const loadLayout = async (opts) => {
   const lbNodes = config.lbNodes.map((n) => ({ name: n.name, address: n.address, interface: n.interface }));
   const nodes = cluster.items
     .filter((o) => o.kind === "Node")
-    .map((o) => ({ name: o.metadata.name, address: o.status.addresses.find((a) => a.type === "InternalIP").address }));
+    .map((o) => {
+      const internal = o.status.addresses.filter((a) => a.type === "InternalIP").map((a) => a.address);
+      return { name: o.metadata.name, address: internal.find((a) => !a.includes(":")), address6: internal.find((a) => a.includes(":")) };
+    });
+  // LB nodes are addressed over IPv4 in the config; the lab gives them an IPv6 address to match.
+  for (const n of lbNodes) n.address6 = `2001:db8::${n.address?.split(".")[3]}`;
   for (const n of [...lbNodes, ...nodes]) {
     if (!NAME.test(n.name)) throw new Error(`${n.name}: lab node names must match ${NAME}`);
-    if (!n.address.startsWith("198.18.0.")) throw new Error(`${n.name}: the lab's nodes live in 198.18.0.0/24, not ${n.address}`);
+    if (!n.address?.startsWith("198.18.0.")) throw new Error(`${n.name}: the lab's nodes live in 198.18.0.0/24, not ${n.address}`);
+    if (n.address6 !== undefined && !/^2001:db8::[0-9a-f]{1,4}$/.test(n.address6)) throw new Error(`${n.name}: the lab's nodes live in 2001:db8::/64, not ${n.address6}`);
   }
   for (const n of lbNodes) if (n.interface !== "eth0") throw new Error(`LB node ${n.name}: the lab gives each LB node eth0, not ${n.interface}`);
   const ns = (name) => `${opts.prefix}${name}`;
@@ -106,7 +117,7 @@ const loadLayout = async (opts) => {
     config,
     lbNodes: lbNodes.map((n) => ({ ...n, ns: ns(n.name), dir: join(opts.stateDir, n.name) })),
     nodes: nodes.map((n) => ({ ...n, ns: ns(n.name), dir: join(opts.stateDir, n.name) })),
-    client: { name: "client", ns: ns("client"), address: CLIENT_ADDRESS },
+    client: { name: "client", ns: ns("client"), address: CLIENT_ADDRESS, address6: CLIENT_ADDRESS6 },
     sw: ns("sw"),
   };
 };
@@ -158,7 +169,7 @@ const up = async (lab) => {
 
   const t0 = Date.now();
   say(`Portico lab: namespaces ${lab.prefix}*, state in ${lab.stateDir}`);
-  say(`  network: bridge in ${lab.sw}; 198.18.0.0/${SUBNET_BITS} for the nodes, VIPs from ${lab.config.pools.flatMap((x) => x.addresses).join(", ")}`);
+  say(`  network: bridge in ${lab.sw}; 198.18.0.0/${SUBNET_BITS} and 2001:db8::/${SUBNET6_BITS} for the nodes, VIPs from ${lab.config.pools.flatMap((x) => x.addresses).join(", ")}`);
   const ns = async (name) => {
     const made = await createNamespace(name);
     if (made.isErr()) throw new Error(made.error.message);
@@ -166,19 +177,24 @@ const up = async (lab) => {
     await save();
   };
   await ns(lab.sw);
-  await must("ip", ["-n", lab.sw, "link", "add", "br0", "type", "bridge"]);
+  // Plain flooding: keepalived's IPv6 instances advertise to ff02::12, which MLD snooping might hold back.
+  await must("ip", ["-n", lab.sw, "link", "add", "br0", "type", "bridge", "mcast_snooping", "0"]);
   await must("ip", ["-n", lab.sw, "link", "set", "br0", "up"]);
-  const attach = async (name, nsName, address) => {
+  const attach = async (name, nsName, address, address6) => {
     await ns(nsName);
+    // No duplicate address detection: the link-local address (source of keepalived's IPv6 adverts) works at once.
+    for (const scope of ["all", "default"]) await inNs(nsName, "sysctl", ["-q", "-w", `net.ipv6.conf.${scope}.accept_dad=0`]);
     const port = `ve-${name}`.slice(0, 15);
     await must("ip", ["-n", lab.sw, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", nsName]);
     await must("ip", ["-n", lab.sw, "link", "set", port, "master", "br0", "up"]);
     await must("ip", ["-n", nsName, "addr", "add", `${address}/${SUBNET_BITS}`, "dev", "eth0"]);
+    if (address6 !== undefined) await must("ip", ["-n", nsName, "addr", "add", `${address6}/${SUBNET6_BITS}`, "dev", "eth0", "nodad"]);
     await must("ip", ["-n", nsName, "link", "set", "eth0", "up"]);
   };
-  for (const n of [lab.client, ...lab.lbNodes, ...lab.nodes]) await attach(n.name, n.ns, n.address);
-  // The client reaches the VIPs on the segment: whichever LB node holds one answers its ARP.
+  for (const n of [lab.client, ...lab.lbNodes, ...lab.nodes]) await attach(n.name, n.ns, n.address, n.address6);
+  // The client reaches the VIPs on the segment: whichever LB node holds one answers its ARP (or NDP).
   await must("ip", ["-n", lab.client.ns, "route", "add", VIP_ROUTE, "dev", "eth0"]);
+  await must("ip", ["-n", lab.client.ns, "-6", "route", "add", VIP_ROUTE6, "dev", "eth0"]);
 
   // Fake nodes: long-lived and detached (their own session, output discarded), so they outlive
   // this command; each says it listens by writing its pid file, or why not in an error file.
@@ -190,7 +206,7 @@ const up = async (lab) => {
   const nodeErrors = () => lab.nodes.filter((n) => existsSync(join(n.dir, "error")));
   await waitFor(() => nodeErrors().length > 0 || lab.nodes.every((n) => existsSync(join(n.dir, "pid"))), 15_000, "the fake nodes did not start listening");
   for (const n of nodeErrors()) throw new Error(`fake node ${n.name}: ${(await readFile(join(n.dir, "error"), "utf8")).trim()}`);
-  say(`  fake nodes: ${lab.nodes.map((n) => `${n.name} ${n.address}`).join(", ")}; nodePorts ${nodePorts.join(", ")}; /healthz on ${healthPorts.join(", ")}`);
+  say(`  fake nodes: ${lab.nodes.map((n) => `${n.name} ${[n.address, n.address6].filter(Boolean).join(" ")}`).join(", ")}; nodePorts ${nodePorts.join(", ")}; /healthz on ${healthPorts.join(", ")}`);
 
   // LB nodes: `portico apply` in each node's namespace writes haproxy.cfg (validated) and
   // keepalived.conf (validated) and starts keepalived; then HAProxy starts on the file it wrote,
@@ -215,7 +231,7 @@ const up = async (lab) => {
     CAP_MS.vips,
     () => `the VIPs did not settle on their planned masters (${JSON.stringify([...master])}): ${JSON.stringify([...held])}`,
   );
-  const urls = p.frontends.map((f) => `http://${f.vip}:${f.port}/`);
+  const urls = p.frontends.map((f) => `http://${hostPort(f.vip, f.port)}/`);
   const served = await run("ip", ["netns", "exec", lab.client.ns, process.execPath, GET, String(CAP_MS.serve), ...urls], { timeoutMs: CAP_MS.serve + 15_000 });
   if (served.isErr()) throw new Error(served.error.message);
   const answers = served.value.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
@@ -254,12 +270,14 @@ const startLbNode = async (lab, lb) => {
   return lines.join("\n");
 };
 
-/** Which LB node holds each address on its eth0 right now. */
+const hostPort = (address, port) => (address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`);
+
+/** Which LB node holds each VIP (a /32 or /128 on its eth0) right now. */
 const holders = async (lab) => {
   const out = new Map();
   for (const lb of lab.lbNodes) {
-    const text = await must("ip", ["-n", lb.ns, "-o", "-4", "addr", "show", "dev", "eth0"]);
-    for (const m of text.matchAll(/inet (\d+\.\d+\.\d+\.\d+)\/32/g)) out.set(m[1], [...(out.get(m[1]) ?? []), lb.name]);
+    const text = await must("ip", ["-n", lb.ns, "-o", "addr", "show", "dev", "eth0"]);
+    for (const m of text.matchAll(/inet6? ([0-9a-f.:]+)\/(?:32|128) /g)) out.set(m[1], [...(out.get(m[1]) ?? []), lb.name]);
   }
   return out;
 };
@@ -280,21 +298,26 @@ const summary = (lab, record, answers, ms, curl) => {
   const c = lab.client.ns;
   const get = (url) => (curl ? `ip netns exec ${c} curl -s ${url}` : `ip netns exec ${c} node ${rel(GET)} 5000 ${url}`);
   const first = record.services[0];
+  const v6 = record.services.find((s) => s.vip.includes(":"));
   const proxied = record.services.find((s) => s.proxy !== "none") ?? first;
   const lb1 = lab.lbNodes[0];
   const other = lab.lbNodes[1];
   const held = record.services.filter((s) => s.holder === lb1.name).map((s) => s.vip);
   const victim = lab.nodes[1];
   say(`\nThe lab is up (${(ms / 1000).toFixed(1)} s). Services, as Portico planned them:`);
-  const rows = record.services.map((s) => [s.service, `${s.vip}:${s.port}`, `held by ${s.holder}`, `nodes ${s.nodes.join(",")}`, `check ${s.check}`, s.proxy === "none" ? "" : `PROXY ${s.proxy}`]);
+  const rows = record.services.map((s) => [s.service, hostPort(s.vip, s.port), `held by ${s.holder}`, `nodes ${s.nodes.join(",")}`, `check ${s.check}`, s.proxy === "none" ? "" : `PROXY ${s.proxy}`]);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) say(`  ${r.map((x, i) => x.padEnd(widths[i])).join("  ").trimEnd()}`);
   say(`\nFirst answers from ${c}:`);
   for (const a of answers) say(`  ${a.url} -> ${a.body}`);
   say(`\nTry it (as root${rel(repo) === "." ? "" : `, from ${rel(repo)}`}):`);
-  say(`  ${get(`http://${first.vip}:${first.port}/`)}`);
+  say(`  ${get(`http://${hostPort(first.vip, first.port)}/`)}`);
   say(`      which node answered, and the address it saw (the LB node's: no PROXY protocol)`);
-  say(`  ${get(`http://${proxied.vip}:${proxied.port}/`)}`);
+  if (v6 !== undefined) {
+    say(`  ${get(`http://${hostPort(v6.vip, v6.port)}/`)}`);
+    say(`      the same over IPv6 (${v6.service} is dual-stack)`);
+  }
+  say(`  ${get(`http://${hostPort(proxied.vip, proxied.port)}/`)}`);
   say(`      PROXY ${proxied.proxy}: the node sees the client's own address, ${CLIENT_ADDRESS}`);
   say(`  kill $(cat ${join(lb1.dir, "keepalived.pid")})`);
   say(`      ${lb1.name}'s keepalived stops: ${held.length > 0 ? held.join(", ") : "its VIPs"} ${held.length === 1 ? "moves" : "move"} to ${other.name} (ip -n ${other.ns} addr show eth0)`);

@@ -19,8 +19,8 @@ const CAP_MS = 180_000;
 
 interface Recorded {
   readonly namespaces: readonly string[];
-  readonly client: { readonly ns: string; readonly address: string };
-  readonly lbNodes: readonly { readonly name: string; readonly address: string; readonly dir: string }[];
+  readonly client: { readonly ns: string; readonly address: string; readonly address6: string };
+  readonly lbNodes: readonly { readonly name: string; readonly address: string; readonly address6: string; readonly dir: string }[];
   readonly nodes: readonly { readonly name: string; readonly dir: string }[];
   readonly services: readonly { readonly service: string; readonly vip: string; readonly port: number; readonly proxy: string; readonly nodes: readonly string[] }[];
 }
@@ -92,13 +92,18 @@ await describeWith([program("haproxy", ["-v"]), program("keepalived", ["--versio
     if (figures.length > 0) process.stdout.write(`[lab] figures\n${figures.join("\n")}\n`);
   }, 90_000);
 
-  it("serves every Service's VIP to the client namespace, from that Service's own nodes, with PROXY v2 where asked", async () => {
-    expect(lab.services.map((s) => s.service).sort()).toEqual(["lab/api", "lab/proxied", "lab/web"]);
-    const lbAddresses = lab.lbNodes.map((n) => n.address);
+  /** The address part of `198.18.0.11:40000` or `[2001:db8::11]:40000`. */
+  const addressOf = (hostPort: string | null): string | undefined => hostPort?.replace(/^\[/, "").replace(/\]?:\d+$/, "");
+
+  it("serves every Service's VIP (IPv4 and IPv6) to the client namespace, from that Service's own nodes, with PROXY v2 where asked", async () => {
+    expect([...new Set(lab.services.map((s) => s.service))].sort()).toEqual(["lab/api", "lab/proxied", "lab/web"]);
+    // lab/web is dual-stack: one VIP per family.
+    expect(lab.services.filter((s) => s.service === "lab/web").map((s) => s.vip.includes(":"))).toEqual([false, true]);
+    const lbAddresses = lab.lbNodes.flatMap((n) => [n.address, n.address6]);
     for (const s of lab.services) {
       const t0 = Date.now();
       const r = await traffic(s.vip, s.port, 20);
-      figures.push(`${s.service} ${s.vip}:${s.port}: ${r.ok}/20 connections in ${Date.now() - t0} ms, by node ${JSON.stringify(r.byNode)}`);
+      figures.push(`${s.service} ${s.vip} port ${s.port}: ${r.ok}/20 connections in ${Date.now() - t0} ms, by node ${JSON.stringify(r.byNode)}`);
       expect(r.failed, `${s.service}: ${r.errors.join("; ")}`).toBe(0);
       expect(r.ok).toBe(20);
       // Only the Service's planned nodes answer (lab/web has no endpoints on node-c), spread by roundrobin.
@@ -112,7 +117,9 @@ await describeWith([program("haproxy", ["-v"]), program("keepalived", ["--versio
           expect(sample.seen?.startsWith(`${lab.client.address}:`)).toBe(true);
         } else {
           expect(sample.proxy).toBe("none");
-          expect(lbAddresses).toContain(sample.seen?.split(":")[0]);
+          // Without PROXY the node sees the LB node's own address, of the VIP's family.
+          expect(lbAddresses).toContain(addressOf(sample.seen));
+          expect(addressOf(sample.seen)?.includes(":")).toBe(s.vip.includes(":"));
         }
       }
     }
