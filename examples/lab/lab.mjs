@@ -3,6 +3,7 @@
 //   npm run lab                  start it: 2 LB nodes (HAProxy + keepalived, configured by
 //                                `portico apply`), 3 fake Kubernetes nodes, a client
 //   npm run lab -- fail node-b   make node-b's /healthz answer 503 (`heal node-b` undoes it)
+//   npm run lab -- restore lb1   start lb1's HAProxy and keepalived again after you killed one
 //   npm run lab -- down          remove everything it made; safe to run twice
 //
 // Options (flag or environment): --prefix / PORTICO_LAB_PREFIX, the namespaces' name prefix
@@ -61,7 +62,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // ---------------------------------------------------------------------------------------------
 // Options
 
-const usage = `usage: npm run lab [-- up|down|fail <node>|heal <node>] [--prefix <p>] [--state-dir <dir>]`;
+const usage = `usage: npm run lab [-- up|down|fail <node>|heal <node>|restore <lbNode>] [--prefix <p>] [--state-dir <dir>]`;
 
 const parseArgs = (argv) => {
   const positional = [];
@@ -260,14 +261,25 @@ const startLbNode = async (lab, lb) => {
   const configPath = join(lb.dir, "portico.yaml");
   const w = await writeFileAtomic(configPath, stringify(cfg), { mode: 0o644 });
   if (w.isErr()) throw new Error(w.error.message);
-  const args = ["apply", "--cluster", CLUSTER, "--config", configPath, "--node", lb.name];
-  const lines = [`\n$ ip netns exec ${lb.ns} portico ${args.map((a) => (a.startsWith("/") ? rel(a) : a)).join(" ")}`];
-  lines.push((await inNs(lb.ns, process.execPath, [CLI, ...args], CAP_MS.apply)).trimEnd().replace(/^/gm, "  "));
-  await inNs(lb.ns, "haproxy", ["-W", "-D", "-S", cfg.haproxy.masterSocket, "-p", join(lb.dir, "haproxy.pid"), "-f", cfg.haproxy.configPath]);
-  // keepalived checks HAProxy as an unprivileged user, who must read the pid file.
-  await chmod(join(lb.dir, "haproxy.pid"), 0o644);
-  lines.push(`  haproxy: started (master pid ${(await readFile(join(lb.dir, "haproxy.pid"), "utf8")).trim()}, master CLI ${rel(cfg.haproxy.masterSocket)})`);
+  const lines = [await porticoApply(lb, configPath)];
+  lines.push(await startHaproxy(lb, cfg));
   return lines.join("\n");
+};
+
+/** `portico apply` for one LB node, inside its namespace; returns the command and its report. */
+const porticoApply = async (lb, configPath) => {
+  const args = ["apply", "--cluster", CLUSTER, "--config", configPath, "--node", lb.name];
+  const out = await inNs(lb.ns, process.execPath, [CLI, ...args], CAP_MS.apply);
+  return `\n$ ip netns exec ${lb.ns} portico ${args.map((a) => (a.startsWith("/") ? rel(a) : a)).join(" ")}\n${out.trimEnd().replace(/^/gm, "  ")}`;
+};
+
+/** HAProxy in master-worker mode on the file apply wrote, daemonised, with the master CLI apply reloads through. */
+const startHaproxy = async (lb, cfg) => {
+  const pidFile = join(lb.dir, "haproxy.pid");
+  await inNs(lb.ns, "haproxy", ["-W", "-D", "-S", cfg.haproxy.masterSocket, "-p", pidFile, "-f", cfg.haproxy.configPath]);
+  // keepalived checks HAProxy as an unprivileged user, who must read the pid file.
+  await chmod(pidFile, 0o644);
+  return `  haproxy: started (master pid ${(await readFile(pidFile, "utf8")).trim()}, master CLI ${rel(cfg.haproxy.masterSocket)})`;
 };
 
 const hostPort = (address, port) => (address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`);
@@ -320,9 +332,11 @@ const summary = (lab, record, answers, ms, curl) => {
   say(`  ${get(`http://${hostPort(proxied.vip, proxied.port)}/`)}`);
   say(`      PROXY ${proxied.proxy}: the node sees the client's own address, ${CLIENT_ADDRESS}`);
   say(`  kill $(cat ${join(lb1.dir, "keepalived.pid")})`);
-  say(`      ${lb1.name}'s keepalived stops: ${held.length > 0 ? held.join(", ") : "its VIPs"} ${held.length === 1 ? "moves" : "move"} to ${other.name} (ip -n ${other.ns} addr show eth0)`);
+  say(`      ${lb1.name}'s keepalived stops: ${held.length > 0 ? held.join(", ") : "its VIPs"} ${held.length === 1 ? "moves" : "move"} to ${other.name} (ip -n ${other.ns} addr show eth0);
+      \`npm run lab -- restore ${lb1.name}${f}\` starts it again and they come back`);
   say(`  kill $(cat ${join(other.dir, "haproxy.pid")})`);
-  say(`      ${other.name}'s HAProxy dies: its keepalived sees it in about 2 s and hands its VIPs over`);
+  say(`      ${other.name}'s HAProxy dies: its keepalived sees it in about 2 s and hands its VIPs over
+      (\`npm run lab -- restore ${other.name}${f}\` brings it back)`);
   say(`  npm run lab -- fail ${victim.name}${f}   /   npm run lab -- heal ${victim.name}${f}`);
   say(`      ${victim.name}'s /healthz answers 503 / 200 again: HAProxy takes it out of rotation / back in`);
   say(`  ip netns exec ${lb1.ns} node ${rel(CLI)} status --config ${join(lb1.dir, "portico.yaml")} --node ${lb1.name}`);
@@ -415,6 +429,22 @@ const flip = async (lab, name, failing) => {
 };
 
 // ---------------------------------------------------------------------------------------------
+// restore: bring back what was killed on an LB node
+
+const restore = async (lab, name) => {
+  if (!existsSync(markerOf(lab.stateDir))) throw new Error(`no lab runs with state in ${lab.stateDir}: start one with \`npm run lab${flagsText(lab)}\``);
+  const lb = lab.lbNodes.find((n) => n.name === name);
+  if (lb === undefined) throw new UsageError(`restore needs an LB node: one of ${lab.lbNodes.map((n) => n.name).join(", ")}`);
+  const haproxy = await labPid(join(lb.dir, "haproxy.pid"), lab.stateDir);
+  // HAProxy first, so keepalived's check passes as soon as keepalived runs.
+  if (haproxy === undefined || !(await alive(haproxy))) say(await startHaproxy(lb, nodeConfig(lab, lb)));
+  else say(`  haproxy: already running (master pid ${haproxy})`);
+  // apply starts keepalived when none runs, and leaves a running one (and HAProxy) as they are.
+  say(await porticoApply(lb, join(lb.dir, "portico.yaml")));
+  say(`\n${lb.name} is back: it takes its VIPs again once its HAProxy check passes (about 2 s).`);
+};
+
+// ---------------------------------------------------------------------------------------------
 
 const mainLab = async () => {
   let opts;
@@ -450,6 +480,9 @@ const mainLab = async () => {
         return 0;
       case "down":
         await down(lab);
+        return 0;
+      case "restore":
+        await restore(lab, opts.args[0]);
         return 0;
       case "fail":
       case "heal":

@@ -148,6 +148,31 @@ await describeWith([program("haproxy", ["-v"]), program("keepalived", ["--versio
     figures.push(`fail node-b: out of rotation within ${out} ms; heal: back within ${back} ms`);
   }, 120_000);
 
+  /** The VIPs (a /32 or /128 on eth0) an LB node's namespace holds now. */
+  const heldBy = async (lbNode: string): Promise<string[]> => {
+    const r = await run("ip", ["-n", `${prefix}${lbNode}`, "-o", "addr", "show", "dev", "eth0"]);
+    if (r.isErr()) throw new Error(r.error.message);
+    return [...r.value.stdout.matchAll(/inet6? ([0-9a-f.:]+)\/(?:32|128) /g)].map((m) => m[1]!).sort();
+  };
+
+  it("when lb1's keepalived stops its VIPs move to lb2 and keep serving; `restore lb1` takes them back", async () => {
+    const lb1 = lab.lbNodes.find((n) => n.name === "lb1")!;
+    const own = lab.services.filter((s) => s.holder === "lb1");
+    const vips = [...new Set(own.map((s) => s.vip))].sort();
+    expect(vips.length).toBeGreaterThan(0);
+    expect(await heldBy("lb1")).toEqual(vips);
+    process.kill(Number((await readFile(join(lb1.dir, "keepalived.pid"), "utf8")).trim()), "SIGTERM");
+    const moved = await elapsed(async () => {
+      const [on1, on2] = [await heldBy("lb1"), await heldBy("lb2")];
+      return on1.length === 0 && vips.every((v) => on2.includes(v));
+    }, 30_000);
+    for (const s of own) expect((await traffic(s.vip, s.port, 4)).ok).toBe(4);
+    const restored = await labCommand(["restore", "lb1"]);
+    expect(restored.code, restored.stderr).toBe(0);
+    const back = await elapsed(async () => (await heldBy("lb1")).join() === vips.join(), 30_000);
+    figures.push(`lb1's keepalived stopped: its ${vips.length} VIPs held by lb2 within ${moved} ms; VIPs back on lb1 ${back} ms after restore lb1 returned`);
+  }, 120_000);
+
   it("`down` removes every namespace, process and file the lab made, and is safe to run twice", async () => {
     const before = await labProcesses();
     // 2 x (HAProxy master + worker, keepalived + its VRRP child) and 3 fake nodes at least.
