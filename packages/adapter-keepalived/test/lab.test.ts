@@ -126,8 +126,8 @@ await describeWith(
     const measure = async (vip: Ip, until: string, act: () => Promise<void>, options: { warmMs?: number; maxMs?: number } = {}): Promise<{ result: ProbeResult; t0: number }> => {
       const maxMs = options.maxMs ?? CAP_MS;
       const probe = lab.exec(ns.get("client")!, process.execPath, [PROBE, vip, PORT, until, String(maxMs)], maxMs + 10_000);
-      // Node needs a moment to start inside the namespace; the probe must be in its loop before `act`.
-      await sleep(options.warmMs ?? 700);
+      // Node needs a moment to start inside the namespace (well over 700 ms on a loaded 2-core machine); the probe must be in its loop before `act`.
+      await sleep(options.warmMs ?? 2500);
       const t0 = Date.now();
       await act();
       const out = await probe;
