@@ -245,6 +245,8 @@ const renderBackend = (
     yield* unique(b.servers, `${label("backend", b.id)} server`, b.service);
     const servers: string[] = [];
     for (const s of b.servers) yield* renderServer(s, 1, fail, trackIn);
+    // Each node has one check slot: two servers tracking it would need the same slot.
+    if (trackIn !== undefined) yield* unique(b.servers.map((s) => ({ id: String(s.track) })), `${label("backend", b.id)} server track`, b.service);
     // Fixed slots: a server joining or leaving fills or empties a slot through the runtime API.
     // Cluster-policy slots are the check backend's: slot N tracks chk/slotN, always the same node.
     const slots = trackIn === undefined ? layoutSlots(b.servers, previous?.backends.get(id)) : alignSlots(b.servers, trackIn.slots);

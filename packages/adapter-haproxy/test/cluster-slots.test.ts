@@ -121,6 +121,14 @@ describe("aligned slots for Cluster policy", () => {
     expect(readInstalled(grown).skeleton).toBe(readInstalled(text).skeleton);
   });
 
+  it("refuses two servers of one Cluster backend that track the same check server, naming the Service", () => {
+    const p = planWith([node(1), node(2)]);
+    const backends = p.backends.map((b) => (b.service === "default/web" ? { ...b, servers: b.servers.map((s) => ({ ...s, track: b.servers[0]!.track! })) } : b));
+    const r = renderHaproxy({ ...p, backends }, {});
+    expect(r._unsafeUnwrapErr()).toMatchObject({ kind: "render", service: "default/web" });
+    expect(r._unsafeUnwrapErr().message).toMatch(/server track "node_worker_1_[0-9a-f]{8}" appears more than once/);
+  });
+
   it("grows every Cluster backend with the check backend (a new shape, so a reload) only when the nodes outgrow the slots", () => {
     const seven = Array.from({ length: 7 }, (_, i) => node(i + 1));
     const first = render(planWith(seven));
