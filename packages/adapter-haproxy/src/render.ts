@@ -4,7 +4,7 @@ import type { AdapterError, Backend, Balance, CheckBackend, Frontend, HaproxyCon
 import { checkCidr, checkIdent, checkInt, checkIp, checkOneOf, checkPath, checkPort, show, showKey } from "./_check.js";
 import { formatDuration, formatEndpoint } from "./_format.js";
 import { readInstalled, type Installed } from "./_installed.js";
-import { layoutSlots } from "./_slots.js";
+import { alignSlots, layoutSlots, sameId } from "./_slots.js";
 
 /** Options for {@link renderHaproxy}. */
 export interface HaproxyRenderOptions {
@@ -50,7 +50,10 @@ export const renderHaproxy: RenderFn<HaproxyRenderOptions> = (plan, options) =>
     const backendIds = new Set<string>(plan.backends.map((b) => b.id));
     const previous = options.previous === undefined ? undefined : readInstalled(options.previous);
     const checks = plan.checks ?? [];
-    const trackable = new Map<string, ReadonlySet<string>>(checks.map((c) => [c.id, new Set<string>(c.servers.map((x) => x.id))]));
+    // The check backends' slots come first: every Cluster-policy backend takes the same numbers.
+    const trackable = new Map<string, CheckSlots>(
+      checks.map((c) => [c.id, { backend: c.id, servers: new Set<string>(c.servers.map((x) => x.id)), slots: layoutSlots(c.servers, previous?.backends.get(c.id), sameId) }]),
+    );
     const sections: (readonly string[])[] = [];
     if (options.header !== false) sections.push(HEADER);
     sections.push(yield* renderGlobal(plan.settings.haproxy));
@@ -67,7 +70,7 @@ export const renderHaproxy: RenderFn<HaproxyRenderOptions> = (plan, options) =>
     // reported as itself rather than as a frontend pointing nowhere.
     const backends: (readonly string[])[] = [];
     for (const b of plan.backends) backends.push(yield* renderBackend(b, trackable, previous, hcConfig));
-    for (const c of checks) backends.push(yield* renderCheckBackend(c, hcConfig));
+    for (const c of checks) backends.push(yield* renderCheckBackend(c, trackable.get(c.id)!.slots, hcConfig));
     if (plan.settings.haproxy.prometheus !== undefined) sections.push(yield* renderPrometheus(plan.settings.haproxy.prometheus));
     for (const f of plan.frontends) sections.push(yield* renderFrontend(f, backendIds, maxconn));
     sections.push(...backends);
@@ -176,9 +179,16 @@ const chunks = <T>(list: readonly T[], size: number): T[][] => {
   return out;
 };
 
+/** A check backend as its trackers see it: its server ids and its slot layout. */
+interface CheckSlots {
+  readonly backend: string;
+  readonly servers: ReadonlySet<string>;
+  readonly slots: readonly (Server | undefined)[];
+}
+
 const renderBackend = (
   b: Backend,
-  trackable: ReadonlyMap<string, ReadonlySet<string>>,
+  trackable: ReadonlyMap<string, CheckSlots>,
   previous: Installed | undefined,
   hcConfig: HealthCheckConfig,
 ): Result<readonly string[], AdapterError> =>
@@ -195,7 +205,7 @@ const renderBackend = (
       .with("v2", () => " send-proxy-v2")
       .exhaustive();
     let checkLines: string[];
-    let trackIn: { backend: string; servers: ReadonlySet<string> } | undefined;
+    let trackIn: CheckSlots | undefined;
     if (hc.kind === "http" && kind === "http") {
       const h = yield* renderHttpCheck(hc, fail, hcConfig);
       // `port` sends checks to the health port, not the nodePort; because a port is set, HAProxy
@@ -209,9 +219,8 @@ const renderBackend = (
       checkLines = [`default-server check ${checkTiming(inter, fall, rise, hcConfig)}${sendProxy}`];
     } else if (hc.kind === "track" && kind === "track") {
       const chk = yield* checkIdent(hc.backend).mapErr(fail("healthCheck.backend"));
-      const servers = trackable.get(chk);
-      if (servers === undefined) return err(fail("healthCheck.backend")(`${show(chk)} is not a check backend of this plan`));
-      trackIn = { backend: chk, servers };
+      trackIn = trackable.get(chk);
+      if (trackIn === undefined) return err(fail("healthCheck.backend")(`${show(chk)} is not a check backend of this plan`));
       // No checks of its own: each server follows its node's shared kube-proxy check (`track`).
       checkLines = sendProxy === "" ? [] : [`default-server${sendProxy}`];
     } else return err(fail("healthCheck.kind")(`${show(hc.kind)} does not match the check's fields`));
@@ -235,17 +244,14 @@ const renderBackend = (
     }
     yield* unique(b.servers, `${label("backend", b.id)} server`, b.service);
     const servers: string[] = [];
-    if (trackIn !== undefined) {
-      // A tracked server's target is fixed in the file, so Cluster-policy backends name their
-      // servers; membership changes there reload (seamlessly) instead of using slots.
-      for (const s of b.servers) servers.push(yield* renderServer(s, undefined, fail, trackIn));
-    } else {
-      for (const s of b.servers) yield* renderServer(s, 1, fail, undefined);
-      // Fixed slots: a server joining or leaving fills or empties a slot through the runtime API.
-      const slots = layoutSlots(b.servers, previous?.backends.get(id));
-      for (const [i, s] of slots.entries()) {
-        servers.push(s === undefined ? emptySlot(i + 1, b.family) : yield* renderServer(s, i + 1, fail, undefined));
-      }
+    for (const s of b.servers) yield* renderServer(s, 1, fail, trackIn);
+    // Each node has one check slot: two servers tracking it would need the same slot.
+    if (trackIn !== undefined) yield* unique(b.servers.map((s) => ({ id: String(s.track) })), `${label("backend", b.id)} server track`, b.service);
+    // Fixed slots: a server joining or leaving fills or empties a slot through the runtime API.
+    // Cluster-policy slots are the check backend's: slot N tracks chk/slotN, always the same node.
+    const slots = trackIn === undefined ? layoutSlots(b.servers, previous?.backends.get(id)) : alignSlots(b.servers, trackIn.slots);
+    for (const [i, s] of slots.entries()) {
+      servers.push(s === undefined ? emptySlot(i + 1, b.family, trackIn) : yield* renderServer(s, i + 1, fail, trackIn));
     }
     return ok(
       section(`backend ${id}`, [
@@ -283,24 +289,27 @@ const checkTiming = (inter: number, fall: number, rise: number, hcConfig: Health
   return `inter ${formatDuration(inter)} fastinter ${formatDuration(faster(hcConfig.fastinterMs))} downinter ${formatDuration(faster(hcConfig.downinterMs))} fall ${fall} rise ${rise}`;
 };
 
-// The shared kube-proxy checks: one server per node, never the target of a frontend. Cluster-policy
-// backends `track` these servers, so the number of checks does not grow with Services.
-const renderCheckBackend = (c: CheckBackend, hcConfig: HealthCheckConfig): Result<readonly string[], AdapterError> =>
+// The shared kube-proxy checks: one slot per node, never the target of a frontend. Cluster-policy
+// backends `track` these slots, so the number of checks does not grow with Services.
+const renderCheckBackend = (c: CheckBackend, slots: readonly (Server | undefined)[], hcConfig: HealthCheckConfig): Result<readonly string[], AdapterError> =>
   safeTry(function* () {
     const fail = (field: string) => (m: string) => renderError(`${label("backend", c.id)} ${field}: ${m}`);
     const id = yield* checkIdent(c.id).mapErr(fail("id"));
     const h = yield* renderHttpCheck(c.healthCheck, fail, hcConfig);
     yield* unique(c.servers, `${label("backend", c.id)} server`);
+    for (const s of c.servers) yield* renderServer({ ...s, weight: 1 }, 1, fail, undefined);
+    // Empty slots wait at the unspecified address of the checks' family (the first node's).
+    const family = c.servers[0]?.address.includes(":") === true ? 6 : 4;
     const servers: string[] = [];
-    for (const s of c.servers) servers.push(yield* renderServer({ ...s, weight: 1 }, undefined, fail, undefined));
+    for (const [i, s] of slots.entries()) servers.push(s === undefined ? emptySlot(i + 1, family, undefined) : yield* renderServer({ ...s, weight: 1 }, i + 1, fail, undefined));
     return ok(section(`backend ${id}`, [...h.lines, `default-server check port ${h.port} ${h.timing}`, ...servers]));
   });
 
 const renderServer = (
   s: Server,
-  slot: number | undefined,
+  slot: number,
   fail: (field: string) => (m: string) => AdapterError,
-  trackIn: { backend: string; servers: ReadonlySet<string> } | undefined,
+  trackIn: CheckSlots | undefined,
 ): Result<string, AdapterError> =>
   safeTry(function* () {
     const id = yield* checkIdent(s.id).mapErr(fail("server id"));
@@ -308,20 +317,20 @@ const renderServer = (
     const port = yield* checkPort(s.port).mapErr(fail(`server ${id} port`));
     // 0 drains the server: no new connections, existing ones finish.
     const weight = yield* checkInt(s.weight, 0, 256).mapErr(fail(`server ${id} weight`));
-    if (slot !== undefined) return ok(`server slot${slot} ${formatEndpoint(address, port)} weight ${weight} # ${id}`);
-    let track = "";
     if (trackIn !== undefined) {
       const target = yield* checkIdent(s.track).mapErr(fail(`server ${id} track`));
       if (!trackIn.servers.has(target)) return err(fail(`server ${id} track`)(`${show(target)} is not a server of ${trackIn.backend}`));
-      track = ` track ${trackIn.backend}/${target}`;
     }
-    return ok(`server ${id} ${formatEndpoint(address, port)} weight ${weight}${track}`);
+    return ok(`server slot${slot} ${formatEndpoint(address, port)} weight ${weight}${trackOf(slot, trackIn)} # ${id}`);
   });
+
+// A tracking slot follows the check backend's slot of the same number (both ids are checked).
+const trackOf = (slot: number, trackIn: CheckSlots | undefined): string => (trackIn === undefined ? "" : ` track ${trackIn.backend}/slot${slot}`);
 
 // An empty slot: in maintenance, so it is never checked nor chosen, at the unspecified address
 // of the backend's family until the runtime API gives it a node.
-const emptySlot = (slot: number, family: Backend["family"]): string =>
-  `server slot${slot} ${family === 6 ? "[::]:1" : "0.0.0.0:1"} weight 0 disabled`;
+const emptySlot = (slot: number, family: Backend["family"], trackIn: CheckSlots | undefined): string =>
+  `server slot${slot} ${family === 6 ? "[::]:1" : "0.0.0.0:1"} weight 0 disabled${trackOf(slot, trackIn)}`;
 
 // HAProxy refuses two proxies (or two servers in one backend) with the same name; say so here,
 // naming the Service, rather than later from `haproxy -c`.

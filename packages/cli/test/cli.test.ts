@@ -113,12 +113,14 @@ describe("portico plan --against", () => {
     const json = JSON.parse((await portico("plan", "--cluster", grown, "--config", config, "--against", out, "--output", "json")).stdout) as { diff: { runtimeOps: number; reload: boolean } };
     expect(json.diff).toMatchObject({ runtimeOps: 1, reload: false });
 
-    // A new node joins every Cluster-policy backend, whose servers track shared checks by name: a reload.
+    // A new node joins every Cluster-policy backend and the shared kube-proxy checks: the same
+    // spare slot in each, through the runtime API.
     const node = join(dir, "node.yaml");
     await writeFile(node, `${text}\n---\napiVersion: v1\nkind: Node\nmetadata: {name: worker-9}\nstatus: {addresses: [{type: InternalIP, address: 198.18.2.99}]}\n`);
     const joined = await portico("plan", "--cluster", node, "--config", config, "--against", out);
-    expect(joined.stdout).toContain("~ shop/web  198.18.100.11  [reload]");
-    expect(joined.stdout).toContain("HAProxy: reload needed");
+    expect(joined.stdout).toContain("~ shop/web  198.18.100.11  [runtime]");
+    expect(joined.stdout).toMatch(/\+ kube-proxy check of node worker-9 in chk_kube_proxy_[0-9a-f]{8} {2}\[runtime\]/);
+    expect(joined.stdout).toMatch(/HAProxy: [0-9]+ runtime API changes, no reload/);
   });
 
   it("says where to get a plan.json when there is none", async () => {
