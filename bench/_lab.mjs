@@ -22,10 +22,6 @@ export const NODE_PORT = 30080;
 export const HEALTH_PORT = 32100;
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-export const quantile = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
-};
 
 /** Undefined when the machine has what a case needs, else why not. */
 export const missing = async (programs) => {
