@@ -63,6 +63,21 @@ export const withCleanup = async (body) => {
   }
 };
 
+/**
+ * Keep reading a started process's output (the last 20 kB stay in `proc.log()`): a pipe nobody
+ * reads fills up, and an HAProxy master blocked writing its reload notices stops answering.
+ */
+export const drained = (proc) => {
+  let log = "";
+  const keep = (b) => {
+    log = (log + b.toString()).slice(-20_000);
+  };
+  proc.stdout?.on("data", keep);
+  proc.stderr?.on("data", keep);
+  proc.log = () => log;
+  return proc;
+};
+
 /** Wait for a line starting with `prefix` on a started process's stdout (bounded). */
 export const waitForLine = async (proc, prefix, capMs = 20_000) => {
   let seen = "";
@@ -123,7 +138,7 @@ export const dataplaneLab = async (cleanups, nodes = 3) => {
     await must("ip", ["-n", lb, "link", "add", `n${i}`, "type", "veth", "peer", "name", "eth0", "netns", ns]);
     await addr(lb, `n${i}`, `198.18.2${i}.1/24`);
     await addr(ns, "eth0", `198.18.2${i}.2/24`);
-    const proc = (await start("ip", ["netns", "exec", ns, process.execPath, FAKE_NODE, name, String(NODE_PORT), String(HEALTH_PORT)], { stdio: "pipe" }))._unsafeUnwrap();
+    const proc = drained((await start("ip", ["netns", "exec", ns, process.execPath, FAKE_NODE, name, String(NODE_PORT), String(HEALTH_PORT)], { stdio: "pipe" }))._unsafeUnwrap());
     procs.push(proc);
     await waitForLine(proc, "ready");
     names.push(name);
@@ -136,9 +151,9 @@ export const dataplaneLab = async (cleanups, nodes = 3) => {
     client,
     nodes: names,
     nodeAddress: (n) => `198.18.2${names.indexOf(n) + 1}.2`,
-    /** Start a process this lab stops on cleanup. */
+    /** Start a process this lab stops on cleanup; its output is drained (see `drained`). */
     start: async (command, args) => {
-      const proc = (await start(command, args, { stdio: "pipe" }))._unsafeUnwrap();
+      const proc = drained((await start(command, args, { stdio: "pipe" }))._unsafeUnwrap());
       procs.push(proc);
       return proc;
     },

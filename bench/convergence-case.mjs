@@ -143,10 +143,10 @@ await withCleanup(async (cleanups) => {
   }
   report({
     figures: [
-      { name: "Service created -> first successful connection to its VIP", values: created, unit: "ms", percentiles: true, goal: "p50 < 300 ms, p99 < 1 s" },
-      { name: `node /healthz 503 -> traffic moved, health-check timing excluded`, values: after, unit: "ms", percentiles: true, goal: "p50 < 300 ms, p99 < 1 s" },
-      { name: `node /healthz 503 -> HAProxy marks it down (health checks, inter ${INTER_MS} ms x fall ${FALL})`, values: detected, unit: "ms", percentiles: true },
-      { name: "node /healthz 503 -> traffic moved, in all", values: moved, unit: "ms", percentiles: true },
+      { name: "3. Service created -> first successful connection to its VIP", values: created, unit: "ms", percentiles: true, goal: "p50 < 300 ms, p99 < 1 s" },
+      { name: `3. node /healthz 503 -> traffic moved, health-check timing excluded`, values: after, unit: "ms", percentiles: true, goal: "p50 < 300 ms, p99 < 1 s" },
+      { name: `3. node /healthz 503 -> HAProxy marks it down (health checks, inter ${INTER_MS} ms x fall ${FALL})`, values: detected, unit: "ms", percentiles: true },
+      { name: "3. node /healthz 503 -> traffic moved, in all", values: moved, unit: "ms", percentiles: true },
     ],
   });
 });

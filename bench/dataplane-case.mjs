@@ -152,11 +152,8 @@ await withCleanup(async (cleanups) => {
     ].join("\n"),
   );
   const minimalProc = await lab.start("ip", ["netns", "exec", lab.lb, "haproxy", "-W", "-f", minimalPath]);
-  let minimalLog = "";
-  minimalProc.stdout.on("data", (b) => (minimalLog += b.toString()));
-  minimalProc.stderr.on("data", (b) => (minimalLog += b.toString()));
   await until("the minimal config serving", async () => (await lab.traffic(MINIMAL, 80, 3, 5_000, 1)).ok === 3, 20_000, 50).catch((e) => {
-    throw new Error(`${e.message}: ${minimalLog}`);
+    throw new Error(`${e.message}: ${minimalProc.log()}`);
   });
   const load = async (vip) => {
     const out = (await lab.netns.exec(lab.client, process.execPath, [LOAD, vip, "80", String(overheadMs), "16", "1000000"], overheadMs + 20_000))._unsafeUnwrap();
@@ -186,17 +183,17 @@ await withCleanup(async (cleanups) => {
 
   report({
     figures: [
-      { name: `hitless: ${changes} membership/weight changes under a connection loop: failed connections`, values: [runtime.failed], unit: "", goal: "0" },
-      { name: `hitless: ${changes} changes: HAProxy reloads`, values: [runtime.reloads], unit: "", goal: "0" },
-      { name: `hitless: ${changes} changes: time for all`, values: [runtime.ms], unit: "ms" },
-      { name: `baseline, reload per change: ${changes} changes: failed connections`, values: [baseline.failed], unit: "" },
-      { name: `baseline, reload per change: ${changes} changes: HAProxy reloads`, values: [baseline.reloads], unit: "" },
-      { name: `baseline, reload per change: ${changes} changes: time for all`, values: [baseline.ms], unit: "ms" },
-      { name: "overhead: connections/s through the rendered config (checks + PROXY v2)", values: rendered, unit: "conn/s" },
-      { name: "overhead: connections/s through a minimal hand-written config", values: minimal, unit: "conn/s" },
-      { name: "overhead: rendered / minimal connections per second", values: ratios, unit: "", goal: ">= 0.95" },
-      { name: "equal load (measured, pods 3/1/2): per-pod share max/min with pods-per-node", values: [weighted.ratio], unit: "" },
-      { name: "equal load (measured, pods 3/1/2): per-pod share max/min without (equal weights)", values: [equal.ratio], unit: "" },
+      { name: `4. hitless: ${changes} membership/weight changes under a connection loop: failed connections`, values: [runtime.failed], unit: "", goal: "0" },
+      { name: `4. hitless: ${changes} changes: HAProxy reloads`, values: [runtime.reloads], unit: "", goal: "0" },
+      { name: `4. hitless: ${changes} changes: time for all`, values: [runtime.ms], unit: "ms" },
+      { name: `4. baseline, reload per change: ${changes} changes: failed connections`, values: [baseline.failed], unit: "" },
+      { name: `4. baseline, reload per change: ${changes} changes: HAProxy reloads`, values: [baseline.reloads], unit: "" },
+      { name: `4. baseline, reload per change: ${changes} changes: time for all`, values: [baseline.ms], unit: "ms" },
+      { name: "6. overhead: connections/s through the rendered config (checks + PROXY v2)", values: rendered, unit: "conn/s" },
+      { name: "6. overhead: connections/s through a minimal hand-written config", values: minimal, unit: "conn/s" },
+      { name: "6. overhead: rendered / minimal connections per second", values: ratios, unit: "", goal: ">= 0.95" },
+      { name: "7. equal load (measured, pods 3/1/2): per-pod share max/min with pods-per-node", values: [weighted.ratio], unit: "" },
+      { name: "7. equal load (measured, pods 3/1/2): per-pod share max/min without (equal weights)", values: [equal.ratio], unit: "" },
     ],
     details: { runtime, baseline, weighted, equal, overheadMs, parallel: 16 },
   });

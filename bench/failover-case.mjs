@@ -155,9 +155,9 @@ await withCleanup(async (cleanups) => {
   const advert = config.vrrp.advertIntMs;
   report({
     figures: [
-      { name: `failover: kill -9 keepalived on the master -> first answer from the backup (advert ${advert} ms)`, values: results.kill, unit: "ms", goal: "< 1 s" },
-      { name: "failover: master's link down -> first answer from the backup", values: results.linkDown, unit: "ms", goal: "< 1 s" },
-      { name: "failover: graceful stop (SIGTERM) of the master -> first answer from the backup", values: results.graceful, unit: "ms", goal: "< 100 ms" },
+      { name: `5. failover: kill -9 keepalived on the master -> first answer from the backup (advert ${advert} ms)`, values: results.kill, unit: "ms", goal: "< 1 s" },
+      { name: "5. failover: master's link down -> first answer from the backup", values: results.linkDown, unit: "ms", goal: "< 1 s" },
+      { name: "5. failover: graceful stop (SIGTERM) of the master -> first answer from the backup", values: results.graceful, unit: "ms", goal: "< 100 ms" },
     ],
   });
 });

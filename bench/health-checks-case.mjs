@@ -115,11 +115,11 @@ const worstRatio = (p) => {
 };
 report({
   figures: [
-    { name: `health checks/s one LB node sends at ${nodes} nodes x ${services} Services (from haproxy.cfg)`, values: [counted.rate], unit: "checks/s" },
-    { name: `health checks/s, naive plan (every node for every Service, inter ${interMs} ms)`, values: [naive], unit: "checks/s" },
-    { name: "health checks: naive / Portico", values: [naive / counted.rate], unit: "x" },
-    { name: `equal load (from the plan, ${services / 2} Local Services, 1-4 pods per node): worst per-pod share max/min with pods-per-node`, values: [worstRatio(weighted)], unit: "" },
-    { name: "equal load (from the plan): worst per-pod share max/min without (equal weights)", values: [worstRatio(equal)], unit: "" },
+    { name: `8. health checks/s one LB node sends at ${nodes} nodes x ${services} Services (from haproxy.cfg)`, values: [counted.rate], unit: "checks/s" },
+    { name: `8. health checks/s, naive plan (every node for every Service, inter ${interMs} ms)`, values: [naive], unit: "checks/s" },
+    { name: "8. health checks: naive / Portico", values: [naive / counted.rate], unit: "x" },
+    { name: `7. equal load (from the plan, ${services / 2} Local Services, 1-4 pods per node): worst per-pod share max/min with pods-per-node`, values: [worstRatio(weighted)], unit: "" },
+    { name: "7. equal load (from the plan): worst per-pod share max/min without (equal weights)", values: [worstRatio(equal)], unit: "" },
   ],
   details: { checkingServers: counted.servers, configBytes: cfg.length, seconds: (performance.now() - t0) / 1000 },
 });
