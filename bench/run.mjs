@@ -26,6 +26,20 @@ const child = async (script, args, timeoutMs = 600_000) => {
   if (r.value.code !== 0) throw new Error(`${script} ${args.join(" ")}: exit ${r.value.code}\n${r.value.stderr}`);
   return JSON.parse(r.value.stdout.trim().split("\n").pop());
 };
+// A case prints one JSON line last: { figures } or { unavailable } or { error }.
+const caseChild = async (script, args, timeoutMs = 900_000) => {
+  const r = await run(process.execPath, [join(here, script), ...args.map(String)], { timeoutMs });
+  if (r.isErr()) return { error: r.error.message };
+  const last = r.value.stdout.trim().split("\n").pop() ?? "";
+  try {
+    return JSON.parse(last);
+  } catch {
+    return { error: `exit ${r.value.code}: ${r.value.stderr.trim().split("\n").slice(-5).join(" | ")}` };
+  }
+};
+// The q-quantile (nearest rank).
+const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.max(0, Math.ceil(q * xs.length) - 1))];
+const details = {};
 const version = async (cmd, args) => {
   const r = await run(cmd, args, { timeoutMs: 10_000 });
   return r.isOk() ? `${r.value.stdout}${r.value.stderr}`.split("\n")[0].trim() : "not installed";
@@ -57,6 +71,35 @@ process.stderr.write(`incremental changes S=${is} N=${inodes} ...\n`);
 const inc = await child("incremental-case.mjs", [is, inodes, quick ? 3 : 10]);
 for (const [name, times] of Object.entries(inc.result)) figure(`change at S=${is} N=${inodes}: ${name} -> plan and files ready`, times, "ms", "< 20 ms");
 
+// 3-8. Each in its own process (see each file's header); a case that lacks root, haproxy or
+// keepalived reports why instead of a figure.
+const cases = [
+  [3, "convergence", "convergence-case.mjs", quick ? [5, 3] : [20, 20]],
+  [4, "hitless updates, 6 data-plane overhead, 7 equal load (measured)", "dataplane-case.mjs", quick ? [6, 2, 1000, 300] : [200, 5, 3000, 3000]],
+  [5, "failover", "failover-case.mjs", quick ? [2] : [10]],
+  [8, "health-check load, 7 equal load (from the plan)", "health-checks-case.mjs", [1000, 500]],
+];
+let failedCases = 0;
+for (const [n, what, script, args] of cases) {
+  process.stderr.write(`${n}. ${what} ...\n`);
+  const t0 = performance.now();
+  const r = await caseChild(script, args);
+  if (r.unavailable !== undefined || r.error !== undefined) {
+    figures.push({ name: `${n}. ${what}`, ...(r.unavailable !== undefined ? { unavailable: r.unavailable } : { error: r.error }) });
+    if (r.error !== undefined) {
+      failedCases += 1;
+      process.stderr.write(`${script} failed: ${r.error}\n`);
+    }
+    continue;
+  }
+  for (const f of r.figures) {
+    const made = figure(f.name, f.values, f.unit, f.goal);
+    if (f.percentiles) Object.assign(made, { p50: quantile(f.values, 0.5), p99: quantile(f.values, 0.99) });
+  }
+  if (r.details !== undefined) details[script] = r.details;
+  process.stderr.write(`   ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+}
+
 const machine = {
   cpu: cpus()[0]?.model ?? "unknown",
   cpus: cpus().length,
@@ -64,17 +107,22 @@ const machine = {
   haproxy: await version("haproxy", ["-v"]),
   keepalived: await version("keepalived", ["--version"]),
 };
-const results = { date: new Date().toISOString(), quick, machine, figures };
+const results = { date: new Date().toISOString(), quick, seconds: Math.round(performance.now() / 100) / 10, machine, figures, details };
 await mkdir(join(here, "results"), { recursive: true });
 await writeFile(join(here, "results", "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
 
 const fmt = (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
-const rows = figures.map((f) => [f.name, `${fmt(f.median)} ${f.unit}`.trim(), `${fmt(f.min)}-${fmt(f.max)}`, String(f.runs), f.goal ?? ""]);
-const head = ["figure", "median", "min-max", "runs", "goal"];
+const rows = figures.map((f) =>
+  f.median === undefined
+    ? [f.name, f.unavailable !== undefined ? `not available: ${f.unavailable}` : `failed: ${String(f.error).split("\n")[0]}`, "", "", "", ""]
+    : [f.name, `${fmt(f.median)} ${f.unit}`.trim(), f.p99 === undefined ? "" : `${fmt(f.p99)} ${f.unit}`.trim(), `${fmt(f.min)}-${fmt(f.max)}`, String(f.runs), f.goal ?? ""],
+);
+const head = ["figure", "median", "p99", "min-max", "runs", "goal"];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (r) => r.map((c, i) => c.padEnd(widths[i])).join("  ");
 console.log(`\nPortico benchmarks on ${machine.cpus} x ${machine.cpu}, node ${machine.node}; ${machine.haproxy}; ${machine.keepalived}\n`);
 console.log(line(head));
 console.log(widths.map((w) => "-".repeat(w)).join("  "));
 for (const r of rows) console.log(line(r));
-console.log(`\nwritten to ${join("bench", "results", "latest.json")}`);
+console.log(`\nwritten to ${join("bench", "results", "latest.json")} (${results.seconds} s)`);
+if (failedCases > 0) process.exitCode = 1;

@@ -1,0 +1,47 @@
+// The load tool of the data-plane overhead benchmark, run in the client namespace: `parallel`
+// connections at a time to host:port for `ms` milliseconds (and at most `max` connections); each
+// sends a line and reads the fake node's answer to the end. Prints one JSON line:
+// { ok, failed, ms, errors }.
+// Usage: node load.mjs <host> <port> <ms> <parallel> <max>
+import net from "node:net";
+
+const [host, port, ms, parallel, max] = process.argv.slice(2);
+const t0 = performance.now();
+const deadline = t0 + Number(ms);
+let started = 0;
+const result = { ok: 0, failed: 0, ms: 0, errors: [] };
+
+const once = () =>
+  new Promise((resolve) => {
+    const sock = net.createConnection({ host, port: Number(port) });
+    let got = 0;
+    const timer = setTimeout(() => sock.destroy(new Error("timeout after 2000 ms")), 2000);
+    sock.on("connect", () => sock.write("hello\n"));
+    sock.on("data", (d) => (got += d.length));
+    sock.on("error", (e) => {
+      clearTimeout(timer);
+      result.failed += 1;
+      if (result.errors.length < 5) result.errors.push(e.message);
+      resolve();
+    });
+    sock.on("close", (hadError) => {
+      clearTimeout(timer);
+      if (hadError) return;
+      if (got > 0) result.ok += 1;
+      else {
+        result.failed += 1;
+        if (result.errors.length < 5) result.errors.push("closed without an answer");
+      }
+      resolve();
+    });
+  });
+
+const worker = async () => {
+  while (performance.now() < deadline && started < Number(max)) {
+    started += 1;
+    await once();
+  }
+};
+await Promise.all(Array.from({ length: Number(parallel) }, worker));
+result.ms = performance.now() - t0;
+process.stdout.write(`${JSON.stringify(result)}\n`);

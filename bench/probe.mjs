@@ -1,0 +1,65 @@
+// The convergence benchmark's probe, one process in the client namespace for the whole run (so no
+// Node start-up sits inside a measurement). Commands on stdin, one per line:
+//   first <host> <port>   connect every 5 ms until a fake node answers; print
+//                         `connected <host> <epoch ms> <node>` (gives up after 30 s: `gave-up <host>`)
+//   watch <host> <port>   connect one at a time until `stop`, then print
+//                         `answers <JSON [[start ms, end ms, node or null], ...]>`
+//   stop                  end the current watch
+// Prints "ready" at start. Every connection is capped at 2 s; the process ends when stdin closes.
+import net from "node:net";
+import { createInterface } from "node:readline";
+
+const connect = (host, port) =>
+  new Promise((resolve) => {
+    const sock = net.createConnection({ host, port: Number(port) });
+    let data = "";
+    const timer = setTimeout(() => sock.destroy(new Error("timeout")), 2000);
+    sock.on("connect", () => sock.write("hello\n"));
+    sock.on("data", (d) => (data += d));
+    sock.on("error", () => {
+      clearTimeout(timer);
+      resolve(null);
+    });
+    sock.on("close", (hadError) => {
+      clearTimeout(timer);
+      if (hadError) return;
+      try {
+        resolve(JSON.parse(data.trim()).node ?? null);
+      } catch {
+        resolve(null);
+      }
+    });
+  });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+let watching = false;
+const first = async (host, port) => {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const node = await connect(host, port);
+    if (node !== null) return process.stdout.write(`connected ${host} ${Date.now()} ${node}\n`);
+    await sleep(5);
+  }
+  process.stdout.write(`gave-up ${host}\n`);
+};
+const watch = async (host, port) => {
+  watching = true;
+  const answers = [];
+  const deadline = Date.now() + 60_000;
+  while (watching && Date.now() < deadline) {
+    const t0 = Date.now();
+    const node = await connect(host, port);
+    answers.push([t0, Date.now(), node]);
+    await sleep(2);
+  }
+  process.stdout.write(`answers ${JSON.stringify(answers)}\n`);
+};
+
+process.stdout.write("ready\n");
+for await (const line of createInterface({ input: process.stdin })) {
+  const [command, host, port] = line.trim().split(" ");
+  if (command === "first") void first(host, port);
+  else if (command === "watch") void watch(host, port);
+  else if (command === "stop") watching = false;
+}
+process.exit(0);

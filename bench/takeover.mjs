@@ -1,0 +1,47 @@
+// The failover benchmark's probe, run in the client namespace (after the keepalived lab's
+// probe.mjs): connects to vip:port over and over, each attempt capped at 60 ms, one in flight,
+// sends an HTTP/1.0 request and reads which LB node answered. Prints "ready" once `from` answers;
+// then, at the first answer from any other node, prints one JSON line { t, answer, attempts }
+// (t: wall-clock ms when that answer came) and exits. Gives up (exit 1) after maxMs.
+// Usage: node takeover.mjs <vip> <port> <from> <maxMs>
+import net from "node:net";
+
+const [vip, port, from, maxMs] = process.argv.slice(2);
+const deadline = Date.now() + Number(maxMs);
+
+const attempt = () =>
+  new Promise((resolve) => {
+    const socket = net.connect({ host: vip, port: Number(port) });
+    let data = "";
+    let done = false;
+    const finish = (outcome) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(outcome);
+    };
+    const timer = setTimeout(() => finish(undefined), 60);
+    socket.setNoDelay(true);
+    socket.on("connect", () => socket.write("GET / HTTP/1.0\r\n\r\n"));
+    socket.on("data", (b) => (data += b.toString("utf8")));
+    socket.on("end", () => finish((data.split("\r\n\r\n")[1] ?? "").trim() || undefined));
+    socket.on("error", () => finish(undefined));
+  });
+
+let ready = false;
+let attempts = 0;
+while (Date.now() < deadline) {
+  const answer = await attempt();
+  attempts += 1;
+  if (answer === from && !ready) {
+    ready = true;
+    process.stdout.write("ready\n");
+  } else if (ready && answer !== undefined && answer !== from) {
+    process.stdout.write(`${JSON.stringify({ t: Date.now(), answer, attempts })}\n`);
+    process.exit(0);
+  }
+  await new Promise((r) => setTimeout(r, answer === undefined ? 1 : 5));
+}
+process.stdout.write(`gave up after ${attempts} attempts\n`);
+process.exit(1);
