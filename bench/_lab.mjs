@@ -37,6 +37,14 @@ export const missing = async (programs) => {
 /** Print a case's result as its last stdout line (what bench/run.mjs reads). */
 export const report = (result) => process.stdout.write(`${JSON.stringify(result)}\n`);
 
+/** End the case with a "not available" result (never a figure) when `missing` finds a reason. */
+export const requireTools = async (programs) => {
+  const why = await missing(programs);
+  if (why === undefined) return;
+  report({ unavailable: why });
+  process.exit(0);
+};
+
 /**
  * Run `body(cleanups)` and always run the registered cleanups afterwards (in reverse), also on
  * SIGINT/SIGTERM; a failure is reported as the case's error, never as a figure.

@@ -13,20 +13,16 @@ import { join } from "node:path";
 import { parseShowProc, sendCommand, sendCommands } from "@portico/adapter-haproxy";
 import { aNode, aService, anEndpointSlice } from "@portico/core/testing";
 import { freePort, KubeApiServer } from "@portico/testkit/lab";
-import { dataplaneLab, HEALTH_PORT, missing, NODE_PORT, PORTICO_BIN, report, sleep, until, withCleanup } from "./_lab.mjs";
+import { dataplaneLab, HEALTH_PORT, requireTools, NODE_PORT, PORTICO_BIN, report, sleep, until, withCleanup } from "./_lab.mjs";
 
 const [createRuns, flipRuns] = process.argv.slice(2).map(Number);
 const INTER_MS = 200;
 const FALL = 2;
 const RISE = 1;
-const why = await missing([
+await requireTools([
   ["haproxy", ["-v"]],
   ["ip", ["-V"]],
 ]);
-if (why !== undefined) {
-  report({ unavailable: why });
-  process.exit(0);
-}
 
 await withCleanup(async (cleanups) => {
   const lab = await dataplaneLab(cleanups, 3);

@@ -17,17 +17,13 @@ import { join } from "node:path";
 import { applyHaproxy, parseShowProc, sendCommand } from "@portico/adapter-haproxy";
 import { ingest, plan } from "@portico/core";
 import { aNode, aParsedConfig, aService, anEndpointSlice } from "@portico/core/testing";
-import { CLIENT, dataplaneLab, HEALTH_PORT, LOAD, missing, NODE_PORT, report, sleep, until, withCleanup } from "./_lab.mjs";
+import { CLIENT, dataplaneLab, HEALTH_PORT, LOAD, requireTools, NODE_PORT, report, sleep, until, withCleanup } from "./_lab.mjs";
 
 const [changes, overheadRounds, overheadMs, equalConnections] = process.argv.slice(2).map(Number);
-const why = await missing([
+await requireTools([
   ["haproxy", ["-v"]],
   ["ip", ["-V"]],
 ]);
-if (why !== undefined) {
-  report({ unavailable: why });
-  process.exit(0);
-}
 
 const WEB = "198.18.100.10";
 const PROXIED = "198.18.100.11";

@@ -12,18 +12,14 @@ import { applyKeepalived, renderKeepalived, runningKeepalived } from "@portico/a
 import { parseConfig, planVrrp, vrrpStateOf } from "@portico/core";
 import { start } from "@portico/host";
 import { must, NetnsLab } from "@portico/testkit/lab";
-import { missing, report, until, withCleanup } from "./_lab.mjs";
+import { requireTools, report, until, withCleanup } from "./_lab.mjs";
 
 const [runs] = process.argv.slice(2).map(Number);
-const why = await missing([
+await requireTools([
   ["keepalived", ["--version"]],
   ["haproxy", ["-v"]],
   ["ip", ["-V"]],
 ]);
-if (why !== undefined) {
-  report({ unavailable: why });
-  process.exit(0);
-}
 
 const NAMES = ["lb1", "lb2"];
 const VIP = "198.18.100.10";
