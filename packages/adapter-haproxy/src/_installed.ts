@@ -26,7 +26,8 @@ export interface Installed {
 }
 
 const BACKEND = /^backend ([a-z0-9_-]{1,63})$/;
-const SLOT = /^ {4}server (slot[1-9][0-9]{0,3}) (\S+) weight ([0-9]{1,3})( disabled)?(?: # [a-z0-9_-]{1,63})?$/;
+/** A server slot line as rendered: name, endpoint, weight, and ` disabled` when empty. */
+export const SLOT_LINE = /^ {4}server (slot[1-9][0-9]{0,3}) (\S+) weight ([0-9]{1,3})( disabled)?(?: # [a-z0-9_-]{1,63})?$/;
 const DESCRIPTION = /^ {4}description /;
 
 /**
@@ -38,11 +39,13 @@ export const readInstalled = (text: string): Installed => {
   const skeleton: string[] = [];
   let backend: string | undefined;
   for (const line of text.split("\n")) {
-    if (DESCRIPTION.test(line)) continue;
-    const b = BACKEND.exec(line);
+    // The prefix tests only skip the regexes on lines that cannot match them (big files have
+    // hundreds of thousands of server lines).
+    if (line.startsWith("    description ") && DESCRIPTION.test(line)) continue;
+    const b = line.startsWith("backend ") ? BACKEND.exec(line) : null;
     if (b !== null) backend = b[1];
     else if (!line.startsWith(" ")) backend = undefined;
-    const s = SLOT.exec(line);
+    const s = line.startsWith("    server slot") ? SLOT_LINE.exec(line) : null;
     if (s !== null && backend !== undefined) {
       const slots = backends.get(backend) ?? [];
       slots.push({ backend, slot: s[1]!, endpoint: s[2]!, weight: Number(s[3]), enabled: s[4] === undefined });

@@ -1,9 +1,10 @@
 import { err, ok, safeTry, type Result } from "neverthrow";
 import { match } from "ts-pattern";
-import type { AdapterError, Backend, Balance, CheckBackend, Frontend, HaproxyConfig, HealthCheckConfig, HttpCheck, ProxyProtocol, RenderFn, Server, ServiceKey } from "@portico/core";
+import type { AdapterError, Backend, Balance, CheckBackend, Frontend, HaproxyConfig, HealthCheckConfig, HttpCheck, Ident, Ip, Plan, Port, ProxyProtocol, RenderFn, Server, ServiceKey } from "@portico/core";
 import { checkCidr, checkIdent, checkInt, checkIp, checkOneOf, checkPath, checkPort, show, showKey } from "./_check.js";
 import { formatDuration, formatEndpoint } from "./_format.js";
-import { readInstalled, type Installed } from "./_installed.js";
+import { hash8 } from "@portico/core";
+import { readInstalled, SLOT_LINE, type Installed, type SlotLine } from "./_installed.js";
 import { layoutSlots } from "./_slots.js";
 
 /** Options for {@link renderHaproxy}. */
@@ -20,6 +21,43 @@ export interface HaproxyRenderOptions {
    * Without it, servers fill the slots in plan order.
    */
   readonly previous?: string;
+}
+
+/**
+ * What {@link renderHaproxyCached} keeps between renders: each backend's and frontend's rendered
+ * section, keyed by the plan object it came from. The planner reuses the objects of Services it
+ * did not re-plan, so a small change re-renders only the sections it touches. A value, never
+ * shared state: pass the one a render returned to the next render.
+ */
+export interface HaproxyRenderCache {
+  /** The text this cache's render produced. */
+  readonly text: string;
+  /** `hash8` of the skeleton, as in `description portico-<generation>`. */
+  readonly generation: string;
+  readonly settings: HealthCheckConfig;
+  readonly frontends: ReadonlyMap<string, { readonly frontend: Frontend; readonly maxconn: number | undefined; readonly section: Section }>;
+  readonly backends: ReadonlyMap<string, CachedBackend>;
+  readonly checks: ReadonlyMap<string, { readonly check: CheckBackend; readonly section: Section }>;
+  /** Each check backend's server ids, which tracked servers must name. */
+  readonly checkServers: ReadonlyMap<string, { readonly check: CheckBackend; readonly servers: ReadonlySet<string> }>;
+  /** Every section's skeleton in file order: when none changed, neither did the generation. */
+  readonly skeletons: readonly string[];
+}
+
+interface CachedBackend {
+  readonly backend: Backend;
+  /** The check backend's servers the tracked servers were checked against. */
+  readonly trackable: ReadonlySet<string> | undefined;
+  /** The installed slots the layout started from, and the slots it produced. */
+  readonly installed: readonly SlotLine[] | undefined;
+  readonly slots: readonly SlotLine[] | undefined;
+  readonly section: Section;
+}
+
+/** A rendered section and its skeleton (slot lines reduced to their names; see `readInstalled`). */
+interface Section {
+  readonly text: string;
+  readonly skeleton: string;
 }
 
 // Replaced by the config's generation once the rest of the file is known.
@@ -45,36 +83,91 @@ const HEALTH_PATH = /^\/[A-Za-z0-9_./-]{0,255}$/;
  * Byte-stable; never throws. Anything in the plan that is not a derived identifier, a parsed IP,
  * a port or a bounded number comes back as an `Err` of kind `render` naming the Service.
  */
-export const renderHaproxy: RenderFn<HaproxyRenderOptions> = (plan, options) =>
+export const renderHaproxy: RenderFn<HaproxyRenderOptions> = (plan, options) => renderHaproxyCached(plan, options).map((r) => r.text);
+
+/**
+ * {@link renderHaproxy}, reusing the sections of a previous render: a backend, frontend or check
+ * backend whose plan object is the one `cache` rendered (and whose installed slots and shared
+ * checks are unchanged) keeps its text. The output is byte-identical to `renderHaproxy`'s; the
+ * returned cache goes to the next call.
+ */
+export const renderHaproxyCached = (plan: Plan, options: HaproxyRenderOptions, cache?: HaproxyRenderCache): Result<{ readonly text: string; readonly cache: HaproxyRenderCache }, AdapterError> =>
   safeTry(function* () {
-    const backendIds = new Set<string>(plan.backends.map((b) => b.id));
-    const previous = options.previous === undefined ? undefined : readInstalled(options.previous);
-    const checks = plan.checks ?? [];
-    const trackable = new Map<string, ReadonlySet<string>>(checks.map((c) => [c.id, new Set<string>(c.servers.map((x) => x.id))]));
-    const sections: (readonly string[])[] = [];
-    if (options.header !== false) sections.push(HEADER);
-    sections.push(yield* renderGlobal(plan.settings.haproxy));
-    sections.push(DEFAULTS);
-    const maxconn = plan.settings.haproxy.frontendMaxconn === undefined ? undefined : yield* checkInt(plan.settings.haproxy.frontendMaxconn, 1, 10_000_000).mapErr((m) => renderError(`settings.haproxy.frontendMaxconn: ${m}`));
     const hcConfig = plan.settings.healthCheck;
+    const reuse = cache !== undefined && cache.settings === hcConfig ? cache : undefined;
+    const backendIds = new Set<string>(plan.backends.map((b) => b.id));
+    // The cache knows the slots of the text it rendered: when that text is what is installed, it
+    // need not be parsed again.
+    const fromCache = reuse !== undefined && options.previous !== undefined && options.previous === reuse.text;
+    const previous: Installed | undefined = options.previous === undefined || fromCache ? undefined : readInstalled(options.previous);
+    const installedFor = (id: string): readonly SlotLine[] | undefined => (fromCache ? reuse.backends.get(id)?.slots : previous?.backends.get(id));
+    const checks = plan.checks ?? [];
+    const memo = new Memo();
+    const sections: Section[] = [];
+    if (options.header !== false) sections.push(plainSection(HEADER.join("\n")));
+    const global = yield* renderGlobal(plan.settings.haproxy);
+    sections.push({ text: global.join("\n"), skeleton: global.filter((l) => !l.startsWith(`${INDENT}description `)).join("\n") });
+    sections.push(DEFAULTS_SECTION);
+    const maxconn = plan.settings.haproxy.frontendMaxconn === undefined ? undefined : yield* checkInt(plan.settings.haproxy.frontendMaxconn, 1, 10_000_000).mapErr((m) => renderError(`settings.haproxy.frontendMaxconn: ${m}`));
     for (const field of ["fastinterMs", "downinterMs"] as const) {
       const v = hcConfig[field];
       if (v !== undefined) yield* checkInt(v, 1, 86_400_000).mapErr((m) => renderError(`settings.healthCheck.${field}: ${m}`));
     }
     yield* unique(plan.frontends, "frontend");
     yield* unique([...plan.backends, ...checks], "backend");
+    const nextChecks = new Map<string, { readonly check: CheckBackend; readonly servers: ReadonlySet<string> }>();
+    for (const c of checks) {
+      const was = reuse?.checkServers.get(c.id);
+      nextChecks.set(c.id, { check: c, servers: was !== undefined && was.check === c ? was.servers : new Set<string>(c.servers.map((x) => x.id)) });
+    }
     // Backends are checked before the frontends that point at them, so a bad backend is
     // reported as itself rather than as a frontend pointing nowhere.
-    const backends: (readonly string[])[] = [];
-    for (const b of plan.backends) backends.push(yield* renderBackend(b, trackable, previous, hcConfig));
-    for (const c of checks) backends.push(yield* renderCheckBackend(c, hcConfig));
-    if (plan.settings.haproxy.prometheus !== undefined) sections.push(yield* renderPrometheus(plan.settings.haproxy.prometheus));
-    for (const f of plan.frontends) sections.push(yield* renderFrontend(f, backendIds, maxconn));
-    sections.push(...backends);
-    const text = `${sections.map((lines) => lines.join("\n")).join("\n\n")}\n`;
+    const nextBackends = new Map<string, CachedBackend>();
+    for (const b of plan.backends) {
+      const tracked = b.healthCheck.kind === "track" ? nextChecks.get(b.healthCheck.backend)?.servers : undefined;
+      const installed = b.healthCheck.kind === "track" ? undefined : installedFor(b.id);
+      const was = reuse?.backends.get(b.id);
+      const entry =
+        was !== undefined && was.backend === b && was.trackable === tracked && was.installed === installed
+          ? was
+          : { backend: b, trackable: tracked, installed, ...(yield* renderBackend(b, nextChecks, installed, hcConfig, memo)) };
+      nextBackends.set(b.id, entry);
+    }
+    const nextCheckSections = new Map<string, { readonly check: CheckBackend; readonly section: Section }>();
+    for (const c of checks) {
+      const was = reuse?.checks.get(c.id);
+      nextCheckSections.set(c.id, was !== undefined && was.check === c ? was : { check: c, section: yield* renderCheckBackend(c, hcConfig, memo) });
+    }
+    if (plan.settings.haproxy.prometheus !== undefined) sections.push(plainSection((yield* renderPrometheus(plan.settings.haproxy.prometheus)).join("\n")));
+    const nextFrontends = new Map<string, { readonly frontend: Frontend; readonly maxconn: number | undefined; readonly section: Section }>();
+    for (const f of plan.frontends) {
+      const was = reuse?.frontends.get(f.id);
+      const entry =
+        was !== undefined && was.frontend === f && was.maxconn === maxconn && backendIds.has(f.backend)
+          ? was
+          : { frontend: f, maxconn, section: plainSection((yield* renderFrontend(f, backendIds, maxconn)).join("\n")) };
+      nextFrontends.set(f.id, entry);
+      sections.push(entry.section);
+    }
+    for (const b of nextBackends.values()) sections.push(b.section);
+    for (const c of nextCheckSections.values()) sections.push(c.section);
     // The generation names everything but the server slots' contents: a worker that reports it
-    // in `show info` runs this file's shape, and runtime-API changes keep it.
-    return ok(text.replace(GENERATION, readInstalled(text).generation));
+    // in `show info` runs this file's shape, and runtime-API changes keep it. It is the hash of
+    // what `readInstalled` calls the skeleton, built here section by section rather than parsed
+    // back; when no section's skeleton changed, neither did the hash.
+    const skeletons = sections.map((s) => s.skeleton);
+    const generation =
+      reuse !== undefined && reuse.skeletons.length === skeletons.length && skeletons.every((s, i) => s === reuse.skeletons[i])
+        ? reuse.generation
+        : hash8(`${skeletons.join("\n\n")}\n`);
+    const globalAt = options.header !== false ? 1 : 0;
+    const texts = sections.map((s) => s.text);
+    texts[globalAt] = texts[globalAt]!.replace(GENERATION, generation);
+    const text = `${texts.join("\n\n")}\n`;
+    return ok({
+      text,
+      cache: { text, generation, settings: hcConfig, frontends: nextFrontends, backends: nextBackends, checks: nextCheckSections, checkServers: nextChecks, skeletons },
+    });
   });
 
 const section = (title: string, body: readonly string[]): readonly string[] => [title, ...body.map((l) => `${INDENT}${l}`)];
@@ -124,6 +217,8 @@ const renderPrometheus = (listen: NonNullable<HaproxyConfig["prometheus"]>): Res
 /** Where apply keeps the server states across a reload: beside the stats socket. */
 export const serverStateFile = (haproxy: HaproxyConfig): string => `${haproxy.statsSocket.slice(0, haproxy.statsSocket.lastIndexOf("/") + 1)}portico-server-state`;
 
+const plainSection = (text: string): Section => ({ text, skeleton: text });
+
 const DEFAULTS = section("defaults", [
   "mode tcp",
   "load-server-state-from-file global",
@@ -138,6 +233,8 @@ const DEFAULTS = section("defaults", [
   "retries 3",
   "option redispatch",
 ]);
+const DEFAULTS_SECTION = plainSection(DEFAULTS.join("\n"));
+
 
 const renderFrontend = (f: Frontend, backendIds: ReadonlySet<string>, maxconn: number | undefined): Result<readonly string[], AdapterError> =>
   safeTry(function* () {
@@ -178,10 +275,11 @@ const chunks = <T>(list: readonly T[], size: number): T[][] => {
 
 const renderBackend = (
   b: Backend,
-  trackable: ReadonlyMap<string, ReadonlySet<string>>,
-  previous: Installed | undefined,
+  checks: ReadonlyMap<string, { readonly servers: ReadonlySet<string> }>,
+  installed: readonly SlotLine[] | undefined,
   hcConfig: HealthCheckConfig,
-): Result<readonly string[], AdapterError> =>
+  memo: Memo,
+): Result<{ readonly section: Section; readonly slots: readonly SlotLine[] | undefined }, AdapterError> =>
   safeTry(function* () {
     const fail = (field: string) => (m: string) => renderError(`${label("backend", b.id)} ${field}: ${m}`, b.service);
     const hc = b.healthCheck;
@@ -195,7 +293,7 @@ const renderBackend = (
       .with("v2", () => " send-proxy-v2")
       .exhaustive();
     let checkLines: string[];
-    let trackIn: { backend: string; servers: ReadonlySet<string> } | undefined;
+    let trackIn: TrackIn | undefined;
     if (hc.kind === "http" && kind === "http") {
       const h = yield* renderHttpCheck(hc, fail, hcConfig);
       // `port` sends checks to the health port, not the nodePort; because a port is set, HAProxy
@@ -209,7 +307,7 @@ const renderBackend = (
       checkLines = [`default-server check ${checkTiming(inter, fall, rise, hcConfig)}${sendProxy}`];
     } else if (hc.kind === "track" && kind === "track") {
       const chk = yield* checkIdent(hc.backend).mapErr(fail("healthCheck.backend"));
-      const servers = trackable.get(chk);
+      const servers = checks.get(chk)?.servers;
       if (servers === undefined) return err(fail("healthCheck.backend")(`${show(chk)} is not a check backend of this plan`));
       trackIn = { backend: chk, servers };
       // No checks of its own: each server follows its node's shared kube-proxy check (`track`).
@@ -234,32 +332,89 @@ const renderBackend = (
       if (value !== undefined) timeouts.push(`timeout ${name} ${formatDuration(yield* checkInt(value, 1, 86_400_000).mapErr(fail(`timeouts.${name}Ms`)))}`);
     }
     yield* unique(b.servers, `${label("backend", b.id)} server`, b.service);
-    const servers: string[] = [];
-    if (trackIn !== undefined) {
-      // A tracked server's target is fixed in the file, so Cluster-policy backends name their
-      // servers; membership changes there reload (seamlessly) instead of using slots.
-      for (const s of b.servers) servers.push(yield* renderServer(s, undefined, fail, trackIn));
-    } else {
-      for (const s of b.servers) yield* renderServer(s, 1, fail, undefined);
-      // Fixed slots: a server joining or leaving fills or empties a slot through the runtime API.
-      const slots = layoutSlots(b.servers, previous?.backends.get(id));
-      for (const [i, s] of slots.entries()) {
-        servers.push(s === undefined ? emptySlot(i + 1, b.family) : yield* renderServer(s, i + 1, fail, undefined));
-      }
-    }
-    return ok(
-      section(`backend ${id}`, [
-        `balance ${balance}`,
-        // `source` with consistent hashing keeps most clients on their node when servers are added
-        // or removed at run time (and lets the runtime API add and remove servers at all).
-        ...(balance === "source" ? ["hash-type consistent"] : []),
-        ...timeouts,
-        ...affinity,
-        ...checkLines,
-        ...servers,
-      ]),
-    );
+    const servers =
+      trackIn !== undefined ? yield* trackedServerLines(b.servers, trackIn, fail, memo) : yield* slotServerLines(id, b.servers, b.family, installed, fail, memo);
+    const head = section(`backend ${id}`, [
+      `balance ${balance}`,
+      // `source` with consistent hashing keeps most clients on their node when servers are added
+      // or removed at run time (and lets the runtime API add and remove servers at all).
+      ...(balance === "source" ? ["hash-type consistent"] : []),
+      ...timeouts,
+      ...affinity,
+      ...checkLines,
+    ]).join("\n");
+    return ok({ section: { text: head + servers.text, skeleton: servers.skeleton === servers.text ? head + servers.text : head + servers.skeleton }, slots: servers.slots });
   });
+
+type Fail = (field: string) => (m: string) => AdapterError;
+interface TrackIn {
+  readonly backend: string;
+  readonly servers: ReadonlySet<string>;
+}
+/** Server lines, each preceded by a newline and the indent; `skeleton` as `readInstalled` reduces them. */
+interface ServerLines {
+  readonly text: string;
+  readonly skeleton: string;
+  readonly slots: readonly SlotLine[] | undefined;
+}
+
+// A tracked server's target is fixed in the file, so Cluster-policy backends name their servers;
+// membership changes there reload (seamlessly) instead of using slots.
+const trackedServerLines = (servers: readonly Server[], trackIn: TrackIn, fail: Fail, memo: Memo): Result<ServerLines, AdapterError> => {
+  let text = "";
+  let skeleton = "";
+  for (const s of servers) {
+    const line = renderServer(s, undefined, fail, trackIn, memo);
+    if (typeof line !== "string") return err(line);
+    text += `\n${INDENT}${line}`;
+    skeleton += `\n${INDENT}${skeletonOf(line)}`;
+  }
+  return ok({ text, skeleton: skeleton === text ? text : skeleton, slots: undefined });
+};
+
+// Fixed slots: a server joining or leaving fills or empties a slot through the runtime API.
+const slotServerLines = (
+  backend: string,
+  servers: readonly Server[],
+  family: Backend["family"],
+  installed: readonly SlotLine[] | undefined,
+  fail: Fail,
+  memo: Memo,
+): Result<ServerLines, AdapterError> => {
+  for (const s of servers) {
+    const line = renderServer(s, 1, fail, undefined, memo);
+    if (typeof line !== "string") return err(line);
+  }
+  const layout = layoutSlots(servers, installed);
+  let text = "";
+  let skeleton = "";
+  const slots: SlotLine[] = [];
+  for (const [i, s] of layout.entries()) {
+    const line = s === undefined ? emptySlot(i + 1, family) : renderServer(s, i + 1, fail, undefined, memo);
+    if (typeof line !== "string") return err(line);
+    text += `\n${INDENT}${line}`;
+    // What `readInstalled` reads back from this line.
+    const read = SLOT_LINE.exec(`${INDENT}${line}`);
+    if (read === null) skeleton += `\n${INDENT}${line}`;
+    else {
+      skeleton += `\n${INDENT}server ${read[1]!}`;
+      slots.push({ backend, slot: read[1]!, endpoint: read[2]!, weight: Number(read[3]), enabled: read[4] === undefined });
+    }
+  }
+  // The same slots as installed: keep that array, so the next render sees them unchanged.
+  const same = installed !== undefined && installed.length === slots.length && installed.every((x, i) => sameSlot(x, slots[i]!));
+  return ok({ text, skeleton, slots: same ? installed : slots });
+};
+
+const sameSlot = (a: SlotLine, b: SlotLine): boolean => a.backend === b.backend && a.slot === b.slot && a.endpoint === b.endpoint && a.weight === b.weight && a.enabled === b.enabled;
+
+// Only a line that names a slot is reduced; a named server whose id happens to look like a slot is
+// read back as one too, so this asks the same question `readInstalled` asks.
+const skeletonOf = (line: string): string => {
+  if (!line.startsWith("server slot")) return line;
+  const read = SLOT_LINE.exec(`${INDENT}${line}`);
+  return read === null ? line : `server ${read[1]!}`;
+};
 
 const renderHttpCheck = (
   hc: HttpCheck,
@@ -285,38 +440,76 @@ const checkTiming = (inter: number, fall: number, rise: number, hcConfig: Health
 
 // The shared kube-proxy checks: one server per node, never the target of a frontend. Cluster-policy
 // backends `track` these servers, so the number of checks does not grow with Services.
-const renderCheckBackend = (c: CheckBackend, hcConfig: HealthCheckConfig): Result<readonly string[], AdapterError> =>
+const renderCheckBackend = (c: CheckBackend, hcConfig: HealthCheckConfig, memo: Memo): Result<Section, AdapterError> =>
   safeTry(function* () {
     const fail = (field: string) => (m: string) => renderError(`${label("backend", c.id)} ${field}: ${m}`);
     const id = yield* checkIdent(c.id).mapErr(fail("id"));
     const h = yield* renderHttpCheck(c.healthCheck, fail, hcConfig);
     yield* unique(c.servers, `${label("backend", c.id)} server`);
-    const servers: string[] = [];
-    for (const s of c.servers) servers.push(yield* renderServer({ ...s, weight: 1 }, undefined, fail, undefined));
-    return ok(section(`backend ${id}`, [...h.lines, `default-server check port ${h.port} ${h.timing}`, ...servers]));
+    const servers = yield* checkServerLines(c.servers, fail, memo);
+    const head = section(`backend ${id}`, [...h.lines, `default-server check port ${h.port} ${h.timing}`]).join("\n");
+    return ok({ text: head + servers.text, skeleton: servers.skeleton === servers.text ? head + servers.text : head + servers.skeleton });
   });
 
-const renderServer = (
-  s: Server,
-  slot: number | undefined,
-  fail: (field: string) => (m: string) => AdapterError,
-  trackIn: { backend: string; servers: ReadonlySet<string> } | undefined,
-): Result<string, AdapterError> =>
-  safeTry(function* () {
-    const id = yield* checkIdent(s.id).mapErr(fail("server id"));
-    const address = yield* checkIp(s.address).mapErr(fail(`server ${id} address`));
-    const port = yield* checkPort(s.port).mapErr(fail(`server ${id} port`));
-    // 0 drains the server: no new connections, existing ones finish.
-    const weight = yield* checkInt(s.weight, 0, 256).mapErr(fail(`server ${id} weight`));
-    if (slot !== undefined) return ok(`server slot${slot} ${formatEndpoint(address, port)} weight ${weight} # ${id}`);
-    let track = "";
-    if (trackIn !== undefined) {
-      const target = yield* checkIdent(s.track).mapErr(fail(`server ${id} track`));
-      if (!trackIn.servers.has(target)) return err(fail(`server ${id} track`)(`${show(target)} is not a server of ${trackIn.backend}`));
-      track = ` track ${trackIn.backend}/${target}`;
-    }
-    return ok(`server ${id} ${formatEndpoint(address, port)} weight ${weight}${track}`);
-  });
+// The check backend's servers: one per node, weight 1 (they only check).
+const checkServerLines = (servers: readonly Server[], fail: Fail, memo: Memo): Result<ServerLines, AdapterError> => {
+  let text = "";
+  let skeleton = "";
+  for (const s of servers) {
+    const line = renderServer({ ...s, weight: 1 }, undefined, fail, undefined, memo);
+    if (typeof line !== "string") return err(line);
+    text += `\n${INDENT}${line}`;
+    skeleton += `\n${INDENT}${skeletonOf(line)}`;
+  }
+  return ok({ text, skeleton: skeleton === text ? text : skeleton, slots: undefined });
+};
+
+// Every server line goes through here, hundreds of thousands of them in a big cluster: checks
+// that repeat across backends (a node's id and address) are answered once per render, and a
+// line is a plain string or the error, with no Result per line.
+const renderServer = (s: Server, slot: number | undefined, fail: Fail, trackIn: TrackIn | undefined, memo: Memo): string | AdapterError => {
+  const idR = memo.ident(s.id);
+  if (idR.isErr()) return fail("server id")(idR.error);
+  const id = idR.value;
+  const addressR = memo.ip(s.address);
+  if (addressR.isErr()) return fail(`server ${id} address`)(addressR.error);
+  const port = isInt(s.port, 1, 65535) ? (s.port as Port) : undefined;
+  if (port === undefined) return fail(`server ${id} port`)(checkPort(s.port)._unsafeUnwrapErr());
+  // 0 drains the server: no new connections, existing ones finish.
+  if (!isInt(s.weight, 0, 256)) return fail(`server ${id} weight`)(checkInt(s.weight, 0, 256)._unsafeUnwrapErr());
+  const weight = s.weight;
+  if (slot !== undefined) return `server slot${slot} ${formatEndpoint(addressR.value, port)} weight ${weight} # ${id}`;
+  let track = "";
+  if (trackIn !== undefined) {
+    const targetR = memo.ident(s.track);
+    if (targetR.isErr()) return fail(`server ${id} track`)(targetR.error);
+    const target = targetR.value;
+    if (!trackIn.servers.has(target)) return fail(`server ${id} track`)(`${show(target)} is not a server of ${trackIn.backend}`);
+    track = ` track ${trackIn.backend}/${target}`;
+  }
+  return `server ${id} ${formatEndpoint(addressR.value, port)} weight ${weight}${track}`;
+};
+
+const isInt = (value: unknown, min: number, max: number): value is number => typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+
+// One render's answers to the checks that repeat across backends. Keyed by the value checked, so a
+// hand-built plan's odd values are checked (and reported) exactly as before.
+class Memo {
+  readonly #idents = new Map<unknown, Result<Ident, string>>();
+  readonly #ips = new Map<unknown, Result<Ip, string>>();
+
+  ident(value: unknown): Result<Ident, string> {
+    let r = this.#idents.get(value);
+    if (r === undefined) this.#idents.set(value, (r = checkIdent(value)));
+    return r;
+  }
+
+  ip(value: unknown): Result<Ip, string> {
+    let r = this.#ips.get(value);
+    if (r === undefined) this.#ips.set(value, (r = checkIp(value)));
+    return r;
+  }
+}
 
 // An empty slot: in maintenance, so it is never checked nor chosen, at the unspecified address
 // of the backend's family until the runtime API gives it a node.
