@@ -21,7 +21,7 @@ export interface Installed {
    * files with equal skeletons differ only in what the runtime API can change.
    */
   readonly skeleton: string;
-  /** hash8 of the skeleton; rendered into `description` so a running worker tells its config. */
+  /** A hash of the skeleton ({@link generationOf}); rendered into `description` so a running worker tells its config. */
   readonly generation: string;
 }
 
@@ -56,5 +56,18 @@ export const readInstalled = (text: string): Installed => {
     skeleton.push(line);
   }
   const text2 = skeleton.join("\n");
-  return { backends, skeleton: text2, generation: hash8(text2) };
+  return { backends, skeleton: text2, generation: generationOf(skeletonSections(text2).map(hash8)) };
 };
+
+/**
+ * The sections of a skeleton: the file's `global`, `defaults`, frontends and backends are
+ * separated by one blank line, and the file ends with a newline.
+ */
+export const skeletonSections = (skeleton: string): string[] => (skeleton.endsWith("\n") ? skeleton.slice(0, -1) : skeleton).split("\n\n");
+
+/**
+ * The generation of a skeleton from the hashes of its sections, in file order: a hash of hashes,
+ * so a renderer that keeps most sections (a big file changed by one Service) hashes only the
+ * sections that changed rather than the whole file.
+ */
+export const generationOf = (sectionHashes: readonly string[]): string => hash8(sectionHashes.join(" "));

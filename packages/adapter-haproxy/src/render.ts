@@ -4,7 +4,7 @@ import type { AdapterError, Backend, Balance, CheckBackend, Frontend, HaproxyCon
 import { checkCidr, checkIdent, checkInt, checkIp, checkOneOf, checkPath, checkPort, show, showKey } from "./_check.js";
 import { formatDuration, formatEndpoint } from "./_format.js";
 import { hash8 } from "@portico/core";
-import { readInstalled, SLOT_LINE, type Installed, type SlotLine } from "./_installed.js";
+import { generationOf, readInstalled, SLOT_LINE, type Installed, type SlotLine } from "./_installed.js";
 import { layoutSlots } from "./_slots.js";
 
 /** Options for {@link renderHaproxy}. */
@@ -23,6 +23,16 @@ export interface HaproxyRenderOptions {
   readonly previous?: string;
 }
 
+/** What {@link renderHaproxyCached} returns. */
+export interface RenderedHaproxy {
+  /** The file's sections in order: the text is these joined by a blank line, plus a final newline. */
+  readonly sections: readonly string[];
+  /** The file's text (joined on first use). */
+  readonly text: string;
+  /** For the next render. */
+  readonly cache: HaproxyRenderCache;
+}
+
 /**
  * What {@link renderHaproxyCached} keeps between renders: each backend's and frontend's rendered
  * section, keyed by the plan object it came from. The planner reuses the objects of Services it
@@ -32,16 +42,12 @@ export interface HaproxyRenderOptions {
 export interface HaproxyRenderCache {
   /** The text this cache's render produced. */
   readonly text: string;
-  /** `hash8` of the skeleton, as in `description portico-<generation>`. */
-  readonly generation: string;
   readonly settings: HealthCheckConfig;
   readonly frontends: ReadonlyMap<string, { readonly frontend: Frontend; readonly maxconn: number | undefined; readonly section: Section }>;
   readonly backends: ReadonlyMap<string, CachedBackend>;
   readonly checks: ReadonlyMap<string, { readonly check: CheckBackend; readonly section: Section }>;
   /** Each check backend's server ids, which tracked servers must name. */
   readonly checkServers: ReadonlyMap<string, { readonly check: CheckBackend; readonly servers: ReadonlySet<string> }>;
-  /** Every section's skeleton in file order: when none changed, neither did the generation. */
-  readonly skeletons: readonly string[];
 }
 
 interface CachedBackend {
@@ -54,11 +60,19 @@ interface CachedBackend {
   readonly section: Section;
 }
 
-/** A rendered section and its skeleton (slot lines reduced to their names; see `readInstalled`). */
+/** A rendered section, its skeleton (slot lines reduced to their names; see `readInstalled`) and the skeleton's hash. */
 interface Section {
   readonly text: string;
   readonly skeleton: string;
+  readonly hash: string;
 }
+
+// A section's hash is kept when its skeleton did not change (a server moved within its slots).
+const sectionOf = (text: string, skeleton: string, was: Section | undefined): Section => ({
+  text,
+  skeleton,
+  hash: was !== undefined && was.skeleton === skeleton ? was.hash : hash8(skeleton),
+});
 
 // Replaced by the config's generation once the rest of the file is known.
 const GENERATION = "@GENERATION@";
@@ -91,7 +105,7 @@ export const renderHaproxy: RenderFn<HaproxyRenderOptions> = (plan, options) => 
  * checks are unchanged) keeps its text. The output is byte-identical to `renderHaproxy`'s; the
  * returned cache goes to the next call.
  */
-export const renderHaproxyCached = (plan: Plan, options: HaproxyRenderOptions, cache?: HaproxyRenderCache): Result<{ readonly text: string; readonly cache: HaproxyRenderCache }, AdapterError> =>
+export const renderHaproxyCached = (plan: Plan, options: HaproxyRenderOptions, cache?: HaproxyRenderCache): Result<RenderedHaproxy, AdapterError> =>
   safeTry(function* () {
     const hcConfig = plan.settings.healthCheck;
     const reuse = cache !== undefined && cache.settings === hcConfig ? cache : undefined;
@@ -106,7 +120,7 @@ export const renderHaproxyCached = (plan: Plan, options: HaproxyRenderOptions, c
     const sections: Section[] = [];
     if (options.header !== false) sections.push(plainSection(HEADER.join("\n")));
     const global = yield* renderGlobal(plan.settings.haproxy);
-    sections.push({ text: global.join("\n"), skeleton: global.filter((l) => !l.startsWith(`${INDENT}description `)).join("\n") });
+    sections.push(sectionOf(global.join("\n"), global.filter((l) => !l.startsWith(`${INDENT}description `)).join("\n"), undefined));
     sections.push(DEFAULTS_SECTION);
     const maxconn = plan.settings.haproxy.frontendMaxconn === undefined ? undefined : yield* checkInt(plan.settings.haproxy.frontendMaxconn, 1, 10_000_000).mapErr((m) => renderError(`settings.haproxy.frontendMaxconn: ${m}`));
     for (const field of ["fastinterMs", "downinterMs"] as const) {
@@ -130,13 +144,13 @@ export const renderHaproxyCached = (plan: Plan, options: HaproxyRenderOptions, c
       const entry =
         was !== undefined && was.backend === b && was.trackable === tracked && was.installed === installed
           ? was
-          : { backend: b, trackable: tracked, installed, ...(yield* renderBackend(b, nextChecks, installed, hcConfig, memo)) };
+          : { backend: b, trackable: tracked, installed, ...(yield* renderBackend(b, nextChecks, installed, hcConfig, memo, was?.section)) };
       nextBackends.set(b.id, entry);
     }
     const nextCheckSections = new Map<string, { readonly check: CheckBackend; readonly section: Section }>();
     for (const c of checks) {
       const was = reuse?.checks.get(c.id);
-      nextCheckSections.set(c.id, was !== undefined && was.check === c ? was : { check: c, section: yield* renderCheckBackend(c, hcConfig, memo) });
+      nextCheckSections.set(c.id, was !== undefined && was.check === c ? was : { check: c, section: yield* renderCheckBackend(c, hcConfig, memo, was?.section) });
     }
     if (plan.settings.haproxy.prometheus !== undefined) sections.push(plainSection((yield* renderPrometheus(plan.settings.haproxy.prometheus)).join("\n")));
     const nextFrontends = new Map<string, { readonly frontend: Frontend; readonly maxconn: number | undefined; readonly section: Section }>();
@@ -145,28 +159,38 @@ export const renderHaproxyCached = (plan: Plan, options: HaproxyRenderOptions, c
       const entry =
         was !== undefined && was.frontend === f && was.maxconn === maxconn && backendIds.has(f.backend)
           ? was
-          : { frontend: f, maxconn, section: plainSection((yield* renderFrontend(f, backendIds, maxconn)).join("\n")) };
+          : { frontend: f, maxconn, section: plainSection((yield* renderFrontend(f, backendIds, maxconn)).join("\n"), was?.section) };
       nextFrontends.set(f.id, entry);
       sections.push(entry.section);
     }
     for (const b of nextBackends.values()) sections.push(b.section);
     for (const c of nextCheckSections.values()) sections.push(c.section);
     // The generation names everything but the server slots' contents: a worker that reports it
-    // in `show info` runs this file's shape, and runtime-API changes keep it. It is the hash of
-    // what `readInstalled` calls the skeleton, built here section by section rather than parsed
-    // back; when no section's skeleton changed, neither did the hash.
-    const skeletons = sections.map((s) => s.skeleton);
-    const generation =
-      reuse !== undefined && reuse.skeletons.length === skeletons.length && skeletons.every((s, i) => s === reuse.skeletons[i])
-        ? reuse.generation
-        : hash8(`${skeletons.join("\n\n")}\n`);
+    // in `show info` runs this file's shape, and runtime-API changes keep it. It is what
+    // `readInstalled` computes from the text, built here from the sections' own hashes.
+    const generation = generationOf(sections.map((x) => x.hash));
     const globalAt = options.header !== false ? 1 : 0;
-    const texts = sections.map((s) => s.text);
+    const texts = sections.map((x) => x.text);
     texts[globalAt] = texts[globalAt]!.replace(GENERATION, generation);
-    const text = `${texts.join("\n\n")}\n`;
+    // The text of a big file is tens of megabytes: it is joined when first asked for (to write
+    // it, or to compare it with the installed file), not as part of rendering.
+    let text: string | undefined;
+    const textOf = (): string => (text ??= `${texts.join("\n\n")}\n`);
     return ok({
-      text,
-      cache: { text, generation, settings: hcConfig, frontends: nextFrontends, backends: nextBackends, checks: nextCheckSections, checkServers: nextChecks, skeletons },
+      sections: texts,
+      get text() {
+        return textOf();
+      },
+      cache: {
+        get text() {
+          return textOf();
+        },
+        settings: hcConfig,
+        frontends: nextFrontends,
+        backends: nextBackends,
+        checks: nextCheckSections,
+        checkServers: nextChecks,
+      },
     });
   });
 
@@ -217,7 +241,7 @@ const renderPrometheus = (listen: NonNullable<HaproxyConfig["prometheus"]>): Res
 /** Where apply keeps the server states across a reload: beside the stats socket. */
 export const serverStateFile = (haproxy: HaproxyConfig): string => `${haproxy.statsSocket.slice(0, haproxy.statsSocket.lastIndexOf("/") + 1)}portico-server-state`;
 
-const plainSection = (text: string): Section => ({ text, skeleton: text });
+const plainSection = (text: string, was?: Section): Section => sectionOf(text, text, was);
 
 const DEFAULTS = section("defaults", [
   "mode tcp",
@@ -279,6 +303,7 @@ const renderBackend = (
   installed: readonly SlotLine[] | undefined,
   hcConfig: HealthCheckConfig,
   memo: Memo,
+  was: Section | undefined,
 ): Result<{ readonly section: Section; readonly slots: readonly SlotLine[] | undefined }, AdapterError> =>
   safeTry(function* () {
     const fail = (field: string) => (m: string) => renderError(`${label("backend", b.id)} ${field}: ${m}`, b.service);
@@ -343,7 +368,8 @@ const renderBackend = (
       ...affinity,
       ...checkLines,
     ]).join("\n");
-    return ok({ section: { text: head + servers.text, skeleton: servers.skeleton === servers.text ? head + servers.text : head + servers.skeleton }, slots: servers.slots });
+    const text = head + servers.text;
+    return ok({ section: sectionOf(text, servers.skeleton === servers.text ? text : head + servers.skeleton, was), slots: servers.slots });
   });
 
 type Fail = (field: string) => (m: string) => AdapterError;
@@ -440,7 +466,7 @@ const checkTiming = (inter: number, fall: number, rise: number, hcConfig: Health
 
 // The shared kube-proxy checks: one server per node, never the target of a frontend. Cluster-policy
 // backends `track` these servers, so the number of checks does not grow with Services.
-const renderCheckBackend = (c: CheckBackend, hcConfig: HealthCheckConfig, memo: Memo): Result<Section, AdapterError> =>
+const renderCheckBackend = (c: CheckBackend, hcConfig: HealthCheckConfig, memo: Memo, was: Section | undefined): Result<Section, AdapterError> =>
   safeTry(function* () {
     const fail = (field: string) => (m: string) => renderError(`${label("backend", c.id)} ${field}: ${m}`);
     const id = yield* checkIdent(c.id).mapErr(fail("id"));
@@ -448,7 +474,8 @@ const renderCheckBackend = (c: CheckBackend, hcConfig: HealthCheckConfig, memo: 
     yield* unique(c.servers, `${label("backend", c.id)} server`);
     const servers = yield* checkServerLines(c.servers, fail, memo);
     const head = section(`backend ${id}`, [...h.lines, `default-server check port ${h.port} ${h.timing}`]).join("\n");
-    return ok({ text: head + servers.text, skeleton: servers.skeleton === servers.text ? head + servers.text : head + servers.skeleton });
+    const text = head + servers.text;
+    return ok(sectionOf(text, servers.skeleton === servers.text ? text : head + servers.skeleton, was));
   });
 
 // The check backend's servers: one per node, weight 1 (they only check).

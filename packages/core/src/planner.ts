@@ -283,7 +283,7 @@ export const planIncremental = (snapshot: ClusterSnapshot, config: Config, vrrp:
     })
     .sort(byServer);
   const kubeProxyCheck: HttpCheck = { kind: "http", source: "kubeProxy", path: "/healthz", port: config.healthCheck.kubeProxyPort, expectStatus: 200, intervalMs: config.healthCheck.intervalMs, rise: config.healthCheck.rise, fall: config.healthCheck.fall };
-  const checks: CheckBackend[] = checkServers.length === 0 ? [] : [keepSame(c?.plan.checks?.[0], { id: KUBE_PROXY_CHECK_ID, healthCheck: kubeProxyCheck, servers: checkServers })];
+  const checks: readonly CheckBackend[] = keepSame(c?.plan.checks, checkServers.length === 0 ? [] : [{ id: KUBE_PROXY_CHECK_ID, healthCheck: kubeProxyCheck, servers: checkServers }]);
 
   const statusToClear = allServices
     .filter((s) => !isResponsibleFor(s, config) && (s.type !== "LoadBalancer" || s.deleting) && isOurClass(s, config) && s.statusIps.some((ip) => poolOf(ip, config.pools) !== undefined))
@@ -297,7 +297,7 @@ export const planIncremental = (snapshot: ClusterSnapshot, config: Config, vrrp:
     checks,
     unservedListeners: live.flatMap((d) => d.listeners).sort(byId),
     statusToClear,
-    vrrpInstances: keepSame(c?.plan.vrrpInstances, vrrpPlan.instances),
+    vrrpInstances: keepSame(c?.plan.vrrpInstances, keepEach(c?.plan.vrrpInstances, vrrpPlan.instances, (i) => i.vrid)),
     lbNodes: config.lbNodes,
     diagnostics: sortDiagnostics([...snapshot.diagnostics, ...planned]),
     settings: c?.plan.settings ?? { haproxy: config.haproxy, keepalived: config.keepalived, vrrp: config.vrrp, healthCheck: config.healthCheck },
@@ -306,6 +306,13 @@ export const planIncremental = (snapshot: ClusterSnapshot, config: Config, vrrp:
     plan: next,
     cache: { config, services: serviceObjects, nodes: nodeObjects, slices: sliceObjects, eligible: nodes, addressed, first: firsts, second: seconds, servicePlans: servicePlanMemo, plan: next },
   };
+};
+
+// Each item of `next` that equals last time's item with the same key is that object.
+const keepEach = <T>(previous: readonly T[] | undefined, next: readonly T[], key: (t: T) => unknown): readonly T[] => {
+  if (previous === undefined) return next;
+  const was = new Map(previous.map((p) => [key(p), p]));
+  return next.map((n) => keepSame(was.get(key(n)), n));
 };
 
 const byServer = (x: Server, y: Server): number => (x.node < y.node ? -1 : x.node > y.node ? 1 : x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
