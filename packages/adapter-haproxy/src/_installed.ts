@@ -10,6 +10,10 @@ export interface SlotLine {
   readonly weight: number;
   /** False for an empty slot (`disabled`). */
   readonly enabled: boolean;
+  /** The server id after `#`: which node (or pod) fills the slot. */
+  readonly id?: string;
+  /** `backend/slot<n>` of a Cluster-policy slot that follows a shared check (`track`). */
+  readonly track?: string;
 }
 
 /** What a haproxy.cfg rendered by Portico says: its slots per backend, and its shape. */
@@ -26,8 +30,8 @@ export interface Installed {
 }
 
 const BACKEND = /^backend ([a-z0-9_-]{1,63})$/;
-/** A server slot line as rendered: name, endpoint, weight, and ` disabled` when empty. */
-export const SLOT_LINE = /^ {4}server (slot[1-9][0-9]{0,3}) (\S+) weight ([0-9]{1,3})( disabled)?(?: # [a-z0-9_-]{1,63})?$/;
+/** A server slot line as rendered: name, endpoint, weight, ` disabled` when empty, the tracked check slot, the server id. */
+export const SLOT_LINE = /^ {4}server (slot[1-9][0-9]{0,3}) (\S+) weight ([0-9]{1,3})( disabled)?( track [a-z0-9_-]{1,63}\/slot[1-9][0-9]{0,3})?(?: # ([a-z0-9_-]{1,63}))?$/;
 const DESCRIPTION = /^ {4}description /;
 
 /**
@@ -48,9 +52,11 @@ export const readInstalled = (text: string): Installed => {
     const s = line.startsWith("    server slot") ? SLOT_LINE.exec(line) : null;
     if (s !== null && backend !== undefined) {
       const slots = backends.get(backend) ?? [];
-      slots.push({ backend, slot: s[1]!, endpoint: s[2]!, weight: Number(s[3]), enabled: s[4] === undefined });
+      const track = s[5]?.slice(" track ".length);
+      slots.push({ backend, slot: s[1]!, endpoint: s[2]!, weight: Number(s[3]), enabled: s[4] === undefined, ...(s[6] === undefined ? {} : { id: s[6] }), ...(track === undefined ? {} : { track }) });
       backends.set(backend, slots);
-      skeleton.push(`    server ${s[1]!}`);
+      // What a slot tracks is fixed for the life of the file: part of its shape.
+      skeleton.push(`    server ${s[1]!}${track === undefined ? "" : ` track ${track}`}`);
       continue;
     }
     skeleton.push(line);

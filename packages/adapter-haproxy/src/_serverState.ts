@@ -5,6 +5,8 @@ import type { Installed } from "./_installed.js";
  * that stay exactly as they are (same backend, slot, address, port and weight, and not in
  * maintenance or drain). Their health carries over, so a node that was down does not start up
  * in the new worker. Every other slot starts from the new file, as if freshly configured.
+ * Tracking (Cluster-policy) slots are left out: their state is their check slot's, which HAProxy
+ * passes on to them when it loads that slot's line.
  */
 export const keepStates = (dump: string, next: Installed): string => {
   const lines = dump.split("\n");
@@ -18,7 +20,9 @@ export const keepStates = (dump: string, next: Installed): string => {
     if (backend === undefined || slot === undefined || addr === undefined || port === undefined) return false;
     const planned = next.backends.get(backend)?.find((s) => s.slot === slot);
     const endpoint = addr.includes(":") ? `[${addr}]:${port}` : `${addr}:${port}`;
-    return planned !== undefined && planned.enabled && planned.endpoint === endpoint && admin === "0" && weight === String(planned.weight);
+    // Admin state 4 alone (SRV_ADMF_CMAINT) is a slot that was `disabled` in the file its worker
+    // started with and was filled through the runtime API since: not in maintenance.
+    return planned !== undefined && planned.enabled && planned.track === undefined && planned.endpoint === endpoint && (admin === "0" || admin === "4") && weight === String(planned.weight);
   });
   return `${version}\n${header}\n${kept.map((l) => `${l}\n`).join("")}`;
 };

@@ -1,9 +1,20 @@
-import type { Server } from "@portico/core";
+import { serverSlotCount, type Server } from "@portico/core";
 import { formatEndpoint } from "./_format.js";
 import type { SlotLine } from "./_installed.js";
 
 /** How many slots a backend with `servers` servers gets when nothing is installed yet. */
-export const freshSlotCount = (servers: number): number => 8 * Math.ceil((servers + 1) / 8);
+export const freshSlotCount = serverSlotCount;
+
+/** Whether an installed slot holds this server: by default, the same address and port. */
+export type SameServer = (slot: SlotLine, server: Server) => boolean;
+
+const sameEndpoint: SameServer = (slot, server) => slot.endpoint === formatEndpoint(server.address, server.port);
+
+/**
+ * The same node, whatever its address: the shared check backend's slots belong to nodes, so a
+ * node that changes address keeps its slot (and every Cluster-policy backend's slot of that number).
+ */
+export const sameId: SameServer = (slot, server) => slot.id === server.id;
 
 /**
  * Place a backend's servers into slots. With nothing installed (or too few slots installed) the
@@ -12,7 +23,7 @@ export const freshSlotCount = (servers: number): number => 8 * Math.ceil((server
  * change; new servers take slots that were empty before, then slots freed by this change.
  * Returns one entry per slot: the server, or undefined for an empty slot.
  */
-export const layoutSlots = (servers: readonly Server[], installed: readonly SlotLine[] | undefined): readonly (Server | undefined)[] => {
+export const layoutSlots = (servers: readonly Server[], installed: readonly SlotLine[] | undefined, same: SameServer = sameEndpoint): readonly (Server | undefined)[] => {
   const usable = installed !== undefined && servers.length <= installed.length && installed.every((s, i) => s.slot === `slot${i + 1}`);
   if (!usable) {
     const count = freshSlotCount(servers.length);
@@ -21,8 +32,7 @@ export const layoutSlots = (servers: readonly Server[], installed: readonly Slot
   const slots: (Server | undefined)[] = installed.map(() => undefined);
   const waiting: Server[] = [];
   for (const server of servers) {
-    const endpoint = formatEndpoint(server.address, server.port);
-    const at = installed.findIndex((s, i) => s.enabled && s.endpoint === endpoint && slots[i] === undefined);
+    const at = installed.findIndex((s, i) => s.enabled && same(s, server) && slots[i] === undefined);
     if (at >= 0) slots[at] = server;
     else waiting.push(server);
   }
@@ -32,4 +42,16 @@ export const layoutSlots = (servers: readonly Server[], installed: readonly Slot
     slots[at] = server;
   }
   return slots;
+};
+
+/**
+ * A Cluster-policy backend's slots, aligned with the check backend it tracks: slot N holds this
+ * backend's server for the node in the check backend's slot N (the server whose `track` names that
+ * node's check server), or stays empty when the node is not among this backend's servers (a
+ * `maxBackendsPerService` subset, or no address of the backend's family). So a node joining,
+ * leaving or moving changes slot N everywhere, through the runtime API.
+ */
+export const alignSlots = (servers: readonly Server[], checkSlots: readonly (Server | undefined)[]): readonly (Server | undefined)[] => {
+  const byTrack = new Map(servers.map((s) => [s.track, s]));
+  return checkSlots.map((c) => (c === undefined ? undefined : byTrack.get(c.id)));
 };

@@ -5,7 +5,7 @@ import { checkCidr, checkIdent, checkInt, checkIp, checkOneOf, checkPath, checkP
 import { formatDuration, formatEndpoint } from "./_format.js";
 import { hash8 } from "@portico/core";
 import { generationOf, readInstalled, SLOT_LINE, type Installed, type SlotLine } from "./_installed.js";
-import { layoutSlots } from "./_slots.js";
+import { alignSlots, layoutSlots, sameId } from "./_slots.js";
 
 /** Options for {@link renderHaproxy}. */
 export interface HaproxyRenderOptions {
@@ -45,19 +45,40 @@ export interface HaproxyRenderCache {
   readonly settings: HealthCheckConfig;
   readonly frontends: ReadonlyMap<string, { readonly frontend: Frontend; readonly maxconn: number | undefined; readonly section: Section }>;
   readonly backends: ReadonlyMap<string, CachedBackend>;
-  readonly checks: ReadonlyMap<string, { readonly check: CheckBackend; readonly section: Section }>;
-  /** Each check backend's server ids, which tracked servers must name. */
-  readonly checkServers: ReadonlyMap<string, { readonly check: CheckBackend; readonly servers: ReadonlySet<string> }>;
+  readonly checks: ReadonlyMap<string, CachedCheck>;
 }
 
 interface CachedBackend {
   readonly backend: Backend;
-  /** The check backend's servers the tracked servers were checked against. */
-  readonly trackable: ReadonlySet<string> | undefined;
+  /** The check backend's slot assignment a Cluster-policy backend was aligned with. */
+  readonly trackable: CheckSlots | undefined;
   /** The installed slots the layout started from, and the slots it produced. */
   readonly installed: readonly SlotLine[] | undefined;
-  readonly slots: readonly SlotLine[] | undefined;
+  readonly slots: readonly SlotLine[];
   readonly section: Section;
+}
+
+interface CachedCheck {
+  readonly check: CheckBackend;
+  /** The installed slots the layout started from, and the slots it produced. */
+  readonly installed: readonly SlotLine[] | undefined;
+  readonly slots: readonly SlotLine[];
+  /** What the Cluster-policy backends tracking this check backend align with. */
+  readonly trackable: CheckSlots;
+  readonly section: Section;
+}
+
+/**
+ * A check backend as its trackers see it: its server ids and its slot layout. The object is kept
+ * while the layout assigns the same server ids to the same slots, so a tracking backend compares
+ * it by identity.
+ */
+interface CheckSlots {
+  readonly backend: string;
+  readonly servers: ReadonlySet<string>;
+  readonly slots: readonly (Server | undefined)[];
+  /** The server id in each slot (undefined for an empty slot). */
+  readonly ids: readonly (string | undefined)[];
 }
 
 /** A rendered section, its skeleton (slot lines reduced to their names; see `readInstalled`) and the skeleton's hash. */
@@ -114,7 +135,7 @@ export const renderHaproxyCached = (plan: Plan, options: HaproxyRenderOptions, c
     // need not be parsed again.
     const fromCache = reuse !== undefined && options.previous !== undefined && options.previous === reuse.text;
     const previous: Installed | undefined = options.previous === undefined || fromCache ? undefined : readInstalled(options.previous);
-    const installedFor = (id: string): readonly SlotLine[] | undefined => (fromCache ? reuse.backends.get(id)?.slots : previous?.backends.get(id));
+    const installedFor = (id: string): readonly SlotLine[] | undefined => (fromCache ? (reuse.backends.get(id) ?? reuse.checks.get(id))?.slots : previous?.backends.get(id));
     const checks = plan.checks ?? [];
     const memo = new Memo();
     const sections: Section[] = [];
@@ -129,28 +150,28 @@ export const renderHaproxyCached = (plan: Plan, options: HaproxyRenderOptions, c
     }
     yield* unique(plan.frontends, "frontend");
     yield* unique([...plan.backends, ...checks], "backend");
-    const nextChecks = new Map<string, { readonly check: CheckBackend; readonly servers: ReadonlySet<string> }>();
+    // The check backends' slots come first: every Cluster-policy backend takes the same numbers.
+    // Their sections are rendered here too (and checked: a bad check backend is reported as
+    // itself), but placed after the Services' backends.
+    const nextCheckSections = new Map<string, CachedCheck>();
     for (const c of checks) {
-      const was = reuse?.checkServers.get(c.id);
-      nextChecks.set(c.id, { check: c, servers: was !== undefined && was.check === c ? was.servers : new Set<string>(c.servers.map((x) => x.id)) });
+      const installed = installedFor(c.id);
+      const was = reuse?.checks.get(c.id);
+      nextCheckSections.set(c.id, was !== undefined && was.check === c && was.installed === installed ? was : yield* renderCheckBackend(c, installed, hcConfig, memo, was));
     }
     // Backends are checked before the frontends that point at them, so a bad backend is
     // reported as itself rather than as a frontend pointing nowhere.
     const nextBackends = new Map<string, CachedBackend>();
     for (const b of plan.backends) {
-      const tracked = b.healthCheck.kind === "track" ? nextChecks.get(b.healthCheck.backend)?.servers : undefined;
-      const installed = b.healthCheck.kind === "track" ? undefined : installedFor(b.id);
+      // A Cluster-policy backend's text follows the slot assignment of the check backend it tracks.
+      const tracked = b.healthCheck.kind === "track" ? nextCheckSections.get(b.healthCheck.backend)?.trackable : undefined;
+      const installed = installedFor(b.id);
       const was = reuse?.backends.get(b.id);
       const entry =
         was !== undefined && was.backend === b && was.trackable === tracked && was.installed === installed
           ? was
-          : { backend: b, trackable: tracked, installed, ...(yield* renderBackend(b, nextChecks, installed, hcConfig, memo, was?.section)) };
+          : { backend: b, trackable: tracked, installed, ...(yield* renderBackend(b, nextCheckSections, installed, hcConfig, memo, was?.section)) };
       nextBackends.set(b.id, entry);
-    }
-    const nextCheckSections = new Map<string, { readonly check: CheckBackend; readonly section: Section }>();
-    for (const c of checks) {
-      const was = reuse?.checks.get(c.id);
-      nextCheckSections.set(c.id, was !== undefined && was.check === c ? was : { check: c, section: yield* renderCheckBackend(c, hcConfig, memo, was?.section) });
     }
     if (plan.settings.haproxy.prometheus !== undefined) sections.push(plainSection((yield* renderPrometheus(plan.settings.haproxy.prometheus)).join("\n")));
     const nextFrontends = new Map<string, { readonly frontend: Frontend; readonly maxconn: number | undefined; readonly section: Section }>();
@@ -189,7 +210,6 @@ export const renderHaproxyCached = (plan: Plan, options: HaproxyRenderOptions, c
         frontends: nextFrontends,
         backends: nextBackends,
         checks: nextCheckSections,
-        checkServers: nextChecks,
       },
     });
   });
@@ -299,12 +319,12 @@ const chunks = <T>(list: readonly T[], size: number): T[][] => {
 
 const renderBackend = (
   b: Backend,
-  checks: ReadonlyMap<string, { readonly servers: ReadonlySet<string> }>,
+  checks: ReadonlyMap<string, { readonly trackable: CheckSlots }>,
   installed: readonly SlotLine[] | undefined,
   hcConfig: HealthCheckConfig,
   memo: Memo,
   was: Section | undefined,
-): Result<{ readonly section: Section; readonly slots: readonly SlotLine[] | undefined }, AdapterError> =>
+): Result<{ readonly section: Section; readonly slots: readonly SlotLine[] }, AdapterError> =>
   safeTry(function* () {
     const fail = (field: string) => (m: string) => renderError(`${label("backend", b.id)} ${field}: ${m}`, b.service);
     const hc = b.healthCheck;
@@ -318,7 +338,7 @@ const renderBackend = (
       .with("v2", () => " send-proxy-v2")
       .exhaustive();
     let checkLines: string[];
-    let trackIn: TrackIn | undefined;
+    let trackIn: CheckSlots | undefined;
     if (hc.kind === "http" && kind === "http") {
       const h = yield* renderHttpCheck(hc, fail, hcConfig);
       // `port` sends checks to the health port, not the nodePort; because a port is set, HAProxy
@@ -332,9 +352,8 @@ const renderBackend = (
       checkLines = [`default-server check ${checkTiming(inter, fall, rise, hcConfig)}${sendProxy}`];
     } else if (hc.kind === "track" && kind === "track") {
       const chk = yield* checkIdent(hc.backend).mapErr(fail("healthCheck.backend"));
-      const servers = checks.get(chk)?.servers;
-      if (servers === undefined) return err(fail("healthCheck.backend")(`${show(chk)} is not a check backend of this plan`));
-      trackIn = { backend: chk, servers };
+      trackIn = checks.get(chk)?.trackable;
+      if (trackIn === undefined) return err(fail("healthCheck.backend")(`${show(chk)} is not a check backend of this plan`));
       // No checks of its own: each server follows its node's shared kube-proxy check (`track`).
       checkLines = sendProxy === "" ? [] : [`default-server${sendProxy}`];
     } else return err(fail("healthCheck.kind")(`${show(hc.kind)} does not match the check's fields`));
@@ -357,8 +376,16 @@ const renderBackend = (
       if (value !== undefined) timeouts.push(`timeout ${name} ${formatDuration(yield* checkInt(value, 1, 86_400_000).mapErr(fail(`timeouts.${name}Ms`)))}`);
     }
     yield* unique(b.servers, `${label("backend", b.id)} server`, b.service);
-    const servers =
-      trackIn !== undefined ? yield* trackedServerLines(b.servers, trackIn, fail, memo) : yield* slotServerLines(id, b.servers, b.family, installed, fail, memo);
+    for (const s of b.servers) {
+      const line = renderServer(s, 1, fail, trackIn, memo);
+      if (typeof line !== "string") return err(line);
+    }
+    // Each node has one check slot: two servers tracking it would need the same slot.
+    if (trackIn !== undefined) yield* unique(b.servers.map((s) => ({ id: String(s.track) })), `${label("backend", b.id)} server track`, b.service);
+    // Fixed slots: a server joining or leaving fills or empties a slot through the runtime API.
+    // Cluster-policy slots are the check backend's: slot N tracks chk/slotN, always the same node.
+    const layout = trackIn === undefined ? layoutSlots(b.servers, installed) : alignSlots(b.servers, trackIn.slots);
+    const servers = yield* slotServerLines(id, layout, b.family, installed, fail, trackIn, memo);
     const head = section(`backend ${id}`, [
       `balance ${balance}`,
       // `source` with consistent hashing keeps most clients on their node when servers are added
@@ -373,74 +400,46 @@ const renderBackend = (
   });
 
 type Fail = (field: string) => (m: string) => AdapterError;
-interface TrackIn {
-  readonly backend: string;
-  readonly servers: ReadonlySet<string>;
-}
 /** Server lines, each preceded by a newline and the indent; `skeleton` as `readInstalled` reduces them. */
 interface ServerLines {
   readonly text: string;
   readonly skeleton: string;
-  readonly slots: readonly SlotLine[] | undefined;
+  readonly slots: readonly SlotLine[];
 }
 
-// A tracked server's target is fixed in the file, so Cluster-policy backends name their servers;
-// membership changes there reload (seamlessly) instead of using slots.
-const trackedServerLines = (servers: readonly Server[], trackIn: TrackIn, fail: Fail, memo: Memo): Result<ServerLines, AdapterError> => {
-  let text = "";
-  let skeleton = "";
-  for (const s of servers) {
-    const line = renderServer(s, undefined, fail, trackIn, memo);
-    if (typeof line !== "string") return err(line);
-    text += `\n${INDENT}${line}`;
-    skeleton += `\n${INDENT}${skeletonOf(line)}`;
-  }
-  return ok({ text, skeleton: skeleton === text ? text : skeleton, slots: undefined });
-};
-
-// Fixed slots: a server joining or leaving fills or empties a slot through the runtime API.
+// The lines of a slot layout (servers already checked), what `readInstalled` reads back from them,
+// and the installed slots again when they are the same, so the next render sees them unchanged.
 const slotServerLines = (
   backend: string,
-  servers: readonly Server[],
+  layout: readonly (Server | undefined)[],
   family: Backend["family"],
   installed: readonly SlotLine[] | undefined,
   fail: Fail,
+  trackIn: CheckSlots | undefined,
   memo: Memo,
 ): Result<ServerLines, AdapterError> => {
-  for (const s of servers) {
-    const line = renderServer(s, 1, fail, undefined, memo);
-    if (typeof line !== "string") return err(line);
-  }
-  const layout = layoutSlots(servers, installed);
   let text = "";
   let skeleton = "";
   const slots: SlotLine[] = [];
   for (const [i, s] of layout.entries()) {
-    const line = s === undefined ? emptySlot(i + 1, family) : renderServer(s, i + 1, fail, undefined, memo);
+    const line = s === undefined ? emptySlot(i + 1, family, trackIn) : renderServer(s, i + 1, fail, trackIn, memo);
     if (typeof line !== "string") return err(line);
     text += `\n${INDENT}${line}`;
     // What `readInstalled` reads back from this line.
     const read = SLOT_LINE.exec(`${INDENT}${line}`);
     if (read === null) skeleton += `\n${INDENT}${line}`;
     else {
-      skeleton += `\n${INDENT}server ${read[1]!}`;
-      slots.push({ backend, slot: read[1]!, endpoint: read[2]!, weight: Number(read[3]), enabled: read[4] === undefined });
+      const track = read[5]?.slice(" track ".length);
+      skeleton += `\n${INDENT}server ${read[1]!}${track === undefined ? "" : ` track ${track}`}`;
+      slots.push({ backend, slot: read[1]!, endpoint: read[2]!, weight: Number(read[3]), enabled: read[4] === undefined, ...(read[6] === undefined ? {} : { id: read[6] }), ...(track === undefined ? {} : { track }) });
     }
   }
-  // The same slots as installed: keep that array, so the next render sees them unchanged.
   const same = installed !== undefined && installed.length === slots.length && installed.every((x, i) => sameSlot(x, slots[i]!));
   return ok({ text, skeleton, slots: same ? installed : slots });
 };
 
-const sameSlot = (a: SlotLine, b: SlotLine): boolean => a.backend === b.backend && a.slot === b.slot && a.endpoint === b.endpoint && a.weight === b.weight && a.enabled === b.enabled;
-
-// Only a line that names a slot is reduced; a named server whose id happens to look like a slot is
-// read back as one too, so this asks the same question `readInstalled` asks.
-const skeletonOf = (line: string): string => {
-  if (!line.startsWith("server slot")) return line;
-  const read = SLOT_LINE.exec(`${INDENT}${line}`);
-  return read === null ? line : `server ${read[1]!}`;
-};
+const sameSlot = (a: SlotLine, b: SlotLine): boolean =>
+  a.backend === b.backend && a.slot === b.slot && a.endpoint === b.endpoint && a.weight === b.weight && a.enabled === b.enabled && a.id === b.id && a.track === b.track;
 
 const renderHttpCheck = (
   hc: HttpCheck,
@@ -464,37 +463,45 @@ const checkTiming = (inter: number, fall: number, rise: number, hcConfig: Health
   return `inter ${formatDuration(inter)} fastinter ${formatDuration(faster(hcConfig.fastinterMs))} downinter ${formatDuration(faster(hcConfig.downinterMs))} fall ${fall} rise ${rise}`;
 };
 
-// The shared kube-proxy checks: one server per node, never the target of a frontend. Cluster-policy
-// backends `track` these servers, so the number of checks does not grow with Services.
-const renderCheckBackend = (c: CheckBackend, hcConfig: HealthCheckConfig, memo: Memo, was: Section | undefined): Result<Section, AdapterError> =>
+// The shared kube-proxy checks: one slot per node, never the target of a frontend. Cluster-policy
+// backends `track` these slots, so the number of checks does not grow with Services. A node keeps
+// its slot while it stays (by id, whatever its address), and so does every tracking backend's server.
+const renderCheckBackend = (
+  c: CheckBackend,
+  installed: readonly SlotLine[] | undefined,
+  hcConfig: HealthCheckConfig,
+  memo: Memo,
+  was: CachedCheck | undefined,
+): Result<CachedCheck, AdapterError> =>
   safeTry(function* () {
     const fail = (field: string) => (m: string) => renderError(`${label("backend", c.id)} ${field}: ${m}`);
     const id = yield* checkIdent(c.id).mapErr(fail("id"));
     const h = yield* renderHttpCheck(c.healthCheck, fail, hcConfig);
     yield* unique(c.servers, `${label("backend", c.id)} server`);
-    const servers = yield* checkServerLines(c.servers, fail, memo);
+    // They only check: weight 1.
+    const weighed = c.servers.map((s) => ({ ...s, weight: 1 }));
+    for (const s of weighed) {
+      const line = renderServer(s, 1, fail, undefined, memo);
+      if (typeof line !== "string") return err(line);
+    }
+    const layout = layoutSlots(weighed, installed, sameId);
+    // Empty slots wait at the unspecified address of the checks' family (the first node's).
+    const family = c.servers[0]?.address.includes(":") === true ? 6 : 4;
+    const servers = yield* slotServerLines(id, layout, family, installed, fail, undefined, memo);
     const head = section(`backend ${id}`, [...h.lines, `default-server check port ${h.port} ${h.timing}`]).join("\n");
     const text = head + servers.text;
-    return ok(sectionOf(text, servers.skeleton === servers.text ? text : head + servers.skeleton, was));
+    const ids = layout.map((s) => s?.id as string | undefined);
+    const kept = was !== undefined && was.trackable.backend === id && sameIds(was.trackable.ids, ids) ? was.trackable : undefined;
+    const trackable: CheckSlots = kept ?? { backend: id, servers: new Set<string>(c.servers.map((x) => x.id)), slots: layout, ids };
+    return ok({ check: c, installed, slots: servers.slots, trackable, section: sectionOf(text, servers.skeleton === servers.text ? text : head + servers.skeleton, was?.section) });
   });
 
-// The check backend's servers: one per node, weight 1 (they only check).
-const checkServerLines = (servers: readonly Server[], fail: Fail, memo: Memo): Result<ServerLines, AdapterError> => {
-  let text = "";
-  let skeleton = "";
-  for (const s of servers) {
-    const line = renderServer({ ...s, weight: 1 }, undefined, fail, undefined, memo);
-    if (typeof line !== "string") return err(line);
-    text += `\n${INDENT}${line}`;
-    skeleton += `\n${INDENT}${skeletonOf(line)}`;
-  }
-  return ok({ text, skeleton: skeleton === text ? text : skeleton, slots: undefined });
-};
+const sameIds = (a: readonly (string | undefined)[], b: readonly (string | undefined)[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
 // Every server line goes through here, hundreds of thousands of them in a big cluster: checks
 // that repeat across backends (a node's id and address) are answered once per render, and a
 // line is a plain string or the error, with no Result per line.
-const renderServer = (s: Server, slot: number | undefined, fail: Fail, trackIn: TrackIn | undefined, memo: Memo): string | AdapterError => {
+const renderServer = (s: Server, slot: number, fail: Fail, trackIn: CheckSlots | undefined, memo: Memo): string | AdapterError => {
   const idR = memo.ident(s.id);
   if (idR.isErr()) return fail("server id")(idR.error);
   const id = idR.value;
@@ -505,17 +512,17 @@ const renderServer = (s: Server, slot: number | undefined, fail: Fail, trackIn: 
   // 0 drains the server: no new connections, existing ones finish.
   if (!isInt(s.weight, 0, 256)) return fail(`server ${id} weight`)(checkInt(s.weight, 0, 256)._unsafeUnwrapErr());
   const weight = s.weight;
-  if (slot !== undefined) return `server slot${slot} ${formatEndpoint(addressR.value, port)} weight ${weight} # ${id}`;
-  let track = "";
   if (trackIn !== undefined) {
     const targetR = memo.ident(s.track);
     if (targetR.isErr()) return fail(`server ${id} track`)(targetR.error);
     const target = targetR.value;
     if (!trackIn.servers.has(target)) return fail(`server ${id} track`)(`${show(target)} is not a server of ${trackIn.backend}`);
-    track = ` track ${trackIn.backend}/${target}`;
   }
-  return `server ${id} ${formatEndpoint(addressR.value, port)} weight ${weight}${track}`;
+  return `server slot${slot} ${formatEndpoint(addressR.value, port)} weight ${weight}${trackOf(slot, trackIn)} # ${id}`;
 };
+
+// A tracking slot follows the check backend's slot of the same number (both ids are checked).
+const trackOf = (slot: number, trackIn: CheckSlots | undefined): string => (trackIn === undefined ? "" : ` track ${trackIn.backend}/slot${slot}`);
 
 const isInt = (value: unknown, min: number, max: number): value is number => typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
 
@@ -540,8 +547,8 @@ class Memo {
 
 // An empty slot: in maintenance, so it is never checked nor chosen, at the unspecified address
 // of the backend's family until the runtime API gives it a node.
-const emptySlot = (slot: number, family: Backend["family"]): string =>
-  `server slot${slot} ${family === 6 ? "[::]:1" : "0.0.0.0:1"} weight 0 disabled`;
+const emptySlot = (slot: number, family: Backend["family"], trackIn: CheckSlots | undefined): string =>
+  `server slot${slot} ${family === 6 ? "[::]:1" : "0.0.0.0:1"} weight 0 disabled${trackOf(slot, trackIn)}`;
 
 // HAProxy refuses two proxies (or two servers in one backend) with the same name; say so here,
 // naming the Service, rather than later from `haproxy -c`.

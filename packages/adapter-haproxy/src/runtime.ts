@@ -17,6 +17,8 @@ export type RuntimeCommand =
   /** Every backend when `backend` is absent. */
   | { readonly kind: "show-servers-state"; readonly backend?: string }
   | { readonly kind: "show-info" }
+  /** Every proxy and server with its state, weight, sessions and last check (CSV). */
+  | { readonly kind: "show-stat" }
   /** Master CLI only. */
   | { readonly kind: "show-proc" }
   /** Master CLI only: re-execute the master, which starts new workers on the file as it is now. */
@@ -38,6 +40,7 @@ export const formatCommand = (c: RuntimeCommand): Result<string, string> => {
     .with({ kind: "set-health" }, (x) => target(x.backend, x.server).andThen((t) => checkOneOf(x.health, ["up", "stopping", "down"] as const).map((h) => `set server ${t} health ${h}`)))
     .with({ kind: "show-servers-state" }, (x) => (x.backend === undefined ? ok("show servers state") : checkIdent(x.backend).map((b) => `show servers state ${b}`)))
     .with({ kind: "show-info" }, () => ok("show info"))
+    .with({ kind: "show-stat" }, () => ok("show stat"))
     .with({ kind: "show-proc" }, () => ok("show proc"))
     .with({ kind: "reload" }, () => ok("reload"))
     .exhaustive();
@@ -48,7 +51,7 @@ export const succeeded = (c: RuntimeCommand, answer: string): boolean =>
   match(c)
     .with({ kind: "set-addr" }, () => answer === "" || /^(IP changed|no need to change)/.test(answer))
     .with({ kind: "set-weight" }, { kind: "set-state" }, { kind: "set-health" }, () => answer === "")
-    .with({ kind: "show-servers-state" }, { kind: "show-info" }, { kind: "show-proc" }, { kind: "reload" }, () => true)
+    .with({ kind: "show-servers-state" }, { kind: "show-info" }, { kind: "show-stat" }, { kind: "show-proc" }, { kind: "reload" }, () => true)
     .exhaustive();
 
 /** Options for {@link sendCommands}. */
@@ -118,11 +121,17 @@ const exchange = (socket: string, text: string, timeoutMs: number, halfClose = f
     }),
     (e): AdapterError => {
       const code = (e as NodeJS.ErrnoException).code;
+      const hint =
+        code === "ENOENT" || code === "ECONNREFUSED"
+          ? "is haproxy running with this stats socket / master CLI (-S) path?"
+          : code === "EACCES"
+            ? "run as root or as a member of the socket's group (stats socket ... mode 660)"
+            : undefined;
       return {
         kind: code === "ENOENT" || code === "ECONNREFUSED" ? "unavailable" : "apply",
         adapter: "haproxy",
         message: `haproxy socket ${path.value}: ${(e as Error).message}`,
-        ...(code === "ENOENT" || code === "ECONNREFUSED" ? { hint: "is haproxy running with this stats socket / master CLI (-S) path?" } : {}),
+        ...(hint === undefined ? {} : { hint }),
       };
     },
   );

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { ingest, NO_VRRP_STATE, plan, planIncremental, vrrpStateOf, type Plan, type PlanCache } from "@portico/core";
-import { aNode, aParsedConfig, anEndpointSlice, aService } from "@portico/core/testing";
+import { ingest, NO_VRRP_STATE, plan, planIncremental, vrrpStateOf, type Ident, type Ip, type NodeName, type Plan, type PlanCache } from "@portico/core";
+import { aNode, aParsedConfig, anEndpointSlice, aService, planOf } from "@portico/core/testing";
 import { renderHaproxy, renderHaproxyCached, type HaproxyRenderCache } from "@portico/adapter-haproxy";
 
 // A small universe of names, so random edits keep hitting the same objects: Services come and go
@@ -106,10 +106,13 @@ const configs = [
 describe("incremental planning and rendering", () => {
   it("incremental and full planning and rendering give identical plans and files over any sequence of snapshots", () => {
     fc.assert(
-      fc.property(fc.constantFrom(...configs), fc.array(editArb, { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 4 }), (config, edits, every) => {
+      // `installs`: whether each render is installed. One that is not (its apply failed) leaves an
+      // older file installed, whose slots the next render starts from while the cache moved on.
+      fc.property(fc.constantFrom(...configs), fc.array(editArb, { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 4 }), fc.array(fc.boolean(), { maxLength: 30 }), (config, edits, every, installs) => {
         let cluster = EMPTY;
         let full: Plan | undefined;
         let fullText: string | undefined;
+        let renders = 0;
         let planCache: PlanCache | undefined;
         let renderCache: HaproxyRenderCache | undefined;
         for (const [i, e] of edits.entries()) {
@@ -122,11 +125,11 @@ describe("incremental planning and rendering", () => {
           const inc = planIncremental(snapshot, config, vrrp, planCache);
           expect(JSON.stringify(inc.plan)).toBe(JSON.stringify(expected));
           const text = renderHaproxy(expected, fullText === undefined ? {} : { previous: fullText });
-          const cached = renderHaproxyCached(inc.plan, fullText === undefined ? {} : { previous: renderCache?.text ?? fullText }, renderCache);
+          const cached = renderHaproxyCached(inc.plan, fullText === undefined ? {} : { previous: fullText }, renderCache);
           expect(cached.isOk()).toBe(text.isOk());
           if (text.isOk() && cached.isOk()) {
             expect(cached.value.text).toBe(text.value);
-            fullText = text.value;
+            if (installs[renders++] !== false) fullText = text.value;
             renderCache = cached.value.cache;
           }
           full = expected;
@@ -160,5 +163,44 @@ describe("incremental planning and rendering", () => {
     const after = backendOf(third.plan, "default/a")!.servers;
     expect(after.map((s) => s.node)).toEqual(["w1", "w2", "w3", "w4"]);
     for (const s of after) expect(before).toContain(s);
+  });
+
+  it("reuses a Cluster-policy backend's section only while the check backend's installed slot assignment is the same", () => {
+    const [w1, w2, w3, w4] = [1, 2, 3, 4].map((i) => aNode(`w${i}`, `198.18.2.${i}`));
+    const svc = aService({ name: "web", created: "2026-01-01T00:00:00Z" });
+    const config = aParsedConfig();
+    const all = planOf([w1, w2, w3, svc], config);
+    const rendered = (p: Plan, previous?: string): string => renderHaproxy(p, previous === undefined ? {} : { previous })._unsafeUnwrap();
+    // w1 leaves, w4 joins into its slot1, then w4 leaves and w1 returns to a slot that was empty.
+    const w4InSlot1 = rendered(planOf([w2, w3, w4, svc], config), rendered(planOf([w2, w3, svc], config), rendered(all)));
+    const moved = rendered(all, w4InSlot1);
+    const first = renderHaproxyCached(all, {})._unsafeUnwrap();
+    const clusterId = all.backends.find((b) => b.healthCheck.kind === "track")!.id;
+    expect(first.text).toMatch(/server slot1 198\.18\.2\.1:\d+ weight 1 track \S+\/slot1 # /);
+    // The same plan objects over its own file, installed (the first render had nothing installed
+    // to start from, so this one lays out again; the next keeps the section).
+    const installed = renderHaproxyCached(all, { previous: first.text }, first.cache)._unsafeUnwrap();
+    const same = renderHaproxyCached(all, { previous: installed.text }, installed.cache)._unsafeUnwrap();
+    expect(same.text).toBe(first.text);
+    expect(same.cache.backends.get(clusterId)).toBe(installed.cache.backends.get(clusterId));
+    // The same plan objects over a file whose check slots hold the nodes elsewhere: re-rendered.
+    const over = renderHaproxyCached(all, { previous: moved }, same.cache)._unsafeUnwrap();
+    expect(over.text).toBe(rendered(all, moved));
+    expect(over.text).toBe(moved);
+    expect(over.text).not.toMatch(/server slot1 198\.18\.2\.1:/);
+    expect(over.cache.backends.get(clusterId)).not.toBe(same.cache.backends.get(clusterId));
+  });
+
+  it("re-renders a Cluster-policy backend whose plan object is kept when the check backend's slots move under it", () => {
+    const p = planOf([aNode("w2", "198.18.2.2"), aNode("w3", "198.18.2.3"), aService({ name: "web", created: "2026-01-01T00:00:00Z" })], aParsedConfig());
+    const chk = p.checks![0]!;
+    // A check server ahead of the others (a node no Service's backend has): with nothing
+    // installed, the check slots follow plan order, so w2 and w3 move down one slot.
+    const extra = { ...chk.servers[0]!, id: "node_w0" as Ident, node: "w0" as NodeName, address: "198.18.2.9" as Ip };
+    const shifted: Plan = { ...p, checks: [{ ...chk, servers: [extra, ...chk.servers] }] };
+    const r1 = renderHaproxyCached(p, {})._unsafeUnwrap();
+    const r2 = renderHaproxyCached(shifted, {}, r1.cache)._unsafeUnwrap();
+    expect(r2.text).toBe(renderHaproxy(shifted, {})._unsafeUnwrap());
+    expect(r2.text).toMatch(/server slot2 198\.18\.2\.2:\d+ weight 1 track \S+\/slot2 # /);
   });
 });

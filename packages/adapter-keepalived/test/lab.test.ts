@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -61,6 +62,7 @@ await describeWith(
     const lab = new NetnsLab();
     const ns = new Map<string, string>();
     let dir = "";
+    let probes = 0;
     let plan: Plan;
     const figures: string[] = [];
 
@@ -125,9 +127,13 @@ await describeWith(
     /** Start the client probe, let it reach its loop, run `act`, and return the probe's result and the act time. */
     const measure = async (vip: Ip, until: string, act: () => Promise<void>, options: { warmMs?: number; maxMs?: number } = {}): Promise<{ result: ProbeResult; t0: number }> => {
       const maxMs = options.maxMs ?? CAP_MS;
-      const probe = lab.exec(ns.get("client")!, process.execPath, [PROBE, vip, PORT, until, String(maxMs)], maxMs + 10_000);
-      // Node needs a moment to start inside the namespace; the probe must be in its loop before `act`.
-      await sleep(options.warmMs ?? 700);
+      const readyFile = join(dir, `probe-${++probes}.ready`);
+      const probe = lab.exec(ns.get("client")!, process.execPath, [PROBE, vip, PORT, until, String(maxMs), readyFile], maxMs + 10_000);
+      // The probe must have seen the VIP served before `act`: Node's start inside the namespace
+      // takes from a few hundred ms to seconds on a loaded machine, so wait for its signal.
+      const waitStart = Date.now();
+      while (!existsSync(readyFile) && Date.now() - waitStart < CAP_MS) await sleep(20);
+      await sleep(options.warmMs ?? 100);
       const t0 = Date.now();
       await act();
       const out = await probe;

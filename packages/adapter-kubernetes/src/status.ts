@@ -16,6 +16,7 @@ export interface ServiceObject {
     readonly finalizers?: readonly string[];
     readonly deletionTimestamp?: unknown;
   };
+  readonly spec?: { readonly loadBalancerClass?: string };
   readonly status?: {
     readonly loadBalancer?: { readonly ingress?: readonly unknown[] };
     readonly conditions?: readonly KubeCondition[];
@@ -30,6 +31,12 @@ export interface KubeCondition {
   readonly message: string;
   readonly observedGeneration?: number;
   readonly lastTransitionTime: string;
+}
+
+/** Which Services Portico takes by class: the config's fields of the same names. */
+export interface ClassPolicy {
+  readonly loadBalancerClass: string;
+  readonly handleUnclassed: boolean;
 }
 
 /** An Event to record on a Service: the upstream reasons, or Portico's own for its conditions. */
@@ -68,10 +75,13 @@ const sameCondition = (a: KubeCondition, b: Condition): boolean =>
  * Work out the writes that make the cluster's Services say what the plan says: the status
  * (ingress and Portico's conditions, only when they differ; other controllers' conditions are
  * kept), the cleanup finalizer on every Service Portico serves, and its removal (with the status
- * cleared) once a Service leaves the plan. Services Portico never took are never written to.
- * `now` stamps conditions whose status changed.
+ * cleared) once a Service leaves the plan. Services Portico never took are never written to:
+ * one not in the plan is cleaned up only if it carries the finalizer and its class is Portico's
+ * (`classes`, the config), since the finalizer's name is the upstream one that every
+ * load-balancer controller puts on the Services it serves. `now` stamps conditions whose status
+ * changed.
  */
-export const reconcileStatus = (services: readonly ServiceObject[], plan: Plan, now: string): StatusAction[] => {
+export const reconcileStatus = (services: readonly ServiceObject[], plan: Plan, now: string, classes: ClassPolicy): StatusAction[] => {
   const planned = new Map<string, ServicePlan>(plan.services.map((s) => [s.key, s]));
   const actions: StatusAction[] = [];
   const sorted = [...services].sort((a, b) => key(a).localeCompare(key(b)));
@@ -88,8 +98,10 @@ export const reconcileStatus = (services: readonly ServiceObject[], plan: Plan, 
     const event = (e: ServiceEvent): void => void actions.push({ kind: "event", namespace, name, uid, event: e });
 
     if (sp === undefined) {
-      // Not (or no longer) ours. Only a Service that carries our finalizer was ever ours.
-      if (!hasFinalizer) continue;
+      // Not (or no longer) ours. Only a Service of our class that carries the finalizer was ever
+      // ours; on a foreign class the finalizer, the status and the deletion are another
+      // controller's. (The API server clears the class when the type leaves LoadBalancer.)
+      if (!hasFinalizer || !isOurClass(svc.spec?.loadBalancerClass, classes)) continue;
       const hadIngress = (svc.status?.loadBalancer?.ingress ?? []).length > 0;
       if (hadIngress || current.some(ownCondition)) {
         event({ type: "Normal", reason: "DeletingLoadBalancer", message: "Deleting load balancer" });
@@ -143,5 +155,8 @@ export const reconcileStatus = (services: readonly ServiceObject[], plan: Plan, 
   }
   return actions;
 };
+
+const isOurClass = (lbClass: string | undefined, classes: ClassPolicy): boolean =>
+  lbClass === undefined ? classes.handleUnclassed : lbClass === classes.loadBalancerClass;
 
 const key = (s: ServiceObject): string => `${s.metadata?.namespace ?? ""}/${s.metadata?.name ?? ""}`;

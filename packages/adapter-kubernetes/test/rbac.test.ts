@@ -43,14 +43,17 @@ beforeAll(async () => {
   server.put(anEndpointSlice("default", "web", [{ ip: "198.19.0.1", node: "worker-1" }]));
   const watch = new ClusterWatch(kc);
   await watch.start();
-  const elector = new LeaderElector(kc, { namespace: "portico-system", name: "portico-status", identity: "lb1", leaseDurationMs: 1000, renewDeadlineMs: 600, retryPeriodMs: 100 });
+  // Timings long enough that leadership cannot lapse on a loaded machine: a lapse would skip the
+  // writes this test needs to see (seen under a load average of 30 on 2 cores).
+  const elector = new LeaderElector(kc, { namespace: "portico-system", name: "portico-status", identity: "lb1", leaseDurationMs: 10_000, renewDeadlineMs: 8_000, retryPeriodMs: 100 });
   elector.start();
   while (!elector.isLeader()) await new Promise((r) => setTimeout(r, 20));
   await new Promise((r) => setTimeout(r, 300)); // a few renewals
   const turn = async () => {
     const services = watch.services() as ServiceObject[];
-    const p = plan(ingest(watch.objects()), aParsedConfig());
-    await publishStatus(kc, reconcileStatus(services, p, new Date().toISOString()), () => elector.isLeader());
+    const config = aParsedConfig();
+    const p = plan(ingest(watch.objects()), config);
+    await publishStatus(kc, reconcileStatus(services, p, new Date().toISOString(), config), () => elector.isLeader());
     await new Promise((r) => setTimeout(r, 200));
   };
   await turn();

@@ -27,7 +27,7 @@ afterEach(async () => {
 const turn = async (isLeader = always) => {
   const services = server.list("Service");
   const p = plan(ingest([...services, ...server.list("Node")]), config);
-  const actions = reconcileStatus(services as ServiceObject[], p, "2026-11-26T00:00:00Z");
+  const actions = reconcileStatus(services as ServiceObject[], p, "2026-11-26T00:00:00Z", config);
   return { actions, report: await publishStatus(kc, actions, isLeader) };
 };
 const svc = (name: string) => server.get("Service", "default", name)!;
@@ -72,6 +72,40 @@ describe("status publishing", () => {
     expect(written.some((p) => p.includes("/web"))).toBe(true);
   });
 
+  it("leaves a foreign-class Service alone even when it carries the cleanup finalizer, being deleted or not", async () => {
+    // The finalizer name is the upstream one every load-balancer controller uses: on a foreign
+    // class it is the other controller's, and so are its status and its deletion.
+    const served = { finalizers: [CLEANUP_FINALIZER] };
+    const foreign = aService({ name: "foreign", loadBalancerClass: "example.com/other", statusIps: ["198.18.200.7"] });
+    server.put({ ...foreign, metadata: { ...(foreign["metadata"] as object), ...served } });
+    const leaving = aService({ name: "leaving", loadBalancerClass: "example.com/other", statusIps: ["198.18.200.8"] });
+    server.put({ ...leaving, metadata: { ...(leaving["metadata"] as object), ...served } });
+    server.delete("Service", "default", "leaving");
+    server.put(aService({ name: "web" }));
+    const { actions } = await turn();
+    expect(actions.filter((a) => a.name !== "web")).toEqual([]);
+    expect(server.writes().filter((w) => !w.path.includes("/web") && (w.body as { involvedObject?: { name?: string } }).involvedObject?.name !== "web")).toEqual([]);
+    expect((svc("foreign")["metadata"] as { finalizers: string[] }).finalizers).toEqual([CLEANUP_FINALIZER]);
+    expect(JSON.stringify(svc("foreign")["status"])).toContain("198.18.200.7");
+    expect(svc("leaving")["metadata"]).toMatchObject({ finalizers: [CLEANUP_FINALIZER], deletionTimestamp: expect.any(String) });
+  });
+
+  it("cleans up after a Service of Portico's own class that is deleted, though an unclassed one is not Portico's when handleUnclassed is off", async () => {
+    const own = aService({ name: "own", loadBalancerClass: "portico.dev/haproxy", statusIps: ["198.18.100.10"] });
+    server.put({ ...own, metadata: { ...(own["metadata"] as object), finalizers: [CLEANUP_FINALIZER] } });
+    server.delete("Service", "default", "own");
+    const other = aService({ name: "unclassed", statusIps: ["198.18.200.9"] });
+    server.put({ ...other, metadata: { ...(other["metadata"] as object), finalizers: [CLEANUP_FINALIZER] } });
+    server.delete("Service", "default", "unclassed");
+    const services = server.list("Service");
+    const classOnly = aParsedConfig({ handleUnclassed: false });
+    const p = plan(ingest([...services, ...server.list("Node")]), classOnly);
+    const actions = reconcileStatus(services as ServiceObject[], p, "2026-11-26T00:00:00Z", classOnly);
+    await publishStatus(kc, actions, always);
+    expect(server.get("Service", "default", "own")).toBeUndefined();
+    expect(svc("unclassed")["metadata"]).toMatchObject({ finalizers: [CLEANUP_FINALIZER] });
+  });
+
   it("clears status and removes the finalizer when the type changes away from LoadBalancer, and lets a deletion finish", async () => {
     server.put(aService({ name: "web" }));
     server.put(aService({ name: "gone" }));
@@ -105,7 +139,7 @@ describe("status publishing", () => {
     server.put(aService({ name: "web" }));
     const services = server.list("Service") as ServiceObject[];
     const p = plan(ingest([...server.list("Service"), ...server.list("Node")]), config);
-    const actions = reconcileStatus(services, p, "2026-11-26T00:00:00Z");
+    const actions = reconcileStatus(services, p, "2026-11-26T00:00:00Z", config);
     // Someone edits the Service between our read and our write.
     server.put({ ...svc("web"), metadata: { ...(svc("web")["metadata"] as object), labels: { edited: "yes" } } });
     const report = await publishStatus(kc, actions, always);

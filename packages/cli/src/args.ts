@@ -30,10 +30,11 @@ export const COMMAND_FLAGS: Readonly<Record<string, readonly string[]>> = {
   tune: ["config", "node", "dry-run", "sysfs-root", "procfs-root"],
   apply: ["cluster", "config", "node"],
   run: ["config", "node", "kubeconfig"],
+  status: ["config", "node", "watch", "interval", "output"],
 };
 
 /** Flags that take no value. */
-export const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(["dry-run"]);
+export const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(["dry-run", "watch"]);
 
 /** Parse a command's flags strictly: unknown flags and stray arguments are errors. */
 export const parseFlags = (command: string, argv: readonly string[]): { flags: Flags } | { error: string } => {
@@ -66,6 +67,8 @@ export const parseFlags = (command: string, argv: readonly string[]): { flags: F
   } catch (e) {
     // parseArgs' messages are clear but long; keep the first sentence and point at --help.
     const message = (e as Error).message.split(". ")[0] ?? "bad arguments";
-    return { error: `${command}: ${message.replace(/^Unknown option/, "unknown option")} (see portico ${command} --help)` };
+    const takes = names.map((n) => `--${n}`).join(", ");
+    const accepted = /^Unknown option|^Unexpected argument/.test(message) ? `; ${command} takes ${takes}` : "";
+    return { error: `${command}: ${message.replace(/^Unknown option/, "unknown option")}${accepted} (see portico ${command} --help)` };
   }
 };

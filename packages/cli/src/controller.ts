@@ -53,6 +53,9 @@ export class Controller {
   #retry: NodeJS.Timeout | undefined;
   #server: Server | undefined;
   #stopped = false;
+  /** The publish pass under way: passes never overlap (two would compute the same writes). */
+  #publishing: Promise<void> | undefined;
+  #publishAgain = false;
 
   constructor(options: ControllerOptions) {
     this.#o = options;
@@ -166,10 +169,33 @@ export class Controller {
     await this.#publish();
   }
 
-  async #publish(): Promise<void> {
+  /**
+   * Publish status for the last plan. A request that comes while a pass runs (taking the Lease
+   * over during an apply, a retry timer) is folded into one more pass after it, computed from
+   * what that pass wrote, instead of repeating its writes (Events twice, finalizer 409s).
+   */
+  #publish(): Promise<void> {
+    if (this.#publishing !== undefined) {
+      this.#publishAgain = true;
+      return this.#publishing;
+    }
+    this.#publishing = (async () => {
+      try {
+        do {
+          this.#publishAgain = false;
+          await this.#publishOnce();
+        } while (this.#publishAgain && !this.#stopped);
+      } finally {
+        this.#publishing = undefined;
+      }
+    })();
+    return this.#publishing;
+  }
+
+  async #publishOnce(): Promise<void> {
     const p = this.#lastPlan;
     if (p === undefined || !this.#elector.isLeader() || this.#stopped) return;
-    const actions = reconcileStatus(this.#watch.services() as ServiceObject[], p, new Date().toISOString().replace(/\.\d+Z$/, "Z"));
+    const actions = reconcileStatus(this.#watch.services() as ServiceObject[], p, new Date().toISOString().replace(/\.\d+Z$/, "Z"), this.#o.config);
     if (actions.length === 0) return;
     const report = await publishStatus(this.#o.kubeConfig, actions, () => this.#elector.isLeader());
     this.#metrics.statusWrites.inc(report.applied);

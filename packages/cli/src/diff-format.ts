@@ -19,7 +19,7 @@ const mark = (s: ServiceDiff, p: Paint): string => (s.change === "added" ? p.add
 /** `portico plan --against`: the changes, grouped by Service, like a terraform plan. */
 export const formatDiff = (d: PlanDiff, against: string, p: Paint = PLAIN): string => {
   const lines: string[] = [`Changes against ${against}:`];
-  if (d.services.length === 0 && d.vrrp.length === 0 && !d.reload) lines.push("  none: the running plan is up to date");
+  if (d.services.length === 0 && d.vrrp.length === 0 && d.checks.length === 0 && !d.reload) lines.push("  none: the running plan is up to date");
   for (const s of d.services) {
     const vips = [
       ...s.vips.added.map((v) => p.add(`+${v}`)),
@@ -37,6 +37,11 @@ export const formatDiff = (d: PlanDiff, against: string, p: Paint = PLAIN): stri
       lines.push(`    ${m} server ${x.node} in ${x.backend}${x.fields.length > 0 ? ` (${x.fields.join(", ")})` : ""}`);
     }
     if (s.status) lines.push(`    ${p.change("~")} status`);
+  }
+  // The shared kube-proxy checks: a node joining, leaving or moving, once for every Cluster Service.
+  for (const x of d.checks) {
+    const m = x.change === "added" ? p.add("+") : x.change === "removed" ? p.remove("-") : p.change("~");
+    lines.push(`${m} kube-proxy check of node ${x.node} in ${x.backend}${x.fields.length > 0 ? ` (${x.fields.join(", ")})` : ""}  ${p.dim(`[${d.reload ? "reload" : "runtime"}]`)}`);
   }
   for (const v of d.vrrp) {
     const what =

@@ -6,6 +6,12 @@ export interface Io {
   readonly cwd: string;
   /** Colour the output (a terminal, and NO_COLOR unset). */
   readonly color?: boolean;
+  /** stdout is a terminal: `status --watch` redraws in place. */
+  readonly stdoutTty?: boolean;
+  /** stderr is a terminal: long steps show progress there (see `progress`). */
+  readonly stderrTty?: boolean;
+  /** Ends long-running commands (`status --watch`) like SIGINT does; absent: SIGINT itself. */
+  readonly interrupt?: AbortSignal;
 }
 
 /** The real process's streams and environment. */
@@ -15,4 +21,6 @@ export const processIo = (): Io => ({
   env: process.env,
   cwd: process.cwd(),
   color: process.stdout.isTTY === true && process.env["NO_COLOR"] === undefined,
+  stdoutTty: process.stdout.isTTY === true,
+  stderrTty: process.stderr.isTTY === true,
 });

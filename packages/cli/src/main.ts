@@ -4,6 +4,7 @@ import { doctorCommand } from "./commands/doctor.js";
 import { planCommand } from "./commands/plan.js";
 import { renderCommand } from "./commands/render.js";
 import { runCommand } from "./commands/run.js";
+import { statusCommand } from "./commands/status.js";
 import { tuneCommand } from "./commands/tune.js";
 import { processIo, type Io } from "./io.js";
 
@@ -15,6 +16,7 @@ Usage:
   portico apply  --cluster <file|dir> [--config <file>] --node <lbNode>
   portico run    [--config <file>] --node <lbNode> [--kubeconfig <file>]
   portico doctor [--config <file>] --node <lbNode> [--kubeconfig <file>]
+  portico status [--config <file>] --node <lbNode> [--watch [--interval <duration>]] [--output text|json]
   portico tune   [--config <file>] --node <lbNode> [--dry-run] [--sysfs-root <dir>] [--procfs-root <dir>]
 
 --cluster reads what \`kubectl get services,nodes,endpointslices -A -o yaml\` prints
@@ -22,7 +24,8 @@ Usage:
 --config defaults to $PORTICO_CONFIG, then ./portico.yaml.
 
 Exit codes: 0 ok, 1 some Services could not be planned (output still written),
-2 bad usage or unreadable input, 3 apply failed (nothing installed, or rolled back).
+2 bad usage or unreadable input, 3 apply failed (nothing installed, or rolled back) or, for
+status, HAProxy's runtime API could not be read.
 `;
 
 const HELP: Readonly<Record<string, string>> = {
@@ -58,6 +61,19 @@ uses Portico's VRID range (needs tcpdump), irqbalance, config and socket paths, 
 kubeconfig. Each check prints OK, WARN or FAIL with the fix in one line.
 Exit code: 0 all OK, 1 warnings, 3 failures (2: bad usage).
 `,
+  status: `Usage: portico status [--config <file>] --node <lbNode> [--watch [--interval <duration>]] [--output text|json]
+
+What this LB node serves right now, one table per VIP: whether the node holds the VIP (its
+addresses on the configured interface) and the VRRP state, each frontend with its sessions, and
+each backend server with UP/DOWN/DRAIN/MAINT, weight, last health check (status, HTTP code,
+duration) and current sessions, read from HAProxy's runtime API (the config's
+haproxy.statsSocket). Servers are named by the node or pod they serve (exact names when
+plan.json lies beside the installed haproxy.cfg, as render writes it); empty slots are left out.
+--watch refreshes every --interval (default 2s, 200ms to 1h) until Ctrl-C: in place on a
+terminal, one block (one JSON line with --output json) per refresh otherwise.
+Exit codes: 0 shown, 2 bad usage or no installed haproxy.cfg, 3 the runtime API could not be
+read (HAProxy not running, socket missing, permission denied); the hint line says what to do.
+`,
   tune: `Usage: portico tune [--config <file>] --node <lbNode> [--dry-run] [--sysfs-root <dir>] [--procfs-root <dir>]
 
 Spread packet processing on this LB node over its cores: read the CPU, NUMA and queue
@@ -79,7 +95,7 @@ config, or the previous file is put back and reloaded. Exit 3 when the apply fai
 `,
 };
 
-const COMMANDS = { plan: planCommand, render: renderCommand, apply: applyCommand, run: runCommand, doctor: doctorCommand, tune: tuneCommand } as const;
+const COMMANDS = { plan: planCommand, render: renderCommand, apply: applyCommand, run: runCommand, doctor: doctorCommand, tune: tuneCommand, status: statusCommand } as const;
 
 /** Run the `portico` command line; resolves to the exit code. Never throws for bad input. */
 export const main = async (argv: readonly string[], io: Io = processIo()): Promise<number> => {

@@ -65,8 +65,7 @@ await describeWith([program("haproxy", ["-v"]), program("ip", ["-V"]), root], "p
       await new Promise((r) => setTimeout(r, 50));
     }
     // An ingress pod leaves worker-2 (Local policy: its backends follow the EndpointSlice): only
-    // server slots change. (Cluster-policy backends track shared checks by name, so their
-    // membership changes reload instead.)
+    // server slots change.
     const list = parse(await readFile(cluster, "utf8")) as { items: { kind: string; metadata: { name: string; namespace?: string }; endpoints?: { nodeName?: string }[] }[] };
     const items = list.items.map((o) =>
       o.kind === "EndpointSlice" && o.metadata.namespace === "ingress-nginx" ? { ...o, endpoints: (o.endpoints ?? []).filter((e) => e.nodeName !== "worker-2") } : o,
@@ -77,6 +76,14 @@ await describeWith([program("haproxy", ["-v"]), program("ip", ["-V"]), root], "p
     const runtime = await portico("apply", "--cluster", cluster, "--config", config, "--node", "lb1");
     expect(runtime.stderr).toBe("");
     expect(runtime.stdout).toMatch(/haproxy: [1-9][0-9]* runtime API commands, no reload/);
+
+    // A node joins: the shared kube-proxy check backend and every Cluster-policy backend fill the
+    // same spare slot, through the runtime API too.
+    await writeFile(cluster, `${withoutWorker2}\n---\napiVersion: v1\nkind: Node\nmetadata: {name: worker-9}\nstatus: {addresses: [{type: InternalIP, address: 198.18.2.99}]}\n`);
+    const joined = await portico("apply", "--cluster", cluster, "--config", config, "--node", "lb1");
+    expect(joined.stderr).toBe("");
+    expect(joined.stdout).toMatch(/haproxy: [1-9][0-9]* runtime API commands, no reload/);
+    expect(await readFile(join(dir, "etc/haproxy.cfg"), "utf8")).toMatch(/server slot\d+ 198\.18\.2\.99:\d+ weight 1 track chk_kube_proxy_[0-9a-f]{8}\/slot\d+ # node_worker_9_/);
 
     // A Service gone: its frontend goes, which needs a reload.
     await writeFile(cluster, withoutWorker2.replace("loadBalancerClass: portico.dev/haproxy", "loadBalancerClass: example.com/other"));

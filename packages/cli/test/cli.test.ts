@@ -62,10 +62,11 @@ describe("portico plan", () => {
   it.each([
     [["plan", "--cluster", "/nonexistent/cluster.yaml", "--config", config], "portico: cannot read /nonexistent/cluster.yaml: no such file or directory\n"],
     [["plan", "--cluster", cluster, "--config", "/nonexistent/portico.yaml"], "portico: cannot read /nonexistent/portico.yaml: no such file or directory\n"],
-    [["plan", "--cluster", cluster, "--bogus", "x"], "portico: plan: unknown option '--bogus' (see portico plan --help)\n"],
+    [["plan", "--cluster", cluster, "--bogus", "x"], "portico: plan: unknown option '--bogus'; plan takes --cluster, --config, --output, --against (see portico plan --help)\n"],
     [["plan", "--config", config], "portico: plan needs --cluster <file|dir> (what `kubectl get services,nodes,endpointslices -A -o yaml` prints)\n"],
-    [["plan", "--cluster", cluster, "--config", config, "--output", "xml"], 'portico: --output must be text or json, not "xml"\n'],
-    [["launch"], 'portico: unknown command "launch"; commands: plan, render, apply, run, doctor, tune (see portico --help)\n'],
+    [["plan", "--cluster", cluster, "--config", config, "--output", "xml"], 'portico: plan: --output must be text or json, not "xml"\n'],
+    [["launch"], 'portico: unknown command "launch"; commands: plan, render, apply, run, doctor, tune, status (see portico --help)\n'],
+    [["plan", "--cluster", cluster, "--config", config, "--against", "/dev/null"], "portico: /dev/null: not valid JSON (expected plan.json as render writes it): Unexpected end of JSON input\n"],
   ])("exits 2 with one clear line for %j", async (argv, message) => {
     const r = await portico(...argv);
     expect(r.code).toBe(2);
@@ -112,12 +113,14 @@ describe("portico plan --against", () => {
     const json = JSON.parse((await portico("plan", "--cluster", grown, "--config", config, "--against", out, "--output", "json")).stdout) as { diff: { runtimeOps: number; reload: boolean } };
     expect(json.diff).toMatchObject({ runtimeOps: 1, reload: false });
 
-    // A new node joins every Cluster-policy backend, whose servers track shared checks by name: a reload.
+    // A new node joins every Cluster-policy backend and the shared kube-proxy checks: the same
+    // spare slot in each, through the runtime API.
     const node = join(dir, "node.yaml");
     await writeFile(node, `${text}\n---\napiVersion: v1\nkind: Node\nmetadata: {name: worker-9}\nstatus: {addresses: [{type: InternalIP, address: 198.18.2.99}]}\n`);
     const joined = await portico("plan", "--cluster", node, "--config", config, "--against", out);
-    expect(joined.stdout).toContain("~ shop/web  198.18.100.11  [reload]");
-    expect(joined.stdout).toContain("HAProxy: reload needed");
+    expect(joined.stdout).toContain("~ shop/web  198.18.100.11  [runtime]");
+    expect(joined.stdout).toMatch(/\+ kube-proxy check of node worker-9 in chk_kube_proxy_[0-9a-f]{8} {2}\[runtime\]/);
+    expect(joined.stdout).toMatch(/HAProxy: [0-9]+ runtime API changes, no reload/);
   });
 
   it("says where to get a plan.json when there is none", async () => {

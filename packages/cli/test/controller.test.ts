@@ -90,6 +90,45 @@ describe("portico run's controller loop", () => {
     expect(back.status).toBe(200);
   });
 
+  it("publishes one pass at a time: taking the Lease over during an apply writes nothing twice", async () => {
+    // Another node holds the Lease and stops renewing it (it died); this one takes over while a
+    // plan is being applied, so the publish on taking over and the one after the apply meet.
+    server.put({ apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: "portico-status", namespace: "portico-system" }, spec: { holderIdentity: "lb1", leaseDurationSeconds: 1 } });
+    const port = await freePort();
+    const config = parseConfig({
+      ...aConfig(),
+      controller: { listen: `127.0.0.1:${port}`, coalesce: { quietMs: 20, maxDelayMs: 200 }, lease: { durationMs: 1000, renewDeadlineMs: 800, retryPeriodMs: 100 } },
+    })._unsafeUnwrap();
+    const kc = new KubeConfig();
+    kc.loadFromString(server.kubeconfig("lb2"));
+    const applied: Plan[] = [];
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (open = r));
+    const apply = async (p: Plan): Promise<NodeApplyResult> => {
+      applied.push(p);
+      if (applied.length > 1) await gate;
+      return { haproxy: "reload", keepalived: "none", errors: [] };
+    };
+    const c = new Controller({ kubeConfig: kc, config, node: "lb2" as LbNodeName, apply, logger: pino({ level: "silent" }), statusRetryMs: 100 });
+    controllers.push(c);
+    await c.start();
+    await until("the first plan applied", () => applied.length === 1);
+    expect(c.isLeader()).toBe(false);
+    server.put(aNode("worker-2", "198.18.2.2"));
+    await until("the second apply under way", () => applied.length === 2);
+    // Slow writes keep the first publish going while the apply finishes and publishes again.
+    server.setLatency(60);
+    await until("the Lease taken over", () => c.isLeader(), 5_000);
+    await new Promise((r) => setTimeout(r, 30));
+    open();
+    await until("EnsuredLoadBalancer", () => server.list("Event").some((e) => e["reason"] === "EnsuredLoadBalancer"), 5_000);
+    await new Promise((r) => setTimeout(r, 800));
+    const reasons = server.list("Event").map((e) => e["reason"]);
+    expect(reasons.sort()).toEqual(["EnsuredLoadBalancer", "EnsuringLoadBalancer"]);
+    const serviceWrites = server.writes().filter((w) => w.path.includes("/services/"));
+    expect(serviceWrites.filter((w) => w.status >= 400).map((w) => `${w.method} ${w.path} ${w.status}`)).toEqual([]);
+  });
+
   it("has exactly one status writer among two LB nodes, and the other takes over when it stops", async () => {
     const a = await controller("lb1", []);
     const b = await controller("lb2", []);

@@ -1,11 +1,11 @@
-import { once } from "node:events";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseShowProc, sendCommand, sendCommands } from "@portico/adapter-haproxy";
 import { aNode, aService, anEndpointSlice } from "@portico/core/testing";
 import { run, start, type Started } from "@portico/host";
 import { describeWith, freePort, KubeApiServer, must, NetnsLab, program, root, until } from "@portico/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { BIN, CLEANUP, CLIENT, FAKE_NODE, ingressOf, metaOf, PROBE, regardingOf, sayer, sleep, waitForLine, type ClientSummary, type Obj } from "./e2e/harness.js";
 
 // `portico run` end to end: a real process against the wire-level API server, applying to a real
 // HAProxy master in a network namespace whose VIP a client namespace connects to. The fake nodes
@@ -18,46 +18,11 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 // false`; its failover has its own tests): the test puts the VIP on the LB namespace itself.
 // Figures are printed; time bounds are safety caps.
 
-const repo = resolve(import.meta.dirname, "../../..");
-const BIN = join(repo, "packages/cli/dist/bin.js");
-const FAKE_NODE = join(repo, "packages/adapter-haproxy/test/lab/fake-node.mjs");
-const CLIENT = join(repo, "packages/adapter-haproxy/test/lab/client.mjs");
-const PROBE = join(import.meta.dirname, "e2e/first-connect.mjs");
 const VIP = "198.18.100.10";
 const NODES = ["node1", "node2", "node3"] as const;
 type NodeId = (typeof NODES)[number];
 const nodeAddress = (n: NodeId): string => `198.18.2${NODES.indexOf(n) + 1}.2`;
-const CLEANUP = "service.kubernetes.io/load-balancer-cleanup";
-
-const say = (line: string): void => {
-  process.stdout.write(`[portico run e2e] ${line}\n`);
-};
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const waitForLine = async (proc: Started, prefix: string, capMs = 20_000): Promise<string> => {
-  let seen = "";
-  const timer = setTimeout(() => proc.stdout!.emit("error", new Error(`no "${prefix}" within ${capMs} ms: ${seen}`)), capMs);
-  try {
-    for (;;) {
-      const line = seen.split("\n").find((l) => l.startsWith(prefix));
-      if (line !== undefined) return line;
-      const [chunk] = (await once(proc.stdout!, "data")) as [Buffer];
-      seen += chunk.toString();
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-};
-
-interface ClientSummary {
-  readonly ok: number;
-  readonly failed: number;
-  readonly byNode: Readonly<Record<string, number>>;
-  readonly errors: readonly string[];
-}
-type Obj = Record<string, unknown>;
-const metaOf = (o: Obj | undefined): Obj => (o?.["metadata"] ?? {}) as Obj;
-const ingressOf = (o: Obj | undefined): { ip?: string; ipMode?: string }[] =>
-  ((((o?.["status"] ?? {}) as Obj)["loadBalancer"] ?? {}) as { ingress?: { ip?: string; ipMode?: string }[] }).ingress ?? [];
+const say = sayer("portico run e2e");
 
 await describeWith([program("haproxy", ["-v"]), program("ip", ["-V"]), root], "portico run end to end (real HAProxy, real traffic)", () => {
   const netns = new NetnsLab();
@@ -197,7 +162,7 @@ await describeWith([program("haproxy", ["-v"]), program("ip", ["-V"]), root], "p
     await until("EnsuredLoadBalancer event", () => server().list("Event").some((e) => e["reason"] === "EnsuredLoadBalancer"));
     const reasons = server()
       .list("Event")
-      .filter((e) => ((e["involvedObject"] ?? e["regarding"]) as Obj | undefined)?.["name"] === "web")
+      .filter((e) => regardingOf(e) === "web")
       .map((e) => e["reason"]);
     expect(reasons).toContain("EnsuringLoadBalancer");
     expect(reasons).toContain("EnsuredLoadBalancer");
@@ -298,7 +263,7 @@ await describeWith([program("haproxy", ["-v"]), program("ip", ["-V"]), root], "p
     await until("the VIP refusing connections", async () => (await traffic(3)).ok === 0);
     const events = server()
       .list("Event")
-      .filter((e) => ((e["involvedObject"] ?? e["regarding"]) as Obj | undefined)?.["name"] === "web")
+      .filter((e) => regardingOf(e) === "web")
       .map((e) => e["reason"]);
     expect(events).toContain("DeletedLoadBalancer");
     const writesBefore = server().writes().length;

@@ -68,7 +68,7 @@ describe("portico tune on a fake /sys and /proc", () => {
 
   it.each([
     [["tune", "--config", "/x.yaml"], "portico: tune needs --node <lbNode>\n"],
-    [["tune", "--node", "lb1", "--bogus"], "portico: tune: unknown option '--bogus' (see portico tune --help)\n"],
+    [["tune", "--node", "lb1", "--bogus"], "portico: tune: unknown option '--bogus'; tune takes --config, --node, --dry-run, --sysfs-root, --procfs-root (see portico tune --help)\n"],
   ])("exits 2 with one clear line for %j", async (argv, message) => {
     const r = await portico(...argv);
     expect(r.code).toBe(2);

@@ -59,7 +59,7 @@ const parseIps = (raw: string): Result<readonly Ip[], string> => {
   const out: Ip[] = [];
   for (const part of raw.split(",")) {
     const ip = parseIp(part.trim());
-    if (ip.isErr()) return err(ip.error);
+    if (ip.isErr()) return err(`${ip.error} (accepted: one IPv4 and/or one IPv6 address, comma-separated)`);
     if (out.some((x) => ipFamily(x) === ipFamily(ip.value))) return err(`"${preview(raw)}" has more than one IPv${ipFamily(ip.value)} address (one per family)`);
     out.push(ip.value);
   }

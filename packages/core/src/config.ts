@@ -405,7 +405,7 @@ const parsePool = (raw: unknown, path: string, bad: Bad): Pool | undefined => {
   const ranges: AddressRange[] = [];
   addresses.forEach((a, i) => {
     const r = parseRange(a);
-    if (r.isErr()) bad(`${path}.addresses[${i}]`, r.error);
+    if (r.isErr()) bad(`${path}.addresses[${i}]`, `${r.error} (accepted: an address, a first-last range or a CIDR, e.g. 198.18.100.10-198.18.100.50 or 2001:db8:100::/120)`);
     else ranges.push(r.value);
   });
   const autoAssign = raw["autoAssign"] ?? CONFIG_DEFAULTS.pool.autoAssign;

@@ -1,5 +1,6 @@
 import type { Ip, ServiceKey } from "./model.js";
-import type { Backend, Frontend, Plan, Server, VrrpInstance } from "./plan.js";
+import type { Backend, CheckBackend, Frontend, Plan, Server, VrrpInstance } from "./plan.js";
+import { serverSlotCount } from "./slots.js";
 
 /** How a change reaches the data plane: HAProxy's runtime API, a reload, or keepalived's SIGHUP. */
 export type ChangePath = "runtime" | "reload" | "keepalived";
@@ -40,9 +41,15 @@ export interface VrrpChange {
 export interface PlanDiff {
   readonly services: readonly ServiceDiff[];
   readonly vrrp: readonly VrrpChange[];
+  /**
+   * Servers of the shared kube-proxy check backends that differ (a node joining, leaving or
+   * changing address): runtime-API changes of the same slot in the check backend and in every
+   * Cluster-policy backend, unless `reload` (the check backend appeared, went or outgrew its slots).
+   */
+  readonly checks: readonly ServerChange[];
   /** Whether HAProxy must reload (anything beyond servers changed). */
   readonly reload: boolean;
-  /** Server changes the runtime API can make. */
+  /** Server changes the runtime API can make (Services' servers and the shared check servers). */
   readonly runtimeOps: number;
   readonly summary: { readonly added: number; readonly removed: number; readonly changed: number; readonly unchanged: number };
 }
@@ -53,11 +60,38 @@ const sorted = <T>(items: Iterable<T>): T[] => [...items].sort();
 // A backend's settings apart from its servers: changing any of them needs a reload.
 const backendSettings = (b: Backend): string => JSON.stringify({ ...b, servers: undefined });
 const frontendShape = (f: Frontend): string => JSON.stringify(f);
+const checkSettings = (c: CheckBackend): string => JSON.stringify({ ...c, servers: undefined });
+
+// Every backend keeps its servers in slots (see serverSlotCount): a change within them goes
+// through the runtime API, outgrowing them changes the file's shape. The running file is taken to
+// hold as many slots as a fresh render of the running plan (what `portico render` writes); apply
+// decides from the installed file itself.
+const overflows = (before: readonly Server[], after: readonly Server[]): boolean => after.length > serverSlotCount(before.length);
+
+// Server changes between two server lists, by node.
+const serverChanges = (backend: string, before: readonly Server[], after: readonly Server[]): ServerChange[] => {
+  const out: ServerChange[] = [];
+  const oldServers = byKey(before, (s: Server) => s.node);
+  const newServers = byKey(after, (s: Server) => s.node);
+  for (const node of sorted(new Set([...oldServers.keys(), ...newServers.keys()]))) {
+    const o = oldServers.get(node);
+    const n = newServers.get(node);
+    if (o === undefined) out.push({ backend, node, change: "added", fields: [] });
+    else if (n === undefined) out.push({ backend, node, change: "removed", fields: [] });
+    else {
+      const fields = (["address", "port", "weight"] as const).filter((f) => o[f] !== n[f]);
+      if (fields.length > 0) out.push({ backend, node, change: "changed", fields });
+    }
+  }
+  return out;
+};
 
 /**
  * Compare the plan that is running with the one to apply. Server membership, address, port and
- * weight changes go through the runtime API; new or removed frontends and backends, or changed
- * backend settings, need a reload; VRRP changes need keepalived's reload. Pure and deterministic.
+ * weight changes go through the runtime API, for Cluster-policy backends and their shared
+ * kube-proxy checks too (they share slot numbers); new or removed frontends and backends, changed
+ * backend settings, or servers outgrowing their slots need a reload; VRRP changes need
+ * keepalived's reload. Pure and deterministic.
  */
 export const diffPlans = (before: Plan, after: Plan): PlanDiff => {
   const keys = sorted(new Set([...before.services.map((s) => s.key), ...after.services.map((s) => s.key)]));
@@ -85,6 +119,21 @@ export const diffPlans = (before: Plan, after: Plan): PlanDiff => {
   const beByServiceBefore = groupBy(before.backends);
   const beByServiceAfter = groupBy(after.backends);
 
+  // The shared check backends: their servers move through the runtime API like any slot, and every
+  // Cluster-policy backend that tracks one follows its slots; a check backend that appears, goes,
+  // changes settings or outgrows its slots reshapes every backend that tracks it.
+  const chkBefore = byKey(before.checks ?? [], (c) => c.id as string);
+  const chkAfter = byKey(after.checks ?? [], (c) => c.id as string);
+  const reshapedChecks = new Set<string>();
+  const checks: ServerChange[] = [];
+  for (const id of sorted(new Set([...chkBefore.keys(), ...chkAfter.keys()]))) {
+    const a = chkBefore.get(id);
+    const b = chkAfter.get(id);
+    if (a === b) continue;
+    if (a === undefined || b === undefined || checkSettings(a) !== checkSettings(b) || overflows(a.servers, b.servers)) reshapedChecks.add(id);
+    checks.push(...serverChanges(id, a?.servers ?? [], b?.servers ?? []));
+  }
+
   const services: ServiceDiff[] = [];
   let unchanged = 0;
   let reload = false;
@@ -108,27 +157,19 @@ export const diffPlans = (before: Plan, after: Plan): PlanDiff => {
       changed: sorted(bB.filter((x) => beBefore.has(x.id) && beBefore.get(x.id) !== x && backendSettings(beBefore.get(x.id)!) !== backendSettings(x)).map((x) => x.id as string)),
     };
     const servers: ServerChange[] = [];
+    let slotsOutgrown = false;
     for (const x of bB) {
       const old = beBefore.get(x.id);
       // The same object (an incremental plan keeps unchanged backends) has the same servers.
       if (old === undefined || old === x) continue;
-      const oldServers = byKey(old.servers, (s: Server) => s.node);
-      const newServers = byKey(x.servers, (s: Server) => s.node);
-      for (const node of sorted(new Set([...oldServers.keys(), ...newServers.keys()]))) {
-        const o = oldServers.get(node);
-        const n = newServers.get(node);
-        if (o === undefined) servers.push({ backend: x.id, node, change: "added", fields: [] });
-        else if (n === undefined) servers.push({ backend: x.id, node, change: "removed", fields: [] });
-        else {
-          const fields = (["address", "port", "weight"] as const).filter((f) => o[f] !== n[f]);
-          if (fields.length > 0) servers.push({ backend: x.id, node, change: "changed", fields });
-        }
-      }
+      const changes = serverChanges(x.id, old.servers, x.servers);
+      servers.push(...changes);
+      if (changes.length === 0) continue;
+      // A Cluster-policy backend has exactly the slots of the check backend it tracks.
+      if (x.healthCheck.kind === "track" ? reshapedChecks.has(x.healthCheck.backend) : overflows(old.servers, x.servers)) slotsOutgrown = true;
     }
-    // Servers that `track` a shared check are named in the file: changing them reloads.
-    const trackedChange = servers.some((x) => bB.find((b) => b.id === x.backend)?.healthCheck.kind === "track");
     const vrrpMoved = [...vipsA, ...vipsB].some((v) => vrrpBefore.get(v) !== vrrpAfter.get(v) && JSON.stringify(vrrpBefore.get(v)) !== JSON.stringify(vrrpAfter.get(v)));
-    const needsReload = trackedChange || frontends.added.length + frontends.removed.length + backends.added.length + backends.removed.length + backends.changed.length > 0;
+    const needsReload = slotsOutgrown || frontends.added.length + frontends.removed.length + backends.added.length + backends.removed.length + backends.changed.length > 0;
     const paths: ChangePath[] = [...(needsReload ? (["reload"] as const) : []), ...(servers.length > 0 && !needsReload ? (["runtime"] as const) : []), ...(vrrpMoved ? (["keepalived"] as const) : [])];
     const status = a !== b && (JSON.stringify(a?.status) !== JSON.stringify(b?.status) || a?.state !== b?.state);
     const vips = {
@@ -159,15 +200,16 @@ export const diffPlans = (before: Plan, after: Plan): PlanDiff => {
       ...(b?.priorities[0] === undefined ? {} : { masterAfter: b.priorities[0].lbNode }),
     });
   }
-  // Settings that shape the whole file (paths, timings) and the shared check backends change only with a reload.
+  // Settings that shape the whole file (paths, timings) change only with a reload.
   if (before.settings !== after.settings && JSON.stringify(before.settings) !== JSON.stringify(after.settings)) reload = true;
-  if (before.checks !== after.checks && JSON.stringify(before.checks ?? []) !== JSON.stringify(after.checks ?? [])) reload = true;
+  if (reshapedChecks.size > 0) reload = true;
 
   return {
     services,
     vrrp,
     reload,
-    runtimeOps: reload ? 0 : runtimeOps,
+    checks,
+    runtimeOps: reload ? 0 : runtimeOps + checks.length,
     summary: {
       added: services.filter((s) => s.change === "added").length,
       removed: services.filter((s) => s.change === "removed").length,

@@ -110,6 +110,7 @@ export {
 } from "./vrrp.js";
 export { compareIp } from "./ip.js";
 export { diffPlans, type ChangePath, type PlanDiff, type ServerChange, type ServiceDiff, type VrrpChange } from "./diff.js";
+export { serverSlotCount } from "./slots.js";
 export {
   cpuDifference,
   cpuIntersection,

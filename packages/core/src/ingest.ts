@@ -59,7 +59,7 @@ export const ingest = (documents: readonly unknown[]): ClusterSnapshot => {
       default:
         // Other kinds (Pods, Endpoints, ...) are legitimately present in dumps; ignore them.
         if (typeof kind !== "string") {
-          diagnostics.push({ severity: "warning", reason: "UnknownObject", object: { kind: "Unknown" }, field: path, message: `${path}: not a Kubernetes object (no kind); ignored` });
+          diagnostics.push({ severity: "warning", reason: "UnknownObject", object: { kind: "Unknown" }, field: path, message: `${path}: not a Kubernetes object (no kind); ignored (expected Services, Nodes and EndpointSlices, or a List of them, as kubectl get -o yaml prints)` });
         }
     }
   }
@@ -146,7 +146,7 @@ const ingestMeta = (
       reason: "InvalidObject",
       object: { kind },
       field: nameOk ? "metadata.namespace" : "metadata.name",
-      message: `${kind} with ${nameOk ? `metadata.namespace "${preview(namespace)}"` : `metadata.name "${preview(name)}"`}: not a valid Kubernetes name; object ignored`,
+      message: `${kind} with ${nameOk ? `metadata.namespace "${preview(namespace)}"` : `metadata.name "${preview(name)}"`}: not a valid Kubernetes name (${!nameOk && kind !== "Service" ? "a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', at most 253" : "a DNS-1123 label: lowercase letters, digits and '-', at most 63"}); object ignored`,
     });
     return undefined;
   }

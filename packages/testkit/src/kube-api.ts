@@ -33,6 +33,8 @@ export interface RecordedRequest {
   readonly status: number;
   /** Which client sent it: the bearer token of its kubeconfig (`kubeconfig(user)` sets `token-<user>`). */
   readonly client: string;
+  /** When it was answered (epoch ms): orders writes of different clients in time. */
+  readonly at: number;
 }
 
 interface WatchEvent {
@@ -258,7 +260,7 @@ export class KubeApiServer {
     const body = await readBody(req);
     const contentType = String(req.headers["content-type"] ?? "").split(";")[0]!.trim();
     const reply = (status: number, payload: unknown): void => {
-      this.requests.push({ method: req.method ?? "", path: url.pathname, query: url.search, contentType, body: parseJson(body), status, client: clientOf(req) });
+      this.requests.push({ method: req.method ?? "", path: url.pathname, query: url.search, contentType, body: parseJson(body), status, client: clientOf(req), at: Date.now() });
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(payload));
     };
@@ -269,7 +271,7 @@ export class KubeApiServer {
 
     if (name === undefined) {
       if (method === "GET" && (url.searchParams.get("watch") === "true" || url.searchParams.get("watch") === "1")) {
-        this.requests.push({ method, path: url.pathname, query: url.search, contentType, body: undefined, status: 200, client: clientOf(req) });
+        this.requests.push({ method, path: url.pathname, query: url.search, contentType, body: undefined, status: 200, client: clientOf(req), at: Date.now() });
         return this.#watch(resource, namespace, Number(url.searchParams.get("resourceVersion") ?? "0"), res);
       }
       if (method === "GET") {

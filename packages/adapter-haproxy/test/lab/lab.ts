@@ -6,7 +6,7 @@ import { applyHaproxy, parseShowProc, sendCommand, sendCommands } from "@portico
 import { run, start, type Started } from "@portico/host";
 import { must, NetnsLab } from "@portico/testkit";
 import { parseCidr } from "@portico/core";
-import type { Backend, Frontend, Plan, ProxyProtocol, Server, ServiceKey, NodeName } from "@portico/core";
+import type { Backend, CheckBackend, Frontend, HttpCheck, Plan, ProxyProtocol, Server, ServiceKey, NodeName } from "@portico/core";
 import { emptyPlan, ident, ip, port, settings } from "../fixtures.js";
 
 // A data-plane lab: namespaces `lb` (haproxy), `client` and `node1..3` (fake Kubernetes nodes),
@@ -53,7 +53,17 @@ export interface LabService {
   readonly exporter?: boolean;
   /** `haproxy.threads` of the config. */
   readonly threads?: number;
+  /**
+   * `Cluster`: the servers track a shared check backend ({@link CHECK_BACKEND}) that checks each
+   * node's health port once, as kube-proxy's. Default `Local`: the backend checks on its own.
+   */
+  readonly policy?: "Local" | "Cluster";
+  /** A node's address other than {@link nodeAddress} (an extra address the lab gave it). */
+  readonly addresses?: Partial<Record<NodeId, string>>;
 }
+
+/** The shared check backend of Cluster-policy lab plans. */
+export const CHECK_BACKEND = "chk_lab";
 
 export class DataplaneLab {
   readonly netns = new NetnsLab();
@@ -115,13 +125,19 @@ export class DataplaneLab {
   /** The lab's one Service as a Plan, settings pointing into the lab's directory. */
   plan(s: LabService): Plan {
     const key = "lab/web" as ServiceKey;
-    const servers: Server[] = NODES.filter((n) => s.servers[n] !== undefined).map((n) => ({
+    const cluster = s.policy === "Cluster";
+    const members = NODES.filter((n) => s.servers[n] !== undefined);
+    const servers: Server[] = members.map((n) => ({
       id: ident(`node_${n}`),
       node: n as NodeName,
-      address: ip(nodeAddress(n)),
+      address: ip(s.addresses?.[n] ?? nodeAddress(n)),
       port: port(NODE_PORT),
       weight: s.servers[n]!,
+      ...(cluster ? { track: ident(`node_${n}`) } : {}),
     }));
+    const http: HttpCheck = { kind: "http", source: cluster ? "kubeProxy" : "healthCheckNodePort", path: "/healthz", port: port(HEALTH_PORT), expectStatus: 200, intervalMs: s.intervalMs ?? 200, rise: s.rise ?? 2, fall: s.fall ?? 2 };
+    // Cluster policy: the fake nodes' health port stands in for kube-proxy's, checked once per node.
+    const checks: CheckBackend[] = cluster ? [{ id: ident(CHECK_BACKEND), healthCheck: http, servers: servers.map((x) => ({ id: x.id, node: x.node, address: x.address, port: port(HEALTH_PORT), weight: 1 })) }] : [];
     const backend: Backend = {
       id: ident("be_lab_web_80_4"),
       service: key,
@@ -129,7 +145,7 @@ export class DataplaneLab {
       family: 4,
       balance: "roundrobin",
       proxyProtocol: s.proxy ?? "none",
-      healthCheck: { kind: "http", source: "healthCheckNodePort", path: "/healthz", port: port(HEALTH_PORT), expectStatus: 200, intervalMs: s.intervalMs ?? 200, rise: s.rise ?? 2, fall: s.fall ?? 2 },
+      healthCheck: cluster ? { kind: "track", source: "kubeProxy", backend: ident(CHECK_BACKEND) } : http,
       servers,
     };
     const sourceRanges = (s.sourceRanges ?? []).map((c) => parseCidr(c)._unsafeUnwrap());
@@ -146,6 +162,7 @@ export class DataplaneLab {
       ...emptyPlan(),
       frontends,
       backends: [backend],
+      checks,
       settings: {
         ...settings,
         haproxy: {
@@ -211,12 +228,28 @@ export class DataplaneLab {
     await waitForLine(node.proc, `health ${status}`);
   }
 
-  /** The operational state HAProxy gives the server at a node's address: up or down. */
-  async serverUp(n: NodeId): Promise<boolean> {
+  /**
+   * The operational state HAProxy gives the server at a node's address (or `address`), among the
+   * slots not in maintenance: up or down.
+   */
+  async serverUp(n: NodeId, address: string = nodeAddress(n)): Promise<boolean> {
     const answers = (await sendCommands(`${this.dir}/admin.sock`, [{ kind: "show-servers-state", backend: "be_lab_web_80_4" }]))._unsafeUnwrap();
-    const row = (answers[0] ?? "").split("\n").map((l) => l.split(" ")).find((f) => f[4] === nodeAddress(n) && f[6] !== "1" && f[6] !== "5");
-    // Columns: be_id be_name srv_id srv_name srv_addr srv_op_state ...; 2 = running.
+    // Columns: be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state ...; op 2 =
+    // running; admin bits 0x01 (forced), 0x02 (inherited from a tracked server) and 0x20 are maintenance.
+    const row = (answers[0] ?? "").split("\n").map((l) => l.split(" ")).find((f) => f[4] === address && (Number(f[6]) & 0x23) === 0);
     return row?.[5] === "2";
+  }
+
+  /** Give a node's namespace another address on its link to the LB namespace (same subnet); idempotent. */
+  async addNodeAddress(n: NodeId, address: string): Promise<void> {
+    await must("ip", ["-n", this.nodes.get(n)!.ns, "addr", "replace", `${address}/24`, "dev", "eth0"]);
+  }
+
+  /** The master's reload count and the pids of its workers (`show proc` on the master CLI). */
+  async workers(): Promise<{ reloads: number; pids: readonly number[] }> {
+    const proc = parseShowProc((await sendCommand(`${this.dir}/master.sock`, { kind: "show-proc" }))._unsafeUnwrap());
+    if (proc === undefined) throw new Error("show proc: no master line");
+    return { reloads: proc.reloads, pids: proc.workers.map((w) => w.pid).sort((a, b) => a - b) };
   }
 
   /** Poll `check` until it holds; returns the milliseconds it took. Throws after `capMs`. */

@@ -1,12 +1,20 @@
 // A client for the keepalived lab, run inside the client namespace:
-//   node probe.mjs <vip> <port> <until> <maxMs>
+//   node probe.mjs <vip> <port> <until> <maxMs> [<readyFile>]
 // where <until> is `not:lb1,lb2` (stop at the first answer from any other node) or `is:lb1`.
 // It connects over and over (each attempt capped at 60 ms, at most one attempt in flight), sends
 // an HTTP/1.0 request, reads which LB node answered, and prints one JSON line: every change of
 // outcome with its wall-clock time, and the first answer that met <until> (or null at maxMs).
+// It creates <readyFile> once it has had its first answer (or has given up), so the test acts
+// only after the probe has seen the VIP served, however long Node took to start.
+import { writeFileSync } from "node:fs";
 import net from "node:net";
 
-const [vip = "", port = "0", until = "", maxText = "0"] = process.argv.slice(2);
+const [vip = "", port = "0", until = "", maxText = "0", readyFile = ""] = process.argv.slice(2);
+let ready = readyFile === "";
+const signalReady = () => {
+  if (!ready) writeFileSync(readyFile, "");
+  ready = true;
+};
 const [mode, list = ""] = until.split(":");
 const names = new Set(list.split(",").filter(Boolean));
 const wanted = (name) => (mode === "is" ? names.has(name) : !names.has(name));
@@ -46,10 +54,12 @@ while (Date.now() - started < maxMs) {
   const outcome = await attempt();
   attempts++;
   if (events.length === 0 || events[events.length - 1].outcome !== outcome) events.push({ t, outcome });
+  if (outcome.startsWith("answer:")) signalReady();
   if (outcome.startsWith("answer:") && wanted(outcome.slice(7))) {
     first = { t: Date.now(), answer: outcome.slice(7) };
     break;
   }
   if (outcome !== "timeout") await new Promise((r) => setTimeout(r, 5));
 }
+signalReady();
 process.stdout.write(`${JSON.stringify({ started, attempts, events, first })}\n`);

@@ -4,6 +4,7 @@ import { EXIT, fail, type Flags } from "../args.js";
 import type { Io } from "../io.js";
 import { loadNodeInputs } from "../load.js";
 import { applyOnNode, installedVrrpState } from "../node-apply.js";
+import { progress } from "../progress.js";
 import { summarise } from "../report.js";
 
 /** `portico apply --cluster <file|dir> --config <file> --node <lbNode>` */
@@ -13,13 +14,20 @@ export const applyCommand = async (flags: Flags, io: Io): Promise<number> => {
   if (clusterPath === undefined || node === undefined) {
     return fail(io, "apply needs --cluster <file|dir> and --node <lbNode>", EXIT.usage);
   }
+  const bar = progress(io);
+  bar.step("reading the config and the cluster");
   const inputs = await loadNodeInputs(flags.configPath(io), clusterPath, node);
+  bar.done();
   if (inputs.isErr()) return fail(io, inputs.error.message, EXIT.usage);
   const { config, lbNode, documents } = inputs.value;
 
   // VRIDs and masters stay where they run: plan from the installed keepalived.conf's state.
-  const p = plan(ingest(documents), config, await installedVrrpState(config));
+  const snapshot = ingest(documents);
+  bar.step(`planning ${snapshot.services.length} Services`);
+  const p = plan(snapshot, config, await installedVrrpState(config));
+  bar.step(`applying: haproxy -c on the new haproxy.cfg, then runtime API or reload${config.keepalived.apply === false ? "" : ", then keepalived"}`);
   const outcome = await applyOnNode(p, config, lbNode.name);
+  bar.done();
   if ("error" in outcome.haproxy) {
     const e = outcome.haproxy.error;
     return fail(io, `haproxy: ${e.message}${e.hint === undefined ? "" : `\nhint: ${e.hint}`}`, EXIT.applyFailed);

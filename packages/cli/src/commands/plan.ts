@@ -6,6 +6,7 @@ import { COLOURS, formatDiff, PLAIN } from "../diff-format.js";
 import { formatPlan } from "../format.js";
 import type { Io } from "../io.js";
 import { loadCluster, loadConfig } from "../load.js";
+import { progress } from "../progress.js";
 import { EXIT, fail, type Flags } from "../args.js";
 
 /** Read the plan that is running: `<dir>/plan.json` as `render` and `apply` write it, or that file itself. */
@@ -19,21 +20,34 @@ const readRunningPlan = async (path: string): Promise<{ plan: Plan; file: string
     return { plan: parsed, file };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return { error: code === "ENOENT" ? `cannot read ${file}: no such file or directory (render or apply writes plan.json)` : `${file}: ${(e as Error).message}` };
+    return {
+      error:
+        code === "ENOENT"
+          ? `cannot read ${file}: no such file or directory (render or apply writes plan.json)`
+          : e instanceof SyntaxError
+            ? `${file}: not valid JSON (expected plan.json as render writes it): ${e.message}`
+            : `cannot read ${file}: ${(e as Error).message}`,
+    };
   }
 };
 
 /** `portico plan --cluster <file|dir> [--config <file>] [--output text|json] [--against <dir|plan.json>]` */
 export const planCommand = async (flags: Flags, io: Io): Promise<number> => {
   const output = flags.string("output") ?? "text";
-  if (output !== "text" && output !== "json") return fail(io, `--output must be text or json, not "${output}"`, EXIT.usage);
+  if (output !== "text" && output !== "json") return fail(io, `plan: --output must be text or json, not "${output}"`, EXIT.usage);
   const clusterPath = flags.required("cluster");
   if (clusterPath === undefined) return fail(io, "plan needs --cluster <file|dir> (what `kubectl get services,nodes,endpointslices -A -o yaml` prints)", EXIT.usage);
   const config = await loadConfig(flags.configPath(io));
   if (config.isErr()) return fail(io, config.error.message, EXIT.usage);
+  const bar = progress(io, output !== "json");
+  bar.step("reading the cluster");
   const docs = await loadCluster(clusterPath);
+  bar.done();
   if (docs.isErr()) return fail(io, docs.error.message, EXIT.usage);
-  const p = plan(ingest(docs.value), config.value);
+  const snapshot = ingest(docs.value);
+  bar.step(`planning ${snapshot.services.length} Services`);
+  const p = plan(snapshot, config.value);
+  bar.done();
   const againstPath = flags.required("against");
   if (againstPath !== undefined) {
     const running = await readRunningPlan(againstPath);

@@ -6,6 +6,7 @@ import { writeFileAtomic } from "@portico/host";
 import { EXIT, fail, type Flags } from "../args.js";
 import type { Io } from "../io.js";
 import { loadNodeInputs } from "../load.js";
+import { progress } from "../progress.js";
 import { statusReport, summarise } from "../report.js";
 
 /** `portico render --cluster <file|dir> [--config <file>] --node <lbNode> --out <dir>` */
@@ -16,14 +17,21 @@ export const renderCommand = async (flags: Flags, io: Io): Promise<number> => {
   if (clusterPath === undefined || node === undefined || out === undefined) {
     return fail(io, "render needs --cluster <file|dir>, --node <lbNode> and --out <dir>", EXIT.usage);
   }
+  const bar = progress(io);
+  bar.step("reading the config and the cluster");
   const inputs = await loadNodeInputs(flags.configPath(io), clusterPath, node);
+  bar.done();
   if (inputs.isErr()) return fail(io, inputs.error.message, EXIT.usage);
   const { config, lbNode, documents } = inputs.value;
 
-  const p = plan(ingest(documents), config);
+  const snapshot = ingest(documents);
+  bar.step(`planning ${snapshot.services.length} Services`);
+  const p = plan(snapshot, config);
+  bar.step(`rendering haproxy.cfg (${p.frontends.length} frontends) and keepalived.conf`);
   const haproxy = renderHaproxy(p, {});
-  if (haproxy.isErr()) return fail(io, `haproxy: ${haproxy.error.message}`, EXIT.usage);
   const keepalived = renderKeepalived(p, { node: lbNode.name });
+  bar.done();
+  if (haproxy.isErr()) return fail(io, `haproxy: ${haproxy.error.message}`, EXIT.usage);
   if (keepalived.isErr()) return fail(io, `keepalived: ${keepalived.error.message}`, EXIT.usage);
   const files: [string, string][] = [
     ["haproxy.cfg", haproxy.value],
@@ -38,10 +46,15 @@ export const renderCommand = async (flags: Flags, io: Io): Promise<number> => {
     const tuning = planTuning(declared.topology, config.tuning);
     files.push(["tuning.json", `${JSON.stringify({ apiVersion: "portico.dev/v1alpha1", kind: "TuningPlan", node, topology: declared.topology, ...tuning }, null, 2)}\n`]);
   }
-  for (const [name, text] of files) {
+  for (const [i, [name, text]] of files.entries()) {
+    bar.count("writing files", i, files.length);
     const written = await writeFileAtomic(join(out, name), text, { mkdirs: true });
-    if (written.isErr()) return fail(io, `cannot write ${written.error.message}`, EXIT.usage);
+    if (written.isErr()) {
+      bar.done();
+      return fail(io, `cannot write ${written.error.message}`, EXIT.usage);
+    }
   }
+  bar.done();
   const s = summarise(p);
   io.stdout(`Rendered for LB node ${node}: ${s.services} Services (${s.ready} ready, ${s.partial} partial, ${s.failed} failed), ${s.frontends} frontends, ${s.vrrpInstances} VRRP instances\n`);
   for (const [name] of files) io.stdout(`  wrote ${join(out, name)}\n`);
