@@ -1,30 +1,80 @@
 // Incremental changes at one size: node incremental-case.mjs <services> <nodes> <runs>.
-// Measures, for each change, the time from the new snapshot's objects to a new plan and
-// rendered files (today the planner re-plans in full; this is the figure to beat).
-import { ingest, plan } from "@portico/core";
-import { renderHaproxy } from "@portico/adapter-haproxy";
+// For each change, the time from the new snapshot (already ingested) to the plan, its diff
+// against the running plan, and both rendered files, on the incremental path the controller
+// takes (planIncremental + renderHaproxyCached from the caches of the running plan). haproxy.cfg
+// counts as ready when its sections are (a writer streams them); joining them into one string is
+// timed separately, as is ingest. Each result is checked once against a full plan and render,
+// untimed. CPU time (user + system) is recorded beside wall time: on a shared machine it says
+// what the work costs when the process is not waiting for a core.
+import { diffPlans, ingest, plan, planIncremental, vrrpStateOf } from "@portico/core";
+import { renderHaproxy, renderHaproxyCached } from "@portico/adapter-haproxy";
 import { renderKeepalived } from "@portico/adapter-keepalived";
 import { cluster, config } from "./cluster.mjs";
 
 const [services, nodes, runs] = process.argv.slice(2).map(Number);
 const base = cluster(services, nodes);
 const cfg = config(services);
+const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+// The running state: the plan of the base cluster, rendered and installed (the second render
+// starts from the installed file, as every render after the first does).
+const running = planIncremental(ingest(base), cfg);
+const first = renderHaproxyCached(running.plan, {})._unsafeUnwrap();
+const installed = renderHaproxyCached(running.plan, { previous: first.text }, first.cache)._unsafeUnwrap();
+const vrrp = vrrpStateOf(running.plan);
+
 const changes = {
   "service ports change": (objs) => objs.map((o) => (o.kind === "Service" && o.metadata.name === "svc-7" ? { ...o, spec: { ...o.spec, ports: [{ ...o.spec.ports[0], port: 8080 }] } } : o)),
   "node leaves": (objs) => objs.filter((o) => !(o.kind === "Node" && o.metadata.name === "node-3")),
-  "endpointslice changes": (objs) => objs.map((o) => (o.kind === "EndpointSlice" && o.metadata.name === "svc-9-abcde" ? { ...o, endpoints: o.endpoints.slice(1) } : o)),
+  // svc-8 is Local: its backends follow its endpoints (a Cluster Service's do not).
+  "endpointslice changes": (objs) => objs.map((o) => (o.kind === "EndpointSlice" && o.metadata.name === "svc-8-abcde" ? { ...o, endpoints: o.endpoints.slice(1) } : o)),
 };
 const result = {};
+const cpuResult = {};
+const joins = [];
+const ingestTimes = [];
+const parts = {};
 for (const [name, change] of Object.entries(changes)) {
   const after = change(base);
   const times = [];
+  const cpus = [];
+  parts[name] = { plan: [], diff: [], haproxy: [], keepalived: [] };
   for (let r = 0; r < runs; r++) {
+    const ti = process.hrtime.bigint();
+    const snapshot = ingest(after);
+    ingestTimes.push(ms(ti));
+    const c0 = cpu();
     const t0 = process.hrtime.bigint();
-    const p = plan(ingest(after), cfg);
-    renderHaproxy(p, {})._unsafeUnwrap();
-    renderKeepalived(p, { node: "lb1" })._unsafeUnwrap();
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const next = planIncremental(snapshot, cfg, vrrp, running.cache);
+    const t1 = process.hrtime.bigint();
+    const diff = diffPlans(running.plan, next.plan);
+    const t2 = process.hrtime.bigint();
+    const haproxy = renderHaproxyCached(next.plan, { previous: installed.text }, installed.cache)._unsafeUnwrap();
+    const t3 = process.hrtime.bigint();
+    const keepalived = renderKeepalived(next.plan, { node: "lb1" })._unsafeUnwrap();
+    times.push(ms(t0));
+    cpus.push(cpu() - c0);
+    const tj = process.hrtime.bigint();
+    void haproxy.text;
+    joins.push(ms(tj));
+    parts[name].plan.push(Number(t1 - t0) / 1e6);
+    parts[name].diff.push(Number(t2 - t1) / 1e6);
+    parts[name].haproxy.push(Number(t3 - t2) / 1e6);
+    parts[name].keepalived.push(ms(t3));
+    if (r === 0) {
+      // Untimed: the incremental path must give what the full path gives, byte for byte.
+      const full = plan(snapshot, cfg, vrrp);
+      if (JSON.stringify(full) !== JSON.stringify(next.plan)) throw new Error(`${name}: incremental plan differs from the full plan`);
+      if (renderHaproxy(full, { previous: installed.text })._unsafeUnwrap() !== haproxy.text) throw new Error(`${name}: cached render differs from the full render`);
+      if (diff.services.length === 0 && diff.vrrp.length === 0) throw new Error(`${name}: the change changed nothing`);
+      void keepalived;
+    }
   }
   result[name] = times;
+  cpuResult[name] = cpus;
 }
-process.stdout.write(`${JSON.stringify({ services, nodes, result })}\n`);
+process.stdout.write(`${JSON.stringify({ services, nodes, result, cpu: cpuResult, parts, ingest: ingestTimes, join: joins })}\n`);

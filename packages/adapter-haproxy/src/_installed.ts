@@ -25,12 +25,13 @@ export interface Installed {
    * files with equal skeletons differ only in what the runtime API can change.
    */
   readonly skeleton: string;
-  /** hash8 of the skeleton; rendered into `description` so a running worker tells its config. */
+  /** A hash of the skeleton ({@link generationOf}); rendered into `description` so a running worker tells its config. */
   readonly generation: string;
 }
 
 const BACKEND = /^backend ([a-z0-9_-]{1,63})$/;
-const SLOT = /^ {4}server (slot[1-9][0-9]{0,3}) (\S+) weight ([0-9]{1,3})( disabled)?( track [a-z0-9_-]{1,63}\/slot[1-9][0-9]{0,3})?(?: # ([a-z0-9_-]{1,63}))?$/;
+/** A server slot line as rendered: name, endpoint, weight, ` disabled` when empty, the tracked check slot, the server id. */
+export const SLOT_LINE = /^ {4}server (slot[1-9][0-9]{0,3}) (\S+) weight ([0-9]{1,3})( disabled)?( track [a-z0-9_-]{1,63}\/slot[1-9][0-9]{0,3})?(?: # ([a-z0-9_-]{1,63}))?$/;
 const DESCRIPTION = /^ {4}description /;
 
 /**
@@ -42,11 +43,13 @@ export const readInstalled = (text: string): Installed => {
   const skeleton: string[] = [];
   let backend: string | undefined;
   for (const line of text.split("\n")) {
-    if (DESCRIPTION.test(line)) continue;
-    const b = BACKEND.exec(line);
+    // The prefix tests only skip the regexes on lines that cannot match them (big files have
+    // hundreds of thousands of server lines).
+    if (line.startsWith("    description ") && DESCRIPTION.test(line)) continue;
+    const b = line.startsWith("backend ") ? BACKEND.exec(line) : null;
     if (b !== null) backend = b[1];
     else if (!line.startsWith(" ")) backend = undefined;
-    const s = SLOT.exec(line);
+    const s = line.startsWith("    server slot") ? SLOT_LINE.exec(line) : null;
     if (s !== null && backend !== undefined) {
       const slots = backends.get(backend) ?? [];
       const track = s[5]?.slice(" track ".length);
@@ -59,5 +62,18 @@ export const readInstalled = (text: string): Installed => {
     skeleton.push(line);
   }
   const text2 = skeleton.join("\n");
-  return { backends, skeleton: text2, generation: hash8(text2) };
+  return { backends, skeleton: text2, generation: generationOf(skeletonSections(text2).map(hash8)) };
 };
+
+/**
+ * The sections of a skeleton: the file's `global`, `defaults`, frontends and backends are
+ * separated by one blank line, and the file ends with a newline.
+ */
+export const skeletonSections = (skeleton: string): string[] => (skeleton.endsWith("\n") ? skeleton.slice(0, -1) : skeleton).split("\n\n");
+
+/**
+ * The generation of a skeleton from the hashes of its sections, in file order: a hash of hashes,
+ * so a renderer that keeps most sections (a big file changed by one Service) hashes only the
+ * sections that changed rather than the whole file.
+ */
+export const generationOf = (sectionHashes: readonly string[]): string => hash8(sectionHashes.join(" "));

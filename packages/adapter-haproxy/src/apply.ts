@@ -7,6 +7,7 @@ import { readInstalled } from "./_installed.js";
 import { keepStates } from "./_serverState.js";
 import { slotOps } from "./_slotOps.js";
 import { renderHaproxy, serverStateFile } from "./render.js";
+import type { HaproxyRenderer } from "./renderer.js";
 import { sendCommand, sendCommands, succeeded, type RuntimeCommand } from "./runtime.js";
 import { validateHaproxy } from "./validate.js";
 
@@ -16,6 +17,8 @@ export interface HaproxyApplyOptions {
   readonly binary?: string;
   /** How long a reload may take before it counts as failed and is rolled back. Default 15 s. */
   readonly reloadTimeoutMs?: number;
+  /** Render through this renderer's cache (a controller keeps one); default `renderHaproxy`. */
+  readonly renderer?: HaproxyRenderer;
 }
 
 /** What {@link applyHaproxy} did. */
@@ -56,7 +59,8 @@ const applyAsync = async (plan: Plan, options: HaproxyApplyOptions): Promise<Res
   const paths = plan.settings.haproxy;
   const previous = await readPrevious(paths.configPath);
   if (previous.isErr()) return err(previous.error);
-  const text = renderHaproxy(plan, previous.value === undefined ? {} : { previous: previous.value });
+  const renderOptions = previous.value === undefined ? {} : { previous: previous.value };
+  const text = options.renderer === undefined ? renderHaproxy(plan, renderOptions) : options.renderer.render(plan, renderOptions);
   if (text.isErr()) return err(text.error);
   const valid = await validateHaproxy(text.value, { plan, ...(options.binary === undefined ? {} : { binary: options.binary }) });
   if (valid.isErr()) return err(valid.error);

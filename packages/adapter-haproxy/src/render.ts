@@ -1,9 +1,10 @@
 import { err, ok, safeTry, type Result } from "neverthrow";
 import { match } from "ts-pattern";
-import type { AdapterError, Backend, Balance, CheckBackend, Frontend, HaproxyConfig, HealthCheckConfig, HttpCheck, ProxyProtocol, RenderFn, Server, ServiceKey } from "@portico/core";
+import type { AdapterError, Backend, Balance, CheckBackend, Frontend, HaproxyConfig, HealthCheckConfig, HttpCheck, Ident, Ip, Plan, Port, ProxyProtocol, RenderFn, Server, ServiceKey } from "@portico/core";
 import { checkCidr, checkIdent, checkInt, checkIp, checkOneOf, checkPath, checkPort, show, showKey } from "./_check.js";
 import { formatDuration, formatEndpoint } from "./_format.js";
-import { readInstalled, type Installed } from "./_installed.js";
+import { hash8 } from "@portico/core";
+import { generationOf, readInstalled, SLOT_LINE, type Installed, type SlotLine } from "./_installed.js";
 import { alignSlots, layoutSlots, sameId } from "./_slots.js";
 
 /** Options for {@link renderHaproxy}. */
@@ -21,6 +22,78 @@ export interface HaproxyRenderOptions {
    */
   readonly previous?: string;
 }
+
+/** What {@link renderHaproxyCached} returns. */
+export interface RenderedHaproxy {
+  /** The file's sections in order: the text is these joined by a blank line, plus a final newline. */
+  readonly sections: readonly string[];
+  /** The file's text (joined on first use). */
+  readonly text: string;
+  /** For the next render. */
+  readonly cache: HaproxyRenderCache;
+}
+
+/**
+ * What {@link renderHaproxyCached} keeps between renders: each backend's and frontend's rendered
+ * section, keyed by the plan object it came from. The planner reuses the objects of Services it
+ * did not re-plan, so a small change re-renders only the sections it touches. A value, never
+ * shared state: pass the one a render returned to the next render.
+ */
+export interface HaproxyRenderCache {
+  /** The text this cache's render produced. */
+  readonly text: string;
+  readonly settings: HealthCheckConfig;
+  readonly frontends: ReadonlyMap<string, { readonly frontend: Frontend; readonly maxconn: number | undefined; readonly section: Section }>;
+  readonly backends: ReadonlyMap<string, CachedBackend>;
+  readonly checks: ReadonlyMap<string, CachedCheck>;
+}
+
+interface CachedBackend {
+  readonly backend: Backend;
+  /** The check backend's slot assignment a Cluster-policy backend was aligned with. */
+  readonly trackable: CheckSlots | undefined;
+  /** The installed slots the layout started from, and the slots it produced. */
+  readonly installed: readonly SlotLine[] | undefined;
+  readonly slots: readonly SlotLine[];
+  readonly section: Section;
+}
+
+interface CachedCheck {
+  readonly check: CheckBackend;
+  /** The installed slots the layout started from, and the slots it produced. */
+  readonly installed: readonly SlotLine[] | undefined;
+  readonly slots: readonly SlotLine[];
+  /** What the Cluster-policy backends tracking this check backend align with. */
+  readonly trackable: CheckSlots;
+  readonly section: Section;
+}
+
+/**
+ * A check backend as its trackers see it: its server ids and its slot layout. The object is kept
+ * while the layout assigns the same server ids to the same slots, so a tracking backend compares
+ * it by identity.
+ */
+interface CheckSlots {
+  readonly backend: string;
+  readonly servers: ReadonlySet<string>;
+  readonly slots: readonly (Server | undefined)[];
+  /** The server id in each slot (undefined for an empty slot). */
+  readonly ids: readonly (string | undefined)[];
+}
+
+/** A rendered section, its skeleton (slot lines reduced to their names; see `readInstalled`) and the skeleton's hash. */
+interface Section {
+  readonly text: string;
+  readonly skeleton: string;
+  readonly hash: string;
+}
+
+// A section's hash is kept when its skeleton did not change (a server moved within its slots).
+const sectionOf = (text: string, skeleton: string, was: Section | undefined): Section => ({
+  text,
+  skeleton,
+  hash: was !== undefined && was.skeleton === skeleton ? was.hash : hash8(skeleton),
+});
 
 // Replaced by the config's generation once the rest of the file is known.
 const GENERATION = "@GENERATION@";
@@ -45,39 +118,100 @@ const HEALTH_PATH = /^\/[A-Za-z0-9_./-]{0,255}$/;
  * Byte-stable; never throws. Anything in the plan that is not a derived identifier, a parsed IP,
  * a port or a bounded number comes back as an `Err` of kind `render` naming the Service.
  */
-export const renderHaproxy: RenderFn<HaproxyRenderOptions> = (plan, options) =>
+export const renderHaproxy: RenderFn<HaproxyRenderOptions> = (plan, options) => renderHaproxyCached(plan, options).map((r) => r.text);
+
+/**
+ * {@link renderHaproxy}, reusing the sections of a previous render: a backend, frontend or check
+ * backend whose plan object is the one `cache` rendered (and whose installed slots and shared
+ * checks are unchanged) keeps its text. The output is byte-identical to `renderHaproxy`'s; the
+ * returned cache goes to the next call.
+ */
+export const renderHaproxyCached = (plan: Plan, options: HaproxyRenderOptions, cache?: HaproxyRenderCache): Result<RenderedHaproxy, AdapterError> =>
   safeTry(function* () {
-    const backendIds = new Set<string>(plan.backends.map((b) => b.id));
-    const previous = options.previous === undefined ? undefined : readInstalled(options.previous);
-    const checks = plan.checks ?? [];
-    // The check backends' slots come first: every Cluster-policy backend takes the same numbers.
-    const trackable = new Map<string, CheckSlots>(
-      checks.map((c) => [c.id, { backend: c.id, servers: new Set<string>(c.servers.map((x) => x.id)), slots: layoutSlots(c.servers, previous?.backends.get(c.id), sameId) }]),
-    );
-    const sections: (readonly string[])[] = [];
-    if (options.header !== false) sections.push(HEADER);
-    sections.push(yield* renderGlobal(plan.settings.haproxy));
-    sections.push(DEFAULTS);
-    const maxconn = plan.settings.haproxy.frontendMaxconn === undefined ? undefined : yield* checkInt(plan.settings.haproxy.frontendMaxconn, 1, 10_000_000).mapErr((m) => renderError(`settings.haproxy.frontendMaxconn: ${m}`));
     const hcConfig = plan.settings.healthCheck;
+    const reuse = cache !== undefined && cache.settings === hcConfig ? cache : undefined;
+    const backendIds = new Set<string>(plan.backends.map((b) => b.id));
+    // The cache knows the slots of the text it rendered: when that text is what is installed, it
+    // need not be parsed again.
+    const fromCache = reuse !== undefined && options.previous !== undefined && options.previous === reuse.text;
+    const previous: Installed | undefined = options.previous === undefined || fromCache ? undefined : readInstalled(options.previous);
+    const installedFor = (id: string): readonly SlotLine[] | undefined => (fromCache ? (reuse.backends.get(id) ?? reuse.checks.get(id))?.slots : previous?.backends.get(id));
+    const checks = plan.checks ?? [];
+    const memo = new Memo();
+    const sections: Section[] = [];
+    if (options.header !== false) sections.push(plainSection(HEADER.join("\n")));
+    const global = yield* renderGlobal(plan.settings.haproxy);
+    sections.push(sectionOf(global.join("\n"), global.filter((l) => !l.startsWith(`${INDENT}description `)).join("\n"), undefined));
+    sections.push(DEFAULTS_SECTION);
+    const maxconn = plan.settings.haproxy.frontendMaxconn === undefined ? undefined : yield* checkInt(plan.settings.haproxy.frontendMaxconn, 1, 10_000_000).mapErr((m) => renderError(`settings.haproxy.frontendMaxconn: ${m}`));
     for (const field of ["fastinterMs", "downinterMs"] as const) {
       const v = hcConfig[field];
       if (v !== undefined) yield* checkInt(v, 1, 86_400_000).mapErr((m) => renderError(`settings.healthCheck.${field}: ${m}`));
     }
     yield* unique(plan.frontends, "frontend");
     yield* unique([...plan.backends, ...checks], "backend");
+    // The check backends' slots come first: every Cluster-policy backend takes the same numbers.
+    // Their sections are rendered here too (and checked: a bad check backend is reported as
+    // itself), but placed after the Services' backends.
+    const nextCheckSections = new Map<string, CachedCheck>();
+    for (const c of checks) {
+      const installed = installedFor(c.id);
+      const was = reuse?.checks.get(c.id);
+      nextCheckSections.set(c.id, was !== undefined && was.check === c && was.installed === installed ? was : yield* renderCheckBackend(c, installed, hcConfig, memo, was));
+    }
     // Backends are checked before the frontends that point at them, so a bad backend is
     // reported as itself rather than as a frontend pointing nowhere.
-    const backends: (readonly string[])[] = [];
-    for (const b of plan.backends) backends.push(yield* renderBackend(b, trackable, previous, hcConfig));
-    for (const c of checks) backends.push(yield* renderCheckBackend(c, trackable.get(c.id)!.slots, hcConfig));
-    if (plan.settings.haproxy.prometheus !== undefined) sections.push(yield* renderPrometheus(plan.settings.haproxy.prometheus));
-    for (const f of plan.frontends) sections.push(yield* renderFrontend(f, backendIds, maxconn));
-    sections.push(...backends);
-    const text = `${sections.map((lines) => lines.join("\n")).join("\n\n")}\n`;
+    const nextBackends = new Map<string, CachedBackend>();
+    for (const b of plan.backends) {
+      // A Cluster-policy backend's text follows the slot assignment of the check backend it tracks.
+      const tracked = b.healthCheck.kind === "track" ? nextCheckSections.get(b.healthCheck.backend)?.trackable : undefined;
+      const installed = installedFor(b.id);
+      const was = reuse?.backends.get(b.id);
+      const entry =
+        was !== undefined && was.backend === b && was.trackable === tracked && was.installed === installed
+          ? was
+          : { backend: b, trackable: tracked, installed, ...(yield* renderBackend(b, nextCheckSections, installed, hcConfig, memo, was?.section)) };
+      nextBackends.set(b.id, entry);
+    }
+    if (plan.settings.haproxy.prometheus !== undefined) sections.push(plainSection((yield* renderPrometheus(plan.settings.haproxy.prometheus)).join("\n")));
+    const nextFrontends = new Map<string, { readonly frontend: Frontend; readonly maxconn: number | undefined; readonly section: Section }>();
+    for (const f of plan.frontends) {
+      const was = reuse?.frontends.get(f.id);
+      const entry =
+        was !== undefined && was.frontend === f && was.maxconn === maxconn && backendIds.has(f.backend)
+          ? was
+          : { frontend: f, maxconn, section: plainSection((yield* renderFrontend(f, backendIds, maxconn)).join("\n"), was?.section) };
+      nextFrontends.set(f.id, entry);
+      sections.push(entry.section);
+    }
+    for (const b of nextBackends.values()) sections.push(b.section);
+    for (const c of nextCheckSections.values()) sections.push(c.section);
     // The generation names everything but the server slots' contents: a worker that reports it
-    // in `show info` runs this file's shape, and runtime-API changes keep it.
-    return ok(text.replace(GENERATION, readInstalled(text).generation));
+    // in `show info` runs this file's shape, and runtime-API changes keep it. It is what
+    // `readInstalled` computes from the text, built here from the sections' own hashes.
+    const generation = generationOf(sections.map((x) => x.hash));
+    const globalAt = options.header !== false ? 1 : 0;
+    const texts = sections.map((x) => x.text);
+    texts[globalAt] = texts[globalAt]!.replace(GENERATION, generation);
+    // The text of a big file is tens of megabytes: it is joined when first asked for (to write
+    // it, or to compare it with the installed file), not as part of rendering.
+    let text: string | undefined;
+    const textOf = (): string => (text ??= `${texts.join("\n\n")}\n`);
+    return ok({
+      sections: texts,
+      get text() {
+        return textOf();
+      },
+      cache: {
+        get text() {
+          return textOf();
+        },
+        settings: hcConfig,
+        frontends: nextFrontends,
+        backends: nextBackends,
+        checks: nextCheckSections,
+      },
+    });
   });
 
 const section = (title: string, body: readonly string[]): readonly string[] => [title, ...body.map((l) => `${INDENT}${l}`)];
@@ -127,6 +261,8 @@ const renderPrometheus = (listen: NonNullable<HaproxyConfig["prometheus"]>): Res
 /** Where apply keeps the server states across a reload: beside the stats socket. */
 export const serverStateFile = (haproxy: HaproxyConfig): string => `${haproxy.statsSocket.slice(0, haproxy.statsSocket.lastIndexOf("/") + 1)}portico-server-state`;
 
+const plainSection = (text: string, was?: Section): Section => sectionOf(text, text, was);
+
 const DEFAULTS = section("defaults", [
   "mode tcp",
   "load-server-state-from-file global",
@@ -141,6 +277,8 @@ const DEFAULTS = section("defaults", [
   "retries 3",
   "option redispatch",
 ]);
+const DEFAULTS_SECTION = plainSection(DEFAULTS.join("\n"));
+
 
 const renderFrontend = (f: Frontend, backendIds: ReadonlySet<string>, maxconn: number | undefined): Result<readonly string[], AdapterError> =>
   safeTry(function* () {
@@ -179,19 +317,14 @@ const chunks = <T>(list: readonly T[], size: number): T[][] => {
   return out;
 };
 
-/** A check backend as its trackers see it: its server ids and its slot layout. */
-interface CheckSlots {
-  readonly backend: string;
-  readonly servers: ReadonlySet<string>;
-  readonly slots: readonly (Server | undefined)[];
-}
-
 const renderBackend = (
   b: Backend,
-  trackable: ReadonlyMap<string, CheckSlots>,
-  previous: Installed | undefined,
+  checks: ReadonlyMap<string, { readonly trackable: CheckSlots }>,
+  installed: readonly SlotLine[] | undefined,
   hcConfig: HealthCheckConfig,
-): Result<readonly string[], AdapterError> =>
+  memo: Memo,
+  was: Section | undefined,
+): Result<{ readonly section: Section; readonly slots: readonly SlotLine[] }, AdapterError> =>
   safeTry(function* () {
     const fail = (field: string) => (m: string) => renderError(`${label("backend", b.id)} ${field}: ${m}`, b.service);
     const hc = b.healthCheck;
@@ -219,7 +352,7 @@ const renderBackend = (
       checkLines = [`default-server check ${checkTiming(inter, fall, rise, hcConfig)}${sendProxy}`];
     } else if (hc.kind === "track" && kind === "track") {
       const chk = yield* checkIdent(hc.backend).mapErr(fail("healthCheck.backend"));
-      trackIn = trackable.get(chk);
+      trackIn = checks.get(chk)?.trackable;
       if (trackIn === undefined) return err(fail("healthCheck.backend")(`${show(chk)} is not a check backend of this plan`));
       // No checks of its own: each server follows its node's shared kube-proxy check (`track`).
       checkLines = sendProxy === "" ? [] : [`default-server${sendProxy}`];
@@ -243,29 +376,70 @@ const renderBackend = (
       if (value !== undefined) timeouts.push(`timeout ${name} ${formatDuration(yield* checkInt(value, 1, 86_400_000).mapErr(fail(`timeouts.${name}Ms`)))}`);
     }
     yield* unique(b.servers, `${label("backend", b.id)} server`, b.service);
-    const servers: string[] = [];
-    for (const s of b.servers) yield* renderServer(s, 1, fail, trackIn);
+    for (const s of b.servers) {
+      const line = renderServer(s, 1, fail, trackIn, memo);
+      if (typeof line !== "string") return err(line);
+    }
     // Each node has one check slot: two servers tracking it would need the same slot.
     if (trackIn !== undefined) yield* unique(b.servers.map((s) => ({ id: String(s.track) })), `${label("backend", b.id)} server track`, b.service);
     // Fixed slots: a server joining or leaving fills or empties a slot through the runtime API.
     // Cluster-policy slots are the check backend's: slot N tracks chk/slotN, always the same node.
-    const slots = trackIn === undefined ? layoutSlots(b.servers, previous?.backends.get(id)) : alignSlots(b.servers, trackIn.slots);
-    for (const [i, s] of slots.entries()) {
-      servers.push(s === undefined ? emptySlot(i + 1, b.family, trackIn) : yield* renderServer(s, i + 1, fail, trackIn));
-    }
-    return ok(
-      section(`backend ${id}`, [
-        `balance ${balance}`,
-        // `source` with consistent hashing keeps most clients on their node when servers are added
-        // or removed at run time (and lets the runtime API add and remove servers at all).
-        ...(balance === "source" ? ["hash-type consistent"] : []),
-        ...timeouts,
-        ...affinity,
-        ...checkLines,
-        ...servers,
-      ]),
-    );
+    const layout = trackIn === undefined ? layoutSlots(b.servers, installed) : alignSlots(b.servers, trackIn.slots);
+    const servers = yield* slotServerLines(id, layout, b.family, installed, fail, trackIn, memo);
+    const head = section(`backend ${id}`, [
+      `balance ${balance}`,
+      // `source` with consistent hashing keeps most clients on their node when servers are added
+      // or removed at run time (and lets the runtime API add and remove servers at all).
+      ...(balance === "source" ? ["hash-type consistent"] : []),
+      ...timeouts,
+      ...affinity,
+      ...checkLines,
+    ]).join("\n");
+    const text = head + servers.text;
+    return ok({ section: sectionOf(text, servers.skeleton === servers.text ? text : head + servers.skeleton, was), slots: servers.slots });
   });
+
+type Fail = (field: string) => (m: string) => AdapterError;
+/** Server lines, each preceded by a newline and the indent; `skeleton` as `readInstalled` reduces them. */
+interface ServerLines {
+  readonly text: string;
+  readonly skeleton: string;
+  readonly slots: readonly SlotLine[];
+}
+
+// The lines of a slot layout (servers already checked), what `readInstalled` reads back from them,
+// and the installed slots again when they are the same, so the next render sees them unchanged.
+const slotServerLines = (
+  backend: string,
+  layout: readonly (Server | undefined)[],
+  family: Backend["family"],
+  installed: readonly SlotLine[] | undefined,
+  fail: Fail,
+  trackIn: CheckSlots | undefined,
+  memo: Memo,
+): Result<ServerLines, AdapterError> => {
+  let text = "";
+  let skeleton = "";
+  const slots: SlotLine[] = [];
+  for (const [i, s] of layout.entries()) {
+    const line = s === undefined ? emptySlot(i + 1, family, trackIn) : renderServer(s, i + 1, fail, trackIn, memo);
+    if (typeof line !== "string") return err(line);
+    text += `\n${INDENT}${line}`;
+    // What `readInstalled` reads back from this line.
+    const read = SLOT_LINE.exec(`${INDENT}${line}`);
+    if (read === null) skeleton += `\n${INDENT}${line}`;
+    else {
+      const track = read[5]?.slice(" track ".length);
+      skeleton += `\n${INDENT}server ${read[1]!}${track === undefined ? "" : ` track ${track}`}`;
+      slots.push({ backend, slot: read[1]!, endpoint: read[2]!, weight: Number(read[3]), enabled: read[4] === undefined, ...(read[6] === undefined ? {} : { id: read[6] }), ...(track === undefined ? {} : { track }) });
+    }
+  }
+  const same = installed !== undefined && installed.length === slots.length && installed.every((x, i) => sameSlot(x, slots[i]!));
+  return ok({ text, skeleton, slots: same ? installed : slots });
+};
+
+const sameSlot = (a: SlotLine, b: SlotLine): boolean =>
+  a.backend === b.backend && a.slot === b.slot && a.endpoint === b.endpoint && a.weight === b.weight && a.enabled === b.enabled && a.id === b.id && a.track === b.track;
 
 const renderHttpCheck = (
   hc: HttpCheck,
@@ -290,42 +464,86 @@ const checkTiming = (inter: number, fall: number, rise: number, hcConfig: Health
 };
 
 // The shared kube-proxy checks: one slot per node, never the target of a frontend. Cluster-policy
-// backends `track` these slots, so the number of checks does not grow with Services.
-const renderCheckBackend = (c: CheckBackend, slots: readonly (Server | undefined)[], hcConfig: HealthCheckConfig): Result<readonly string[], AdapterError> =>
+// backends `track` these slots, so the number of checks does not grow with Services. A node keeps
+// its slot while it stays (by id, whatever its address), and so does every tracking backend's server.
+const renderCheckBackend = (
+  c: CheckBackend,
+  installed: readonly SlotLine[] | undefined,
+  hcConfig: HealthCheckConfig,
+  memo: Memo,
+  was: CachedCheck | undefined,
+): Result<CachedCheck, AdapterError> =>
   safeTry(function* () {
     const fail = (field: string) => (m: string) => renderError(`${label("backend", c.id)} ${field}: ${m}`);
     const id = yield* checkIdent(c.id).mapErr(fail("id"));
     const h = yield* renderHttpCheck(c.healthCheck, fail, hcConfig);
     yield* unique(c.servers, `${label("backend", c.id)} server`);
-    for (const s of c.servers) yield* renderServer({ ...s, weight: 1 }, 1, fail, undefined);
+    // They only check: weight 1.
+    const weighed = c.servers.map((s) => ({ ...s, weight: 1 }));
+    for (const s of weighed) {
+      const line = renderServer(s, 1, fail, undefined, memo);
+      if (typeof line !== "string") return err(line);
+    }
+    const layout = layoutSlots(weighed, installed, sameId);
     // Empty slots wait at the unspecified address of the checks' family (the first node's).
     const family = c.servers[0]?.address.includes(":") === true ? 6 : 4;
-    const servers: string[] = [];
-    for (const [i, s] of slots.entries()) servers.push(s === undefined ? emptySlot(i + 1, family, undefined) : yield* renderServer({ ...s, weight: 1 }, i + 1, fail, undefined));
-    return ok(section(`backend ${id}`, [...h.lines, `default-server check port ${h.port} ${h.timing}`, ...servers]));
+    const servers = yield* slotServerLines(id, layout, family, installed, fail, undefined, memo);
+    const head = section(`backend ${id}`, [...h.lines, `default-server check port ${h.port} ${h.timing}`]).join("\n");
+    const text = head + servers.text;
+    const ids = layout.map((s) => s?.id as string | undefined);
+    const kept = was !== undefined && was.trackable.backend === id && sameIds(was.trackable.ids, ids) ? was.trackable : undefined;
+    const trackable: CheckSlots = kept ?? { backend: id, servers: new Set<string>(c.servers.map((x) => x.id)), slots: layout, ids };
+    return ok({ check: c, installed, slots: servers.slots, trackable, section: sectionOf(text, servers.skeleton === servers.text ? text : head + servers.skeleton, was?.section) });
   });
 
-const renderServer = (
-  s: Server,
-  slot: number,
-  fail: (field: string) => (m: string) => AdapterError,
-  trackIn: CheckSlots | undefined,
-): Result<string, AdapterError> =>
-  safeTry(function* () {
-    const id = yield* checkIdent(s.id).mapErr(fail("server id"));
-    const address = yield* checkIp(s.address).mapErr(fail(`server ${id} address`));
-    const port = yield* checkPort(s.port).mapErr(fail(`server ${id} port`));
-    // 0 drains the server: no new connections, existing ones finish.
-    const weight = yield* checkInt(s.weight, 0, 256).mapErr(fail(`server ${id} weight`));
-    if (trackIn !== undefined) {
-      const target = yield* checkIdent(s.track).mapErr(fail(`server ${id} track`));
-      if (!trackIn.servers.has(target)) return err(fail(`server ${id} track`)(`${show(target)} is not a server of ${trackIn.backend}`));
-    }
-    return ok(`server slot${slot} ${formatEndpoint(address, port)} weight ${weight}${trackOf(slot, trackIn)} # ${id}`);
-  });
+const sameIds = (a: readonly (string | undefined)[], b: readonly (string | undefined)[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+// Every server line goes through here, hundreds of thousands of them in a big cluster: checks
+// that repeat across backends (a node's id and address) are answered once per render, and a
+// line is a plain string or the error, with no Result per line.
+const renderServer = (s: Server, slot: number, fail: Fail, trackIn: CheckSlots | undefined, memo: Memo): string | AdapterError => {
+  const idR = memo.ident(s.id);
+  if (idR.isErr()) return fail("server id")(idR.error);
+  const id = idR.value;
+  const addressR = memo.ip(s.address);
+  if (addressR.isErr()) return fail(`server ${id} address`)(addressR.error);
+  const port = isInt(s.port, 1, 65535) ? (s.port as Port) : undefined;
+  if (port === undefined) return fail(`server ${id} port`)(checkPort(s.port)._unsafeUnwrapErr());
+  // 0 drains the server: no new connections, existing ones finish.
+  if (!isInt(s.weight, 0, 256)) return fail(`server ${id} weight`)(checkInt(s.weight, 0, 256)._unsafeUnwrapErr());
+  const weight = s.weight;
+  if (trackIn !== undefined) {
+    const targetR = memo.ident(s.track);
+    if (targetR.isErr()) return fail(`server ${id} track`)(targetR.error);
+    const target = targetR.value;
+    if (!trackIn.servers.has(target)) return fail(`server ${id} track`)(`${show(target)} is not a server of ${trackIn.backend}`);
+  }
+  return `server slot${slot} ${formatEndpoint(addressR.value, port)} weight ${weight}${trackOf(slot, trackIn)} # ${id}`;
+};
 
 // A tracking slot follows the check backend's slot of the same number (both ids are checked).
 const trackOf = (slot: number, trackIn: CheckSlots | undefined): string => (trackIn === undefined ? "" : ` track ${trackIn.backend}/slot${slot}`);
+
+const isInt = (value: unknown, min: number, max: number): value is number => typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+
+// One render's answers to the checks that repeat across backends. Keyed by the value checked, so a
+// hand-built plan's odd values are checked (and reported) exactly as before.
+class Memo {
+  readonly #idents = new Map<unknown, Result<Ident, string>>();
+  readonly #ips = new Map<unknown, Result<Ip, string>>();
+
+  ident(value: unknown): Result<Ident, string> {
+    let r = this.#idents.get(value);
+    if (r === undefined) this.#idents.set(value, (r = checkIdent(value)));
+    return r;
+  }
+
+  ip(value: unknown): Result<Ip, string> {
+    let r = this.#ips.get(value);
+    if (r === undefined) this.#ips.set(value, (r = checkIp(value)));
+    return r;
+  }
+}
 
 // An empty slot: in maintenance, so it is never checked nor chosen, at the unspecified address
 // of the backend's family until the runtime API gives it a node.

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { ClusterWatch, LeaderElector, publishStatus, reconcileStatus, SnapshotSource, type ServiceObject } from "@portico/adapter-kubernetes";
-import { NO_VRRP_STATE, plan as makePlan, vrrpStateOf, type ClusterSnapshot, type Config, type LbNodeName, type Plan, type VrrpState } from "@portico/core";
+import { NO_VRRP_STATE, planIncremental, vrrpStateOf, type ClusterSnapshot, type Config, type LbNodeName, type Plan, type PlanCache, type VrrpState } from "@portico/core";
 import type { Logger } from "pino";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
@@ -47,6 +47,8 @@ export class Controller {
   #pending: ClusterSnapshot | undefined;
   #running = false;
   #lastPlan: Plan | undefined;
+  // What the last plan computed, so the next one re-plans only the Services whose inputs changed.
+  #planCache: PlanCache | undefined;
   #lastApply: NodeApplyResult | undefined;
   #retry: NodeJS.Timeout | undefined;
   #server: Server | undefined;
@@ -148,7 +150,8 @@ export class Controller {
     const endPlan = this.#metrics.planDuration.startTimer();
     // VRIDs and masters stay where they run: each plan starts from the last one's VRRP state.
     const running = this.#lastPlan === undefined ? (this.#o.initialVrrp ?? NO_VRRP_STATE) : vrrpStateOf(this.#lastPlan);
-    const p = makePlan(snapshot, this.#o.config, running);
+    const { plan: p, cache } = planIncremental(snapshot, this.#o.config, running, this.#planCache);
+    this.#planCache = cache;
     endPlan();
     this.#metrics.plans.inc();
     for (const state of ["ready", "partial", "failed"] as const) this.#metrics.services.set({ state }, p.services.filter((s) => s.state === state).length);

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { applyHaproxy, type HaproxyApplyReport } from "@portico/adapter-haproxy";
+import { applyHaproxy, type HaproxyApplyReport, type HaproxyRenderer } from "@portico/adapter-haproxy";
 import { applyKeepalived, readKeepalivedState, renderKeepalived, type KeepalivedApplyOutcome } from "@portico/adapter-keepalived";
 import { NO_VRRP_STATE, type AdapterError, type Config, type LbNodeName, type Plan, type VrrpState } from "@portico/core";
 
@@ -19,9 +19,12 @@ export const installedVrrpState = async (config: Config): Promise<VrrpState> => 
   return text === undefined ? NO_VRRP_STATE : readKeepalivedState(text);
 };
 
-/** Apply a plan to this LB node: HAProxy first (it serves the traffic), then keepalived. */
-export const applyOnNode = async (plan: Plan, config: Config, node: LbNodeName): Promise<NodeApplyOutcome> => {
-  const haproxy = (await applyHaproxy(plan)).match(
+/**
+ * Apply a plan to this LB node: HAProxy first (it serves the traffic), then keepalived. A
+ * long-running caller passes one `renderer` for every plan, so each render reuses the last.
+ */
+export const applyOnNode = async (plan: Plan, config: Config, node: LbNodeName, renderer?: HaproxyRenderer): Promise<NodeApplyOutcome> => {
+  const haproxy = (await applyHaproxy(plan, renderer === undefined ? {} : { renderer })).match(
     (ok) => ({ ok }),
     (error) => ({ error }),
   );

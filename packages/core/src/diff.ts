@@ -104,6 +104,20 @@ export const diffPlans = (before: Plan, after: Plan): PlanDiff => {
   const vipsInstances = (p: Plan): Map<string, VrrpInstance> => new Map(p.vrrpInstances.flatMap((i) => i.vips.map((v) => [v as string, i] as const)));
   const vrrpBefore = vipsInstances(before);
   const vrrpAfter = vipsInstances(after);
+  // Frontends and backends by Service, once (a big plan has thousands of each).
+  const groupBy = <T extends { readonly service: string }>(items: readonly T[]): Map<string, T[]> => {
+    const out = new Map<string, T[]>();
+    for (const i of items) {
+      const list = out.get(i.service);
+      if (list === undefined) out.set(i.service, [i]);
+      else list.push(i);
+    }
+    return out;
+  };
+  const feByServiceBefore = groupBy(before.frontends);
+  const feByServiceAfter = groupBy(after.frontends);
+  const beByServiceBefore = groupBy(before.backends);
+  const beByServiceAfter = groupBy(after.backends);
 
   // The shared check backends: their servers move through the runtime API like any slot, and every
   // Cluster-policy backend that tracks one follows its slots; a check backend that appears, goes,
@@ -115,6 +129,7 @@ export const diffPlans = (before: Plan, after: Plan): PlanDiff => {
   for (const id of sorted(new Set([...chkBefore.keys(), ...chkAfter.keys()]))) {
     const a = chkBefore.get(id);
     const b = chkAfter.get(id);
+    if (a === b) continue;
     if (a === undefined || b === undefined || checkSettings(a) !== checkSettings(b) || overflows(a.servers, b.servers)) reshapedChecks.add(id);
     checks.push(...serverChanges(id, a?.servers ?? [], b?.servers ?? []));
   }
@@ -128,34 +143,35 @@ export const diffPlans = (before: Plan, after: Plan): PlanDiff => {
     const b = sAfter.get(key);
     const vipsA = new Set<Ip>(a?.vips ?? []);
     const vipsB = new Set<Ip>(b?.vips ?? []);
-    const fA = before.frontends.filter((f) => f.service === key);
-    const fB = after.frontends.filter((f) => f.service === key);
-    const bA = before.backends.filter((x) => x.service === key);
-    const bB = after.backends.filter((x) => x.service === key);
+    const fA = feByServiceBefore.get(key) ?? [];
+    const fB = feByServiceAfter.get(key) ?? [];
+    const bA = beByServiceBefore.get(key) ?? [];
+    const bB = beByServiceAfter.get(key) ?? [];
     const frontends = {
-      added: sorted(fB.filter((f) => feBefore.get(f.id) === undefined || frontendShape(feBefore.get(f.id)!) !== frontendShape(f)).map((f) => f.id as string)),
-      removed: sorted(fA.filter((f) => feAfter.get(f.id) === undefined || frontendShape(feAfter.get(f.id)!) !== frontendShape(f)).map((f) => f.id as string)),
+      added: sorted(fB.filter((f) => feBefore.get(f.id) !== f && (feBefore.get(f.id) === undefined || frontendShape(feBefore.get(f.id)!) !== frontendShape(f))).map((f) => f.id as string)),
+      removed: sorted(fA.filter((f) => feAfter.get(f.id) !== f && (feAfter.get(f.id) === undefined || frontendShape(feAfter.get(f.id)!) !== frontendShape(f))).map((f) => f.id as string)),
     };
     const backends = {
       added: sorted(bB.filter((x) => !beBefore.has(x.id)).map((x) => x.id as string)),
       removed: sorted(bA.filter((x) => !beAfter.has(x.id)).map((x) => x.id as string)),
-      changed: sorted(bB.filter((x) => beBefore.has(x.id) && backendSettings(beBefore.get(x.id)!) !== backendSettings(x)).map((x) => x.id as string)),
+      changed: sorted(bB.filter((x) => beBefore.has(x.id) && beBefore.get(x.id) !== x && backendSettings(beBefore.get(x.id)!) !== backendSettings(x)).map((x) => x.id as string)),
     };
     const servers: ServerChange[] = [];
     let slotsOutgrown = false;
     for (const x of bB) {
       const old = beBefore.get(x.id);
-      if (old === undefined) continue;
+      // The same object (an incremental plan keeps unchanged backends) has the same servers.
+      if (old === undefined || old === x) continue;
       const changes = serverChanges(x.id, old.servers, x.servers);
       servers.push(...changes);
       if (changes.length === 0) continue;
       // A Cluster-policy backend has exactly the slots of the check backend it tracks.
       if (x.healthCheck.kind === "track" ? reshapedChecks.has(x.healthCheck.backend) : overflows(old.servers, x.servers)) slotsOutgrown = true;
     }
-    const vrrpMoved = [...vipsA, ...vipsB].some((v) => JSON.stringify(vrrpBefore.get(v)) !== JSON.stringify(vrrpAfter.get(v)));
+    const vrrpMoved = [...vipsA, ...vipsB].some((v) => vrrpBefore.get(v) !== vrrpAfter.get(v) && JSON.stringify(vrrpBefore.get(v)) !== JSON.stringify(vrrpAfter.get(v)));
     const needsReload = slotsOutgrown || frontends.added.length + frontends.removed.length + backends.added.length + backends.removed.length + backends.changed.length > 0;
     const paths: ChangePath[] = [...(needsReload ? (["reload"] as const) : []), ...(servers.length > 0 && !needsReload ? (["runtime"] as const) : []), ...(vrrpMoved ? (["keepalived"] as const) : [])];
-    const status = JSON.stringify(a?.status) !== JSON.stringify(b?.status) || a?.state !== b?.state;
+    const status = a !== b && (JSON.stringify(a?.status) !== JSON.stringify(b?.status) || a?.state !== b?.state);
     const vips = {
       added: sorted([...vipsB].filter((v) => !vipsA.has(v))),
       kept: sorted([...vipsB].filter((v) => vipsA.has(v))),
@@ -176,7 +192,7 @@ export const diffPlans = (before: Plan, after: Plan): PlanDiff => {
   for (const vrid of [...new Set([...vridsBefore.keys(), ...vridsAfter.keys()])].map(Number).sort((x, y) => x - y)) {
     const a = vridsBefore.get(String(vrid));
     const b = vridsAfter.get(String(vrid));
-    if (JSON.stringify(a) === JSON.stringify(b)) continue;
+    if (a === b || JSON.stringify(a) === JSON.stringify(b)) continue;
     vrrp.push({
       vrid,
       change: a === undefined ? "added" : b === undefined ? "removed" : "changed",
@@ -185,7 +201,7 @@ export const diffPlans = (before: Plan, after: Plan): PlanDiff => {
     });
   }
   // Settings that shape the whole file (paths, timings) change only with a reload.
-  if (JSON.stringify(before.settings) !== JSON.stringify(after.settings)) reload = true;
+  if (before.settings !== after.settings && JSON.stringify(before.settings) !== JSON.stringify(after.settings)) reload = true;
   if (reshapedChecks.size > 0) reload = true;
 
   return {

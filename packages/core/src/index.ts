@@ -94,6 +94,8 @@ export { formatSelector, matchesSelector, parseSelectorObject, parseSelectorStri
 export { endpointsByNode, MAX_WEIGHT, nodeServer, nodeServerId, podServers, rendezvousSubset, type NodeEndpoints } from "./servers.js";
 export { backendAddress, EXCLUDE_LABEL, isEligible, TO_BE_DELETED_TAINT } from "./nodes.js";
 export { byAge, DEGRADED_CONDITION, healthChecksPerLbNode, isResponsibleFor, KUBE_PROXY_CHECK_ID, plan, READY_CONDITION } from "./planner.js";
+/** Incremental planning: the same Plan as `plan`, reusing the work (and objects) of the last one. */
+export { planIncremental, type PlanCache } from "./planner.js";
 export {
   isDrained,
   masterCapacity,

@@ -1,4 +1,5 @@
 import { KubeConfig } from "@kubernetes/client-node";
+import { HaproxyRenderer } from "@portico/adapter-haproxy";
 import type { Config, LbNodeName, Plan } from "@portico/core";
 import { pino, type Logger } from "pino";
 import { EXIT, fail, type Flags } from "../args.js";
@@ -14,10 +15,11 @@ const makeLogger = (io: Io): Logger =>
     : pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime });
 
 /** Apply on this node and say what happened in the controller's terms. */
-const applier =
-  (config: Config, node: LbNodeName) =>
-  async (plan: Plan): Promise<NodeApplyResult> => {
-    const r = await applyOnNode(plan, config, node);
+const applier = (config: Config, node: LbNodeName) => {
+  // One render cache for the life of the controller: each plan re-renders only what changed.
+  const renderer = new HaproxyRenderer();
+  return async (plan: Plan): Promise<NodeApplyResult> => {
+    const r = await applyOnNode(plan, config, node, renderer);
     const errors = [
       ...("error" in r.haproxy ? [`haproxy: ${r.haproxy.error.message}`] : []),
       ...(r.keepalived !== undefined && "error" in r.keepalived ? [`keepalived: ${r.keepalived.error.message}`] : []),
@@ -26,6 +28,7 @@ const applier =
     const keepalived = r.keepalived === undefined ? "none" : "error" in r.keepalived ? "error" : r.keepalived.ok === "unchanged" ? "none" : "reload";
     return { haproxy, keepalived, errors };
   };
+};
 
 /** `portico run --config <file> --node <lbNode> [--kubeconfig <file>]`: the controller; runs until SIGTERM or SIGINT. */
 export const runCommand = async (flags: Flags, io: Io): Promise<number> => {

@@ -128,7 +128,8 @@ export const startScenario = async (dir) => {
     // Checks settle: worker-2 and cp-1 down (fall 3 at fastinter 500ms), worker-1 up.
     for (let i = 0; ; i++) {
       const stat = (await sendCommands(`${dir}/admin.sock`, [{ kind: "show-stat" }]))._unsafeUnwrap()[0] ?? "";
-      const rows = stat.split("\n").filter((l) => l.startsWith("chk_kube_proxy_") && !l.includes(",BACKEND,"));
+      // The check backend's empty slots (in maintenance) are not nodes.
+      const rows = stat.split("\n").filter((l) => l.startsWith("chk_kube_proxy_") && !l.includes(",BACKEND,") && !(l.split(",")[17] ?? "").startsWith("MAINT"));
       if (rows.length === 3 && rows.filter((r) => r.split(",")[17] === "DOWN").length === 2 && rows.some((r) => r.split(",")[17] === "UP")) break;
       if (i > 300) throw new Error(`checks did not settle within 30 s:\n${stat}`);
       await sleep(100);

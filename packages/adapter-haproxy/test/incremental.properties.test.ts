@@ -1,0 +1,206 @@
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { ingest, NO_VRRP_STATE, plan, planIncremental, vrrpStateOf, type Ident, type Ip, type NodeName, type Plan, type PlanCache } from "@portico/core";
+import { aNode, aParsedConfig, anEndpointSlice, aService, planOf } from "@portico/core/testing";
+import { renderHaproxy, renderHaproxyCached, type HaproxyRenderCache } from "@portico/adapter-haproxy";
+
+// A small universe of names, so random edits keep hitting the same objects: Services come and go
+// and change, nodes join, leave and change, EndpointSlices change.
+const NODES = ["w1", "w2", "w3", "w4", "w5"];
+const SERVICES = ["a", "b", "c", "d", "e", "f"];
+
+const nodeArb = fc.record({
+  ip: fc.integer({ min: 1, max: 6 }).map((i) => `198.18.2.${i}`),
+  v6: fc.boolean(),
+  zone: fc.constantFrom("x", "y"),
+  excluded: fc.boolean(),
+  tainted: fc.boolean(),
+  deleting: fc.boolean(),
+});
+
+const serviceArb = fc.record({
+  created: fc.constantFrom("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"),
+  policy: fc.constantFrom("Local" as const, "Cluster" as const),
+  ports: fc.uniqueArray(
+    fc.record({ port: fc.integer({ min: 1, max: 4 }).map((p) => p * 100), nodePort: fc.option(fc.integer({ min: 30000, max: 30005 }), { nil: undefined }), protocol: fc.constantFrom("TCP", "TCP", "UDP") }),
+    { minLength: 1, maxLength: 2, selector: (p) => `${p.port}/${p.protocol}` },
+  ),
+  family: fc.constantFrom(["IPv4"], ["IPv6"], ["IPv4", "IPv6"]),
+  annotations: fc.record(
+    {
+      "portico.dev/proxy-protocol": fc.constantFrom("v2", "bogus"),
+      "portico.dev/weighting": fc.constant("pods-per-node"),
+      "portico.dev/node-selector": fc.constant("zone=x"),
+      "portico.dev/balance": fc.constantFrom("leastconn", "source"),
+    },
+    { requiredKeys: [] },
+  ),
+  statusIps: fc.array(fc.integer({ min: 10, max: 13 }).map((i) => `198.18.100.${i}`), { maxLength: 1 }),
+});
+
+const endpointsArb = fc.array(
+  fc.record({ node: fc.constantFrom(...NODES), ip: fc.integer({ min: 1, max: 9 }).map((i) => `198.19.0.${i}`), ready: fc.boolean(), terminating: fc.boolean() }),
+  { maxLength: 4 },
+);
+
+type NodeCase = typeof nodeArb extends fc.Arbitrary<infer T> ? T : never;
+type ServiceCase = typeof serviceArb extends fc.Arbitrary<infer T> ? T : never;
+type EndpointsCase = typeof endpointsArb extends fc.Arbitrary<infer T> ? T : never;
+interface Cluster {
+  readonly nodes: ReadonlyMap<string, NodeCase>;
+  readonly services: ReadonlyMap<string, ServiceCase>;
+  readonly slices: ReadonlyMap<string, EndpointsCase>;
+}
+
+const editArb = fc.oneof(
+  fc.record({ kind: fc.constant("node" as const), name: fc.constantFrom(...NODES), node: fc.option(nodeArb, { nil: undefined }) }),
+  fc.record({ kind: fc.constant("service" as const), name: fc.constantFrom(...SERVICES), service: fc.option(serviceArb, { nil: undefined }) }),
+  fc.record({ kind: fc.constant("slice" as const), name: fc.constantFrom(...SERVICES), endpoints: fc.option(endpointsArb, { nil: undefined }) }),
+);
+
+const put = <V>(m: ReadonlyMap<string, V>, k: string, v: V | undefined): Map<string, V> => {
+  const out = new Map(m);
+  if (v === undefined) out.delete(k);
+  else out.set(k, v);
+  return out;
+};
+
+type Edit = typeof editArb extends fc.Arbitrary<infer T> ? T : never;
+
+const apply = (c: Cluster, e: Edit): Cluster =>
+  e.kind === "node" ? { ...c, nodes: put(c.nodes, e.name, e.node) } : e.kind === "service" ? { ...c, services: put(c.services, e.name, e.service) } : { ...c, slices: put(c.slices, e.name, e.endpoints) };
+
+const objects = (c: Cluster): Record<string, unknown>[] => [
+  ...[...c.nodes].map(([name, n]) =>
+    aNode(name, n.ip, {
+      ...(n.v6 ? { moreIps: [`2001:db8:2::${n.ip.split(".")[3]}`] } : {}),
+      labels: { zone: n.zone, ...(n.excluded ? { "node.kubernetes.io/exclude-from-external-load-balancers": "true" } : {}) },
+      ...(n.tainted ? { taints: [{ key: "ToBeDeletedByClusterAutoscaler", effect: "NoSchedule" }] } : {}),
+      deleting: n.deleting,
+    }),
+  ),
+  ...[...c.services].map(([name, s]) =>
+    aService({
+      name,
+      created: s.created,
+      policy: s.policy,
+      ports: s.ports.map((p) => ({ name: `p${p.port}`, port: p.port, protocol: p.protocol, ...(p.nodePort === undefined ? {} : { nodePort: p.nodePort }) })),
+      ipFamilies: s.family,
+      ...(s.family.length > 1 ? { ipFamilyPolicy: "PreferDualStack" as const } : {}),
+      annotations: s.annotations,
+      statusIps: s.statusIps,
+    }),
+  ),
+  ...[...c.slices].map(([name, endpoints]) =>
+    anEndpointSlice("default", name, endpoints.map((e) => ({ ...e, serving: e.ready })), "abcde", { ports: [{ name: "p100", port: 8080 }, { name: "p200", port: 8081 }] }),
+  ),
+];
+
+const EMPTY: Cluster = { nodes: new Map(), services: new Map(), slices: new Map() };
+
+const configs = [
+  aParsedConfig({ pools: [{ name: "p", addresses: ["198.18.100.10-198.18.100.14", "2001:db8:100::/125"] }] }),
+  aParsedConfig({ pools: [{ name: "p", addresses: ["198.18.100.10-198.18.100.14", "2001:db8:100::/125"] }], maxBackendsPerService: 2, podIpsRoutable: true }),
+];
+
+describe("incremental planning and rendering", () => {
+  it("incremental and full planning and rendering give identical plans and files over any sequence of snapshots", () => {
+    fc.assert(
+      // `installs`: whether each render is installed. One that is not (its apply failed) leaves an
+      // older file installed, whose slots the next render starts from while the cache moved on.
+      fc.property(fc.constantFrom(...configs), fc.array(editArb, { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 4 }), fc.array(fc.boolean(), { maxLength: 30 }), (config, edits, every, installs) => {
+        let cluster = EMPTY;
+        let full: Plan | undefined;
+        let fullText: string | undefined;
+        let renders = 0;
+        let planCache: PlanCache | undefined;
+        let renderCache: HaproxyRenderCache | undefined;
+        for (const [i, e] of edits.entries()) {
+          cluster = apply(cluster, e);
+          // Several edits may land in one snapshot, as a burst does.
+          if (i % every !== every - 1 && i !== edits.length - 1) continue;
+          const snapshot = ingest(objects(cluster));
+          const vrrp = full === undefined ? NO_VRRP_STATE : vrrpStateOf(full);
+          const expected = plan(snapshot, config, vrrp);
+          const inc = planIncremental(snapshot, config, vrrp, planCache);
+          expect(JSON.stringify(inc.plan)).toBe(JSON.stringify(expected));
+          const text = renderHaproxy(expected, fullText === undefined ? {} : { previous: fullText });
+          const cached = renderHaproxyCached(inc.plan, fullText === undefined ? {} : { previous: fullText }, renderCache);
+          expect(cached.isOk()).toBe(text.isOk());
+          if (text.isOk() && cached.isOk()) {
+            expect(cached.value.text).toBe(text.value);
+            if (installs[renders++] !== false) fullText = text.value;
+            renderCache = cached.value.cache;
+          }
+          full = expected;
+          planCache = inc.cache;
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("keeps the objects of Services whose inputs did not change, so a renderer can reuse their sections", () => {
+    const config = configs[0]!;
+    const base: Cluster = {
+      nodes: new Map(NODES.map((n, i) => [n, { ip: `198.18.2.${i + 1}`, v6: false, zone: "x", excluded: false, tainted: false, deleting: false }])),
+      services: new Map([
+        ["a", { created: "2026-01-01T00:00:00Z", policy: "Cluster" as const, ports: [{ port: 100, nodePort: 30001, protocol: "TCP" }], family: ["IPv4"], annotations: {}, statusIps: [] }],
+        ["b", { created: "2026-01-02T00:00:00Z", policy: "Local" as const, ports: [{ port: 100, nodePort: 30002, protocol: "TCP" }], family: ["IPv4"], annotations: {}, statusIps: [] }],
+      ]),
+      slices: new Map([["b", [{ node: "w1", ip: "198.19.0.1", ready: true, terminating: false }]]]),
+    };
+    const first = planIncremental(ingest(objects(base)), config);
+    const changed = apply(base, { kind: "slice", name: "b", endpoints: [{ node: "w2", ip: "198.19.0.2", ready: true, terminating: false }] });
+    const second = planIncremental(ingest(objects(changed)), config, vrrpStateOf(first.plan), first.cache);
+    const backendOf = (p: Plan, service: string) => p.backends.find((b) => b.service === service);
+    expect(backendOf(second.plan, "default/a")).toBe(backendOf(first.plan, "default/a"));
+    expect(backendOf(second.plan, "default/b")).not.toBe(backendOf(first.plan, "default/b"));
+    expect(backendOf(second.plan, "default/b")?.servers.map((s) => s.node)).toEqual(["w2"]);
+    // A node leaving rebuilds the Cluster backend but keeps the servers of the nodes that stay.
+    const third = planIncremental(ingest(objects(apply(changed, { kind: "node", name: "w5", node: undefined }))), config, vrrpStateOf(second.plan), second.cache);
+    const before = backendOf(second.plan, "default/a")!.servers;
+    const after = backendOf(third.plan, "default/a")!.servers;
+    expect(after.map((s) => s.node)).toEqual(["w1", "w2", "w3", "w4"]);
+    for (const s of after) expect(before).toContain(s);
+  });
+
+  it("reuses a Cluster-policy backend's section only while the check backend's installed slot assignment is the same", () => {
+    const [w1, w2, w3, w4] = [1, 2, 3, 4].map((i) => aNode(`w${i}`, `198.18.2.${i}`));
+    const svc = aService({ name: "web", created: "2026-01-01T00:00:00Z" });
+    const config = aParsedConfig();
+    const all = planOf([w1, w2, w3, svc], config);
+    const rendered = (p: Plan, previous?: string): string => renderHaproxy(p, previous === undefined ? {} : { previous })._unsafeUnwrap();
+    // w1 leaves, w4 joins into its slot1, then w4 leaves and w1 returns to a slot that was empty.
+    const w4InSlot1 = rendered(planOf([w2, w3, w4, svc], config), rendered(planOf([w2, w3, svc], config), rendered(all)));
+    const moved = rendered(all, w4InSlot1);
+    const first = renderHaproxyCached(all, {})._unsafeUnwrap();
+    const clusterId = all.backends.find((b) => b.healthCheck.kind === "track")!.id;
+    expect(first.text).toMatch(/server slot1 198\.18\.2\.1:\d+ weight 1 track \S+\/slot1 # /);
+    // The same plan objects over its own file, installed (the first render had nothing installed
+    // to start from, so this one lays out again; the next keeps the section).
+    const installed = renderHaproxyCached(all, { previous: first.text }, first.cache)._unsafeUnwrap();
+    const same = renderHaproxyCached(all, { previous: installed.text }, installed.cache)._unsafeUnwrap();
+    expect(same.text).toBe(first.text);
+    expect(same.cache.backends.get(clusterId)).toBe(installed.cache.backends.get(clusterId));
+    // The same plan objects over a file whose check slots hold the nodes elsewhere: re-rendered.
+    const over = renderHaproxyCached(all, { previous: moved }, same.cache)._unsafeUnwrap();
+    expect(over.text).toBe(rendered(all, moved));
+    expect(over.text).toBe(moved);
+    expect(over.text).not.toMatch(/server slot1 198\.18\.2\.1:/);
+    expect(over.cache.backends.get(clusterId)).not.toBe(same.cache.backends.get(clusterId));
+  });
+
+  it("re-renders a Cluster-policy backend whose plan object is kept when the check backend's slots move under it", () => {
+    const p = planOf([aNode("w2", "198.18.2.2"), aNode("w3", "198.18.2.3"), aService({ name: "web", created: "2026-01-01T00:00:00Z" })], aParsedConfig());
+    const chk = p.checks![0]!;
+    // A check server ahead of the others (a node no Service's backend has): with nothing
+    // installed, the check slots follow plan order, so w2 and w3 move down one slot.
+    const extra = { ...chk.servers[0]!, id: "node_w0" as Ident, node: "w0" as NodeName, address: "198.18.2.9" as Ip };
+    const shifted: Plan = { ...p, checks: [{ ...chk, servers: [extra, ...chk.servers] }] };
+    const r1 = renderHaproxyCached(p, {})._unsafeUnwrap();
+    const r2 = renderHaproxyCached(shifted, {}, r1.cache)._unsafeUnwrap();
+    expect(r2.text).toBe(renderHaproxy(shifted, {})._unsafeUnwrap());
+    expect(r2.text).toMatch(/server slot2 198\.18\.2\.2:\d+ weight 1 track \S+\/slot2 # /);
+  });
+});
