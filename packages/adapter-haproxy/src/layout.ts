@@ -1,8 +1,11 @@
-/** A server line of a haproxy.cfg Portico rendered: a slot, or a named (tracking or check) server. */
+/** A server line of a haproxy.cfg Portico rendered: a slot (of a backend or of a shared check backend), or a named server. */
 export interface LayoutServer {
   /** The name HAProxy knows it by: `slot<n>`, or the server's id for named servers. */
   readonly name: string;
-  /** The plan's server id (`node_...`, `pod_...`): the slot's comment, or the name itself. */
+  /**
+   * The plan's server id (`node_...`, `pod_...`): the slot's comment, or the name itself when the
+   * line has none (a tracking slot without one belongs to the node of the check slot it tracks).
+   */
   readonly id: string;
   /** `address:port` as written (`[v6]:port` for IPv6). */
   readonly endpoint: string;

@@ -1,4 +1,4 @@
-import type { CheckResult, HaproxyLayout, ServerState, StatRow } from "@portico/adapter-haproxy";
+import type { CheckResult, HaproxyLayout, LayoutServer, ServerState, StatRow } from "@portico/adapter-haproxy";
 import type { Plan, VrrpState } from "@portico/core";
 
 /** What a server serves: a Kubernetes node (by name), or a pod (its address is the endpoint). */
@@ -95,6 +95,25 @@ export const parseIpAddr = (json: string): ReadonlySet<string> | { readonly erro
 // Without a plan, a server id still reads well: node_worker_1_5a633544 -> worker_1.
 const readable = (id: string): string => id.replace(/^(node|pod)_/, "").replace(/_[0-9a-f]{8}$/, "");
 
+// An empty slot waits in maintenance at the unspecified address (`0.0.0.0:1`, `[::]:1`).
+const isEmptySlot = (srv: LayoutServer): boolean => !srv.enabled || /^(?:0\.0\.0\.0|\[::\]):1$/.test(srv.endpoint);
+
+/**
+ * A backend's server as a member of that backend, or undefined for an empty slot. A Cluster-policy
+ * backend's slot N tracks the check backend's slot N and belongs to the node there: its id is the
+ * check slot's `# id` when the slot line carries none. A slot that is empty here is left out even
+ * when its check slot holds a node (outside a `maxBackendsPerService` subset, that node is not a
+ * member of this backend); a member an operator put in MAINT stays enabled in the file and shows.
+ */
+const member = (layout: HaproxyLayout, srv: LayoutServer): LayoutServer | undefined => {
+  if (isEmptySlot(srv)) return undefined;
+  if (srv.tracks === undefined || srv.id !== srv.name) return srv;
+  const [checkBackend, checkServer] = srv.tracks.split("/");
+  const check = layout.backends.get(checkBackend ?? "")?.find((c) => c.name === checkServer);
+  if (check === undefined || isEmptySlot(check)) return undefined;
+  return { ...srv, id: check.id };
+};
+
 const vipOrder = (a: string, b: string): number => {
   const key = (ip: string): string =>
     ip.includes(":") ? `6${ip}` : `4${ip.split(".").map((o) => o.padStart(3, "0")).join(".")}`;
@@ -123,8 +142,9 @@ export const buildStatus = (s: StatusSources): StatusView => {
   for (const fe of s.layout.frontends) {
     const row = stat.get(`${fe.id}/FRONTEND`);
     const servers: StatusServer[] = [];
-    for (const srv of fe.backend === undefined ? [] : (s.layout.backends.get(fe.backend) ?? [])) {
-      if (!srv.enabled) continue;
+    for (const listed of fe.backend === undefined ? [] : (s.layout.backends.get(fe.backend) ?? [])) {
+      const srv = member(s.layout, listed);
+      if (srv === undefined) continue;
       const r = stat.get(`${fe.backend}/${srv.name}`);
       if (r === undefined) unknownToHaproxy++;
       const tracked = srv.tracks === undefined ? undefined : stat.get(srv.tracks);

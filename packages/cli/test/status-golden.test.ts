@@ -84,9 +84,11 @@ describe("portico status over recorded runtime-API answers", () => {
     expect(text).toMatch(/slot2 +node worker-2 +198\.18\.2\.12:30718 +DOWN +1 +L7STS 503/);
     expect(text).toMatch(/slot1 +node worker-1 +198\.18\.2\.11:31559 +DRAIN/);
     expect(text).toMatch(/slot1 +node worker-2 +198\.18\.2\.12:30893 +MAINT/);
-    expect(text).toMatch(/node_cp_1_10694809 +node cp-1 .* DOWN .* L7RSP \d+ms \(shared check\)/);
-    // Empty slots (slot3..slot8, 0.0.0.0:1) are left out.
-    expect(text).not.toContain("slot3");
+    // shop/web is Cluster policy: slotN tracks the check backend's slotN, the node there.
+    expect(text).toMatch(/slot1 +node cp-1 +198\.18\.2\.10:31214 +DOWN +1 +L7RSP \d+ms \(shared check\)/);
+    expect(text).toMatch(/slot3 +node worker-2 +198\.18\.2\.12:31214 +MAINT +1 +L7STS 503 \d+ms \(shared check\)/);
+    // Empty slots (0.0.0.0:1, in MAINT) are left out, in Local and Cluster backends alike.
+    expect(text).not.toContain("slot4");
     expect(text).not.toContain("0.0.0.0:1");
   });
 
@@ -99,7 +101,32 @@ describe("portico status over recorded runtime-API answers", () => {
     expect(web?.frontends[0]?.servers.map((s) => [s.target, s.state])).toEqual([
       [{ kind: "node", node: "cp-1" }, "DOWN"],
       [{ kind: "node", node: "worker-1" }, "UP"],
-      [{ kind: "node", node: "worker-2" }, "DOWN"],
+      [{ kind: "node", node: "worker-2" }, "MAINT"],
+    ]);
+    expect(web?.frontends[0]?.servers[0]?.check).toMatchObject({ status: "L7RSP", via: "chk_kube_proxy_1dff439c/slot1" });
+  });
+
+  it("names a Cluster slot by the node in the check backend's slot, and leaves out a node outside its subset", () => {
+    const cfg = sources.layout;
+    const web = [...cfg.backends.keys()].find((b) => b.startsWith("be_shop_web_"))!;
+    // As if maxBackendsPerService left worker-1 (check slot2) out of shop/web: its slot is empty
+    // there, while the check backend still checks worker-1 for other Services. A slot line
+    // without an id comment takes the check slot's.
+    const servers = cfg.backends.get(web)!.map((s) =>
+      s.name === "slot2" ? { ...s, endpoint: "0.0.0.0:1", weight: 0, enabled: false } : { ...s, id: s.name },
+    );
+    const view = buildStatus({ ...sources, layout: { ...cfg, backends: new Map([...cfg.backends, [web, servers]]) } });
+    const shown = view.vips.find((v) => v.vip === "198.18.100.11")?.frontends[0]?.servers;
+    expect(shown?.map((s) => [s.server, s.target, s.state])).toEqual([
+      ["slot1", { kind: "node", node: "cp-1" }, "DOWN"],
+      ["slot3", { kind: "node", node: "worker-2" }, "MAINT"],
+    ]);
+    // Without plan.json the node comes from the check slot's id.
+    const { plan: _plan, ...bare } = sources;
+    const named = buildStatus({ ...bare, layout: { ...cfg, backends: new Map([...cfg.backends, [web, servers]]) } });
+    expect(named.vips.find((v) => v.vip === "198.18.100.11")?.frontends[0]?.servers.map((s) => s.target)).toEqual([
+      { kind: "node", node: "cp_1" },
+      { kind: "node", node: "worker_2" },
     ]);
   });
 

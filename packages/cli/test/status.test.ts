@@ -8,7 +8,7 @@ import type { StatusView } from "../src/status.js";
 // `portico status` against a real HAProxy 2.6 on a simulated LB node: the built binary runs
 // inside the scenario's namespace, so it reads the namespace's eth0 and HAProxy's real stats
 // socket. worker-1 answers its checks, worker-2 answers 503, cp-1 closes the connection; one slot
-// is drained and one in maintenance; two VIPs are held, one client connection on each.
+// is drained and two in maintenance (one a Cluster-policy slot); two VIPs are held, one client connection on each.
 
 const bin = resolve(import.meta.dirname, "../dist/bin.js");
 
@@ -54,8 +54,16 @@ await describeWith([program("haproxy", ["-v"]), program("ip", ["-V"]), root], "p
     expect(find("198.18.100.10", 80, "worker-2")).toMatchObject({ state: "DOWN", check: { status: "L7STS", code: 503 } });
     expect(find("198.18.100.10", 443, "worker-1")?.state).toBe("DRAIN");
     expect(find("198.18.100.12", 8443, "worker-2")?.state).toBe("MAINT");
-    expect(find("198.18.100.11", 80, "cp-1")).toMatchObject({ state: "DOWN", check: { status: "L7RSP", via: expect.stringMatching(/^chk_kube_proxy_/) as unknown } });
-    // Only the live slots: the 8-slot backends show 1 or 2 servers.
+    // shop/web (Cluster policy): its slots are the check backend's, named by the node in each.
+    const web = servers.filter((s) => s.vip === "198.18.100.11");
+    expect(web.map((s) => [s.server, s.target, s.state])).toEqual([
+      ["slot1", { kind: "node", node: "cp-1" }, "DOWN"],
+      ["slot2", { kind: "node", node: "worker-1" }, "UP"],
+      // Put in MAINT by an operator: still a member, shown as MAINT.
+      ["slot3", { kind: "node", node: "worker-2" }, "MAINT"],
+    ]);
+    expect(find("198.18.100.11", 80, "cp-1")).toMatchObject({ check: { status: "L7RSP", via: expect.stringMatching(/^chk_kube_proxy_[0-9a-f]{8}\/slot1$/) as unknown } });
+    // Only the live slots: the 8-slot backends show 1 to 3 servers; the empty ones wait in MAINT.
     expect(servers.every((s) => !s.endpoint.startsWith("0.0.0.0"))).toBe(true);
     expect(servers).toHaveLength(8);
   });

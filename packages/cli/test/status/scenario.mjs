@@ -1,7 +1,7 @@
 // A real LB node for `portico status`, in one network namespace made here: HAProxy 2.6 on the
 // quickstart's rendered config, fake Kubernetes nodes whose /healthz answers 200 (worker-1), 503
-// (worker-2) or closes the connection (cp-1), one slot set to DRAIN and one to MAINT through the
-// runtime API, and one held client connection per held VIP so sessions show. Used by the
+// (worker-2) or closes the connection (cp-1), one slot set to DRAIN and two to MAINT (one of them a
+// Cluster-policy slot tracking the shared check) through the runtime API, and one held client connection per held VIP so sessions show. Used by the
 // integration test and by record.mjs, which saves the runtime API's answers as fixtures.
 // Addresses: 198.18.0.0/15 only, all inside the namespace.
 import { createConnection } from "node:net";
@@ -119,18 +119,25 @@ export const startScenario = async (dir) => {
       if (m === null) throw new Error(`no backend ${prefix} in the rendered config`);
       return m[1];
     };
+    // shop/web is Cluster policy: its slotN is the node in the check backend's slotN.
+    const worker2 = /^ {4}server (slot[0-9]+) \S+ weight 1 # node_worker_2_[0-9a-f]{8}$/m.exec(cfg.slice(cfg.indexOf("\nbackend chk_kube_proxy_")));
+    if (worker2 === null) throw new Error("no check slot for worker-2 in the rendered config");
     const set = await sendCommands(`${dir}/admin.sock`, [
       { kind: "set-state", backend: backend("be_ingress_nginx_ingress_nginx_controller_443_v4"), server: "slot1", state: "drain" },
       { kind: "set-state", backend: backend("be_shop_api_8443_v4"), server: "slot1", state: "maint" },
+      { kind: "set-state", backend: backend("be_shop_web_80_v4"), server: worker2[1], state: "maint" },
     ]);
     if (set.isErr() || set.value.some((a) => a !== "")) throw new Error(`set state: ${JSON.stringify(set)}`);
 
-    // Checks settle: worker-2 and cp-1 down (fall 3 at fastinter 500ms), worker-1 up.
+    // Checks settle: worker-2 and cp-1 down (fall 3 at fastinter 500ms), worker-1 up. The check
+    // backend's spare slots wait in MAINT at 0.0.0.0:1 and never settle: only the nodes' slots count.
     for (let i = 0; ; i++) {
       const stat = (await sendCommands(`${dir}/admin.sock`, [{ kind: "show-stat" }]))._unsafeUnwrap()[0] ?? "";
-      // The check backend's empty slots (in maintenance) are not nodes.
-      const rows = stat.split("\n").filter((l) => l.startsWith("chk_kube_proxy_") && !l.includes(",BACKEND,") && !(l.split(",")[17] ?? "").startsWith("MAINT"));
-      if (rows.length === 3 && rows.filter((r) => r.split(",")[17] === "DOWN").length === 2 && rows.some((r) => r.split(",")[17] === "UP")) break;
+      const [header = "", ...lines] = stat.split("\n");
+      const col = (name) => header.replace(/^# /, "").split(",").indexOf(name);
+      const rows = lines.map((l) => l.split(",")).filter((f) => f[0]?.startsWith("chk_kube_proxy_") && f[1] !== "BACKEND" && f[col("addr")] !== "0.0.0.0:1");
+      const states = rows.map((f) => f[col("status")]);
+      if (rows.length === 3 && states.filter((x) => x === "DOWN").length === 2 && states.includes("UP")) break;
       if (i > 300) throw new Error(`checks did not settle within 30 s:\n${stat}`);
       await sleep(100);
     }
