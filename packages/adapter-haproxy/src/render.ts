@@ -400,6 +400,9 @@ const renderBackend = (
   });
 
 type Fail = (field: string) => (m: string) => AdapterError;
+// The highest slot number `SLOT_LINE` reads (four digits).
+const MAX_READ_SLOT = 9999;
+
 /** Server lines, each preceded by a newline and the indent; `skeleton` as `readInstalled` reduces them. */
 interface ServerLines {
   readonly text: string;
@@ -422,10 +425,31 @@ const slotServerLines = (
   let skeleton = "";
   const slots: SlotLine[] = [];
   for (const [i, s] of layout.entries()) {
-    const line = s === undefined ? emptySlot(i + 1, family, trackIn) : renderServer(s, i + 1, fail, trackIn, memo);
+    const slot = i + 1;
+    if (slot <= MAX_READ_SLOT) {
+      // The servers were checked by the caller, so the line's parts are known: what `readInstalled`
+      // reads back from it is built from them rather than parsed again (hundreds of thousands of lines).
+      const track = trackIn === undefined ? undefined : `${trackIn.backend}/slot${slot}`;
+      const tracking = track === undefined ? "" : ` track ${track}`;
+      const name = `slot${slot}`;
+      if (s === undefined) {
+        const endpoint = family === 6 ? "[::]:1" : "0.0.0.0:1";
+        text += `\n${INDENT}server ${name} ${endpoint} weight 0 disabled${tracking}`;
+        slots.push({ backend, slot: name, endpoint, weight: 0, enabled: false, ...(track === undefined ? {} : { track }) });
+      } else {
+        const address = memo.ip(s.address);
+        if (address.isErr()) return err(fail(`server ${String(s.id)} address`)(address.error));
+        const endpoint = formatEndpoint(address.value, s.port);
+        text += `\n${INDENT}server ${name} ${endpoint} weight ${s.weight}${tracking} # ${s.id}`;
+        slots.push({ backend, slot: name, endpoint, weight: s.weight, enabled: true, id: s.id, ...(track === undefined ? {} : { track }) });
+      }
+      skeleton += `\n${INDENT}server ${name}${tracking}`;
+      continue;
+    }
+    const line = s === undefined ? emptySlot(slot, family, trackIn) : renderServer(s, slot, fail, trackIn, memo);
     if (typeof line !== "string") return err(line);
     text += `\n${INDENT}${line}`;
-    // What `readInstalled` reads back from this line.
+    // What `readInstalled` reads back from this line (a slot number it does not read stays whole).
     const read = SLOT_LINE.exec(`${INDENT}${line}`);
     if (read === null) skeleton += `\n${INDENT}${line}`;
     else {
