@@ -16,7 +16,7 @@ export interface ServiceObject {
     readonly finalizers?: readonly string[];
     readonly deletionTimestamp?: unknown;
   };
-  readonly spec?: { readonly loadBalancerClass?: string };
+  readonly spec?: { readonly type?: string; readonly loadBalancerClass?: string };
   readonly status?: {
     readonly loadBalancer?: { readonly ingress?: readonly unknown[] };
     readonly conditions?: readonly KubeCondition[];
@@ -100,8 +100,13 @@ export const reconcileStatus = (services: readonly ServiceObject[], plan: Plan, 
     if (sp === undefined) {
       // Not (or no longer) ours. Only a Service of our class that carries the finalizer was ever
       // ours; on a foreign class the finalizer, the status and the deletion are another
-      // controller's. (The API server clears the class when the type leaves LoadBalancer.)
-      if (!hasFinalizer || !isOurClass(svc.spec?.loadBalancerClass, classes)) continue;
+      // controller's. The API server clears the class when the type leaves LoadBalancer, so a
+      // classless non-LoadBalancer Service is ours if it still carries Portico's own conditions
+      // (only Portico writes them): otherwise, with handleUnclassed off, its finalizer would
+      // hold a deletion forever.
+      const lbClass = svc.spec?.loadBalancerClass;
+      const classDropped = lbClass === undefined && svc.spec?.type !== "LoadBalancer" && current.some(ownCondition);
+      if (!hasFinalizer || !(isOurClass(lbClass, classes) || classDropped)) continue;
       const hadIngress = (svc.status?.loadBalancer?.ingress ?? []).length > 0;
       if (hadIngress || current.some(ownCondition)) {
         event({ type: "Normal", reason: "DeletingLoadBalancer", message: "Deleting load balancer" });

@@ -106,6 +106,26 @@ describe("status publishing", () => {
     expect(svc("unclassed")["metadata"]).toMatchObject({ finalizers: [CLEANUP_FINALIZER] });
   });
 
+  it("with handleUnclassed off, still cleans up a Service of its class whose type left LoadBalancer (the API server drops the class then)", async () => {
+    const classOnly = aParsedConfig({ handleUnclassed: false });
+    const pass = async (): Promise<void> => {
+      const services = server.list("Service");
+      const p = plan(ingest([...services, ...server.list("Node"), ...server.list("EndpointSlice")]), classOnly);
+      await publishStatus(kc, reconcileStatus(services as ServiceObject[], p, "2026-11-26T00:00:00Z", classOnly), always);
+    };
+    server.put(aService({ name: "own", loadBalancerClass: "portico.dev/haproxy" }));
+    await pass();
+    expect(svc("own")["metadata"]).toMatchObject({ finalizers: [CLEANUP_FINALIZER] });
+    const served = svc("own");
+    const { loadBalancerClass: _dropped, ...spec } = served["spec"] as Record<string, unknown>;
+    server.put({ ...served, spec: { ...spec, type: "ClusterIP" } });
+    await pass();
+    const own = svc("own");
+    expect((own["status"] as { loadBalancer: unknown }).loadBalancer).toEqual({});
+    expect((own["metadata"] as { finalizers?: string[] }).finalizers).toBeUndefined();
+    expect(events("own").slice(-2)).toEqual(["DeletingLoadBalancer", "DeletedLoadBalancer"]);
+  });
+
   it("clears status and removes the finalizer when the type changes away from LoadBalancer, and lets a deletion finish", async () => {
     server.put(aService({ name: "web" }));
     server.put(aService({ name: "gone" }));
