@@ -286,7 +286,9 @@ export const planIncremental = (snapshot: ClusterSnapshot, config: Config, vrrp:
   const checks: readonly CheckBackend[] = keepSame(c?.plan.checks, checkServers.length === 0 ? [] : [{ id: KUBE_PROXY_CHECK_ID, healthCheck: kubeProxyCheck, servers: checkServers }]);
 
   const statusToClear = allServices
-    .filter((s) => !isResponsibleFor(s, config) && (s.type !== "LoadBalancer" || s.deleting) && isOurClass(s, config) && s.statusIps.some((ip) => poolOf(ip, config.pools) !== undefined))
+    // The API server drops the class when the type leaves LoadBalancer: such a Service was ours if
+    // its status holds an address of our pools, whatever handleUnclassed says.
+    .filter((s) => !isResponsibleFor(s, config) && (s.type !== "LoadBalancer" || s.deleting) && (isOurClass(s, config) || (s.type !== "LoadBalancer" && s.loadBalancerClass === undefined)) && s.statusIps.some((ip) => poolOf(ip, config.pools) !== undefined))
     .map((s) => s.key)
     .sort();
 

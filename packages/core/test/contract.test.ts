@@ -318,4 +318,17 @@ describe("status", () => {
     expect(p.statusToClear).toEqual(["default/deleted", "default/now-clusterip"]);
     expect(p.services.map((s) => s.key)).toEqual(["default/kept"]);
   });
+
+  it("with handleUnclassed off, still clears a Service whose type left LoadBalancer (the API server dropped its class), never another controller's unclassed one", () => {
+    const p = planOf(
+      [
+        ...threeNodes(),
+        aService({ name: "now-clusterip", type: "ClusterIP", statusIps: ["198.18.100.40"] }),
+        aService({ name: "unclassed-deleted", deleting: true, statusIps: ["198.18.100.41"] }),
+        aService({ name: "elsewhere", type: "ClusterIP", statusIps: ["198.18.200.9"] }),
+      ],
+      aParsedConfig({ handleUnclassed: false }),
+    );
+    expect(p.statusToClear).toEqual(["default/now-clusterip"]);
+  });
 });
