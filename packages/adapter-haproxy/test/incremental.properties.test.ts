@@ -140,6 +140,73 @@ describe("incremental planning and rendering", () => {
     );
   });
 
+  it("a node joining, leaving or changing gives the plan and file a full plan and render give, whatever the Services", () => {
+    const nodeEdit = fc.record({ kind: fc.constant("node" as const), name: fc.constantFrom(...NODES), node: fc.option(nodeArb, { nil: undefined }) });
+    // Services that follow every node (no node selector, TCP only) are the common case; the rest
+    // stay in the mix. Every Service and EndpointSlice of the small universe is likely to exist
+    // when the nodes change.
+    const plain = serviceArb.map(({ annotations: { "portico.dev/node-selector": _, ...annotations }, ...s }): ServiceCase => ({ ...s, annotations, ports: s.ports.map((p) => ({ ...p, protocol: "TCP" as const })) }));
+    const serviceEdit = fc.record({ kind: fc.constant("service" as const), name: fc.constantFrom(...SERVICES), service: fc.option(fc.oneof(plain, plain, serviceArb), { nil: undefined }) });
+    const sliceEdit = fc.record({ kind: fc.constant("slice" as const), name: fc.constantFrom(...SERVICES), endpoints: endpointsArb });
+    const setup = fc.array(fc.oneof(nodeEdit, serviceEdit, sliceEdit), { minLength: 12, maxLength: 30 });
+    fc.assert(
+      fc.property(fc.constantFrom(...configs), setup, fc.array(fc.array(nodeEdit, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 8 }), (config, first, steps) => {
+        let cluster = first.reduce<Cluster>((c, e) => apply(c, e), EMPTY);
+        let running = planIncremental(ingest(objects(cluster)), config);
+        // A plan that does not render (two ports with one number, as the API server would refuse)
+        // leaves nothing installed.
+        let text = renderHaproxy(running.plan, {}).unwrapOr(undefined);
+        let cache = renderHaproxyCached(running.plan, {}).map((r) => r.cache).unwrapOr(undefined);
+        for (const edits of steps) {
+          cluster = edits.reduce<Cluster>((c, e) => apply(c, e), cluster);
+          const snapshot = ingest(objects(cluster));
+          const vrrp = vrrpStateOf(running.plan);
+          const expected = plan(snapshot, config, vrrp);
+          running = planIncremental(snapshot, config, vrrp, running.cache);
+          expect(JSON.stringify(running.plan)).toBe(JSON.stringify(expected));
+          const options = text === undefined ? {} : { previous: text };
+          const want = renderHaproxy(expected, options);
+          const got = renderHaproxyCached(running.plan, options, cache);
+          expect(got.isOk()).toBe(want.isOk());
+          if (want.isOk() && got.isOk()) {
+            expect(got.value.text).toBe(want.value);
+            text = want.value;
+            cache = got.value.cache;
+          }
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("weighs a joining node by its ready endpoints, as a full plan does, when some of them are terminating", () => {
+    const config = configs[0]!;
+    const node = (i: number): NodeCase => ({ ip: `198.18.2.${i}`, v6: false, zone: "x", excluded: false, tainted: false, deleting: false });
+    const base: Cluster = {
+      nodes: new Map([["w1", node(1)]]),
+      services: new Map([["a", { created: "2026-01-01T00:00:00Z", policy: "Local" as const, ports: [{ port: 100, nodePort: 30001, protocol: "TCP" }], family: ["IPv4"], annotations: { "portico.dev/weighting": "pods-per-node" }, statusIps: [] }]]),
+      slices: new Map([
+        [
+          "a",
+          [
+            { node: "w1", ip: "198.19.0.1", ready: true, terminating: false },
+            { node: "w2", ip: "198.19.0.2", ready: true, terminating: false },
+            { node: "w2", ip: "198.19.0.3", ready: true, terminating: false },
+            { node: "w2", ip: "198.19.0.4", ready: true, terminating: true },
+          ],
+        ],
+      ]),
+    };
+    const first = planIncremental(ingest(objects(base)), config);
+    const joined = ingest(objects(apply(base, { kind: "node", name: "w2", node: node(2) })));
+    const next = planIncremental(joined, config, vrrpStateOf(first.plan), first.cache).plan;
+    expect(next).toEqual(plan(joined, config, vrrpStateOf(first.plan)));
+    expect(next.backends[0]?.servers.map((s) => [s.node, s.weight])).toEqual([
+      ["w1", 1],
+      ["w2", 2],
+    ]);
+  });
+
   it("keeps the objects of Services whose inputs did not change, so a renderer can reuse their sections", () => {
     const config = configs[0]!;
     const base: Cluster = {

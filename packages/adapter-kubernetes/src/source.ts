@@ -1,18 +1,19 @@
-import { ingest, type ClusterSnapshot } from "@portico/core";
+import { ingestIncremental, type ClusterSnapshot, type IngestCache } from "@portico/core";
 import { Coalescer, type CoalesceTiming } from "./coalesce.js";
 import type { ClusterWatch } from "./watch.js";
 
 /**
  * Snapshots of the cluster from a {@link ClusterWatch}: none before every initial list has
  * completed, one per burst of events (coalesced), and none when nothing Portico reads has
- * changed (a Node's heartbeat, an unrelated annotation): the ingested snapshot is compared with
- * the last one published.
+ * changed (a Node's heartbeat, an unrelated annotation): ingest keeps the last snapshot's objects
+ * where nothing changed, so an unchanged snapshot is the last one published.
  */
 export class SnapshotSource {
   readonly #watch: ClusterWatch;
   readonly #coalescer: Coalescer;
   readonly #onSnapshot: (snapshot: ClusterSnapshot) => void;
-  #last = "";
+  #ingest: IngestCache | undefined;
+  #last: ClusterSnapshot | undefined;
   #published = 0;
 
   constructor(watch: ClusterWatch, timing: CoalesceTiming, onSnapshot: (snapshot: ClusterSnapshot) => void) {
@@ -38,10 +39,10 @@ export class SnapshotSource {
 
   #build(): void {
     if (!this.#watch.health().synced) return;
-    const snapshot = ingest(this.#watch.objects());
-    const fingerprint = JSON.stringify(snapshot);
-    if (fingerprint === this.#last) return;
-    this.#last = fingerprint;
+    const { snapshot, cache } = ingestIncremental(this.#watch.objects(), this.#ingest);
+    this.#ingest = cache;
+    if (snapshot === this.#last) return;
+    this.#last = snapshot;
     this.#published++;
     this.#onSnapshot(snapshot);
   }

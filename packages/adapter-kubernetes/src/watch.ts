@@ -168,7 +168,14 @@ const hasListed = (informer: Cache): boolean =>
 
 // Listed objects arrive as the client's model classes (times as Date), watched ones as plain JSON;
 // one JSON round trip gives both the wire form (Dates become RFC 3339 strings).
-const toPlain = (o: KubernetesObject): unknown => JSON.parse(JSON.stringify(o)) as unknown;
+// The cache replaces an object when it changes, so each cached object is converted once and the
+// snapshot reads an unchanged object as the very same one (ingest skips what it read before).
+const plain = new WeakMap<KubernetesObject, unknown>();
+const toPlain = (o: KubernetesObject): unknown => {
+  let p = plain.get(o);
+  if (p === undefined) plain.set(o, (p = JSON.parse(JSON.stringify(o)) as unknown));
+  return p;
+};
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

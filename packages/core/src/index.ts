@@ -88,7 +88,7 @@ export {
   type Weighting,
 } from "./annotations.js";
 export { formatMillis, parseDuration } from "./duration.js";
-export { describeRef, ingest, SERVICE_NAME_LABEL, SOURCE_RANGES_ANNOTATION, sortDiagnostics } from "./ingest.js";
+export { describeRef, ingest, ingestIncremental, SERVICE_NAME_LABEL, SOURCE_RANGES_ANNOTATION, sortDiagnostics, type IngestCache } from "./ingest.js";
 export { allocate, describeFailure, familyAvailable, poolOf, poolsFor, type AddressRequest, type Allocation, type AllocationFailure, type FamilyAllocation } from "./ipam.js";
 export { formatSelector, matchesSelector, parseSelectorObject, parseSelectorString, type LabelSelector, type SelectorOperator, type SelectorRequirement } from "./labels.js";
 export { endpointsByNode, MAX_WEIGHT, nodeServer, nodeServerId, podServers, rendezvousSubset, type NodeEndpoints } from "./servers.js";

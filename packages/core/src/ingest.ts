@@ -18,6 +18,8 @@ import {
   type ServicePort,
   type Taint,
 } from "./model.js";
+import { match } from "ts-pattern";
+import { keepSame, sameItems } from "./_same.js";
 
 type Json = Record<string, unknown>;
 
@@ -33,44 +35,100 @@ export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
  * mix of them. Never throws: each malformed object or field becomes a diagnostic, and the object
  * is left out only when it cannot be identified.
  */
-export const ingest = (documents: readonly unknown[]): ClusterSnapshot => {
+export const ingest = (documents: readonly unknown[]): ClusterSnapshot => ingestIncremental(documents).snapshot;
+
+/**
+ * What {@link ingestIncremental} keeps from one snapshot for the next: what each input object
+ * read as (by identity), and the last snapshot. A plain value passed in and returned.
+ */
+export interface IngestCache {
+  readonly objects: WeakMap<object, Ingested>;
+  readonly snapshot: ClusterSnapshot;
+  readonly services: ReadonlyMap<string, Service>;
+  readonly nodes: ReadonlyMap<string, Node>;
+  readonly endpointSlices: ReadonlyMap<string, EndpointSlice>;
+}
+
+/** One input object as read: what it became and the diagnostics reading it gave. */
+type Ingested =
+  | { readonly kind: "Service"; readonly value: Service | undefined; readonly diagnostics: readonly Diagnostic[] }
+  | { readonly kind: "Node"; readonly value: Node | undefined; readonly diagnostics: readonly Diagnostic[] }
+  | { readonly kind: "EndpointSlice"; readonly value: EndpointSlice | undefined; readonly diagnostics: readonly Diagnostic[] };
+
+const read = (object: Json, kind: Ingested["kind"]): Ingested => {
+  const diagnostics: Diagnostic[] = [];
+  return match(kind)
+    .with("Service", (k) => ({ kind: k, value: ingestService(object, diagnostics), diagnostics }))
+    .with("Node", (k) => ({ kind: k, value: ingestNode(object, diagnostics), diagnostics }))
+    .with("EndpointSlice", (k) => ({ kind: k, value: ingestEndpointSlice(object, diagnostics), diagnostics }))
+    .exhaustive();
+};
+
+/**
+ * {@link ingest}, reusing the work of the call that returned `cache`: an input object that is the
+ * very object read last time is not read again, and a Service, Node or EndpointSlice equal to
+ * last time's is that object, so the planner compares them by identity. When nothing Portico
+ * reads changed (a Node's heartbeat, an unrelated annotation), the snapshot is last time's object.
+ * The snapshot is equal to `ingest(documents)`. Input objects must not be changed in place
+ * after they were passed (a watch cache replaces objects; it does not edit them).
+ */
+export const ingestIncremental = (documents: readonly unknown[], cache?: IngestCache): { readonly snapshot: ClusterSnapshot; readonly cache: IngestCache } => {
+  const memo = cache?.objects ?? new WeakMap<object, Ingested>();
   const diagnostics: Diagnostic[] = [];
   const services: Service[] = [];
   const nodes: Node[] = [];
   const slices: EndpointSlice[] = [];
   for (const { object, path } of flatten(documents)) {
     const kind = object["kind"];
-    switch (kind) {
-      case "Service": {
-        const s = ingestService(object, diagnostics);
-        if (s) services.push(s);
-        break;
+    if (kind === "Service" || kind === "Node" || kind === "EndpointSlice") {
+      let r = memo.get(object);
+      if (r === undefined || r.kind !== kind) memo.set(object, (r = read(object, kind)));
+      diagnostics.push(...r.diagnostics);
+      // An object equal to last time's is that object. The memo remembers it, so the deep
+      // comparison runs once per new input object.
+      if (r.kind === "Service" && r.value !== undefined) {
+        const kept = keepSame(cache?.services.get(r.value.key), r.value);
+        if (kept !== r.value) memo.set(object, { ...r, value: kept });
+        services.push(kept);
+      } else if (r.kind === "Node" && r.value !== undefined) {
+        const kept = keepSame(cache?.nodes.get(r.value.name), r.value);
+        if (kept !== r.value) memo.set(object, { ...r, value: kept });
+        nodes.push(kept);
+      } else if (r.kind === "EndpointSlice" && r.value !== undefined) {
+        const kept = keepSame(cache?.endpointSlices.get(sliceKey(r.value)), r.value);
+        if (kept !== r.value) memo.set(object, { ...r, value: kept });
+        slices.push(kept);
       }
-      case "Node": {
-        const n = ingestNode(object, diagnostics);
-        if (n) nodes.push(n);
-        break;
-      }
-      case "EndpointSlice": {
-        const e = ingestEndpointSlice(object, diagnostics);
-        if (e) slices.push(e);
-        break;
-      }
-      default:
-        // Other kinds (Pods, Endpoints, ...) are legitimately present in dumps; ignore them.
-        if (typeof kind !== "string") {
-          diagnostics.push({ severity: "warning", reason: "UnknownObject", object: { kind: "Unknown" }, field: path, message: `${path}: not a Kubernetes object (no kind); ignored (expected Services, Nodes and EndpointSlices, or a List of them, as kubectl get -o yaml prints)` });
-        }
+    } else if (typeof kind !== "string") {
+      // Other kinds (Pods, Endpoints, ...) are legitimately present in dumps; ignore them.
+      diagnostics.push({ severity: "warning", reason: "UnknownObject", object: { kind: "Unknown" }, field: path, message: `${path}: not a Kubernetes object (no kind); ignored (expected Services, Nodes and EndpointSlices, or a List of them, as kubectl get -o yaml prints)` });
     }
   }
   // Deterministic regardless of input order; duplicates (same key twice) keep the last seen by a stable rule.
+  const was = cache?.snapshot;
+  const fresh: ClusterSnapshot = {
+    services: keepItems(was?.services, dedupe(services, (s) => s.key, diagnostics, "Service")),
+    nodes: keepItems(was?.nodes, dedupe(nodes, (n) => n.name, diagnostics, "Node")),
+    endpointSlices: keepItems(was?.endpointSlices, dedupe(slices, sliceKey, diagnostics, "EndpointSlice")),
+    diagnostics: keepSame(was?.diagnostics, sortDiagnostics(diagnostics)),
+  };
+  const snapshot = was !== undefined && fresh.services === was.services && fresh.nodes === was.nodes && fresh.endpointSlices === was.endpointSlices && fresh.diagnostics === was.diagnostics ? was : fresh;
   return {
-    services: dedupe(services, (s) => s.key, diagnostics, "Service"),
-    nodes: dedupe(nodes, (n) => n.name, diagnostics, "Node"),
-    endpointSlices: dedupe(slices, (e) => `${e.namespace}/${e.name}`, diagnostics, "EndpointSlice"),
-    diagnostics: sortDiagnostics(diagnostics),
+    snapshot,
+    cache: {
+      objects: memo,
+      snapshot,
+      services: new Map(snapshot.services.map((s) => [s.key, s])),
+      nodes: new Map(snapshot.nodes.map((n) => [n.name, n])),
+      endpointSlices: new Map(snapshot.endpointSlices.map((e) => [sliceKey(e), e])),
+    },
   };
 };
+
+const sliceKey = (e: EndpointSlice): string => `${e.namespace}/${e.name}`;
+
+// The previous list when it holds the same objects in the same order.
+const keepItems = <T>(previous: readonly T[] | undefined, next: readonly T[]): readonly T[] => (sameItems(previous, next) ? previous! : next);
 
 /** Sort diagnostics by object, field, reason and message, so output never depends on input order. */
 export const sortDiagnostics = (list: readonly Diagnostic[]): Diagnostic[] =>

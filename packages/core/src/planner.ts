@@ -11,7 +11,7 @@ import { backendAddress, isEligible } from "./nodes.js";
 import type { Backend, CheckBackend, Condition, Frontend, HealthCheck, HttpCheck, Ingress, IngressPort, Plan, Server, ServicePlan, UnservedListener } from "./plan.js";
 import { keepSame, same, sameItems } from "./_same.js";
 import { endpointsByNode, MAX_WEIGHT, nodeServer, nodeServerId, podServers, rendezvousSubset, type NodeEndpoints } from "./servers.js";
-import { NO_VRRP_STATE, planVrrp, type VrrpState } from "./vrrp.js";
+import { NO_VRRP_STATE, planVrrp, type VrrpPlan, type VrrpState } from "./vrrp.js";
 
 /** The condition type Portico sets on every Service it is responsible for. */
 export const READY_CONDITION = "portico.dev/LoadBalancerReady";
@@ -101,6 +101,10 @@ export interface PlanCache {
   readonly first: ReadonlyMap<string, FirstPass>;
   readonly second: ReadonlyMap<string, SecondPass>;
   readonly servicePlans: ReadonlyMap<string, { readonly second: SecondPass; readonly unplaced: boolean; readonly plan: ServicePlan }>;
+  /** The address requests and what they were given. */
+  readonly ipam: { readonly requests: readonly AddressRequest[]; readonly allocations: ReadonlyMap<string, Allocation> };
+  /** The VIPs and running state VRRP was planned from, and its plan. */
+  readonly vrrp: { readonly vips: readonly Ip[]; readonly state: VrrpState; readonly plan: VrrpPlan };
   readonly plan: Plan;
 }
 
@@ -166,7 +170,9 @@ export const planIncremental = (snapshot: ClusterSnapshot, config: Config, vrrp:
     drafts.push({ service, options: first.options, diag: [...first.diag], families: first.families, vips: [], dualStackBroken: false, ports: [], frontends: [], backends: [], listeners: [], wanted: 0, tracked: [] });
     if (first.request !== undefined) requests.push(first.request);
   }
-  const allocations = allocate(requests, config.pools);
+  // IPAM looks at every request at once, so it is not redone per Service; when no request
+  // changed in a way that matters to it, its answer is last time's.
+  const allocations = c !== undefined && sameRequests(c.ipam.requests, requests) ? c.ipam.allocations : allocate(requests, config.pools);
 
   // Second pass: frontends and backends per port and family.
   const checkAddressFamily: IpFamily = config.lbNodes[0] === undefined ? 4 : ipFamily(config.lbNodes[0].address);
@@ -189,15 +195,18 @@ export const planIncremental = (snapshot: ClusterSnapshot, config: Config, vrrp:
   };
   const ctx: SecondContext = { config, nodes, idOf, addressedOf };
   const seconds = new Map<string, SecondPass>();
+  // Which eligible nodes left and joined since the last plan (a node that changed does both).
+  let delta: NodeDelta | undefined;
   for (const d of drafts) {
     const first = firsts.get(d.service.key)!;
     const allocation = allocations.get(d.service.key);
     const slices = slicesBy.get(d.service.key) ?? [];
     const was = c?.second.get(d.service.key);
+    const inputsKept = was !== undefined && was.first === first && sameItems(was.slices, slices) && same(was.allocation, allocation);
     const second =
-      was !== undefined && was.first === first && was.nodes === nodes && sameItems(was.slices, slices) && same(was.allocation, allocation)
+      inputsKept && was.nodes === nodes
         ? was
-        : secondPass(first, allocation, slices, ctx, was);
+        : ((inputsKept && c !== undefined && was.nodes === c.eligible ? patchNodes(was, slices, ctx, (delta ??= nodeDelta(c.eligible, nodes))) : undefined) ?? secondPass(first, allocation, slices, ctx, was));
     seconds.set(d.service.key, second);
     const s = second.draft;
     d.diag.push(...s.diag);
@@ -223,7 +232,7 @@ export const planIncremental = (snapshot: ClusterSnapshot, config: Config, vrrp:
       vipsOldestFirst.push(v.ip);
     }
   }
-  const vrrpPlan = planVrrp(vipsOldestFirst, config.lbNodes, config.vrrp, vrrp);
+  const vrrpPlan = c !== undefined && sameStrings(c.vrrp.vips, vipsOldestFirst) && same(c.vrrp.state, vrrp) ? c.vrrp.plan : planVrrp(vipsOldestFirst, config.lbNodes, config.vrrp, vrrp);
   const unplaced = new Set(vrrpPlan.unplaced);
 
   const planned: Diagnostic[] = [];
@@ -283,7 +292,11 @@ export const planIncremental = (snapshot: ClusterSnapshot, config: Config, vrrp:
     })
     .sort(byServer);
   const kubeProxyCheck: HttpCheck = { kind: "http", source: "kubeProxy", path: "/healthz", port: config.healthCheck.kubeProxyPort, expectStatus: 200, intervalMs: config.healthCheck.intervalMs, rise: config.healthCheck.rise, fall: config.healthCheck.fall };
-  const checks: readonly CheckBackend[] = keepSame(c?.plan.checks, checkServers.length === 0 ? [] : [{ id: KUBE_PROXY_CHECK_ID, healthCheck: kubeProxyCheck, servers: checkServers }]);
+  // Present while any backend tracks it, even with no node to check yet (every node excluded, or
+  // none listed): the tracking backends then wait in empty slots, and the first node to come is a
+  // runtime-API change.
+  const tracking = backends.some((b) => b.healthCheck.kind === "track");
+  const checks: readonly CheckBackend[] = keepSame(c?.plan.checks, tracking ? [{ id: KUBE_PROXY_CHECK_ID, healthCheck: kubeProxyCheck, servers: checkServers }] : []);
 
   const statusToClear = allServices
     // The API server drops the class when the type leaves LoadBalancer: such a Service was ours if
@@ -299,16 +312,27 @@ export const planIncremental = (snapshot: ClusterSnapshot, config: Config, vrrp:
     checks,
     unservedListeners: live.flatMap((d) => d.listeners).sort(byId),
     statusToClear,
-    vrrpInstances: keepSame(c?.plan.vrrpInstances, keepEach(c?.plan.vrrpInstances, vrrpPlan.instances, (i) => i.vrid)),
+    vrrpInstances: c !== undefined && vrrpPlan === c.vrrp.plan ? c.plan.vrrpInstances : keepSame(c?.plan.vrrpInstances, keepEach(c?.plan.vrrpInstances, vrrpPlan.instances, (i) => i.vrid)),
     lbNodes: config.lbNodes,
     diagnostics: sortDiagnostics([...snapshot.diagnostics, ...planned]),
     settings: c?.plan.settings ?? { haproxy: config.haproxy, keepalived: config.keepalived, vrrp: config.vrrp, healthCheck: config.healthCheck },
   };
   return {
     plan: next,
-    cache: { config, services: serviceObjects, nodes: nodeObjects, slices: sliceObjects, eligible: nodes, addressed, first: firsts, second: seconds, servicePlans: servicePlanMemo, plan: next },
+    cache: { config, services: serviceObjects, nodes: nodeObjects, slices: sliceObjects, eligible: nodes, addressed, first: firsts, second: seconds, servicePlans: servicePlanMemo, ipam: { requests, allocations }, vrrp: { vips: vipsOldestFirst, state: vrrp, plan: vrrpPlan }, plan: next },
   };
 };
+
+// Whether IPAM would answer `next` as it answered `previous`: the same requests, except ports
+// changed on requests without a sharing key (ports only matter between Services sharing an address).
+const sameRequests = (previous: readonly AddressRequest[], next: readonly AddressRequest[]): boolean =>
+  previous.length === next.length &&
+  previous.every((a, i) => {
+    const b = next[i]!;
+    return a === b || (a.sharingKey === undefined && b.sharingKey === undefined && same({ ...a, ports: [] }, { ...b, ports: [] }));
+  });
+
+const sameStrings = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
 // Each item of `next` that equals last time's item with the same key is that object.
 const keepEach = <T>(previous: readonly T[] | undefined, next: readonly T[], key: (t: T) => unknown): readonly T[] => {
@@ -531,6 +555,93 @@ const secondPass = (first: FirstPass, allocation: Allocation | undefined, slices
     listeners: d.listeners.map((l) => keepSame(wasListeners.get(l.id), l)),
   };
   return { first, allocation, nodes, slices, draft };
+};
+
+/** The eligible nodes that left (by name) and joined since the last plan; a changed node does both. */
+interface NodeDelta {
+  readonly left: ReadonlySet<NodeName>;
+  readonly joined: readonly Node[];
+}
+
+const nodeDelta = (before: readonly Node[], after: readonly Node[]): NodeDelta => {
+  const was = new Map(before.map((n) => [n.name, n]));
+  const now = new Map(after.map((n) => [n.name, n]));
+  const left = new Set<NodeName>(before.filter((n) => now.get(n.name) !== n).map((n) => n.name));
+  return { left, joined: after.filter((n) => was.get(n.name) !== n) };
+};
+
+// Beyond this many nodes changing at once, a Service's backends are simply built again.
+const PATCHED_NODES_MAX = 16;
+
+/**
+ * The second pass of a Service whose only changed input is the eligible nodes: its last second
+ * pass with the servers of the nodes that left taken out of each node-targeted backend and those
+ * of the nodes that joined put in, in the order `secondPass` gives. A node joining or leaving a
+ * big cluster touches every Service's backends, and this costs the few nodes that changed rather
+ * than every server again. Undefined when the Service reads the nodes in a way this does not
+ * follow (a node selector, a subset of nodes, listeners it does not serve); the caller then runs
+ * `secondPass`, which the property tests hold this to.
+ */
+const patchNodes = (was: SecondPass, slices: readonly EndpointSlice[], ctx: SecondContext, delta: NodeDelta): SecondPass | undefined => {
+  const { config, nodes, idOf } = ctx;
+  const { service, options } = was.first;
+  if (delta.left.size + delta.joined.length > PATCHED_NODES_MAX || options.nodeSelector !== undefined || was.draft.listeners.length > 0) return undefined;
+  if (config.maxBackendsPerService > 0 && (nodes.length > config.maxBackendsPerService || was.nodes.length > config.maxBackendsPerService)) return undefined;
+  // Each node-targeted backend's nodePort, from the one port it serves (the API server refuses two
+  // ports with the same number and protocol; a Service that has them anyway is planned in full).
+  const nodePorts = new Map<Backend, Port>();
+  for (const b of was.draft.backends) {
+    if (b.target === "pod") continue;
+    const ports = service.ports.filter((p) => p.protocol === "TCP" && p.port === b.servicePort);
+    if (ports.length !== 1 || ports[0]!.nodePort === undefined) return undefined;
+    nodePorts.set(b, ports[0]!.nodePort);
+  }
+  const counts = new Map<IpFamily, Map<NodeName, NodeEndpoints>>();
+  const backends = was.draft.backends.map((b): Backend => {
+    const nodePort = nodePorts.get(b);
+    if (nodePort === undefined) return b;
+    // The servers of nodes that stay, in order; a leaving node's server may come back unchanged.
+    const gone = new Map<NodeName, Server>();
+    const servers = b.servers.filter((x) => {
+      if (!delta.left.has(x.node as NodeName)) return true;
+      gone.set(x.node as NodeName, x);
+      return false;
+    });
+    let changed = servers.length !== b.servers.length;
+    for (const n of delta.joined) {
+      const address = backendAddress(n, b.family);
+      if (address === undefined) continue;
+      let weight = 1;
+      if (service.externalTrafficPolicy === "Local" && slices.length > 0) {
+        let c = counts.get(b.family);
+        if (c === undefined) counts.set(b.family, (c = endpointsByNode(slices, b.family)));
+        const mine = c.get(n.name);
+        if ((mine?.serving ?? 0) === 0) continue;
+        const anyReady = [...c.values()].some((x) => x.ready > 0);
+        if (options.weighting === "pods-per-node") weight = anyReady ? (mine?.ready ?? 0) : (mine?.serving ?? 0);
+      }
+      const id = idOf(n);
+      const track = service.externalTrafficPolicy === "Cluster" ? id : undefined;
+      const server = keeper(gone.has(n.name) ? [gone.get(n.name)!] : undefined)(n, address, nodePort, weight, id, track);
+      servers.splice(insertionPoint(servers, server), 0, server);
+      changed = true;
+    }
+    return changed && !sameItems(b.servers, servers) ? { ...b, servers } : b;
+  });
+  const tracked = backends.filter((b) => b.healthCheck.kind === "track").map((b) => ctx.addressedOf(b.family));
+  return { first: was.first, allocation: was.allocation, nodes, slices, draft: { ...was.draft, backends, tracked } };
+};
+
+// Where `server` goes in a list sorted by `byServer`.
+const insertionPoint = (servers: readonly Server[], server: Server): number => {
+  let lo = 0;
+  let hi = servers.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (byServer(servers[mid]!, server) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 };
 
 /**
