@@ -56,7 +56,22 @@ interface CachedBackend {
   readonly installed: readonly SlotLine[] | undefined;
   readonly slots: readonly SlotLine[];
   readonly section: Section;
+  /** What a Cluster-policy backend's slots can be patched from (see `patchTracking`). */
+  readonly patchable?: PatchableSlots;
 }
+
+/**
+ * A rendered Cluster-policy backend, as a node joining or leaving patches it: the server in each
+ * slot, and where every {@link HINT_EVERY}th slot's line starts in the section's text (so a patch
+ * finds a line by searching a few lines rather than the section). Only kept while every server's
+ * id is the node it tracks, as the planner makes them.
+ */
+interface PatchableSlots {
+  readonly layout: readonly (Server | undefined)[];
+  readonly hints: readonly number[];
+}
+
+const HINT_EVERY = 16;
 
 interface CachedCheck {
   readonly check: CheckBackend;
@@ -79,6 +94,8 @@ interface CheckSlots {
   readonly slots: readonly (Server | undefined)[];
   /** The server id in each slot (undefined for an empty slot). */
   readonly ids: readonly (string | undefined)[];
+  /** The slot index of each server id. */
+  readonly slotOf: ReadonlyMap<string, number>;
 }
 
 /** A rendered section, its skeleton (slot lines reduced to their names; see `readInstalled`) and the skeleton's hash. */
@@ -162,15 +179,19 @@ export const renderHaproxyCached = (plan: Plan, options: HaproxyRenderOptions, c
     // Backends are checked before the frontends that point at them, so a bad backend is
     // reported as itself rather than as a frontend pointing nowhere.
     const nextBackends = new Map<string, CachedBackend>();
+    const slotChanges = new SlotChanges();
     for (const b of plan.backends) {
       // A Cluster-policy backend's text follows the slot assignment of the check backend it tracks.
       const tracked = b.healthCheck.kind === "track" ? nextCheckSections.get(b.healthCheck.backend)?.trackable : undefined;
       const installed = installedFor(b.id);
       const was = reuse?.backends.get(b.id);
+      // A Cluster-policy backend's text follows its servers and the check slots alone, not the
+      // installed file; a node joining or leaving patches the slot lines that changed.
       const entry =
-        was !== undefined && was.backend === b && was.trackable === tracked && was.installed === installed
+        was !== undefined && was.backend === b && was.trackable === tracked && (was.installed === installed || tracked !== undefined)
           ? was
-          : { backend: b, trackable: tracked, installed, ...(yield* renderBackend(b, nextCheckSections, installed, hcConfig, memo, was?.section)) };
+          : ((tracked !== undefined && was !== undefined ? patchTracking(was, b, tracked, installed, memo, slotChanges) : undefined) ??
+            { backend: b, trackable: tracked, installed, ...(yield* renderBackend(b, nextCheckSections, installed, hcConfig, memo, was?.section)) });
       nextBackends.set(b.id, entry);
     }
     if (plan.settings.haproxy.prometheus !== undefined) sections.push(plainSection((yield* renderPrometheus(plan.settings.haproxy.prometheus)).join("\n")));
@@ -324,7 +345,7 @@ const renderBackend = (
   hcConfig: HealthCheckConfig,
   memo: Memo,
   was: Section | undefined,
-): Result<{ readonly section: Section; readonly slots: readonly SlotLine[] }, AdapterError> =>
+): Result<{ readonly section: Section; readonly slots: readonly SlotLine[]; readonly patchable?: PatchableSlots }, AdapterError> =>
   safeTry(function* () {
     const fail = (field: string) => (m: string) => renderError(`${label("backend", b.id)} ${field}: ${m}`, b.service);
     const hc = b.healthCheck;
@@ -385,7 +406,7 @@ const renderBackend = (
     // Fixed slots: a server joining or leaving fills or empties a slot through the runtime API.
     // Cluster-policy slots are the check backend's: slot N tracks chk/slotN, always the same node.
     const layout = trackIn === undefined ? layoutSlots(b.servers, installed) : alignSlots(b.servers, trackIn.slots);
-    const servers = yield* slotServerLines(id, layout, b.family, installed, fail, trackIn, memo);
+    const servers = (head: string) => slotServerLines(head, id, layout, b.family, installed, fail, trackIn, memo);
     const head = section(`backend ${id}`, [
       `balance ${balance}`,
       // `source` with consistent hashing keeps most clients on their node when servers are added
@@ -395,24 +416,206 @@ const renderBackend = (
       ...affinity,
       ...checkLines,
     ]).join("\n");
-    const text = head + servers.text;
-    return ok({ section: sectionOf(text, servers.skeleton === servers.text ? text : head + servers.skeleton, was), slots: servers.slots });
+    const lines = yield* servers(head);
+    const rendered = sectionOf(lines.text, head + lines.skeleton, was);
+    // Patchable while each server's id names the node it tracks (so one slot holds one id) and
+    // every slot number is one `readInstalled` reads.
+    const patchable = trackIn !== undefined && layout.length <= MAX_READ_SLOT && b.servers.every((x) => x.id === x.track) ? { layout, hints: lines.hints } : undefined;
+    return ok({ section: rendered, slots: lines.slots, ...(patchable === undefined ? {} : { patchable }) });
   });
 
 type Fail = (field: string) => (m: string) => AdapterError;
+
+// Beyond this many servers joining or leaving one backend at once, it is rendered again.
+const PATCHED_SERVERS_MAX = 32;
+
+/**
+ * The slots whose node changed between two assignments of one check backend's slots, computed
+ * once per render for all the backends that track it. Undefined when a patch cannot follow: the
+ * slot count changed, or a node moved from one slot to another.
+ */
+class SlotChanges {
+  readonly #seen = new Map<CheckSlots, Map<CheckSlots, readonly number[] | undefined>>();
+
+  of(before: CheckSlots, after: CheckSlots): readonly number[] | undefined {
+    let row = this.#seen.get(before);
+    if (row === undefined) this.#seen.set(before, (row = new Map()));
+    if (!row.has(after)) row.set(after, changedSlots(before, after));
+    return row.get(after);
+  }
+}
+
+const changedSlots = (a: CheckSlots, b: CheckSlots): readonly number[] | undefined => {
+  if (a === b) return [];
+  if (a.backend !== b.backend || a.ids.length !== b.ids.length) return undefined;
+  const out: number[] = [];
+  for (let k = 0; k < a.ids.length; k++) {
+    const x = a.ids[k];
+    const y = b.ids[k];
+    if (x === y) continue;
+    if ((x !== undefined && b.servers.has(x)) || (y !== undefined && a.servers.has(y))) return undefined;
+    out.push(k);
+  }
+  return out;
+};
+
+// Node order, then id: how the planner sorts a backend's servers.
+const byNode = (x: Server, y: Server): number => (x.node < y.node ? -1 : x.node > y.node ? 1 : x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
+
+// A backend's fields apart from its servers are the same (the planner keeps their objects; a
+// hand-built plan's equal copies compare by value).
+const sameSettings = (a: Backend, b: Backend): boolean => {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) {
+    if (k === "servers") continue;
+    const x = (a as unknown as Record<string, unknown>)[k];
+    const y = (b as unknown as Record<string, unknown>)[k];
+    if (x !== y && (typeof x !== "object" || JSON.stringify(x) !== JSON.stringify(y))) return false;
+  }
+  return true;
+};
+
+/**
+ * A Cluster-policy backend rendered again by patching the slot lines that changed: when a node
+ * joins or leaves, every such backend changes one slot, and rebuilding hundreds of thousands of
+ * lines for it would cost far more than the change. Gives exactly the section `renderBackend`
+ * would, or undefined when it cannot tell that it does (settings changed, a node moved slots,
+ * anything a full render would refuse), and the caller renders the backend in full.
+ */
+const patchTracking = (was: CachedBackend, b: Backend, tracked: CheckSlots, installed: readonly SlotLine[] | undefined, memo: Memo, changes: SlotChanges): CachedBackend | undefined => {
+  const p = was.patchable;
+  const before = was.trackable;
+  if (p === undefined || before === undefined || !sameSettings(was.backend, b)) return undefined;
+  const checkSlots = changes.of(before, tracked);
+  if (checkSlots === undefined) return undefined;
+  // Which servers left and came, walking both lists in node order (a list in another order shows
+  // the same server leaving and coming, and is rendered in full).
+  const removed = new Set<Server>();
+  const added: Server[] = [];
+  const old = was.backend.servers;
+  const now = b.servers;
+  // The servers that stay are the same objects: skip the common head and tail first.
+  let first = 0;
+  while (first < old.length && first < now.length && old[first] === now[first]) first++;
+  let endOld = old.length;
+  let endNow = now.length;
+  while (endOld > first && endNow > first && old[endOld - 1] === now[endNow - 1]) {
+    endOld--;
+    endNow--;
+  }
+  for (let i = first, j = first; i < endOld || j < endNow; ) {
+    const x = i < endOld ? old[i] : undefined;
+    const y = j < endNow ? now[j] : undefined;
+    if (x === y) {
+      i++;
+      j++;
+      continue;
+    }
+    const order = x === undefined ? 1 : y === undefined ? -1 : byNode(x, y);
+    if (order <= 0) removed.add(old[i++]!);
+    if (order >= 0) added.push(now[j++]!);
+    if (removed.size + added.length > PATCHED_SERVERS_MAX) return undefined;
+  }
+  if (added.some((x) => removed.has(x))) return undefined;
+  const fail: Fail = (field) => (m) => renderError(`${label("backend", b.id)} ${field}: ${m}`, b.service);
+  const layout = p.layout.slice();
+  const touched = new Set<number>();
+  // A slot whose node left the check backend must have lost its server too.
+  for (const k of checkSlots) {
+    const o = layout[k];
+    if (o !== undefined && !removed.has(o)) return undefined;
+    layout[k] = undefined;
+    touched.add(k);
+  }
+  for (const r of removed) {
+    const k = before.slotOf.get(String(r.track));
+    if (k === undefined || p.layout[k] !== r) return undefined;
+    layout[k] = undefined;
+    touched.add(k);
+  }
+  // A new server goes to its node's slot, which must be free: one server per node.
+  for (const a of added) {
+    if (a.id !== a.track || typeof renderServer(a, 1, fail, tracked, memo) !== "string") return undefined;
+    const k = tracked.slotOf.get(a.id);
+    if (k === undefined || layout[k] !== undefined) return undefined;
+    layout[k] = a;
+    touched.add(k);
+  }
+  // Each slot's line is found by its name (`server slotN ` appears once in a section), searching
+  // from the hint before it; the lines between changed slots are shared, not copied.
+  const text0 = was.section.text;
+  const slots = was.slots.slice();
+  const hints = p.hints.slice();
+  let text = "";
+  let at = 0;
+  let shift = 0;
+  for (const k of [...touched].sort((x, y) => x - y)) {
+    const one = slotLineOf(b.id, k + 1, layout[k], b.family, tracked, memo, fail);
+    if (!("line" in one)) return undefined;
+    const start = text0.indexOf(`\n${INDENT}server slot${k + 1} `, Math.max(at, p.hints[Math.floor(k / HINT_EVERY)] ?? 0));
+    if (start < 0) return undefined;
+    const end = text0.indexOf("\n", start + 1);
+    text += text0.slice(at, start) + one.line;
+    at = end < 0 ? text0.length : end;
+    slots[k] = one.read;
+    // The hints after this line move by the change in its length.
+    shift += one.line.length - (at - start);
+    for (let h = Math.floor(k / HINT_EVERY) + 1; h < hints.length; h++) hints[h] = p.hints[h]! + shift;
+  }
+  text += text0.slice(at);
+  // Only slot contents changed: the skeleton, and so the section's hash, are the same.
+  return { backend: b, trackable: tracked, installed, slots, section: { text, skeleton: was.section.skeleton, hash: was.section.hash }, patchable: { layout, hints } };
+};
 // The highest slot number `SLOT_LINE` reads (four digits).
 const MAX_READ_SLOT = 9999;
 
-/** Server lines, each preceded by a newline and the indent; `skeleton` as `readInstalled` reduces them. */
+/** A head and its server lines, each preceded by a newline and the indent; `skeleton` (the lines alone) as `readInstalled` reduces them. */
 interface ServerLines {
   readonly text: string;
   readonly skeleton: string;
   readonly slots: readonly SlotLine[];
+  /** Where every {@link HINT_EVERY}th slot's line starts in `text`. */
+  readonly hints: readonly number[];
 }
 
-// The lines of a slot layout (servers already checked), what `readInstalled` reads back from them,
-// and the installed slots again when they are the same, so the next render sees them unchanged.
+// The line of a slot whose number `readInstalled` reads (a server already checked, or empty), its
+// skeleton, and what `readInstalled` reads back from it.
+const slotLineOf = (
+  backend: string,
+  slot: number,
+  s: Server | undefined,
+  family: Backend["family"],
+  trackIn: CheckSlots | undefined,
+  memo: Memo,
+  fail: Fail,
+): { readonly line: string; readonly skeleton: string; readonly read: SlotLine } | AdapterError => {
+  // The servers were checked by the caller, so the line's parts are known: what `readInstalled`
+  // reads back from it is built from them rather than parsed again (hundreds of thousands of lines).
+  const track = trackIn === undefined ? undefined : `${trackIn.backend}/slot${slot}`;
+  const tracking = track === undefined ? "" : ` track ${track}`;
+  const name = `slot${slot}`;
+  const skeleton = `\n${INDENT}server ${name}${tracking}`;
+  if (s === undefined) {
+    const endpoint = family === 6 ? "[::]:1" : "0.0.0.0:1";
+    return { line: `\n${INDENT}server ${name} ${endpoint} weight 0 disabled${tracking}`, skeleton, read: { backend, slot: name, endpoint, weight: 0, enabled: false, ...(track === undefined ? {} : { track }) } };
+  }
+  const address = memo.ip(s.address);
+  if (address.isErr()) return fail(`server ${String(s.id)} address`)(address.error);
+  const endpoint = formatEndpoint(address.value, s.port);
+  return {
+    line: `\n${INDENT}server ${name} ${endpoint} weight ${s.weight}${tracking} # ${s.id}`,
+    skeleton,
+    read: { backend, slot: name, endpoint, weight: s.weight, enabled: true, id: s.id, ...(track === undefined ? {} : { track }) },
+  };
+};
+
+// A section's head and the lines of its slot layout (servers already checked), the lines'
+// skeleton, what `readInstalled` reads back from them, and the installed slots again when they are
+// the same, so the next render sees them unchanged. The text is joined from its lines in one flat
+// string, which a later patch searches without copying it first.
 const slotServerLines = (
+  head: string,
   backend: string,
   layout: readonly (Server | undefined)[],
   family: Backend["family"],
@@ -421,34 +624,27 @@ const slotServerLines = (
   trackIn: CheckSlots | undefined,
   memo: Memo,
 ): Result<ServerLines, AdapterError> => {
-  let text = "";
+  const text: string[] = [head];
+  let length = head.length;
+  const hints: number[] = [];
   let skeleton = "";
   const slots: SlotLine[] = [];
   for (const [i, s] of layout.entries()) {
     const slot = i + 1;
+    if (i % HINT_EVERY === 0) hints.push(length);
     if (slot <= MAX_READ_SLOT) {
-      // The servers were checked by the caller, so the line's parts are known: what `readInstalled`
-      // reads back from it is built from them rather than parsed again (hundreds of thousands of lines).
-      const track = trackIn === undefined ? undefined : `${trackIn.backend}/slot${slot}`;
-      const tracking = track === undefined ? "" : ` track ${track}`;
-      const name = `slot${slot}`;
-      if (s === undefined) {
-        const endpoint = family === 6 ? "[::]:1" : "0.0.0.0:1";
-        text += `\n${INDENT}server ${name} ${endpoint} weight 0 disabled${tracking}`;
-        slots.push({ backend, slot: name, endpoint, weight: 0, enabled: false, ...(track === undefined ? {} : { track }) });
-      } else {
-        const address = memo.ip(s.address);
-        if (address.isErr()) return err(fail(`server ${String(s.id)} address`)(address.error));
-        const endpoint = formatEndpoint(address.value, s.port);
-        text += `\n${INDENT}server ${name} ${endpoint} weight ${s.weight}${tracking} # ${s.id}`;
-        slots.push({ backend, slot: name, endpoint, weight: s.weight, enabled: true, id: s.id, ...(track === undefined ? {} : { track }) });
-      }
-      skeleton += `\n${INDENT}server ${name}${tracking}`;
+      const one = slotLineOf(backend, slot, s, family, trackIn, memo, fail);
+      if (!("line" in one)) return err(one);
+      text.push(one.line);
+      length += one.line.length;
+      skeleton += one.skeleton;
+      slots.push(one.read);
       continue;
     }
     const line = s === undefined ? emptySlot(slot, family, trackIn) : renderServer(s, slot, fail, trackIn, memo);
     if (typeof line !== "string") return err(line);
-    text += `\n${INDENT}${line}`;
+    text.push(`\n${INDENT}${line}`);
+    length += INDENT.length + 1 + line.length;
     // What `readInstalled` reads back from this line (a slot number it does not read stays whole).
     const read = SLOT_LINE.exec(`${INDENT}${line}`);
     if (read === null) skeleton += `\n${INDENT}${line}`;
@@ -459,7 +655,7 @@ const slotServerLines = (
     }
   }
   const same = installed !== undefined && installed.length === slots.length && installed.every((x, i) => sameSlot(x, slots[i]!));
-  return ok({ text, skeleton, slots: same ? installed : slots });
+  return ok({ text: text.join(""), skeleton, slots: same ? installed : slots, hints });
 };
 
 const sameSlot = (a: SlotLine, b: SlotLine): boolean =>
@@ -511,13 +707,14 @@ const renderCheckBackend = (
     const layout = layoutSlots(weighed, installed, sameId);
     // Empty slots wait at the unspecified address of the checks' family (the first node's).
     const family = c.servers[0]?.address.includes(":") === true ? 6 : 4;
-    const servers = yield* slotServerLines(id, layout, family, installed, fail, undefined, memo);
     const head = section(`backend ${id}`, [...h.lines, `default-server check port ${h.port} ${h.timing}`]).join("\n");
-    const text = head + servers.text;
+    const servers = yield* slotServerLines(head, id, layout, family, installed, fail, undefined, memo);
     const ids = layout.map((s) => s?.id as string | undefined);
     const kept = was !== undefined && was.trackable.backend === id && sameIds(was.trackable.ids, ids) ? was.trackable : undefined;
-    const trackable: CheckSlots = kept ?? { backend: id, servers: new Set<string>(c.servers.map((x) => x.id)), slots: layout, ids };
-    return ok({ check: c, installed, slots: servers.slots, trackable, section: sectionOf(text, servers.skeleton === servers.text ? text : head + servers.skeleton, was?.section) });
+    const slotOf = new Map<string, number>();
+    ids.forEach((x, i) => x !== undefined && slotOf.set(x, i));
+    const trackable: CheckSlots = kept ?? { backend: id, servers: new Set<string>(c.servers.map((x) => x.id)), slots: layout, ids, slotOf };
+    return ok({ check: c, installed, slots: servers.slots, trackable, section: sectionOf(servers.text, head + servers.skeleton, was?.section) });
   });
 
 const sameIds = (a: readonly (string | undefined)[], b: readonly (string | undefined)[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { ingest, NO_VRRP_STATE, plan, planIncremental, vrrpStateOf, type Ident, type Ip, type NodeName, type Plan, type PlanCache } from "@portico/core";
+import { ingest, NO_VRRP_STATE, plan, planIncremental, vrrpStateOf, type Ident, type Ip, type NodeName, type Plan, type PlanCache, type Port } from "@portico/core";
 import { aNode, aParsedConfig, anEndpointSlice, aService, planOf } from "@portico/core/testing";
 import { renderHaproxy, renderHaproxyCached, type HaproxyRenderCache } from "@portico/adapter-haproxy";
 
@@ -256,6 +256,34 @@ describe("incremental planning and rendering", () => {
     expect(over.text).toBe(moved);
     expect(over.text).not.toMatch(/server slot1 198\.18\.2\.1:/);
     expect(over.cache.backends.get(clusterId)).not.toBe(same.cache.backends.get(clusterId));
+  });
+
+  it("patches a Cluster-policy backend's slot lines only where a full render agrees, and refuses what a full render refuses", () => {
+    const nodes = [1, 2, 3, 4].map((i) => aNode(`w${i}`, `198.18.2.${i}`));
+    const svc = aService({ name: "web", created: "2026-01-01T00:00:00Z" });
+    const config = aParsedConfig();
+    const all = planOf([...nodes, svc], config);
+    const first = renderHaproxyCached(all, {})._unsafeUnwrap();
+    const installed = renderHaproxyCached(all, { previous: first.text }, first.cache)._unsafeUnwrap();
+    const next = (p: Plan) => {
+      const full = renderHaproxy(p, { previous: installed.text });
+      const cached = renderHaproxyCached(p, { previous: installed.text }, installed.cache);
+      expect(cached.isOk()).toBe(full.isOk());
+      if (full.isOk()) expect(cached._unsafeUnwrap().text).toBe(full.value);
+      else expect(cached._unsafeUnwrapErr()).toEqual(full.error);
+      return cached;
+    };
+    // A node leaves: its slot empties in the check backend and in the Cluster backend.
+    const left = next(planOf([...nodes.slice(0, 3), svc], config))._unsafeUnwrap().text;
+    expect(left).toMatch(/server slot4 0\.0\.0\.0:1 weight 0 disabled track \S+\/slot4\n/);
+    const be = all.backends[0]!;
+    const chk = all.checks![0]!;
+    const withBackend = (servers: Plan["backends"][number]["servers"], checks = all.checks ?? []): Plan => ({ ...all, checks, backends: [{ ...be, servers }] });
+    // Hand-built plans the planner never makes: a server kept while its node left the check
+    // backend, and two servers for one node. A full render refuses both; so does the patch.
+    next(withBackend(be.servers, [{ ...chk, servers: chk.servers.slice(0, 3) }]))._unsafeUnwrapErr();
+    next(withBackend([...be.servers.slice(0, 3), { ...be.servers[0]! }]))._unsafeUnwrapErr();
+    next(withBackend([...be.servers, { ...be.servers[1]!, port: 31000 as Port }]))._unsafeUnwrapErr();
   });
 
   it("re-renders a Cluster-policy backend whose plan object is kept when the check backend's slots move under it", () => {
