@@ -209,22 +209,36 @@ interface Lookups {
 
 const NONE: readonly never[] = [];
 
+// The ids of the items to keep, sorted as `sorted` sorts.
+const idsWhere = <T extends { readonly id: string }>(items: readonly T[], keep: (t: T) => boolean): string[] => {
+  const out: string[] = [];
+  for (const x of items) if (keep(x)) out.push(x.id);
+  return out.length > 1 ? out.sort() : out;
+};
+
 // One Service's changes; undefined when it has none.
 const serviceDiff = (key: ServiceKey, a: ServicePlan | undefined, b: ServicePlan | undefined, l: Lookups): { readonly diff: ServiceDiff; readonly reload: boolean } | undefined => {
   const fA = l.feByServiceBefore.get(key) ?? NONE;
   const fB = l.feByServiceAfter.get(key) ?? NONE;
   const bA = l.beByServiceBefore.get(key) ?? NONE;
   const bB = l.beByServiceAfter.get(key) ?? NONE;
-  const vipsA = new Set<Ip>(a?.vips ?? []);
-  const vipsB = new Set<Ip>(b?.vips ?? []);
   const frontends = {
-    added: sorted(fB.filter((f) => l.feBefore.get(f.id) !== f && (l.feBefore.get(f.id) === undefined || !sameFrontend(l.feBefore.get(f.id)!, f))).map((f) => f.id as string)),
-    removed: sorted(fA.filter((f) => l.feAfter.get(f.id) !== f && (l.feAfter.get(f.id) === undefined || !sameFrontend(l.feAfter.get(f.id)!, f))).map((f) => f.id as string)),
+    added: idsWhere(fB, (f) => {
+      const o = l.feBefore.get(f.id);
+      return o !== f && (o === undefined || !sameFrontend(o, f));
+    }),
+    removed: idsWhere(fA, (f) => {
+      const n = l.feAfter.get(f.id);
+      return n !== f && (n === undefined || !sameFrontend(n, f));
+    }),
   };
   const backends = {
-    added: sorted(bB.filter((x) => !l.beBefore.has(x.id)).map((x) => x.id as string)),
-    removed: sorted(bA.filter((x) => !l.beAfter.has(x.id)).map((x) => x.id as string)),
-    changed: sorted(bB.filter((x) => l.beBefore.has(x.id) && l.beBefore.get(x.id) !== x && !sameBackendSettings(l.beBefore.get(x.id)!, x)).map((x) => x.id as string)),
+    added: idsWhere(bB, (x) => !l.beBefore.has(x.id)),
+    removed: idsWhere(bA, (x) => !l.beAfter.has(x.id)),
+    changed: idsWhere(bB, (x) => {
+      const o = l.beBefore.get(x.id);
+      return o !== undefined && o !== x && !sameBackendSettings(o, x);
+    }),
   };
   const servers: ServerChange[] = [];
   let slotsOutgrown = false;
@@ -238,22 +252,37 @@ const serviceDiff = (key: ServiceKey, a: ServicePlan | undefined, b: ServicePlan
     // A Cluster-policy backend has exactly the slots of the check backend it tracks.
     if (x.healthCheck.kind === "track" ? l.reshapedChecks.has(x.healthCheck.backend) : overflows(old.servers, x.servers)) slotsOutgrown = true;
   }
+  const vipsBefore = a?.vips ?? NONE;
+  const vipsAfter = b?.vips ?? NONE;
   let vrrpMoved = false;
-  for (const vips of [vipsA, vipsB]) {
-    for (const v of vips) {
+  // Two empty lookups (the VRRP instances are the same objects) move nothing.
+  if (l.vrrpBefore !== l.vrrpAfter) {
+    for (const v of [...vipsBefore, ...vipsAfter]) {
       const i = l.vrrpBefore.get(v);
       const j = l.vrrpAfter.get(v);
       if (i !== j && !sameJson(i, j)) vrrpMoved = true;
     }
   }
   const needsReload = slotsOutgrown || frontends.added.length + frontends.removed.length + backends.added.length + backends.removed.length + backends.changed.length > 0;
-  const paths: ChangePath[] = [...(needsReload ? (["reload"] as const) : []), ...(servers.length > 0 && !needsReload ? (["runtime"] as const) : []), ...(vrrpMoved ? (["keepalived"] as const) : [])];
+  const paths: ChangePath[] = [];
+  if (needsReload) paths.push("reload");
+  else if (servers.length > 0) paths.push("runtime");
+  if (vrrpMoved) paths.push("keepalived");
   const status = a !== b && (!sameJson(a?.status, b?.status) || a?.state !== b?.state);
-  const vips = {
-    added: sorted([...vipsB].filter((v) => !vipsA.has(v))),
-    kept: sorted([...vipsB].filter((v) => vipsA.has(v))),
-    released: sorted([...vipsA].filter((v) => !vipsB.has(v))),
-  };
+  let vips: ServiceDiff["vips"];
+  if (vipsBefore === vipsAfter) {
+    // The same list: every VIP is kept.
+    const kept = vipsAfter.length > 1 ? sorted(new Set(vipsAfter)) : [...vipsAfter];
+    vips = { added: [], kept, released: [] };
+  } else {
+    const vipsA = new Set<Ip>(vipsBefore);
+    const vipsB = new Set<Ip>(vipsAfter);
+    vips = {
+      added: sorted([...vipsB].filter((v) => !vipsA.has(v))),
+      kept: sorted([...vipsB].filter((v) => vipsA.has(v))),
+      released: sorted([...vipsA].filter((v) => !vipsB.has(v))),
+    };
+  }
   if (!needsReload && servers.length === 0 && !vrrpMoved && !status && vips.added.length + vips.released.length === 0 && a !== undefined && b !== undefined) return undefined;
   return { diff: { key, change: a === undefined ? "added" : b === undefined ? "removed" : "changed", vips, frontends, backends, servers, status, paths }, reload: needsReload };
 };
