@@ -401,7 +401,7 @@ const changedServices = (before: Plan, after: Plan, reshapedChecks: ReadonlySet<
  * kube-proxy checks too (they share slot numbers); new or removed frontends and backends, changed
  * backend settings, or servers outgrowing their slots need a reload; VRRP changes need
  * keepalived's reload. Pure and deterministic. Comparing an incremental plan with the one it came
- * from costs in proportion to what changed.
+ * from skips what the two share by identity (see changedServices and serverChanges).
  */
 export const diffPlans = (before: Plan, after: Plan): PlanDiff => {
   // The shared check backends: their servers move through the runtime API like any slot, and every
