@@ -168,17 +168,19 @@ const differing = <T extends { readonly id: string; readonly service: string }>(
   while (i < span.endBefore || j < span.endAfter) {
     const o = i < span.endBefore ? before[i] : undefined;
     const n = j < span.endAfter ? after[j] : undefined;
-    if (o !== undefined && (n === undefined || o.id < n.id)) {
+    if (o === n) {
+      // The same object at both places (so under the same id): nothing to compare.
+      i++;
+      j++;
+    } else if (o !== undefined && (n === undefined || o.id < n.id)) {
       add(out.before, out.byServiceBefore, o);
       i++;
     } else if (n !== undefined && (o === undefined || n.id < o.id)) {
       add(out.after, out.byServiceAfter, n);
       j++;
     } else {
-      if (o !== n) {
-        add(out.before, out.byServiceBefore, o!);
-        add(out.after, out.byServiceAfter, n!);
-      }
+      add(out.before, out.byServiceBefore, o!);
+      add(out.after, out.byServiceAfter, n!);
       i++;
       j++;
     }
@@ -311,15 +313,15 @@ const everyService = (before: Plan, after: Plan, reshapedChecks: ReadonlySet<str
 
 const collect = (
   keys: readonly ServiceKey[],
-  diff: (key: ServiceKey) => { readonly diff: ServiceDiff; readonly reload: boolean } | undefined,
+  diff: (key: ServiceKey, index: number) => { readonly diff: ServiceDiff; readonly reload: boolean } | undefined,
   unchangedElsewhere: number,
 ): { readonly diffs: ServiceDiff[]; readonly reload: boolean; readonly runtimeOps: number; readonly unchanged: number } => {
   const diffs: ServiceDiff[] = [];
   let unchanged = unchangedElsewhere;
   let reload = false;
   let runtimeOps = 0;
-  for (const key of keys) {
-    const d = diff(key);
+  for (const [i, key] of keys.entries()) {
+    const d = diff(key, i);
     if (d === undefined) {
       unchanged++;
       continue;
@@ -331,13 +333,25 @@ const collect = (
   return { diffs, reload, runtimeOps, unchanged };
 };
 
-// The item of a list in strictly ascending key order that has this key.
-const find = <T>(items: readonly T[], keyOf: (t: T) => string, key: string): T | undefined => {
+// The Services of a list in strictly ascending key order that have these keys (sorted, each
+// once): a binary search each for a few keys, one walk along the list for many.
+const pick = (items: readonly ServicePlan[], keys: readonly ServiceKey[]): (ServicePlan | undefined)[] => {
+  if (keys.length * 16 < items.length) return keys.map((key) => find(items, key));
+  const out: (ServicePlan | undefined)[] = [];
+  let i = 0;
+  for (const key of keys) {
+    while (i < items.length && items[i]!.key < key) i++;
+    out.push(i < items.length && items[i]!.key === key ? items[i] : undefined);
+  }
+  return out;
+};
+
+const find = (items: readonly ServicePlan[], key: ServiceKey): ServicePlan | undefined => {
   let lo = 0;
   let hi = items.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const k = keyOf(items[mid]!);
+    const k = items[mid]!.key;
     if (k === key) return items[mid];
     if (k < key) lo = mid + 1;
     else hi = mid;
@@ -385,14 +399,25 @@ const changedServices = (before: Plan, after: Plan, reshapedChecks: ReadonlySet<
   for (let k = sv.start; k < sv.endBefore; k++) middleKeys.add(before.services[k]!.key);
   for (let k = sv.start; k < sv.endAfter; k++) middleKeys.add(after.services[k]!.key);
   const keyCount = sv.start + (before.services.length - sv.endBefore) + middleKeys.size;
-  const touched = new Set<ServiceKey>(middleKeys);
-  const isKey = (key: ServiceKey): boolean => middleKeys.has(key) || find(before.services, (s) => s.key, key) !== undefined;
-  for (const m of [l.feByServiceBefore, l.feByServiceAfter, l.beByServiceBefore, l.beByServiceAfter]) for (const key of m.keys()) if (isKey(key as ServiceKey)) touched.add(key as ServiceKey);
+  // The Services that may have changed: those between the shared ends, those with a frontend or
+  // backend between them, and those with a VIP in a VRRP instance that is not the same object.
+  const touched = new Set<string>(middleKeys);
+  for (const m of [l.feByServiceBefore, l.feByServiceAfter, l.beByServiceBefore, l.beByServiceAfter]) for (const key of m.keys()) if (typeof key === "string") touched.add(key);
   if (!sameVrrp) {
     for (const s of [...before.services, ...after.services]) if (s.vips.some((v) => l.vrrpBefore.get(v) !== l.vrrpAfter.get(v))) touched.add(s.key);
   }
-  const keys = sorted(touched);
-  return collect(keys, (key) => serviceDiff(key, find(before.services, (s) => s.key, key), find(after.services, (s) => s.key, key), l), keyCount - keys.length);
+  const candidates = sorted(touched) as ServiceKey[];
+  const as = pick(before.services, candidates);
+  const bs = pick(after.services, candidates);
+  // A frontend or backend of a Service in neither plan is no Service's change.
+  const keys: ServiceKey[] = [];
+  const pairs: [ServicePlan | undefined, ServicePlan | undefined][] = [];
+  for (const [i, key] of candidates.entries()) {
+    if (as[i] === undefined && bs[i] === undefined) continue;
+    keys.push(key);
+    pairs.push([as[i], bs[i]]);
+  }
+  return collect(keys, (key, i) => serviceDiff(key, pairs[i]![0], pairs[i]![1], l), keyCount - keys.length);
 };
 
 /**
