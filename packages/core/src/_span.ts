@@ -23,7 +23,7 @@ export const spanOf = <T>(before: readonly T[], after: readonly T[]): Span => {
 
 /**
  * Lists in strictly ascending order of a string key (so each key appears once), as the planner
- * makes them. A plan is an immutable value, so a list once found in order stays in order: the
+ * makes them. A plan is an immutable value, so a list once found in order stays in order: such
  * lists are remembered (weakly), and a list that shares its prefix and suffix with one in order is
  * checked only where it differs, which keeps comparing two plans proportional to their difference.
  */
@@ -43,15 +43,17 @@ export class Ordered<T> {
     return true;
   }
 
-  /** Whether both lists are in strictly ascending order of string keys, given their common span. */
+  /**
+   * Whether both lists are in strictly ascending order of string keys, given their common span:
+   * `after` is checked only where it differs from `before`. It is not remembered: remembering
+   * every list a diff derives costs more (a weak table grown on every call) than checking its
+   * middle again, and the running plan, the one compared again and again, is remembered.
+   */
   both(before: readonly T[], after: readonly T[], span: Span): boolean {
     if (!this.has(before)) return false;
-    if (this.#known.has(after)) return true;
     // The prefix and the suffix are in order (they are before's); the rest is checked, and where
     // it meets them.
-    if (!this.#ascending(after, span.start, Math.min(after.length, span.endAfter + 1))) return false;
-    this.#known.add(after);
-    return true;
+    return this.#ascending(after, span.start, Math.min(after.length, span.endAfter + 1));
   }
 
   // Whether list[from..to) holds string keys in strictly ascending order.
