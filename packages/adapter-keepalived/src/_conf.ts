@@ -15,5 +15,8 @@ export const seconds = (ms: number): string => {
   return fraction === "" ? String(whole) : `${whole}.${fraction}`;
 };
 
-/** Sections separated by one blank line; the file ends with exactly one newline. */
-export const file = (sections: readonly (readonly string[])[]): string => `${sections.map((s) => s.join("\n")).join("\n\n")}\n`;
+/** A section's lines as text. */
+export const section = (lines: readonly string[]): string => lines.join("\n");
+
+/** Sections (as text) separated by one blank line; the file ends with exactly one newline. */
+export const file = (sections: readonly string[]): string => `${sections.join("\n\n")}\n`;

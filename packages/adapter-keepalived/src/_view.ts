@@ -1,5 +1,5 @@
 import { err, ok, safeTry, type Result } from "neverthrow";
-import { CONFIG_DEFAULTS, ipFamily, ipToBigInt, type AdapterError, type Ident, type Ip, type IpFamily, type LbNodeName, type Plan, type Vrid } from "@portico/core";
+import { CONFIG_DEFAULTS, ipFamily, ipToBigInt, type AdapterError, type Ident, type Ip, type IpFamily, type LbNodeName, type Plan, type Vrid, type VrrpInstance } from "@portico/core";
 import {
   checkAdvertIntMs,
   checkIdent,
@@ -51,16 +51,20 @@ export interface NodeView {
   readonly instances: readonly InstanceView[];
 }
 
-const byAddress = (a: Ip, b: Ip): number => {
-  const x = ipToBigInt(a);
-  const y = ipToBigInt(b);
-  return x < y ? -1 : x > y ? 1 : 0;
-};
+// Sorted by address: each address's number computed once (a plan can hold thousands of VIPs).
+const byAddress = (ips: readonly Ip[]): Ip[] =>
+  ips
+    .map((ip) => ({ ip, n: ipToBigInt(ip) }))
+    .sort((a, b) => (a.n < b.n ? -1 : a.n > b.n ? 1 : 0))
+    .map((x) => x.ip);
 
 const familyName = (family: IpFamily): string => (family === 4 ? "IPv4" : "IPv6");
 
-/** Check the plan and project it onto one LB node; Err (never a throw) on anything unsafe or ambiguous. */
-export const nodeView = (plan: Plan, node: LbNodeName): Result<NodeView, AdapterError> =>
+/** A {@link NodeView} without its instances: the LB nodes and settings, checked. */
+export type NodeHead = Omit<NodeView, "instances">;
+
+/** Check the LB nodes and settings of the plan and project them onto one LB node. */
+export const nodeHead = (plan: Plan, node: LbNodeName): Result<NodeHead, AdapterError> =>
   safeTry(function* () {
     const names = new Set<string>();
     const addresses = new Set<string>();
@@ -80,7 +84,7 @@ export const nodeView = (plan: Plan, node: LbNodeName): Result<NodeView, Adapter
       return err(renderError(`LB node ${quote(node)} is not in the plan; configured LB nodes: ${known}`));
     }
     const family = ipFamily(self.address);
-    const peers: Ip[] = [];
+    const others: Ip[] = [];
     for (const n of plan.lbNodes) {
       if (n.name === self.name) continue;
       // Unicast adverts need one address family end to end; keepalived drops a peer of the other.
@@ -89,9 +93,9 @@ export const nodeView = (plan: Plan, node: LbNodeName): Result<NodeView, Adapter
           renderError(`LB nodes ${self.name} (${familyName(family)}) and ${n.name} (${familyName(ipFamily(n.address))}) must use addresses of one family: VRRP adverts go between them`),
         );
       }
-      peers.push(n.address);
+      others.push(n.address);
     }
-    peers.sort(byAddress);
+    const peers = byAddress(others);
 
     const advertIntMs = yield* checkAdvertIntMs(plan.settings.vrrp.advertIntMs, "settings.vrrp.advertIntMs");
     const preempt = plan.settings.vrrp.preempt ?? CONFIG_DEFAULTS.vrrp.preempt;
@@ -110,11 +114,50 @@ export const nodeView = (plan: Plan, node: LbNodeName): Result<NodeView, Adapter
       };
     } else return err(renderError(`settings.vrrp.haproxyCheck.kind: ${quote((check as { kind: unknown }).kind)} is not script or process`));
 
+    return ok({ name: self.name, address: self.address, family, interface: self.interface, peers, advertIntMs, preempt, haproxyCheck });
+  });
+
+/** An instance checked on its own for one LB node: its view, and its VIPs checked, in plan order. */
+export interface CheckedInstance {
+  readonly view: InstanceView;
+  readonly vips: readonly Ip[];
+}
+
+/**
+ * Check the plan's VRRP instances and project them onto LB node `self`, sorted by VRID. `known`
+ * gives an instance already checked on its own for `self` (a pure function of the object): only
+ * what depends on the other instances (ids, VRIDs, VIPs shared) is checked again for it. The
+ * errors are the same, in the same order, either way.
+ */
+export const checkInstances = (
+  plan: Plan,
+  self: LbNodeName,
+  known?: (inst: VrrpInstance) => CheckedInstance | undefined,
+): Result<{ readonly instances: readonly InstanceView[]; readonly checked: ReadonlyMap<VrrpInstance, CheckedInstance> }, AdapterError> =>
+  safeTry(function* () {
     const instances: InstanceView[] = [];
+    const checked = new Map<VrrpInstance, CheckedInstance>();
     const vrids = new Map<number, string>();
     const ids = new Set<string>();
     const owners = new Map<string, string>();
     for (const [i, inst] of plan.vrrpInstances.entries()) {
+      const seen = known?.(inst);
+      if (seen !== undefined) {
+        const { id, vrid } = seen.view;
+        if (ids.has(id)) return err(renderError(`VRRP instance ${id} appears more than once in the plan`));
+        ids.add(id);
+        const other = vrids.get(vrid);
+        if (other !== undefined) return err(renderError(`VRRP instances ${other} and ${id} share VRID ${vrid}`));
+        vrids.set(vrid, id);
+        for (const vip of seen.vips) {
+          const owner = owners.get(vip);
+          if (owner !== undefined) return err(renderError(`VIP ${vip} is in VRRP instances ${owner} and ${id}`));
+          owners.set(vip, id);
+        }
+        instances.push(seen.view);
+        checked.set(inst, seen);
+        continue;
+      }
       const id = yield* checkIdent(inst.id, `vrrpInstances[${i}].id`);
       const vrid = yield* checkVrid(inst.vrid, `VRRP instance ${id}: vrid`);
       if (inst.family !== 4 && inst.family !== 6) return err(renderError(`VRRP instance ${id}: family ${quote(inst.family)} is not 4 or 6`));
@@ -136,7 +179,6 @@ export const nodeView = (plan: Plan, node: LbNodeName): Result<NodeView, Adapter
         owners.set(vip, id);
         vips.push(vip);
       }
-      vips.sort(byAddress);
 
       const ranked = new Map<string, number>();
       let intendedMaster: LbNodeName | undefined;
@@ -151,10 +193,11 @@ export const nodeView = (plan: Plan, node: LbNodeName): Result<NodeView, Adapter
           intendedMaster = name;
         }
       }
-      const own = ranked.get(self.name);
-      instances.push({ id, vrid, family: inst.family, vips, priority: own ?? 1, ranked: own !== undefined, intendedMaster });
+      const own = ranked.get(self);
+      const view: InstanceView = { id, vrid, family: inst.family, vips: byAddress(vips), priority: own ?? 1, ranked: own !== undefined, intendedMaster };
+      instances.push(view);
+      checked.set(inst, { view, vips });
     }
     instances.sort((a, b) => a.vrid - b.vrid);
-
-    return ok({ name: self.name, address: self.address, family, interface: self.interface, peers, advertIntMs, preempt, haproxyCheck, instances });
+    return ok({ instances, checked });
   });

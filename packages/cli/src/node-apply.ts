@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { applyHaproxy, type HaproxyApplyReport, type HaproxyRenderer } from "@portico/adapter-haproxy";
-import { applyKeepalived, readKeepalivedState, renderKeepalived, type KeepalivedApplyOutcome } from "@portico/adapter-keepalived";
+import { applyKeepalived, readKeepalivedState, renderKeepalived, type KeepalivedApplyOutcome, type KeepalivedRenderer } from "@portico/adapter-keepalived";
 import { NO_VRRP_STATE, type AdapterError, type Config, type LbNodeName, type Plan, type VrrpState } from "@portico/core";
 
 /** What applying a plan on one LB node did, target by target. */
@@ -21,15 +21,16 @@ export const installedVrrpState = async (config: Config): Promise<VrrpState> => 
 
 /**
  * Apply a plan to this LB node: HAProxy first (it serves the traffic), then keepalived. A
- * long-running caller passes one `renderer` for every plan, so each render reuses the last.
+ * long-running caller passes one `renderer` (and one `keepalivedRenderer`) for every plan, so each
+ * render reuses the last.
  */
-export const applyOnNode = async (plan: Plan, config: Config, node: LbNodeName, renderer?: HaproxyRenderer): Promise<NodeApplyOutcome> => {
+export const applyOnNode = async (plan: Plan, config: Config, node: LbNodeName, renderer?: HaproxyRenderer, keepalivedRenderer?: KeepalivedRenderer): Promise<NodeApplyOutcome> => {
   const haproxy = (await applyHaproxy(plan, renderer === undefined ? {} : { renderer })).match(
     (ok) => ({ ok }),
     (error) => ({ error }),
   );
   if (config.keepalived.apply === false) return { haproxy };
-  const text = renderKeepalived(plan, { node });
+  const text = keepalivedRenderer === undefined ? renderKeepalived(plan, { node }) : keepalivedRenderer.render(plan, { node });
   if (text.isErr()) return { haproxy, keepalived: { error: text.error } };
   const keepalived = (
     await applyKeepalived(text.value, { configPath: config.keepalived.configPath, pidFile: config.keepalived.pidFile ?? "/run/keepalived.pid" })

@@ -1,5 +1,6 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import { HaproxyRenderer } from "@portico/adapter-haproxy";
+import { KeepalivedRenderer } from "@portico/adapter-keepalived";
 import type { Config, LbNodeName, Plan } from "@portico/core";
 import { pino, type Logger } from "pino";
 import { EXIT, fail, type Flags } from "../args.js";
@@ -18,8 +19,9 @@ const makeLogger = (io: Io): Logger =>
 const applier = (config: Config, node: LbNodeName) => {
   // One render cache for the life of the controller: each plan re-renders only what changed.
   const renderer = new HaproxyRenderer();
+  const keepalivedRenderer = new KeepalivedRenderer();
   return async (plan: Plan): Promise<NodeApplyResult> => {
-    const r = await applyOnNode(plan, config, node, renderer);
+    const r = await applyOnNode(plan, config, node, renderer, keepalivedRenderer);
     const errors = [
       ...("error" in r.haproxy ? [`haproxy: ${r.haproxy.error.message}`] : []),
       ...(r.keepalived !== undefined && "error" in r.keepalived ? [`keepalived: ${r.keepalived.error.message}`] : []),
