@@ -2,11 +2,15 @@
 // HAProxy in the data-plane lab (bench/_lab.mjs).
 //   a. Service created in the API -> first successful connection to its VIP (a probe in the client
 //      namespace, bench/probe.mjs, tries every 5 ms), `runs` times, each a new Service on its own VIP.
+//      Each run starts from an idle controller: the previous Service's status is published and no
+//      plan has run for 300 ms (its status write, echoed back by the watch, is planned too), so a
+//      run measures one Service's convergence, not the tail of the previous run's work.
 //   b. A node's /healthz turns 503 -> traffic moved off it (a probe connecting one at a time sees
 //      no more answers from it); HAProxy's own detection (the health checks: inter x fall) is
 //      measured apart, by polling the server's state on the runtime API, and subtracted.
 // keepalived is off (`keepalived.apply: false`; failover is figure 5): the VIPs are local to the
-// LB namespace. Controller settings are the defaults (coalesce quiet 100 ms, max delay 1 s).
+// LB namespace. Controller settings are the defaults (coalesce: a change after a quiet spell is
+// planned after 10 ms, a burst after 100 ms without events, at most 1 s after its first).
 // Usage: node convergence-case.mjs <createRuns> <flipRuns>  -> one JSON line.
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -78,6 +82,24 @@ await withCleanup(async (cleanups) => {
   };
   await probeLine("ready");
 
+  // The controller is idle: every plan is applied, and none has come for 300 ms.
+  const progress = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${listen}/metrics`)).text();
+    const plans = Number(/^portico_plans_total (\d+)$/m.exec(text)?.[1]);
+    const applies = [...text.matchAll(/^portico_applies_total\{[^}]*target="haproxy"[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    return { plans, busy: applies < plans };
+  };
+  const idle = async () => {
+    let last = -1;
+    let since = performance.now();
+    await until("the controller idle", async () => {
+      const now = await progress();
+      if (now.busy || now.plans !== last) [last, since] = [now.plans, performance.now()];
+      return performance.now() - since >= 300;
+    }, 30_000, 20);
+  };
+  await idle();
+
   // a. Service created -> first successful connection.
   const created = [];
   for (let i = 0; i < createRuns; i++) {
@@ -99,6 +121,8 @@ await withCleanup(async (cleanups) => {
     );
     const line = await probeLine(`connected ${vip} `);
     created.push(Number(line.split(" ")[2]) - t0);
+    await until(`${name}'s status`, () => api.get("Service", "default", name)?.status?.loadBalancer?.ingress?.some((i) => i.ip === vip) === true, 30_000, 10);
+    await idle();
   }
 
   // b. Node health flip -> traffic moved.

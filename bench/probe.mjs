@@ -1,7 +1,10 @@
 // The convergence benchmark's probe, one process in the client namespace for the whole run (so no
 // Node start-up sits inside a measurement). Commands on stdin, one per line:
 //   first <host> <port>   connect every 5 ms until a fake node answers; print
-//                         `connected <host> <epoch ms> <node>` (gives up after 30 s: `gave-up <host>`)
+//                         `connected <host> <epoch ms> <node>` (gives up after 30 s or 6000
+//                         attempts: `gave-up <host>`). A refused connection fails at once, and a
+//                         connection the kernel queues before HAProxy's new worker runs is held
+//                         until it answers, so the probe adds at most its 5 ms pause.
 //   watch <host> <port>   connect one at a time until `stop`, then print
 //                         `answers <JSON [[start ms, end ms, node or null], ...]>`
 //   stop                  end the current watch
@@ -35,7 +38,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let watching = false;
 const first = async (host, port) => {
   const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
+  for (let attempt = 0; attempt < 6000 && Date.now() < deadline; attempt++) {
     const node = await connect(host, port);
     if (node !== null) return process.stdout.write(`connected ${host} ${Date.now()} ${node}\n`);
     await sleep(5);

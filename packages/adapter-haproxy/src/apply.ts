@@ -44,8 +44,9 @@ export interface HaproxyApplyReport {
 
 /**
  * Apply a plan to the HAProxy of this LB node; paths and sockets come from
- * `plan.settings.haproxy`. Renders (keeping servers in their slots), validates with
- * `haproxy -c` (a failing config is never installed: the error names the Service at fault), then:
+ * `plan.settings.haproxy`. Renders (keeping servers in their slots); when the text is the
+ * installed file already, does nothing more (`unchanged`). Otherwise validates with `haproxy -c`
+ * (a failing config is never installed: the error names the Service at fault), then:
  * when only server slots changed, sends the changes through the runtime API in one batch and
  * writes the same state to the file atomically, with no reload; otherwise writes the file and
  * reloads through the master CLI, confirms that a new worker runs the new generation, and on
@@ -62,9 +63,6 @@ const applyAsync = async (plan: Plan, options: HaproxyApplyOptions): Promise<Res
   const renderOptions = previous.value === undefined ? {} : { previous: previous.value };
   const text = options.renderer === undefined ? renderHaproxy(plan, renderOptions) : options.renderer.render(plan, renderOptions);
   if (text.isErr()) return err(text.error);
-  const valid = await validateHaproxy(text.value, { plan, ...(options.binary === undefined ? {} : { binary: options.binary }) });
-  if (valid.isErr()) return err(valid.error);
-
   const next = readInstalled(text.value);
   const report = (action: HaproxyApplyReport["action"], extra: Partial<HaproxyApplyReport> = {}): HaproxyApplyReport => ({
     action,
@@ -75,9 +73,16 @@ const applyAsync = async (plan: Plan, options: HaproxyApplyOptions): Promise<Res
     configPath: paths.configPath,
     ...extra,
   });
+  // Nothing is installed when the file already says this, so there is nothing to check: a plan
+  // that changes nothing here (a status write echoed back by the watch) costs no `haproxy -c`.
   if (previous.value === text.value) return ok(report("unchanged"));
 
-  const before = await showProc(paths.masterSocket);
+  // `haproxy -c` takes most of an apply's time; asking the master what runs meanwhile only reads.
+  const [valid, before] = await Promise.all([
+    validateHaproxy(text.value, { plan, ...(options.binary === undefined ? {} : { binary: options.binary }) }),
+    showProc(paths.masterSocket),
+  ]);
+  if (valid.isErr()) return err(valid.error);
   if (before.isErr()) {
     if (before.error.kind !== "unavailable") return err(before.error);
     // Nothing runs: the validated file is what haproxy will read when it starts.
@@ -169,16 +174,17 @@ const reload = async (paths: HaproxyConfig, text: string, generation: string, be
   // Health and weights of the servers that stay, for the new worker to load; without it every
   // server would start up, and a node that is down would get traffic until its checks fail.
   const states = await sendCommand(paths.statsSocket, { kind: "show-servers-state" });
-  const saved = await write(serverStateFile(paths), states.isOk() ? keepStates(states.value, readInstalled(text)) : "");
+  // Two files, two fsyncs: side by side. Either failing fails the reload, which rolls back.
+  const [saved, written] = await Promise.all([write(serverStateFile(paths), states.isOk() ? keepStates(states.value, readInstalled(text)) : ""), write(paths.configPath, text)]);
   if (saved.isErr()) return err(saved.error);
-  const written = await write(paths.configPath, text);
   if (written.isErr()) return err(written.error);
   // The master re-executes itself and closes the connection without an answer.
   await sendCommand(paths.masterSocket, { kind: "reload" }, { timeoutMs: 2_000 });
   const old = new Set(before.workers.map((w) => w.pid));
   const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    await sleep(50);
+  for (let polls = 0; performance.now() < deadline; polls++) {
+    // The new worker usually runs within 100-300 ms: look often at first, then less often.
+    await sleep(polls < 100 ? 10 : 50);
     const now = await showProc(paths.masterSocket);
     if (now.isErr()) continue; // the master is between exec and listening again
     if (now.value.failed > before.failed) return fail(`haproxy reload failed (master CLI show proc: failed ${now.value.failed}); the previous workers keep running`);
