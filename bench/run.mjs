@@ -21,7 +21,9 @@ const figure = (name, values, unit, goal) => {
   return f;
 };
 const child = async (script, args, timeoutMs = 600_000) => {
-  const r = await run(process.execPath, ["--max-old-space-size=8192", join(here, script), ...args.map(String)], { timeoutMs });
+  // --expose-gc: a case collects the last run's garbage before the next run, so one run's figures
+  // (time, peak memory) are not the previous run's leftovers.
+  const r = await run(process.execPath, ["--max-old-space-size=8192", "--expose-gc", join(here, script), ...args.map(String)], { timeoutMs });
   if (r.isErr()) throw new Error(r.error.message);
   if (r.value.code !== 0) throw new Error(`${script} ${args.join(" ")}: exit ${r.value.code}\n${r.value.stderr}`);
   return JSON.parse(r.value.stdout.trim().split("\n").pop());
@@ -55,7 +57,7 @@ for (const [s, n] of sizes) {
   scale.push({ s, n, r });
   figure(`plan+render S=${s} N=${n}: wall time`, r.totals, "ms", s === 1000 && n === 200 ? "< 2000 ms" : undefined);
   figure(`plan+render S=${s} N=${n}: plan only`, r.plans, "ms");
-  figure(`plan+render S=${s} N=${n}: peak RSS`, [r.maxRssKb / 1024], "MiB", s === 1000 && n === 200 ? "< 400 MB" : undefined);
+  figure(`plan+render S=${s} N=${n}: peak RSS`, r.peakRssKb.map((kb) => kb / 1024), "MiB", s === 1000 && n === 200 ? "< 400 MB" : undefined);
   figure(`plan+render S=${s} N=${n}: config size (haproxy.cfg + keepalived.conf)`, [r.bytes / 1024], "KiB");
 }
 for (let i = 1; i < scale.length; i++) {

@@ -258,6 +258,10 @@ const renderGlobal = (haproxy: HaproxyConfig): Result<readonly string[], Adapter
         `server-state-file ${serverStateFile(haproxy)}`,
         // An old worker draining long TCP connections after a reload is ended after this long.
         "hard-stop-after 30s",
+        // HAProxy's internal HTTP client (for Lua scripts) is never used here;
+        // without this line every start, each `haproxy -c` and reload included, first loads the
+        // system's CA bundle for it (about half of a check's CPU time).
+        "httpclient.ssl.verify none",
         ...threads,
       ]),
     );

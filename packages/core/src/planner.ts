@@ -255,7 +255,7 @@ export const planIncremental = (snapshot: ClusterSnapshot, config: Config, vrrp:
     const failed = served === 0 || vipUnplaced || d.dualStackBroken;
     if (!failed) live.push(d);
     const was = c?.servicePlans.get(d.service.key);
-    if (was !== undefined && was.second === second && was.unplaced === vipUnplaced) {
+    if (was !== undefined && sameStatusInputs(was.second, second) && was.unplaced === vipUnplaced) {
       servicePlanMemo.set(d.service.key, was);
       return was.plan;
     }
@@ -322,6 +322,19 @@ export const planIncremental = (snapshot: ClusterSnapshot, config: Config, vrrp:
     cache: { config, services: serviceObjects, nodes: nodeObjects, slices: sliceObjects, eligible: nodes, addressed, first: firsts, second: seconds, servicePlans: servicePlanMemo, ipam: { requests, allocations }, vrrp: { vips: vipsOldestFirst, state: vrrp, plan: vrrpPlan }, plan: next },
   };
 };
+
+// A Service's plan and status follow its second pass's diagnostics, addresses, ports and
+// frontends, not its servers: a node patch (which keeps those objects) leaves them as they were.
+const sameStatusInputs = (a: SecondPass, b: SecondPass): boolean =>
+  a === b ||
+  (a.first === b.first &&
+    a.draft.diag === b.draft.diag &&
+    a.draft.vips === b.draft.vips &&
+    a.draft.ports === b.draft.ports &&
+    a.draft.frontends === b.draft.frontends &&
+    a.draft.listeners === b.draft.listeners &&
+    a.draft.wanted === b.draft.wanted &&
+    a.draft.dualStackBroken === b.draft.dualStackBroken);
 
 // Whether IPAM would answer `next` as it answered `previous`: the same requests, except ports
 // changed on requests without a sharing key (ports only matter between Services sharing an address).
@@ -600,14 +613,17 @@ const patchNodes = (was: SecondPass, slices: readonly EndpointSlice[], ctx: Seco
   const backends = was.draft.backends.map((b): Backend => {
     const nodePort = nodePorts.get(b);
     if (nodePort === undefined) return b;
-    // The servers of nodes that stay, in order; a leaving node's server may come back unchanged.
+    // The servers of nodes that stay, in order (one server per node, found by its node's place
+    // in the list); a leaving node's server may come back unchanged.
     const gone = new Map<NodeName, Server>();
-    const servers = b.servers.filter((x) => {
-      if (!delta.left.has(x.node as NodeName)) return true;
-      gone.set(x.node as NodeName, x);
-      return false;
-    });
-    let changed = servers.length !== b.servers.length;
+    const servers = b.servers.slice();
+    for (const name of delta.left) {
+      const at = nodePlace(servers, name);
+      if (servers[at]?.node !== name) continue;
+      gone.set(name, servers[at]!);
+      servers.splice(at, 1);
+    }
+    let changed = gone.size > 0;
     for (const n of delta.joined) {
       const address = backendAddress(n, b.family);
       if (address === undefined) continue;
@@ -630,6 +646,18 @@ const patchNodes = (was: SecondPass, slices: readonly EndpointSlice[], ctx: Seco
   });
   const tracked = backends.filter((b) => b.healthCheck.kind === "track").map((b) => ctx.addressedOf(b.family));
   return { first: was.first, allocation: was.allocation, nodes, slices, draft: { ...was.draft, backends, tracked } };
+};
+
+// The first place in a list sorted by `byServer` whose node is not before `node`.
+const nodePlace = (servers: readonly Server[], node: string): number => {
+  let lo = 0;
+  let hi = servers.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (servers[mid]!.node < node) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 };
 
 // Where `server` goes in a list sorted by `byServer`.
