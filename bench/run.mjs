@@ -74,7 +74,7 @@ const inc = await child("incremental-case.mjs", [is, inodes, quick ? 3 : 10]);
 for (const [name, times] of Object.entries(inc.result)) figure(`change at S=${is} N=${inodes}: ${name} -> plan and files ready`, times, "ms", "< 20 ms");
 // CPU time of the same runs: on a shared machine, what the change costs when it is not waiting for a core.
 for (const [name, times] of Object.entries(inc.cpu)) figure(`change at S=${is} N=${inodes}: ${name}: CPU time`, times, "ms");
-figure(`change at S=${is} N=${inodes}: ingest of the whole snapshot (before the above)`, inc.ingest, "ms");
+figure(`change at S=${is} N=${inodes}: ingest of the snapshot, incremental (before the above)`, inc.ingest, "ms");
 figure(`change at S=${is} N=${inodes}: joining haproxy.cfg's sections into one string (after the above)`, inc.join, "ms");
 
 // 3-8. Each in its own process (see each file's header); a case that lacks root, haproxy or
