@@ -258,9 +258,9 @@ const renderGlobal = (haproxy: HaproxyConfig): Result<readonly string[], Adapter
         `server-state-file ${serverStateFile(haproxy)}`,
         // An old worker draining long TCP connections after a reload is ended after this long.
         "hard-stop-after 30s",
-        // HAProxy's internal HTTP client (for Lua scripts) is never used here;
-        // without this line every start, each `haproxy -c` and reload included, first loads the
-        // system's CA bundle for it (about half of a check's CPU time).
+        // HAProxy's internal HTTP client serves Lua scripts and certificate updates, and this file
+        // has neither, so it is never used; without this line every start, each `haproxy -c` and
+        // reload included, first loads the system's CA bundle for it (half of a check's CPU time).
         "httpclient.ssl.verify none",
         ...threads,
       ]),
@@ -466,17 +466,14 @@ const changedSlots = (a: CheckSlots, b: CheckSlots): readonly number[] | undefin
 // Node order, then id: how the planner sorts a backend's servers.
 const byNode = (x: Server, y: Server): number => (x.node < y.node ? -1 : x.node > y.node ? 1 : x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
 
-// A backend's fields apart from its servers are the same (the planner keeps their objects; a
-// hand-built plan's equal copies compare by value).
+// A backend's fields apart from its servers are the very same values (the planner keeps their
+// objects when it patches a backend's servers). Anything else, equal copies included, is left to
+// a full render, which checks it.
 const sameSettings = (a: Backend, b: Backend): boolean => {
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  for (const k of ka) {
-    if (k === "servers") continue;
-    const x = (a as unknown as Record<string, unknown>)[k];
-    const y = (b as unknown as Record<string, unknown>)[k];
-    if (x !== y && (typeof x !== "object" || JSON.stringify(x) !== JSON.stringify(y))) return false;
-  }
+  const x = a as unknown as Record<string, unknown>;
+  const y = b as unknown as Record<string, unknown>;
+  for (const k in x) if (k !== "servers" && (x[k] !== y[k] || !Object.prototype.hasOwnProperty.call(y, k))) return false;
+  for (const k in y) if (!Object.prototype.hasOwnProperty.call(x, k)) return false;
   return true;
 };
 

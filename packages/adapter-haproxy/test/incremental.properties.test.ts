@@ -286,6 +286,40 @@ describe("incremental planning and rendering", () => {
     next(withBackend([...be.servers, { ...be.servers[1]!, port: 31000 as Port }]))._unsafeUnwrapErr();
   });
 
+  it("renders in full, as renderHaproxy does, a Cluster-policy backend whose settings changed beside its servers", () => {
+    const p = planOf([aNode("w1", "198.18.2.1"), aNode("w2", "198.18.2.2"), aService({ name: "web", created: "2026-01-01T00:00:00Z" })], aParsedConfig());
+    const { timeouts: _t, ...be } = p.backends[0]!;
+    const cached = renderHaproxyCached({ ...p, backends: [{ ...be, timeouts: undefined } as unknown as Plan["backends"][number]] }, {})._unsafeUnwrap().cache;
+    // A key that only the new backend has is a change too.
+    const withAffinity: Plan = { ...p, backends: [{ ...be, affinity: { kind: "clientIp", timeoutSeconds: 300 } }] };
+    const text = renderHaproxyCached(withAffinity, {}, cached)._unsafeUnwrap().text;
+    expect(text).toBe(renderHaproxy(withAffinity, {})._unsafeUnwrap());
+    expect(text).toContain("stick on src");
+    // A value a full render refuses (not a whole number) is refused, never thrown.
+    const odd = { ...p, backends: [{ ...be, timeouts: { connectMs: 5000n } }] } as unknown as Plan;
+    expect(renderHaproxyCached(odd, {}, cached)._unsafeUnwrapErr()).toEqual(renderHaproxy(odd, {})._unsafeUnwrapErr());
+  });
+
+  it("patches a joining node into a Service of any traffic policy but Cluster as the full plan does: by its endpoints", () => {
+    const config = configs[0]!;
+    const node = (i: number): NodeCase => ({ ip: `198.18.2.${i}`, v6: false, zone: "x", excluded: false, tainted: false, deleting: false });
+    const base: Cluster = {
+      nodes: new Map([["w1", node(1)]]),
+      services: new Map([["a", { created: "2026-01-01T00:00:00Z", policy: "Local" as const, ports: [{ port: 100, nodePort: 30001, protocol: "TCP" }], family: ["IPv4"], annotations: {}, statusIps: [] }]]),
+      slices: new Map([["a", [{ node: "w1", ip: "198.19.0.1", ready: true, terminating: false }]]]),
+    };
+    // A hand-built snapshot (ingest reads only Cluster and Local) with a policy of another spelling.
+    const odd = (c: Cluster) => {
+      const s = ingest(objects(c));
+      return { ...s, services: s.services.map((x) => ({ ...x, externalTrafficPolicy: "local" as "Local" })) };
+    };
+    const first = planIncremental(odd(base), config);
+    const joined = odd(apply(base, { kind: "node", name: "w2", node: node(2) }));
+    const next = planIncremental(joined, config, vrrpStateOf(first.plan), first.cache).plan;
+    expect(next).toEqual(plan(joined, config, vrrpStateOf(first.plan)));
+    expect(next.backends[0]?.servers.map((s) => s.node)).toEqual(["w1"]);
+  });
+
   it("re-renders a Cluster-policy backend whose plan object is kept when the check backend's slots move under it", () => {
     const p = planOf([aNode("w2", "198.18.2.2"), aNode("w3", "198.18.2.3"), aService({ name: "web", created: "2026-01-01T00:00:00Z" })], aParsedConfig());
     const chk = p.checks![0]!;

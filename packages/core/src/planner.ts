@@ -628,7 +628,8 @@ const patchNodes = (was: SecondPass, slices: readonly EndpointSlice[], ctx: Seco
       const address = backendAddress(n, b.family);
       if (address === undefined) continue;
       let weight = 1;
-      if (service.externalTrafficPolicy === "Local" && slices.length > 0) {
+      // As in secondPass: anything but Cluster follows the endpoints.
+      if (service.externalTrafficPolicy !== "Cluster" && slices.length > 0) {
         let c = counts.get(b.family);
         if (c === undefined) counts.set(b.family, (c = endpointsByNode(slices, b.family)));
         const mine = c.get(n.name);
