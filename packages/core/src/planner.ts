@@ -640,7 +640,8 @@ const patchNodes = (was: SecondPass, slices: readonly EndpointSlice[], ctx: Seco
       const id = idOf(n);
       const track = service.externalTrafficPolicy === "Cluster" ? id : undefined;
       const server = keeper(gone.has(n.name) ? [gone.get(n.name)!] : undefined)(n, address, nodePort, weight, id, track);
-      servers.splice(insertionPoint(servers, server), 0, server);
+      // Its node is not in the list (it joined, or left above), so its place by node is its place.
+      servers.splice(nodePlace(servers, server.node), 0, server);
       changed = true;
     }
     return changed && !sameItems(b.servers, servers) ? { ...b, servers } : b;
@@ -656,18 +657,6 @@ const nodePlace = (servers: readonly Server[], node: string): number => {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (servers[mid]!.node < node) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-};
-
-// Where `server` goes in a list sorted by `byServer`.
-const insertionPoint = (servers: readonly Server[], server: Server): number => {
-  let lo = 0;
-  let hi = servers.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (byServer(servers[mid]!, server) < 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;
