@@ -9,30 +9,10 @@
 //                         `answers <JSON [[start ms, end ms, node or null], ...]>`
 //   stop                  end the current watch
 // Prints "ready" at start. Every connection is capped at 2 s; the process ends when stdin closes.
-import net from "node:net";
 import { createInterface } from "node:readline";
+import { askFakeNode } from "@portico/testkit/lab";
 
-const connect = (host, port) =>
-  new Promise((resolve) => {
-    const sock = net.createConnection({ host, port: Number(port) });
-    let data = "";
-    const timer = setTimeout(() => sock.destroy(new Error("timeout")), 2000);
-    sock.on("connect", () => sock.write("hello\n"));
-    sock.on("data", (d) => (data += d));
-    sock.on("error", () => {
-      clearTimeout(timer);
-      resolve(null);
-    });
-    sock.on("close", (hadError) => {
-      clearTimeout(timer);
-      if (hadError) return;
-      try {
-        resolve(JSON.parse(data.trim()).node ?? null);
-      } catch {
-        resolve(null);
-      }
-    });
-  });
+const connect = async (host, port) => (await askFakeNode(host, Number(port))) ?? null;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let watching = false;

@@ -4,30 +4,15 @@
 // then, at the first answer from any other node, prints one JSON line { t, answer, attempts }
 // (t: wall-clock ms when that answer came) and exits. Gives up (exit 1) after maxMs.
 // Usage: node takeover.mjs <vip> <port> <from> <maxMs>
-import net from "node:net";
+import { askHttp } from "@portico/testkit/lab";
 
 const [vip, port, from, maxMs] = process.argv.slice(2);
 const deadline = Date.now() + Number(maxMs);
 
-const attempt = () =>
-  new Promise((resolve) => {
-    const socket = net.connect({ host: vip, port: Number(port) });
-    let data = "";
-    let done = false;
-    const finish = (outcome) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(outcome);
-    };
-    const timer = setTimeout(() => finish(undefined), 60);
-    socket.setNoDelay(true);
-    socket.on("connect", () => socket.write("GET / HTTP/1.0\r\n\r\n"));
-    socket.on("data", (b) => (data += b.toString("utf8")));
-    socket.on("end", () => finish((data.split("\r\n\r\n")[1] ?? "").trim() || undefined));
-    socket.on("error", () => finish(undefined));
-  });
+const attempt = async () => {
+  const outcome = await askHttp(vip, Number(port), 60);
+  return outcome.kind === "answer" ? outcome.body : undefined;
+};
 
 let ready = false;
 let attempts = 0;

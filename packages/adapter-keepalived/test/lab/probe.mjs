@@ -7,7 +7,7 @@
 // It creates <readyFile> once it has had its first answer (or has given up), so the test acts
 // only after the probe has seen the VIP served, however long Node took to start.
 import { writeFileSync } from "node:fs";
-import net from "node:net";
+import { askHttp } from "@portico/testkit/lab";
 
 const [vip = "", port = "0", until = "", maxText = "0", readyFile = ""] = process.argv.slice(2);
 let ready = readyFile === "";
@@ -20,30 +20,11 @@ const names = new Set(list.split(",").filter(Boolean));
 const wanted = (name) => (mode === "is" ? names.has(name) : !names.has(name));
 const maxMs = Number(maxText);
 
-const attempt = () =>
-  new Promise((resolve) => {
-    const socket = net.connect({ host: vip, port: Number(port) });
-    let data = "";
-    let done = false;
-    const finish = (outcome) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(outcome);
-    };
-    const timer = setTimeout(() => finish("timeout"), 60);
-    socket.setNoDelay(true);
-    socket.on("connect", () => socket.write("GET / HTTP/1.0\r\n\r\n"));
-    socket.on("data", (b) => {
-      data += b.toString("utf8");
-    });
-    socket.on("end", () => {
-      const body = (data.split("\r\n\r\n")[1] ?? "").trim();
-      finish(body === "" ? "empty" : `answer:${body}`);
-    });
-    socket.on("error", (e) => finish(e.code === "ECONNREFUSED" ? "refused" : `error:${e.code ?? "unknown"}`));
-  });
+// The outcome as one string, so a change of outcome is a change of string.
+const attempt = async () => {
+  const o = await askHttp(vip, Number(port), 60);
+  return o.kind === "answer" ? `answer:${o.body}` : o.kind === "error" ? `error:${o.code}` : o.kind;
+};
 
 const started = Date.now();
 const events = [];
