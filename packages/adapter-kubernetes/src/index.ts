@@ -9,4 +9,5 @@ export { LEASE_DEFAULTS, LeaderElector, type LeaderCallbacks, type LeaseOptions 
 export { EVENT_SOURCE, publishStatus, type PublishReport } from "./publisher.js";
 export { SnapshotSource } from "./source.js";
 export { CLEANUP_FINALIZER, reconcileStatus, type ClassPolicy, type KubeCondition, type ServiceEvent, type ServiceObject, type StatusAction } from "./status.js";
-export { ClusterWatch, type Backoff, type ClusterWatchOptions, type WatchHealth } from "./watch.js";
+export { DEFAULT_BACKOFF, type Backoff } from "./backoff.js";
+export { ClusterWatch, type ClusterWatchOptions, type WatchHealth } from "./watch.js";

@@ -1,21 +1,6 @@
-import {
-  CoreV1Api,
-  DiscoveryV1Api,
-  makeInformer,
-  type Informer,
-  type KubeConfig,
-  type KubernetesObject,
-  type ListPromise,
-  type ObjectCache,
-} from "@kubernetes/client-node";
-
-type Cache = Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
-
-/** Backoff for restarting a watch after an error: doubles from `initialMs` up to `maxMs`. */
-export interface Backoff {
-  readonly initialMs: number;
-  readonly maxMs: number;
-}
+import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
+import { BackoffState, DEFAULT_BACKOFF, type Backoff } from "./backoff.js";
+import { listAll } from "./_list.js";
 
 /** What the cluster watch reports about its connection to the API server. */
 export interface WatchHealth {
@@ -26,6 +11,8 @@ export interface WatchHealth {
   readonly lastError?: string;
   /** Informer restarts after errors, since start. */
   readonly restarts: number;
+  /** List items left out because they had no metadata.name, since start. */
+  readonly dropped: number;
 }
 
 /** Options for {@link ClusterWatch}. */
@@ -33,74 +20,110 @@ export interface ClusterWatchOptions {
   readonly backoff?: Backoff;
   /** Called on every change of any watched object (after the initial sync too). */
   readonly onChange?: () => void;
-  /** Called when health changes (connected, synced, errors). */
+  /** Called when `synced` or `connected` changes: once as an outage starts, once as it ends. */
   readonly onHealth?: (health: WatchHealth) => void;
+  /**
+   * The shortest watch the API server is asked for (`timeoutSeconds`); each watch asks for a
+   * random length up to twice this, as client-go's reflector does (5 minutes). Default 300.
+   */
+  readonly minWatchSeconds?: number;
 }
 
+/** One informer: what it lists and watches, and where it is in its backoff. */
 interface Feed {
   readonly name: string;
-  readonly informer: Cache;
+  readonly kind: string;
+  readonly apiVersion: string;
+  readonly informer: ListWatch<KubernetesObject>;
+  readonly backoff: BackoffState;
   synced: boolean;
   failing: boolean;
-  delayMs: number;
   timer?: NodeJS.Timeout;
 }
 
+// The three collections Portico reads, by where they live; a LIST names the kind only once, on the
+// list itself, so each object is tagged with the kind of the feed that delivered it.
+const FEEDS = [
+  { name: "services", kind: "Service", apiVersion: "v1", path: "/api/v1/services" },
+  { name: "nodes", kind: "Node", apiVersion: "v1", path: "/api/v1/nodes" },
+  {
+    name: "endpointslices",
+    kind: "EndpointSlice",
+    apiVersion: "discovery.k8s.io/v1",
+    path: "/apis/discovery.k8s.io/v1/endpointslices",
+  },
+] as const;
+
+/** The client's Watch, asking for bookmarks and a bounded watch, and saying when a watch opened. */
+class BoundedWatch extends Watch {
+  readonly #minWatchSeconds: number;
+  readonly #onOpen: () => void;
+
+  constructor(kc: KubeConfig, minWatchSeconds: number, onOpen: () => void) {
+    super(kc);
+    this.#minWatchSeconds = minWatchSeconds;
+    this.#onOpen = onOpen;
+  }
+
+  override async watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    let failed = false;
+    const timeoutSeconds = Math.floor(this.#minWatchSeconds * (1 + Math.random()));
+    const bounded = { ...query, allowWatchBookmarks: true, timeoutSeconds };
+    const controller = await super.watch(path, bounded, callback, (err) => {
+      if (err !== null && err !== undefined) failed = true;
+      done(err);
+    });
+    if (!failed) this.#onOpen();
+    return controller;
+  }
+}
+
 /**
- * Informers for Services, Nodes and discovery.k8s.io/v1 EndpointSlices: list, then watch from
- * the list's resourceVersion; a 410 Gone relists (the client does that itself); any other error
- * restarts the informer with exponential backoff (the client stops there otherwise). Objects
- * are kept as the API sends them (plain JSON), never replaced by an empty list when a list fails.
+ * Informers for Services, Nodes and discovery.k8s.io/v1 EndpointSlices: a paged list, then a
+ * watch from the list's resourceVersion (with bookmarks and a bounded length, re-opened from where
+ * it was when the server ends it); a 410 Gone relists (the client does that itself); any other
+ * error restarts the informer with a jittered exponential backoff (the client stops there
+ * otherwise). Objects are kept as the API sends them (plain JSON) with the kind of the informer
+ * that delivered them, and never replaced by an empty list when a list fails.
  */
 export class ClusterWatch {
   readonly #feeds: Feed[];
   readonly #options: ClusterWatchOptions;
   #restarts = 0;
+  #dropped = 0;
   #lastError: string | undefined;
+  #reported: { synced: boolean; connected: boolean } = { synced: false, connected: true };
   #stopped = false;
 
   constructor(kc: KubeConfig, options: ClusterWatchOptions = {}) {
     this.#options = options;
-    const core = kc.makeApiClient(CoreV1Api);
-    const discovery = kc.makeApiClient(DiscoveryV1Api);
-    const backoff = options.backoff ?? { initialMs: 200, maxMs: 10_000 };
-    const feed = (name: string, path: string, list: ListPromise<KubernetesObject>): Feed => ({
-      name,
-      informer: makeInformer(kc, path, list),
-      synced: false,
-      failing: false,
-      delayMs: backoff.initialMs,
+    const backoff = options.backoff ?? DEFAULT_BACKOFF;
+    const minWatchSeconds = options.minWatchSeconds ?? 300;
+    this.#feeds = FEEDS.map((spec) => {
+      const healthy = (): void => this.#healthy(feed);
+      const list = async () => {
+        const { list, dropped } = await listAll(kc, spec.path, { pageSize: 500, pageTimeoutMs: 60_000 });
+        this.#dropped += dropped;
+        healthy();
+        return list;
+      };
+      const informer = new ListWatch(spec.path, new BoundedWatch(kc, minWatchSeconds, healthy), list, false);
+      const feed: Feed = { ...spec, informer, backoff: new BackoffState(backoff), synced: false, failing: false };
+      return feed;
     });
-    this.#feeds = [
-      feed("services", "/api/v1/services", () => core.listServiceForAllNamespaces()),
-      feed("nodes", "/api/v1/nodes", () => core.listNode()),
-      feed("endpointslices", "/apis/discovery.k8s.io/v1/endpointslices", () => discovery.listEndpointSliceForAllNamespaces()),
-    ];
     for (const f of this.#feeds) {
       const changed = (): void => {
-        if (!f.synced) return; // the first list is reported by the connect handler below
-        this.#options.onChange?.();
+        if (f.synced) this.#options.onChange?.(); // the first list is reported by start()
       };
       f.informer.on("add", changed);
       f.informer.on("update", changed);
       f.informer.on("delete", changed);
-      f.informer.on("connect", () => {
-        // "connect" fires before each list or watch; the list has completed once the informer's
-        // resourceVersion is set, which the first change or the next connect observes.
-        this.#recover(f, backoff);
-      });
-      f.informer.on("error", (e: unknown) => {
-        f.failing = true;
-        this.#lastError = `${f.name}: ${describe(e)}`;
-        this.#report();
-        if (this.#stopped) return;
-        clearTimeout(f.timer);
-        f.timer = setTimeout(() => {
-          this.#restarts++;
-          void f.informer.start().catch(() => undefined);
-        }, f.delayMs);
-        f.delayMs = Math.min(backoff.maxMs, f.delayMs * 2);
-      });
+      f.informer.on("error", (e: unknown) => this.#failed(f, e));
     }
   }
 
@@ -110,9 +133,9 @@ export class ClusterWatch {
     await Promise.all(
       this.#feeds.map(async (f) => {
         // start() resolves after the list and once the watch is opened, or after an error that
-        // the error handler above retries; wait until a list has really completed.
+        // the error handler retries; wait until a list has really completed.
         await f.informer.start().catch(() => undefined);
-        while (!this.#stopped && !hasListed(f.informer)) await sleep(50);
+        while (!this.#stopped && f.informer.latestResourceVersion() === "") await sleep(50);
         f.synced = true;
       }),
     );
@@ -136,45 +159,56 @@ export class ClusterWatch {
       connected: this.#feeds.every((f) => !f.failing),
       ...(this.#lastError === undefined ? {} : { lastError: this.#lastError }),
       restarts: this.#restarts,
+      dropped: this.#dropped,
     };
   }
 
-  /** Every cached object, as plain JSON in the API's wire form (what `kubectl get -o json` shows). */
+  /** Every cached object, as plain JSON in the API's wire form with its kind and apiVersion. */
   objects(): unknown[] {
-    return this.#feeds.flatMap((f) => f.informer.list().map(toPlain));
+    return this.#feeds.flatMap((f) => f.informer.list().map((o) => tagged(f, o)));
   }
 
   /** The cached Services, as plain JSON. */
   services(): unknown[] {
-    return this.#feeds[0]!.informer.list().map(toPlain);
+    const services = this.#feeds[0]!;
+    return services.informer.list().map((o) => tagged(services, o));
   }
 
-  #recover(f: Feed, backoff: Backoff): void {
-    if (f.failing) {
-      f.failing = false;
-      f.delayMs = backoff.initialMs;
-      this.#report();
-    }
+  #healthy(f: Feed): void {
+    f.backoff.healthy(Date.now());
+    if (!f.failing) return;
+    f.failing = false;
+    this.#report();
   }
 
+  #failed(f: Feed, e: unknown): void {
+    f.failing = true;
+    this.#lastError = `${f.name}: ${describe(e)}`;
+    this.#report();
+    if (this.#stopped) return;
+    clearTimeout(f.timer);
+    f.timer = setTimeout(() => {
+      this.#restarts++;
+      void f.informer.start().catch(() => undefined);
+    }, f.backoff.failed(Date.now(), Math.random()));
+  }
+
+  // Health is reported as it changes, not per attempt: one line as an outage starts, one as it ends.
   #report(): void {
+    const { synced, connected } = this.health();
+    if (synced === this.#reported.synced && connected === this.#reported.connected) return;
+    this.#reported = { synced, connected };
     this.#options.onHealth?.(this.health());
   }
 }
 
-// The informer keeps the resourceVersion of its last list or event; set means it has listed.
-const hasListed = (informer: Cache): boolean =>
-  (informer as unknown as { latestResourceVersion?: () => string }).latestResourceVersion?.() !== "";
-
-// Listed objects arrive as the client's model classes (times as Date), watched ones as plain JSON;
-// one JSON round trip gives both the wire form (Dates become RFC 3339 strings).
-// The cache replaces an object when it changes, so each cached object is converted once and the
+// The cache replaces an object when it changes, so each cached object is tagged once and the
 // snapshot reads an unchanged object as the very same one (ingest skips what it read before).
-const plain = new WeakMap<KubernetesObject, unknown>();
-const toPlain = (o: KubernetesObject): unknown => {
-  let p = plain.get(o);
-  if (p === undefined) plain.set(o, (p = JSON.parse(JSON.stringify(o)) as unknown));
-  return p;
+const tags = new WeakMap<KubernetesObject, unknown>();
+const tagged = (f: Feed, o: KubernetesObject): unknown => {
+  let t = tags.get(o);
+  if (t === undefined) tags.set(o, (t = { ...o, apiVersion: f.apiVersion, kind: f.kind }));
+  return t;
 };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

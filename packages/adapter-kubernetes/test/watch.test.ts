@@ -3,7 +3,7 @@ import type { ClusterSnapshot } from "@portico/core";
 import { aNode, aService, anEndpointSlice } from "@portico/core/testing";
 import { KubeApiServer, until } from "@portico/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ClusterWatch, SnapshotSource } from "../src/index.js";
+import { ClusterWatch, SnapshotSource, type ClusterWatchOptions, type WatchHealth } from "../src/index.js";
 
 // The real @kubernetes/client-node against the wire-level test API server.
 
@@ -14,11 +14,19 @@ let watch: ClusterWatch | undefined;
 let source: SnapshotSource | undefined;
 let snapshots: ClusterSnapshot[];
 
-const startWatch = async (): Promise<void> => {
+let healthReports: WatchHealth[];
+
+const startWatch = async (options: Partial<ClusterWatchOptions> = {}): Promise<void> => {
   const kc = new KubeConfig();
   kc.loadFromString(server.kubeconfig());
   snapshots = [];
-  watch = new ClusterWatch(kc, { backoff: { initialMs: 50, maxMs: 400 }, onChange: () => source?.changed() });
+  healthReports = [];
+  watch = new ClusterWatch(kc, {
+    backoff: { initialMs: 50, maxMs: 400, jitter: 0 },
+    onChange: () => source?.changed(),
+    onHealth: (h) => healthReports.push(h),
+    ...options,
+  });
   source = new SnapshotSource(watch, { quietMs: 30, maxDelayMs: 300 }, (s) => snapshots.push(s));
   await watch.start();
 };
@@ -39,7 +47,7 @@ afterEach(async () => {
 });
 
 describe("ClusterWatch and SnapshotSource", () => {
-  it("publishes the first snapshot only after every initial list, with every object", async () => {
+  it("publishes the first snapshot only after every initial list, with every object, though LIST items carry no kind", async () => {
     await startWatch();
     await until("first snapshot", () => snapshots.length > 0);
     expect(serviceKeys()).toEqual(["default/web"]);
@@ -97,5 +105,42 @@ describe("ClusterWatch and SnapshotSource", () => {
     await until("converged", () => serviceKeys().includes("default/later"));
     await until("reconnected", () => watch!.health().connected);
     expect(watch!.health().restarts).toBeGreaterThan(0);
+  });
+
+  it("asks for bookmarks and a bounded watch, and reopens a watch the server ended from where it was, without a relist", async () => {
+    await startWatch({ minWatchSeconds: 1 });
+    await until("first snapshot", () => snapshots.length === 1);
+    const serviceRequests = () => server.requests.filter((r) => r.path === "/api/v1/services");
+    await until("a second services watch", () => serviceRequests().filter((r) => r.query.includes("watch=true")).length >= 2, 10_000);
+    const watches = serviceRequests().filter((r) => r.query.includes("watch=true"));
+    for (const w of watches) {
+      const q = new URLSearchParams(w.query);
+      expect(q.get("allowWatchBookmarks")).toBe("true");
+      expect(Number(q.get("timeoutSeconds"))).toBeGreaterThanOrEqual(1);
+      expect(Number(q.get("timeoutSeconds"))).toBeLessThan(2);
+      expect(Number(q.get("resourceVersion"))).toBeGreaterThan(0);
+    }
+    // One list, with a page size; every later request is a watch from a version.
+    const lists = serviceRequests().filter((r) => !r.query.includes("watch=true"));
+    expect(lists.map((r) => new URLSearchParams(r.query).get("limit"))).toEqual(["500"]);
+    server.put(aService({ name: "after-reopen" }));
+    await until("the change seen through the reopened watch", () => serviceKeys().includes("default/after-reopen"));
+    expect(healthReports.filter((h) => !h.connected)).toEqual([]);
+  });
+
+  it("backs off during an outage instead of retrying at its first delay, and reports it once as it starts and once as it ends", async () => {
+    await startWatch();
+    await until("first snapshot", () => snapshots.length === 1);
+    const reportsBefore = healthReports.length;
+    server.setUnreachable(true);
+    await pause(3_000);
+    const restarts = watch!.health().restarts;
+    server.setUnreachable(false);
+    await until("reconnected", () => watch!.health().connected, 10_000);
+    // Waits of 50, 100, 200 and then 400 ms for each of three informers: at most about ten
+    // attempts each in 3 s (a first delay repeated would be some sixty each).
+    expect(restarts).toBeGreaterThanOrEqual(3);
+    expect(restarts).toBeLessThanOrEqual(3 * 12);
+    expect(healthReports.slice(reportsBefore).map((h) => h.connected)).toEqual([false, true]);
   });
 });

@@ -56,6 +56,8 @@ export class Controller {
   /** The publish pass under way: passes never overlap (two would compute the same writes). */
   #publishing: Promise<void> | undefined;
   #publishAgain = false;
+  /** When the API server became unreachable, while it is. */
+  #outageSince: number | undefined;
 
   constructor(options: ControllerOptions) {
     this.#o = options;
@@ -64,9 +66,16 @@ export class Controller {
     const log = options.logger;
     this.#watch = new ClusterWatch(options.kubeConfig, {
       onChange: () => this.#source.changed(),
+      // The watch reports health as it changes: one line as an outage starts, one as it ends.
       onHealth: (h) => {
         this.#metrics.apiConnected.set(h.connected ? 1 : 0);
-        if (!h.connected) log.warn({ error: h.lastError }, "API server unreachable; keeping the last applied configuration");
+        if (!h.connected) {
+          this.#outageSince ??= Date.now();
+          log.warn({ error: h.lastError }, "API server unreachable; keeping the last applied configuration");
+        } else if (this.#outageSince !== undefined) {
+          log.info({ outageMs: Date.now() - this.#outageSince, restarts: h.restarts }, "API server reachable again");
+          this.#outageSince = undefined;
+        }
       },
     });
     this.#source = new SnapshotSource(this.#watch, options.config.controller.coalesce, (s) => this.#enqueue(s));

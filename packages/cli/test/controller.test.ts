@@ -1,7 +1,8 @@
 import { KubeConfig } from "@kubernetes/client-node";
-import { parseConfig, type LbNodeName, type Plan } from "@portico/core";
+import { readKeepalivedState, renderKeepalived } from "@portico/adapter-keepalived";
+import { parseConfig, type LbNodeName, type Plan, type VrrpState } from "@portico/core";
 import { aConfig, aNode, aService } from "@portico/core/testing";
-import { freePort, KubeApiServer, until } from "@portico/testkit";
+import { freePort, KubeApiServer, settled, until } from "@portico/testkit";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Controller, type NodeApplyResult } from "../src/controller.js";
@@ -13,7 +14,7 @@ import { Controller, type NodeApplyResult } from "../src/controller.js";
 let server: KubeApiServer;
 const controllers: Controller[] = [];
 
-const controller = async (node: string, applied: Plan[]): Promise<{ c: Controller; port: number }> => {
+const controller = async (node: string, applied: Plan[], initialVrrp?: VrrpState): Promise<{ c: Controller; port: number }> => {
   const port = await freePort();
   const config = parseConfig({
     ...aConfig(),
@@ -25,11 +26,14 @@ const controller = async (node: string, applied: Plan[]): Promise<{ c: Controlle
     applied.push(p);
     return { haproxy: "reload", keepalived: "none", errors: [] };
   };
-  const c = new Controller({ kubeConfig: kc, config, node: node as LbNodeName, apply, logger: pino({ level: "silent" }), statusRetryMs: 100 });
+  const options = { kubeConfig: kc, config, node: node as LbNodeName, apply, logger: pino({ level: "silent" }), statusRetryMs: 100 };
+  const c = new Controller(initialVrrp === undefined ? options : { ...options, initialVrrp });
   controllers.push(c);
   await c.start();
   return { c, port };
 };
+/** Every write but the Lease's (renewed every retry period, whatever else happens). */
+const statusWrites = () => server.writes().filter((w) => !w.path.includes("/leases"));
 const get = async (port: number, path: string) => {
   const r = await fetch(`http://127.0.0.1:${port}${path}`);
   return { status: r.status, text: await r.text() };
@@ -66,8 +70,10 @@ describe("portico run's controller loop", () => {
   it("keeps the last plan while the API server is away, says so, and converges after", async () => {
     const applied: Plan[] = [];
     const { port } = await controller("lb1", applied);
-    await until("first apply", () => applied.length > 0);
-    const before = applied.length;
+    await until("status published", () => JSON.stringify(server.get("Service", "default", "web")?.["status"] ?? {}).includes("198.18.100.10"));
+    // The status write comes back through the watch as a change and is planned once more: cut the
+    // API server only once the controller has stopped reacting to its own writes.
+    const before = await settled("applies", () => applied.length, 400);
     server.setUnreachable(true);
     let ready = await get(port, "/readyz");
     for (let i = 0; i < 250 && ready.status === 200; i++) {
@@ -151,5 +157,30 @@ describe("portico run's controller loop", () => {
     const writes = server.writes().filter((w) => w.path.includes("/services/"));
     const firstFollower = writes.findIndex((w) => w.client === followerName);
     expect(writes.slice(firstFollower).every((w) => w.client === followerName)).toBe(true);
+  });
+
+  it("restarted, reaches the plan it left (VIPs, VRIDs and masters from the installed keepalived.conf) and writes nothing", async () => {
+    server.put(aService({ name: "api", created: "2026-02-01T00:00:00Z" }));
+    server.put(aNode("worker-2", "198.18.2.2"));
+    const applied: Plan[] = [];
+    const first = await controller("lb1", applied);
+    await until("both published", () => server.list("Service").every((s) => JSON.stringify(s["status"] ?? {}).includes("198.18.100.")));
+    await settled("applies and writes", () => [applied.length, statusWrites().length], 400);
+    const left = applied.at(-1)!;
+    const keepalivedConf = renderKeepalived(left, { node: "lb1" as LbNodeName })._unsafeUnwrap();
+    await first.c.stop();
+    controllers.splice(controllers.indexOf(first.c), 1);
+    const writes = statusWrites().length;
+
+    const again: Plan[] = [];
+    await controller("lb1", again, readKeepalivedState(keepalivedConf));
+    await until("the first plan after the restart", () => again.length > 0);
+    await settled("applies and writes", () => [again.length, statusWrites().length], 400);
+    expect(left.vrrpInstances.length).toBeGreaterThan(0);
+    expect(JSON.stringify(again[0])).toBe(JSON.stringify(left));
+    expect(renderKeepalived(again[0]!, { node: "lb1" as LbNodeName })._unsafeUnwrap()).toBe(keepalivedConf);
+    expect(again).toHaveLength(1);
+    const after = statusWrites().slice(writes);
+    expect(after.map((w) => `${w.method} ${w.path}`)).toEqual([]);
   });
 });

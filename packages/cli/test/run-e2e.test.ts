@@ -1,11 +1,11 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parseShowProc, sendCommand, sendCommands } from "@portico/adapter-haproxy";
 import { aNode, aService, anEndpointSlice } from "@portico/core/testing";
-import { run, start, type Started } from "@portico/host";
-import { describeWith, freePort, KubeApiServer, must, NetnsLab, program, root, until } from "@portico/testkit";
+import { start, type Started } from "@portico/host";
+import { describeWith, freePort, KubeApiServer, NetnsLab, program, root, until } from "@portico/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { BIN, CLEANUP, CLIENT, FAKE_NODE, ingressOf, metaOf, PROBE, regardingOf, sayer, sleep, waitForLine, type ClientSummary, type Obj } from "./e2e/harness.js";
+import { BIN, CLEANUP, CLIENT, ingressOf, metaOf, PROBE, regardingOf, sayer, sleep, waitForLine, type ClientSummary, type Obj } from "./e2e/harness.js";
+import { appliesIn, buildOneLb, nodeAddressAt, serversOf, trafficFrom, workersOf } from "./e2e/one-lb.js";
 
 // `portico run` end to end: a real process against the wire-level API server, applying to a real
 // HAProxy master in a network namespace whose VIP a client namespace connects to. The fake nodes
@@ -21,12 +21,12 @@ import { BIN, CLEANUP, CLIENT, FAKE_NODE, ingressOf, metaOf, PROBE, regardingOf,
 const VIP = "198.18.100.10";
 const NODES = ["node1", "node2", "node3"] as const;
 type NodeId = (typeof NODES)[number];
-const nodeAddress = (n: NodeId): string => `198.18.2${NODES.indexOf(n) + 1}.2`;
+const nodeAddress = (n: NodeId): string => nodeAddressAt(NODES.indexOf(n));
 const say = sayer("portico run e2e");
 
 await describeWith([program("haproxy", ["-v"]), program("ip", ["-V"]), root], "portico run end to end (real HAProxy, real traffic)", () => {
   const netns = new NetnsLab();
-  const fakeNodes: Started[] = [];
+  let fakeNodes: readonly Started[] = [];
   let api: KubeApiServer | undefined;
   let portico: Started | undefined;
   let haproxy: Started | undefined;
@@ -42,29 +42,10 @@ await describeWith([program("haproxy", ["-v"]), program("ip", ["-V"]), root], "p
   const server = (): KubeApiServer => api!;
 
   /** Up to `count` connections to the VIP from the client namespace, `parallel` at a time. */
-  const traffic = async (count: number, port = 80, parallel = 2): Promise<ClientSummary> => {
-    const out = (await run("ip", ["netns", "exec", client, process.execPath, CLIENT, VIP, String(port), String(count), "10000", String(parallel)], { timeoutMs: 25_000 }))._unsafeUnwrap();
-    if (out.code !== 0) throw new Error(`client exited ${out.code}: ${out.stderr}`);
-    return JSON.parse(out.stdout) as ClientSummary;
-  };
-  /** The HAProxy worker pids the master runs. */
-  const workers = async (): Promise<number[]> => {
-    const r = await sendCommand(masterSock(), { kind: "show-proc" });
-    return r.isOk() ? (parseShowProc(r.value)?.workers.map((w) => w.pid) ?? []) : [];
-  };
-  /** Active servers (not in a maintenance slot) of every backend: address -> [op state, user weight]. */
-  const servers = async (): Promise<Map<string, { up: boolean; weight: number }>> => {
-    const answers = await sendCommands(adminSock(), [{ kind: "show-servers-state" }]);
-    const rows = answers.isOk() ? (answers.value[0] ?? "").split("\n").map((l) => l.split(" ")) : [];
-    // Columns: be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight ...
-    return new Map(rows.filter((f) => f.length > 8 && /^\d/.test(f[0]!) && f[6] !== "1" && f[6] !== "5").map((f) => [f[4]!, { up: f[5] === "2", weight: Number(f[7]) }]));
-  };
-  /** The haproxy actions of every "applied plan" line logged so far. */
-  const applies = (): string[] =>
-    logs
-      .split("\n")
-      .filter((l) => l.includes('"msg":"applied plan"'))
-      .map((l) => (JSON.parse(l) as { haproxy: string }).haproxy);
+  const traffic = (count: number, port = 80, parallel = 2): Promise<ClientSummary> => trafficFrom(client, VIP, count, port, parallel);
+  const workers = (): Promise<number[]> => workersOf(masterSock());
+  const servers = () => serversOf(adminSock());
+  const applies = (): string[] => appliesIn(logs);
   const modify = (kind: string, name: string, change: (o: Obj) => void): void => {
     const o = server().get(kind, "default", name)!;
     change(o);
@@ -74,30 +55,7 @@ await describeWith([program("haproxy", ["-v"]), program("ip", ["-V"]), root], "p
   beforeAll(async () => {
     try {
       dir = await mkdtemp("/tmp/portico-e2e-");
-      lb = await netns.add("lb");
-      client = await netns.add("cl");
-      await must("ip", ["-n", lb, "link", "add", "c0", "type", "veth", "peer", "name", "eth0", "netns", client]);
-      for (const [ns, dev, cidr] of [
-        [lb, "c0", "198.18.10.1/24"],
-        [client, "eth0", "198.18.10.2/24"],
-      ] as const) {
-        await must("ip", ["-n", ns, "addr", "add", cidr, "dev", dev]);
-        await must("ip", ["-n", ns, "link", "set", dev, "up"]);
-      }
-      await must("ip", ["-n", client, "route", "add", "198.18.100.0/24", "via", "198.18.10.1"]);
-      await must("ip", ["-n", lb, "addr", "add", `${VIP}/32`, "dev", "lo"]);
-      for (const [i, n] of NODES.entries()) {
-        const ns = await netns.add(n);
-        await must("ip", ["-n", lb, "link", "add", `n${i + 1}`, "type", "veth", "peer", "name", "eth0", "netns", ns]);
-        await must("ip", ["-n", lb, "addr", "add", `198.18.2${i + 1}.1/24`, "dev", `n${i + 1}`]);
-        await must("ip", ["-n", lb, "link", "set", `n${i + 1}`, "up"]);
-        await must("ip", ["-n", ns, "addr", "add", `${nodeAddress(n)}/24`, "dev", "eth0"]);
-        await must("ip", ["-n", ns, "link", "set", "eth0", "up"]);
-        const proc = (await start("ip", ["netns", "exec", ns, process.execPath, FAKE_NODE, n, "30080", "32100"], { stdio: "pipe" }))._unsafeUnwrap();
-        fakeNodes.push(proc);
-        await waitForLine(proc, "ready");
-      }
-
+      ({ lb, client, fakeNodes } = await buildOneLb(netns, [VIP], NODES));
       api = await new KubeApiServer().start();
       for (const n of NODES) api.put(aNode(n, nodeAddress(n)));
       listen = await freePort();

@@ -3,4 +3,4 @@ export { describeWith, inCi, program, root, type Requirement } from "./gate.js";
 export { must, NetnsLab } from "./netns.js";
 export { KubeApiServer, type RecordedRequest } from "./kube-api.js";
 export { fakeTree, type FakeMachine } from "./faketree.js";
-export { freePort, until } from "./wait.js";
+export { freePort, settled, until } from "./wait.js";

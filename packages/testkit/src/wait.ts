@@ -19,3 +19,23 @@ export const freePort = (): Promise<number> =>
       s.close(() => resolve(port));
     });
   });
+
+/**
+ * Wait until `read` has given the same answer for `quietMs` (compared as JSON): the system under
+ * test has stopped reacting to its own last action (a controller's status write coming back as a
+ * watch event, say). Throws after `capMs`. Resolves with the settled answer.
+ */
+export const settled = async <T>(what: string, read: () => Promise<T> | T, quietMs = 300, capMs = 20_000): Promise<T> => {
+  const t0 = Date.now();
+  let last = JSON.stringify(await read());
+  let since = Date.now();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 20));
+    const now = JSON.stringify(await read());
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) return JSON.parse(last) as T;
+    if (Date.now() - t0 > capMs) throw new Error(`timed out after ${capMs} ms waiting for ${what} to settle`);
+  }
+};
