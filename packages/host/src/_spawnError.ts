@@ -1,4 +1,11 @@
-import type { RunError } from "./run.js";
+/** Why a child process could not be run at all (not: it ran and failed). */
+export interface RunError {
+  readonly kind: "spawn";
+  readonly command: string;
+  readonly message: string;
+  /** `ENOENT` when the program is not installed. */
+  readonly code?: string;
+}
 
 /** The one way a failed spawn is described, for run() and start() alike. */
 export const spawnError =

@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
 import { ResultAsync } from "neverthrow";
-import { spawnError } from "./_spawnError.js";
+import { spawnError, type RunError } from "./_spawnError.js";
+
+export type { RunError } from "./_spawnError.js";
 
 /** How a child process ended. */
 export interface RunOutput {
@@ -10,15 +12,6 @@ export interface RunOutput {
   readonly stdout: string;
   readonly stderr: string;
   readonly timedOut: boolean;
-}
-
-/** Why a child process could not be run at all (not: it ran and failed). */
-export interface RunError {
-  readonly kind: "spawn";
-  readonly command: string;
-  readonly message: string;
-  /** `ENOENT` when the program is not installed. */
-  readonly code?: string;
 }
 
 /** Options for {@link run}. */
@@ -37,7 +30,11 @@ export interface RunOptions {
  * so no argument is ever re-parsed by a shell. Resolves with the exit status whatever it is;
  * fails only when the process could not start.
  */
-export const run = (command: string, args: readonly string[], options: RunOptions = {}): ResultAsync<RunOutput, RunError> =>
+export const run = (
+  command: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): ResultAsync<RunOutput, RunError> =>
   ResultAsync.fromPromise(
     new Promise<RunOutput>((resolve, reject) => {
       const max = options.maxOutputBytes ?? 1 << 20;

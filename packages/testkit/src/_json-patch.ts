@@ -41,7 +41,8 @@ export const jsonPatch = (doc: unknown, ops: unknown): { ok: unknown } | { faile
       continue;
     }
     let parent: unknown = root;
-    for (const s of segments) parent = Array.isArray(parent) ? parent[Number(s)] : (parent as Record<string, unknown> | undefined)?.[s];
+    for (const s of segments)
+      parent = Array.isArray(parent) ? parent[Number(s)] : (parent as Record<string, unknown> | undefined)?.[s];
     const invalid = (message: string) => ({ failed: { conflict: false, message } });
     if (typeof parent !== "object" || parent === null) return invalid(`${op.op} ${op.path}: the parent does not exist`);
     const record = parent as Record<string, unknown>;
@@ -49,7 +50,8 @@ export const jsonPatch = (doc: unknown, ops: unknown): { ok: unknown } | { faile
     const current = Array.isArray(parent) ? parent[index] : record[last];
     switch (op.op) {
       case "test":
-        if (JSON.stringify(current) !== JSON.stringify(op.value)) return { failed: { conflict: true, message: `test ${op.path} failed` } };
+        if (JSON.stringify(current) !== JSON.stringify(op.value))
+          return { failed: { conflict: true, message: `test ${op.path} failed` } };
         break;
       case "add":
         if (Array.isArray(parent)) parent.splice(index, 0, op.value);

@@ -48,6 +48,9 @@ export class ListPager {
       metadata["remainingItemCount"] = page.items.length - limit;
     }
     const items = more ? page.items.slice(0, limit) : page.items;
-    return { status: 200, payload: { apiVersion: apiVersionOf(resource), kind: `${resource.kind}List`, metadata, items } };
+    return {
+      status: 200,
+      payload: { apiVersion: apiVersionOf(resource), kind: `${resource.kind}List`, metadata, items },
+    };
   }
 }

@@ -1,23 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import {
-  apiVersionOf,
-  asObject,
-  badMicroTime,
-  clientOf,
-  kubeconfigFor,
-  parseJson,
-  parsePath,
-  patched,
-  readBody,
-  RESOURCES,
-  statusObject,
-  timeNow,
-  type Obj,
-  type Resource,
-} from "./_kube-wire.js";
+import { apiVersionOf, asObject, badMicroTime, clientOf, kubeconfigFor, parseJson, parsePath } from "./_kube-wire.js";
+import { patched, readBody, RESOURCES, statusObject, timeNow, type Obj, type Resource } from "./_kube-wire.js";
 import { ListPager } from "./_kube-list.js";
+import { byKey, WatchHub, type WatchEvent } from "./_kube-watch.js";
 
 /** One request the server answered; tests assert on writes with this. */
 export interface RecordedRequest {
@@ -34,20 +21,6 @@ export interface RecordedRequest {
   readonly at: number;
 }
 
-interface WatchEvent {
-  readonly type: "ADDED" | "MODIFIED" | "DELETED";
-  readonly resource: Resource;
-  readonly object: Obj;
-  readonly rv: number;
-}
-
-interface Watcher {
-  readonly resource: Resource;
-  readonly namespace: string | undefined;
-  readonly res: ServerResponse;
-  readonly bookmarks: boolean;
-}
-
 type Reply = (status: number, payload: unknown) => void;
 
 const keyOf = (r: Resource, namespace: string | undefined, name: string): string =>
@@ -60,11 +33,6 @@ const asListItem = (o: Obj): Obj => {
   const { kind: _kind, apiVersion: _apiVersion, ...rest } = clone(o);
   return rest;
 };
-// etcd key order: namespace, then name.
-const byKey = (a: Obj, b: Obj): number =>
-  String(meta(a)["namespace"] ?? "").localeCompare(String(meta(b)["namespace"] ?? "")) ||
-  String(meta(a)["name"]).localeCompare(String(meta(b)["name"]));
-
 /**
  * A Kubernetes API server at the wire level, for tests: the real @kubernetes/client-node talks to
  * it over HTTP through a kubeconfig. Each behaviour mirrors kube-apiserver's, and
@@ -79,13 +47,11 @@ const byKey = (a: Obj, b: Obj): number =>
  */
 export class KubeApiServer {
   readonly #objects = new Map<string, { resource: Resource; object: Obj }>();
-  readonly #history: WatchEvent[] = [];
-  readonly #watchers = new Set<Watcher>();
+  readonly #watches = new WatchHub();
   readonly #sockets = new Set<Socket>();
   readonly #pager = new ListPager();
   readonly requests: RecordedRequest[] = [];
   #rv = 100;
-  #compactedRv = 0;
   #unreachable = false;
   #latencyMs = 0;
   #server: Server | undefined;
@@ -137,22 +103,17 @@ export class KubeApiServer {
 
   /** Forget history up to now: a watch or a list continued from an older version then gets 410 Gone. */
   compact(): void {
-    this.#compactedRv = this.#rv;
-    this.#history.length = 0;
+    this.#watches.compact(this.#rv);
   }
 
   /** Send a BOOKMARK with the current resourceVersion to every open watch that allows them. */
   bookmark(): void {
-    for (const w of this.#watchers) {
-      if (!w.bookmarks) continue;
-      const object = { kind: w.resource.kind, apiVersion: apiVersionOf(w.resource), metadata: { resourceVersion: String(this.#rv) } };
-      this.#send(w.res, { type: "BOOKMARK", object });
-    }
+    this.#watches.bookmark(this.#rv);
   }
 
   /** How many watches are open now. */
   get openWatches(): number {
-    return this.#watchers.size;
+    return this.#watches.open;
   }
 
   /** The current resourceVersion. */
@@ -204,8 +165,7 @@ export class KubeApiServer {
   }
 
   #cutAll(): void {
-    for (const w of this.#watchers) w.res.destroy();
-    this.#watchers.clear();
+    this.#watches.cutAll();
     for (const s of this.#sockets) s.destroy();
   }
 
@@ -225,8 +185,7 @@ export class KubeApiServer {
     if (type === "DELETED") this.#objects.delete(key);
     else this.#objects.set(key, { resource, object });
     const event: WatchEvent = { type, resource, object: clone(object), rv: this.#rv };
-    this.#history.push(event);
-    for (const w of this.#watchers) this.#deliver(w, event);
+    this.#watches.publish(event);
     return clone(object);
   }
 
@@ -243,16 +202,6 @@ export class KubeApiServer {
     return this.#store(resource, key, clone(existing), "DELETED");
   }
 
-  #deliver(w: Watcher, e: WatchEvent): void {
-    if (e.resource !== w.resource) return;
-    if (w.namespace !== undefined && meta(e.object)["namespace"] !== w.namespace) return;
-    this.#send(w.res, { type: e.type, object: e.object });
-  }
-
-  #send(res: ServerResponse, event: unknown): void {
-    if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify(event)}\n`);
-  }
-
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (this.#unreachable) {
       res.destroy();
@@ -261,11 +210,22 @@ export class KubeApiServer {
     if (this.#latencyMs > 0) await new Promise((r) => setTimeout(r, this.#latencyMs));
     const url = new URL(req.url ?? "/", "http://x");
     const body = await readBody(req);
-    const contentType = String(req.headers["content-type"] ?? "").split(";")[0]!.trim();
+    const contentType = String(req.headers["content-type"] ?? "")
+      .split(";")[0]!
+      .trim();
     const method = req.method ?? "GET";
     const record = (status: number, recorded: unknown): void => {
       const at = Date.now();
-      this.requests.push({ method, path: url.pathname, query: url.search, contentType, body: recorded, status, client: clientOf(req), at });
+      this.requests.push({
+        method,
+        path: url.pathname,
+        query: url.search,
+        contentType,
+        body: recorded,
+        status,
+        client: clientOf(req),
+        at,
+      });
     };
     const reply: Reply = (status, payload) => {
       record(status, parseJson(body));
@@ -282,7 +242,8 @@ export class KubeApiServer {
       const watch = url.searchParams.get("watch");
       if (method === "GET" && (watch === "true" || watch === "1")) {
         record(200, undefined);
-        return this.#watch(resource, namespace, url.searchParams, res);
+        const current = () => [...this.#objects.values()].filter((e) => e.resource === resource).map((e) => e.object);
+        return this.#watches.serve(resource, namespace, url.searchParams, res, current, this.#rv);
       }
       if (method === "GET") return this.#list(resource, namespace, url.searchParams, reply);
       if (method === "POST") return this.#create(resource, namespace, parseJson(body), reply);
@@ -304,10 +265,12 @@ export class KubeApiServer {
   #list(resource: Resource, namespace: string | undefined, query: URLSearchParams, reply: Reply): void {
     const current = (): Obj[] =>
       [...this.#objects.values()]
-        .filter((e) => e.resource === resource && (namespace === undefined || meta(e.object)["namespace"] === namespace))
+        .filter(
+          (e) => e.resource === resource && (namespace === undefined || meta(e.object)["namespace"] === namespace),
+        )
         .map((e) => asListItem(e.object))
         .sort(byKey);
-    const { status, payload } = this.#pager.answer(resource, query, current, this.#rv, this.#compactedRv);
+    const { status, payload } = this.#pager.answer(resource, query, current, this.#rv, this.#watches.compactedRv);
     reply(status, payload);
   }
 
@@ -336,7 +299,15 @@ export class KubeApiServer {
     reply(201, this.#store(resource, key, obj, "ADDED"));
   }
 
-  #update(resource: Resource, key: string, name: string, existing: Obj, next: Obj, status: boolean, reply: Reply): void {
+  #update(
+    resource: Resource,
+    key: string,
+    name: string,
+    existing: Obj,
+    next: Obj,
+    status: boolean,
+    reply: Reply,
+  ): void {
     // Optimistic concurrency: a stated resourceVersion must be the current one.
     const stated = meta(next)["resourceVersion"];
     if (stated !== undefined && stated !== meta(existing)["resourceVersion"]) {
@@ -356,7 +327,8 @@ export class KubeApiServer {
         if (nm[k] === undefined) delete mm[k];
         else mm[k] = nm[k];
       }
-      if (JSON.stringify(existing["spec"]) !== JSON.stringify(merged["spec"])) mm["generation"] = Number(mm["generation"] ?? 1) + 1;
+      if (JSON.stringify(existing["spec"]) !== JSON.stringify(merged["spec"]))
+        mm["generation"] = Number(mm["generation"] ?? 1) + 1;
     }
     const badTime = badMicroTime(resource, merged);
     if (badTime !== undefined) return reply(400, statusObject(400, "BadRequest", badTime));
@@ -369,34 +341,5 @@ export class KubeApiServer {
     // The last finalizer went: the deletion completes.
     if (terminating && finalizers.length === 0) return reply(200, this.#store(resource, key, merged, "DELETED"));
     reply(200, this.#store(resource, key, merged, "MODIFIED"));
-  }
-
-  #watch(resource: Resource, namespace: string | undefined, query: URLSearchParams, res: ServerResponse): void {
-    res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
-    // Headers go out now, as a real API server's do: the client waits for them before reading events.
-    res.flushHeaders();
-    const from = query.get("resourceVersion") ?? "";
-    const fromRv = from === "" ? 0 : Number(from);
-    if (fromRv !== 0 && fromRv < this.#compactedRv) {
-      // A 200 stream carrying one ERROR event with a 410 Status, then the end of the stream.
-      const message = `too old resource version: ${fromRv} (${this.#compactedRv})`;
-      this.#send(res, { type: "ERROR", object: statusObject(410, "Expired", message) });
-      res.end();
-      return;
-    }
-    const bookmarks = query.get("allowWatchBookmarks") === "true";
-    const w: Watcher = { resource, namespace, res, bookmarks };
-    if (fromRv === 0) {
-      // "" and "0" start from the current state: a synthetic ADDED for every object there is.
-      const current = [...this.#objects.values()].filter((e) => e.resource === resource).map((e) => e.object);
-      for (const object of current.sort(byKey)) this.#deliver(w, { type: "ADDED", resource, object, rv: this.#rv });
-    } else for (const e of this.#history) if (e.rv > fromRv) this.#deliver(w, e);
-    this.#watchers.add(w);
-    const timeoutSeconds = Number(query.get("timeoutSeconds") ?? "0");
-    const timer = timeoutSeconds > 0 ? setTimeout(() => res.end(), timeoutSeconds * 1000) : undefined;
-    res.on("close", () => {
-      clearTimeout(timer);
-      this.#watchers.delete(w);
-    });
   }
 }

@@ -25,7 +25,12 @@ export const freePort = (): Promise<number> =>
  * test has stopped reacting to its own last action (a controller's status write coming back as a
  * watch event, say). Throws after `capMs`. Resolves with the settled answer.
  */
-export const settled = async <T>(what: string, read: () => Promise<T> | T, quietMs = 300, capMs = 20_000): Promise<T> => {
+export const settled = async <T>(
+  what: string,
+  read: () => Promise<T> | T,
+  quietMs = 300,
+  capMs = 20_000,
+): Promise<T> => {
   const t0 = Date.now();
   let last = JSON.stringify(await read());
   let since = Date.now();

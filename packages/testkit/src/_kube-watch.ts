@@ -1,0 +1,121 @@
+import type { ServerResponse } from "node:http";
+import { apiVersionOf, statusObject, type Obj, type Resource } from "./_kube-wire.js";
+
+/** One change, as a watch event and as history a later watch may start from. */
+export interface WatchEvent {
+  readonly type: "ADDED" | "MODIFIED" | "DELETED";
+  readonly resource: Resource;
+  readonly object: Obj;
+  readonly rv: number;
+}
+
+interface Watcher {
+  readonly resource: Resource;
+  readonly namespace: string | undefined;
+  readonly res: ServerResponse;
+  readonly bookmarks: boolean;
+}
+
+const meta = (o: Obj): Record<string, unknown> => o.metadata ?? {};
+
+/** etcd key order: namespace, then name. */
+export const byKey = (a: Obj, b: Obj): number =>
+  String(meta(a)["namespace"] ?? "").localeCompare(String(meta(b)["namespace"] ?? "")) ||
+  String(meta(a)["name"]).localeCompare(String(meta(b)["name"]));
+
+/**
+ * The watch side of the test API server: the open watches and the history since the last
+ * compaction. A watch from a resourceVersion gets every event after it, or, once that version is
+ * compacted, a 200 stream with one ERROR event carrying a 410 Expired Status; a watch from "" or
+ * "0" starts with a synthetic ADDED for every object there is. BOOKMARKs go only to watches that
+ * set `allowWatchBookmarks`; `timeoutSeconds` ends a watch cleanly.
+ */
+export class WatchHub {
+  readonly #history: WatchEvent[] = [];
+  readonly #watchers = new Set<Watcher>();
+  #compactedRv = 0;
+
+  /** The version up to which history is forgotten. */
+  get compactedRv(): number {
+    return this.#compactedRv;
+  }
+
+  /** How many watches are open. */
+  get open(): number {
+    return this.#watchers.size;
+  }
+
+  /** Keep `event` for later watches and send it to every open one it concerns. */
+  publish(event: WatchEvent): void {
+    this.#history.push(event);
+    for (const w of this.#watchers) deliver(w, event);
+  }
+
+  /** Forget history up to `rv`. */
+  compact(rv: number): void {
+    this.#compactedRv = rv;
+    this.#history.length = 0;
+  }
+
+  /** A BOOKMARK at `rv` to every open watch that allows them. */
+  bookmark(rv: number): void {
+    for (const w of this.#watchers) {
+      if (!w.bookmarks) continue;
+      const object = {
+        kind: w.resource.kind,
+        apiVersion: apiVersionOf(w.resource),
+        metadata: { resourceVersion: String(rv) },
+      };
+      send(w.res, { type: "BOOKMARK", object });
+    }
+  }
+
+  /** Cut every open watch, as a lost connection does. */
+  cutAll(): void {
+    for (const w of this.#watchers) w.res.destroy();
+    this.#watchers.clear();
+  }
+
+  /** Serve one watch request; `current` gives the objects there are now, at version `rv`. */
+  serve(
+    resource: Resource,
+    namespace: string | undefined,
+    query: URLSearchParams,
+    res: ServerResponse,
+    current: () => readonly Obj[],
+    rv: number,
+  ): void {
+    res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
+    // Headers go out now, as a real API server's do: the client waits for them before reading events.
+    res.flushHeaders();
+    const from = query.get("resourceVersion") ?? "";
+    const fromRv = from === "" ? 0 : Number(from);
+    if (fromRv !== 0 && fromRv < this.#compactedRv) {
+      const message = `too old resource version: ${fromRv} (${this.#compactedRv})`;
+      send(res, { type: "ERROR", object: statusObject(410, "Expired", message) });
+      res.end();
+      return;
+    }
+    const w: Watcher = { resource, namespace, res, bookmarks: query.get("allowWatchBookmarks") === "true" };
+    if (fromRv === 0) {
+      for (const object of [...current()].sort(byKey)) deliver(w, { type: "ADDED", resource, object, rv });
+    } else for (const e of this.#history) if (e.rv > fromRv) deliver(w, e);
+    this.#watchers.add(w);
+    const timeoutSeconds = Number(query.get("timeoutSeconds") ?? "0");
+    const timer = timeoutSeconds > 0 ? setTimeout(() => res.end(), timeoutSeconds * 1000) : undefined;
+    res.on("close", () => {
+      clearTimeout(timer);
+      this.#watchers.delete(w);
+    });
+  }
+}
+
+const deliver = (w: Watcher, e: WatchEvent): void => {
+  if (e.resource !== w.resource) return;
+  if (w.namespace !== undefined && meta(e.object)["namespace"] !== w.namespace) return;
+  send(w.res, { type: e.type, object: e.object });
+};
+
+const send = (res: ServerResponse, event: unknown): void => {
+  if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify(event)}\n`);
+};
