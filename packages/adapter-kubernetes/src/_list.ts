@@ -51,7 +51,11 @@ export const listAll = async (
     const init = await kc.applyToFetchOptions({});
     const response = await fetch(url, { ...init, method: "GET", timeout: options.pageTimeoutMs });
     const text = await response.text();
-    const body = parse(text) as { metadata?: { resourceVersion?: unknown; continue?: unknown }; items?: unknown; message?: unknown };
+    const body = parse(text) as {
+      metadata?: { resourceVersion?: unknown; continue?: unknown };
+      items?: unknown;
+      message?: unknown;
+    };
     if (response.status !== 200) {
       const message = typeof body?.message === "string" ? body.message : response.statusText;
       throw new ListError(`list ${path}: ${message}`, response.status);

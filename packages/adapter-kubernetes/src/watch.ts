@@ -187,10 +187,13 @@ export class ClusterWatch {
     this.#report();
     if (this.#stopped) return;
     clearTimeout(f.timer);
-    f.timer = setTimeout(() => {
-      this.#restarts++;
-      void f.informer.start().catch(() => undefined);
-    }, f.backoff.failed(Date.now(), Math.random()));
+    f.timer = setTimeout(
+      () => {
+        this.#restarts++;
+        void f.informer.start().catch(() => undefined);
+      },
+      f.backoff.failed(Date.now(), Math.random()),
+    );
   }
 
   // Health is reported as it changes, not per attempt: one line as an outage starts, one as it ends.

@@ -70,7 +70,13 @@ describe("ClusterWatch and SnapshotSource", () => {
     await startWatch();
     await until("first snapshot", () => snapshots.length === 1);
     const node = server.get("Node", undefined, "worker-1")!;
-    server.put({ ...node, status: { ...(node["status"] as object), conditions: [{ type: "Ready", status: "True", lastHeartbeatTime: "2026-11-26T00:00:00Z" }] } });
+    server.put({
+      ...node,
+      status: {
+        ...(node["status"] as object),
+        conditions: [{ type: "Ready", status: "True", lastHeartbeatTime: "2026-11-26T00:00:00Z" }],
+      },
+    });
     await pause(400);
     expect(snapshots).toHaveLength(1);
     server.put(aNode("worker-3", "198.18.2.3"));
@@ -111,7 +117,11 @@ describe("ClusterWatch and SnapshotSource", () => {
     await startWatch({ minWatchSeconds: 1 });
     await until("first snapshot", () => snapshots.length === 1);
     const serviceRequests = () => server.requests.filter((r) => r.path === "/api/v1/services");
-    await until("a second services watch", () => serviceRequests().filter((r) => r.query.includes("watch=true")).length >= 2, 10_000);
+    await until(
+      "a second services watch",
+      () => serviceRequests().filter((r) => r.query.includes("watch=true")).length >= 2,
+      10_000,
+    );
     const watches = serviceRequests().filter((r) => r.query.includes("watch=true"));
     for (const w of watches) {
       const q = new URLSearchParams(w.query);

@@ -95,7 +95,15 @@ config, or the previous file is put back and reloaded. Exit 3 when the apply fai
 `,
 };
 
-const COMMANDS = { plan: planCommand, render: renderCommand, apply: applyCommand, run: runCommand, doctor: doctorCommand, tune: tuneCommand, status: statusCommand } as const;
+const COMMANDS = {
+  plan: planCommand,
+  render: renderCommand,
+  apply: applyCommand,
+  run: runCommand,
+  doctor: doctorCommand,
+  tune: tuneCommand,
+  status: statusCommand,
+} as const;
 
 /** Run the `portico` command line; resolves to the exit code. Never throws for bad input. */
 export const main = async (argv: readonly string[], io: Io = processIo()): Promise<number> => {
@@ -104,7 +112,12 @@ export const main = async (argv: readonly string[], io: Io = processIo()): Promi
     io.stdout(USAGE);
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
-  if (!(command in COMMANDS)) return fail(io, `unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(", ")} (see portico --help)`, EXIT.usage);
+  if (!(command in COMMANDS))
+    return fail(
+      io,
+      `unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(", ")} (see portico --help)`,
+      EXIT.usage,
+    );
   const name = command as keyof typeof COMMANDS;
   if (rest.includes("--help") || rest.includes("-h")) {
     io.stdout(HELP[name] ?? USAGE);

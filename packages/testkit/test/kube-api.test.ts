@@ -84,7 +84,11 @@ describe("the test API server answers as kube-apiserver does", () => {
     server.put(aService("a", "zz"));
     server.put(aService("c", "aa"));
     const list = (await call("GET", "/api/v1/services")).body;
-    expect(list["items"].map((i: Json) => `${i.metadata.namespace}/${i.metadata.name}`)).toEqual(["aa/c", "zz/a", "zz/b"]);
+    expect(list["items"].map((i: Json) => `${i.metadata.namespace}/${i.metadata.name}`)).toEqual([
+      "aa/c",
+      "zz/a",
+      "zz/b",
+    ]);
     const versions = list["items"].map((i: Json) => Number(i.metadata.resourceVersion));
     const node = (await call("GET", "/api/v1/nodes/n1")).body;
     // The node's write came between the two Services in zz: versions are global, not per kind.
@@ -120,7 +124,16 @@ describe("the test API server answers as kube-apiserver does", () => {
     const { events, ended } = await watch(`resourceVersion=${old}`, 2);
     expect(ended).toBe(true);
     expect(events).toEqual([
-      { type: "ERROR", object: expect.objectContaining({ kind: "Status", apiVersion: "v1", code: 410, reason: "Expired", status: "Failure" }) },
+      {
+        type: "ERROR",
+        object: expect.objectContaining({
+          kind: "Status",
+          apiVersion: "v1",
+          code: 410,
+          reason: "Expired",
+          status: "Failure",
+        }),
+      },
     ]);
   });
 
@@ -148,7 +161,11 @@ describe("the test API server answers as kube-apiserver does", () => {
     const a = await withBookmarks;
     const b = await without;
     expect(a.events.map((e) => e["type"])).toEqual(["BOOKMARK", "ADDED"]);
-    expect(a.events[0]!["object"]).toEqual({ kind: "Service", apiVersion: "v1", metadata: { resourceVersion: String(rv) } });
+    expect(a.events[0]!["object"]).toEqual({
+      kind: "Service",
+      apiVersion: "v1",
+      metadata: { resourceVersion: String(rv) },
+    });
     expect(b.events.map((e) => e["type"])).toEqual(["ADDED"]);
   });
 
@@ -163,10 +180,17 @@ describe("the test API server answers as kube-apiserver does", () => {
   it("the status subresource changes only status, the main resource never does, and generation grows with spec only", async () => {
     server.put(aService("web"));
     const ip = { loadBalancer: { ingress: [{ ip: "198.18.100.10" }] } };
-    const viaStatus = await merge(`${SERVICES}/web/status`, { spec: { type: "ClusterIP" }, metadata: { labels: { a: "b" } }, status: ip });
+    const viaStatus = await merge(`${SERVICES}/web/status`, {
+      spec: { type: "ClusterIP" },
+      metadata: { labels: { a: "b" } },
+      status: ip,
+    });
     expect(viaStatus.body).toMatchObject({ spec: { type: "LoadBalancer" }, status: ip, metadata: { generation: 1 } });
     expect(viaStatus.body["metadata"]).not.toHaveProperty("labels");
-    const viaMain = await merge(`${SERVICES}/web`, { status: { loadBalancer: {} }, metadata: { annotations: { x: "y" } } });
+    const viaMain = await merge(`${SERVICES}/web`, {
+      status: { loadBalancer: {} },
+      metadata: { annotations: { x: "y" } },
+    });
     expect(viaMain.body).toMatchObject({ status: ip, metadata: { generation: 1, annotations: { x: "y" } } });
     const specChange = await merge(`${SERVICES}/web`, { spec: { externalTrafficPolicy: "Local" } });
     expect(specChange.body["metadata"].generation).toBe(2);
@@ -175,21 +199,31 @@ describe("the test API server answers as kube-apiserver does", () => {
   it("optimistic concurrency: a write that states a stale resourceVersion is 409 Conflict", async () => {
     const created = server.put(aService("web"));
     await merge(`${SERVICES}/web`, { metadata: { labels: { a: "1" } } });
-    const stale = await merge(`${SERVICES}/web`, { metadata: { resourceVersion: (created["metadata"] as Json)["resourceVersion"], labels: { a: "2" } } });
+    const stale = await merge(`${SERVICES}/web`, {
+      metadata: { resourceVersion: (created["metadata"] as Json)["resourceVersion"], labels: { a: "2" } },
+    });
     expect(stale).toMatchObject({ status: 409, body: { kind: "Status", reason: "Conflict", code: 409 } });
   });
 
   it("DELETE with finalizers sets deletionTimestamp and keeps the object; no finalizer may be added then; removing the last deletes it", async () => {
-    server.put({ ...aService("web"), metadata: { name: "web", namespace: "default", finalizers: ["example.com/hold"] } });
+    server.put({
+      ...aService("web"),
+      metadata: { name: "web", namespace: "default", finalizers: ["example.com/hold"] },
+    });
     const deleted = await call("DELETE", `${SERVICES}/web`);
     expect(deleted.status).toBe(200);
     expect(deleted.body["metadata"].deletionTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect((await call("GET", `${SERVICES}/web`)).status).toBe(200);
-    const added = await merge(`${SERVICES}/web`, { metadata: { finalizers: ["example.com/hold", "example.com/more"] } });
+    const added = await merge(`${SERVICES}/web`, {
+      metadata: { finalizers: ["example.com/hold", "example.com/more"] },
+    });
     expect(added).toMatchObject({ status: 422, body: { kind: "Status", reason: "Invalid" } });
     expect(added.body["message"]).toContain("no new finalizers can be added if the object is being deleted");
     expect((await merge(`${SERVICES}/web`, { metadata: { finalizers: [] } })).status).toBe(200);
-    expect(await call("GET", `${SERVICES}/web`)).toMatchObject({ status: 404, body: { kind: "Status", reason: "NotFound", code: 404 } });
+    expect(await call("GET", `${SERVICES}/web`)).toMatchObject({
+      status: 404,
+      body: { kind: "Status", reason: "NotFound", code: 404 },
+    });
   });
 
   it("MicroTime fields (Lease renewTime, Event eventTime) take exactly six fractional digits; anything else is 400", async () => {
@@ -205,16 +239,26 @@ describe("the test API server answers as kube-apiserver does", () => {
     expect(bad.body["message"]).toContain('as "2006-01-02T15:04:05.000000Z07:00"');
     expect((await call("POST", leases, lease("2026-12-01T00:00:00Z"))).status).toBe(400);
     expect((await call("POST", leases, lease("2026-12-01T00:00:00.123456Z"))).status).toBe(201);
-    const event = { apiVersion: "events.k8s.io/v1", kind: "Event", metadata: { name: "e" }, eventTime: "2026-12-01T00:00:00.1Z" };
+    const event = {
+      apiVersion: "events.k8s.io/v1",
+      kind: "Event",
+      metadata: { name: "e" },
+      eventTime: "2026-12-01T00:00:00.1Z",
+    };
     expect((await call("POST", "/apis/events.k8s.io/v1/namespaces/default/events", event)).status).toBe(400);
   });
 
   it("errors are metav1.Status bodies: unknown paths, missing objects, names taken, unknown patch formats", async () => {
     server.put(aService("web"));
-    const status = (code: number, reason: string) => ({ status: code, body: expect.objectContaining({ kind: "Status", apiVersion: "v1", status: "Failure", code, reason }) });
+    const status = (code: number, reason: string) => ({
+      status: code,
+      body: expect.objectContaining({ kind: "Status", apiVersion: "v1", status: "Failure", code, reason }),
+    });
     expect(await call("GET", "/api/v1/widgets")).toEqual(status(404, "NotFound"));
     expect(await call("GET", `${SERVICES}/nope`)).toEqual(status(404, "NotFound"));
     expect(await call("POST", SERVICES, aService("web"))).toEqual(status(409, "AlreadyExists"));
-    expect(await call("PATCH", `${SERVICES}/web`, {}, "application/strategic-merge-patch+json")).toEqual(status(415, "UnsupportedMediaType"));
+    expect(await call("PATCH", `${SERVICES}/web`, {}, "application/strategic-merge-patch+json")).toEqual(
+      status(415, "UnsupportedMediaType"),
+    );
   });
 });

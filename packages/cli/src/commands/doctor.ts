@@ -13,7 +13,11 @@ export const doctorCommand = async (flags: Flags, io: Io): Promise<number> => {
   if (found.isErr()) return fail(io, found.error.message, EXIT.usage);
   const lbNode = found.value;
   const kubeconfig = flags.required("kubeconfig");
-  const results = await runDoctor({ config: config.value, node: lbNode, ...(kubeconfig === undefined ? {} : { kubeconfig }) });
+  const results = await runDoctor({
+    config: config.value,
+    node: lbNode,
+    ...(kubeconfig === undefined ? {} : { kubeconfig }),
+  });
   io.stdout(formatDoctor(results));
   return doctorExitCode(results);
 };

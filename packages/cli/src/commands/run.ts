@@ -12,7 +12,13 @@ import { applyOnNode, installedVrrpState } from "../node-apply.js";
 /** Structured JSON logs; readable lines on a terminal. */
 const makeLogger = (io: Io): Logger =>
   io.color === true
-    ? pino({ base: null, transport: { target: "pino-pretty", options: { colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" } } })
+    ? pino({
+        base: null,
+        transport: {
+          target: "pino-pretty",
+          options: { colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" },
+        },
+      })
     : pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime });
 
 /** Apply on this node and say what happened in the controller's terms. */
@@ -26,8 +32,22 @@ const applier = (config: Config, node: LbNodeName) => {
       ...("error" in r.haproxy ? [`haproxy: ${r.haproxy.error.message}`] : []),
       ...(r.keepalived !== undefined && "error" in r.keepalived ? [`keepalived: ${r.keepalived.error.message}`] : []),
     ];
-    const haproxy = "error" in r.haproxy ? "error" : r.haproxy.ok.action === "runtime" ? "runtime" : r.haproxy.ok.action === "reload" ? "reload" : "none";
-    const keepalived = r.keepalived === undefined ? "none" : "error" in r.keepalived ? "error" : r.keepalived.ok === "unchanged" ? "none" : "reload";
+    const haproxy =
+      "error" in r.haproxy
+        ? "error"
+        : r.haproxy.ok.action === "runtime"
+          ? "runtime"
+          : r.haproxy.ok.action === "reload"
+            ? "reload"
+            : "none";
+    const keepalived =
+      r.keepalived === undefined
+        ? "none"
+        : "error" in r.keepalived
+          ? "error"
+          : r.keepalived.ok === "unchanged"
+            ? "none"
+            : "reload";
     return { haproxy, keepalived, errors };
   };
 };
@@ -47,7 +67,11 @@ export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
     if (kubeconfig === undefined) kc.loadFromDefault();
     else kc.loadFromFile(kubeconfig);
   } catch (e) {
-    return fail(io, `cannot load the kubeconfig${kubeconfig === undefined ? "" : ` ${kubeconfig}`}: ${(e as Error).message.split("\n")[0] ?? ""}`, EXIT.usage);
+    return fail(
+      io,
+      `cannot load the kubeconfig${kubeconfig === undefined ? "" : ` ${kubeconfig}`}: ${(e as Error).message.split("\n")[0] ?? ""}`,
+      EXIT.usage,
+    );
   }
   if (kc.getCurrentCluster() === null) return fail(io, "no cluster in the kubeconfig (pass --kubeconfig)", EXIT.usage);
 
@@ -66,7 +90,10 @@ export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
   } catch (e) {
     return fail(io, `cannot start: ${(e as Error).message} (controller.listen ${address}:${port})`, EXIT.usage);
   }
-  logger.info({ node, metrics: `http://${address.includes(":") ? `[${address}]` : address}:${port}/metrics` }, "portico run started");
+  logger.info(
+    { node, metrics: `http://${address.includes(":") ? `[${address}]` : address}:${port}/metrics` },
+    "portico run started",
+  );
   // Stop on SIGTERM/SIGINT without touching HAProxy or keepalived: traffic keeps flowing.
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));

@@ -23,7 +23,11 @@ export interface OneLb {
 }
 
 /** Build the lab: `vips` on the LB namespace's lo, one fake node per name in `nodes`. */
-export const buildOneLb = async (netns: NetnsLab, vips: readonly string[], nodes: readonly string[]): Promise<OneLb> => {
+export const buildOneLb = async (
+  netns: NetnsLab,
+  vips: readonly string[],
+  nodes: readonly string[],
+): Promise<OneLb> => {
   const lb = await netns.add("lb");
   const client = await netns.add("cl");
   await must("ip", ["-n", lb, "link", "add", "c0", "type", "veth", "peer", "name", "eth0", "netns", client]);
@@ -44,7 +48,9 @@ export const buildOneLb = async (netns: NetnsLab, vips: readonly string[], nodes
     await must("ip", ["-n", lb, "link", "set", `n${i + 1}`, "up"]);
     await must("ip", ["-n", ns, "addr", "add", `${nodeAddressAt(i)}/24`, "dev", "eth0"]);
     await must("ip", ["-n", ns, "link", "set", "eth0", "up"]);
-    const proc = (await start("ip", ["netns", "exec", ns, process.execPath, FAKE_NODE, n, "30080", "32100"], { stdio: "pipe" }))._unsafeUnwrap();
+    const proc = (
+      await start("ip", ["netns", "exec", ns, process.execPath, FAKE_NODE, n, "30080", "32100"], { stdio: "pipe" })
+    )._unsafeUnwrap();
     fakeNodes.push(proc);
     await waitForLine(proc, "ready");
   }
@@ -52,8 +58,25 @@ export const buildOneLb = async (netns: NetnsLab, vips: readonly string[], nodes
 };
 
 /** Up to `count` connections from the client namespace to `vip`:`port`, `parallel` at a time. */
-export const trafficFrom = async (client: string, vip: string, count: number, port = 80, parallel = 2): Promise<ClientSummary> => {
-  const args = ["netns", "exec", client, process.execPath, CLIENT, vip, String(port), String(count), "10000", String(parallel)];
+export const trafficFrom = async (
+  client: string,
+  vip: string,
+  count: number,
+  port = 80,
+  parallel = 2,
+): Promise<ClientSummary> => {
+  const args = [
+    "netns",
+    "exec",
+    client,
+    process.execPath,
+    CLIENT,
+    vip,
+    String(port),
+    String(count),
+    "10000",
+    String(parallel),
+  ];
   const out = (await run("ip", args, { timeoutMs: 25_000 }))._unsafeUnwrap();
   if (out.code !== 0) throw new Error(`client exited ${out.code}: ${out.stderr}`);
   return JSON.parse(out.stdout) as ClientSummary;
@@ -103,13 +126,16 @@ export const appliesIn = (logs: string): string[] =>
     .map((l) => (JSON.parse(l) as { haproxy: string }).haproxy);
 
 /** The installed haproxy.cfg in `dir` ("" before there is one). */
-export const installedCfg = (dir: string): Promise<string> => readFile(join(dir, "haproxy.cfg"), "utf8").catch(() => "");
+export const installedCfg = (dir: string): Promise<string> =>
+  readFile(join(dir, "haproxy.cfg"), "utf8").catch(() => "");
 
 /** Every server line of every backend as HAProxy runs it: backend, server, address, port, states, weight. */
 export const serverRowsOf = async (adminSock: string): Promise<string[]> => {
   const answers = await sendCommands(adminSock, [{ kind: "show-servers-state" }]);
   const rows = answers.isOk() ? (answers.value[0] ?? "").split("\n").map((l) => l.split(" ")) : [];
-  return rows.filter((f) => f.length > 18 && /^\d/.test(f[0]!)).map((f) => [1, 3, 4, 18, 5, 6, 7].map((i) => f[i]).join(" "));
+  return rows
+    .filter((f) => f.length > 18 && /^\d/.test(f[0]!))
+    .map((f) => [1, 3, 4, 18, 5, 6, 7].map((i) => f[i]).join(" "));
 };
 
 /** portico.yaml for the one LB node `lb1` of this lab, its files and sockets in `dir`. */
@@ -135,7 +161,16 @@ export interface PorticoRun {
 
 /** Start `portico run` for lb1 with `dir`'s portico.yaml and kubeconfig. */
 export const startPortico = async (dir: string): Promise<PorticoRun> => {
-  const args = [BIN, "run", "--config", join(dir, "portico.yaml"), "--node", "lb1", "--kubeconfig", join(dir, "kubeconfig")];
+  const args = [
+    BIN,
+    "run",
+    "--config",
+    join(dir, "portico.yaml"),
+    "--node",
+    "lb1",
+    "--kubeconfig",
+    join(dir, "kubeconfig"),
+  ];
   const proc = (await start(process.execPath, args, { stdio: "pipe" }))._unsafeUnwrap();
   let logs = "";
   proc.stdout!.on("data", (b: Buffer) => (logs += b.toString()));
