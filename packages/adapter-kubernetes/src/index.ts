@@ -16,6 +16,6 @@ export {
   type ServiceEvent,
   type ServiceObject,
   type StatusAction,
-} from "./status.js";
+} from "./service-status.js";
 export { DEFAULT_BACKOFF, type Backoff } from "./backoff.js";
 export { ClusterWatch, type ClusterWatchOptions, type WatchHealth } from "./watch.js";

@@ -1,6 +1,6 @@
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from "@kubernetes/client-node";
 import { match } from "ts-pattern";
-import type { StatusAction } from "./status.js";
+import type { StatusAction } from "./service-status.js";
 
 /** The outcome of applying status actions. */
 export interface PublishReport {

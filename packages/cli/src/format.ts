@@ -1,5 +1,5 @@
 import type { Diagnostic, Plan } from "@portico/core";
-import { summarise } from "./report.js";
+import { summarise } from "./status-report.js";
 
 /** `portico plan --output text`: a readable account of the plan, Service by Service. */
 export const formatPlan = (plan: Plan): string => {

@@ -8,7 +8,7 @@ import { readLayout, readStats } from "@portico/adapter-haproxy";
 import { readKeepalivedState } from "@portico/adapter-keepalived";
 import type { Plan } from "@portico/core";
 import { main, type Io } from "../src/index.js";
-import { buildStatus, formatStatus, parseIpAddr, type StatusSources } from "../src/status.js";
+import { buildStatus, formatStatus, parseIpAddr, type StatusSources } from "../src/status-view.js";
 
 // `portico status` over runtime-API answers recorded from a real HAProxy 2.6 (see
 // test/status/record.mjs, which re-records them), replayed by a small fake stats socket. The

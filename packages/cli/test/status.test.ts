@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWith, NetnsLab, program, root } from "@portico/testkit";
 import { startScenario, type Scenario } from "./status/scenario.mjs";
-import type { StatusView } from "../src/status.js";
+import type { StatusView } from "../src/status-view.js";
 
 // `portico status` against a real HAProxy 2.6 on a simulated LB node: the built binary runs
 // inside the scenario's namespace, so it reads the namespace's eth0 and HAProxy's real stats

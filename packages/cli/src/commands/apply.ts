@@ -5,7 +5,7 @@ import type { Io } from "../io.js";
 import { loadNodeInputs } from "../load.js";
 import { applyOnNode, installedVrrpState } from "../node-apply.js";
 import { progress } from "../progress.js";
-import { summarise } from "../report.js";
+import { summarise } from "../status-report.js";
 
 /** `portico apply --cluster <file|dir> --config <file> --node <lbNode>` */
 export const applyCommand = async (flags: Flags, io: Io): Promise<number> => {

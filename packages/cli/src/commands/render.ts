@@ -7,7 +7,7 @@ import { EXIT, fail, type Flags } from "../args.js";
 import type { Io } from "../io.js";
 import { loadNodeInputs } from "../load.js";
 import { progress } from "../progress.js";
-import { statusReport, summarise } from "../report.js";
+import { statusReport, summarise } from "../status-report.js";
 
 /** `portico render --cluster <file|dir> [--config <file>] --node <lbNode> --out <dir>` */
 export const renderCommand = async (flags: Flags, io: Io): Promise<number> => {

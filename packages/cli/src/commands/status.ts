@@ -15,7 +15,7 @@ import {
   type StatusColours,
   type StatusSources,
   type StatusView,
-} from "../status.js";
+} from "../status-view.js";
 
 /** Why status could not be read: a message, the fix in one line, and the exit code. */
 interface StatusError {
