@@ -5,7 +5,6 @@ import { start, type Started } from "@portico/host";
 import { describeWith, freePort, KubeApiServer, NetnsLab, program, root, until } from "@portico/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
-  BIN,
   CLEANUP,
   CLIENT,
   ingressOf,
@@ -18,18 +17,22 @@ import {
   type ClientSummary,
   type Obj,
 } from "./e2e/harness.js";
-import { appliesIn, buildOneLb, nodeAddressAt, serversOf, trafficFrom, workersOf } from "./e2e/one-lb.js";
+import {
+  appliesIn,
+  buildOneLb,
+  nodeAddressAt,
+  oneLbConfig,
+  serversOf,
+  startPortico,
+  trafficFrom,
+  workersOf,
+  type PorticoRun,
+} from "./e2e/one-lb.js";
 
 // `portico run` end to end: a real process against the wire-level API server, applying to a real
-// HAProxy master in a network namespace whose VIP a client namespace connects to. The fake nodes
-// are the data-plane lab's (a nodePort server and a /healthz server each, in their own namespace).
-//   client 198.18.10.2 --- 198.18.10.1 lb (VIP 198.18.100.10 on lo; haproxy -W -S)
-//   lb 198.18.2<i>.1 --- 198.18.2<i>.2 node<i>   (nodePort 30080, healthz 32100)
-// `portico run` itself stays in the test's namespace: it reaches HAProxy only through files and
-// unix sockets (config, master and stats sockets), and the master forks its workers, so binds land
-// in the LB namespace; the API server stays on 127.0.0.1. keepalived is off (`keepalived.apply:
-// false`; its failover has its own tests): the test puts the VIP on the LB namespace itself.
-// Figures are printed; time bounds are safety caps.
+// HAProxy master in e2e/one-lb.ts's lab (one LB namespace, a client, three fake nodes). keepalived is
+// off (`keepalived.apply: false`; its failover has its own tests): the lab puts the VIP on the LB
+// namespace itself. Figures are printed; time bounds are safety caps.
 
 const VIP = "198.18.100.10";
 const NODES = ["node1", "node2", "node3"] as const;
@@ -44,13 +47,12 @@ await describeWith(
     const netns = new NetnsLab();
     let fakeNodes: readonly Started[] = [];
     let api: KubeApiServer | undefined;
-    let portico: Started | undefined;
+    let portico: PorticoRun | undefined;
     let haproxy: Started | undefined;
     let dir = "";
     let lb = "";
     let client = "";
     let listen = 0;
-    let logs = "";
     let porticoExited = false;
 
     const masterSock = (): string => `${dir}/master.sock`;
@@ -62,7 +64,8 @@ await describeWith(
       trafficFrom(client, VIP, count, port, parallel);
     const workers = (): Promise<number[]> => workersOf(masterSock());
     const servers = () => serversOf(adminSock());
-    const applies = (): string[] => appliesIn(logs);
+    const logs = (): string => portico?.logs() ?? "";
+    const applies = (): string[] => appliesIn(logs());
     const modify = (kind: string, name: string, change: (o: Obj) => void): void => {
       const o = server().get(kind, "default", name)!;
       change(o);
@@ -77,40 +80,10 @@ await describeWith(
         for (const n of NODES) api.put(aNode(n, nodeAddress(n)));
         listen = await freePort();
         await writeFile(join(dir, "kubeconfig"), api.kubeconfig("lb1"));
-        await writeFile(
-          join(dir, "portico.yaml"),
-          [
-            "apiVersion: portico.dev/v1alpha1",
-            "kind: PorticoConfig",
-            // One address: a second Service can only get it once the first has released it.
-            `pools: [{name: default, addresses: [${VIP}-${VIP}]}]`,
-            "lbNodes: [{name: lb1, address: 198.18.10.1, interface: c0}]",
-            "healthCheck: {kubeProxyPort: 32100, intervalMs: 200, rise: 1, fall: 2}",
-            `haproxy: {configPath: ${dir}/haproxy.cfg, statsSocket: ${adminSock()}, masterSocket: ${masterSock()}}`,
-            "keepalived: {apply: false}",
-            `controller: {listen: "127.0.0.1:${listen}", coalesce: {quietMs: 20, maxDelayMs: 200}, lease: {durationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 200}}`,
-            "",
-          ].join("\n"),
-        );
-        portico = (
-          await start(
-            process.execPath,
-            [
-              BIN,
-              "run",
-              "--config",
-              join(dir, "portico.yaml"),
-              "--node",
-              "lb1",
-              "--kubeconfig",
-              join(dir, "kubeconfig"),
-            ],
-            { stdio: "pipe" },
-          )
-        )._unsafeUnwrap();
-        void portico.exited.then(() => (porticoExited = true));
-        portico.stdout!.on("data", (b: Buffer) => (logs += b.toString()));
-        portico.stderr!.on("data", (b: Buffer) => (logs += b.toString()));
+        // One address: a second Service can only get it once the first has released it.
+        await writeFile(join(dir, "portico.yaml"), oneLbConfig(dir, `${VIP}-${VIP}`, listen));
+        portico = await startPortico(dir);
+        void portico.proc.exited.then(() => (porticoExited = true));
         // With no master yet, the first apply only writes the validated file; HAProxy then starts on
         // it, as haproxy.service does on an LB node.
         await until(
@@ -130,12 +103,12 @@ await describeWith(
           async () => (await fetch(`http://127.0.0.1:${listen}/readyz`).catch(() => undefined))?.status === 200,
         );
       } catch (e) {
-        throw new Error(`${(e as Error).message}\nportico logs:\n${logs}`);
+        throw new Error(`${(e as Error).message}\nportico logs:\n${logs()}`);
       }
     }, 90_000);
 
     afterAll(async () => {
-      await portico?.stop("SIGTERM", 5_000);
+      await portico?.proc.stop("SIGTERM", 5_000);
       await haproxy?.stop("SIGTERM", 3_000);
       for (const p of fakeNodes) await p.stop("SIGTERM", 2_000);
       await api?.stop();
