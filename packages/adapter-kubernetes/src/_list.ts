@@ -9,13 +9,16 @@ export interface ListOptions {
   readonly pageTimeoutMs: number;
 }
 
-/** A LIST failure, with the HTTP status the client's informer looks for (410 relists). */
+/** A LIST failure, with its HTTP status. */
 export class ListError extends Error {
   readonly statusCode: number | undefined;
-  constructor(message: string, statusCode?: number) {
+  /** A later page's continue token had expired (410): the list can start over. */
+  readonly expiredPage: boolean;
+  constructor(message: string, statusCode?: number, expiredPage = false) {
     super(message);
     this.name = "ListError";
     this.statusCode = statusCode;
+    this.expiredPage = expiredPage;
   }
 }
 
@@ -38,6 +41,22 @@ export const listAll = async (
   path: string,
   options: ListOptions,
 ): Promise<{ list: KubernetesListObject<KubernetesObject>; dropped: number }> => {
+  // A continue token older than the last compaction is 410 Expired: start over from the first page,
+  // as client-go's pager falls back to a full list (a few times at most).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await listPages(kc, path, options);
+    } catch (e) {
+      if (!(e instanceof ListError && e.expiredPage) || attempt >= 3) throw e;
+    }
+  }
+};
+
+const listPages = async (
+  kc: KubeConfig,
+  path: string,
+  options: ListOptions,
+): Promise<{ list: KubernetesListObject<KubernetesObject>; dropped: number }> => {
   const cluster = kc.getCurrentCluster();
   if (cluster === null) throw new ListError("no current cluster in the kubeconfig");
   const items: KubernetesObject[] = [];
@@ -51,14 +70,10 @@ export const listAll = async (
     const init = await kc.applyToFetchOptions({});
     const response = await fetch(url, { ...init, method: "GET", timeout: options.pageTimeoutMs });
     const text = await response.text();
-    const body = parse(text) as {
-      metadata?: { resourceVersion?: unknown; continue?: unknown };
-      items?: unknown;
-      message?: unknown;
-    };
+    const body = parse(text) as Answer | undefined;
     if (response.status !== 200) {
       const message = typeof body?.message === "string" ? body.message : response.statusText;
-      throw new ListError(`list ${path}: ${message}`, response.status);
+      throw new ListError(`list ${path}: ${message}`, response.status, token !== "" && response.status === 410);
     }
     if (body === undefined || !Array.isArray(body.items)) throw new ListError(`list ${path}: the answer is not a list`);
     for (const item of body.items as unknown[]) {
@@ -70,6 +85,12 @@ export const listAll = async (
   } while (token !== "");
   return { list: { metadata: { resourceVersion }, items }, dropped };
 };
+
+interface Answer {
+  readonly metadata?: { readonly resourceVersion?: unknown; readonly continue?: unknown };
+  readonly items?: unknown;
+  readonly message?: unknown;
+}
 
 const parse = (text: string): unknown => {
   try {

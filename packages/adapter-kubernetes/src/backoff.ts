@@ -1,8 +1,8 @@
 /**
- * Backoff for restarting a watch after an error: from `initialMs`, doubling up to `maxMs`, each
- * wait stretched by up to `jitter` of itself so that many LB nodes do not retry in step; back to
- * `initialMs` once the watch has been healthy for `resetAfterMs` (client-go's reflector: 800 ms to
- * 30 s, jitter 1.0, reset after 2 minutes).
+ * Backoff for restarting a watch after an error: from `initialMs`, doubling up to `maxMs`, and each
+ * wait stretched by up to `jitter` of itself (at most `maxMs * (1 + jitter)`), so that many LB
+ * nodes do not retry in step, at the bound too; back to `initialMs` once the watch has been healthy
+ * for `resetAfterMs` (client-go's reflector: 800 ms to 30 s, jitter 1.0, reset after 2 minutes).
  */
 export interface Backoff {
   readonly initialMs: number;
@@ -37,7 +37,7 @@ export class BackoffState {
     const { initialMs, maxMs, jitter = 0.5, resetAfterMs = 30_000 } = this.#backoff;
     if (this.#healthySince !== undefined && now - this.#healthySince >= resetAfterMs) this.#delayMs = initialMs;
     this.#healthySince = undefined;
-    const wait = Math.min(maxMs, this.#delayMs * (1 + jitter * random));
+    const wait = this.#delayMs * (1 + jitter * random);
     this.#delayMs = Math.min(maxMs, this.#delayMs * 2);
     return wait;
   }

@@ -5,7 +5,7 @@ import type { StatusAction } from "./service-status.js";
 /** The outcome of applying status actions. */
 export interface PublishReport {
   readonly applied: number;
-  /** Actions that failed, with the API's reason (a 409 is retried on the next plan). */
+  /** Actions that failed, with the API's reason (a conflict, 409 or 422, is retried on the next plan). */
   readonly failed: readonly { readonly action: StatusAction; readonly message: string }[];
 }
 
@@ -17,9 +17,9 @@ const MAX_EVENT_MESSAGE = 1000;
 
 /**
  * Apply status actions through the real client: status with a merge patch on the `status`
- * subresource, finalizers with a merge patch that states the resourceVersion it was computed
- * from (a concurrent change gives 409 and is retried on the next plan), Events as core/v1
- * Events. `isLeader` is asked before every write, so losing the lease stops writes at once.
+ * subresource, finalizers with a JSON patch whose `test` states the list they were computed from
+ * (after a concurrent change the test fails with 422, and it is retried on the next plan), Events
+ * as core/v1 Events. `isLeader` is asked before every write, so losing the lease stops writes at once.
  */
 export const publishStatus = async (
   kc: KubeConfig,

@@ -1,5 +1,6 @@
-import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
+import { ListWatch, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import { BackoffState, DEFAULT_BACKOFF, type Backoff } from "./backoff.js";
+import { BoundedWatch } from "./_boundedWatch.js";
 import { listAll } from "./_list.js";
 
 /** What the cluster watch reports about its connection to the API server. */
@@ -8,6 +9,7 @@ export interface WatchHealth {
   readonly synced: boolean;
   /** No informer is currently failing. */
   readonly connected: boolean;
+  /** The error that ended the connection, while it is not connected. */
   readonly lastError?: string;
   /** Informer restarts after errors, since start. */
   readonly restarts: number;
@@ -27,6 +29,8 @@ export interface ClusterWatchOptions {
    * random length up to twice this, as client-go's reflector does (5 minutes). Default 300.
    */
   readonly minWatchSeconds?: number;
+  /** Items per LIST page (`limit`); default 500, as client-go's pager. */
+  readonly pageSize?: number;
 }
 
 /** One informer: what it lists and watches, and where it is in its backoff. */
@@ -54,35 +58,6 @@ const FEEDS = [
   },
 ] as const;
 
-/** The client's Watch, asking for bookmarks and a bounded watch, and saying when a watch opened. */
-class BoundedWatch extends Watch {
-  readonly #minWatchSeconds: number;
-  readonly #onOpen: () => void;
-
-  constructor(kc: KubeConfig, minWatchSeconds: number, onOpen: () => void) {
-    super(kc);
-    this.#minWatchSeconds = minWatchSeconds;
-    this.#onOpen = onOpen;
-  }
-
-  override async watch(
-    path: string,
-    query: Record<string, string | number | boolean | undefined>,
-    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
-    done: (err: unknown) => void,
-  ): Promise<AbortController> {
-    let failed = false;
-    const timeoutSeconds = Math.floor(this.#minWatchSeconds * (1 + Math.random()));
-    const bounded = { ...query, allowWatchBookmarks: true, timeoutSeconds };
-    const controller = await super.watch(path, bounded, callback, (err) => {
-      if (err !== null && err !== undefined) failed = true;
-      done(err);
-    });
-    if (!failed) this.#onOpen();
-    return controller;
-  }
-}
-
 /**
  * Informers for Services, Nodes and discovery.k8s.io/v1 EndpointSlices: a paged list, then a
  * watch from the list's resourceVersion (with bookmarks and a bounded length, re-opened from where
@@ -104,15 +79,24 @@ export class ClusterWatch {
     this.#options = options;
     const backoff = options.backoff ?? DEFAULT_BACKOFF;
     const minWatchSeconds = options.minWatchSeconds ?? 300;
+    const pageSize = options.pageSize ?? 500;
     this.#feeds = FEEDS.map((spec) => {
       const healthy = (): void => this.#healthy(feed);
       const list = async () => {
-        const { list, dropped } = await listAll(kc, spec.path, { pageSize: 500, pageTimeoutMs: 60_000 });
+        const { list, dropped } = await listAll(kc, spec.path, { pageSize, pageTimeoutMs: 60_000 });
+        // The client would open a watch after a list that ended after stop(): refuse it.
+        if (this.#stopped) throw new Error("stopped");
         this.#dropped += dropped;
         healthy();
         return list;
       };
-      const informer = new ListWatch(spec.path, new BoundedWatch(kc, minWatchSeconds, healthy), list, false);
+      const watch = new BoundedWatch(kc, {
+        minWatchSeconds,
+        shortWatchMs: 1_000,
+        onOpen: healthy,
+        stopped: () => this.#stopped,
+      });
+      const informer = new ListWatch(spec.path, watch, list, false);
       const feed: Feed = { ...spec, informer, backoff: new BackoffState(backoff), synced: false, failing: false };
       return feed;
     });
@@ -136,7 +120,7 @@ export class ClusterWatch {
         // the error handler retries; wait until a list has really completed.
         await f.informer.start().catch(() => undefined);
         while (!this.#stopped && f.informer.latestResourceVersion() === "") await sleep(50);
-        f.synced = true;
+        if (f.informer.latestResourceVersion() !== "") f.synced = true;
       }),
     );
     this.#report();
@@ -178,14 +162,16 @@ export class ClusterWatch {
     f.backoff.healthy(Date.now());
     if (!f.failing) return;
     f.failing = false;
+    if (this.#feeds.every((x) => !x.failing)) this.#lastError = undefined;
     this.#report();
   }
 
   #failed(f: Feed, e: unknown): void {
+    // Stopping aborts the open watches; that is no outage.
+    if (this.#stopped) return;
     f.failing = true;
     this.#lastError = `${f.name}: ${describe(e)}`;
     this.#report();
-    if (this.#stopped) return;
     clearTimeout(f.timer);
     f.timer = setTimeout(
       () => {

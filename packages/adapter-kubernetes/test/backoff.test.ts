@@ -8,9 +8,9 @@ describe("BackoffState", () => {
     expect(waits).toEqual([50, 100, 200, 400, 400, 400, 400]);
   });
 
-  it("stretches each wait by up to its jitter, and never past the bound", () => {
+  it("stretches each wait by up to its jitter, at the bound too, so LB nodes never retry in step", () => {
     const b = new BackoffState({ initialMs: 100, maxMs: 300, jitter: 0.5 });
-    expect([b.failed(0, 1), b.failed(0, 1), b.failed(0, 1)]).toEqual([150, 300, 300]);
+    expect([b.failed(0, 1), b.failed(0, 1), b.failed(0, 1), b.failed(0, 0)]).toEqual([150, 300, 450, 300]);
     const c = new BackoffState({ initialMs: 100, maxMs: 1_000, jitter: 0.5 });
     expect(c.failed(0, 0.5)).toBe(125);
   });

@@ -1,7 +1,7 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import type { ClusterSnapshot } from "@portico/core";
 import { aNode, aService, anEndpointSlice } from "@portico/core/testing";
-import { KubeApiServer, until } from "@portico/testkit";
+import { KubeApiServer, until, type RecordedRequest } from "@portico/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ClusterWatch, SnapshotSource, type ClusterWatchOptions, type WatchHealth } from "../src/index.js";
 
@@ -152,5 +152,38 @@ describe("ClusterWatch and SnapshotSource", () => {
     expect(restarts).toBeGreaterThanOrEqual(3);
     expect(restarts).toBeLessThanOrEqual(3 * 12);
     expect(healthReports.slice(reportsBefore).map((h) => h.connected)).toEqual([false, true]);
+  });
+
+  it("reads a LIST page by page, and starts over when a later page's continue token expired (410), with no outage", async () => {
+    for (let i = 0; i < 5; i++) server.put(aService({ name: `paged-${i}` }));
+    // Each answer waits 100 ms; the history is compacted as soon as the first page has been served,
+    // while the second page's request waits.
+    server.setLatency(100);
+    const started = startWatch({ pageSize: 2 });
+    const firstPage = (r: RecordedRequest): boolean =>
+      r.path === "/api/v1/services" && r.query.includes("limit=2") && !r.query.includes("continue=");
+    await until("the first page served", () => server.requests.some(firstPage), 10_000);
+    server.put(aService({ name: "paged-late" }));
+    server.compact();
+    await started;
+    server.setLatency(0);
+    await until("first snapshot", () => snapshots.length > 0);
+    await until("every Service", () => serviceKeys().length === 7);
+    const pages = server.requests.filter((r) => r.path === "/api/v1/services" && !r.query.includes("watch=true"));
+    expect(pages.some((r) => r.status === 410 && r.query.includes("continue="))).toBe(true);
+    expect(pages.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(4);
+    expect(healthReports.filter((h) => !h.connected)).toEqual([]);
+  });
+
+  it("stops quietly: no outage reported, no watch left open", async () => {
+    await startWatch();
+    await until("first snapshot", () => snapshots.length === 1);
+    await until("three watches open", () => server.openWatches === 3);
+    const reports = healthReports.length;
+    source?.stop();
+    await watch!.stop();
+    await pause(300);
+    expect(healthReports.slice(reports)).toEqual([]);
+    expect(server.openWatches).toBe(0);
   });
 });

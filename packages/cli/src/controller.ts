@@ -73,8 +73,8 @@ export class Controller {
   /** The publish pass under way: passes never overlap (two would compute the same writes). */
   #publishing: Promise<void> | undefined;
   #publishAgain = false;
-  /** When the API server became unreachable, while it is. */
-  #outageSince: number | undefined;
+  /** When the API server became unreachable and the watch's restart count then, while it is. */
+  #outage: { readonly since: number; readonly restarts: number } | undefined;
 
   constructor(options: ControllerOptions) {
     this.#o = options;
@@ -87,11 +87,12 @@ export class Controller {
       onHealth: (h) => {
         this.#metrics.apiConnected.set(h.connected ? 1 : 0);
         if (!h.connected) {
-          this.#outageSince ??= Date.now();
+          this.#outage ??= { since: Date.now(), restarts: h.restarts };
           log.warn({ error: h.lastError }, "API server unreachable; keeping the last applied configuration");
-        } else if (this.#outageSince !== undefined) {
-          log.info({ outageMs: Date.now() - this.#outageSince, restarts: h.restarts }, "API server reachable again");
-          this.#outageSince = undefined;
+        } else if (this.#outage !== undefined) {
+          const { since, restarts } = this.#outage;
+          log.info({ outageMs: Date.now() - since, attempts: h.restarts - restarts }, "API server reachable again");
+          this.#outage = undefined;
         }
       },
     });
@@ -215,7 +216,7 @@ export class Controller {
   /**
    * Publish status for the last plan. A request that comes while a pass runs (taking the Lease
    * over during an apply, a retry timer) is folded into one more pass after it, computed from
-   * what that pass wrote, instead of repeating its writes (Events twice, finalizer 409s).
+   * what that pass wrote, instead of repeating its writes (Events twice, finalizer conflicts).
    */
   #publish(): Promise<void> {
     if (this.#publishing !== undefined) {

@@ -215,7 +215,7 @@ describe("portico run's controller loop", () => {
     await until("both published", () =>
       server.list("Service").every((s) => JSON.stringify(s["status"] ?? {}).includes("198.18.100.")),
     );
-    await settled("applies and writes", () => [applied.length, statusWrites().length], 400);
+    await settled("applies and writes", () => [applied.length, statusWrites().length], 1_000);
     const left = applied.at(-1)!;
     const keepalivedConf = renderKeepalived(left, { node: "lb1" as LbNodeName })._unsafeUnwrap();
     await first.c.stop();
@@ -225,7 +225,7 @@ describe("portico run's controller loop", () => {
     const again: Plan[] = [];
     await controller("lb1", again, readKeepalivedState(keepalivedConf));
     await until("the first plan after the restart", () => again.length > 0);
-    await settled("applies and writes", () => [again.length, statusWrites().length], 400);
+    await settled("applies and writes", () => [again.length, statusWrites().length], 1_000);
     expect(left.vrrpInstances.length).toBeGreaterThan(0);
     expect(JSON.stringify(again[0])).toBe(JSON.stringify(left));
     expect(renderKeepalived(again[0]!, { node: "lb1" as LbNodeName })._unsafeUnwrap()).toBe(keepalivedConf);

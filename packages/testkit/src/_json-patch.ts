@@ -20,15 +20,9 @@ interface Operation {
   readonly value?: unknown;
 }
 
-/** Why a JSON patch was refused: a failed `test` is a conflict, anything else is invalid. */
-export interface PatchFailure {
-  readonly conflict: boolean;
-  readonly message: string;
-}
-
 /** RFC 6902 JSON patch (add, remove, replace, test) on a copy the caller owns. */
-export const jsonPatch = (doc: unknown, ops: unknown): { ok: unknown } | { failed: PatchFailure } => {
-  if (!Array.isArray(ops)) return { failed: { conflict: false, message: "a JSON patch must be a list of operations" } };
+export const jsonPatch = (doc: unknown, ops: unknown): { ok: unknown } | { failed: string } => {
+  if (!Array.isArray(ops)) return { failed: "a JSON patch must be a list of operations" };
   let root = doc;
   for (const op of ops as Operation[]) {
     const segments = op.path
@@ -43,15 +37,14 @@ export const jsonPatch = (doc: unknown, ops: unknown): { ok: unknown } | { faile
     let parent: unknown = root;
     for (const s of segments)
       parent = Array.isArray(parent) ? parent[Number(s)] : (parent as Record<string, unknown> | undefined)?.[s];
-    const invalid = (message: string) => ({ failed: { conflict: false, message } });
+    const invalid = (message: string) => ({ failed: message });
     if (typeof parent !== "object" || parent === null) return invalid(`${op.op} ${op.path}: the parent does not exist`);
     const record = parent as Record<string, unknown>;
     const index = Array.isArray(parent) ? (last === "-" ? parent.length : Number(last)) : -1;
     const current = Array.isArray(parent) ? parent[index] : record[last];
     switch (op.op) {
       case "test":
-        if (JSON.stringify(current) !== JSON.stringify(op.value))
-          return { failed: { conflict: true, message: `test ${op.path} failed` } };
+        if (JSON.stringify(current) !== JSON.stringify(op.value)) return invalid(`test ${op.path} failed`);
         break;
       case "add":
         if (Array.isArray(parent)) parent.splice(index, 0, op.value);

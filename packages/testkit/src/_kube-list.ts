@@ -11,7 +11,8 @@ interface Page {
 /**
  * LIST responses as kube-apiserver gives them: with `limit`, pages of at most that many items
  * and a `continue` token; every page is cut from the one snapshot the first page was served from
- * (its resourceVersion on every page), and a token older than the last compaction is 410 Expired.
+ * (its resourceVersion on every page), a token can be used again (it names a place in that
+ * snapshot), and a token older than the last compaction is 410 Expired.
  */
 export class ListPager {
   readonly #pages = new Map<string, Page>();
@@ -35,7 +36,6 @@ export class ListPager {
         const message = "The provided continue parameter is too old to display a consistent list result.";
         return { status: 410, payload: statusObject(410, "Expired", message) };
       }
-      this.#pages.delete(token);
       page = rest;
     } else page = { resource, rv, items: current() };
     const limit = Number(query.get("limit") ?? "0");

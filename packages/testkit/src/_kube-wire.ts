@@ -16,10 +16,28 @@ export interface Resource {
   readonly namespaced: boolean;
   /** Fields of type metav1.MicroTime, as paths. */
   readonly microTimes: readonly (readonly string[])[];
+  /**
+   * The top-level fields whose change grows `metadata.generation`; absent for kinds whose registry
+   * strategy keeps no generation (Services, Nodes, Leases and Events have none).
+   */
+  readonly generation?: readonly string[];
+  /** DELETE answers with the deleted object (the registry's ReturnDeletedObject), not a Status. */
+  readonly returnsDeleted?: boolean;
+  /** Create clears `status` (the registry strategy's PrepareForCreate). */
+  readonly createClearsStatus?: boolean;
 }
 
 export const RESOURCES: readonly Resource[] = [
-  { group: "", version: "v1", plural: "services", kind: "Service", namespaced: true, microTimes: [] },
+  {
+    group: "",
+    version: "v1",
+    plural: "services",
+    kind: "Service",
+    namespaced: true,
+    microTimes: [],
+    returnsDeleted: true,
+    createClearsStatus: true,
+  },
   { group: "", version: "v1", plural: "nodes", kind: "Node", namespaced: false, microTimes: [] },
   {
     group: "",
@@ -36,6 +54,7 @@ export const RESOURCES: readonly Resource[] = [
     kind: "EndpointSlice",
     namespaced: true,
     microTimes: [],
+    generation: ["addressType", "endpoints", "ports"],
   },
   {
     group: "coordination.k8s.io",
@@ -59,6 +78,15 @@ export const RESOURCES: readonly Resource[] = [
 ];
 
 export const apiVersionOf = (r: Resource): string => (r.group === "" ? r.version : `${r.group}/${r.version}`);
+
+/** The generation `next` gets when it replaces `existing` (undefined: the kind keeps none). */
+export const generationOf = (resource: Resource, existing: Obj | undefined, next: Obj): number | undefined => {
+  if (resource.generation === undefined) return undefined;
+  if (existing === undefined) return 1;
+  const was = Number(existing.metadata?.["generation"] ?? 1);
+  const changed = resource.generation.some((f) => JSON.stringify(existing[f]) !== JSON.stringify(next[f]));
+  return changed ? was + 1 : was;
+};
 
 /** A request path taken apart: `/api/v1/namespaces/default/services/web/status`. */
 export interface Route {
@@ -165,8 +193,8 @@ export const patched = (existing: Obj, contentType: string, patch: unknown): Par
   if (contentType === "application/json-patch+json") {
     const applied = jsonPatch(structuredClone(existing), patch);
     if ("ok" in applied) return asObject(applied.ok);
-    const { conflict, message } = applied.failed;
-    return { error: conflict ? statusObject(409, "Conflict", message) : statusObject(422, "Invalid", message) };
+    // kube-apiserver answers a patch it cannot apply, a failed `test` included, with 422.
+    return { error: statusObject(422, "Invalid", applied.failed) };
   }
   const message = `the body of the request was in an unknown format: ${contentType}`;
   return { error: statusObject(415, "UnsupportedMediaType", message) };

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { apiVersionOf, asObject, badMicroTime, clientOf, kubeconfigFor, parseJson, parsePath } from "./_kube-wire.js";
-import { patched, readBody, RESOURCES, statusObject, timeNow, type Obj, type Resource } from "./_kube-wire.js";
+import { generationOf, patched, readBody, RESOURCES, statusObject, timeNow } from "./_kube-wire.js";
+import type { Obj, Resource } from "./_kube-wire.js";
 import { ListPager } from "./_kube-list.js";
 import { byKey, WatchHub, type WatchEvent } from "./_kube-watch.js";
 
@@ -134,9 +135,9 @@ export class KubeApiServer {
     if (namespace !== undefined) nm["namespace"] = namespace;
     nm["uid"] = existing ? meta(existing)["uid"] : (nm["uid"] ?? randomUUID());
     nm["creationTimestamp"] = existing ? meta(existing)["creationTimestamp"] : (nm["creationTimestamp"] ?? timeNow());
-    const specChanged = existing === undefined || JSON.stringify(existing["spec"]) !== JSON.stringify(next["spec"]);
-    const generation = Number(existing === undefined ? 0 : (meta(existing)["generation"] ?? 1));
-    nm["generation"] = existing === undefined ? 1 : generation + (specChanged ? 1 : 0);
+    const generation = generationOf(resource, existing, next);
+    if (generation === undefined) delete nm["generation"];
+    else nm["generation"] = generation;
     if (existing && next["status"] === undefined) next["status"] = existing["status"];
     return this.#store(resource, key, next, existing === undefined ? "ADDED" : "MODIFIED");
   }
@@ -189,17 +190,25 @@ export class KubeApiServer {
     return clone(object);
   }
 
-  #delete(resource: Resource, key: string): Obj | undefined {
+  /** A DELETE: what the server answers with (the object while finalizers hold it). */
+  #delete(resource: Resource, key: string): unknown {
     const existing = this.#objects.get(key)?.object;
     if (!existing) return undefined;
     if (finalizersOf(existing).length > 0) {
       if (meta(existing)["deletionTimestamp"] !== undefined) return clone(existing);
       const next = clone(existing);
-      meta(next)["deletionTimestamp"] = timeNow();
-      meta(next)["deletionGracePeriodSeconds"] = 0;
+      const nm = meta(next);
+      nm["deletionTimestamp"] = timeNow();
+      nm["deletionGracePeriodSeconds"] = 0;
+      // Marking an object for deletion grows its generation, where it keeps one.
+      if (Number(nm["generation"] ?? 0) > 0) nm["generation"] = Number(nm["generation"]) + 1;
       return this.#store(resource, key, next, "MODIFIED");
     }
-    return this.#store(resource, key, clone(existing), "DELETED");
+    const deleted = this.#store(resource, key, clone(existing), "DELETED");
+    if (resource.returnsDeleted === true) return deleted;
+    const m = meta(deleted);
+    const details = { name: m["name"], group: resource.group, kind: resource.plural, uid: m["uid"] };
+    return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details };
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -294,8 +303,11 @@ export class KubeApiServer {
     if (namespace !== undefined) m["namespace"] = namespace;
     m["uid"] = randomUUID();
     m["creationTimestamp"] = timeNow();
-    m["generation"] = 1;
+    const generation = generationOf(resource, undefined, obj);
+    if (generation === undefined) delete m["generation"];
+    else m["generation"] = generation;
     delete m["deletionTimestamp"];
+    if (resource.createClearsStatus === true) delete obj["status"];
     reply(201, this.#store(resource, key, obj, "ADDED"));
   }
 
@@ -317,29 +329,41 @@ export class KubeApiServer {
       return reply(409, statusObject(409, "Conflict", message));
     }
     // The status subresource changes only status; the main resource never changes status.
-    const merged = clone(existing);
-    const mm = meta(merged);
+    let merged = clone(existing);
     if (status) merged["status"] = next["status"];
     else {
-      for (const [k, v] of Object.entries(next)) if (k !== "status" && k !== "metadata") merged[k] = v;
+      // An update replaces the whole object but for status and the server's own metadata.
+      const { status: _status, metadata: _metadata, ...rest } = clone(next);
+      merged = {
+        ...rest,
+        metadata: meta(merged),
+        ...(existing["status"] === undefined ? {} : { status: existing["status"] }),
+      };
+      const mm = meta(merged);
       const nm = meta(next);
       for (const k of ["labels", "annotations", "finalizers", "ownerReferences"]) {
         if (nm[k] === undefined) delete mm[k];
         else mm[k] = nm[k];
       }
-      if (JSON.stringify(existing["spec"]) !== JSON.stringify(merged["spec"]))
-        mm["generation"] = Number(mm["generation"] ?? 1) + 1;
+      const generation = generationOf(resource, existing, merged);
+      if (generation !== undefined) mm["generation"] = generation;
     }
+    const mm = meta(merged);
     const badTime = badMicroTime(resource, merged);
     if (badTime !== undefined) return reply(400, statusObject(400, "BadRequest", badTime));
     const finalizers = finalizersOf(merged);
     const terminating = mm["deletionTimestamp"] !== undefined;
     if (terminating && finalizers.some((f) => !finalizersOf(existing).includes(f))) {
-      const message = `${resource.kind} "${name}" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted`;
+      const added = finalizers.filter((f) => !finalizersOf(existing).includes(f));
+      const message =
+        `${resource.kind} "${name}" is invalid: metadata.finalizers: Forbidden: ` +
+        `no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`;
       return reply(422, statusObject(422, "Invalid", message));
     }
-    // The last finalizer went: the deletion completes.
-    if (terminating && finalizers.length === 0) return reply(200, this.#store(resource, key, merged, "DELETED"));
+    // The last finalizer went: the deletion completes, and the DELETED event carries the object as
+    // it was last stored (etcd's previous value), finalizers and all.
+    if (terminating && finalizers.length === 0)
+      return reply(200, this.#store(resource, key, clone(existing), "DELETED"));
     reply(200, this.#store(resource, key, merged, "MODIFIED"));
   }
 }

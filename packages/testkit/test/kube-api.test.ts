@@ -108,6 +108,9 @@ describe("the test API server answers as kube-apiserver does", () => {
     expect(second["items"].map((i: Json) => i.metadata.name)).toEqual(["c"]);
     expect(second["metadata"].resourceVersion).toBe(first["metadata"].resourceVersion);
     expect(second["metadata"]).not.toHaveProperty("continue");
+    // A token names a place in the snapshot: asking again gives the same page.
+    const again2 = (await call("GET", `/api/v1/services?limit=2&continue=${first["metadata"].continue}`)).body;
+    expect(again2["items"].map((i: Json) => i.metadata.name)).toEqual(["c"]);
 
     const again = (await call("GET", "/api/v1/services?limit=1")).body;
     server.put(aService("e"));
@@ -153,9 +156,10 @@ describe("the test API server answers as kube-apiserver does", () => {
 
   it("BOOKMARK events go only to watches that asked for them (allowWatchBookmarks), with the current resourceVersion", async () => {
     const rv = server.resourceVersion;
-    const withBookmarks = watch(`resourceVersion=${rv}&allowWatchBookmarks=true`, 2, 2_000);
-    const without = watch(`resourceVersion=${rv}`, 1, 2_000);
-    while (server.openWatches < 2) await new Promise((r) => setTimeout(r, 10));
+    const withBookmarks = watch(`resourceVersion=${rv}&allowWatchBookmarks=true`, 2, 5_000);
+    const without = watch(`resourceVersion=${rv}`, 1, 5_000);
+    for (let i = 0; i < 400 && server.openWatches < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(server.openWatches).toBe(2);
     server.bookmark();
     server.put(aService("web"));
     const a = await withBookmarks;
@@ -177,7 +181,7 @@ describe("the test API server answers as kube-apiserver does", () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
   });
 
-  it("the status subresource changes only status, the main resource never does, and generation grows with spec only", async () => {
+  it("the status subresource changes only status, and the main resource never does", async () => {
     server.put(aService("web"));
     const ip = { loadBalancer: { ingress: [{ ip: "198.18.100.10" }] } };
     const viaStatus = await merge(`${SERVICES}/web/status`, {
@@ -185,15 +189,47 @@ describe("the test API server answers as kube-apiserver does", () => {
       metadata: { labels: { a: "b" } },
       status: ip,
     });
-    expect(viaStatus.body).toMatchObject({ spec: { type: "LoadBalancer" }, status: ip, metadata: { generation: 1 } });
+    expect(viaStatus.body).toMatchObject({ spec: { type: "LoadBalancer" }, status: ip });
     expect(viaStatus.body["metadata"]).not.toHaveProperty("labels");
     const viaMain = await merge(`${SERVICES}/web`, {
       status: { loadBalancer: {} },
       metadata: { annotations: { x: "y" } },
     });
-    expect(viaMain.body).toMatchObject({ status: ip, metadata: { generation: 1, annotations: { x: "y" } } });
-    const specChange = await merge(`${SERVICES}/web`, { spec: { externalTrafficPolicy: "Local" } });
-    expect(specChange.body["metadata"].generation).toBe(2);
+    expect(viaMain.body).toMatchObject({ status: ip, metadata: { annotations: { x: "y" } } });
+  });
+
+  it("an update (PUT) replaces the object but for status and the server's metadata; a create clears a Service's status", async () => {
+    const created = await call("POST", SERVICES, {
+      ...aService("web"),
+      status: { loadBalancer: { ingress: [{ ip: "198.18.0.1" }] } },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).not.toHaveProperty("status");
+    const put = await call("PUT", `${SERVICES}/web`, { apiVersion: "v1", kind: "Service", metadata: { name: "web" } });
+    expect(put.body).not.toHaveProperty("spec");
+    expect(put.body["metadata"]).toMatchObject({
+      uid: created.body["metadata"].uid,
+      creationTimestamp: expect.any(String),
+    });
+  });
+
+  it("generation: Services and Nodes keep none; an EndpointSlice's grows when its endpoints change, not its labels", async () => {
+    server.put(aService("web"));
+    server.put(aNode("n1"));
+    expect(server.get("Service", "default", "web")!["metadata"]).not.toHaveProperty("generation");
+    expect(server.get("Node", undefined, "n1")!["metadata"]).not.toHaveProperty("generation");
+    const slices = "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices";
+    const slice = {
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: { name: "web-1" },
+      addressType: "IPv4",
+      endpoints: [],
+    };
+    expect((await call("POST", slices, slice)).body["metadata"].generation).toBe(1);
+    expect((await merge(`${slices}/web-1`, { metadata: { labels: { a: "b" } } })).body["metadata"].generation).toBe(1);
+    const moved = await merge(`${slices}/web-1`, { endpoints: [{ addresses: ["198.19.0.1"] }] });
+    expect(moved.body["metadata"].generation).toBe(2);
   });
 
   it("optimistic concurrency: a write that states a stale resourceVersion is 409 Conflict", async () => {
@@ -219,10 +255,30 @@ describe("the test API server answers as kube-apiserver does", () => {
     });
     expect(added).toMatchObject({ status: 422, body: { kind: "Status", reason: "Invalid" } });
     expect(added.body["message"]).toContain("no new finalizers can be added if the object is being deleted");
+    const events = watch(`resourceVersion=${server.resourceVersion}`, 1);
+    for (let i = 0; i < 400 && server.openWatches < 1; i++) await new Promise((r) => setTimeout(r, 10));
     expect((await merge(`${SERVICES}/web`, { metadata: { finalizers: [] } })).status).toBe(200);
+    // The DELETED event carries the object as it was last stored, finalizer and all.
+    const deletedEvent = (await events).events[0]!;
+    expect(deletedEvent["type"]).toBe("DELETED");
+    expect(deletedEvent["object"].metadata.finalizers).toEqual(["example.com/hold"]);
     expect(await call("GET", `${SERVICES}/web`)).toMatchObject({
       status: 404,
       body: { kind: "Status", reason: "NotFound", code: 404 },
+    });
+  });
+
+  it("DELETE answers with the deleted Service (ReturnDeletedObject), and with a Success Status for kinds such as Nodes", async () => {
+    server.put(aService("web"));
+    server.put(aNode("n1"));
+    expect((await call("DELETE", `${SERVICES}/web`)).body).toMatchObject({
+      kind: "Service",
+      metadata: { name: "web" },
+    });
+    const node = await call("DELETE", "/api/v1/nodes/n1");
+    expect(node).toMatchObject({
+      status: 200,
+      body: { kind: "Status", status: "Success", details: { name: "n1", kind: "nodes" } },
     });
   });
 
@@ -248,7 +304,7 @@ describe("the test API server answers as kube-apiserver does", () => {
     expect((await call("POST", "/apis/events.k8s.io/v1/namespaces/default/events", event)).status).toBe(400);
   });
 
-  it("errors are metav1.Status bodies: unknown paths, missing objects, names taken, unknown patch formats", async () => {
+  it("errors are metav1.Status bodies: unknown paths, missing objects, names taken, patches it cannot take", async () => {
     server.put(aService("web"));
     const status = (code: number, reason: string) => ({
       status: code,
@@ -260,5 +316,8 @@ describe("the test API server answers as kube-apiserver does", () => {
     expect(await call("PATCH", `${SERVICES}/web`, {}, "application/strategic-merge-patch+json")).toEqual(
       status(415, "UnsupportedMediaType"),
     );
+    // A JSON patch whose `test` fails is a patch that cannot be applied: 422, not 409.
+    const test = [{ op: "test", path: "/metadata/finalizers", value: ["x"] }];
+    expect(await call("PATCH", `${SERVICES}/web`, test, "application/json-patch+json")).toEqual(status(422, "Invalid"));
   });
 });
