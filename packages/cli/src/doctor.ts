@@ -27,7 +27,15 @@ export interface DoctorOptions {
   readonly procRoot?: string;
   /** Capture VRRP adverts for this long to find VRID clashes; 0 skips; default 3000. */
   readonly captureMs?: number;
+  /** The config file itself, checked for the packaged example's marker line. */
+  readonly configPath?: string;
 }
+
+/**
+ * EXAMPLE_MARKER: the line that opens the example `/etc/portico/portico.yaml` the Debian package
+ * installs; doctor fails while it is there, so an unedited example is never taken for a config.
+ */
+export const EXAMPLE_MARKER = "# portico: the packaged example;";
 
 /** Minimum versions: HAProxy 2.4 (dynamic servers), keepalived 2.0 (VRRPv3 sub-second adverts). */
 export const MINIMUM = { haproxy: [2, 4], keepalived: [2, 0] } as const;
@@ -154,8 +162,20 @@ const checkVrids = async (opts: DoctorOptions): Promise<CheckResult> => {
   return fail("VRID range", `other VRRP routers advertise in Portico's range: ${list}`, "set vrrp.vridFirst/vridLast to a range nobody else on the segment uses");
 };
 
+const checkEdited = async (path: string): Promise<CheckResult> => {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    return fail("config edited", `cannot read ${path}: ${(e as Error).message}`, "pass --config with the config portico run uses");
+  }
+  if (!text.split("\n").some((line) => line.startsWith(EXAMPLE_MARKER))) return ok("config edited", `${path} is not the packaged example`);
+  return fail("config edited", `${path} is still the packaged example (its pools and lbNodes are placeholders)`, `set pools and lbNodes for this network, then delete the line starting "${EXAMPLE_MARKER}"`);
+};
+
 /** Run every check; the order is the order they print in. */
 export const runDoctor = async (opts: DoctorOptions): Promise<CheckResult[]> => [
+  ...(opts.configPath === undefined ? [] : [await checkEdited(opts.configPath)]),
   await checkProgram("haproxy", ["-v"]),
   await checkProgram("keepalived", ["--version"]),
   ...(await checkInterface(opts)),
