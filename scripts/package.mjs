@@ -27,7 +27,9 @@ const git = (...args) => {
   }
 };
 
-const commit = git("rev-parse", "HEAD") ?? "unknown";
+// A build from uncommitted changes says so: it is not what the commit holds.
+const head = git("rev-parse", "HEAD");
+const commit = head === undefined ? "unknown" : `${head}${git("status", "--porcelain") === "" ? "" : "-dirty"}`;
 // One date for every timestamp in the artifacts: the commit's, so a rebuild gives the same files.
 const epoch = Number(git("log", "-1", "--format=%ct") ?? "0");
 const mib = (file) => `${(statSync(file).size / 2 ** 20).toFixed(1)} MiB`;
