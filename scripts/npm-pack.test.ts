@@ -26,7 +26,7 @@ const docs = JSON.parse(readFileSync("cluster.json", "utf8"));
 const config = parseConfig(JSON.parse(readFileSync("config.json", "utf8")))._unsafeUnwrap();
 const p = plan(ingest(docs), config);
 const haproxy = renderHaproxy(p, {})._unsafeUnwrap();
-if (typeof readTopology !== "function" || typeof ClusterWatch !== "function" || typeof run !== "function") throw new Error("missing export");
+for (const f of [readTopology, ClusterWatch, run]) if (typeof f !== "function") throw new Error("missing export");
 if (!renderKeepalived(p, { node: config.lbNodes[0].name }).isOk()) throw new Error("keepalived render failed");
 process.stdout.write(JSON.stringify({ plan: p, haproxy }));
 `;
@@ -45,7 +45,8 @@ export { text, services };
 `;
 
 let dir = "";
-const npm = (args: string[], cwd: string) => run("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], { cwd, timeoutMs: 240_000 });
+const npm = (args: string[], cwd: string) =>
+  run("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], { cwd, timeoutMs: 240_000 });
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "portico-pack-"));
@@ -59,27 +60,40 @@ await describeWith([program("npm", ["-v"])], "npm pack of the libraries", () => 
   let project = "";
 
   beforeAll(async () => {
-    const packed = await npm(["pack", ...LIBRARIES.flatMap((l) => ["--workspace", `packages/${l}`]), "--pack-destination", dir, "--json"], root);
+    const packed = await npm(
+      ["pack", ...LIBRARIES.flatMap((l) => ["--workspace", `packages/${l}`]), "--pack-destination", dir, "--json"],
+      root,
+    );
     const out = packed._unsafeUnwrap();
     if (out.code !== 0) throw new Error(`npm pack failed: ${out.stderr}`);
     tarballs = (JSON.parse(out.stdout) as { filename: string }[]).map((t) => join(dir, t.filename));
     project = join(dir, "project");
     await mkdir(project);
     await writeFile(join(project, "package.json"), JSON.stringify({ name: "scratch", private: true, type: "module" }));
-    const installed = (await npm(["install", "--prefer-offline", ...tarballs, "typescript@5.9.3", "@types/node@20.19.43"], project))._unsafeUnwrap();
+    const installed = (
+      await npm(["install", "--prefer-offline", ...tarballs, "typescript@5.9.3", "@types/node@20.19.43"], project)
+    )._unsafeUnwrap();
     if (installed.code !== 0) throw new Error(`npm install of the tarballs failed: ${installed.stderr}`);
   }, 300_000);
 
   it("each tarball holds the build and its package.json, not the sources or tests", async () => {
-    expect(tarballs.map((t) => t.slice(dir.length + 1)).sort()).toEqual(LIBRARIES.map((l) => `portico-${l}-0.1.0.tgz`).sort());
-    const listing = (await run("tar", ["-tzf", tarballs[0]!]))._unsafeUnwrap().stdout.split("\n").filter((l) => l !== "");
+    expect(tarballs.map((t) => t.slice(dir.length + 1)).sort()).toEqual(
+      LIBRARIES.map((l) => `portico-${l}-0.1.0.tgz`).sort(),
+    );
+    const listing = (await run("tar", ["-tzf", tarballs[0]!]))
+      ._unsafeUnwrap()
+      .stdout.split("\n")
+      .filter((l) => l !== "");
     expect(listing).toContain("package/dist/index.js");
     expect(listing).toContain("package/dist/index.d.ts");
     expect(listing.filter((l) => l.startsWith("package/src/") || l.startsWith("package/test/"))).toEqual([]);
   });
 
-  it("the installed @portico/core plans the quickstart exactly as the workspace does, and the adapters render it", async () => {
-    const docs = decodeDocuments(await readFile(join(root, "examples/quickstart/cluster.yaml"), "utf8"), "cluster.yaml")._unsafeUnwrap();
+  it("the installed core plans the quickstart exactly as the workspace does; the adapters render it", async () => {
+    const docs = decodeDocuments(
+      await readFile(join(root, "examples/quickstart/cluster.yaml"), "utf8"),
+      "cluster.yaml",
+    )._unsafeUnwrap();
     const raw = parse(await readFile(join(root, "examples/quickstart/portico.yaml"), "utf8")) as unknown;
     await writeFile(join(project, "cluster.json"), JSON.stringify(docs));
     await writeFile(join(project, "config.json"), JSON.stringify(raw));
@@ -96,9 +110,24 @@ await describeWith([program("npm", ["-v"])], "npm pack of the libraries", () => 
 
   it("type-checks against the installed .d.ts files with the strict NodeNext settings", async () => {
     await writeFile(join(project, "typed.ts"), TYPED);
-    const tsconfig = { compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", strict: true, exactOptionalPropertyTypes: true, noEmit: true, types: ["node"] }, files: ["typed.ts"] };
+    const tsconfig = {
+      compilerOptions: {
+        module: "NodeNext",
+        moduleResolution: "NodeNext",
+        strict: true,
+        exactOptionalPropertyTypes: true,
+        noEmit: true,
+        types: ["node"],
+      },
+      files: ["typed.ts"],
+    };
     await writeFile(join(project, "tsconfig.json"), JSON.stringify(tsconfig));
-    const r = (await run(process.execPath, [join(project, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], { cwd: project, timeoutMs: 120_000 }))._unsafeUnwrap();
+    const r = (
+      await run(process.execPath, [join(project, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], {
+        cwd: project,
+        timeoutMs: 120_000,
+      })
+    )._unsafeUnwrap();
     expect(r.stdout + r.stderr).toBe("");
     expect(r.code).toBe(0);
   });

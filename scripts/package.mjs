@@ -66,7 +66,10 @@ const bundle = async () => {
     metafile: true,
     logLevel: "warning",
     plugins: [absentOptional],
-    define: { __PORTICO_COMMIT__: JSON.stringify(commit), __PORTICO_BUILD__: JSON.stringify("single executable linux-x64") },
+    define: {
+      __PORTICO_COMMIT__: JSON.stringify(commit),
+      __PORTICO_BUILD__: JSON.stringify("single executable linux-x64"),
+    },
   });
   return { outfile, inputs: Object.keys(result.metafile.inputs) };
 };
@@ -81,13 +84,18 @@ const bundledPackages = (inputs) => {
   return [...dirs]
     .map((d) => JSON.parse(readFileSync(join(root, d, "package.json"), "utf8")))
     .filter((p) => !p.name.startsWith("@portico/"))
-    .map((p) => ({ name: p.name, version: p.version, license: typeof p.license === "string" ? p.license : "see the package" }))
+    .map((p) => ({
+      name: p.name,
+      version: p.version,
+      license: typeof p.license === "string" ? p.license : "see the package",
+    }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 };
 
 /** dist/portico: this Node binary with the bundle injected as its single executable application. */
 const sea = async () => {
-  if (process.platform !== "linux" || process.arch !== "x64") throw new Error("the single executable is built for linux-x64 on linux-x64");
+  if (process.platform !== "linux" || process.arch !== "x64")
+    throw new Error("the single executable is built for linux-x64 on linux-x64");
   mkdirSync(work, { recursive: true });
   const { outfile, inputs } = await bundle();
   const blob = join(work, "portico.blob");
@@ -105,7 +113,9 @@ const sea = async () => {
   await inject(exe, "NODE_SEA_BLOB", readFileSync(blob), { sentinelFuse: FUSE });
   const packages = bundledPackages(inputs);
   writeFileSync(join(work, "bundled.json"), JSON.stringify(packages, null, 2) + "\n");
-  say(`single executable: ${exe} (${mib(exe)}; bundle ${mib(outfile)}, ${packages.length} npm packages) from ${commit}`);
+  say(
+    `single executable: ${exe} (${mib(exe)}; bundle ${mib(outfile)}, ${packages.length} npm packages) from ${commit}`,
+  );
   return exe;
 };
 
@@ -141,13 +151,15 @@ const main = async () => {
   if (unknown.length > 0) throw new Error(`unknown step ${unknown.join(", ")}; steps: sea, deb, oci`);
   const exe = steps.includes("sea") ? await sea() : join(dist, "portico");
   const reported = runSea(exe, ["--version"]).trim();
-  if (!reported.startsWith(`portico ${version} (commit ${commit}`)) throw new Error(`${exe} --version says "${reported}"`);
+  if (!reported.startsWith(`portico ${version} (commit ${commit}`))
+    throw new Error(`${exe} --version says "${reported}"`);
   const ctx = { root, dist, work, version, commit, epoch, exe, say, mib, runSea, git };
   if (steps.includes("deb")) {
+    const debianDate = new Date(epoch * 1000).toUTCString().replace("GMT", "+0000");
     const bundled = JSON.parse(readFileSync(join(work, "bundled.json"), "utf8"));
     const changelog = gzipSync(
       `portico (${version}) unstable; urgency=medium\n\n  * Portico ${version}, built from commit ${commit}.\n\n` +
-        ` -- Portico maintainers <maintainers@portico.dev>  ${new Date(epoch * 1000).toUTCString().replace("GMT", "+0000")}\n`,
+        ` -- Portico maintainers <maintainers@portico.dev>  ${debianDate}\n`,
       { level: 9 },
     );
     buildDeb(ctx, { man: gzipSync(manPage(exe), { level: 9 }), changelog, bundled });

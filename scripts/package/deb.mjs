@@ -2,7 +2,16 @@
 // (a conffile that `portico doctor` fails until it is edited), the man page and completions.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join, relative } from "node:path";
 
 /** The files under `dir`, depth first, sorted. */
@@ -25,7 +34,11 @@ const shlibsDepends = (work, binary) => {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, "debian"), { recursive: true });
   writeFileSync(join(dir, "debian/control"), "Source: portico\n\nPackage: portico\nArchitecture: amd64\n");
-  const out = execFileSync("dpkg-shlibdeps", ["-O", `-e${binary}`], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const out = execFileSync("dpkg-shlibdeps", ["-O", `-e${binary}`], {
+    cwd: dir,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const m = /^shlibs:Depends=(.*)$/m.exec(out);
   if (m === null) throw new Error(`dpkg-shlibdeps printed no shlibs:Depends: ${out}`);
   return m[1].trim();
@@ -69,7 +82,8 @@ export const buildDeb = (ctx, { man, changelog, bundled }) => {
   put(stage, "lib/systemd/system/portico.service", readFileSync(join(deploy, "portico.service")));
   put(stage, "lib/systemd/system/portico-tune.service", readFileSync(join(deploy, "portico-tune.service")));
   // The doctor check looks for the first line; editing the file means deleting it.
-  const example = `${MARKER} set pools and lbNodes for your network, then delete this line.\n${readFileSync(join(deploy, "portico.yaml"), "utf8")}`;
+  const marker = `${MARKER} set pools and lbNodes for your network, then delete this line.\n`;
+  const example = marker + readFileSync(join(deploy, "portico.yaml"), "utf8");
   put(stage, "etc/portico/portico.yaml", example);
   put(stage, "usr/share/doc/portico/copyright", copyright(bundled, new Date(epoch * 1000).getUTCFullYear()));
   put(stage, "usr/share/doc/portico/changelog.gz", changelog);
@@ -80,8 +94,15 @@ export const buildDeb = (ctx, { man, changelog, bundled }) => {
 
   const files = walk(stage);
   const installedKib = files.reduce((n, f) => n + Math.ceil(statSync(f).size / 1024), 0);
-  const md5sums = files.map((f) => `${createHash("md5").update(readFileSync(f)).digest("hex")}  ${relative(stage, f)}\n`).join("");
-  const depends = [shlibsDepends(work, join(stage, "usr/bin/portico")), "haproxy (>= 2.4)", "keepalived (>= 2.0)", "iproute2"].join(", ");
+  const md5sums = files
+    .map((f) => `${createHash("md5").update(readFileSync(f)).digest("hex")}  ${relative(stage, f)}\n`)
+    .join("");
+  const depends = [
+    shlibsDepends(work, join(stage, "usr/bin/portico")),
+    "haproxy (>= 2.4)",
+    "keepalived (>= 2.0)",
+    "iproute2",
+  ].join(", ");
   const control = `Package: portico
 Version: ${version}
 Architecture: amd64
@@ -103,7 +124,8 @@ Description: cloud-style LoadBalancer Services for bare-metal Kubernetes
   put(stage, "DEBIAN/control", control);
   put(stage, "DEBIAN/conffiles", "/etc/portico/portico.yaml\n");
   put(stage, "DEBIAN/md5sums", md5sums);
-  for (const script of ["postinst", "prerm", "postrm"]) put(stage, `DEBIAN/${script}`, readFileSync(join(packaging, script)), 0o755);
+  for (const script of ["postinst", "prerm", "postrm"])
+    put(stage, `DEBIAN/${script}`, readFileSync(join(packaging, script)), 0o755);
 
   const deb = join(dist, `portico_${version}_amd64.deb`);
   rmSync(deb, { force: true });

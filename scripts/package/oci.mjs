@@ -4,7 +4,18 @@
 // (haproxy -c and keepalived -t to validate, ip to read addresses), with exactly the shared
 // libraries they load, taken from this machine's Debian packages with their copyright files.
 import { execFileSync } from "node:child_process";
-import { accessSync, chmodSync, constants, copyFileSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 
 const PATH = "/usr/sbin:/usr/bin:/sbin:/bin";
@@ -33,7 +44,9 @@ const sharedObjects = (binary) =>
 const debianPackage = (path) => {
   for (const p of [path, realpathSync(path)]) {
     try {
-      return execFileSync("dpkg-query", ["-S", p], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).split(":")[0];
+      return execFileSync("dpkg-query", ["-S", p], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).split(
+        ":",
+      )[0];
     } catch {
       // try the real path
     }
@@ -78,7 +91,9 @@ export const buildOci = (ctx) => {
   for (const [from, to] of programs) place(from, to, 0o755);
   for (const lib of libraries) place(lib, lib, 0o755);
 
-  const packages = new Set([...programs.slice(1).map(([from]) => from), ...libraries].map(debianPackage).filter((p) => p !== undefined));
+  const packages = new Set(
+    [...programs.slice(1).map(([from]) => from), ...libraries].map(debianPackage).filter((p) => p !== undefined),
+  );
   for (const p of packages) {
     const file = `/usr/share/doc/${p.replace(/:.*$/, "")}/copyright`;
     try {
@@ -90,7 +105,10 @@ export const buildOci = (ctx) => {
   // keepalived -t looks up keepalived.scriptUser (nobody); glibc reads files without NSS modules.
   const etc = join(rootfs, "etc");
   mkdirSync(etc, { recursive: true });
-  writeFileSync(join(etc, "passwd"), "root:x:0:0:root:/root:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
+  writeFileSync(
+    join(etc, "passwd"),
+    "root:x:0:0:root:/root:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+  );
   writeFileSync(join(etc, "group"), "root:x:0:\nnogroup:x:65534:\n");
   writeFileSync(join(etc, "nsswitch.conf"), "passwd: files\ngroup: files\nhosts: files dns\n");
   mkdirSync(join(rootfs, "tmp"), { recursive: true });
@@ -99,20 +117,54 @@ export const buildOci = (ctx) => {
   umoci("repack", "--image", image, bundle);
   const created = new Date(epoch * 1000).toISOString();
   umoci(
-    "config", "--image", image,
-    "--os", "linux", "--architecture", "amd64", "--created", created, "--author", "Portico maintainers",
-    "--config.entrypoint", "/usr/bin/portico",
-    "--config.cmd", "run", "--config.cmd", "--config", "--config.cmd", "/etc/portico/portico.yaml",
-    "--config.env", `PATH=${PATH}`,
-    "--config.user", "0:0",
-    "--config.label", `org.opencontainers.image.title=portico`,
-    "--config.label", `org.opencontainers.image.version=${version}`,
-    "--config.label", `org.opencontainers.image.revision=${commit}`,
-    "--config.label", `org.opencontainers.image.licenses=Apache-2.0`,
+    "config",
+    "--image",
+    image,
+    "--os",
+    "linux",
+    "--architecture",
+    "amd64",
+    "--created",
+    created,
+    "--author",
+    "Portico maintainers",
+    "--config.entrypoint",
+    "/usr/bin/portico",
+    "--config.cmd",
+    "run",
+    "--config.cmd",
+    "--config",
+    "--config.cmd",
+    "/etc/portico/portico.yaml",
+    "--config.env",
+    `PATH=${PATH}`,
+    "--config.user",
+    "0:0",
+    "--config.label",
+    `org.opencontainers.image.title=portico`,
+    "--config.label",
+    `org.opencontainers.image.version=${version}`,
+    "--config.label",
+    `org.opencontainers.image.revision=${commit}`,
+    "--config.label",
+    `org.opencontainers.image.licenses=Apache-2.0`,
   );
   umoci("gc", "--layout", layout);
   const archive = join(dist, `portico_${version}_oci.tar`);
-  execFileSync("tar", ["--sort=name", `--mtime=@${epoch}`, "--owner=0", "--group=0", "-cf", archive, "-C", layout, "."]);
-  say(`OCI image: ${layout} tag ${version} (blobs ${(blobBytes(layout) / 2 ** 20).toFixed(1)} MiB; archive ${archive}, ${mib(archive)}; ${libraries.size} shared objects)`);
+  execFileSync("tar", [
+    "--sort=name",
+    `--mtime=@${epoch}`,
+    "--owner=0",
+    "--group=0",
+    "-cf",
+    archive,
+    "-C",
+    layout,
+    ".",
+  ]);
+  say(
+    `OCI image: ${layout} tag ${version} (blobs ${(blobBytes(layout) / 2 ** 20).toFixed(1)} MiB; ` +
+      `archive ${archive}, ${mib(archive)}; ${libraries.size} shared objects)`,
+  );
   return layout;
 };

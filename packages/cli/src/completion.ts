@@ -42,9 +42,18 @@ const bash = (): string => {
       return `    ${c}) words="${words}" ;;`;
     })
     .join("\n");
-  const files = Object.keys(VALUE).filter((f) => VALUE[f] === "file").map((f) => `--${f}`).join("|");
-  const dirs = Object.keys(VALUE).filter((f) => VALUE[f] === "dir").map((f) => `--${f}`).join("|");
-  const free = Object.keys(VALUE).filter((f) => VALUE[f] === "none").map((f) => `--${f}`).join("|");
+  const files = Object.keys(VALUE)
+    .filter((f) => VALUE[f] === "file")
+    .map((f) => `--${f}`)
+    .join("|");
+  const dirs = Object.keys(VALUE)
+    .filter((f) => VALUE[f] === "dir")
+    .map((f) => `--${f}`)
+    .join("|");
+  const free = Object.keys(VALUE)
+    .filter((f) => VALUE[f] === "none")
+    .map((f) => `--${f}`)
+    .join("|");
   return `# bash completion for portico. Load it with: source <(portico completion bash)
 _portico() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}" words=""
@@ -75,10 +84,13 @@ const zshFlag = (flag: string): string => {
 };
 
 const zsh = (): string => {
-  const menu = commands().map((c) => `    '${c}:${SUMMARY[c] ?? c}'`).join("\n");
+  const menu = commands()
+    .map((c) => `    '${c}:${SUMMARY[c] ?? c}'`)
+    .join("\n");
   const byCommand = commands()
     .map((c) => {
-      const specs = c === "completion" ? [`'1:shell:(${SHELLS.join(" ")})'`] : [...flagsOf(c).map(zshFlag), "'--help[show help]'"];
+      const specs =
+        c === "completion" ? [`'1:shell:(${SHELLS.join(" ")})'`] : [...flagsOf(c).map(zshFlag), "'--help[show help]'"];
       return `    ${c}) _arguments ${specs.join(" ")} ;;`;
     })
     .join("\n");

@@ -167,10 +167,13 @@ const checkEdited = async (path: string): Promise<CheckResult> => {
   try {
     text = await readFile(path, "utf8");
   } catch (e) {
-    return fail("config edited", `cannot read ${path}: ${(e as Error).message}`, "pass --config with the config portico run uses");
+    const message = `cannot read ${path}: ${(e as Error).message}`;
+    return fail("config edited", message, "pass --config with the config portico run uses");
   }
-  if (!text.split("\n").some((line) => line.startsWith(EXAMPLE_MARKER))) return ok("config edited", `${path} is not the packaged example`);
-  return fail("config edited", `${path} is still the packaged example (its pools and lbNodes are placeholders)`, `set pools and lbNodes for this network, then delete the line starting "${EXAMPLE_MARKER}"`);
+  const isExample = text.split("\n").some((line) => line.startsWith(EXAMPLE_MARKER));
+  if (!isExample) return ok("config edited", `${path} is not the packaged example`);
+  const fix = `set pools and lbNodes for this network, then delete the line starting "${EXAMPLE_MARKER}"`;
+  return fail("config edited", `${path} is still the packaged example (its pools and lbNodes are placeholders)`, fix);
 };
 
 /** Run every check; the order is the order they print in. */

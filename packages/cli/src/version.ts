@@ -21,4 +21,5 @@ export const buildInfo: BuildInfo = {
 };
 
 /** versionLine: one line, `portico <version> (commit <sha>, <build>)`. */
-export const versionLine = (info: BuildInfo = buildInfo): string => `portico ${info.version} (commit ${info.commit}, ${info.build})\n`;
+export const versionLine = (info: BuildInfo = buildInfo): string =>
+  `portico ${info.version} (commit ${info.commit}, ${info.build})\n`;

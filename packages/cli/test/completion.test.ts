@@ -56,16 +56,28 @@ describe("portico --version and completion", () => {
 const bashOffers = async (...words: string[]): Promise<string[]> => {
   const cword = words.length - 1;
   const line = words.map((w) => `'${w}'`).join(" ");
-  const script = `source '${bashScript}'; COMP_WORDS=(${line}); COMP_CWORD=${cword}; _portico; printf '%s\\n' "\${COMPREPLY[@]}"`;
+  const complete = `COMP_WORDS=(${line}); COMP_CWORD=${cword}; _portico; printf '%s\\n' "\${COMPREPLY[@]}"`;
+  const script = `source '${bashScript}'; ${complete}`;
   const r = await run("bash", ["--norc", "-c", script], { timeoutMs: 10_000, cwd: dir });
-  return r._unsafeUnwrap().stdout.split("\n").filter((w) => w !== "");
+  return r
+    ._unsafeUnwrap()
+    .stdout.split("\n")
+    .filter((w) => w !== "");
 };
 
 await describeWith([program("bash", ["--version"])], "bash completion", () => {
   it("offers the commands, then each command's own flags", async () => {
-    expect(await bashOffers("portico", "")).toEqual(expect.arrayContaining(["plan", "render", "apply", "run", "completion", "--version"]));
+    expect(await bashOffers("portico", "")).toEqual(
+      expect.arrayContaining(["plan", "render", "apply", "run", "completion", "--version"]),
+    );
     expect(await bashOffers("portico", "re")).toEqual(["render"]);
-    expect(await bashOffers("portico", "plan", "--")).toEqual(["--cluster", "--config", "--output", "--against", "--help"]);
+    expect(await bashOffers("portico", "plan", "--")).toEqual([
+      "--cluster",
+      "--config",
+      "--output",
+      "--against",
+      "--help",
+    ]);
     expect(await bashOffers("portico", "tune", "--d")).toEqual(["--dry-run"]);
     expect(await bashOffers("portico", "completion", "")).toEqual(["bash", "zsh"]);
   });

@@ -14,7 +14,8 @@ export const doctorCommand = async (flags: Flags, io: Io): Promise<number> => {
   if (found.isErr()) return fail(io, found.error.message, EXIT.usage);
   const lbNode = found.value;
   const kubeconfig = flags.required("kubeconfig");
-  const results = await runDoctor({ config: config.value, node: lbNode, configPath, ...(kubeconfig === undefined ? {} : { kubeconfig }) });
+  const options = { config: config.value, node: lbNode, configPath };
+  const results = await runDoctor(kubeconfig === undefined ? options : { ...options, kubeconfig });
   io.stdout(formatDoctor(results));
   return doctorExitCode(results);
 };
