@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -36,6 +36,10 @@ describe("portico --version and completion", () => {
     const r = await portico("--version");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^portico 0\.1\.0 \(commit unknown, workspace\)\n$/);
+  });
+
+  it("npm links portico into node_modules/.bin from the committed bin file, which exists before any build", async () => {
+    expect(await realpath(join(root, "node_modules/.bin/portico"))).toBe(await realpath(bin));
   });
 
   it("the linked bin runs the build and answers --version", async () => {
