@@ -20,7 +20,12 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": [
         "error",
-        { paths: [{ name: "node:child_process", message: "Use run() from @portico/host." }, { name: "child_process", message: "Use run() from @portico/host." }] },
+        {
+          paths: [
+            { name: "node:child_process", message: "Use run() from @portico/host." },
+            { name: "child_process", message: "Use run() from @portico/host." },
+          ],
+        },
       ],
     },
   },
@@ -31,14 +36,24 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": [
         "error",
-        { patterns: [{ group: ["node:*", "fs", "fs/*", "child_process", "net", "os", "@kubernetes/*"], message: "@portico/core stays pure." }] },
+        {
+          patterns: [
+            {
+              group: ["node:*", "fs", "fs/*", "child_process", "net", "os", "@kubernetes/*"],
+              message: "@portico/core stays pure.",
+            },
+          ],
+        },
       ],
       "no-restricted-properties": [
         "error",
         { object: "Date", property: "now", message: "The core has no clock." },
         { object: "Math", property: "random", message: "The core has no randomness." },
       ],
-      "no-restricted-syntax": ["error", { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: "The core has no clock." }],
+      "no-restricted-syntax": [
+        "error",
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: "The core has no clock." },
+      ],
     },
   },
 );

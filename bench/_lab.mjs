@@ -52,9 +52,11 @@ export const requireTools = async (programs) => {
 export const withCleanup = async (body) => {
   const cleanups = [];
   let cleaning;
-  const clean = () => (cleaning ??= (async () => {
-    for (const c of cleanups.splice(0).reverse()) await c().catch((e) => process.stderr.write(`cleanup: ${e.message}\n`));
-  })());
+  const clean = () =>
+    (cleaning ??= (async () => {
+      for (const c of cleanups.splice(0).reverse())
+        await c().catch((e) => process.stderr.write(`cleanup: ${e.message}\n`));
+    })());
   const onSignal = async () => {
     await clean();
     process.exit(130);
@@ -89,7 +91,10 @@ export const drained = (proc) => {
 /** Wait for a line starting with `prefix` on a started process's stdout (bounded). */
 export const waitForLine = async (proc, prefix, capMs = 20_000) => {
   let seen = "";
-  const timer = setTimeout(() => proc.stdout.emit("error", new Error(`no "${prefix}" within ${capMs} ms: ${seen}`)), capMs);
+  const timer = setTimeout(
+    () => proc.stdout.emit("error", new Error(`no "${prefix}" within ${capMs} ms: ${seen}`)),
+    capMs,
+  );
   try {
     for (;;) {
       const line = seen.split("\n").find((l) => l.startsWith(prefix));
@@ -146,7 +151,15 @@ export const dataplaneLab = async (cleanups, nodes = 3) => {
     await must("ip", ["-n", lb, "link", "add", `n${i}`, "type", "veth", "peer", "name", "eth0", "netns", ns]);
     await addr(lb, `n${i}`, `198.18.2${i}.1/24`);
     await addr(ns, "eth0", `198.18.2${i}.2/24`);
-    const proc = drained((await start("ip", ["netns", "exec", ns, process.execPath, FAKE_NODE, name, String(NODE_PORT), String(HEALTH_PORT)], { stdio: "pipe" }))._unsafeUnwrap());
+    const proc = drained(
+      (
+        await start(
+          "ip",
+          ["netns", "exec", ns, process.execPath, FAKE_NODE, name, String(NODE_PORT), String(HEALTH_PORT)],
+          { stdio: "pipe" },
+        )
+      )._unsafeUnwrap(),
+    );
     procs.push(proc);
     await waitForLine(proc, "ready");
     names.push(name);
@@ -173,7 +186,22 @@ export const dataplaneLab = async (cleanups, nodes = 3) => {
     },
     /** The tests' client: up to `count` connections to vip:port, `parallel` at a time, at most `maxMs`. */
     traffic: async (vip, port, count, maxMs, parallel = 2) => {
-      const r = await run("ip", ["netns", "exec", client, process.execPath, CLIENT, vip, String(port), String(count), String(maxMs), String(parallel)], { timeoutMs: maxMs + 15_000 });
+      const r = await run(
+        "ip",
+        [
+          "netns",
+          "exec",
+          client,
+          process.execPath,
+          CLIENT,
+          vip,
+          String(port),
+          String(count),
+          String(maxMs),
+          String(parallel),
+        ],
+        { timeoutMs: maxMs + 15_000 },
+      );
       const out = r._unsafeUnwrap();
       if (out.code !== 0) throw new Error(`client exited ${out.code}: ${out.stderr}`);
       return JSON.parse(out.stdout);

@@ -24,7 +24,16 @@ export const cluster = (services, nodes) => {
         ],
       }),
     );
-    objects.push(anEndpointSlice(`ns-${i % 20}`, name, [0, 1, 2].map((k) => ({ ip: `198.19.${(i * 3 + k) % 250}.${1 + ((i + k) % 250)}`, node: `node-${(i + k) % nodes}` }))));
+    objects.push(
+      anEndpointSlice(
+        `ns-${i % 20}`,
+        name,
+        [0, 1, 2].map((k) => ({
+          ip: `198.19.${(i * 3 + k) % 250}.${1 + ((i + k) % 250)}`,
+          node: `node-${(i + k) % nodes}`,
+        })),
+      ),
+    );
   }
   return objects;
 };

@@ -17,7 +17,17 @@ import { join } from "node:path";
 import { parseShowProc, sendCommand, sendCommands } from "@portico/adapter-haproxy";
 import { aNode, aService, anEndpointSlice } from "@portico/core/testing";
 import { freePort, KubeApiServer } from "@portico/testkit/lab";
-import { dataplaneLab, HEALTH_PORT, requireTools, NODE_PORT, PORTICO_BIN, report, sleep, until, withCleanup } from "./_lab.mjs";
+import {
+  dataplaneLab,
+  HEALTH_PORT,
+  requireTools,
+  NODE_PORT,
+  PORTICO_BIN,
+  report,
+  sleep,
+  until,
+  withCleanup,
+} from "./_lab.mjs";
 
 const [createRuns, flipRuns] = process.argv.slice(2).map(Number);
 const INTER_MS = 200;
@@ -53,27 +63,62 @@ await withCleanup(async (cleanups) => {
     ].join("\n"),
   );
   let logs = "";
-  const portico = await lab.start(process.execPath, [PORTICO_BIN, "run", "--config", join(lab.dir, "portico.yaml"), "--node", "lb1", "--kubeconfig", join(lab.dir, "kubeconfig")]);
+  const portico = await lab.start(process.execPath, [
+    PORTICO_BIN,
+    "run",
+    "--config",
+    join(lab.dir, "portico.yaml"),
+    "--node",
+    "lb1",
+    "--kubeconfig",
+    join(lab.dir, "kubeconfig"),
+  ]);
   portico.stdout.on("data", (b) => (logs = (logs + b.toString()).slice(-20_000)));
   portico.stderr.on("data", (b) => (logs = (logs + b.toString()).slice(-20_000)));
   try {
-    await until("the first haproxy.cfg", async () => (await readFile(cfgPath, "utf8").catch(() => "")) !== "", 30_000, 20);
+    await until(
+      "the first haproxy.cfg",
+      async () => (await readFile(cfgPath, "utf8").catch(() => "")) !== "",
+      30_000,
+      20,
+    );
     await lab.start("ip", ["netns", "exec", lab.lb, "haproxy", "-W", "-S", master, "-f", cfgPath]);
-    await until("an haproxy worker", async () => {
-      const r = await sendCommand(master, { kind: "show-proc" });
-      return r.isOk() && (parseShowProc(r.value)?.workers.length ?? 0) > 0;
-    }, 15_000, 20);
-    await until("portico ready", async () => (await fetch(`http://127.0.0.1:${listen}/readyz`).catch(() => undefined))?.status === 200, 30_000, 20);
+    await until(
+      "an haproxy worker",
+      async () => {
+        const r = await sendCommand(master, { kind: "show-proc" });
+        return r.isOk() && (parseShowProc(r.value)?.workers.length ?? 0) > 0;
+      },
+      15_000,
+      20,
+    );
+    await until(
+      "portico ready",
+      async () => (await fetch(`http://127.0.0.1:${listen}/readyz`).catch(() => undefined))?.status === 200,
+      30_000,
+      20,
+    );
   } catch (e) {
     throw new Error(`${e.message}\nportico logs:\n${logs}`);
   }
 
   // One probe for the whole run: no Node start-up inside a measurement.
-  const probe = await lab.start("ip", ["netns", "exec", lab.client, process.execPath, join(import.meta.dirname, "probe.mjs")]);
+  const probe = await lab.start("ip", [
+    "netns",
+    "exec",
+    lab.client,
+    process.execPath,
+    join(import.meta.dirname, "probe.mjs"),
+  ]);
   let probeOut = "";
   probe.stdout.on("data", (b) => (probeOut += b.toString()));
   const probeLine = async (prefix, capMs = 35_000) => {
-    await until(`the probe's "${prefix}"`, () => probeOut.split("\n").some((l) => l.startsWith(prefix)), capMs, 2).catch((e) => {
+    await until(
+      `the probe's "${prefix}"`,
+      () => probeOut.split("\n").some((l) => l.startsWith(prefix)),
+      capMs,
+      2,
+    ).catch((e) => {
       throw new Error(`${e.message}\nprobe: ${probeOut.slice(-2000)}\nportico logs:\n${logs}`);
     });
     const line = probeOut.split("\n").find((l) => l.startsWith(prefix));
@@ -86,17 +131,25 @@ await withCleanup(async (cleanups) => {
   const progress = async () => {
     const text = await (await fetch(`http://127.0.0.1:${listen}/metrics`)).text();
     const plans = Number(/^portico_plans_total (\d+)$/m.exec(text)?.[1]);
-    const applies = [...text.matchAll(/^portico_applies_total\{[^}]*target="haproxy"[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    const applies = [...text.matchAll(/^portico_applies_total\{[^}]*target="haproxy"[^}]*\} (\d+)$/gm)].reduce(
+      (n, m) => n + Number(m[1]),
+      0,
+    );
     return { plans, busy: applies < plans };
   };
   const idle = async () => {
     let last = -1;
     let since = performance.now();
-    await until("the controller idle", async () => {
-      const now = await progress();
-      if (now.busy || now.plans !== last) [last, since] = [now.plans, performance.now()];
-      return performance.now() - since >= 300;
-    }, 30_000, 20);
+    await until(
+      "the controller idle",
+      async () => {
+        const now = await progress();
+        if (now.busy || now.plans !== last) [last, since] = [now.plans, performance.now()];
+        return performance.now() - since >= 300;
+      },
+      30_000,
+      20,
+    );
   };
   await idle();
 
@@ -121,22 +174,48 @@ await withCleanup(async (cleanups) => {
     );
     const line = await probeLine(`connected ${vip} `);
     created.push(Number(line.split(" ")[2]) - t0);
-    await until(`${name}'s status`, () => api.get("Service", "default", name)?.status?.loadBalancer?.ingress?.some((i) => i.ip === vip) === true, 30_000, 10);
+    await until(
+      `${name}'s status`,
+      () => api.get("Service", "default", name)?.status?.loadBalancer?.ingress?.some((i) => i.ip === vip) === true,
+      30_000,
+      10,
+    );
     await idle();
   }
 
   // b. Node health flip -> traffic moved.
   const vip = "198.18.100.99";
-  api.put(anEndpointSlice("default", "flip", [{ ip: "198.19.2.1", node: "node1" }, { ip: "198.19.2.2", node: "node2" }]));
-  api.put(aService({ name: "flip", policy: "Local", healthCheckNodePort: HEALTH_PORT, ports: [{ name: "http", port: 80, nodePort: NODE_PORT }], annotations: { "portico.dev/load-balancer-ips": vip } }));
+  api.put(
+    anEndpointSlice("default", "flip", [
+      { ip: "198.19.2.1", node: "node1" },
+      { ip: "198.19.2.2", node: "node2" },
+    ]),
+  );
+  api.put(
+    aService({
+      name: "flip",
+      policy: "Local",
+      healthCheckNodePort: HEALTH_PORT,
+      ports: [{ name: "http", port: 80, nodePort: NODE_PORT }],
+      annotations: { "portico.dev/load-balancer-ips": vip },
+    }),
+  );
   const serverUp = async (node) => {
     const answers = await sendCommands(admin, [{ kind: "show-servers-state" }]);
     if (answers.isErr()) return undefined;
     // Columns: be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state ...; op 2 = running.
-    const row = (answers.value[0] ?? "").split("\n").map((l) => l.split(" ")).find((f) => f[1]?.includes("flip") && f[4] === lab.nodeAddress(node) && f[6] !== "1" && f[6] !== "5");
+    const row = (answers.value[0] ?? "")
+      .split("\n")
+      .map((l) => l.split(" "))
+      .find((f) => f[1]?.includes("flip") && f[4] === lab.nodeAddress(node) && f[6] !== "1" && f[6] !== "5");
     return row === undefined ? undefined : row[5] === "2";
   };
-  await until("the flip Service's servers up", async () => (await serverUp("node1")) === true && (await serverUp("node2")) === true, 30_000, 20);
+  await until(
+    "the flip Service's servers up",
+    async () => (await serverUp("node1")) === true && (await serverUp("node2")) === true,
+    30_000,
+    20,
+  );
   const moved = [];
   const detected = [];
   const after = [];
@@ -153,7 +232,8 @@ await withCleanup(async (cleanups) => {
     const answers = JSON.parse((await probeLine("answers ")).slice("answers ".length));
     const lastFromNode1 = answers.findLastIndex((a) => a[2] === "node1");
     const next = answers[lastFromNode1 + 1];
-    if (next === undefined || !answers.slice(lastFromNode1 + 1).every((a) => a[2] === "node2")) throw new Error(`traffic did not move to node2: ${JSON.stringify(answers.slice(-10))}`);
+    if (next === undefined || !answers.slice(lastFromNode1 + 1).every((a) => a[2] === "node2"))
+      throw new Error(`traffic did not move to node2: ${JSON.stringify(answers.slice(-10))}`);
     moved.push(next[0] - t0);
     detected.push(t1 - t0);
     // Negative when the poll saw the state change after traffic had already moved (poll jitter).
@@ -163,9 +243,26 @@ await withCleanup(async (cleanups) => {
   }
   report({
     figures: [
-      { name: "3. Service created -> first successful connection to its VIP", values: created, unit: "ms", percentiles: true, goal: "p50 < 300 ms, p99 < 1 s" },
-      { name: `3. node /healthz 503 -> traffic moved, health-check timing excluded`, values: after, unit: "ms", percentiles: true, goal: "p50 < 300 ms, p99 < 1 s" },
-      { name: `3. node /healthz 503 -> HAProxy marks it down (health checks, inter ${INTER_MS} ms x fall ${FALL})`, values: detected, unit: "ms", percentiles: true },
+      {
+        name: "3. Service created -> first successful connection to its VIP",
+        values: created,
+        unit: "ms",
+        percentiles: true,
+        goal: "p50 < 300 ms, p99 < 1 s",
+      },
+      {
+        name: `3. node /healthz 503 -> traffic moved, health-check timing excluded`,
+        values: after,
+        unit: "ms",
+        percentiles: true,
+        goal: "p50 < 300 ms, p99 < 1 s",
+      },
+      {
+        name: `3. node /healthz 503 -> HAProxy marks it down (health checks, inter ${INTER_MS} ms x fall ${FALL})`,
+        values: detected,
+        unit: "ms",
+        percentiles: true,
+      },
       { name: "3. node /healthz 503 -> traffic moved, in all", values: moved, unit: "ms", percentiles: true },
     ],
   });

@@ -17,7 +17,18 @@ import { join } from "node:path";
 import { applyHaproxy, parseShowProc, sendCommand } from "@portico/adapter-haproxy";
 import { ingest, plan } from "@portico/core";
 import { aNode, aParsedConfig, aService, anEndpointSlice } from "@portico/core/testing";
-import { CLIENT, dataplaneLab, HEALTH_PORT, LOAD, requireTools, NODE_PORT, report, sleep, until, withCleanup } from "./_lab.mjs";
+import {
+  CLIENT,
+  dataplaneLab,
+  HEALTH_PORT,
+  LOAD,
+  requireTools,
+  NODE_PORT,
+  report,
+  sleep,
+  until,
+  withCleanup,
+} from "./_lab.mjs";
 
 const [changes, overheadRounds, overheadMs, equalConnections] = process.argv.slice(2).map(Number);
 await requireTools([
@@ -31,7 +42,11 @@ const MINIMAL = "198.18.100.12";
 
 await withCleanup(async (cleanups) => {
   const lab = await dataplaneLab(cleanups, 3);
-  const paths = { configPath: join(lab.dir, "haproxy.cfg"), statsSocket: join(lab.dir, "admin.sock"), masterSocket: join(lab.dir, "master.sock") };
+  const paths = {
+    configPath: join(lab.dir, "haproxy.cfg"),
+    statsSocket: join(lab.dir, "admin.sock"),
+    masterSocket: join(lab.dir, "master.sock"),
+  };
   const config = aParsedConfig({
     pools: [{ name: "bench", addresses: ["198.18.100.10-198.18.100.11"] }],
     lbNodes: [{ name: "lb1", address: "198.18.10.1", interface: "c0" }],
@@ -40,18 +55,38 @@ await withCleanup(async (cleanups) => {
   });
   const nodes = lab.nodes.map((n) => aNode(n, lab.nodeAddress(n)));
   const service = (name, vip, annotations) =>
-    aService({ name, policy: "Local", healthCheckNodePort: HEALTH_PORT, ports: [{ name: "http", port: 80, nodePort: NODE_PORT }], annotations: { "portico.dev/load-balancer-ips": vip, ...annotations } });
+    aService({
+      name,
+      policy: "Local",
+      healthCheckNodePort: HEALTH_PORT,
+      ports: [{ name: "http", port: 80, nodePort: NODE_PORT }],
+      annotations: { "portico.dev/load-balancer-ips": vip, ...annotations },
+    });
   const pods = (name, counts) =>
     anEndpointSlice(
       "default",
       name,
-      Object.entries(counts).flatMap(([node, k], i) => Array.from({ length: k }, (_, j) => ({ ip: `198.19.${10 + i}.${j + 1}`, node }))),
+      Object.entries(counts).flatMap(([node, k], i) =>
+        Array.from({ length: k }, (_, j) => ({ ip: `198.19.${10 + i}.${j + 1}`, node })),
+      ),
     );
-  const proxied = [service("proxied", PROXIED, { "portico.dev/proxy-protocol": "v2" }), pods("proxied", { node1: 1, node2: 1, node3: 1 })];
+  const proxied = [
+    service("proxied", PROXIED, { "portico.dev/proxy-protocol": "v2" }),
+    pods("proxied", { node1: 1, node2: 1, node3: 1 }),
+  ];
   const planFor = (webCounts, weighting = "pods-per-node") => {
-    const p = plan(ingest([...nodes, service("web", WEB, { "portico.dev/weighting": weighting }), pods("web", webCounts), ...proxied]), config);
+    const p = plan(
+      ingest([
+        ...nodes,
+        service("web", WEB, { "portico.dev/weighting": weighting }),
+        pods("web", webCounts),
+        ...proxied,
+      ]),
+      config,
+    );
     const bad = p.services.find((s) => s.state !== "ready");
-    if (bad !== undefined) throw new Error(`benchmark Service not planned cleanly: ${JSON.stringify(p.diagnostics.slice(0, 3))}`);
+    if (bad !== undefined)
+      throw new Error(`benchmark Service not planned cleanly: ${JSON.stringify(p.diagnostics.slice(0, 3))}`);
     return p;
   };
   const apply = async (p) => {
@@ -71,9 +106,24 @@ await withCleanup(async (cleanups) => {
   await until("web serving", async () => (await lab.traffic(WEB, 80, 3, 5_000, 1)).ok === 3, 20_000, 50);
 
   // 4. Membership and weights: node3 leaves and comes back, pods per node change.
-  const sequence = Array.from({ length: changes }, (_, i) => ({ node1: 1 + (i % 4), node2: 1 + ((i + 2) % 3), ...(i % 5 === 2 ? {} : { node3: 1 + (i % 2) }) }));
+  const sequence = Array.from({ length: changes }, (_, i) => ({
+    node1: 1 + (i % 4),
+    node2: 1 + ((i + 2) % 3),
+    ...(i % 5 === 2 ? {} : { node3: 1 + (i % 2) }),
+  }));
   const loop = async () => {
-    const proc = await lab.start("ip", ["netns", "exec", lab.client, process.execPath, CLIENT, WEB, "80", "10000000", "600000", "2"]);
+    const proc = await lab.start("ip", [
+      "netns",
+      "exec",
+      lab.client,
+      process.execPath,
+      CLIENT,
+      WEB,
+      "80",
+      "10000000",
+      "600000",
+      "2",
+    ]);
     let out = "";
     proc.stdout.on("data", (b) => (out += b.toString()));
     return async () => {
@@ -85,7 +135,8 @@ await withCleanup(async (cleanups) => {
   };
   const hitless = async (forceReload) => {
     const before = (await workers()).map((w) => w.pid);
-    const reloadsBefore = parseShowProc((await sendCommand(paths.masterSocket, { kind: "show-proc" }))._unsafeUnwrap())?.reloads ?? 0;
+    const reloadsBefore =
+      parseShowProc((await sendCommand(paths.masterSocket, { kind: "show-proc" }))._unsafeUnwrap())?.reloads ?? 0;
     const stop = await loop();
     await sleep(300);
     const actions = {};
@@ -101,16 +152,26 @@ await withCleanup(async (cleanups) => {
     // Connections started on the last config finish on it too.
     await sleep(500);
     const summary = await stop();
-    const reloadsAfter = parseShowProc((await sendCommand(paths.masterSocket, { kind: "show-proc" }))._unsafeUnwrap())?.reloads ?? 0;
+    const reloadsAfter =
+      parseShowProc((await sendCommand(paths.masterSocket, { kind: "show-proc" }))._unsafeUnwrap())?.reloads ?? 0;
     const after = (await workers()).filter((w) => w.reloads === 0).map((w) => w.pid);
-    return { ms, actions, ok: summary.ok, failed: summary.failed, errors: summary.errors, reloads: reloadsAfter - reloadsBefore, workerKept: forceReload ? undefined : after.every((p) => before.includes(p)) };
+    return {
+      ms,
+      actions,
+      ok: summary.ok,
+      failed: summary.failed,
+      errors: summary.errors,
+      reloads: reloadsAfter - reloadsBefore,
+      workerKept: forceReload ? undefined : after.every((p) => before.includes(p)),
+    };
   };
   const step = (what) => process.stderr.write(`[dataplane] ${what} at ${Math.round(performance.now())} ms\n`);
   step("lab up");
   const runtime = await hitless(false);
   step("hitless done");
   const baseline = await hitless(true);
-  if (runtime.ok === 0 || baseline.ok === 0) throw new Error(`the connection loop got no answers: ${JSON.stringify({ runtime, baseline })}`);
+  if (runtime.ok === 0 || baseline.ok === 0)
+    throw new Error(`the connection loop got no answers: ${JSON.stringify({ runtime, baseline })}`);
 
   // 7. Equal load, measured with real connections: pods 3/1/2.
   const equalPods = { node1: 3, node2: 1, node3: 2 };
@@ -148,11 +209,23 @@ await withCleanup(async (cleanups) => {
     ].join("\n"),
   );
   const minimalProc = await lab.start("ip", ["netns", "exec", lab.lb, "haproxy", "-W", "-f", minimalPath]);
-  await until("the minimal config serving", async () => (await lab.traffic(MINIMAL, 80, 3, 5_000, 1)).ok === 3, 20_000, 50).catch((e) => {
+  await until(
+    "the minimal config serving",
+    async () => (await lab.traffic(MINIMAL, 80, 3, 5_000, 1)).ok === 3,
+    20_000,
+    50,
+  ).catch((e) => {
     throw new Error(`${e.message}: ${minimalProc.log()}`);
   });
   const load = async (vip) => {
-    const out = (await lab.netns.exec(lab.client, process.execPath, [LOAD, vip, "80", String(overheadMs), "16", "1000000"], overheadMs + 20_000))._unsafeUnwrap();
+    const out = (
+      await lab.netns.exec(
+        lab.client,
+        process.execPath,
+        [LOAD, vip, "80", String(overheadMs), "16", "1000000"],
+        overheadMs + 20_000,
+      )
+    )._unsafeUnwrap();
     if (out.code !== 0) throw new Error(`load exited ${out.code}: ${out.stderr}`);
     const r = JSON.parse(out.stdout.trim().split("\n").pop());
     if (r.failed > 0) throw new Error(`load through ${vip}: ${r.failed} failed: ${r.errors.join("; ")}`);
@@ -179,17 +252,42 @@ await withCleanup(async (cleanups) => {
 
   report({
     figures: [
-      { name: `4. hitless: ${changes} membership/weight changes under a connection loop: failed connections`, values: [runtime.failed], unit: "", goal: "0" },
+      {
+        name: `4. hitless: ${changes} membership/weight changes under a connection loop: failed connections`,
+        values: [runtime.failed],
+        unit: "",
+        goal: "0",
+      },
       { name: `4. hitless: ${changes} changes: HAProxy reloads`, values: [runtime.reloads], unit: "", goal: "0" },
       { name: `4. hitless: ${changes} changes: time for all`, values: [runtime.ms], unit: "ms" },
-      { name: `4. baseline, reload per change: ${changes} changes: failed connections`, values: [baseline.failed], unit: "" },
-      { name: `4. baseline, reload per change: ${changes} changes: HAProxy reloads`, values: [baseline.reloads], unit: "" },
+      {
+        name: `4. baseline, reload per change: ${changes} changes: failed connections`,
+        values: [baseline.failed],
+        unit: "",
+      },
+      {
+        name: `4. baseline, reload per change: ${changes} changes: HAProxy reloads`,
+        values: [baseline.reloads],
+        unit: "",
+      },
       { name: `4. baseline, reload per change: ${changes} changes: time for all`, values: [baseline.ms], unit: "ms" },
-      { name: "6. overhead: connections/s through the rendered config (checks + PROXY v2)", values: rendered, unit: "conn/s" },
+      {
+        name: "6. overhead: connections/s through the rendered config (checks + PROXY v2)",
+        values: rendered,
+        unit: "conn/s",
+      },
       { name: "6. overhead: connections/s through a minimal hand-written config", values: minimal, unit: "conn/s" },
       { name: "6. overhead: rendered / minimal connections per second", values: ratios, unit: "", goal: ">= 0.95" },
-      { name: "7. equal load (measured, pods 3/1/2): per-pod share max/min with pods-per-node", values: [weighted.ratio], unit: "" },
-      { name: "7. equal load (measured, pods 3/1/2): per-pod share max/min without (equal weights)", values: [equal.ratio], unit: "" },
+      {
+        name: "7. equal load (measured, pods 3/1/2): per-pod share max/min with pods-per-node",
+        values: [weighted.ratio],
+        unit: "",
+      },
+      {
+        name: "7. equal load (measured, pods 3/1/2): per-pod share max/min without (equal weights)",
+        values: [equal.ratio],
+        unit: "",
+      },
     ],
     details: { runtime, baseline, weighted, equal, overheadMs, parallel: 16 },
   });

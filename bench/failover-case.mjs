@@ -36,7 +36,9 @@ await withCleanup(async (cleanups) => {
   const haproxyPid = (name) => join(nodeDir(name), "haproxy.pid");
   const signal = async (file, sig) => process.kill(Number((await readFile(file, "utf8")).trim()), sig);
   cleanups.push(async () => {
-    for (const name of NAMES) for (const f of [vrrpPid(name), pidFile(name), haproxyPid(name)]) await signal(f, "SIGKILL").catch(() => undefined);
+    for (const name of NAMES)
+      for (const f of [vrrpPid(name), pidFile(name), haproxyPid(name)])
+        await signal(f, "SIGKILL").catch(() => undefined);
     await lab.destroy();
     await rm(dir, { recursive: true, force: true });
   });
@@ -53,14 +55,29 @@ await withCleanup(async (cleanups) => {
     services: [],
     frontends: [],
     backends: [],
-    vrrpInstances: planVrrp([VIP], config.lbNodes, config.vrrp, vrrpStateOf({ vrrpInstances: [], lbNodes: [] })).instances,
+    vrrpInstances: planVrrp([VIP], config.lbNodes, config.vrrp, vrrpStateOf({ vrrpInstances: [], lbNodes: [] }))
+      .instances,
     lbNodes: config.lbNodes,
     diagnostics: [],
-    settings: { haproxy: config.haproxy, keepalived: config.keepalived, vrrp: config.vrrp, healthCheck: config.healthCheck },
+    settings: {
+      haproxy: config.haproxy,
+      keepalived: config.keepalived,
+      vrrp: config.vrrp,
+      healthCheck: config.healthCheck,
+    },
   };
   const [master, backup] = plan.vrrpInstances[0].priorities.map((p) => p.lbNode);
   const apply = async (name) => {
-    const own = { ...plan, settings: { ...plan.settings, vrrp: { ...plan.settings.vrrp, haproxyCheck: { kind: "script", pidFile: haproxyPid(name), intervalS: 1, fall: 2, rise: 2 } } } };
+    const own = {
+      ...plan,
+      settings: {
+        ...plan.settings,
+        vrrp: {
+          ...plan.settings.vrrp,
+          haproxyCheck: { kind: "script", pidFile: haproxyPid(name), intervalS: 1, fall: 2, rise: 2 },
+        },
+      },
+    };
     const r = await applyKeepalived(renderKeepalived(own, { node: name })._unsafeUnwrap(), {
       configPath: join(nodeDir(name), "keepalived.conf"),
       pidFile: pidFile(name),
@@ -73,7 +90,9 @@ await withCleanup(async (cleanups) => {
   };
   const holders = async () => {
     const on = [];
-    for (const name of NAMES) if ((await must("ip", ["-n", ns.get(name), "-o", "addr", "show", "dev", "eth0"])).includes(` ${VIP}/32`)) on.push(name);
+    for (const name of NAMES)
+      if ((await must("ip", ["-n", ns.get(name), "-o", "addr", "show", "dev", "eth0"])).includes(` ${VIP}/32`))
+        on.push(name);
     return on;
   };
 
@@ -85,7 +104,15 @@ await withCleanup(async (cleanups) => {
     ns.set(name, n);
     await must("ip", ["-n", sw, "link", "add", `p${i}`, "type", "veth", "peer", "name", "eth0", "netns", n]);
     await must("ip", ["-n", sw, "link", "set", `p${i}`, "master", "br0", "up"]);
-    await must("ip", ["-n", n, "addr", "add", name === "client" ? "198.18.1.100/24" : `198.18.1.${name.slice(2)}/24`, "dev", "eth0"]);
+    await must("ip", [
+      "-n",
+      n,
+      "addr",
+      "add",
+      name === "client" ? "198.18.1.100/24" : `198.18.1.${name.slice(2)}/24`,
+      "dev",
+      "eth0",
+    ]);
     await must("ip", ["-n", n, "link", "set", "eth0", "up"]);
   }
   await must("ip", ["-n", ns.get("client"), "route", "add", "198.18.100.0/24", "dev", "eth0"]);
@@ -93,9 +120,31 @@ await withCleanup(async (cleanups) => {
     await mkdir(nodeDir(name), { mode: 0o755 });
     await writeFile(
       join(nodeDir(name), "haproxy.cfg"),
-      ["global", "    log stderr local0 emerg", "defaults", "    mode http", "    timeout connect 1s", "    timeout client 5s", "    timeout server 5s", "frontend who", `    bind :${PORT}`, `    http-request return status 200 content-type text/plain string ${name}`, ""].join("\n"),
+      [
+        "global",
+        "    log stderr local0 emerg",
+        "defaults",
+        "    mode http",
+        "    timeout connect 1s",
+        "    timeout client 5s",
+        "    timeout server 5s",
+        "frontend who",
+        `    bind :${PORT}`,
+        `    http-request return status 200 content-type text/plain string ${name}`,
+        "",
+      ].join("\n"),
     );
-    await must("ip", ["netns", "exec", ns.get(name), "haproxy", "-D", "-p", haproxyPid(name), "-f", join(nodeDir(name), "haproxy.cfg")]);
+    await must("ip", [
+      "netns",
+      "exec",
+      ns.get(name),
+      "haproxy",
+      "-D",
+      "-p",
+      haproxyPid(name),
+      "-f",
+      join(nodeDir(name), "haproxy.cfg"),
+    ]);
     // keepalived's check runs as nobody, which must be able to read the pid file.
     await chmod(haproxyPid(name), 0o644);
     if ((await apply(name)) !== "started") throw new Error(`keepalived on ${name} did not start`);
@@ -105,7 +154,23 @@ await withCleanup(async (cleanups) => {
 
   /** Start the probe, wait until the master answers, fail it, return ms to the backup's first answer. */
   const takeover = async (fail) => {
-    const probe = (await start("ip", ["netns", "exec", ns.get("client"), process.execPath, join(import.meta.dirname, "takeover.mjs"), VIP, PORT, master, String(CAP_MS)], { stdio: "pipe" }))._unsafeUnwrap();
+    const probe = (
+      await start(
+        "ip",
+        [
+          "netns",
+          "exec",
+          ns.get("client"),
+          process.execPath,
+          join(import.meta.dirname, "takeover.mjs"),
+          VIP,
+          PORT,
+          master,
+          String(CAP_MS),
+        ],
+        { stdio: "pipe" },
+      )
+    )._unsafeUnwrap();
     let out = "";
     probe.stdout.on("data", (b) => (out += b.toString()));
     try {
@@ -120,10 +185,17 @@ await withCleanup(async (cleanups) => {
       await probe.stop("SIGTERM", 2_000);
     }
   };
-  const stopped = () => until(`keepalived on ${master} gone`, async () => (await runningKeepalived(pidFile(master))) === undefined, CAP_MS, 50);
+  const stopped = () =>
+    until(
+      `keepalived on ${master} gone`,
+      async () => (await runningKeepalived(pidFile(master))) === undefined,
+      CAP_MS,
+      50,
+    );
   const dropLeftover = async () => {
     // A killed keepalived leaves its VIP on the interface (a crashed node keeps it until reboot).
-    if ((await holders()).includes(master)) await must("ip", ["-n", ns.get(master), "addr", "del", `${VIP}/32`, "dev", "eth0"]);
+    if ((await holders()).includes(master))
+      await must("ip", ["-n", ns.get(master), "addr", "del", `${VIP}/32`, "dev", "eth0"]);
   };
   const results = { kill: [], linkDown: [], graceful: [] };
   for (let r = 0; r < runs; r++) {
@@ -151,9 +223,24 @@ await withCleanup(async (cleanups) => {
   const advert = config.vrrp.advertIntMs;
   report({
     figures: [
-      { name: `5. failover: kill -9 keepalived on the master -> first answer from the backup (advert ${advert} ms)`, values: results.kill, unit: "ms", goal: "< 1 s" },
-      { name: "5. failover: master's link down -> first answer from the backup", values: results.linkDown, unit: "ms", goal: "< 1 s" },
-      { name: "5. failover: graceful stop (SIGTERM) of the master -> first answer from the backup", values: results.graceful, unit: "ms", goal: "< 100 ms" },
+      {
+        name: `5. failover: kill -9 keepalived on the master -> first answer from the backup (advert ${advert} ms)`,
+        values: results.kill,
+        unit: "ms",
+        goal: "< 1 s",
+      },
+      {
+        name: "5. failover: master's link down -> first answer from the backup",
+        values: results.linkDown,
+        unit: "ms",
+        goal: "< 1 s",
+      },
+      {
+        name: "5. failover: graceful stop (SIGTERM) of the master -> first answer from the backup",
+        values: results.graceful,
+        unit: "ms",
+        goal: "< 100 ms",
+      },
     ],
   });
 });

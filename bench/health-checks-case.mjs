@@ -20,7 +20,8 @@ const podsOn = (svc, k) => 1 + ((svc + k) % 4);
 
 const cluster = (weighting, only = () => true) => {
   const objects = [];
-  for (let i = 0; i < nodes; i++) objects.push(aNode(nodeName(i), `198.18.${2 + Math.floor(i / 250)}.${1 + (i % 250)}`));
+  for (let i = 0; i < nodes; i++)
+    objects.push(aNode(nodeName(i), `198.18.${2 + Math.floor(i / 250)}.${1 + (i % 250)}`));
   for (let s = 0; s < services; s++) {
     if (!only(s)) continue;
     const local = s % 2 === 0;
@@ -37,7 +38,8 @@ const cluster = (weighting, only = () => true) => {
     const endpoints = [];
     for (let k = 0; k < (local ? 5 : 3); k++) {
       const node = nodeName((s * 7 + k * 131) % nodes);
-      for (let j = 0; j < (local ? podsOn(s, k) : 1); j++) endpoints.push({ ip: `198.19.${(s * 5 + k) % 250}.${1 + ((s + j * 17) % 250)}`, node });
+      for (let j = 0; j < (local ? podsOn(s, k) : 1); j++)
+        endpoints.push({ ip: `198.19.${(s * 5 + k) % 250}.${1 + ((s + j * 17) % 250)}`, node });
     }
     objects.push(anEndpointSlice("default", name, endpoints));
   }
@@ -91,7 +93,8 @@ const checksPerSecond = (cfg) => {
 const t0 = performance.now();
 const weighted = plan(ingest(cluster("pods-per-node")), config);
 const cfg = renderHaproxy(weighted, {})._unsafeUnwrap();
-if (weighted.services.some((s) => s.state !== "ready")) throw new Error(`benchmark cluster did not plan cleanly: ${JSON.stringify(weighted.diagnostics.slice(0, 3))}`);
+if (weighted.services.some((s) => s.state !== "ready"))
+  throw new Error(`benchmark cluster did not plan cleanly: ${JSON.stringify(weighted.diagnostics.slice(0, 3))}`);
 const counted = checksPerSecond(cfg);
 const interMs = config.healthCheck.intervalMs;
 const naive = (nodes * services * 1000) / interMs;
@@ -115,11 +118,27 @@ const worstRatio = (p) => {
 };
 report({
   figures: [
-    { name: `8. health checks/s one LB node sends at ${nodes} nodes x ${services} Services (from haproxy.cfg)`, values: [counted.rate], unit: "checks/s" },
-    { name: `8. health checks/s, naive plan (every node for every Service, inter ${interMs} ms)`, values: [naive], unit: "checks/s" },
+    {
+      name: `8. health checks/s one LB node sends at ${nodes} nodes x ${services} Services (from haproxy.cfg)`,
+      values: [counted.rate],
+      unit: "checks/s",
+    },
+    {
+      name: `8. health checks/s, naive plan (every node for every Service, inter ${interMs} ms)`,
+      values: [naive],
+      unit: "checks/s",
+    },
     { name: "8. health checks: naive / Portico", values: [naive / counted.rate], unit: "x" },
-    { name: `7. equal load (from the plan, ${services / 2} Local Services, 1-4 pods per node): worst per-pod share max/min with pods-per-node`, values: [worstRatio(weighted)], unit: "" },
-    { name: "7. equal load (from the plan): worst per-pod share max/min without (equal weights)", values: [worstRatio(equal)], unit: "" },
+    {
+      name: `7. equal load (from the plan, ${services / 2} Local Services, 1-4 pods per node): worst per-pod share max/min with pods-per-node`,
+      values: [worstRatio(weighted)],
+      unit: "",
+    },
+    {
+      name: "7. equal load (from the plan): worst per-pod share max/min without (equal weights)",
+      values: [worstRatio(equal)],
+      unit: "",
+    },
   ],
   details: { checkingServers: counted.servers, configBytes: cfg.length, seconds: (performance.now() - t0) / 1000 },
 });

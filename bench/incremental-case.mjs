@@ -32,10 +32,18 @@ const vrrp = vrrpStateOf(running.plan);
 const keepalivedInstalled = renderKeepalivedCached(running.plan, { node: "lb1" })._unsafeUnwrap();
 
 const changes = {
-  "service ports change": (objs) => objs.map((o) => (o.kind === "Service" && o.metadata.name === "svc-7" ? { ...o, spec: { ...o.spec, ports: [{ ...o.spec.ports[0], port: 8080 }] } } : o)),
+  "service ports change": (objs) =>
+    objs.map((o) =>
+      o.kind === "Service" && o.metadata.name === "svc-7"
+        ? { ...o, spec: { ...o.spec, ports: [{ ...o.spec.ports[0], port: 8080 }] } }
+        : o,
+    ),
   "node leaves": (objs) => objs.filter((o) => !(o.kind === "Node" && o.metadata.name === "node-3")),
   // svc-8 is Local: its backends follow its endpoints (a Cluster Service's do not).
-  "endpointslice changes": (objs) => objs.map((o) => (o.kind === "EndpointSlice" && o.metadata.name === "svc-8-abcde" ? { ...o, endpoints: o.endpoints.slice(1) } : o)),
+  "endpointslice changes": (objs) =>
+    objs.map((o) =>
+      o.kind === "EndpointSlice" && o.metadata.name === "svc-8-abcde" ? { ...o, endpoints: o.endpoints.slice(1) } : o,
+    ),
 };
 const result = {};
 const cpuResult = {};
@@ -78,12 +86,16 @@ for (const [name, change] of Object.entries(changes)) {
     // Untimed, after the timed runs: the incremental path must give what the full path gives, byte for byte.
     const { snapshot, next, diff, haproxy, keepalived } = last;
     const full = plan(snapshot, cfg, vrrp);
-    if (JSON.stringify(full) !== JSON.stringify(next.plan)) throw new Error(`${name}: incremental plan differs from the full plan`);
-    if (renderHaproxy(full, { previous: installed.text })._unsafeUnwrap() !== haproxy.text) throw new Error(`${name}: cached render differs from the full render`);
+    if (JSON.stringify(full) !== JSON.stringify(next.plan))
+      throw new Error(`${name}: incremental plan differs from the full plan`);
+    if (renderHaproxy(full, { previous: installed.text })._unsafeUnwrap() !== haproxy.text)
+      throw new Error(`${name}: cached render differs from the full render`);
     if (diff.services.length === 0 && diff.vrrp.length === 0) throw new Error(`${name}: the change changed nothing`);
     // The diff of the incremental plans (identity shortcuts) is the diff of plans that share no objects.
-    if (JSON.stringify(diffPlans(plan(ingest(base), cfg, vrrpStateOf(planned.plan)), full)) !== JSON.stringify(diff)) throw new Error(`${name}: the diff differs from the diff of full plans`);
-    if (renderKeepalived(full, { node: "lb1" })._unsafeUnwrap() !== keepalived.text) throw new Error(`${name}: cached keepalived.conf differs from the full render`);
+    if (JSON.stringify(diffPlans(plan(ingest(base), cfg, vrrpStateOf(planned.plan)), full)) !== JSON.stringify(diff))
+      throw new Error(`${name}: the diff differs from the diff of full plans`);
+    if (renderKeepalived(full, { node: "lb1" })._unsafeUnwrap() !== keepalived.text)
+      throw new Error(`${name}: cached keepalived.conf differs from the full render`);
   }
   result[name] = times;
   cpuResult[name] = cpus;
@@ -92,4 +104,6 @@ for (const [name, change] of Object.entries(changes)) {
   globalThis.gc?.();
   await new Promise((resolve) => setTimeout(resolve, 500));
 }
-process.stdout.write(`${JSON.stringify({ services, nodes, result, cpu: cpuResult, parts, ingest: ingestTimes, join: joins })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ services, nodes, result, cpu: cpuResult, parts, ingest: ingestTimes, join: joins })}\n`,
+);

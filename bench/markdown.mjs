@@ -12,9 +12,11 @@ const docPath = join(repo, "BENCHMARKS.md");
 const START = "<!-- figures:start -->";
 const END = "<!-- figures:end -->";
 
-const results = JSON.parse(await readFile(resultsPath, "utf8").catch(() => {
-  throw new Error(`no ${resultsPath}: run \`npm run bench\` first`);
-}));
+const results = JSON.parse(
+  await readFile(resultsPath, "utf8").catch(() => {
+    throw new Error(`no ${resultsPath}: run \`npm run bench\` first`);
+  }),
+);
 const doc = await readFile(docPath, "utf8");
 const from = doc.indexOf(START);
 const to = doc.indexOf(END);

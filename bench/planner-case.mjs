@@ -44,4 +44,6 @@ for (let r = 0; r < runs; r++) {
   // Without a reset (no /proc), the process's peak so far.
   peaks.push(reset ? peakKb() : process.resourceUsage().maxRSS);
 }
-process.stdout.write(`${JSON.stringify({ services, nodes, totals, plans, renders, bytes, peakRssKb: peaks, maxRssKb: process.resourceUsage().maxRSS })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ services, nodes, totals, plans, renders, bytes, peakRssKb: peaks, maxRssKb: process.resourceUsage().maxRSS })}\n`,
+);

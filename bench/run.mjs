@@ -16,14 +16,26 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const figure = (name, values, unit, goal) => {
-  const f = { name, unit, runs: values.length, median: median(values), min: Math.min(...values), max: Math.max(...values), ...(goal ? { goal } : {}) };
+  const f = {
+    name,
+    unit,
+    runs: values.length,
+    median: median(values),
+    min: Math.min(...values),
+    max: Math.max(...values),
+    ...(goal ? { goal } : {}),
+  };
   figures.push(f);
   return f;
 };
 const child = async (script, args, timeoutMs = 600_000) => {
   // --expose-gc: a case collects the last run's garbage before the next run, so one run's figures
   // (time, peak memory) are not the previous run's leftovers.
-  const r = await run(process.execPath, ["--max-old-space-size=8192", "--expose-gc", join(here, script), ...args.map(String)], { timeoutMs });
+  const r = await run(
+    process.execPath,
+    ["--max-old-space-size=8192", "--expose-gc", join(here, script), ...args.map(String)],
+    { timeoutMs },
+  );
   if (r.isErr()) throw new Error(r.error.message);
   if (r.value.code !== 0) throw new Error(`${script} ${args.join(" ")}: exit ${r.value.code}\n${r.value.stderr}`);
   return JSON.parse(r.value.stdout.trim().split("\n").pop());
@@ -40,7 +52,8 @@ const caseChild = async (script, args, timeoutMs = 900_000) => {
   }
 };
 // The q-quantile (nearest rank).
-const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.max(0, Math.ceil(q * xs.length) - 1))];
+const quantile = (xs, q) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.max(0, Math.ceil(q * xs.length) - 1))];
 const details = {};
 const version = async (cmd, args) => {
   const r = await run(cmd, args, { timeoutMs: 10_000 });
@@ -48,7 +61,16 @@ const version = async (cmd, args) => {
 };
 
 // 1. Planner scale.
-const sizes = quick ? [[100, 50], [500, 100]] : [[100, 50], [1000, 200], [5000, 500]];
+const sizes = quick
+  ? [
+      [100, 50],
+      [500, 100],
+    ]
+  : [
+      [100, 50],
+      [1000, 200],
+      [5000, 500],
+    ];
 const runs = quick ? 3 : 5;
 const scale = [];
 for (const [s, n] of sizes) {
@@ -57,7 +79,12 @@ for (const [s, n] of sizes) {
   scale.push({ s, n, r });
   figure(`plan+render S=${s} N=${n}: wall time`, r.totals, "ms", s === 1000 && n === 200 ? "< 2000 ms" : undefined);
   figure(`plan+render S=${s} N=${n}: plan only`, r.plans, "ms");
-  figure(`plan+render S=${s} N=${n}: peak RSS`, r.peakRssKb.map((kb) => kb / 1024), "MiB", s === 1000 && n === 200 ? "< 400 MB" : undefined);
+  figure(
+    `plan+render S=${s} N=${n}: peak RSS`,
+    r.peakRssKb.map((kb) => kb / 1024),
+    "MiB",
+    s === 1000 && n === 200 ? "< 400 MB" : undefined,
+  );
   figure(`plan+render S=${s} N=${n}: config size (haproxy.cfg + keepalived.conf)`, [r.bytes / 1024], "KiB");
 }
 for (let i = 1; i < scale.length; i++) {
@@ -71,17 +98,28 @@ for (let i = 1; i < scale.length; i++) {
 const [is, inodes] = quick ? [500, 100] : [1000, 200];
 process.stderr.write(`incremental changes S=${is} N=${inodes} ...\n`);
 const inc = await child("incremental-case.mjs", [is, inodes, quick ? 3 : 10]);
-for (const [name, times] of Object.entries(inc.result)) figure(`change at S=${is} N=${inodes}: ${name} -> plan and files ready`, times, "ms", "< 20 ms");
+for (const [name, times] of Object.entries(inc.result))
+  figure(`change at S=${is} N=${inodes}: ${name} -> plan and files ready`, times, "ms", "< 20 ms");
 // CPU time of the same runs: on a shared machine, what the change costs when it is not waiting for a core.
-for (const [name, times] of Object.entries(inc.cpu)) figure(`change at S=${is} N=${inodes}: ${name}: CPU time`, times, "ms");
+for (const [name, times] of Object.entries(inc.cpu))
+  figure(`change at S=${is} N=${inodes}: ${name}: CPU time`, times, "ms");
 figure(`change at S=${is} N=${inodes}: ingest of the snapshot, incremental (before the above)`, inc.ingest, "ms");
-figure(`change at S=${is} N=${inodes}: joining haproxy.cfg's sections into one string (after the above)`, inc.join, "ms");
+figure(
+  `change at S=${is} N=${inodes}: joining haproxy.cfg's sections into one string (after the above)`,
+  inc.join,
+  "ms",
+);
 
 // 3-8. Each in its own process (see each file's header); a case that lacks root, haproxy or
 // keepalived reports why instead of a figure.
 const cases = [
   [3, "convergence", "convergence-case.mjs", quick ? [5, 3] : [20, 20]],
-  [4, "hitless updates, 6 data-plane overhead, 7 equal load (measured)", "dataplane-case.mjs", quick ? [6, 2, 1000, 300] : [200, 5, 3000, 3000]],
+  [
+    4,
+    "hitless updates, 6 data-plane overhead, 7 equal load (measured)",
+    "dataplane-case.mjs",
+    quick ? [6, 2, 1000, 300] : [200, 5, 3000, 3000],
+  ],
   [5, "failover", "failover-case.mjs", quick ? [2] : [10]],
   [8, "health-check load, 7 equal load (from the plan)", "health-checks-case.mjs", [1000, 500]],
 ];
@@ -91,7 +129,10 @@ for (const [n, what, script, args] of cases) {
   const t0 = performance.now();
   const r = await caseChild(script, args);
   if (r.unavailable !== undefined || r.error !== undefined) {
-    figures.push({ name: `${n}. ${what}`, ...(r.unavailable !== undefined ? { unavailable: r.unavailable } : { error: r.error }) });
+    figures.push({
+      name: `${n}. ${what}`,
+      ...(r.unavailable !== undefined ? { unavailable: r.unavailable } : { error: r.error }),
+    });
     if (r.error !== undefined) {
       failedCases += 1;
       process.stderr.write(`${script} failed: ${r.error}\n`);
@@ -113,20 +154,43 @@ const machine = {
   haproxy: await version("haproxy", ["-v"]),
   keepalived: await version("keepalived", ["--version"]),
 };
-const results = { date: new Date().toISOString(), quick, seconds: Math.round(performance.now() / 100) / 10, machine, figures, details };
+const results = {
+  date: new Date().toISOString(),
+  quick,
+  seconds: Math.round(performance.now() / 100) / 10,
+  machine,
+  figures,
+  details,
+};
 await mkdir(join(here, "results"), { recursive: true });
 await writeFile(join(here, "results", "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
 
 const fmt = (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
 const rows = figures.map((f) =>
   f.median === undefined
-    ? [f.name, f.unavailable !== undefined ? `not available: ${f.unavailable}` : `failed: ${String(f.error).split("\n")[0]}`, "", "", "", ""]
-    : [f.name, `${fmt(f.median)} ${f.unit}`.trim(), f.p99 === undefined ? "" : `${fmt(f.p99)} ${f.unit}`.trim(), `${fmt(f.min)}-${fmt(f.max)}`, String(f.runs), f.goal ?? ""],
+    ? [
+        f.name,
+        f.unavailable !== undefined ? `not available: ${f.unavailable}` : `failed: ${String(f.error).split("\n")[0]}`,
+        "",
+        "",
+        "",
+        "",
+      ]
+    : [
+        f.name,
+        `${fmt(f.median)} ${f.unit}`.trim(),
+        f.p99 === undefined ? "" : `${fmt(f.p99)} ${f.unit}`.trim(),
+        `${fmt(f.min)}-${fmt(f.max)}`,
+        String(f.runs),
+        f.goal ?? "",
+      ],
 );
 const head = ["figure", "median", "p99", "min-max", "runs", "goal"];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (r) => r.map((c, i) => c.padEnd(widths[i])).join("  ");
-console.log(`\nPortico benchmarks on ${machine.cpus} x ${machine.cpu}, node ${machine.node}; ${machine.haproxy}; ${machine.keepalived}\n`);
+console.log(
+  `\nPortico benchmarks on ${machine.cpus} x ${machine.cpu}, node ${machine.node}; ${machine.haproxy}; ${machine.keepalived}\n`,
+);
 console.log(line(head));
 console.log(widths.map((w) => "-".repeat(w)).join("  "));
 for (const r of rows) console.log(line(r));

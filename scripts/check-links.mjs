@@ -52,7 +52,8 @@ export const linksOf = (text) => {
   withoutCode(text)
     .split("\n")
     .forEach((line, i) => {
-      for (const m of line.matchAll(/!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) out.push({ target: m[1], line: i + 1 });
+      for (const m of line.matchAll(/!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g))
+        out.push({ target: m[1], line: i + 1 });
       // `[^note]: text` is a footnote, not a link definition; its links are inline ones.
       const def = /^\s{0,3}\[(?!\^)[^\]]+\]:\s*<?(\S+?)>?(?:\s+.*)?$/.exec(line);
       if (def !== null) out.push({ target: def[1], line: i + 1 });
@@ -84,7 +85,13 @@ export const checkLinks = (root, files = documentFiles(root)) => {
         problems.push(`${where}: ${target}: no such file or directory (${relative(root, resolved)})`);
         continue;
       }
-      if (fragment !== undefined && fragment !== "" && statSync(resolved).isFile() && resolved.endsWith(".md") && !anchorsIn(resolved).has(fragment)) {
+      if (
+        fragment !== undefined &&
+        fragment !== "" &&
+        statSync(resolved).isFile() &&
+        resolved.endsWith(".md") &&
+        !anchorsIn(resolved).has(fragment)
+      ) {
         problems.push(`${where}: ${target}: ${relative(root, resolved)} has no heading with the anchor #${fragment}`);
       }
     }
@@ -97,6 +104,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
   const problems = checkLinks(root);
   for (const p of problems) process.stderr.write(`${p}\n`);
-  process.stdout.write(problems.length === 0 ? `links: every relative link in ${documentFiles(root).join(", ")} resolves\n` : "");
+  process.stdout.write(
+    problems.length === 0 ? `links: every relative link in ${documentFiles(root).join(", ")} resolves\n` : "",
+  );
   process.exit(problems.length === 0 ? 0 : 1);
 }

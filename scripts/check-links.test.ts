@@ -21,7 +21,9 @@ describe("the link checker", () => {
 
   it("makes GitHub's anchors", () => {
     expect(slug("Operations: `portico apply` on an LB node")).toBe("operations-portico-apply-on-an-lb-node");
-    expect(slug("Health checks: [healthCheckNodePort](x.md) and kube-proxy")).toBe("health-checks-healthchecknodeport-and-kube-proxy");
+    expect(slug("Health checks: [healthCheckNodePort](x.md) and kube-proxy")).toBe(
+      "health-checks-healthchecknodeport-and-kube-proxy",
+    );
     expect([...anchorsOf("# A\n## A\n```\n# not a heading\n```\n")]).toEqual(["a", "a-1"]);
   });
 

@@ -15,7 +15,13 @@ const version = (JSON.parse(await readFile(join(repo, "packages/cli/package.json
 const deb = join(repo, "dist", `portico_${version}_amd64.deb`);
 const built: Requirement = {
   name: deb,
-  check: async () => ((await access(deb).then(() => true, () => false)) ? undefined : `${deb} is missing (npm run package)`),
+  check: async () =>
+    (await access(deb).then(
+      () => true,
+      () => false,
+    ))
+      ? undefined
+      : `${deb} is missing (npm run package)`,
 };
 
 let server: KubeApiServer;
@@ -47,7 +53,15 @@ await describeWith([built, program("dpkg-deb", ["--version"])], "portico run fro
     ];
     await writeFile(join(dir, "portico.yaml"), config.join("\n"));
     server.put(aNode("worker-1", "198.18.2.1"));
-    const args = ["run", "--config", join(dir, "portico.yaml"), "--node", "lb1", "--kubeconfig", join(dir, "kubeconfig")];
+    const args = [
+      "run",
+      "--config",
+      join(dir, "portico.yaml"),
+      "--node",
+      "lb1",
+      "--kubeconfig",
+      join(dir, "kubeconfig"),
+    ];
     // haproxy -c validates before apply writes; give it the PATH an LB node has, and nothing else.
     const env = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" };
     const proc = (await start(join(dir, "root/usr/bin/portico"), args, { stdio: "pipe", env }))._unsafeUnwrap();

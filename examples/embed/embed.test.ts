@@ -16,7 +16,9 @@ describe("examples/embed: @portico/core in your own controller", () => {
     const lines = out.stdout.trimEnd().split("\n");
     expect(lines[0]).toBe("plan: 3 Services, 3 frontends, 3 VRRP instances");
     expect(lines).toContain("shop/web ready VIP 198.18.100.10 ipMode Proxy");
-    expect(lines).toContain("  198.18.100.10:80 -> worker-1=198.18.2.1:30080 worker-2=198.18.2.2:30080; check GET /healthz on :32000 (healthCheckNodePort); PROXY v2");
+    expect(lines).toContain(
+      "  198.18.100.10:80 -> worker-1=198.18.2.1:30080 worker-2=198.18.2.2:30080; check GET /healthz on :32000 (healthCheckNodePort); PROXY v2",
+    );
     expect(lines).toContain("shop/api ready VIP 198.18.100.11 ipMode VIP");
     expect(lines).toContain(
       "  198.18.100.11:443 -> worker-1=198.18.2.1:30443 worker-2=198.18.2.2:30443 worker-3=198.18.2.3:30443; check kube-proxy's health port, one shared check per node; PROXY none",
@@ -36,10 +38,22 @@ describe("examples/embed: @portico/core in your own controller", () => {
     const web = first.backends.find((b) => b.service === "shop/web");
     // Local policy: only the nodes with a ready pod, checked on the Service's healthCheckNodePort.
     expect(web?.servers.map((s) => s.node)).toEqual(["worker-1", "worker-2"]);
-    expect(web?.healthCheck).toMatchObject({ kind: "http", source: "healthCheckNodePort", port: 32000, path: "/healthz" });
-    expect(first.services.find((s) => s.key === "shop/web")).toMatchObject({ ipMode: "Proxy", proxyProtocol: "v2", state: "ready" });
+    expect(web?.healthCheck).toMatchObject({
+      kind: "http",
+      source: "healthCheckNodePort",
+      port: 32000,
+      path: "/healthz",
+    });
+    expect(first.services.find((s) => s.key === "shop/web")).toMatchObject({
+      ipMode: "Proxy",
+      proxyProtocol: "v2",
+      state: "ready",
+    });
     // Cluster policy: every node, tracking one shared kube-proxy check per node.
-    expect(first.backends.find((b) => b.service === "shop/api")?.healthCheck).toMatchObject({ kind: "track", source: "kubeProxy" });
+    expect(first.backends.find((b) => b.service === "shop/api")?.healthCheck).toMatchObject({
+      kind: "track",
+      source: "kubeProxy",
+    });
     expect(first.checks?.[0]?.servers.map((s) => s.port)).toEqual([10256, 10256, 10256]);
     // A bad annotation is a warning on that Service only; it still plans, with the default.
     const legacy = first.services.find((s) => s.key === "shop/legacy");

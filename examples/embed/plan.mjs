@@ -31,7 +31,14 @@ const node = (name, ip) => ({
 const service = (namespace, name, created, spec, annotations = {}) => ({
   apiVersion: "v1",
   kind: "Service",
-  metadata: { namespace, name, uid: `uid-${namespace}-${name}`, generation: 1, creationTimestamp: created, annotations },
+  metadata: {
+    namespace,
+    name,
+    uid: `uid-${namespace}-${name}`,
+    generation: 1,
+    creationTimestamp: created,
+    annotations,
+  },
   spec: { type: "LoadBalancer", ipFamilies: ["IPv4"], ...spec },
   status: { loadBalancer: {} },
 });
@@ -42,7 +49,11 @@ const webEndpoints = (nodes) => ({
   kind: "EndpointSlice",
   metadata: { namespace: "shop", name: "web-x7k2p", labels: { "kubernetes.io/service-name": "web" } },
   addressType: "IPv4",
-  endpoints: nodes.map((n, i) => ({ addresses: [`10.244.${i + 1}.5`], nodeName: n, conditions: { ready: true, serving: true, terminating: false } })),
+  endpoints: nodes.map((n, i) => ({
+    addresses: [`10.244.${i + 1}.5`],
+    nodeName: n,
+    conditions: { ready: true, serving: true, terminating: false },
+  })),
   ports: [{ name: "http", port: 8080, protocol: "TCP" }],
 });
 
@@ -58,7 +69,11 @@ export const objects = (webNodes = ["worker-1", "worker-2"]) => [
     "shop",
     "web",
     "2026-01-10T09:00:00Z",
-    { externalTrafficPolicy: "Local", healthCheckNodePort: 32000, ports: [{ name: "http", port: 80, protocol: "TCP", targetPort: 8080, nodePort: 30080 }] },
+    {
+      externalTrafficPolicy: "Local",
+      healthCheckNodePort: 32000,
+      ports: [{ name: "http", port: 80, protocol: "TCP", targetPort: 8080, nodePort: 30080 }],
+    },
     { "portico.dev/proxy-protocol": "v2" },
   ),
   webEndpoints(webNodes),
@@ -70,7 +85,10 @@ export const objects = (webNodes = ["worker-1", "worker-2"]) => [
     "shop",
     "legacy",
     "2026-01-12T09:00:00Z",
-    { externalTrafficPolicy: "Cluster", ports: [{ name: "tcp", port: 5432, protocol: "TCP", targetPort: 5432, nodePort: 30432 }] },
+    {
+      externalTrafficPolicy: "Cluster",
+      ports: [{ name: "tcp", port: 5432, protocol: "TCP", targetPort: 5432, nodePort: 30432 }],
+    },
     { "portico.dev/balance": "fastest" },
   ),
 ];
@@ -90,12 +108,19 @@ export const run = () => {
   const second = plan(ingest(objects(["worker-1", "worker-3"])), config, vrrpStateOf(first));
   const diff = diffPlans(first, second);
 
-  const lines = [...describe(first), "", "after shop/web's pod moves from worker-2 to worker-3:", ...describeDiff(diff)];
+  const lines = [
+    ...describe(first),
+    "",
+    "after shop/web's pod moves from worker-2 to worker-3:",
+    ...describeDiff(diff),
+  ];
   return { config, first, second, diff, lines };
 };
 
 const describe = (p) => {
-  const lines = [`plan: ${p.services.length} Services, ${p.frontends.length} frontends, ${p.vrrpInstances.length} VRRP instances`];
+  const lines = [
+    `plan: ${p.services.length} Services, ${p.frontends.length} frontends, ${p.vrrpInstances.length} VRRP instances`,
+  ];
   for (const s of p.services) {
     lines.push(`${s.key} ${s.state} VIP ${s.vips.join(", ") || "none"} ipMode ${s.ipMode}`);
     for (const f of p.frontends.filter((x) => x.service === s.key)) {
@@ -121,7 +146,9 @@ const describeDiff = (d) => {
     const servers = s.servers.map((x) => `${x.node} ${x.change}`).join(", ");
     return `  ${s.key}: ${servers || "no server changes"} (by ${s.paths.join(" and ") || "nothing"})`;
   });
-  lines.push(`  HAProxy reload needed: ${d.reload ? "yes" : "no"}; runtime API changes: ${d.runtimeOps}; VRRP instances changed: ${d.vrrp.length}`);
+  lines.push(
+    `  HAProxy reload needed: ${d.reload ? "yes" : "no"}; runtime API changes: ${d.runtimeOps}; VRRP instances changed: ${d.vrrp.length}`,
+  );
   return lines;
 };
 

@@ -26,7 +26,8 @@ const readProxy = (buf) => {
     if (buf.length < 16 + len) return undefined;
     const fam = buf[13];
     const rest = buf.subarray(16 + len);
-    if (fam === 0x11) return { proxy: "v2", client: `${[...buf.subarray(16, 20)].join(".")}:${buf.readUInt16BE(24)}`, rest };
+    if (fam === 0x11)
+      return { proxy: "v2", client: `${[...buf.subarray(16, 20)].join(".")}:${buf.readUInt16BE(24)}`, rest };
     if (fam === 0x21) {
       const groups = Array.from({ length: 8 }, (_, i) => buf.readUInt16BE(16 + i * 2).toString(16));
       return { proxy: "v2", client: `[${groups.join(":")}]:${buf.readUInt16BE(48)}`, rest };
@@ -38,7 +39,11 @@ const readProxy = (buf) => {
     const end = buf.indexOf("\r\n");
     if (end < 0) return undefined;
     const [, , src, , sport] = buf.subarray(0, end).toString().split(" ");
-    return { proxy: "v1", client: src?.includes(":") ? `[${src}]:${sport}` : `${src}:${sport}`, rest: buf.subarray(end + 2) };
+    return {
+      proxy: "v1",
+      client: src?.includes(":") ? `[${src}]:${sport}` : `${src}:${sport}`,
+      rest: buf.subarray(end + 2),
+    };
   }
   if (buf.length < 6 && "PROXY ".startsWith(buf.toString())) return undefined;
   return { proxy: "none", client: null, rest: buf };
@@ -62,16 +67,21 @@ const nodePortServer = (port) =>
       const text = rest.toString("latin1");
       const isHttp = /^[A-Z]{3,7} \S+ HTTP\/1\.[01]\r?\n/.test(text);
       // An HTTP request is answered once its headers are in; anything else at its first line or 12 bytes.
-      if (isHttp ? !text.includes("\r\n\r\n") && !text.includes("\n\n") : rest.length < 12 && !rest.includes(0x0a)) return;
+      if (isHttp ? !text.includes("\r\n\r\n") && !text.includes("\n\n") : rest.length < 12 && !rest.includes(0x0a))
+        return;
       sock.removeAllListeners("data");
-      const peer = sock.remoteAddress?.includes(":") ? `[${sock.remoteAddress}]:${sock.remotePort}` : `${sock.remoteAddress}:${sock.remotePort}`;
+      const peer = sock.remoteAddress?.includes(":")
+        ? `[${sock.remoteAddress}]:${sock.remotePort}`
+        : `${sock.remoteAddress}:${sock.remotePort}`;
       const answer = JSON.stringify({ node: name, port, client: header.client ?? peer, proxy: header.proxy, peer });
       if (!isHttp) {
         sock.end(`${answer}\n`);
         return;
       }
       const body = `${answer}\n`;
-      sock.end(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      sock.end(
+        `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
     });
   });
 
@@ -100,7 +110,10 @@ const listen = (make, port) =>
   );
 
 try {
-  await Promise.all([...ports(tcpList).map((p) => listen(nodePortServer, p)), ...ports(healthList).map((p) => listen(healthServer, p))]);
+  await Promise.all([
+    ...ports(tcpList).map((p) => listen(nodePortServer, p)),
+    ...ports(healthList).map((p) => listen(healthServer, p)),
+  ]);
 } catch (e) {
   // The lab discards this process's output (it outlives the lab command), so say why in a file.
   await writeFileAtomic(join(dir, "error"), `${e.message}\n`, { mode: 0o644 });

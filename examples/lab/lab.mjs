@@ -53,7 +53,10 @@ const rel = (path) => {
 const must = async (command, args, timeoutMs = 30_000) => {
   const r = await run(command, args, { timeoutMs });
   if (r.isErr()) throw new Error(r.error.message);
-  if (r.value.code !== 0) throw new Error(`${command} ${args.join(" ")}: ${r.value.stderr.trim() || r.value.stdout.trim() || `exit ${r.value.code}`}`);
+  if (r.value.code !== 0)
+    throw new Error(
+      `${command} ${args.join(" ")}: ${r.value.stderr.trim() || r.value.stdout.trim() || `exit ${r.value.code}`}`,
+    );
   return r.value.stdout;
 };
 const inNs = (ns, command, args, timeoutMs) => must("ip", ["netns", "exec", ns, command, ...args], timeoutMs);
@@ -79,9 +82,14 @@ const parseArgs = (argv) => {
   }
   const prefix = flags["prefix"] ?? process.env["PORTICO_LAB_PREFIX"] ?? "plab-";
   // The prefix names namespaces (at most 60 characters with the longest lab name) and the state directory.
-  if (!/^[a-z][a-z0-9-]{0,39}$/.test(prefix)) throw new UsageError(`--prefix "${prefix}": use 1-40 lower-case letters, digits and '-', starting with a letter`);
-  const stateDir = flags["state-dir"] ?? process.env["PORTICO_LAB_DIR"] ?? `/run/portico-lab-${prefix.replace(/-+$/, "")}`;
-  if (!stateDir.startsWith("/") || stateDir.split("/").filter(Boolean).length < 2) throw new UsageError(`--state-dir "${stateDir}": give an absolute path at least two levels deep (it is removed by down)`);
+  if (!/^[a-z][a-z0-9-]{0,39}$/.test(prefix))
+    throw new UsageError(`--prefix "${prefix}": use 1-40 lower-case letters, digits and '-', starting with a letter`);
+  const stateDir =
+    flags["state-dir"] ?? process.env["PORTICO_LAB_DIR"] ?? `/run/portico-lab-${prefix.replace(/-+$/, "")}`;
+  if (!stateDir.startsWith("/") || stateDir.split("/").filter(Boolean).length < 2)
+    throw new UsageError(
+      `--state-dir "${stateDir}": give an absolute path at least two levels deep (it is removed by down)`,
+    );
   return { command: positional[0] ?? "up", args: positional.slice(1), prefix, stateDir };
 };
 
@@ -102,16 +110,24 @@ const loadLayout = async (opts) => {
     .filter((o) => o.kind === "Node")
     .map((o) => {
       const internal = o.status.addresses.filter((a) => a.type === "InternalIP").map((a) => a.address);
-      return { name: o.metadata.name, address: internal.find((a) => !a.includes(":")), address6: internal.find((a) => a.includes(":")) };
+      return {
+        name: o.metadata.name,
+        address: internal.find((a) => !a.includes(":")),
+        address6: internal.find((a) => a.includes(":")),
+      };
     });
   // LB nodes are addressed over IPv4 in the config; the lab gives them an IPv6 address to match.
   for (const n of lbNodes) n.address6 = `2001:db8::${n.address?.split(".")[3]}`;
   for (const n of [...lbNodes, ...nodes]) {
     if (!NAME.test(n.name)) throw new Error(`${n.name}: lab node names must match ${NAME}`);
-    if (!n.address?.startsWith("198.18.0.")) throw new Error(`${n.name}: the lab's nodes live in 198.18.0.0/24, not ${n.address}`);
-    if (n.address6 !== undefined && !/^2001:db8::[0-9a-f]{1,4}$/.test(n.address6)) throw new Error(`${n.name}: the lab's nodes live in 2001:db8::/64, not ${n.address6}`);
+    if (!n.address?.startsWith("198.18.0."))
+      throw new Error(`${n.name}: the lab's nodes live in 198.18.0.0/24, not ${n.address}`);
+    if (n.address6 !== undefined && !/^2001:db8::[0-9a-f]{1,4}$/.test(n.address6))
+      throw new Error(`${n.name}: the lab's nodes live in 2001:db8::/64, not ${n.address6}`);
   }
-  for (const n of lbNodes) if (n.interface !== "eth0") throw new Error(`LB node ${n.name}: the lab gives each LB node eth0, not ${n.interface}`);
+  for (const n of lbNodes)
+    if (n.interface !== "eth0")
+      throw new Error(`LB node ${n.name}: the lab gives each LB node eth0, not ${n.interface}`);
   const ns = (name) => `${opts.prefix}${name}`;
   return {
     ...opts,
@@ -129,22 +145,45 @@ const markerOf = (stateDir) => join(stateDir, "lab.json");
 /** Each LB node's own copy of portico.yaml: the same config, with every path in its own directory. */
 const nodeConfig = (lab, lb) => ({
   ...lab.config,
-  vrrp: { ...lab.config.vrrp, haproxyCheck: { kind: "script", pidFile: join(lb.dir, "haproxy.pid"), intervalS: 1, fall: 2, rise: 2 } },
-  haproxy: { ...lab.config.haproxy, configPath: join(lb.dir, "haproxy.cfg"), statsSocket: join(lb.dir, "admin.sock"), masterSocket: join(lb.dir, "master.sock") },
-  keepalived: { ...lab.config.keepalived, configPath: join(lb.dir, "keepalived.conf"), pidFile: join(lb.dir, "keepalived.pid") },
+  vrrp: {
+    ...lab.config.vrrp,
+    haproxyCheck: { kind: "script", pidFile: join(lb.dir, "haproxy.pid"), intervalS: 1, fall: 2, rise: 2 },
+  },
+  haproxy: {
+    ...lab.config.haproxy,
+    configPath: join(lb.dir, "haproxy.cfg"),
+    statsSocket: join(lb.dir, "admin.sock"),
+    masterSocket: join(lb.dir, "master.sock"),
+  },
+  keepalived: {
+    ...lab.config.keepalived,
+    configPath: join(lb.dir, "keepalived.conf"),
+    pidFile: join(lb.dir, "keepalived.pid"),
+  },
 });
 
 // ---------------------------------------------------------------------------------------------
 // up
 
 const up = async (lab) => {
-  for (const [tool, args, pkg] of [["ip", ["-V"], "iproute2"], ["haproxy", ["-v"], "haproxy"], ["keepalived", ["--version"], "keepalived"]]) {
-    if (!(await isInstalled(tool, args))) throw new RefusedError(`${tool} is not installed (apt-get install -y ${pkg})`);
+  for (const [tool, args, pkg] of [
+    ["ip", ["-V"], "iproute2"],
+    ["haproxy", ["-v"], "haproxy"],
+    ["keepalived", ["--version"], "keepalived"],
+  ]) {
+    if (!(await isInstalled(tool, args)))
+      throw new RefusedError(`${tool} is not installed (apt-get install -y ${pkg})`);
   }
-  if (existsSync(markerOf(lab.stateDir))) throw new RefusedError(`a lab already runs with state in ${lab.stateDir}: \`npm run lab -- down${flagsText(lab)}\` first`);
+  if (existsSync(markerOf(lab.stateDir)))
+    throw new RefusedError(
+      `a lab already runs with state in ${lab.stateDir}: \`npm run lab -- down${flagsText(lab)}\` first`,
+    );
   const present = new Set((await must("ip", ["netns", "list"])).split("\n").map((l) => l.split(" ")[0]));
   const clash = allNamespaces(lab).filter((n) => present.has(n));
-  if (clash.length > 0) throw new RefusedError(`namespace ${clash.join(", ")} already exists: \`npm run lab -- down${flagsText(lab)}\`, or use another --prefix`);
+  if (clash.length > 0)
+    throw new RefusedError(
+      `namespace ${clash.join(", ")} already exists: \`npm run lab -- down${flagsText(lab)}\`, or use another --prefix`,
+    );
 
   // Plan once here, with the same library calls the CLI makes, to know which ports each fake
   // node serves and which VIPs to wait for.
@@ -154,14 +193,25 @@ const up = async (lab) => {
   const p = plan(ingest(cluster.items), config.value);
   const nodePorts = [...new Set(p.backends.flatMap((b) => b.servers.map((s) => s.port)))].sort((a, b) => a - b);
   const healthPorts = [
-    ...new Set([...p.backends.flatMap((b) => (b.healthCheck.kind === "http" ? [b.healthCheck.port] : [])), ...(p.checks ?? []).map((c) => c.healthCheck.port)]),
+    ...new Set([
+      ...p.backends.flatMap((b) => (b.healthCheck.kind === "http" ? [b.healthCheck.port] : [])),
+      ...(p.checks ?? []).map((c) => c.healthCheck.port),
+    ]),
   ].sort((a, b) => a - b);
 
   // The state directory first, with its marker: from here on, `down` can undo whatever follows.
   // 0755: keepalived checks HAProxy as an unprivileged user, who must reach the pid files.
   await mkdir(lab.stateDir, { recursive: true, mode: 0o755 });
   await chmod(lab.stateDir, 0o755);
-  const record = { prefix: lab.prefix, stateDir: lab.stateDir, namespaces: [], lbNodes: lab.lbNodes, nodes: lab.nodes, client: lab.client, services: [] };
+  const record = {
+    prefix: lab.prefix,
+    stateDir: lab.stateDir,
+    namespaces: [],
+    lbNodes: lab.lbNodes,
+    nodes: lab.nodes,
+    client: lab.client,
+    services: [],
+  };
   const save = async () => {
     const w = await writeFileAtomic(markerOf(lab.stateDir), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
     if (w.isErr()) throw new Error(w.error.message);
@@ -170,7 +220,9 @@ const up = async (lab) => {
 
   const t0 = Date.now();
   say(`Portico lab: namespaces ${lab.prefix}*, state in ${lab.stateDir}`);
-  say(`  network: bridge in ${lab.sw}; 198.18.0.0/${SUBNET_BITS} and 2001:db8::/${SUBNET6_BITS} for the nodes, VIPs from ${lab.config.pools.flatMap((x) => x.addresses).join(", ")}`);
+  say(
+    `  network: bridge in ${lab.sw}; 198.18.0.0/${SUBNET_BITS} and 2001:db8::/${SUBNET6_BITS} for the nodes, VIPs from ${lab.config.pools.flatMap((x) => x.addresses).join(", ")}`,
+  );
   const ns = async (name) => {
     const made = await createNamespace(name);
     if (made.isErr()) throw new Error(made.error.message);
@@ -184,12 +236,14 @@ const up = async (lab) => {
   const attach = async (name, nsName, address, address6) => {
     await ns(nsName);
     // No duplicate address detection: the link-local address (source of keepalived's IPv6 adverts) works at once.
-    for (const scope of ["all", "default"]) await inNs(nsName, "sysctl", ["-q", "-w", `net.ipv6.conf.${scope}.accept_dad=0`]);
+    for (const scope of ["all", "default"])
+      await inNs(nsName, "sysctl", ["-q", "-w", `net.ipv6.conf.${scope}.accept_dad=0`]);
     const port = `ve-${name}`.slice(0, 15);
     await must("ip", ["-n", lab.sw, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", nsName]);
     await must("ip", ["-n", lab.sw, "link", "set", port, "master", "br0", "up"]);
     await must("ip", ["-n", nsName, "addr", "add", `${address}/${SUBNET_BITS}`, "dev", "eth0"]);
-    if (address6 !== undefined) await must("ip", ["-n", nsName, "addr", "add", `${address6}/${SUBNET6_BITS}`, "dev", "eth0", "nodad"]);
+    if (address6 !== undefined)
+      await must("ip", ["-n", nsName, "addr", "add", `${address6}/${SUBNET6_BITS}`, "dev", "eth0", "nodad"]);
     await must("ip", ["-n", nsName, "link", "set", "eth0", "up"]);
   };
   for (const n of [lab.client, ...lab.lbNodes, ...lab.nodes]) await attach(n.name, n.ns, n.address, n.address6);
@@ -201,13 +255,30 @@ const up = async (lab) => {
   // this command; each says it listens by writing its pid file, or why not in an error file.
   for (const n of lab.nodes) {
     await mkdir(n.dir, { recursive: true, mode: 0o755 });
-    const s = await start("ip", ["netns", "exec", n.ns, process.execPath, FAKE_NODE, n.name, n.dir, nodePorts.join(","), healthPorts.join(",")]);
+    const s = await start("ip", [
+      "netns",
+      "exec",
+      n.ns,
+      process.execPath,
+      FAKE_NODE,
+      n.name,
+      n.dir,
+      nodePorts.join(","),
+      healthPorts.join(","),
+    ]);
     if (s.isErr()) throw new Error(s.error.message);
   }
   const nodeErrors = () => lab.nodes.filter((n) => existsSync(join(n.dir, "error")));
-  await waitFor(() => nodeErrors().length > 0 || lab.nodes.every((n) => existsSync(join(n.dir, "pid"))), 15_000, "the fake nodes did not start listening");
-  for (const n of nodeErrors()) throw new Error(`fake node ${n.name}: ${(await readFile(join(n.dir, "error"), "utf8")).trim()}`);
-  say(`  fake nodes: ${lab.nodes.map((n) => `${n.name} ${[n.address, n.address6].filter(Boolean).join(" ")}`).join(", ")}; nodePorts ${nodePorts.join(", ")}; /healthz on ${healthPorts.join(", ")}`);
+  await waitFor(
+    () => nodeErrors().length > 0 || lab.nodes.every((n) => existsSync(join(n.dir, "pid"))),
+    15_000,
+    "the fake nodes did not start listening",
+  );
+  for (const n of nodeErrors())
+    throw new Error(`fake node ${n.name}: ${(await readFile(join(n.dir, "error"), "utf8")).trim()}`);
+  say(
+    `  fake nodes: ${lab.nodes.map((n) => `${n.name} ${[n.address, n.address6].filter(Boolean).join(" ")}`).join(", ")}; nodePorts ${nodePorts.join(", ")}; /healthz on ${healthPorts.join(", ")}`,
+  );
 
   // LB nodes: `portico apply` in each node's namespace writes haproxy.cfg (validated) and
   // keepalived.conf (validated) and starts keepalived; then HAProxy starts on the file it wrote,
@@ -230,13 +301,25 @@ const up = async (lab) => {
       return vips.every((v) => held.get(v)?.length === 1 && held.get(v)[0] === master.get(v));
     },
     CAP_MS.vips,
-    () => `the VIPs did not settle on their planned masters (${JSON.stringify([...master])}): ${JSON.stringify([...held])}`,
+    () =>
+      `the VIPs did not settle on their planned masters (${JSON.stringify([...master])}): ${JSON.stringify([...held])}`,
   );
   const urls = p.frontends.map((f) => `http://${hostPort(f.vip, f.port)}/`);
-  const served = await run("ip", ["netns", "exec", lab.client.ns, process.execPath, GET, String(CAP_MS.serve), ...urls], { timeoutMs: CAP_MS.serve + 15_000 });
+  const served = await run(
+    "ip",
+    ["netns", "exec", lab.client.ns, process.execPath, GET, String(CAP_MS.serve), ...urls],
+    { timeoutMs: CAP_MS.serve + 15_000 },
+  );
   if (served.isErr()) throw new Error(served.error.message);
-  const answers = served.value.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
-  if (served.value.code !== 0) throw new Error(`the VIPs do not answer from ${lab.client.ns}: ${answers.map((a) => `${a.url} ${a.status ?? a.error}`).join(", ")}`);
+  const answers = served.value.stdout
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+  if (served.value.code !== 0)
+    throw new Error(
+      `the VIPs do not answer from ${lab.client.ns}: ${answers.map((a) => `${a.url} ${a.status ?? a.error}`).join(", ")}`,
+    );
 
   record.services = p.frontends.map((f) => {
     const b = p.backends.find((x) => x.id === f.backend);
@@ -247,7 +330,12 @@ const up = async (lab) => {
       holder: held.get(f.vip)?.[0],
       proxy: b?.proxyProtocol ?? "none",
       nodes: (b?.servers ?? []).map((s) => s.node),
-      check: b?.healthCheck.kind === "track" ? "kube-proxy :10256" : b?.healthCheck.kind === "http" ? `${b.healthCheck.source} :${b.healthCheck.port}` : "tcp",
+      check:
+        b?.healthCheck.kind === "track"
+          ? "kube-proxy :10256"
+          : b?.healthCheck.kind === "http"
+            ? `${b.healthCheck.source} :${b.healthCheck.port}`
+            : "tcp",
     };
   });
   await save();
@@ -276,7 +364,16 @@ const porticoApply = async (lb, configPath) => {
 /** HAProxy in master-worker mode on the file apply wrote, daemonised, with the master CLI apply reloads through. */
 const startHaproxy = async (lb, cfg) => {
   const pidFile = join(lb.dir, "haproxy.pid");
-  await inNs(lb.ns, "haproxy", ["-W", "-D", "-S", cfg.haproxy.masterSocket, "-p", pidFile, "-f", cfg.haproxy.configPath]);
+  await inNs(lb.ns, "haproxy", [
+    "-W",
+    "-D",
+    "-S",
+    cfg.haproxy.masterSocket,
+    "-p",
+    pidFile,
+    "-f",
+    cfg.haproxy.configPath,
+  ]);
   // keepalived checks HAProxy as an unprivileged user, who must read the pid file.
   await chmod(pidFile, 0o644);
   return `  haproxy: started (master pid ${(await readFile(pidFile, "utf8")).trim()}, master CLI ${rel(cfg.haproxy.masterSocket)})`;
@@ -289,7 +386,8 @@ const holders = async (lab) => {
   const out = new Map();
   for (const lb of lab.lbNodes) {
     const text = await must("ip", ["-n", lb.ns, "-o", "addr", "show", "dev", "eth0"]);
-    for (const m of text.matchAll(/inet6? ([0-9a-f.:]+)\/(?:32|128) /g)) out.set(m[1], [...(out.get(m[1]) ?? []), lb.name]);
+    for (const m of text.matchAll(/inet6? ([0-9a-f.:]+)\/(?:32|128) /g))
+      out.set(m[1], [...(out.get(m[1]) ?? []), lb.name]);
   }
   return out;
 };
@@ -303,7 +401,9 @@ const waitFor = async (check, capMs, what) => {
   }
 };
 
-const flagsText = (lab) => (lab.prefix === "plab-" ? "" : ` --prefix ${lab.prefix}`) + (lab.stateDir === `/run/portico-lab-${lab.prefix.replace(/-+$/, "")}` ? "" : ` --state-dir ${lab.stateDir}`);
+const flagsText = (lab) =>
+  (lab.prefix === "plab-" ? "" : ` --prefix ${lab.prefix}`) +
+  (lab.stateDir === `/run/portico-lab-${lab.prefix.replace(/-+$/, "")}` ? "" : ` --state-dir ${lab.stateDir}`);
 
 const summary = (lab, record, answers, ms, curl) => {
   const f = flagsText(lab);
@@ -317,9 +417,22 @@ const summary = (lab, record, answers, ms, curl) => {
   const held = record.services.filter((s) => s.holder === lb1.name).map((s) => s.vip);
   const victim = lab.nodes[1];
   say(`\nThe lab is up (${(ms / 1000).toFixed(1)} s). Services, as Portico planned them:`);
-  const rows = record.services.map((s) => [s.service, hostPort(s.vip, s.port), `held by ${s.holder}`, `nodes ${s.nodes.join(",")}`, `check ${s.check}`, s.proxy === "none" ? "" : `PROXY ${s.proxy}`]);
+  const rows = record.services.map((s) => [
+    s.service,
+    hostPort(s.vip, s.port),
+    `held by ${s.holder}`,
+    `nodes ${s.nodes.join(",")}`,
+    `check ${s.check}`,
+    s.proxy === "none" ? "" : `PROXY ${s.proxy}`,
+  ]);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const r of rows) say(`  ${r.map((x, i) => x.padEnd(widths[i])).join("  ").trimEnd()}`);
+  for (const r of rows)
+    say(
+      `  ${r
+        .map((x, i) => x.padEnd(widths[i]))
+        .join("  ")
+        .trimEnd()}`,
+    );
   say(`\nFirst answers from ${c}:`);
   for (const a of answers) say(`  ${a.url} -> ${a.body}`);
   say(`\nTry it (as root${rel(repo) === "." ? "" : `, from ${rel(repo)}`}):`);
@@ -341,7 +454,9 @@ const summary = (lab, record, answers, ms, curl) => {
   say(`      ${victim.name}'s /healthz answers 503 / 200 again: HAProxy takes it out of rotation / back in`);
   say(`  ip netns exec ${lb1.ns} node ${rel(CLI)} status --config ${join(lb1.dir, "portico.yaml")} --node ${lb1.name}`);
   say(`      what ${lb1.name} holds and how HAProxy sees every server`);
-  say(`  ip netns exec ${lb1.ns} node ${rel(CLI)} apply --cluster ${rel(CLUSTER)} --config ${join(lb1.dir, "portico.yaml")} --node ${lb1.name}`);
+  say(
+    `  ip netns exec ${lb1.ns} node ${rel(CLI)} apply --cluster ${rel(CLUSTER)} --config ${join(lb1.dir, "portico.yaml")} --node ${lb1.name}`,
+  );
   say(`      after editing ${rel(CLUSTER)}: the change, through the runtime API or a reload`);
   say(`  npm run lab -- down${f}`);
   say(`      remove everything the lab made`);
@@ -370,7 +485,10 @@ const down = async (lab) => {
   const marker = markerOf(lab.stateDir);
   const recorded = existsSync(marker) ? JSON.parse(await readFile(marker, "utf8")) : undefined;
   // Politely first, from the pid files: keepalived drops its VIPs, HAProxy closes its sockets.
-  const pidFiles = [...lab.lbNodes.flatMap((n) => ["haproxy.pid", "keepalived.pid", "keepalived_vrrp.pid"].map((f) => join(n.dir, f))), ...lab.nodes.map((n) => join(n.dir, "pid"))];
+  const pidFiles = [
+    ...lab.lbNodes.flatMap((n) => ["haproxy.pid", "keepalived.pid", "keepalived_vrrp.pid"].map((f) => join(n.dir, f))),
+    ...lab.nodes.map((n) => join(n.dir, "pid")),
+  ];
   const pids = [];
   for (const file of pidFiles) {
     const pid = await labPid(file, lab.stateDir);
@@ -388,7 +506,9 @@ const down = async (lab) => {
   while ((await running()) && Date.now() < until) await sleep(50);
   // Then whatever still runs in the lab's namespaces (deleteNamespace kills it) and the namespaces.
   const present = new Set((await must("ip", ["netns", "list"])).split("\n").map((l) => l.split(" ")[0]));
-  const names = [...new Set([...allNamespaces(lab), ...(recorded?.namespaces ?? [])])].filter((n) => n.startsWith(lab.prefix) && present.has(n));
+  const names = [...new Set([...allNamespaces(lab), ...(recorded?.namespaces ?? [])])].filter(
+    (n) => n.startsWith(lab.prefix) && present.has(n),
+  );
   for (const n of names) await deleteNamespace(n);
   const left = new Set((await must("ip", ["netns", "list"])).split("\n").map((l) => l.split(" ")[0]));
   const stuck = names.filter((n) => left.has(n));
@@ -401,8 +521,12 @@ const down = async (lab) => {
       removedDir = true;
     } else say(`  left ${lab.stateDir} alone: it has no lab.json, so this lab did not make it`);
   }
-  if (pids.length === 0 && names.length === 0 && !removedDir) say(`Nothing to remove: no lab with prefix ${lab.prefix} and state in ${lab.stateDir}.`);
-  else say(`Lab down: stopped ${pids.length} processes, removed ${names.length - stuck.length} namespaces${removedDir ? ` and ${lab.stateDir}` : ""}.`);
+  if (pids.length === 0 && names.length === 0 && !removedDir)
+    say(`Nothing to remove: no lab with prefix ${lab.prefix} and state in ${lab.stateDir}.`);
+  else
+    say(
+      `Lab down: stopped ${pids.length} processes, removed ${names.length - stuck.length} namespaces${removedDir ? ` and ${lab.stateDir}` : ""}.`,
+    );
   if (stuck.length > 0) throw new Error(`could not remove namespaces ${stuck.join(", ")}`);
 };
 
@@ -410,9 +534,13 @@ const down = async (lab) => {
 // fail / heal
 
 const flip = async (lab, name, failing) => {
-  if (!existsSync(markerOf(lab.stateDir))) throw new Error(`no lab runs with state in ${lab.stateDir}: start one with \`npm run lab${flagsText(lab)}\``);
+  if (!existsSync(markerOf(lab.stateDir)))
+    throw new Error(`no lab runs with state in ${lab.stateDir}: start one with \`npm run lab${flagsText(lab)}\``);
   const node = lab.nodes.find((n) => n.name === name);
-  if (node === undefined) throw new UsageError(`${failing ? "fail" : "heal"} needs a node: one of ${lab.nodes.map((n) => n.name).join(", ")}`);
+  if (node === undefined)
+    throw new UsageError(
+      `${failing ? "fail" : "heal"} needs a node: one of ${lab.nodes.map((n) => n.name).join(", ")}`,
+    );
   const file = join(node.dir, "fail");
   if (failing) {
     const w = await writeFileAtomic(file, "503\n", { mode: 0o644 });
@@ -432,9 +560,11 @@ const flip = async (lab, name, failing) => {
 // restore: bring back what was killed on an LB node
 
 const restore = async (lab, name) => {
-  if (!existsSync(markerOf(lab.stateDir))) throw new Error(`no lab runs with state in ${lab.stateDir}: start one with \`npm run lab${flagsText(lab)}\``);
+  if (!existsSync(markerOf(lab.stateDir)))
+    throw new Error(`no lab runs with state in ${lab.stateDir}: start one with \`npm run lab${flagsText(lab)}\``);
   const lb = lab.lbNodes.find((n) => n.name === name);
-  if (lb === undefined) throw new UsageError(`restore needs an LB node: one of ${lab.lbNodes.map((n) => n.name).join(", ")}`);
+  if (lb === undefined)
+    throw new UsageError(`restore needs an LB node: one of ${lab.lbNodes.map((n) => n.name).join(", ")}`);
   const haproxy = await labPid(join(lb.dir, "haproxy.pid"), lab.stateDir);
   // HAProxy first, so keepalived's check passes as soon as keepalived runs.
   if (haproxy === undefined || !(await alive(haproxy))) say(await startHaproxy(lb, nodeConfig(lab, lb)));

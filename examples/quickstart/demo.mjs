@@ -20,7 +20,9 @@ const heading = (text) => say(`\n== ${text}`);
 heading(`portico plan --cluster ${cluster} --config ${config}`);
 const planCode = await main(["plan", "--cluster", cluster, "--config", config]);
 // Exit 1 is expected: shop/broken asks for a UDP-only port, which cannot be served yet.
-say(`(exit ${planCode}: ${planCode === 1 ? "one Service could not be planned, as the example intends" : planCode === 0 ? "all planned" : "error"})`);
+say(
+  `(exit ${planCode}: ${planCode === 1 ? "one Service could not be planned, as the example intends" : planCode === 0 ? "all planned" : "error"})`,
+);
 if (planCode > 1) process.exit(planCode);
 
 const lbNodes = parse(await readFile(config, "utf8")).lbNodes;
@@ -35,7 +37,8 @@ for (const node of lbNodes) {
   haproxy.match(
     () => say(`  haproxy -c: ${join(out, "haproxy.cfg")} is valid`),
     (e) => {
-      if (e.kind === "unavailable") say(`  haproxy -c: skipped, haproxy is not installed (${e.hint ?? "apt-get install -y haproxy"})`);
+      if (e.kind === "unavailable")
+        say(`  haproxy -c: skipped, haproxy is not installed (${e.hint ?? "apt-get install -y haproxy"})`);
       else {
         failures++;
         say(`  haproxy -c: FAILED\n${e.message}`);
@@ -45,9 +48,14 @@ for (const node of lbNodes) {
 
   // keepalived -t refuses a config whose interface does not exist where it runs, so it checks
   // inside a scratch network namespace that has the LB node's interface (root only).
-  const keepalived = await validateKeepalivedIsolated(await readFile(join(out, "keepalived.conf"), "utf8"), { interfaces: [node.interface] });
+  const keepalived = await validateKeepalivedIsolated(await readFile(join(out, "keepalived.conf"), "utf8"), {
+    interfaces: [node.interface],
+  });
   keepalived.match(
-    () => say(`  keepalived -t: ${join(out, "keepalived.conf")} is valid (checked in a scratch namespace with ${node.interface})`),
+    () =>
+      say(
+        `  keepalived -t: ${join(out, "keepalived.conf")} is valid (checked in a scratch namespace with ${node.interface})`,
+      ),
     (e) => {
       if (e.kind === "unavailable") say(`  keepalived -t: skipped: ${e.message}${e.hint ? ` (${e.hint})` : ""}`);
       else {

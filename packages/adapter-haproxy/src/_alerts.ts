@@ -10,7 +10,21 @@ export interface Alert {
 
 // Section keywords HAProxy recognises at the start of a line; everything else belongs to the
 // section above it, whatever its indentation.
-const SECTIONS = new Set(["global", "defaults", "frontend", "backend", "listen", "peers", "resolvers", "userlist", "program", "ring", "cache", "mailers", "http-errors"]);
+const SECTIONS = new Set([
+  "global",
+  "defaults",
+  "frontend",
+  "backend",
+  "listen",
+  "peers",
+  "resolvers",
+  "userlist",
+  "program",
+  "ring",
+  "cache",
+  "mailers",
+  "http-errors",
+]);
 const ALERT_PREFIX = /^\[ALERT\]\s*\(\d+\)\s*:\s*/;
 // Alerts raised after parsing carry no line number but name the proxy instead.
 const NAMED_PROXY = /(?:Proxy|frontend|backend) '([A-Za-z0-9_.:-]+)'|'server ([A-Za-z0-9_.:-]+)\//;

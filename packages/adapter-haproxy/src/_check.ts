@@ -17,11 +17,14 @@ export const show = (value: unknown): string => {
 };
 
 /** A Service key as is when it looks like one, quoted and escaped otherwise. */
-export const showKey = (key: string): string => (/^[a-z0-9][a-z0-9.-]{0,252}\/[a-z0-9][a-z0-9.-]{0,252}$/.test(key) ? key : show(key));
+export const showKey = (key: string): string =>
+  /^[a-z0-9][a-z0-9.-]{0,252}\/[a-z0-9][a-z0-9.-]{0,252}$/.test(key) ? key : show(key);
 
 /** A derived identifier: `[a-z0-9_-]`, 1-63 characters. */
 export const checkIdent = (value: unknown): Result<Ident, string> =>
-  typeof value === "string" && IDENT.test(value) ? ok(value as Ident) : err(`${show(value)} is not a derived identifier ([a-z0-9_-], 1-63 characters)`);
+  typeof value === "string" && IDENT.test(value)
+    ? ok(value as Ident)
+    : err(`${show(value)} is not a derived identifier ([a-z0-9_-], 1-63 characters)`);
 
 /** An IP address, returned in canonical form (the parsed value, not the input, is printed). */
 export const checkIp = (value: unknown): Result<Ip, string> =>
@@ -47,4 +50,5 @@ export const checkOneOf = <T extends string>(value: unknown, allowed: readonly T
   allowed.includes(value as T) ? ok(value as T) : err(`${show(value)} is not one of ${allowed.join(", ")}`);
 
 /** A CIDR, returned in canonical form; host bits must already be zero (the planner masks them). */
-export const checkCidr = (value: unknown): Result<Cidr, string> => (typeof value === "string" ? parseCidr(value) : err(`${show(value)} is not a CIDR`));
+export const checkCidr = (value: unknown): Result<Cidr, string> =>
+  typeof value === "string" ? parseCidr(value) : err(`${show(value)} is not a CIDR`);

@@ -31,7 +31,8 @@ export interface Installed {
 
 const BACKEND = /^backend ([a-z0-9_-]{1,63})$/;
 /** A server slot line as rendered: name, endpoint, weight, ` disabled` when empty, the tracked check slot, the server id. */
-export const SLOT_LINE = /^ {4}server (slot[1-9][0-9]{0,3}) (\S+) weight ([0-9]{1,3})( disabled)?( track [a-z0-9_-]{1,63}\/slot[1-9][0-9]{0,3})?(?: # ([a-z0-9_-]{1,63}))?$/;
+export const SLOT_LINE =
+  /^ {4}server (slot[1-9][0-9]{0,3}) (\S+) weight ([0-9]{1,3})( disabled)?( track [a-z0-9_-]{1,63}\/slot[1-9][0-9]{0,3})?(?: # ([a-z0-9_-]{1,63}))?$/;
 const DESCRIPTION = /^ {4}description /;
 
 /**
@@ -53,7 +54,15 @@ export const readInstalled = (text: string): Installed => {
     if (s !== null && backend !== undefined) {
       const slots = backends.get(backend) ?? [];
       const track = s[5]?.slice(" track ".length);
-      slots.push({ backend, slot: s[1]!, endpoint: s[2]!, weight: Number(s[3]), enabled: s[4] === undefined, ...(s[6] === undefined ? {} : { id: s[6] }), ...(track === undefined ? {} : { track }) });
+      slots.push({
+        backend,
+        slot: s[1]!,
+        endpoint: s[2]!,
+        weight: Number(s[3]),
+        enabled: s[4] === undefined,
+        ...(s[6] === undefined ? {} : { id: s[6] }),
+        ...(track === undefined ? {} : { track }),
+      });
       backends.set(backend, slots);
       // What a slot tracks is fixed for the life of the file: part of its shape.
       skeleton.push(`    server ${s[1]!}${track === undefined ? "" : ` track ${track}`}`);
@@ -69,7 +78,8 @@ export const readInstalled = (text: string): Installed => {
  * The sections of a skeleton: the file's `global`, `defaults`, frontends and backends are
  * separated by one blank line, and the file ends with a newline.
  */
-export const skeletonSections = (skeleton: string): string[] => (skeleton.endsWith("\n") ? skeleton.slice(0, -1) : skeleton).split("\n\n");
+export const skeletonSections = (skeleton: string): string[] =>
+  (skeleton.endsWith("\n") ? skeleton.slice(0, -1) : skeleton).split("\n\n");
 
 /**
  * The generation of a skeleton from the hashes of its sections, in file order: a hash of hashes,

@@ -22,7 +22,14 @@ export const keepStates = (dump: string, next: Installed): string => {
     const endpoint = addr.includes(":") ? `[${addr}]:${port}` : `${addr}:${port}`;
     // Admin state 4 alone (SRV_ADMF_CMAINT) is a slot that was `disabled` in the file its worker
     // started with and was filled through the runtime API since: not in maintenance.
-    return planned !== undefined && planned.enabled && planned.track === undefined && planned.endpoint === endpoint && (admin === "0" || admin === "4") && weight === String(planned.weight);
+    return (
+      planned !== undefined &&
+      planned.enabled &&
+      planned.track === undefined &&
+      planned.endpoint === endpoint &&
+      (admin === "0" || admin === "4") &&
+      weight === String(planned.weight)
+    );
   });
   return `${version}\n${header}\n${kept.map((l) => `${l}\n`).join("")}`;
 };

@@ -38,19 +38,33 @@ export const slotOps = (from: Installed, to: Installed): Result<readonly Runtime
   return ok([...first, ...middle, ...last]);
 };
 
-const slotChange = (backend: string, prev: SlotLine | undefined, next: SlotLine): Result<{ leave: readonly RuntimeCommand[]; join: readonly RuntimeCommand[] }, string> => {
+const slotChange = (
+  backend: string,
+  prev: SlotLine | undefined,
+  next: SlotLine,
+): Result<{ leave: readonly RuntimeCommand[]; join: readonly RuntimeCommand[] }, string> => {
   const server = next.slot;
   const wasLive = prev?.enabled === true;
   const maint: readonly RuntimeCommand[] = wasLive ? [{ kind: "set-state", backend, server, state: "maint" }] : [];
   if (!next.enabled) return ok({ leave: maint, join: [] });
   if (wasLive && prev.endpoint === next.endpoint) {
-    return ok({ leave: [], join: prev.weight === next.weight ? [] : [{ kind: "set-weight", backend, server, weight: next.weight }] });
+    return ok({
+      leave: [],
+      join: prev.weight === next.weight ? [] : [{ kind: "set-weight", backend, server, weight: next.weight }],
+    });
   }
   const target = parseEndpoint(next.endpoint);
   if (target === undefined) return err(`${backend}/${server}: "${next.endpoint}" is not address:port`);
   const addr: RuntimeCommand = { kind: "set-addr", backend, server, address: target.address, port: target.port };
   if (next.track !== undefined) {
-    return ok({ leave: maint, join: [addr, { kind: "set-weight", backend, server, weight: next.weight }, { kind: "set-state", backend, server, state: "ready" }] });
+    return ok({
+      leave: maint,
+      join: [
+        addr,
+        { kind: "set-weight", backend, server, weight: next.weight },
+        { kind: "set-state", backend, server, state: "ready" },
+      ],
+    });
   }
   return ok({
     leave: maint,

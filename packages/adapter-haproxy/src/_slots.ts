@@ -23,8 +23,15 @@ export const sameId: SameServer = (slot, server) => slot.id === server.id;
  * change; new servers take slots that were empty before, then slots freed by this change.
  * Returns one entry per slot: the server, or undefined for an empty slot.
  */
-export const layoutSlots = (servers: readonly Server[], installed: readonly SlotLine[] | undefined, same: SameServer = sameEndpoint): readonly (Server | undefined)[] => {
-  const usable = installed !== undefined && servers.length <= installed.length && installed.every((s, i) => s.slot === `slot${i + 1}`);
+export const layoutSlots = (
+  servers: readonly Server[],
+  installed: readonly SlotLine[] | undefined,
+  same: SameServer = sameEndpoint,
+): readonly (Server | undefined)[] => {
+  const usable =
+    installed !== undefined &&
+    servers.length <= installed.length &&
+    installed.every((s, i) => s.slot === `slot${i + 1}`);
   if (!usable) {
     const count = freshSlotCount(servers.length);
     return Array.from({ length: count }, (_, i) => servers[i]);
@@ -36,7 +43,8 @@ export const layoutSlots = (servers: readonly Server[], installed: readonly Slot
     if (at >= 0) slots[at] = server;
     else waiting.push(server);
   }
-  const free = (wasEnabled: boolean): number => installed.findIndex((s, i) => slots[i] === undefined && s.enabled === wasEnabled);
+  const free = (wasEnabled: boolean): number =>
+    installed.findIndex((s, i) => slots[i] === undefined && s.enabled === wasEnabled);
   for (const server of waiting) {
     const at = free(false) >= 0 ? free(false) : free(true);
     slots[at] = server;
@@ -51,7 +59,10 @@ export const layoutSlots = (servers: readonly Server[], installed: readonly Slot
  * `maxBackendsPerService` subset, or no address of the backend's family). So a node joining,
  * leaving or moving changes slot N everywhere, through the runtime API.
  */
-export const alignSlots = (servers: readonly Server[], checkSlots: readonly (Server | undefined)[]): readonly (Server | undefined)[] => {
+export const alignSlots = (
+  servers: readonly Server[],
+  checkSlots: readonly (Server | undefined)[],
+): readonly (Server | undefined)[] => {
   const byTrack = new Map(servers.map((s) => [s.track, s]));
   return checkSlots.map((c) => (c === undefined ? undefined : byTrack.get(c.id)));
 };

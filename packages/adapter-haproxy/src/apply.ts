@@ -52,19 +52,28 @@ export interface HaproxyApplyReport {
  * reloads through the master CLI, confirms that a new worker runs the new generation, and on
  * failure puts the previous file back and reloads it.
  */
-export const applyHaproxy = (plan: Plan, options: HaproxyApplyOptions = {}): ResultAsync<HaproxyApplyReport, AdapterError> =>
-  new ResultAsync(applyAsync(plan, options));
+export const applyHaproxy = (
+  plan: Plan,
+  options: HaproxyApplyOptions = {},
+): ResultAsync<HaproxyApplyReport, AdapterError> => new ResultAsync(applyAsync(plan, options));
 
-const applyAsync = async (plan: Plan, options: HaproxyApplyOptions): Promise<Result<HaproxyApplyReport, AdapterError>> => {
+const applyAsync = async (
+  plan: Plan,
+  options: HaproxyApplyOptions,
+): Promise<Result<HaproxyApplyReport, AdapterError>> => {
   const started = performance.now();
   const paths = plan.settings.haproxy;
   const previous = await readPrevious(paths.configPath);
   if (previous.isErr()) return err(previous.error);
   const renderOptions = previous.value === undefined ? {} : { previous: previous.value };
-  const text = options.renderer === undefined ? renderHaproxy(plan, renderOptions) : options.renderer.render(plan, renderOptions);
+  const text =
+    options.renderer === undefined ? renderHaproxy(plan, renderOptions) : options.renderer.render(plan, renderOptions);
   if (text.isErr()) return err(text.error);
   const next = readInstalled(text.value);
-  const report = (action: HaproxyApplyReport["action"], extra: Partial<HaproxyApplyReport> = {}): HaproxyApplyReport => ({
+  const report = (
+    action: HaproxyApplyReport["action"],
+    extra: Partial<HaproxyApplyReport> = {},
+  ): HaproxyApplyReport => ({
     action,
     runtimeOps: 0,
     reloaded: action === "reload",
@@ -111,7 +120,15 @@ const applyAsync = async (plan: Plan, options: HaproxyApplyOptions): Promise<Res
   let back = "";
   if (restored.isOk()) {
     const proc = await showProc(paths.masterSocket);
-    const again = proc.isErr() ? err(proc.error) : await reload(paths, previous.value, readInstalled(previous.value).generation, proc.value, options.reloadTimeoutMs ?? 15_000);
+    const again = proc.isErr()
+      ? err(proc.error)
+      : await reload(
+          paths,
+          previous.value,
+          readInstalled(previous.value).generation,
+          proc.value,
+          options.reloadTimeoutMs ?? 15_000,
+        );
     if (again.isErr()) back = ` (the reload onto it failed too: ${again.error.message})`;
   }
   return err({
@@ -130,13 +147,21 @@ const readPrevious = async (path: string): Promise<Result<string | undefined, Ad
 };
 
 const write = (path: string, text: string): ResultAsync<void, AdapterError> =>
-  writeFileAtomic(path, text, { mode: 0o644 }).mapErr((e): AdapterError => ({ kind: "io", adapter: "haproxy", message: `cannot write ${e.message}` }));
+  writeFileAtomic(path, text, { mode: 0o644 }).mapErr((e): AdapterError => ({
+    kind: "io",
+    adapter: "haproxy",
+    message: `cannot write ${e.message}`,
+  }));
 
 // One batch on one connection; any refused command makes the whole update count as failed.
 const runtimeUpdate = async (paths: HaproxyConfig, ops: readonly RuntimeCommand[]): Promise<Result<number, string>> => {
   const answers = await sendCommands(paths.statsSocket, ops);
   if (answers.isErr()) return err(answers.error.message);
-  const refused = ops.flatMap((op, i) => (succeeded(op, answers.value[i] ?? "") ? [] : [`${op.kind} ${"backend" in op ? op.backend : ""}: ${answers.value[i] ?? ""}`]));
+  const refused = ops.flatMap((op, i) =>
+    succeeded(op, answers.value[i] ?? "")
+      ? []
+      : [`${op.kind} ${"backend" in op ? op.backend : ""}: ${answers.value[i] ?? ""}`],
+  );
   return refused.length === 0 ? ok(ops.length) : err(refused.join("; "));
 };
 
@@ -152,14 +177,23 @@ export interface ProcState {
 export const parseShowProc = (text: string): ProcState | undefined => {
   const master = /^\d+\s+master\s+(\d+)\s+\[failed:\s*(\d+)\]/m.exec(text);
   if (master === null) return undefined;
-  const workers = [...text.matchAll(/^(\d+)\s+worker\s+(\d+)/gm)].map((m) => ({ pid: Number(m[1]), reloads: Number(m[2]) }));
+  const workers = [...text.matchAll(/^(\d+)\s+worker\s+(\d+)/gm)].map((m) => ({
+    pid: Number(m[1]),
+    reloads: Number(m[2]),
+  }));
   return { reloads: Number(master[1]), failed: Number(master[2]), workers };
 };
 
 const showProc = (socket: string): ResultAsync<ProcState, AdapterError> =>
   sendCommand(socket, { kind: "show-proc" }).andThen((text) => {
     const state = parseShowProc(text);
-    return state === undefined ? err<ProcState, AdapterError>({ kind: "apply", adapter: "haproxy", message: `master CLI ${socket}: unexpected answer to show proc: ${JSON.stringify(text.slice(0, 200))}` }) : ok(state);
+    return state === undefined
+      ? err<ProcState, AdapterError>({
+          kind: "apply",
+          adapter: "haproxy",
+          message: `master CLI ${socket}: unexpected answer to show proc: ${JSON.stringify(text.slice(0, 200))}`,
+        })
+      : ok(state);
   });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -169,13 +203,28 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * by this reload answers on the stats socket with the expected generation. A failed reload shows
  * as a higher `failed` count; the old workers keep serving meanwhile.
  */
-const reload = async (paths: HaproxyConfig, text: string, generation: string, before: ProcState, timeoutMs: number): Promise<Result<number, AdapterError>> => {
-  const fail = (message: string): Result<number, AdapterError> => err({ kind: "apply", adapter: "haproxy", message, hint: "see haproxy's log (journalctl -u haproxy) for why the new worker did not start" });
+const reload = async (
+  paths: HaproxyConfig,
+  text: string,
+  generation: string,
+  before: ProcState,
+  timeoutMs: number,
+): Promise<Result<number, AdapterError>> => {
+  const fail = (message: string): Result<number, AdapterError> =>
+    err({
+      kind: "apply",
+      adapter: "haproxy",
+      message,
+      hint: "see haproxy's log (journalctl -u haproxy) for why the new worker did not start",
+    });
   // Health and weights of the servers that stay, for the new worker to load; without it every
   // server would start up, and a node that is down would get traffic until its checks fail.
   const states = await sendCommand(paths.statsSocket, { kind: "show-servers-state" });
   // Two files, two fsyncs: side by side. Either failing fails the reload, which rolls back.
-  const [saved, written] = await Promise.all([write(serverStateFile(paths), states.isOk() ? keepStates(states.value, readInstalled(text)) : ""), write(paths.configPath, text)]);
+  const [saved, written] = await Promise.all([
+    write(serverStateFile(paths), states.isOk() ? keepStates(states.value, readInstalled(text)) : ""),
+    write(paths.configPath, text),
+  ]);
   if (saved.isErr()) return err(saved.error);
   if (written.isErr()) return err(written.error);
   // The master re-executes itself and closes the connection without an answer.
@@ -187,7 +236,10 @@ const reload = async (paths: HaproxyConfig, text: string, generation: string, be
     await sleep(polls < 100 ? 10 : 50);
     const now = await showProc(paths.masterSocket);
     if (now.isErr()) continue; // the master is between exec and listening again
-    if (now.value.failed > before.failed) return fail(`haproxy reload failed (master CLI show proc: failed ${now.value.failed}); the previous workers keep running`);
+    if (now.value.failed > before.failed)
+      return fail(
+        `haproxy reload failed (master CLI show proc: failed ${now.value.failed}); the previous workers keep running`,
+      );
     const fresh = now.value.workers.find((w) => w.reloads === 0 && !old.has(w.pid));
     if (fresh === undefined) continue;
     const info = await sendCommand(paths.statsSocket, { kind: "show-info" });

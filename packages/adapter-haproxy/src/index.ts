@@ -14,9 +14,22 @@ export { HaproxyRenderer } from "./renderer.js";
 /** Validate haproxy.cfg text with `haproxy -c`; see {@link HaproxyValidateOptions}. */
 export { validateHaproxy, type HaproxyValidateOptions } from "./validate.js";
 /** Apply a Plan on an LB node: runtime API when only servers changed, else a checked seamless reload. */
-export { applyHaproxy, parseShowProc, type HaproxyApplyOptions, type HaproxyApplyReport, type ProcState } from "./apply.js";
+export {
+  applyHaproxy,
+  parseShowProc,
+  type HaproxyApplyOptions,
+  type HaproxyApplyReport,
+  type ProcState,
+} from "./apply.js";
 /** The one client for HAProxy's runtime API and master CLI; commands are a closed, checked set. */
-export { formatCommand, sendCommand, sendCommands, succeeded, type RuntimeCommand, type SendOptions } from "./runtime.js";
+export {
+  formatCommand,
+  sendCommand,
+  sendCommands,
+  succeeded,
+  type RuntimeCommand,
+  type SendOptions,
+} from "./runtime.js";
 /** Read `show stat` (frontends, backends, servers: state, weight, sessions, last check) from the stats socket. */
 export { parseShowStat, readStats, serverState, type CheckResult, type ServerState, type StatRow } from "./stats.js";
 /** The frontends, backends and server slots a rendered haproxy.cfg declares, for `portico status`. */

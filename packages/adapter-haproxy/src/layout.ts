@@ -33,7 +33,8 @@ export interface HaproxyLayout {
 const SECTION = /^(frontend|backend) ([a-z0-9_-]{1,63})$/;
 const BIND = /^ {4}bind (?:\[([0-9a-f:.]+)\]|([0-9.]+)):([0-9]{1,5})\b/;
 const DEFAULT_BACKEND = /^ {4}default_backend ([a-z0-9_-]{1,63})$/;
-const SERVER = /^ {4}server ([a-z0-9_-]{1,63}) (\S+) weight ([0-9]{1,3})( disabled)?(?: track ([a-z0-9_-]{1,63}\/[a-z0-9_-]{1,63}))?(?: # ([a-z0-9_-]{1,63}))?$/;
+const SERVER =
+  /^ {4}server ([a-z0-9_-]{1,63}) (\S+) weight ([0-9]{1,3})( disabled)?(?: track ([a-z0-9_-]{1,63}\/[a-z0-9_-]{1,63}))?(?: # ([a-z0-9_-]{1,63}))?$/;
 
 /**
  * Read the frontends and backends of a haproxy.cfg that Portico rendered. Lines it does not

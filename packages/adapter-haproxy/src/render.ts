@@ -1,6 +1,23 @@
 import { err, ok, safeTry, type Result } from "neverthrow";
 import { match } from "ts-pattern";
-import type { AdapterError, Backend, Balance, CheckBackend, Frontend, HaproxyConfig, HealthCheckConfig, HttpCheck, Ident, Ip, Plan, Port, ProxyProtocol, RenderFn, Server, ServiceKey } from "@portico/core";
+import type {
+  AdapterError,
+  Backend,
+  Balance,
+  CheckBackend,
+  Frontend,
+  HaproxyConfig,
+  HealthCheckConfig,
+  HttpCheck,
+  Ident,
+  Ip,
+  Plan,
+  Port,
+  ProxyProtocol,
+  RenderFn,
+  Server,
+  ServiceKey,
+} from "@portico/core";
 import { checkCidr, checkIdent, checkInt, checkIp, checkOneOf, checkPath, checkPort, show, showKey } from "./_check.js";
 import { formatDuration, formatEndpoint } from "./_format.js";
 import { hash8 } from "@portico/core";
@@ -43,7 +60,10 @@ export interface HaproxyRenderCache {
   /** The text this cache's render produced. */
   readonly text: string;
   readonly settings: HealthCheckConfig;
-  readonly frontends: ReadonlyMap<string, { readonly frontend: Frontend; readonly maxconn: number | undefined; readonly section: Section }>;
+  readonly frontends: ReadonlyMap<
+    string,
+    { readonly frontend: Frontend; readonly maxconn: number | undefined; readonly section: Section }
+  >;
   readonly backends: ReadonlyMap<string, CachedBackend>;
   readonly checks: ReadonlyMap<string, CachedCheck>;
 }
@@ -135,7 +155,8 @@ const HEALTH_PATH = /^\/[A-Za-z0-9_./-]{0,255}$/;
  * Byte-stable; never throws. Anything in the plan that is not a derived identifier, a parsed IP,
  * a port or a bounded number comes back as an `Err` of kind `render` naming the Service.
  */
-export const renderHaproxy: RenderFn<HaproxyRenderOptions> = (plan, options) => renderHaproxyCached(plan, options).map((r) => r.text);
+export const renderHaproxy: RenderFn<HaproxyRenderOptions> = (plan, options) =>
+  renderHaproxyCached(plan, options).map((r) => r.text);
 
 /**
  * {@link renderHaproxy}, reusing the sections of a previous render: a backend, frontend or check
@@ -143,7 +164,11 @@ export const renderHaproxy: RenderFn<HaproxyRenderOptions> = (plan, options) => 
  * checks are unchanged) keeps its text. The output is byte-identical to `renderHaproxy`'s; the
  * returned cache goes to the next call.
  */
-export const renderHaproxyCached = (plan: Plan, options: HaproxyRenderOptions, cache?: HaproxyRenderCache): Result<RenderedHaproxy, AdapterError> =>
+export const renderHaproxyCached = (
+  plan: Plan,
+  options: HaproxyRenderOptions,
+  cache?: HaproxyRenderCache,
+): Result<RenderedHaproxy, AdapterError> =>
   safeTry(function* () {
     const hcConfig = plan.settings.healthCheck;
     const reuse = cache !== undefined && cache.settings === hcConfig ? cache : undefined;
@@ -151,19 +176,29 @@ export const renderHaproxyCached = (plan: Plan, options: HaproxyRenderOptions, c
     // The cache knows the slots of the text it rendered: when that text is what is installed, it
     // need not be parsed again.
     const fromCache = reuse !== undefined && options.previous !== undefined && options.previous === reuse.text;
-    const previous: Installed | undefined = options.previous === undefined || fromCache ? undefined : readInstalled(options.previous);
-    const installedFor = (id: string): readonly SlotLine[] | undefined => (fromCache ? (reuse.backends.get(id) ?? reuse.checks.get(id))?.slots : previous?.backends.get(id));
+    const previous: Installed | undefined =
+      options.previous === undefined || fromCache ? undefined : readInstalled(options.previous);
+    const installedFor = (id: string): readonly SlotLine[] | undefined =>
+      fromCache ? (reuse.backends.get(id) ?? reuse.checks.get(id))?.slots : previous?.backends.get(id);
     const checks = plan.checks ?? [];
     const memo = new Memo();
     const sections: Section[] = [];
     if (options.header !== false) sections.push(plainSection(HEADER.join("\n")));
     const global = yield* renderGlobal(plan.settings.haproxy);
-    sections.push(sectionOf(global.join("\n"), global.filter((l) => !l.startsWith(`${INDENT}description `)).join("\n"), undefined));
+    sections.push(
+      sectionOf(global.join("\n"), global.filter((l) => !l.startsWith(`${INDENT}description `)).join("\n"), undefined),
+    );
     sections.push(DEFAULTS_SECTION);
-    const maxconn = plan.settings.haproxy.frontendMaxconn === undefined ? undefined : yield* checkInt(plan.settings.haproxy.frontendMaxconn, 1, 10_000_000).mapErr((m) => renderError(`settings.haproxy.frontendMaxconn: ${m}`));
+    const maxconn =
+      plan.settings.haproxy.frontendMaxconn === undefined
+        ? undefined
+        : yield* checkInt(plan.settings.haproxy.frontendMaxconn, 1, 10_000_000).mapErr((m) =>
+            renderError(`settings.haproxy.frontendMaxconn: ${m}`),
+          );
     for (const field of ["fastinterMs", "downinterMs"] as const) {
       const v = hcConfig[field];
-      if (v !== undefined) yield* checkInt(v, 1, 86_400_000).mapErr((m) => renderError(`settings.healthCheck.${field}: ${m}`));
+      if (v !== undefined)
+        yield* checkInt(v, 1, 86_400_000).mapErr((m) => renderError(`settings.healthCheck.${field}: ${m}`));
     }
     yield* unique(plan.frontends, "frontend");
     yield* unique([...plan.backends, ...checks], "backend");
@@ -174,7 +209,12 @@ export const renderHaproxyCached = (plan: Plan, options: HaproxyRenderOptions, c
     for (const c of checks) {
       const installed = installedFor(c.id);
       const was = reuse?.checks.get(c.id);
-      nextCheckSections.set(c.id, was !== undefined && was.check === c && was.installed === installed ? was : yield* renderCheckBackend(c, installed, hcConfig, memo, was));
+      nextCheckSections.set(
+        c.id,
+        was !== undefined && was.check === c && was.installed === installed
+          ? was
+          : yield* renderCheckBackend(c, installed, hcConfig, memo, was),
+      );
     }
     // Backends are checked before the frontends that point at them, so a bad backend is
     // reported as itself rather than as a frontend pointing nowhere.
@@ -182,26 +222,44 @@ export const renderHaproxyCached = (plan: Plan, options: HaproxyRenderOptions, c
     const slotChanges = new SlotChanges();
     for (const b of plan.backends) {
       // A Cluster-policy backend's text follows the slot assignment of the check backend it tracks.
-      const tracked = b.healthCheck.kind === "track" ? nextCheckSections.get(b.healthCheck.backend)?.trackable : undefined;
+      const tracked =
+        b.healthCheck.kind === "track" ? nextCheckSections.get(b.healthCheck.backend)?.trackable : undefined;
       const installed = installedFor(b.id);
       const was = reuse?.backends.get(b.id);
       // A Cluster-policy backend's text follows its servers and the check slots alone, not the
       // installed file; a node joining or leaving patches the slot lines that changed.
       const entry =
-        was !== undefined && was.backend === b && was.trackable === tracked && (was.installed === installed || tracked !== undefined)
+        was !== undefined &&
+        was.backend === b &&
+        was.trackable === tracked &&
+        (was.installed === installed || tracked !== undefined)
           ? was
-          : ((tracked !== undefined && was !== undefined ? patchTracking(was, b, tracked, installed, memo, slotChanges) : undefined) ??
-            { backend: b, trackable: tracked, installed, ...(yield* renderBackend(b, nextCheckSections, installed, hcConfig, memo, was?.section)) });
+          : ((tracked !== undefined && was !== undefined
+              ? patchTracking(was, b, tracked, installed, memo, slotChanges)
+              : undefined) ?? {
+              backend: b,
+              trackable: tracked,
+              installed,
+              ...(yield* renderBackend(b, nextCheckSections, installed, hcConfig, memo, was?.section)),
+            });
       nextBackends.set(b.id, entry);
     }
-    if (plan.settings.haproxy.prometheus !== undefined) sections.push(plainSection((yield* renderPrometheus(plan.settings.haproxy.prometheus)).join("\n")));
-    const nextFrontends = new Map<string, { readonly frontend: Frontend; readonly maxconn: number | undefined; readonly section: Section }>();
+    if (plan.settings.haproxy.prometheus !== undefined)
+      sections.push(plainSection((yield* renderPrometheus(plan.settings.haproxy.prometheus)).join("\n")));
+    const nextFrontends = new Map<
+      string,
+      { readonly frontend: Frontend; readonly maxconn: number | undefined; readonly section: Section }
+    >();
     for (const f of plan.frontends) {
       const was = reuse?.frontends.get(f.id);
       const entry =
         was !== undefined && was.frontend === f && was.maxconn === maxconn && backendIds.has(f.backend)
           ? was
-          : { frontend: f, maxconn, section: plainSection((yield* renderFrontend(f, backendIds, maxconn)).join("\n"), was?.section) };
+          : {
+              frontend: f,
+              maxconn,
+              section: plainSection((yield* renderFrontend(f, backendIds, maxconn)).join("\n"), was?.section),
+            };
       nextFrontends.set(f.id, entry);
       sections.push(entry.section);
     }
@@ -235,13 +293,23 @@ export const renderHaproxyCached = (plan: Plan, options: HaproxyRenderOptions, c
     });
   });
 
-const section = (title: string, body: readonly string[]): readonly string[] => [title, ...body.map((l) => `${INDENT}${l}`)];
+const section = (title: string, body: readonly string[]): readonly string[] => [
+  title,
+  ...body.map((l) => `${INDENT}${l}`),
+];
 
 const renderGlobal = (haproxy: HaproxyConfig): Result<readonly string[], AdapterError> =>
   safeTry(function* () {
-    const socket = yield* checkPath(haproxy.statsSocket).mapErr((m) => renderError(`settings.haproxy.statsSocket: ${m}`));
+    const socket = yield* checkPath(haproxy.statsSocket).mapErr((m) =>
+      renderError(`settings.haproxy.statsSocket: ${m}`),
+    );
     // Absent: HAProxy starts one thread per CPU it may run on.
-    const threads = haproxy.threads === undefined ? [] : [`nbthread ${yield* checkInt(haproxy.threads, 1, 256).mapErr((m) => renderError(`settings.haproxy.threads: ${m}`))}`];
+    const threads =
+      haproxy.threads === undefined
+        ? []
+        : [
+            `nbthread ${yield* checkInt(haproxy.threads, 1, 256).mapErr((m) => renderError(`settings.haproxy.threads: ${m}`))}`,
+          ];
     return ok(
       section("global", [
         // The master process keeps the listening sockets across reloads (hitless reload).
@@ -270,7 +338,9 @@ const renderGlobal = (haproxy: HaproxyConfig): Result<readonly string[], Adapter
 // HAProxy's built-in exporter, on an address of the operator's choosing (not a Service's VIP).
 const renderPrometheus = (listen: NonNullable<HaproxyConfig["prometheus"]>): Result<readonly string[], AdapterError> =>
   safeTry(function* () {
-    const address = yield* checkIp(listen.address).mapErr((m) => renderError(`settings.haproxy.prometheus address: ${m}`));
+    const address = yield* checkIp(listen.address).mapErr((m) =>
+      renderError(`settings.haproxy.prometheus address: ${m}`),
+    );
     const port = yield* checkPort(listen.port).mapErr((m) => renderError(`settings.haproxy.prometheus port: ${m}`));
     return ok(
       section("frontend portico_prometheus", [
@@ -284,7 +354,8 @@ const renderPrometheus = (listen: NonNullable<HaproxyConfig["prometheus"]>): Res
   });
 
 /** Where apply keeps the server states across a reload: beside the stats socket. */
-export const serverStateFile = (haproxy: HaproxyConfig): string => `${haproxy.statsSocket.slice(0, haproxy.statsSocket.lastIndexOf("/") + 1)}portico-server-state`;
+export const serverStateFile = (haproxy: HaproxyConfig): string =>
+  `${haproxy.statsSocket.slice(0, haproxy.statsSocket.lastIndexOf("/") + 1)}portico-server-state`;
 
 const plainSection = (text: string, was?: Section): Section => sectionOf(text, text, was);
 
@@ -304,8 +375,11 @@ const DEFAULTS = section("defaults", [
 ]);
 const DEFAULTS_SECTION = plainSection(DEFAULTS.join("\n"));
 
-
-const renderFrontend = (f: Frontend, backendIds: ReadonlySet<string>, maxconn: number | undefined): Result<readonly string[], AdapterError> =>
+const renderFrontend = (
+  f: Frontend,
+  backendIds: ReadonlySet<string>,
+  maxconn: number | undefined,
+): Result<readonly string[], AdapterError> =>
   safeTry(function* () {
     const fail = (field: string) => (m: string) => renderError(`${label("frontend", f.id)} ${field}: ${m}`, f.service);
     const id = yield* checkIdent(f.id).mapErr(fail("id"));
@@ -316,13 +390,21 @@ const renderFrontend = (f: Frontend, backendIds: ReadonlySet<string>, maxconn: n
     if (!backendIds.has(backend)) return err(fail("backend")(`${show(backend)} is not a backend of this plan`));
     const ranges: string[] = [];
     for (const r of f.sourceRanges ?? []) ranges.push(yield* checkCidr(r).mapErr(fail("sourceRanges")));
-    const clientTimeout = f.clientTimeoutMs === undefined ? [] : [`timeout client ${formatDuration(yield* checkInt(f.clientTimeoutMs, 1, 86_400_000).mapErr(fail("clientTimeoutMs")))}`];
+    const clientTimeout =
+      f.clientTimeoutMs === undefined
+        ? []
+        : [
+            `timeout client ${formatDuration(yield* checkInt(f.clientTimeoutMs, 1, 86_400_000).mapErr(fail("clientTimeoutMs")))}`,
+          ];
     // loadBalancerSourceRanges: an ACL of the canonical CIDRs (several lines of one ACL are ORed),
     // checked at connection time so a refused client costs no backend connection.
     const admission =
       ranges.length === 0
         ? []
-        : [...chunks(ranges, 16).map((c) => `acl src_allowed src ${c.join(" ")}`), "tcp-request connection reject unless src_allowed"];
+        : [
+            ...chunks(ranges, 16).map((c) => `acl src_allowed src ${c.join(" ")}`),
+            "tcp-request connection reject unless src_allowed",
+          ];
     return ok(
       section(`frontend ${id}`, [
         // `transparent` binds the VIP even on a backup LB node that does not hold it yet, so
@@ -349,7 +431,10 @@ const renderBackend = (
   hcConfig: HealthCheckConfig,
   memo: Memo,
   was: Section | undefined,
-): Result<{ readonly section: Section; readonly slots: readonly SlotLine[]; readonly patchable?: PatchableSlots }, AdapterError> =>
+): Result<
+  { readonly section: Section; readonly slots: readonly SlotLine[]; readonly patchable?: PatchableSlots },
+  AdapterError
+> =>
   safeTry(function* () {
     const fail = (field: string) => (m: string) => renderError(`${label("backend", b.id)} ${field}: ${m}`, b.service);
     const hc = b.healthCheck;
@@ -378,7 +463,8 @@ const renderBackend = (
     } else if (hc.kind === "track" && kind === "track") {
       const chk = yield* checkIdent(hc.backend).mapErr(fail("healthCheck.backend"));
       trackIn = checks.get(chk)?.trackable;
-      if (trackIn === undefined) return err(fail("healthCheck.backend")(`${show(chk)} is not a check backend of this plan`));
+      if (trackIn === undefined)
+        return err(fail("healthCheck.backend")(`${show(chk)} is not a check backend of this plan`));
       // No checks of its own: each server follows its node's shared kube-proxy check (`track`).
       checkLines = sendProxy === "" ? [] : [`default-server${sendProxy}`];
     } else return err(fail("healthCheck.kind")(`${show(hc.kind)} does not match the check's fields`));
@@ -398,7 +484,10 @@ const renderBackend = (
       ["server", b.timeouts?.serverMs],
       ["tunnel", b.timeouts?.tunnelMs],
     ] as const) {
-      if (value !== undefined) timeouts.push(`timeout ${name} ${formatDuration(yield* checkInt(value, 1, 86_400_000).mapErr(fail(`timeouts.${name}Ms`)))}`);
+      if (value !== undefined)
+        timeouts.push(
+          `timeout ${name} ${formatDuration(yield* checkInt(value, 1, 86_400_000).mapErr(fail(`timeouts.${name}Ms`)))}`,
+        );
     }
     yield* unique(b.servers, `${label("backend", b.id)} server`, b.service);
     for (const s of b.servers) {
@@ -406,7 +495,12 @@ const renderBackend = (
       if (typeof line !== "string") return err(line);
     }
     // Each node has one check slot: two servers tracking it would need the same slot.
-    if (trackIn !== undefined) yield* unique(b.servers.map((s) => ({ id: String(s.track) })), `${label("backend", b.id)} server track`, b.service);
+    if (trackIn !== undefined)
+      yield* unique(
+        b.servers.map((s) => ({ id: String(s.track) })),
+        `${label("backend", b.id)} server track`,
+        b.service,
+      );
     // Fixed slots: a server joining or leaving fills or empties a slot through the runtime API.
     // Cluster-policy slots are the check backend's: slot N tracks chk/slotN, always the same node.
     const layout = trackIn === undefined ? layoutSlots(b.servers, installed) : alignSlots(b.servers, trackIn.slots);
@@ -424,7 +518,10 @@ const renderBackend = (
     const rendered = sectionOf(lines.text, head + lines.skeleton, was);
     // Patchable while each server's id names the node it tracks (so one slot holds one id) and
     // every slot number is one `readInstalled` reads.
-    const patchable = trackIn !== undefined && layout.length <= MAX_READ_SLOT && b.servers.every((x) => x.id === x.track) ? { layout, hints: lines.hints } : undefined;
+    const patchable =
+      trackIn !== undefined && layout.length <= MAX_READ_SLOT && b.servers.every((x) => x.id === x.track)
+        ? { layout, hints: lines.hints }
+        : undefined;
     return ok({ section: rendered, slots: lines.slots, ...(patchable === undefined ? {} : { patchable }) });
   });
 
@@ -464,7 +561,8 @@ const changedSlots = (a: CheckSlots, b: CheckSlots): readonly number[] | undefin
 };
 
 // Node order, then id: how the planner sorts a backend's servers.
-const byNode = (x: Server, y: Server): number => (x.node < y.node ? -1 : x.node > y.node ? 1 : x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
+const byNode = (x: Server, y: Server): number =>
+  x.node < y.node ? -1 : x.node > y.node ? 1 : x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
 
 // A backend's fields apart from its servers are the very same values (the planner keeps their
 // objects when it patches a backend's servers). Anything else, equal copies included, is left to
@@ -472,7 +570,8 @@ const byNode = (x: Server, y: Server): number => (x.node < y.node ? -1 : x.node 
 const sameSettings = (a: Backend, b: Backend): boolean => {
   const x = a as unknown as Record<string, unknown>;
   const y = b as unknown as Record<string, unknown>;
-  for (const k in x) if (k !== "servers" && (x[k] !== y[k] || !Object.prototype.hasOwnProperty.call(y, k))) return false;
+  for (const k in x)
+    if (k !== "servers" && (x[k] !== y[k] || !Object.prototype.hasOwnProperty.call(y, k))) return false;
   for (const k in y) if (!Object.prototype.hasOwnProperty.call(x, k)) return false;
   return true;
 };
@@ -484,7 +583,14 @@ const sameSettings = (a: Backend, b: Backend): boolean => {
  * would, or undefined when it cannot tell that it does (settings changed, a node moved slots,
  * anything a full render would refuse), and the caller renders the backend in full.
  */
-const patchTracking = (was: CachedBackend, b: Backend, tracked: CheckSlots, installed: readonly SlotLine[] | undefined, memo: Memo, changes: SlotChanges): CachedBackend | undefined => {
+const patchTracking = (
+  was: CachedBackend,
+  b: Backend,
+  tracked: CheckSlots,
+  installed: readonly SlotLine[] | undefined,
+  memo: Memo,
+  changes: SlotChanges,
+): CachedBackend | undefined => {
   const p = was.patchable;
   const before = was.trackable;
   if (p === undefined || before === undefined || !sameSettings(was.backend, b)) return undefined;
@@ -505,7 +611,7 @@ const patchTracking = (was: CachedBackend, b: Backend, tracked: CheckSlots, inst
     endOld--;
     endNow--;
   }
-  for (let i = first, j = first; i < endOld || j < endNow; ) {
+  for (let i = first, j = first; i < endOld || j < endNow;) {
     const x = i < endOld ? old[i] : undefined;
     const y = j < endNow ? now[j] : undefined;
     if (x === y) {
@@ -554,7 +660,10 @@ const patchTracking = (was: CachedBackend, b: Backend, tracked: CheckSlots, inst
   for (const k of [...touched].sort((x, y) => x - y)) {
     const one = slotLineOf(b.id, k + 1, layout[k], b.family, tracked, memo, fail);
     if (!("line" in one)) return undefined;
-    const start = text0.indexOf(`\n${INDENT}server slot${k + 1} `, Math.max(at, p.hints[Math.floor(k / HINT_EVERY)] ?? 0));
+    const start = text0.indexOf(
+      `\n${INDENT}server slot${k + 1} `,
+      Math.max(at, p.hints[Math.floor(k / HINT_EVERY)] ?? 0),
+    );
     if (start < 0) return undefined;
     const end = text0.indexOf("\n", start + 1);
     text += text0.slice(at, start) + one.line;
@@ -566,7 +675,14 @@ const patchTracking = (was: CachedBackend, b: Backend, tracked: CheckSlots, inst
   }
   text += text0.slice(at);
   // Only slot contents changed: the skeleton, and so the section's hash, are the same.
-  return { backend: b, trackable: tracked, installed, slots, section: { text, skeleton: was.section.skeleton, hash: was.section.hash }, patchable: { layout, hints } };
+  return {
+    backend: b,
+    trackable: tracked,
+    installed,
+    slots,
+    section: { text, skeleton: was.section.skeleton, hash: was.section.hash },
+    patchable: { layout, hints },
+  };
 };
 // The highest slot number `SLOT_LINE` reads (four digits).
 const MAX_READ_SLOT = 9999;
@@ -599,7 +715,11 @@ const slotLineOf = (
   const skeleton = `\n${INDENT}server ${name}${tracking}`;
   if (s === undefined) {
     const endpoint = family === 6 ? "[::]:1" : "0.0.0.0:1";
-    return { line: `\n${INDENT}server ${name} ${endpoint} weight 0 disabled${tracking}`, skeleton, read: { backend, slot: name, endpoint, weight: 0, enabled: false, ...(track === undefined ? {} : { track }) } };
+    return {
+      line: `\n${INDENT}server ${name} ${endpoint} weight 0 disabled${tracking}`,
+      skeleton,
+      read: { backend, slot: name, endpoint, weight: 0, enabled: false, ...(track === undefined ? {} : { track }) },
+    };
   }
   const address = memo.ip(s.address);
   if (address.isErr()) return fail(`server ${String(s.id)} address`)(address.error);
@@ -607,7 +727,15 @@ const slotLineOf = (
   return {
     line: `\n${INDENT}server ${name} ${endpoint} weight ${s.weight}${tracking} # ${s.id}`,
     skeleton,
-    read: { backend, slot: name, endpoint, weight: s.weight, enabled: true, id: s.id, ...(track === undefined ? {} : { track }) },
+    read: {
+      backend,
+      slot: name,
+      endpoint,
+      weight: s.weight,
+      enabled: true,
+      id: s.id,
+      ...(track === undefined ? {} : { track }),
+    },
   };
 };
 
@@ -652,15 +780,30 @@ const slotServerLines = (
     else {
       const track = read[5]?.slice(" track ".length);
       skeleton += `\n${INDENT}server ${read[1]!}${track === undefined ? "" : ` track ${track}`}`;
-      slots.push({ backend, slot: read[1]!, endpoint: read[2]!, weight: Number(read[3]), enabled: read[4] === undefined, ...(read[6] === undefined ? {} : { id: read[6] }), ...(track === undefined ? {} : { track }) });
+      slots.push({
+        backend,
+        slot: read[1]!,
+        endpoint: read[2]!,
+        weight: Number(read[3]),
+        enabled: read[4] === undefined,
+        ...(read[6] === undefined ? {} : { id: read[6] }),
+        ...(track === undefined ? {} : { track }),
+      });
     }
   }
-  const same = installed !== undefined && installed.length === slots.length && installed.every((x, i) => sameSlot(x, slots[i]!));
+  const same =
+    installed !== undefined && installed.length === slots.length && installed.every((x, i) => sameSlot(x, slots[i]!));
   return ok({ text: text.join(""), skeleton, slots: same ? installed : slots, hints });
 };
 
 const sameSlot = (a: SlotLine, b: SlotLine): boolean =>
-  a.backend === b.backend && a.slot === b.slot && a.endpoint === b.endpoint && a.weight === b.weight && a.enabled === b.enabled && a.id === b.id && a.track === b.track;
+  a.backend === b.backend &&
+  a.slot === b.slot &&
+  a.endpoint === b.endpoint &&
+  a.weight === b.weight &&
+  a.enabled === b.enabled &&
+  a.id === b.id &&
+  a.track === b.track;
 
 const renderHttpCheck = (
   hc: HttpCheck,
@@ -668,13 +811,18 @@ const renderHttpCheck = (
   hcConfig: HealthCheckConfig,
 ): Result<{ lines: readonly string[]; port: number; timing: string }, AdapterError> =>
   safeTry(function* () {
-    if (typeof hc.path !== "string" || !HEALTH_PATH.test(hc.path)) return err(fail("healthCheck.path")(`${show(hc.path)} is not a plain absolute path`));
+    if (typeof hc.path !== "string" || !HEALTH_PATH.test(hc.path))
+      return err(fail("healthCheck.path")(`${show(hc.path)} is not a plain absolute path`));
     const status = yield* checkInt(hc.expectStatus, 100, 599).mapErr(fail("healthCheck.expectStatus"));
     const port = yield* checkPort(hc.port).mapErr(fail("healthCheck.port"));
     const inter = yield* checkInt(hc.intervalMs, 1, 86_400_000).mapErr(fail("healthCheck.intervalMs"));
     const fall = yield* checkInt(hc.fall, 1, 1000).mapErr(fail("healthCheck.fall"));
     const rise = yield* checkInt(hc.rise, 1, 1000).mapErr(fail("healthCheck.rise"));
-    return ok({ lines: [`option httpchk GET ${hc.path}`, `http-check expect status ${status}`], port, timing: checkTiming(inter, fall, rise, hcConfig) });
+    return ok({
+      lines: [`option httpchk GET ${hc.path}`, `http-check expect status ${status}`],
+      port,
+      timing: checkTiming(inter, fall, rise, hcConfig),
+    });
   });
 
 // fastinter/downinter come from the config but never slow a check down: a Service that asks for
@@ -711,19 +859,39 @@ const renderCheckBackend = (
     const head = section(`backend ${id}`, [...h.lines, `default-server check port ${h.port} ${h.timing}`]).join("\n");
     const servers = yield* slotServerLines(head, id, layout, family, installed, fail, undefined, memo);
     const ids = layout.map((s) => s?.id as string | undefined);
-    const kept = was !== undefined && was.trackable.backend === id && sameIds(was.trackable.ids, ids) ? was.trackable : undefined;
+    const kept =
+      was !== undefined && was.trackable.backend === id && sameIds(was.trackable.ids, ids) ? was.trackable : undefined;
     const slotOf = new Map<string, number>();
     ids.forEach((x, i) => x !== undefined && slotOf.set(x, i));
-    const trackable: CheckSlots = kept ?? { backend: id, servers: new Set<string>(c.servers.map((x) => x.id)), slots: layout, ids, slotOf };
-    return ok({ check: c, installed, slots: servers.slots, trackable, section: sectionOf(servers.text, head + servers.skeleton, was?.section) });
+    const trackable: CheckSlots = kept ?? {
+      backend: id,
+      servers: new Set<string>(c.servers.map((x) => x.id)),
+      slots: layout,
+      ids,
+      slotOf,
+    };
+    return ok({
+      check: c,
+      installed,
+      slots: servers.slots,
+      trackable,
+      section: sectionOf(servers.text, head + servers.skeleton, was?.section),
+    });
   });
 
-const sameIds = (a: readonly (string | undefined)[], b: readonly (string | undefined)[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+const sameIds = (a: readonly (string | undefined)[], b: readonly (string | undefined)[]): boolean =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
 
 // Every server line goes through here, hundreds of thousands of them in a big cluster: checks
 // that repeat across backends (a node's id and address) are answered once per render, and a
 // line is a plain string or the error, with no Result per line.
-const renderServer = (s: Server, slot: number, fail: Fail, trackIn: CheckSlots | undefined, memo: Memo): string | AdapterError => {
+const renderServer = (
+  s: Server,
+  slot: number,
+  fail: Fail,
+  trackIn: CheckSlots | undefined,
+  memo: Memo,
+): string | AdapterError => {
   const idR = memo.ident(s.id);
   if (idR.isErr()) return fail("server id")(idR.error);
   const id = idR.value;
@@ -738,15 +906,18 @@ const renderServer = (s: Server, slot: number, fail: Fail, trackIn: CheckSlots |
     const targetR = memo.ident(s.track);
     if (targetR.isErr()) return fail(`server ${id} track`)(targetR.error);
     const target = targetR.value;
-    if (!trackIn.servers.has(target)) return fail(`server ${id} track`)(`${show(target)} is not a server of ${trackIn.backend}`);
+    if (!trackIn.servers.has(target))
+      return fail(`server ${id} track`)(`${show(target)} is not a server of ${trackIn.backend}`);
   }
   return `server slot${slot} ${formatEndpoint(addressR.value, port)} weight ${weight}${trackOf(slot, trackIn)} # ${id}`;
 };
 
 // A tracking slot follows the check backend's slot of the same number (both ids are checked).
-const trackOf = (slot: number, trackIn: CheckSlots | undefined): string => (trackIn === undefined ? "" : ` track ${trackIn.backend}/slot${slot}`);
+const trackOf = (slot: number, trackIn: CheckSlots | undefined): string =>
+  trackIn === undefined ? "" : ` track ${trackIn.backend}/slot${slot}`;
 
-const isInt = (value: unknown, min: number, max: number): value is number => typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+const isInt = (value: unknown, min: number, max: number): value is number =>
+  typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
 
 // One render's answers to the checks that repeat across backends. Keyed by the value checked, so a
 // hand-built plan's odd values are checked (and reported) exactly as before.
@@ -774,10 +945,15 @@ const emptySlot = (slot: number, family: Backend["family"], trackIn: CheckSlots 
 
 // HAProxy refuses two proxies (or two servers in one backend) with the same name; say so here,
 // naming the Service, rather than later from `haproxy -c`.
-const unique = (items: readonly { readonly id: string; readonly service?: ServiceKey }[], what: string, service?: ServiceKey): Result<void, AdapterError> => {
+const unique = (
+  items: readonly { readonly id: string; readonly service?: ServiceKey }[],
+  what: string,
+  service?: ServiceKey,
+): Result<void, AdapterError> => {
   const seen = new Set<string>();
   for (const item of items) {
-    if (seen.has(item.id)) return err(renderError(`${what} ${show(item.id)} appears more than once`, item.service ?? service));
+    if (seen.has(item.id))
+      return err(renderError(`${what} ${show(item.id)} appears more than once`, item.service ?? service));
     seen.add(item.id);
   }
   return ok(undefined);

@@ -10,10 +10,26 @@ import { checkIdent, checkInt, checkIp, checkOneOf, checkPath, checkPort, show }
  * written to a socket, so no text from outside can add a second command (`;`, newline).
  */
 export type RuntimeCommand =
-  | { readonly kind: "set-addr"; readonly backend: string; readonly server: string; readonly address: Ip; readonly port: Port }
+  | {
+      readonly kind: "set-addr";
+      readonly backend: string;
+      readonly server: string;
+      readonly address: Ip;
+      readonly port: Port;
+    }
   | { readonly kind: "set-weight"; readonly backend: string; readonly server: string; readonly weight: number }
-  | { readonly kind: "set-state"; readonly backend: string; readonly server: string; readonly state: "ready" | "drain" | "maint" }
-  | { readonly kind: "set-health"; readonly backend: string; readonly server: string; readonly health: "up" | "stopping" | "down" }
+  | {
+      readonly kind: "set-state";
+      readonly backend: string;
+      readonly server: string;
+      readonly state: "ready" | "drain" | "maint";
+    }
+  | {
+      readonly kind: "set-health";
+      readonly backend: string;
+      readonly server: string;
+      readonly health: "up" | "stopping" | "down";
+    }
   /** Every backend when `backend` is absent. */
   | { readonly kind: "show-servers-state"; readonly backend?: string }
   | { readonly kind: "show-info" }
@@ -30,15 +46,31 @@ const SERVER = /^slot[1-9][0-9]{0,3}$/;
 /** The text of one command, or why it cannot be sent. */
 export const formatCommand = (c: RuntimeCommand): Result<string, string> => {
   const target = (backend: string, server: string): Result<string, string> =>
-    checkIdent(backend).andThen((b) => (SERVER.test(server) ? ok(`${b}/${server}`) : err(`${show(server)} is not a server slot name`)));
+    checkIdent(backend).andThen((b) =>
+      SERVER.test(server) ? ok(`${b}/${server}`) : err(`${show(server)} is not a server slot name`),
+    );
   return match(c)
     .with({ kind: "set-addr" }, (x) =>
-      target(x.backend, x.server).andThen((t) => checkIp(x.address).andThen((a) => checkPort(x.port).map((p) => `set server ${t} addr ${a} port ${p}`))),
+      target(x.backend, x.server).andThen((t) =>
+        checkIp(x.address).andThen((a) => checkPort(x.port).map((p) => `set server ${t} addr ${a} port ${p}`)),
+      ),
     )
-    .with({ kind: "set-weight" }, (x) => target(x.backend, x.server).andThen((t) => checkInt(x.weight, 0, 256).map((w) => `set server ${t} weight ${w}`)))
-    .with({ kind: "set-state" }, (x) => target(x.backend, x.server).andThen((t) => checkOneOf(x.state, ["ready", "drain", "maint"] as const).map((s) => `set server ${t} state ${s}`)))
-    .with({ kind: "set-health" }, (x) => target(x.backend, x.server).andThen((t) => checkOneOf(x.health, ["up", "stopping", "down"] as const).map((h) => `set server ${t} health ${h}`)))
-    .with({ kind: "show-servers-state" }, (x) => (x.backend === undefined ? ok("show servers state") : checkIdent(x.backend).map((b) => `show servers state ${b}`)))
+    .with({ kind: "set-weight" }, (x) =>
+      target(x.backend, x.server).andThen((t) => checkInt(x.weight, 0, 256).map((w) => `set server ${t} weight ${w}`)),
+    )
+    .with({ kind: "set-state" }, (x) =>
+      target(x.backend, x.server).andThen((t) =>
+        checkOneOf(x.state, ["ready", "drain", "maint"] as const).map((s) => `set server ${t} state ${s}`),
+      ),
+    )
+    .with({ kind: "set-health" }, (x) =>
+      target(x.backend, x.server).andThen((t) =>
+        checkOneOf(x.health, ["up", "stopping", "down"] as const).map((h) => `set server ${t} health ${h}`),
+      ),
+    )
+    .with({ kind: "show-servers-state" }, (x) =>
+      x.backend === undefined ? ok("show servers state") : checkIdent(x.backend).map((b) => `show servers state ${b}`),
+    )
     .with({ kind: "show-info" }, () => ok("show info"))
     .with({ kind: "show-stat" }, () => ok("show stat"))
     .with({ kind: "show-proc" }, () => ok("show proc"))
@@ -51,7 +83,14 @@ export const succeeded = (c: RuntimeCommand, answer: string): boolean =>
   match(c)
     .with({ kind: "set-addr" }, () => answer === "" || /^(IP changed|no need to change)/.test(answer))
     .with({ kind: "set-weight" }, { kind: "set-state" }, { kind: "set-health" }, () => answer === "")
-    .with({ kind: "show-servers-state" }, { kind: "show-info" }, { kind: "show-stat" }, { kind: "show-proc" }, { kind: "reload" }, () => true)
+    .with(
+      { kind: "show-servers-state" },
+      { kind: "show-info" },
+      { kind: "show-stat" },
+      { kind: "show-proc" },
+      { kind: "reload" },
+      () => true,
+    )
     .exhaustive();
 
 /** Options for {@link sendCommands}. */
@@ -66,11 +105,16 @@ export interface SendOptions {
  * {@link formatCommand} first; nothing is sent when one fails. The answers are returned as they
  * are: {@link succeeded} judges them.
  */
-export const sendCommands = (socket: string, commands: readonly RuntimeCommand[], options: SendOptions = {}): ResultAsync<readonly string[], AdapterError> => {
+export const sendCommands = (
+  socket: string,
+  commands: readonly RuntimeCommand[],
+  options: SendOptions = {},
+): ResultAsync<readonly string[], AdapterError> => {
   const lines: string[] = [];
   for (const c of commands) {
     const line = formatCommand(c);
-    if (line.isErr()) return errAsync({ kind: "apply", adapter: "haproxy", message: `runtime API command ${c.kind}: ${line.error}` });
+    if (line.isErr())
+      return errAsync({ kind: "apply", adapter: "haproxy", message: `runtime API command ${c.kind}: ${line.error}` });
     lines.push(line.value);
   }
   if (lines.length === 0) return new ResultAsync(Promise.resolve(ok([])));
@@ -79,7 +123,11 @@ export const sendCommands = (socket: string, commands: readonly RuntimeCommand[]
     const parts = raw.split("\n> ");
     const answers = parts.slice(1, 1 + lines.length);
     if (answers.length !== lines.length) {
-      return err<readonly string[], AdapterError>({ kind: "apply", adapter: "haproxy", message: `runtime API at ${socket}: ${answers.length} answers for ${lines.length} commands: ${show(raw)}` });
+      return err<readonly string[], AdapterError>({
+        kind: "apply",
+        adapter: "haproxy",
+        message: `runtime API at ${socket}: ${answers.length} answers for ${lines.length} commands: ${show(raw)}`,
+      });
     }
     return ok(answers.map((a) => a.replace(/\n+$/, "")));
   });
@@ -90,9 +138,14 @@ export const sendCommands = (socket: string, commands: readonly RuntimeCommand[]
  * answer. The master CLI closes the connection after a non-interactive command, and `reload`
  * answers nothing (the master re-executes itself).
  */
-export const sendCommand = (socket: string, command: RuntimeCommand, options: SendOptions = {}): ResultAsync<string, AdapterError> => {
+export const sendCommand = (
+  socket: string,
+  command: RuntimeCommand,
+  options: SendOptions = {},
+): ResultAsync<string, AdapterError> => {
   const line = formatCommand(command);
-  if (line.isErr()) return errAsync({ kind: "apply", adapter: "haproxy", message: `command ${command.kind}: ${line.error}` });
+  if (line.isErr())
+    return errAsync({ kind: "apply", adapter: "haproxy", message: `command ${command.kind}: ${line.error}` });
   return exchange(socket, `${line.value}\n`, options.timeoutMs ?? 5_000, true).map((a) => a.replace(/\n+$/, ""));
 };
 
@@ -100,7 +153,12 @@ const errAsync = <T>(e: AdapterError): ResultAsync<T, AdapterError> => new Resul
 
 // `halfClose` ends our side after the text: the master CLI answers a single command and then waits
 // for more until the client closes; the prompt-mode batch ends with `quit` instead.
-const exchange = (socket: string, text: string, timeoutMs: number, halfClose = false): ResultAsync<string, AdapterError> => {
+const exchange = (
+  socket: string,
+  text: string,
+  timeoutMs: number,
+  halfClose = false,
+): ResultAsync<string, AdapterError> => {
   const path = checkPath(socket);
   if (path.isErr()) return errAsync({ kind: "apply", adapter: "haproxy", message: `socket path: ${path.error}` });
   return ResultAsync.fromPromise(

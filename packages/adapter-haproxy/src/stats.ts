@@ -46,7 +46,8 @@ export const serverState = (status: string): ServerState => {
   return "DOWN";
 };
 
-const int = (text: string | undefined): number | undefined => (text !== undefined && /^[0-9]{1,12}$/.test(text) ? Number(text) : undefined);
+const int = (text: string | undefined): number | undefined =>
+  text !== undefined && /^[0-9]{1,12}$/.test(text) ? Number(text) : undefined;
 
 /**
  * Parse the CSV that `show stat` answers: a `# pxname,svname,...` header, then one row per
@@ -56,11 +57,25 @@ const int = (text: string | undefined): number | undefined => (text !== undefine
 export const parseShowStat = (text: string): Result<readonly StatRow[], string> => {
   const lines = text.split("\n").filter((l) => l !== "");
   const header = lines[0];
-  if (header === undefined || !header.startsWith("# pxname,svname,")) return err(`not a show stat answer: ${JSON.stringify(text.slice(0, 80))}`);
+  if (header === undefined || !header.startsWith("# pxname,svname,"))
+    return err(`not a show stat answer: ${JSON.stringify(text.slice(0, 80))}`);
   const columns = header.slice(2).split(",");
   const at = (name: string): number => columns.indexOf(name);
-  const want = { px: at("pxname"), sv: at("svname"), scur: at("scur"), status: at("status"), weight: at("weight"), type: at("type"), cs: at("check_status"), cc: at("check_code"), cd: at("check_duration"), addr: at("addr"), tracked: at("tracked") };
-  if (want.px < 0 || want.sv < 0 || want.status < 0 || want.type < 0) return err("show stat answer lacks pxname, svname, status or type");
+  const want = {
+    px: at("pxname"),
+    sv: at("svname"),
+    scur: at("scur"),
+    status: at("status"),
+    weight: at("weight"),
+    type: at("type"),
+    cs: at("check_status"),
+    cc: at("check_code"),
+    cd: at("check_duration"),
+    addr: at("addr"),
+    tracked: at("tracked"),
+  };
+  if (want.px < 0 || want.sv < 0 || want.status < 0 || want.type < 0)
+    return err("show stat answer lacks pxname, svname, status or type");
   const rows: StatRow[] = [];
   for (const line of lines.slice(1)) {
     const f = line.split(",");
@@ -84,7 +99,15 @@ export const parseShowStat = (text: string): Result<readonly StatRow[], string> 
       ...(type === "server" ? { state: serverState(status) } : {}),
       ...(weight === undefined ? {} : { weight }),
       sessions: int(get(want.scur)) ?? 0,
-      ...(type === "server" && checkStatus !== "" ? { check: { status: checkStatus, ...(code === undefined ? {} : { code }), ...(duration === undefined ? {} : { durationMs: duration }) } } : {}),
+      ...(type === "server" && checkStatus !== ""
+        ? {
+            check: {
+              status: checkStatus,
+              ...(code === undefined ? {} : { code }),
+              ...(duration === undefined ? {} : { durationMs: duration }),
+            },
+          }
+        : {}),
       ...(type === "server" && address !== undefined && address !== "" ? { address } : {}),
       ...(type === "server" && tracks !== undefined && tracks !== "" ? { tracks } : {}),
     });
@@ -95,5 +118,9 @@ export const parseShowStat = (text: string): Result<readonly StatRow[], string> 
 /** Read `show stat` from a stats socket: every frontend, backend and server, parsed. */
 export const readStats = (socket: string, options: SendOptions = {}): ResultAsync<readonly StatRow[], AdapterError> =>
   sendCommands(socket, [{ kind: "show-stat" }], options).andThen((answers) =>
-    parseShowStat(answers[0] ?? "").mapErr((message): AdapterError => ({ kind: "apply", adapter: "haproxy", message: `stats socket ${socket}: ${message}` })),
+    parseShowStat(answers[0] ?? "").mapErr((message): AdapterError => ({
+      kind: "apply",
+      adapter: "haproxy",
+      message: `stats socket ${socket}: ${message}`,
+    })),
   );

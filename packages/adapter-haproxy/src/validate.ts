@@ -37,17 +37,31 @@ export const validateHaproxy: ValidateFn<HaproxyValidateOptions> = (text, option
           kind: "unavailable",
           adapter: "haproxy",
           message: `cannot run ${binary} to check the configuration: ${r.error.message}`,
-          ...(r.error.code === "ENOENT" ? { hint: "apt-get install -y haproxy (or pass the program's path as binary)" } : {}),
+          ...(r.error.code === "ENOENT"
+            ? { hint: "apt-get install -y haproxy (or pass the program's path as binary)" }
+            : {}),
         });
       }
       return judge(r.value, file, text, binary, timeoutMs, options.plan);
     }),
   );
 
-const judge = (out: RunOutput, file: string, text: string, binary: string, timeoutMs: number, plan: Plan | undefined): Result<void, AdapterError> => {
+const judge = (
+  out: RunOutput,
+  file: string,
+  text: string,
+  binary: string,
+  timeoutMs: number,
+  plan: Plan | undefined,
+): Result<void, AdapterError> => {
   if (out.code === 0) return ok(undefined);
   if (out.timedOut) {
-    return err({ kind: "validate", adapter: "haproxy", message: `${binary} -c did not finish within ${timeoutMs} ms`, hint: "raise timeoutMs, or check that haproxy is not stuck" });
+    return err({
+      kind: "validate",
+      adapter: "haproxy",
+      message: `${binary} -c did not finish within ${timeoutMs} ms`,
+      hint: "raise timeoutMs, or check that haproxy is not stuck",
+    });
   }
   const alerts = parseAlerts(`${out.stderr}\n${out.stdout}`, file, LABEL, text);
   const services = alerts.map((a) => serviceOf(plan, a.section));
@@ -56,7 +70,9 @@ const judge = (out: RunOutput, file: string, text: string, binary: string, timeo
     alerts.length > 0
       ? alerts.map((a, i) => `${a.text}${where(a, services[i])}`)
       : // No ALERT (a crash, a signal): show what there is, so the failure is never silent.
-        [`exit ${out.code ?? out.signal ?? "unknown"}: ${`${out.stderr}${out.stdout}`.trim().split(file).join(LABEL) || "no output"}`];
+        [
+          `exit ${out.code ?? out.signal ?? "unknown"}: ${`${out.stderr}${out.stdout}`.trim().split(file).join(LABEL) || "no output"}`,
+        ];
   return err({
     kind: "validate",
     adapter: "haproxy",
@@ -73,7 +89,10 @@ const where = (alert: Alert, service: ServiceKey | undefined): string => {
 
 // A fresh private directory per call: concurrent validations never share a file, and the
 // directory (mode 0700 from mkdtemp) is removed whatever happens.
-const withTempFile = async (text: string, body: (file: string) => Promise<Result<void, AdapterError>>): Promise<Result<void, AdapterError>> => {
+const withTempFile = async (
+  text: string,
+  body: (file: string) => Promise<Result<void, AdapterError>>,
+): Promise<Result<void, AdapterError>> => {
   let dir: string | undefined;
   try {
     dir = await mkdtemp(join(tmpdir(), "portico-haproxy-"));
@@ -81,7 +100,11 @@ const withTempFile = async (text: string, body: (file: string) => Promise<Result
     await writeFile(file, text, { encoding: "utf8", mode: 0o600 });
     return await body(file);
   } catch (e) {
-    return err({ kind: "io", adapter: "haproxy", message: `cannot write a temporary haproxy.cfg to check: ${(e as Error).message}` });
+    return err({
+      kind: "io",
+      adapter: "haproxy",
+      message: `cannot write a temporary haproxy.cfg to check: ${(e as Error).message}`,
+    });
   } finally {
     if (dir !== undefined) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }

@@ -2,7 +2,17 @@ import { describe, expect, it } from "vitest";
 import { parseAlerts, sectionAt, serviceOf } from "../src/_alerts.js";
 import { typicalPlan } from "./fixtures.js";
 
-const TEXT = ["global", "    master-worker", "", "frontend fe_a", "    bind [2001:db8::1]:80", "", "backend be_shop_api_443_4_5b0e91d3", "    balance x", ""].join("\n");
+const TEXT = [
+  "global",
+  "    master-worker",
+  "",
+  "frontend fe_a",
+  "    bind [2001:db8::1]:80",
+  "",
+  "backend be_shop_api_443_4_5b0e91d3",
+  "    balance x",
+  "",
+].join("\n");
 const FILE = "/tmp/portico-haproxy-AbC123/haproxy.cfg";
 
 describe("haproxy -c alerts", () => {
@@ -19,7 +29,10 @@ describe("haproxy -c alerts", () => {
       `[ALERT]    (77) : config : Error(s) found in configuration file : ${FILE}`,
     ].join("\n");
     expect(parseAlerts(out, FILE, "haproxy.cfg", TEXT)).toEqual([
-      { text: "config : parsing [haproxy.cfg:8] : balance only supports 'roundrobin'.", section: { kind: "backend", name: "be_shop_api_443_4_5b0e91d3" } },
+      {
+        text: "config : parsing [haproxy.cfg:8] : balance only supports 'roundrobin'.",
+        section: { kind: "backend", name: "be_shop_api_443_4_5b0e91d3" },
+      },
       { text: "config : Error(s) found in configuration file : haproxy.cfg" },
     ]);
   });

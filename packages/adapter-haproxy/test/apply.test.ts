@@ -29,7 +29,14 @@ const recordedHaproxy = async (name: string): Promise<{ binary: string; checks: 
 
 const at = (plan: Plan, name: string): Plan => ({
   ...plan,
-  settings: { ...plan.settings, haproxy: { configPath: join(dir, name, "haproxy.cfg"), statsSocket: join(dir, name, "admin.sock"), masterSocket: join(dir, name, "master.sock") } },
+  settings: {
+    ...plan.settings,
+    haproxy: {
+      configPath: join(dir, name, "haproxy.cfg"),
+      statsSocket: join(dir, name, "admin.sock"),
+      masterSocket: join(dir, name, "master.sock"),
+    },
+  },
 });
 
 const install = async (plan: Plan): Promise<string> => {
@@ -56,7 +63,10 @@ await describeWith([program("haproxy", ["-v"])], "applyHaproxy before any reload
     // A stats socket path longer than a Unix socket address can hold: the renderer passes it,
     // `haproxy -c` refuses it. The server-state file would go beside it.
     const socketDir = join(dir, "refused", "x".repeat(120));
-    const bad: Plan = { ...plan, settings: { ...plan.settings, haproxy: { ...plan.settings.haproxy, statsSocket: join(socketDir, "admin.sock") } } };
+    const bad: Plan = {
+      ...plan,
+      settings: { ...plan.settings, haproxy: { ...plan.settings.haproxy, statsSocket: join(socketDir, "admin.sock") } },
+    };
     const haproxy = await recordedHaproxy("refuses");
     const e = (await applyHaproxy(bad, { binary: haproxy.binary }))._unsafeUnwrapErr();
     expect(e).toMatchObject({ kind: "validate", adapter: "haproxy" });

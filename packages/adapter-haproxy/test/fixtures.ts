@@ -1,5 +1,22 @@
 import { aNode, anEndpointSlice, aService, planOf } from "@portico/core/testing";
-import { parseIp, parsePort, parseVrid, type Backend, type Frontend, type Ident, type Ip, type LbNodeName, type Millis, type NodeName, type Plan, type PlanSettings, type Port, type Server, type ServiceKey, type ServicePlan } from "@portico/core";
+import {
+  parseIp,
+  parsePort,
+  parseVrid,
+  type Backend,
+  type Frontend,
+  type Ident,
+  type Ip,
+  type LbNodeName,
+  type Millis,
+  type NodeName,
+  type Plan,
+  type PlanSettings,
+  type Port,
+  type Server,
+  type ServiceKey,
+  type ServicePlan,
+} from "@portico/core";
 
 // Hand-built plans, as the planner would produce them. Parsed types come from the core's parse
 // functions; identifiers and names are cast, the way a planner-made value would carry them.
@@ -13,9 +30,17 @@ const lb = (text: string): LbNodeName => text as LbNodeName;
 
 /** Debian's default paths and Portico's default timings. */
 export const settings: PlanSettings = {
-  haproxy: { configPath: "/etc/haproxy/haproxy.cfg", statsSocket: "/run/haproxy/admin.sock", masterSocket: "/run/haproxy/master.sock" },
+  haproxy: {
+    configPath: "/etc/haproxy/haproxy.cfg",
+    statsSocket: "/run/haproxy/admin.sock",
+    masterSocket: "/run/haproxy/master.sock",
+  },
   keepalived: { configPath: "/etc/keepalived/keepalived.conf" },
-  vrrp: { vridFirst: parseVrid(1)._unsafeUnwrap(), vridLast: parseVrid(255)._unsafeUnwrap(), advertIntMs: 100 as Millis },
+  vrrp: {
+    vridFirst: parseVrid(1)._unsafeUnwrap(),
+    vridLast: parseVrid(255)._unsafeUnwrap(),
+    advertIntMs: 100 as Millis,
+  },
   healthCheck: { kubeProxyPort: port(10256), intervalMs: 2000 as Millis, rise: 2, fall: 3 },
 };
 
@@ -25,7 +50,15 @@ const lbNodes: Plan["lbNodes"] = [
 ];
 
 /** No Services at all: the file still carries global and defaults. */
-export const emptyPlan = (): Plan => ({ services: [], frontends: [], backends: [], vrrpInstances: [], lbNodes, diagnostics: [], settings });
+export const emptyPlan = (): Plan => ({
+  services: [],
+  frontends: [],
+  backends: [],
+  vrrpInstances: [],
+  lbNodes,
+  diagnostics: [],
+  settings,
+});
 
 const server = (id: string, name: string, address: string, nodePort: number, weight = 100): Server => ({
   id: ident(id),
@@ -35,7 +68,13 @@ const server = (id: string, name: string, address: string, nodePort: number, wei
   weight,
 });
 
-const servicePlan = (k: string, vips: readonly string[], proxyProtocol: ServicePlan["proxyProtocol"], frontends: readonly string[], ports: readonly number[]): ServicePlan => ({
+const servicePlan = (
+  k: string,
+  vips: readonly string[],
+  proxyProtocol: ServicePlan["proxyProtocol"],
+  frontends: readonly string[],
+  ports: readonly number[],
+): ServicePlan => ({
   key: key(k),
   state: "ready",
   vips: vips.map(ip),
@@ -43,8 +82,16 @@ const servicePlan = (k: string, vips: readonly string[], proxyProtocol: ServiceP
   proxyProtocol,
   frontends: frontends.map(ident),
   status: {
-    loadBalancer: { ingress: vips.map((v) => ({ ip: ip(v), ipMode: "VIP" as const, ports: ports.map((p) => ({ port: port(p), protocol: "TCP" as const })) })) },
-    conditions: [{ type: "Ready", status: "True", reason: "Planned", message: "every port is served", observedGeneration: 1 }],
+    loadBalancer: {
+      ingress: vips.map((v) => ({
+        ip: ip(v),
+        ipMode: "VIP" as const,
+        ports: ports.map((p) => ({ port: port(p), protocol: "TCP" as const })),
+      })),
+    },
+    conditions: [
+      { type: "Ready", status: "True", reason: "Planned", message: "every port is served", observedGeneration: 1 },
+    ],
   },
   diagnostics: [],
 });
@@ -67,7 +114,16 @@ const webBackend = (id: string, family: 4 | 6, servers: readonly Server[]): Back
   family,
   balance: "roundrobin",
   proxyProtocol: "v2",
-  healthCheck: { kind: "http", source: "healthCheckNodePort", path: "/healthz", port: port(32100), expectStatus: 200, intervalMs: 2000, rise: 2, fall: 3 },
+  healthCheck: {
+    kind: "http",
+    source: "healthCheckNodePort",
+    path: "/healthz",
+    port: port(32100),
+    expectStatus: 200,
+    intervalMs: 2000,
+    rise: 2,
+    fall: 3,
+  },
   servers,
 });
 
@@ -80,7 +136,16 @@ const apiBackend: Backend = {
   family: 4,
   balance: "leastconn",
   proxyProtocol: "none",
-  healthCheck: { kind: "http", source: "kubeProxy", path: "/healthz", port: port(10256), expectStatus: 200, intervalMs: 2000, rise: 2, fall: 3 },
+  healthCheck: {
+    kind: "http",
+    source: "kubeProxy",
+    path: "/healthz",
+    port: port(10256),
+    expectStatus: 200,
+    intervalMs: 2000,
+    rise: 2,
+    fall: 3,
+  },
   servers: [
     server("srv_worker_1_0c4d2e7a", "worker-1", "198.18.0.11", 31443),
     server("srv_worker_2_77a1f0b9", "worker-2", "198.18.0.12", 31443),
@@ -91,7 +156,13 @@ const apiBackend: Backend = {
 /** Two Services: a dual-stack Local one with PROXY v2, a Cluster one with three servers. */
 export const typicalPlan = (): Plan => ({
   services: [
-    servicePlan("default/web", ["198.18.100.10", "2001:db8:100::10"], "v2", ["fe_default_web_80_4_9a3f1c2e", "fe_default_web_80_6_41d7be08"], [80]),
+    servicePlan(
+      "default/web",
+      ["198.18.100.10", "2001:db8:100::10"],
+      "v2",
+      ["fe_default_web_80_4_9a3f1c2e", "fe_default_web_80_6_41d7be08"],
+      [80],
+    ),
     servicePlan("shop/api", ["198.18.100.11"], "none", ["fe_shop_api_443_4_d06c3a95"], [443]),
   ],
   frontends: [
@@ -144,7 +215,9 @@ export const typicalPlan = (): Plan => ({
 export const proxyV1NoServersPlan = (): Plan => ({
   ...emptyPlan(),
   services: [servicePlan("edge/mqtt", ["198.18.100.12"], "v1", ["fe_edge_mqtt_1883_4_6e2d0b7c"], [1883])],
-  frontends: [frontend("fe_edge_mqtt_1883_4_6e2d0b7c", "edge/mqtt", "198.18.100.12", 1883, "be_edge_mqtt_1883_4_a4f18c35")],
+  frontends: [
+    frontend("fe_edge_mqtt_1883_4_6e2d0b7c", "edge/mqtt", "198.18.100.12", 1883, "be_edge_mqtt_1883_4_a4f18c35"),
+  ],
   backends: [
     {
       id: ident("be_edge_mqtt_1883_4_a4f18c35"),
@@ -153,7 +226,16 @@ export const proxyV1NoServersPlan = (): Plan => ({
       family: 4,
       balance: "source",
       proxyProtocol: "v1",
-      healthCheck: { kind: "http", source: "healthCheckNodePort", path: "/healthz", port: port(32101), expectStatus: 200, intervalMs: 500, rise: 1, fall: 2 },
+      healthCheck: {
+        kind: "http",
+        source: "healthCheckNodePort",
+        path: "/healthz",
+        port: port(32101),
+        expectStatus: 200,
+        intervalMs: 500,
+        rise: 1,
+        fall: 2,
+      },
       servers: [],
     },
   ],
@@ -192,9 +274,23 @@ export const dualStackPlan = (): Plan =>
 export const sharedVipPlan = (): Plan =>
   planOf([
     ...dualNodes(),
-    aService({ namespace: "infra", name: "dns", created: "2026-01-01T00:00:00Z", policy: "Local", healthCheckNodePort: 32053, ports: [{ name: "dns-tcp", port: 53, nodePort: 30053 }], annotations: { "portico.dev/allow-shared-ip": "edge" } }),
+    aService({
+      namespace: "infra",
+      name: "dns",
+      created: "2026-01-01T00:00:00Z",
+      policy: "Local",
+      healthCheckNodePort: 32053,
+      ports: [{ name: "dns-tcp", port: 53, nodePort: 30053 }],
+      annotations: { "portico.dev/allow-shared-ip": "edge" },
+    }),
     anEndpointSlice("infra", "dns", [{ ip: "10.1.0.1", node: "worker-2" }]),
-    aService({ namespace: "infra", name: "https", created: "2026-01-02T00:00:00Z", ports: [{ name: "https", port: 443, nodePort: 30443 }], annotations: { "portico.dev/allow-shared-ip": "edge", "portico.dev/balance": "leastconn" } }),
+    aService({
+      namespace: "infra",
+      name: "https",
+      created: "2026-01-02T00:00:00Z",
+      ports: [{ name: "https", port: 443, nodePort: 30443 }],
+      annotations: { "portico.dev/allow-shared-ip": "edge", "portico.dev/balance": "leastconn" },
+    }),
   ]);
 
 /**
@@ -240,7 +336,12 @@ export const haproxyOptionsPlan = (): Plan => {
     ...plan,
     settings: {
       ...plan.settings,
-      haproxy: { ...plan.settings.haproxy, frontendMaxconn: 5_000, threads: 4, prometheus: { address: ip("127.0.0.1"), port: port(8405) } },
+      haproxy: {
+        ...plan.settings.haproxy,
+        frontendMaxconn: 5_000,
+        threads: 4,
+        prometheus: { address: ip("127.0.0.1"), port: port(8405) },
+      },
       healthCheck: { ...plan.settings.healthCheck, fastinterMs: 500 as Millis, downinterMs: 1_000 as Millis },
     },
   };

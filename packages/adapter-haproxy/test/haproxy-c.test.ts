@@ -8,7 +8,8 @@ import { renderHaproxy, validateHaproxy } from "@portico/adapter-haproxy";
 import { aNode, anEndpointSlice, aParsedConfig, aService, planOf } from "@portico/core/testing";
 import { goldenCases, typicalPlan } from "./fixtures.js";
 
-const golden = (name: string): Promise<string> => readFile(fileURLToPath(new URL(`./golden/${name}.cfg`, import.meta.url)), "utf8");
+const golden = (name: string): Promise<string> =>
+  readFile(fileURLToPath(new URL(`./golden/${name}.cfg`, import.meta.url)), "utf8");
 const typical = (): string => renderHaproxy(typicalPlan(), {})._unsafeUnwrap();
 
 // Each test gets its own TMPDIR, so "the temp directory is gone afterwards" is checked exactly.
@@ -38,9 +39,21 @@ await describeWith([program("haproxy", ["-v"])], "haproxy -c", () => {
     const plan = planOf([
       aNode("worker-1", "198.18.2.1", { moreIps: ["2001:db8:2::1"] }),
       aNode("worker-2", "198.18.2.2", { moreIps: ["2001:db8:2::2"] }),
-      aService({ name: "web", policy: "Local", ipFamilies: ["IPv4", "IPv6"], annotations: { "portico.dev/proxy-protocol": "v2" } }),
+      aService({
+        name: "web",
+        policy: "Local",
+        ipFamilies: ["IPv4", "IPv6"],
+        annotations: { "portico.dev/proxy-protocol": "v2" },
+      }),
       anEndpointSlice("default", "web", [{ ip: "10.0.0.1", node: "worker-1" }]),
-      aService({ namespace: "shop", name: "api", ports: [{ port: 443, nodePort: 31443 }, { port: 80, nodePort: 31080 }] }),
+      aService({
+        namespace: "shop",
+        name: "api",
+        ports: [
+          { port: 443, nodePort: 31443 },
+          { port: 80, nodePort: 31080 },
+        ],
+      }),
       aService({ namespace: "infra", name: "dns", ipFamilies: ["IPv6"], ports: [{ port: 53, nodePort: 30053 }] }),
     ]);
     expect(plan.backends.map((b) => b.family).sort()).toEqual([4, 4, 4, 6, 6]);
@@ -55,9 +68,22 @@ await describeWith([program("haproxy", ["-v"])], "haproxy -c", () => {
       [
         aNode("worker-1", "198.18.2.1", { moreIps: ["2001:db8:2::1"] }),
         aNode("worker-2", "198.18.2.2", { moreIps: ["2001:db8:2::2"] }),
-        aService({ name: "pods", allocateLoadBalancerNodePorts: false, ports: [{ name: "http", port: 80 }], sessionAffinity: "ClientIP" }),
-        anEndpointSlice("default", "pods", [{ ip: "10.0.0.1", node: "worker-1" }], "a", { ports: [{ name: "http", port: 8080 }] }),
-        aService({ name: "v6", ipFamilies: ["IPv6"], sessionAffinity: "ClientIP", loadBalancerSourceRanges: ranges, annotations: { "portico.dev/proxy-protocol": "v1", "portico.dev/timeout-tunnel": "2h" } }),
+        aService({
+          name: "pods",
+          allocateLoadBalancerNodePorts: false,
+          ports: [{ name: "http", port: 80 }],
+          sessionAffinity: "ClientIP",
+        }),
+        anEndpointSlice("default", "pods", [{ ip: "10.0.0.1", node: "worker-1" }], "a", {
+          ports: [{ name: "http", port: 8080 }],
+        }),
+        aService({
+          name: "v6",
+          ipFamilies: ["IPv6"],
+          sessionAffinity: "ClientIP",
+          loadBalancerSourceRanges: ranges,
+          annotations: { "portico.dev/proxy-protocol": "v1", "portico.dev/timeout-tunnel": "2h" },
+        }),
       ],
       aParsedConfig({ podIpsRoutable: true }),
     );
@@ -77,7 +103,9 @@ await describeWith([program("haproxy", ["-v"])], "haproxy -c", () => {
     const e = (await validateHaproxy(text, { plan: typicalPlan() }))._unsafeUnwrapErr();
     expect(e).toMatchObject({ kind: "validate", adapter: "haproxy", service: "shop/api" });
     expect(e.message).toMatch(/^haproxy -c rejected the configuration:\n/);
-    expect(e.message).toMatch(/parsing \[haproxy\.cfg:\d+\] : balance only supports .* \(in backend be_shop_api_443_4_5b0e91d3, Service shop\/api\)/);
+    expect(e.message).toMatch(
+      /parsing \[haproxy\.cfg:\d+\] : balance only supports .* \(in backend be_shop_api_443_4_5b0e91d3, Service shop\/api\)/,
+    );
     expect(e.message).not.toContain(sandbox);
     expect(await readdir(sandbox)).toEqual([]);
   });
@@ -97,10 +125,14 @@ await describeWith([program("haproxy", ["-v"])], "haproxy -c", () => {
   });
 
   it("names the section but no Service without a plan, and none for global", async () => {
-    const noPlan = (await validateHaproxy(typical().replace("balance leastconn", "balance fastest"), {}))._unsafeUnwrapErr();
+    const noPlan = (
+      await validateHaproxy(typical().replace("balance leastconn", "balance fastest"), {})
+    )._unsafeUnwrapErr();
     expect(noPlan.service).toBeUndefined();
     expect(noPlan.message).toContain("(in backend be_shop_api_443_4_5b0e91d3)");
-    const global = (await validateHaproxy(typical().replace("    master-worker\n", "    no-such-keyword\n"), { plan: typicalPlan() }))._unsafeUnwrapErr();
+    const global = (
+      await validateHaproxy(typical().replace("    master-worker\n", "    no-such-keyword\n"), { plan: typicalPlan() })
+    )._unsafeUnwrapErr();
     expect(global).toMatchObject({ kind: "validate" });
     expect(global.service).toBeUndefined();
     expect(global.message).toContain("unknown keyword 'no-such-keyword' in 'global' section");

@@ -39,7 +39,8 @@ const withBackend = (patch: Record<string, unknown>): Plan => {
   return { ...p, backends: [{ ...first(p.backends), ...patch } as Backend, ...p.backends.slice(1)] };
 };
 
-const withHealthCheck = (patch: Record<string, unknown>): Plan => withBackend({ healthCheck: { ...first(typicalPlan().backends).healthCheck, ...patch } });
+const withHealthCheck = (patch: Record<string, unknown>): Plan =>
+  withBackend({ healthCheck: { ...first(typicalPlan().backends).healthCheck, ...patch } });
 
 const withServer = (patch: Record<string, unknown>): Plan => {
   const b = first(typicalPlan().backends);
@@ -48,7 +49,10 @@ const withServer = (patch: Record<string, unknown>): Plan => {
 
 const withStatsSocket = (statsSocket: unknown): Plan => {
   const p = typicalPlan();
-  return { ...p, settings: { ...p.settings, haproxy: { ...p.settings.haproxy, statsSocket: as<string>(statsSocket) } } };
+  return {
+    ...p,
+    settings: { ...p.settings, haproxy: { ...p.settings.haproxy, statsSocket: as<string>(statsSocket) } },
+  };
 };
 
 /** Each hostile string in each field that reaches the file. */
@@ -63,11 +67,31 @@ export const hostileCases = (): HostileCase[] =>
     { title: `server id ${JSON.stringify(s)}`, plan: withServer({ id: s }), forbidden: [s] },
     { title: `server address ${JSON.stringify(s)}`, plan: withServer({ address: s }), forbidden: [s] },
     { title: `stats socket ${JSON.stringify(s)}`, plan: withStatsSocket(`/run/${s}`), forbidden: [s] },
-    { title: `frontend source range ${JSON.stringify(s)}`, plan: withFrontend({ sourceRanges: ["198.18.0.0/15", s] }), forbidden: [s] },
-    { title: `frontend source range suffix ${JSON.stringify(s)}`, plan: withFrontend({ sourceRanges: [`198.18.0.0/15${s}`] }), forbidden: [s] },
-    { title: `tracked check backend ${JSON.stringify(s)}`, plan: withBackend({ healthCheck: { kind: "track", source: "kubeProxy", backend: s } }), forbidden: [s] },
-    { title: `affinity timeout ${JSON.stringify(s)}`, plan: withBackend({ affinity: { kind: "clientIp", timeoutSeconds: s } }), forbidden: [s] },
-    { title: `backend timeout ${JSON.stringify(s)}`, plan: withBackend({ timeouts: { connectMs: s } }), forbidden: [s] },
+    {
+      title: `frontend source range ${JSON.stringify(s)}`,
+      plan: withFrontend({ sourceRanges: ["198.18.0.0/15", s] }),
+      forbidden: [s],
+    },
+    {
+      title: `frontend source range suffix ${JSON.stringify(s)}`,
+      plan: withFrontend({ sourceRanges: [`198.18.0.0/15${s}`] }),
+      forbidden: [s],
+    },
+    {
+      title: `tracked check backend ${JSON.stringify(s)}`,
+      plan: withBackend({ healthCheck: { kind: "track", source: "kubeProxy", backend: s } }),
+      forbidden: [s],
+    },
+    {
+      title: `affinity timeout ${JSON.stringify(s)}`,
+      plan: withBackend({ affinity: { kind: "clientIp", timeoutSeconds: s } }),
+      forbidden: [s],
+    },
+    {
+      title: `backend timeout ${JSON.stringify(s)}`,
+      plan: withBackend({ timeouts: { connectMs: s } }),
+      forbidden: [s],
+    },
   ]);
 
 /** Plans with something out of range or inconsistent: each must be an Err, never a throw. */
@@ -112,5 +136,7 @@ export const unrenderablePlans = (): Plan[] => [
     const p = typicalPlan();
     return { ...p, frontends: [...p.frontends, first(p.frontends)] };
   })(),
-  withBackend({ servers: [first(first(typicalPlan().backends).servers), first(first(typicalPlan().backends).servers)] }),
+  withBackend({
+    servers: [first(first(typicalPlan().backends).servers), first(first(typicalPlan().backends).servers)],
+  }),
 ];

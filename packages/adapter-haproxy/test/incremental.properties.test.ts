@@ -1,6 +1,18 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { ingest, NO_VRRP_STATE, plan, planIncremental, vrrpStateOf, type Ident, type Ip, type NodeName, type Plan, type PlanCache, type Port } from "@portico/core";
+import {
+  ingest,
+  NO_VRRP_STATE,
+  plan,
+  planIncremental,
+  vrrpStateOf,
+  type Ident,
+  type Ip,
+  type NodeName,
+  type Plan,
+  type PlanCache,
+  type Port,
+} from "@portico/core";
 import { aNode, aParsedConfig, anEndpointSlice, aService, planOf } from "@portico/core/testing";
 import { renderHaproxy, renderHaproxyCached, type HaproxyRenderCache } from "@portico/adapter-haproxy";
 
@@ -22,7 +34,11 @@ const serviceArb = fc.record({
   created: fc.constantFrom("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"),
   policy: fc.constantFrom("Local" as const, "Cluster" as const),
   ports: fc.uniqueArray(
-    fc.record({ port: fc.integer({ min: 1, max: 4 }).map((p) => p * 100), nodePort: fc.option(fc.integer({ min: 30000, max: 30005 }), { nil: undefined }), protocol: fc.constantFrom("TCP", "TCP", "UDP") }),
+    fc.record({
+      port: fc.integer({ min: 1, max: 4 }).map((p) => p * 100),
+      nodePort: fc.option(fc.integer({ min: 30000, max: 30005 }), { nil: undefined }),
+      protocol: fc.constantFrom("TCP", "TCP", "UDP"),
+    }),
     { minLength: 1, maxLength: 2, selector: (p) => `${p.port}/${p.protocol}` },
   ),
   family: fc.constantFrom(["IPv4"], ["IPv6"], ["IPv4", "IPv6"]),
@@ -35,11 +51,19 @@ const serviceArb = fc.record({
     },
     { requiredKeys: [] },
   ),
-  statusIps: fc.array(fc.integer({ min: 10, max: 13 }).map((i) => `198.18.100.${i}`), { maxLength: 1 }),
+  statusIps: fc.array(
+    fc.integer({ min: 10, max: 13 }).map((i) => `198.18.100.${i}`),
+    { maxLength: 1 },
+  ),
 });
 
 const endpointsArb = fc.array(
-  fc.record({ node: fc.constantFrom(...NODES), ip: fc.integer({ min: 1, max: 9 }).map((i) => `198.19.0.${i}`), ready: fc.boolean(), terminating: fc.boolean() }),
+  fc.record({
+    node: fc.constantFrom(...NODES),
+    ip: fc.integer({ min: 1, max: 9 }).map((i) => `198.19.0.${i}`),
+    ready: fc.boolean(),
+    terminating: fc.boolean(),
+  }),
   { maxLength: 4 },
 );
 
@@ -53,9 +77,21 @@ interface Cluster {
 }
 
 const editArb = fc.oneof(
-  fc.record({ kind: fc.constant("node" as const), name: fc.constantFrom(...NODES), node: fc.option(nodeArb, { nil: undefined }) }),
-  fc.record({ kind: fc.constant("service" as const), name: fc.constantFrom(...SERVICES), service: fc.option(serviceArb, { nil: undefined }) }),
-  fc.record({ kind: fc.constant("slice" as const), name: fc.constantFrom(...SERVICES), endpoints: fc.option(endpointsArb, { nil: undefined }) }),
+  fc.record({
+    kind: fc.constant("node" as const),
+    name: fc.constantFrom(...NODES),
+    node: fc.option(nodeArb, { nil: undefined }),
+  }),
+  fc.record({
+    kind: fc.constant("service" as const),
+    name: fc.constantFrom(...SERVICES),
+    service: fc.option(serviceArb, { nil: undefined }),
+  }),
+  fc.record({
+    kind: fc.constant("slice" as const),
+    name: fc.constantFrom(...SERVICES),
+    endpoints: fc.option(endpointsArb, { nil: undefined }),
+  }),
 );
 
 const put = <V>(m: ReadonlyMap<string, V>, k: string, v: V | undefined): Map<string, V> => {
@@ -68,13 +104,20 @@ const put = <V>(m: ReadonlyMap<string, V>, k: string, v: V | undefined): Map<str
 type Edit = typeof editArb extends fc.Arbitrary<infer T> ? T : never;
 
 const apply = (c: Cluster, e: Edit): Cluster =>
-  e.kind === "node" ? { ...c, nodes: put(c.nodes, e.name, e.node) } : e.kind === "service" ? { ...c, services: put(c.services, e.name, e.service) } : { ...c, slices: put(c.slices, e.name, e.endpoints) };
+  e.kind === "node"
+    ? { ...c, nodes: put(c.nodes, e.name, e.node) }
+    : e.kind === "service"
+      ? { ...c, services: put(c.services, e.name, e.service) }
+      : { ...c, slices: put(c.slices, e.name, e.endpoints) };
 
 const objects = (c: Cluster): Record<string, unknown>[] => [
   ...[...c.nodes].map(([name, n]) =>
     aNode(name, n.ip, {
       ...(n.v6 ? { moreIps: [`2001:db8:2::${n.ip.split(".")[3]}`] } : {}),
-      labels: { zone: n.zone, ...(n.excluded ? { "node.kubernetes.io/exclude-from-external-load-balancers": "true" } : {}) },
+      labels: {
+        zone: n.zone,
+        ...(n.excluded ? { "node.kubernetes.io/exclude-from-external-load-balancers": "true" } : {}),
+      },
       ...(n.tainted ? { taints: [{ key: "ToBeDeletedByClusterAutoscaler", effect: "NoSchedule" }] } : {}),
       deleting: n.deleting,
     }),
@@ -84,7 +127,12 @@ const objects = (c: Cluster): Record<string, unknown>[] => [
       name,
       created: s.created,
       policy: s.policy,
-      ports: s.ports.map((p) => ({ name: `p${p.port}`, port: p.port, protocol: p.protocol, ...(p.nodePort === undefined ? {} : { nodePort: p.nodePort }) })),
+      ports: s.ports.map((p) => ({
+        name: `p${p.port}`,
+        port: p.port,
+        protocol: p.protocol,
+        ...(p.nodePort === undefined ? {} : { nodePort: p.nodePort }),
+      })),
       ipFamilies: s.family,
       ...(s.family.length > 1 ? { ipFamilyPolicy: "PreferDualStack" as const } : {}),
       annotations: s.annotations,
@@ -92,7 +140,18 @@ const objects = (c: Cluster): Record<string, unknown>[] => [
     }),
   ),
   ...[...c.slices].map(([name, endpoints]) =>
-    anEndpointSlice("default", name, endpoints.map((e) => ({ ...e, serving: e.ready })), "abcde", { ports: [{ name: "p100", port: 8080 }, { name: "p200", port: 8081 }] }),
+    anEndpointSlice(
+      "default",
+      name,
+      endpoints.map((e) => ({ ...e, serving: e.ready })),
+      "abcde",
+      {
+        ports: [
+          { name: "p100", port: 8080 },
+          { name: "p200", port: 8081 },
+        ],
+      },
+    ),
   ),
 ];
 
@@ -100,7 +159,11 @@ const EMPTY: Cluster = { nodes: new Map(), services: new Map(), slices: new Map(
 
 const configs = [
   aParsedConfig({ pools: [{ name: "p", addresses: ["198.18.100.10-198.18.100.14", "2001:db8:100::/125"] }] }),
-  aParsedConfig({ pools: [{ name: "p", addresses: ["198.18.100.10-198.18.100.14", "2001:db8:100::/125"] }], maxBackendsPerService: 2, podIpsRoutable: true }),
+  aParsedConfig({
+    pools: [{ name: "p", addresses: ["198.18.100.10-198.18.100.14", "2001:db8:100::/125"] }],
+    maxBackendsPerService: 2,
+    podIpsRoutable: true,
+  }),
 ];
 
 describe("incremental planning and rendering", () => {
@@ -108,83 +171,137 @@ describe("incremental planning and rendering", () => {
     fc.assert(
       // `installs`: whether each render is installed. One that is not (its apply failed) leaves an
       // older file installed, whose slots the next render starts from while the cache moved on.
-      fc.property(fc.constantFrom(...configs), fc.array(editArb, { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 4 }), fc.array(fc.boolean(), { maxLength: 30 }), (config, edits, every, installs) => {
-        let cluster = EMPTY;
-        let full: Plan | undefined;
-        let fullText: string | undefined;
-        let renders = 0;
-        let planCache: PlanCache | undefined;
-        let renderCache: HaproxyRenderCache | undefined;
-        for (const [i, e] of edits.entries()) {
-          cluster = apply(cluster, e);
-          // Several edits may land in one snapshot, as a burst does.
-          if (i % every !== every - 1 && i !== edits.length - 1) continue;
-          const snapshot = ingest(objects(cluster));
-          const vrrp = full === undefined ? NO_VRRP_STATE : vrrpStateOf(full);
-          const expected = plan(snapshot, config, vrrp);
-          const inc = planIncremental(snapshot, config, vrrp, planCache);
-          expect(JSON.stringify(inc.plan)).toBe(JSON.stringify(expected));
-          const text = renderHaproxy(expected, fullText === undefined ? {} : { previous: fullText });
-          const cached = renderHaproxyCached(inc.plan, fullText === undefined ? {} : { previous: fullText }, renderCache);
-          expect(cached.isOk()).toBe(text.isOk());
-          if (text.isOk() && cached.isOk()) {
-            expect(cached.value.text).toBe(text.value);
-            if (installs[renders++] !== false) fullText = text.value;
-            renderCache = cached.value.cache;
+      fc.property(
+        fc.constantFrom(...configs),
+        fc.array(editArb, { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.boolean(), { maxLength: 30 }),
+        (config, edits, every, installs) => {
+          let cluster = EMPTY;
+          let full: Plan | undefined;
+          let fullText: string | undefined;
+          let renders = 0;
+          let planCache: PlanCache | undefined;
+          let renderCache: HaproxyRenderCache | undefined;
+          for (const [i, e] of edits.entries()) {
+            cluster = apply(cluster, e);
+            // Several edits may land in one snapshot, as a burst does.
+            if (i % every !== every - 1 && i !== edits.length - 1) continue;
+            const snapshot = ingest(objects(cluster));
+            const vrrp = full === undefined ? NO_VRRP_STATE : vrrpStateOf(full);
+            const expected = plan(snapshot, config, vrrp);
+            const inc = planIncremental(snapshot, config, vrrp, planCache);
+            expect(JSON.stringify(inc.plan)).toBe(JSON.stringify(expected));
+            const text = renderHaproxy(expected, fullText === undefined ? {} : { previous: fullText });
+            const cached = renderHaproxyCached(
+              inc.plan,
+              fullText === undefined ? {} : { previous: fullText },
+              renderCache,
+            );
+            expect(cached.isOk()).toBe(text.isOk());
+            if (text.isOk() && cached.isOk()) {
+              expect(cached.value.text).toBe(text.value);
+              if (installs[renders++] !== false) fullText = text.value;
+              renderCache = cached.value.cache;
+            }
+            full = expected;
+            planCache = inc.cache;
           }
-          full = expected;
-          planCache = inc.cache;
-        }
-      }),
+        },
+      ),
       { numRuns: 150 },
     );
   });
 
   it("a node joining, leaving or changing gives the plan and file a full plan and render give, whatever the Services", () => {
-    const nodeEdit = fc.record({ kind: fc.constant("node" as const), name: fc.constantFrom(...NODES), node: fc.option(nodeArb, { nil: undefined }) });
+    const nodeEdit = fc.record({
+      kind: fc.constant("node" as const),
+      name: fc.constantFrom(...NODES),
+      node: fc.option(nodeArb, { nil: undefined }),
+    });
     // Services that follow every node (no node selector, TCP only) are the common case; the rest
     // stay in the mix. Every Service and EndpointSlice of the small universe is likely to exist
     // when the nodes change.
-    const plain = serviceArb.map(({ annotations: { "portico.dev/node-selector": _, ...annotations }, ...s }): ServiceCase => ({ ...s, annotations, ports: s.ports.map((p) => ({ ...p, protocol: "TCP" as const })) }));
-    const serviceEdit = fc.record({ kind: fc.constant("service" as const), name: fc.constantFrom(...SERVICES), service: fc.option(fc.oneof(plain, plain, serviceArb), { nil: undefined }) });
-    const sliceEdit = fc.record({ kind: fc.constant("slice" as const), name: fc.constantFrom(...SERVICES), endpoints: endpointsArb });
+    const plain = serviceArb.map(
+      ({ annotations: { "portico.dev/node-selector": _, ...annotations }, ...s }): ServiceCase => ({
+        ...s,
+        annotations,
+        ports: s.ports.map((p) => ({ ...p, protocol: "TCP" as const })),
+      }),
+    );
+    const serviceEdit = fc.record({
+      kind: fc.constant("service" as const),
+      name: fc.constantFrom(...SERVICES),
+      service: fc.option(fc.oneof(plain, plain, serviceArb), { nil: undefined }),
+    });
+    const sliceEdit = fc.record({
+      kind: fc.constant("slice" as const),
+      name: fc.constantFrom(...SERVICES),
+      endpoints: endpointsArb,
+    });
     const setup = fc.array(fc.oneof(nodeEdit, serviceEdit, sliceEdit), { minLength: 12, maxLength: 30 });
     fc.assert(
-      fc.property(fc.constantFrom(...configs), setup, fc.array(fc.array(nodeEdit, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 8 }), (config, first, steps) => {
-        let cluster = first.reduce<Cluster>((c, e) => apply(c, e), EMPTY);
-        let running = planIncremental(ingest(objects(cluster)), config);
-        // A plan that does not render (two ports with one number, as the API server would refuse)
-        // leaves nothing installed.
-        let text = renderHaproxy(running.plan, {}).unwrapOr(undefined);
-        let cache = renderHaproxyCached(running.plan, {}).map((r) => r.cache).unwrapOr(undefined);
-        for (const edits of steps) {
-          cluster = edits.reduce<Cluster>((c, e) => apply(c, e), cluster);
-          const snapshot = ingest(objects(cluster));
-          const vrrp = vrrpStateOf(running.plan);
-          const expected = plan(snapshot, config, vrrp);
-          running = planIncremental(snapshot, config, vrrp, running.cache);
-          expect(JSON.stringify(running.plan)).toBe(JSON.stringify(expected));
-          const options = text === undefined ? {} : { previous: text };
-          const want = renderHaproxy(expected, options);
-          const got = renderHaproxyCached(running.plan, options, cache);
-          expect(got.isOk()).toBe(want.isOk());
-          if (want.isOk() && got.isOk()) {
-            expect(got.value.text).toBe(want.value);
-            text = want.value;
-            cache = got.value.cache;
+      fc.property(
+        fc.constantFrom(...configs),
+        setup,
+        fc.array(fc.array(nodeEdit, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 8 }),
+        (config, first, steps) => {
+          let cluster = first.reduce<Cluster>((c, e) => apply(c, e), EMPTY);
+          let running = planIncremental(ingest(objects(cluster)), config);
+          // A plan that does not render (two ports with one number, as the API server would refuse)
+          // leaves nothing installed.
+          let text = renderHaproxy(running.plan, {}).unwrapOr(undefined);
+          let cache = renderHaproxyCached(running.plan, {})
+            .map((r) => r.cache)
+            .unwrapOr(undefined);
+          for (const edits of steps) {
+            cluster = edits.reduce<Cluster>((c, e) => apply(c, e), cluster);
+            const snapshot = ingest(objects(cluster));
+            const vrrp = vrrpStateOf(running.plan);
+            const expected = plan(snapshot, config, vrrp);
+            running = planIncremental(snapshot, config, vrrp, running.cache);
+            expect(JSON.stringify(running.plan)).toBe(JSON.stringify(expected));
+            const options = text === undefined ? {} : { previous: text };
+            const want = renderHaproxy(expected, options);
+            const got = renderHaproxyCached(running.plan, options, cache);
+            expect(got.isOk()).toBe(want.isOk());
+            if (want.isOk() && got.isOk()) {
+              expect(got.value.text).toBe(want.value);
+              text = want.value;
+              cache = got.value.cache;
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 100 },
     );
   });
 
   it("weighs a joining node by its ready endpoints, as a full plan does, when some of them are terminating", () => {
     const config = configs[0]!;
-    const node = (i: number): NodeCase => ({ ip: `198.18.2.${i}`, v6: false, zone: "x", excluded: false, tainted: false, deleting: false });
+    const node = (i: number): NodeCase => ({
+      ip: `198.18.2.${i}`,
+      v6: false,
+      zone: "x",
+      excluded: false,
+      tainted: false,
+      deleting: false,
+    });
     const base: Cluster = {
       nodes: new Map([["w1", node(1)]]),
-      services: new Map([["a", { created: "2026-01-01T00:00:00Z", policy: "Local" as const, ports: [{ port: 100, nodePort: 30001, protocol: "TCP" }], family: ["IPv4"], annotations: { "portico.dev/weighting": "pods-per-node" }, statusIps: [] }]]),
+      services: new Map([
+        [
+          "a",
+          {
+            created: "2026-01-01T00:00:00Z",
+            policy: "Local" as const,
+            ports: [{ port: 100, nodePort: 30001, protocol: "TCP" }],
+            family: ["IPv4"],
+            annotations: { "portico.dev/weighting": "pods-per-node" },
+            statusIps: [],
+          },
+        ],
+      ]),
       slices: new Map([
         [
           "a",
@@ -210,22 +327,56 @@ describe("incremental planning and rendering", () => {
   it("keeps the objects of Services whose inputs did not change, so a renderer can reuse their sections", () => {
     const config = configs[0]!;
     const base: Cluster = {
-      nodes: new Map(NODES.map((n, i) => [n, { ip: `198.18.2.${i + 1}`, v6: false, zone: "x", excluded: false, tainted: false, deleting: false }])),
+      nodes: new Map(
+        NODES.map((n, i) => [
+          n,
+          { ip: `198.18.2.${i + 1}`, v6: false, zone: "x", excluded: false, tainted: false, deleting: false },
+        ]),
+      ),
       services: new Map([
-        ["a", { created: "2026-01-01T00:00:00Z", policy: "Cluster" as const, ports: [{ port: 100, nodePort: 30001, protocol: "TCP" }], family: ["IPv4"], annotations: {}, statusIps: [] }],
-        ["b", { created: "2026-01-02T00:00:00Z", policy: "Local" as const, ports: [{ port: 100, nodePort: 30002, protocol: "TCP" }], family: ["IPv4"], annotations: {}, statusIps: [] }],
+        [
+          "a",
+          {
+            created: "2026-01-01T00:00:00Z",
+            policy: "Cluster" as const,
+            ports: [{ port: 100, nodePort: 30001, protocol: "TCP" }],
+            family: ["IPv4"],
+            annotations: {},
+            statusIps: [],
+          },
+        ],
+        [
+          "b",
+          {
+            created: "2026-01-02T00:00:00Z",
+            policy: "Local" as const,
+            ports: [{ port: 100, nodePort: 30002, protocol: "TCP" }],
+            family: ["IPv4"],
+            annotations: {},
+            statusIps: [],
+          },
+        ],
       ]),
       slices: new Map([["b", [{ node: "w1", ip: "198.19.0.1", ready: true, terminating: false }]]]),
     };
     const first = planIncremental(ingest(objects(base)), config);
-    const changed = apply(base, { kind: "slice", name: "b", endpoints: [{ node: "w2", ip: "198.19.0.2", ready: true, terminating: false }] });
+    const changed = apply(base, {
+      kind: "slice",
+      name: "b",
+      endpoints: [{ node: "w2", ip: "198.19.0.2", ready: true, terminating: false }],
+    });
     const second = planIncremental(ingest(objects(changed)), config, vrrpStateOf(first.plan), first.cache);
     const backendOf = (p: Plan, service: string) => p.backends.find((b) => b.service === service);
     expect(backendOf(second.plan, "default/a")).toBe(backendOf(first.plan, "default/a"));
     expect(backendOf(second.plan, "default/b")).not.toBe(backendOf(first.plan, "default/b"));
     expect(backendOf(second.plan, "default/b")?.servers.map((s) => s.node)).toEqual(["w2"]);
     // A node leaving rebuilds the Cluster backend but keeps the servers of the nodes that stay.
-    const third = planIncremental(ingest(objects(apply(changed, { kind: "node", name: "w5", node: undefined }))), config, vrrpStateOf(second.plan), second.cache);
+    const third = planIncremental(
+      ingest(objects(apply(changed, { kind: "node", name: "w5", node: undefined }))),
+      config,
+      vrrpStateOf(second.plan),
+      second.cache,
+    );
     const before = backendOf(second.plan, "default/a")!.servers;
     const after = backendOf(third.plan, "default/a")!.servers;
     expect(after.map((s) => s.node)).toEqual(["w1", "w2", "w3", "w4"]);
@@ -237,9 +388,13 @@ describe("incremental planning and rendering", () => {
     const svc = aService({ name: "web", created: "2026-01-01T00:00:00Z" });
     const config = aParsedConfig();
     const all = planOf([w1, w2, w3, svc], config);
-    const rendered = (p: Plan, previous?: string): string => renderHaproxy(p, previous === undefined ? {} : { previous })._unsafeUnwrap();
+    const rendered = (p: Plan, previous?: string): string =>
+      renderHaproxy(p, previous === undefined ? {} : { previous })._unsafeUnwrap();
     // w1 leaves, w4 joins into its slot1, then w4 leaves and w1 returns to a slot that was empty.
-    const w4InSlot1 = rendered(planOf([w2, w3, w4, svc], config), rendered(planOf([w2, w3, svc], config), rendered(all)));
+    const w4InSlot1 = rendered(
+      planOf([w2, w3, w4, svc], config),
+      rendered(planOf([w2, w3, svc], config), rendered(all)),
+    );
     const moved = rendered(all, w4InSlot1);
     const first = renderHaproxyCached(all, {})._unsafeUnwrap();
     const clusterId = all.backends.find((b) => b.healthCheck.kind === "track")!.id;
@@ -278,7 +433,11 @@ describe("incremental planning and rendering", () => {
     expect(left).toMatch(/server slot4 0\.0\.0\.0:1 weight 0 disabled track \S+\/slot4\n/);
     const be = all.backends[0]!;
     const chk = all.checks![0]!;
-    const withBackend = (servers: Plan["backends"][number]["servers"], checks = all.checks ?? []): Plan => ({ ...all, checks, backends: [{ ...be, servers }] });
+    const withBackend = (servers: Plan["backends"][number]["servers"], checks = all.checks ?? []): Plan => ({
+      ...all,
+      checks,
+      backends: [{ ...be, servers }],
+    });
     // Hand-built plans the planner never makes: a server kept while its node left the check
     // backend, and two servers for one node. A full render refuses both; so does the patch.
     next(withBackend(be.servers, [{ ...chk, servers: chk.servers.slice(0, 3) }]))._unsafeUnwrapErr();
@@ -287,9 +446,19 @@ describe("incremental planning and rendering", () => {
   });
 
   it("renders in full, as renderHaproxy does, a Cluster-policy backend whose settings changed beside its servers", () => {
-    const p = planOf([aNode("w1", "198.18.2.1"), aNode("w2", "198.18.2.2"), aService({ name: "web", created: "2026-01-01T00:00:00Z" })], aParsedConfig());
+    const p = planOf(
+      [
+        aNode("w1", "198.18.2.1"),
+        aNode("w2", "198.18.2.2"),
+        aService({ name: "web", created: "2026-01-01T00:00:00Z" }),
+      ],
+      aParsedConfig(),
+    );
     const { timeouts: _t, ...be } = p.backends[0]!;
-    const cached = renderHaproxyCached({ ...p, backends: [{ ...be, timeouts: undefined } as unknown as Plan["backends"][number]] }, {})._unsafeUnwrap().cache;
+    const cached = renderHaproxyCached(
+      { ...p, backends: [{ ...be, timeouts: undefined } as unknown as Plan["backends"][number]] },
+      {},
+    )._unsafeUnwrap().cache;
     // A key that only the new backend has is a change too.
     const withAffinity: Plan = { ...p, backends: [{ ...be, affinity: { kind: "clientIp", timeoutSeconds: 300 } }] };
     const text = renderHaproxyCached(withAffinity, {}, cached)._unsafeUnwrap().text;
@@ -302,10 +471,29 @@ describe("incremental planning and rendering", () => {
 
   it("patches a joining node into a Service of any traffic policy but Cluster as the full plan does: by its endpoints", () => {
     const config = configs[0]!;
-    const node = (i: number): NodeCase => ({ ip: `198.18.2.${i}`, v6: false, zone: "x", excluded: false, tainted: false, deleting: false });
+    const node = (i: number): NodeCase => ({
+      ip: `198.18.2.${i}`,
+      v6: false,
+      zone: "x",
+      excluded: false,
+      tainted: false,
+      deleting: false,
+    });
     const base: Cluster = {
       nodes: new Map([["w1", node(1)]]),
-      services: new Map([["a", { created: "2026-01-01T00:00:00Z", policy: "Local" as const, ports: [{ port: 100, nodePort: 30001, protocol: "TCP" }], family: ["IPv4"], annotations: {}, statusIps: [] }]]),
+      services: new Map([
+        [
+          "a",
+          {
+            created: "2026-01-01T00:00:00Z",
+            policy: "Local" as const,
+            ports: [{ port: 100, nodePort: 30001, protocol: "TCP" }],
+            family: ["IPv4"],
+            annotations: {},
+            statusIps: [],
+          },
+        ],
+      ]),
       slices: new Map([["a", [{ node: "w1", ip: "198.19.0.1", ready: true, terminating: false }]]]),
     };
     // A hand-built snapshot (ingest reads only Cluster and Local) with a policy of another spelling.
@@ -321,7 +509,14 @@ describe("incremental planning and rendering", () => {
   });
 
   it("re-renders a Cluster-policy backend whose plan object is kept when the check backend's slots move under it", () => {
-    const p = planOf([aNode("w2", "198.18.2.2"), aNode("w3", "198.18.2.3"), aService({ name: "web", created: "2026-01-01T00:00:00Z" })], aParsedConfig());
+    const p = planOf(
+      [
+        aNode("w2", "198.18.2.2"),
+        aNode("w3", "198.18.2.3"),
+        aService({ name: "web", created: "2026-01-01T00:00:00Z" }),
+      ],
+      aParsedConfig(),
+    );
     const chk = p.checks![0]!;
     // A check server ahead of the others (a node no Service's backend has): with nothing
     // installed, the check slots follow plan order, so w2 and w3 move down one slot.

@@ -33,7 +33,10 @@ describe("renderHaproxy", () => {
     const p = haproxyOptionsPlan();
     // The config's fastinter 500ms and downinter 1s against backends checked every 2s and every 200ms.
     const [b, ...rest] = p.backends;
-    const quick = { ...p, backends: [{ ...b!, healthCheck: { ...b!.healthCheck, intervalMs: 200 } }, ...rest] } as typeof p;
+    const quick = {
+      ...p,
+      backends: [{ ...b!, healthCheck: { ...b!.healthCheck, intervalMs: 200 } }, ...rest],
+    } as typeof p;
     const text = renderHaproxy(quick, {})._unsafeUnwrap();
     expect(text).toContain("inter 200ms fastinter 200ms downinter 200ms fall 3 rise 2");
     expect(text).toContain("inter 2s fastinter 500ms downinter 1s fall 3 rise 2");
@@ -42,11 +45,27 @@ describe("renderHaproxy", () => {
   it("refuses settings HAProxy would misread, naming the field", () => {
     const p = haproxyOptionsPlan();
     const withSettings = (haproxy: object, healthCheck: object = {}): typeof p =>
-      ({ ...p, settings: { ...p.settings, haproxy: { ...p.settings.haproxy, ...haproxy }, healthCheck: { ...p.settings.healthCheck, ...healthCheck } } }) as typeof p;
-    expect(renderHaproxy(withSettings({ threads: 0 }), {})._unsafeUnwrapErr().message).toContain("settings.haproxy.threads");
-    expect(renderHaproxy(withSettings({ frontendMaxconn: 1.5 }), {})._unsafeUnwrapErr().message).toContain("settings.haproxy.frontendMaxconn");
-    expect(renderHaproxy(withSettings({ prometheus: { address: "127.0.0.1\nlisten x", port: 8405 } }), {})._unsafeUnwrapErr().message).toContain("settings.haproxy.prometheus address");
-    expect(renderHaproxy(withSettings({}, { fastinterMs: -1 as Millis }), {})._unsafeUnwrapErr().message).toContain("settings.healthCheck.fastinterMs");
+      ({
+        ...p,
+        settings: {
+          ...p.settings,
+          haproxy: { ...p.settings.haproxy, ...haproxy },
+          healthCheck: { ...p.settings.healthCheck, ...healthCheck },
+        },
+      }) as typeof p;
+    expect(renderHaproxy(withSettings({ threads: 0 }), {})._unsafeUnwrapErr().message).toContain(
+      "settings.haproxy.threads",
+    );
+    expect(renderHaproxy(withSettings({ frontendMaxconn: 1.5 }), {})._unsafeUnwrapErr().message).toContain(
+      "settings.haproxy.frontendMaxconn",
+    );
+    expect(
+      renderHaproxy(withSettings({ prometheus: { address: "127.0.0.1\nlisten x", port: 8405 } }), {})._unsafeUnwrapErr()
+        .message,
+    ).toContain("settings.haproxy.prometheus address");
+    expect(renderHaproxy(withSettings({}, { fastinterMs: -1 as Millis }), {})._unsafeUnwrapErr().message).toContain(
+      "settings.healthCheck.fastinterMs",
+    );
   });
 
   it("prints IPv6 addresses in canonical form in brackets", () => {

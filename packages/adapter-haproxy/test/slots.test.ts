@@ -11,7 +11,16 @@ const withServers = (servers: readonly { node: string; address: string; weight?:
   const plan = typicalPlan();
   const backends = plan.backends.map((b): Backend =>
     b.id === "be_default_web_80_4_2c8e5f71"
-      ? { ...b, servers: servers.map((s) => ({ id: ident(`srv_${s.node}`), node: s.node as Backend["servers"][number]["node"], address: ip(s.address), port: port(30080), weight: s.weight ?? 100 })) }
+      ? {
+          ...b,
+          servers: servers.map((s) => ({
+            id: ident(`srv_${s.node}`),
+            node: s.node as Backend["servers"][number]["node"],
+            address: ip(s.address),
+            port: port(30080),
+            weight: s.weight ?? 100,
+          })),
+        }
       : b,
   );
   return { ...plan, backends };
@@ -30,7 +39,9 @@ describe("server slots", () => {
 
   it("keeps live servers in their slots when one leaves and another joins", () => {
     const first = renderHaproxy(withServers(three), {})._unsafeUnwrap();
-    const next = renderHaproxy(withServers([three[0]!, three[2]!, { node: "d", address: "198.18.0.14" }]), { previous: first })._unsafeUnwrap();
+    const next = renderHaproxy(withServers([three[0]!, three[2]!, { node: "d", address: "198.18.0.14" }]), {
+      previous: first,
+    })._unsafeUnwrap();
     const slots = slotsOf(next);
     expect(slots.slice(0, 4).map((s) => [s.slot, s.endpoint, s.enabled])).toEqual([
       ["slot1", "198.18.0.11:30080", true],
@@ -52,14 +63,19 @@ describe("server slots", () => {
   });
 
   it("lays out positionally when the previous file is not one Portico rendered", () => {
-    const slots = layoutSlots(withServers(three).backends[0]!.servers, [{ backend: "x", slot: "slot7", endpoint: "198.18.0.11:30080", weight: 1, enabled: true }]);
+    const slots = layoutSlots(withServers(three).backends[0]!.servers, [
+      { backend: "x", slot: "slot7", endpoint: "198.18.0.11:30080", weight: 1, enabled: true },
+    ]);
     expect(slots.length).toBe(8);
     expect(slots.slice(0, 3).map((s) => s?.address)).toEqual(["198.18.0.11", "198.18.0.12", "198.18.0.13"]);
   });
 
   it("turns slot changes into runtime commands: weight, leave, join (checked before traffic)", () => {
     const first = renderHaproxy(withServers(three), {})._unsafeUnwrap();
-    const next = renderHaproxy(withServers([{ ...three[0]!, weight: 5 }, three[2]!, { node: "d", address: "198.18.0.14", weight: 7 }]), { previous: first })._unsafeUnwrap();
+    const next = renderHaproxy(
+      withServers([{ ...three[0]!, weight: 5 }, three[2]!, { node: "d", address: "198.18.0.14", weight: 7 }]),
+      { previous: first },
+    )._unsafeUnwrap();
     const ops = slotOps(readInstalled(first), readInstalled(next))._unsafeUnwrap();
     const text = ops.map((o) => formatCommand(o)._unsafeUnwrap());
     const be = "be_default_web_80_4_2c8e5f71";
@@ -78,14 +94,25 @@ describe("server slots", () => {
   it("stamps the generation into global's description, and it ignores server contents only", () => {
     const text = renderHaproxy(withServers(three), {})._unsafeUnwrap();
     expect(text).toContain(`    description portico-${readInstalled(text).generation}\n`);
-    const moved = renderHaproxy({ ...withServers(three), frontends: typicalPlan().frontends.slice(1) }, {})._unsafeUnwrap();
+    const moved = renderHaproxy(
+      { ...withServers(three), frontends: typicalPlan().frontends.slice(1) },
+      {},
+    )._unsafeUnwrap();
     expect(readInstalled(moved).generation).not.toBe(readInstalled(text).generation);
   });
 });
 
 describe("runtime API commands", () => {
   it("formats each command from checked fields", () => {
-    expect(formatCommand({ kind: "set-addr", backend: "be_x", server: "slot3", address: ip("2001:db8::1"), port: port(80) })._unsafeUnwrap()).toBe("set server be_x/slot3 addr 2001:db8::1 port 80");
+    expect(
+      formatCommand({
+        kind: "set-addr",
+        backend: "be_x",
+        server: "slot3",
+        address: ip("2001:db8::1"),
+        port: port(80),
+      })._unsafeUnwrap(),
+    ).toBe("set server be_x/slot3 addr 2001:db8::1 port 80");
     expect(formatCommand({ kind: "show-proc" })._unsafeUnwrap()).toBe("show proc");
   });
 
@@ -110,7 +137,14 @@ describe("runtime API commands", () => {
       "24700           worker          1               0d00h00m20s     2.6.12-1+deb12u4",
       "# programs",
     ].join("\n");
-    expect(parseShowProc(text)).toEqual({ reloads: 2, failed: 1, workers: [{ pid: 24751, reloads: 0 }, { pid: 24700, reloads: 1 }] });
+    expect(parseShowProc(text)).toEqual({
+      reloads: 2,
+      failed: 1,
+      workers: [
+        { pid: 24751, reloads: 0 },
+        { pid: 24700, reloads: 1 },
+      ],
+    });
     expect(parseShowProc("Unknown command")).toBeUndefined();
   });
 });
@@ -118,11 +152,23 @@ describe("runtime API commands", () => {
 describe("server states across a reload", () => {
   it("keeps only servers that stay exactly as they are, and not in maintenance", async () => {
     const { keepStates } = await import("../src/_serverState.js");
-    const next = readInstalled(renderHaproxy(withServers([three[0]!, { ...three[1]!, weight: 5 }, three[2]!]), {})._unsafeUnwrap());
+    const next = readInstalled(
+      renderHaproxy(withServers([three[0]!, { ...three[1]!, weight: 5 }, three[2]!]), {})._unsafeUnwrap(),
+    );
     const be = "be_default_web_80_4_2c8e5f71";
-    const row = (slot: string, addr: string, admin: string, weight: string) => `3 ${be} 1 ${slot} ${addr} 0 ${admin} ${weight} 1 7 8 2 0 6 0 0 0 - 30080 - 0 32100 - - 32100`;
-    const header = "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port";
-    const dump = ["1", header, row("slot1", "198.18.0.11", "0", "100"), row("slot2", "198.18.0.12", "0", "100"), row("slot3", "198.18.0.99", "0", "100"), row("slot4", "0.0.0.0", "5", "0"), ""].join("\n");
+    const row = (slot: string, addr: string, admin: string, weight: string) =>
+      `3 ${be} 1 ${slot} ${addr} 0 ${admin} ${weight} 1 7 8 2 0 6 0 0 0 - 30080 - 0 32100 - - 32100`;
+    const header =
+      "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port";
+    const dump = [
+      "1",
+      header,
+      row("slot1", "198.18.0.11", "0", "100"),
+      row("slot2", "198.18.0.12", "0", "100"),
+      row("slot3", "198.18.0.99", "0", "100"),
+      row("slot4", "0.0.0.0", "5", "0"),
+      "",
+    ].join("\n");
     // slot1 stays; slot2 changes weight; slot3 changes address; slot4 is an empty slot.
     expect(keepStates(dump, next)).toBe(`1\n${header}\n${row("slot1", "198.18.0.11", "0", "100")}\n`);
     expect(keepStates("No such backend.", next)).toBe("");

@@ -23,7 +23,17 @@ describe("show stat", () => {
       ["be_a", "slot3", "server"],
       ["be_a", "BACKEND", "backend"],
     ]);
-    expect(rows[1]).toEqual({ proxy: "be_a", name: "slot1", type: "server", status: "UP 1/2", state: "UP", weight: 5, sessions: 2, check: { status: "L7OK", code: 200, durationMs: 4 }, address: "198.18.2.11:30080" });
+    expect(rows[1]).toEqual({
+      proxy: "be_a",
+      name: "slot1",
+      type: "server",
+      status: "UP 1/2",
+      state: "UP",
+      weight: 5,
+      sessions: 2,
+      check: { status: "L7OK", code: 200, durationMs: 4 },
+      address: "198.18.2.11:30080",
+    });
     expect(rows[2]).toMatchObject({ state: "MAINT", tracks: "chk/x", address: "[2001:db8::2]:30080" });
     expect(rows[2]?.check).toBeUndefined();
     // A check in progress may show code 0: no code rather than a false one.
@@ -35,7 +45,9 @@ describe("show stat", () => {
   });
 
   it("folds HAProxy's status texts into four states", () => {
-    expect(["UP", "UP 1/2", "no check", "DOWN", "DOWN 1/2", "NOLB", "DRAIN", "MAINT", "MAINT (resolution)"].map(serverState)).toEqual(["UP", "UP", "UP", "DOWN", "DOWN", "DRAIN", "DRAIN", "MAINT", "MAINT"]);
+    expect(
+      ["UP", "UP 1/2", "no check", "DOWN", "DOWN 1/2", "NOLB", "DRAIN", "MAINT", "MAINT (resolution)"].map(serverState),
+    ).toEqual(["UP", "UP", "UP", "DOWN", "DOWN", "DRAIN", "DRAIN", "MAINT", "MAINT"]);
   });
 
   it("is a fixed command of the closed set", () => {
@@ -57,11 +69,20 @@ describe("readLayout", () => {
         "    server node_w2_1234abcd 198.18.2.12:30080 weight 1 track chk_x/node_w2_1234abcd",
       ].join("\n"),
     );
-    expect(layout.frontends).toEqual([{ id: "fe_a", binds: [{ address: "2001:db8:100::1", port: 443 }], backend: "be_a" }]);
+    expect(layout.frontends).toEqual([
+      { id: "fe_a", binds: [{ address: "2001:db8:100::1", port: 443 }], backend: "be_a" },
+    ]);
     expect(layout.backends.get("be_a")).toEqual([
       { name: "slot1", id: "node_w1_0c4d2e7a", endpoint: "198.18.2.11:30080", weight: 5, enabled: true },
       { name: "slot2", id: "slot2", endpoint: "0.0.0.0:1", weight: 0, enabled: false },
-      { name: "node_w2_1234abcd", id: "node_w2_1234abcd", endpoint: "198.18.2.12:30080", weight: 1, enabled: true, tracks: "chk_x/node_w2_1234abcd" },
+      {
+        name: "node_w2_1234abcd",
+        id: "node_w2_1234abcd",
+        endpoint: "198.18.2.12:30080",
+        weight: 1,
+        enabled: true,
+        tracks: "chk_x/node_w2_1234abcd",
+      },
     ]);
   });
 });

@@ -1,5 +1,13 @@
 import { err, ok, type Result } from "neverthrow";
-import { isDns1123Label, parseIp, type AdapterError, type Ident, type Ip, type LbNodeName, type Vrid } from "@portico/core";
+import {
+  isDns1123Label,
+  parseIp,
+  type AdapterError,
+  type Ident,
+  type Ip,
+  type LbNodeName,
+  type Vrid,
+} from "@portico/core";
 
 // The planner already guarantees all of this. The renderer checks again because a Plan is a plain
 // value anyone can build (or cast), and one stray newline or brace in keepalived.conf would let
@@ -24,13 +32,17 @@ const fail = <T>(where: string, value: unknown, what: string): Result<T, Adapter
 
 /** A derived identifier: `[a-z0-9_-]`, 1-63 characters. */
 export const checkIdent = (value: unknown, where: string): Result<Ident, AdapterError> =>
-  typeof value === "string" && IDENT.test(value) ? ok(value as Ident) : fail(where, value, "an identifier ([a-z0-9_-], at most 63)");
+  typeof value === "string" && IDENT.test(value)
+    ? ok(value as Ident)
+    : fail(where, value, "an identifier ([a-z0-9_-], at most 63)");
 
 /** An IP address in canonical form (canonical text keeps the output byte-stable). */
 export const checkIp = (value: unknown, where: string): Result<Ip, AdapterError> => {
   if (typeof value !== "string") return fail(where, value, "an IP address");
   const parsed = parseIp(value);
-  return parsed.isOk() && parsed.value === value ? ok(parsed.value) : fail(where, value, "an IP address in canonical form");
+  return parsed.isOk() && parsed.value === value
+    ? ok(parsed.value)
+    : fail(where, value, "an IP address in canonical form");
 };
 
 /** A Linux interface name: 1-15 of `A-Z a-z 0-9 _ . -`, and not `.` or `..`. */
@@ -41,7 +53,9 @@ export const checkInterface = (value: unknown, where: string): Result<string, Ad
 
 /** A VRRP virtual router id, 1-255. */
 export const checkVrid = (value: unknown, where: string): Result<Vrid, AdapterError> =>
-  Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 255 ? ok(value as Vrid) : fail(where, value, "a VRID (1-255)");
+  Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 255
+    ? ok(value as Vrid)
+    : fail(where, value, "a VRID (1-255)");
 
 /** An LB node name: a DNS-1123 label, as the config parser requires. */
 export const checkNodeName = (value: unknown, where: string): Result<LbNodeName, AdapterError> =>
@@ -49,7 +63,9 @@ export const checkNodeName = (value: unknown, where: string): Result<LbNodeName,
 
 /** A VRRP priority Portico may give: 1-254 (255 means "address owner" and cannot be tracked down). */
 export const checkPriority = (value: unknown, where: string): Result<number, AdapterError> =>
-  Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 254 ? ok(value as number) : fail(where, value, "a VRRP priority (1-254)");
+  Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 254
+    ? ok(value as number)
+    : fail(where, value, "a VRRP priority (1-254)");
 
 /** The VRRPv3 advert interval: centisecond steps from 10 ms to 40950 ms (a 12-bit field). */
 export const checkAdvertIntMs = (value: unknown, where: string): Result<number, AdapterError> =>
@@ -59,12 +75,18 @@ export const checkAdvertIntMs = (value: unknown, where: string): Result<number, 
 
 /** An absolute path of `[A-Za-z0-9_./-]` without `..`: safe inside a keepalived script line. */
 export const checkPath = (value: unknown, where: string): Result<string, AdapterError> =>
-  typeof value === "string" && SAFE_PATH.test(value) && !value.split("/").includes("..") ? ok(value) : fail(where, value, "an absolute path of [A-Za-z0-9_./-]");
+  typeof value === "string" && SAFE_PATH.test(value) && !value.split("/").includes("..")
+    ? ok(value)
+    : fail(where, value, "an absolute path of [A-Za-z0-9_./-]");
 
 /** A non-root Unix user name for keepalived's `script_user`. */
 export const checkUser = (value: unknown, where: string): Result<string, AdapterError> =>
-  typeof value === "string" && USER.test(value) && value !== "root" ? ok(value) : fail(where, value, "a non-root user name");
+  typeof value === "string" && USER.test(value) && value !== "root"
+    ? ok(value)
+    : fail(where, value, "a non-root user name");
 
 /** A whole number within bounds (script interval, fall, rise). */
 export const checkInt = (value: unknown, min: number, max: number, where: string): Result<number, AdapterError> =>
-  Number.isInteger(value) && (value as number) >= min && (value as number) <= max ? ok(value as number) : fail(where, value, `a whole number from ${min} to ${max}`);
+  Number.isInteger(value) && (value as number) >= min && (value as number) <= max
+    ? ok(value as number)
+    : fail(where, value, `a whole number from ${min} to ${max}`);

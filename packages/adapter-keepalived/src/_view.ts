@@ -1,5 +1,17 @@
 import { err, ok, safeTry, type Result } from "neverthrow";
-import { CONFIG_DEFAULTS, ipFamily, ipToBigInt, type AdapterError, type Ident, type Ip, type IpFamily, type LbNodeName, type Plan, type Vrid, type VrrpInstance } from "@portico/core";
+import {
+  CONFIG_DEFAULTS,
+  ipFamily,
+  ipToBigInt,
+  type AdapterError,
+  type Ident,
+  type Ip,
+  type IpFamily,
+  type LbNodeName,
+  type Plan,
+  type Vrid,
+  type VrrpInstance,
+} from "@portico/core";
 import {
   checkAdvertIntMs,
   checkIdent,
@@ -32,7 +44,14 @@ export interface InstanceView {
 
 /** How keepalived learns that HAProxy is gone, checked. */
 export type HaproxyCheckView =
-  | { readonly kind: "script"; readonly pidFile: string; readonly intervalS: number; readonly fall: number; readonly rise: number; readonly user: string }
+  | {
+      readonly kind: "script";
+      readonly pidFile: string;
+      readonly intervalS: number;
+      readonly fall: number;
+      readonly rise: number;
+      readonly user: string;
+    }
   | { readonly kind: "process" };
 
 /** Everything keepalived.conf needs for one LB node, checked. */
@@ -73,7 +92,8 @@ export const nodeHead = (plan: Plan, node: LbNodeName): Result<NodeHead, Adapter
       const address = yield* checkIp(n.address, `LB node ${name}: address`);
       yield* checkInterface(n.interface, `LB node ${name}: interface`);
       if (names.has(name)) return err(renderError(`LB node ${name} appears more than once in the plan`));
-      if (addresses.has(address)) return err(renderError(`LB node address ${address} appears more than once in the plan`));
+      if (addresses.has(address))
+        return err(renderError(`LB node address ${address} appears more than once in the plan`));
       names.add(name);
       addresses.add(address);
     }
@@ -90,7 +110,9 @@ export const nodeHead = (plan: Plan, node: LbNodeName): Result<NodeHead, Adapter
       // Unicast adverts need one address family end to end; keepalived drops a peer of the other.
       if (ipFamily(n.address) !== family) {
         return err(
-          renderError(`LB nodes ${self.name} (${familyName(family)}) and ${n.name} (${familyName(ipFamily(n.address))}) must use addresses of one family: VRRP adverts go between them`),
+          renderError(
+            `LB nodes ${self.name} (${familyName(family)}) and ${n.name} (${familyName(ipFamily(n.address))}) must use addresses of one family: VRRP adverts go between them`,
+          ),
         );
       }
       others.push(n.address);
@@ -99,7 +121,8 @@ export const nodeHead = (plan: Plan, node: LbNodeName): Result<NodeHead, Adapter
 
     const advertIntMs = yield* checkAdvertIntMs(plan.settings.vrrp.advertIntMs, "settings.vrrp.advertIntMs");
     const preempt = plan.settings.vrrp.preempt ?? CONFIG_DEFAULTS.vrrp.preempt;
-    if (typeof preempt !== "boolean") return err(renderError(`settings.vrrp.preempt: ${quote(preempt)} is not true or false`));
+    if (typeof preempt !== "boolean")
+      return err(renderError(`settings.vrrp.preempt: ${quote(preempt)} is not true or false`));
     const check = plan.settings.vrrp.haproxyCheck ?? CONFIG_DEFAULTS.vrrp.haproxyCheck;
     let haproxyCheck: HaproxyCheckView;
     if (check.kind === "process") haproxyCheck = { kind: "process" };
@@ -110,11 +133,28 @@ export const nodeHead = (plan: Plan, node: LbNodeName): Result<NodeHead, Adapter
         intervalS: yield* checkInt(check.intervalS, 1, 60, "settings.vrrp.haproxyCheck.intervalS"),
         fall: yield* checkInt(check.fall, 1, 10, "settings.vrrp.haproxyCheck.fall"),
         rise: yield* checkInt(check.rise, 1, 10, "settings.vrrp.haproxyCheck.rise"),
-        user: yield* checkUser(plan.settings.keepalived.scriptUser ?? CONFIG_DEFAULTS.keepalived.scriptUser, "settings.keepalived.scriptUser"),
+        user: yield* checkUser(
+          plan.settings.keepalived.scriptUser ?? CONFIG_DEFAULTS.keepalived.scriptUser,
+          "settings.keepalived.scriptUser",
+        ),
       };
-    } else return err(renderError(`settings.vrrp.haproxyCheck.kind: ${quote((check as { kind: unknown }).kind)} is not script or process`));
+    } else
+      return err(
+        renderError(
+          `settings.vrrp.haproxyCheck.kind: ${quote((check as { kind: unknown }).kind)} is not script or process`,
+        ),
+      );
 
-    return ok({ name: self.name, address: self.address, family, interface: self.interface, peers, advertIntMs, preempt, haproxyCheck });
+    return ok({
+      name: self.name,
+      address: self.address,
+      family,
+      interface: self.interface,
+      peers,
+      advertIntMs,
+      preempt,
+      haproxyCheck,
+    });
   });
 
 /** An instance checked on its own for one LB node: its view, and its VIPs checked, in plan order. */
@@ -133,7 +173,10 @@ export const checkInstances = (
   plan: Plan,
   self: LbNodeName,
   known?: (inst: VrrpInstance) => CheckedInstance | undefined,
-): Result<{ readonly instances: readonly InstanceView[]; readonly checked: ReadonlyMap<VrrpInstance, CheckedInstance> }, AdapterError> =>
+): Result<
+  { readonly instances: readonly InstanceView[]; readonly checked: ReadonlyMap<VrrpInstance, CheckedInstance> },
+  AdapterError
+> =>
   safeTry(function* () {
     const instances: InstanceView[] = [];
     const checked = new Map<VrrpInstance, CheckedInstance>();
@@ -160,7 +203,8 @@ export const checkInstances = (
       }
       const id = yield* checkIdent(inst.id, `vrrpInstances[${i}].id`);
       const vrid = yield* checkVrid(inst.vrid, `VRRP instance ${id}: vrid`);
-      if (inst.family !== 4 && inst.family !== 6) return err(renderError(`VRRP instance ${id}: family ${quote(inst.family)} is not 4 or 6`));
+      if (inst.family !== 4 && inst.family !== 6)
+        return err(renderError(`VRRP instance ${id}: family ${quote(inst.family)} is not 4 or 6`));
       if (ids.has(id)) return err(renderError(`VRRP instance ${id} appears more than once in the plan`));
       ids.add(id);
       const other = vrids.get(vrid);
@@ -172,7 +216,8 @@ export const checkInstances = (
       const vips: Ip[] = [];
       for (const v of inst.vips) {
         const vip = yield* checkIp(v, `VRRP instance ${id}: VIP`);
-        if (ipFamily(vip) !== inst.family) return err(renderError(`VRRP instance ${id}: VIP ${vip} is not ${familyName(inst.family)}`));
+        if (ipFamily(vip) !== inst.family)
+          return err(renderError(`VRRP instance ${id}: VIP ${vip} is not ${familyName(inst.family)}`));
         // Two instances holding one VIP would move it back and forth between masters.
         const owner = owners.get(vip);
         if (owner !== undefined) return err(renderError(`VIP ${vip} is in VRRP instances ${owner} and ${id}`));
@@ -186,7 +231,8 @@ export const checkInstances = (
       for (const p of inst.priorities) {
         const name = yield* checkNodeName(p.lbNode, `VRRP instance ${id}: priorities`);
         const priority = yield* checkPriority(p.priority, `VRRP instance ${id}: priority of ${name}`);
-        if (ranked.has(name)) return err(renderError(`VRRP instance ${id}: LB node ${name} has more than one priority`));
+        if (ranked.has(name))
+          return err(renderError(`VRRP instance ${id}: LB node ${name} has more than one priority`));
         ranked.set(name, priority);
         if (priority > best) {
           best = priority;
@@ -194,7 +240,15 @@ export const checkInstances = (
         }
       }
       const own = ranked.get(self);
-      const view: InstanceView = { id, vrid, family: inst.family, vips: byAddress(vips), priority: own ?? 1, ranked: own !== undefined, intendedMaster };
+      const view: InstanceView = {
+        id,
+        vrid,
+        family: inst.family,
+        vips: byAddress(vips),
+        priority: own ?? 1,
+        ranked: own !== undefined,
+        intendedMaster,
+      };
       instances.push(view);
       checked.set(inst, { view, vips });
     }

@@ -61,7 +61,10 @@ const waitFor = async (check: () => Promise<boolean>, timeoutMs: number): Promis
   }
 };
 
-const apply = async (text: string, options: KeepalivedApplyOptions): Promise<Result<KeepalivedApplyOutcome, AdapterError>> => {
+const apply = async (
+  text: string,
+  options: KeepalivedApplyOptions,
+): Promise<Result<KeepalivedApplyOutcome, AdapterError>> => {
   const binary = options.binary ?? "keepalived";
   const timeoutMs = options.timeoutMs ?? 30_000;
   const common = {
@@ -85,7 +88,13 @@ const apply = async (text: string, options: KeepalivedApplyOptions): Promise<Res
       process.kill(pid, "SIGHUP");
       return ok("reloaded");
     } catch (e) {
-      return err(failure("apply", `cannot signal keepalived (pid ${pid}): ${(e as Error).message}`, "Run apply as root, the user keepalived runs as."));
+      return err(
+        failure(
+          "apply",
+          `cannot signal keepalived (pid ${pid}): ${(e as Error).message}`,
+          "Run apply as root, the user keepalived runs as.",
+        ),
+      );
     }
   }
 
@@ -101,14 +110,32 @@ const apply = async (text: string, options: KeepalivedApplyOptions): Promise<Res
     }
   }
   const args = ["-P", "-f", options.configPath, "-p", options.pidFile, "-r", vrrpPidFile];
-  const started = await (options.netns === undefined ? run(binary, args, { timeoutMs }) : run("ip", ["netns", "exec", options.netns, binary, ...args], { timeoutMs }));
+  const started = await (options.netns === undefined
+    ? run(binary, args, { timeoutMs })
+    : run("ip", ["netns", "exec", options.netns, binary, ...args], { timeoutMs }));
   if (started.isErr()) return err(failure("unavailable", started.error.message, "apt-get install -y keepalived"));
   if (started.value.code !== 0) {
-    return err(failure("apply", `${binary} did not start (exit ${started.value.code ?? started.value.signal ?? "unknown"}): ${started.value.stderr.trim().slice(0, 2000)}`));
+    return err(
+      failure(
+        "apply",
+        `${binary} did not start (exit ${started.value.code ?? started.value.signal ?? "unknown"}): ${started.value.stderr.trim().slice(0, 2000)}`,
+      ),
+    );
   }
   // keepalived forks into the background and writes its pid file once it is up.
-  const up = await waitFor(async () => (await runningKeepalived(options.pidFile)) !== undefined, Math.min(timeoutMs, 10_000));
-  return up ? ok("started") : err(failure("apply", `${binary} started but wrote no live pid to ${options.pidFile}`, "Check keepalived's log (journalctl -u keepalived or syslog)."));
+  const up = await waitFor(
+    async () => (await runningKeepalived(options.pidFile)) !== undefined,
+    Math.min(timeoutMs, 10_000),
+  );
+  return up
+    ? ok("started")
+    : err(
+        failure(
+          "apply",
+          `${binary} started but wrote no live pid to ${options.pidFile}`,
+          "Check keepalived's log (journalctl -u keepalived or syslog).",
+        ),
+      );
 };
 
 /**
@@ -119,5 +146,7 @@ const apply = async (text: string, options: KeepalivedApplyOptions): Promise<Res
  * Apply to every LB node together: keepalived 2.2.7 drops adverts whose VIP list differs from
  * its own, so while nodes disagree about an instance's VIPs the backups may become masters too.
  */
-export const applyKeepalived = (text: string, options: KeepalivedApplyOptions): ResultAsync<KeepalivedApplyOutcome, AdapterError> =>
-  new ResultAsync(apply(text, options));
+export const applyKeepalived = (
+  text: string,
+  options: KeepalivedApplyOptions,
+): ResultAsync<KeepalivedApplyOutcome, AdapterError> => new ResultAsync(apply(text, options));

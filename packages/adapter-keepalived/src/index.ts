@@ -3,9 +3,20 @@
  * with the real `keepalived -t`, installed and reloaded; and the VRRP state read back from it.
  * @packageDocumentation
  */
-export { renderKeepalived, renderKeepalivedCached, type KeepalivedRenderCache, type KeepalivedRenderOptions, type RenderedKeepalived } from "./render.js";
+export {
+  renderKeepalived,
+  renderKeepalivedCached,
+  type KeepalivedRenderCache,
+  type KeepalivedRenderOptions,
+  type RenderedKeepalived,
+} from "./render.js";
 export { KeepalivedRenderer } from "./renderer.js";
 export { validateKeepalived, type KeepalivedValidateOptions } from "./validate.js";
 export { validateKeepalivedIsolated, type KeepalivedIsolatedOptions } from "./isolated.js";
-export { applyKeepalived, runningKeepalived, type KeepalivedApplyOptions, type KeepalivedApplyOutcome } from "./apply.js";
+export {
+  applyKeepalived,
+  runningKeepalived,
+  type KeepalivedApplyOptions,
+  type KeepalivedApplyOutcome,
+} from "./apply.js";
 export { readKeepalivedState } from "./state.js";

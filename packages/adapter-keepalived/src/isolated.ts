@@ -20,18 +20,31 @@ export interface KeepalivedIsolatedOptions {
  * with those names, checks there, and deletes the namespace whatever happens. Needs root (to
  * create the namespace); Err `unavailable` otherwise.
  */
-export const validateKeepalivedIsolated = (text: string, options: KeepalivedIsolatedOptions): ResultAsync<void, AdapterError> =>
+export const validateKeepalivedIsolated = (
+  text: string,
+  options: KeepalivedIsolatedOptions,
+): ResultAsync<void, AdapterError> =>
   new ResultAsync(
     (async (): Promise<Result<void, AdapterError>> => {
       const ns = `${options.namespacePrefix ?? "portico-check-"}${randomBytes(4).toString("hex")}`;
       const made = await createNamespace(ns);
       if (made.isErr()) {
-        return err({ kind: "unavailable", adapter: "keepalived", message: `cannot make a scratch network namespace: ${made.error.message}`, hint: "Run as root, or validate on the LB node itself." });
+        return err({
+          kind: "unavailable",
+          adapter: "keepalived",
+          message: `cannot make a scratch network namespace: ${made.error.message}`,
+          hint: "Run as root, or validate on the LB node itself.",
+        });
       }
       try {
         for (const name of [...new Set(options.interfaces)].sort()) {
           const added = await addInterface(ns, name);
-          if (added.isErr()) return err({ kind: "unavailable", adapter: "keepalived", message: `cannot add interface ${name} to the scratch namespace: ${added.error.message}` });
+          if (added.isErr())
+            return err({
+              kind: "unavailable",
+              adapter: "keepalived",
+              message: `cannot add interface ${name} to the scratch namespace: ${added.error.message}`,
+            });
         }
         return await validateKeepalived(text, {
           netns: ns,

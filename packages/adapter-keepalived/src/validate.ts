@@ -50,7 +50,13 @@ const interpret = (out: RunOutput, file: string, binary: string, timeoutMs: numb
   if (out.code === 0) return ok(undefined);
   // `ip netns exec` reports a missing program itself, as text, not as a spawn error.
   if (lines.some((line) => line.startsWith("exec of ") && line.includes("No such file or directory"))) {
-    return err(failure("unavailable", `${binary} is not installed in the validation namespace: ${lines.join("; ")}`, "apt-get install -y keepalived"));
+    return err(
+      failure(
+        "unavailable",
+        `${binary} is not installed in the validation namespace: ${lines.join("; ")}`,
+        "apt-get install -y keepalived",
+      ),
+    );
   }
   if (lines.some((line) => line.startsWith("Cannot open network namespace"))) {
     return err(failure("validate", lines.join("; "), "Create the namespace (ip netns add) or validate without netns."));
@@ -60,7 +66,9 @@ const interpret = (out: RunOutput, file: string, binary: string, timeoutMs: numb
     failure(
       "validate",
       `${binary} -t rejected the config (exit ${out.code ?? out.signal ?? "unknown"}):\n${lines.join("\n")}`,
-      mentionsInterface ? INTERFACE_HINT : `Fix the lines above (keepalived.conf(5) documents each keyword). ${INTERFACE_HINT}`,
+      mentionsInterface
+        ? INTERFACE_HINT
+        : `Fix the lines above (keepalived.conf(5) documents each keyword). ${INTERFACE_HINT}`,
     ),
   );
 };
@@ -79,7 +87,8 @@ const check = async (text: string, options: KeepalivedValidateOptions): Promise<
   const timeoutMs = options.timeoutMs ?? 30_000;
   const { netns } = options;
   // An argument, never a shell word, but a leading '-' would still read as an option to ip.
-  if (netns !== undefined && !NETNS.test(netns)) return err(failure("validate", `netns ${JSON.stringify(netns)} is not a network namespace name`));
+  if (netns !== undefined && !NETNS.test(netns))
+    return err(failure("validate", `netns ${JSON.stringify(netns)} is not a network namespace name`));
 
   let dir: string;
   try {
@@ -93,7 +102,9 @@ const check = async (text: string, options: KeepalivedValidateOptions): Promise<
     // -e: a missing config file is an error (keepalived -t alone exits 0 for it).
     const args = ["-t", "-e", "-f", file];
     const command = netns === undefined ? binary : "ip";
-    const result = await run(command, netns === undefined ? args : ["netns", "exec", netns, binary, ...args], { timeoutMs });
+    const result = await run(command, netns === undefined ? args : ["netns", "exec", netns, binary, ...args], {
+      timeoutMs,
+    });
     if (result.isErr()) {
       const missing = result.error.code === "ENOENT";
       return err(
@@ -119,4 +130,5 @@ const check = async (text: string, options: KeepalivedValidateOptions): Promise<
  * Ok when keepalived accepts it; Err `validate` with keepalived's own lines when it does not;
  * Err `unavailable` when keepalived (or `ip`, for netns) is not installed.
  */
-export const validateKeepalived: ValidateFn<KeepalivedValidateOptions> = (text, options) => new ResultAsync(check(text, options));
+export const validateKeepalived: ValidateFn<KeepalivedValidateOptions> = (text, options) =>
+  new ResultAsync(check(text, options));

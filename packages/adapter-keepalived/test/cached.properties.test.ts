@@ -12,20 +12,35 @@ const instanceArb = fc
   .record({
     id: fc.constantFrom("vrrp_a", "vrrp_b", "vrrp_c", "vrrp_d", "vrrp_e", "vrrp_a", "bad id"),
     vrid: fc.constantFrom(1, 2, 3, 4, 5, 6, 0),
-    vips: fc.uniqueArray(fc.constantFrom("198.18.100.10", "198.18.100.11", "198.18.100.12", "198.18.100.13", "2001:db8:100::a", "198.018.1.1"), { maxLength: 2 }),
-    priorities: fc.uniqueArray(fc.record({ lbNode: fc.constantFrom("lb1", "lb2", "lb3"), priority: fc.constantFrom(50, 100, 150, 0) }), { maxLength: 3, selector: (p) => p.lbNode }),
+    vips: fc.uniqueArray(
+      fc.constantFrom(
+        "198.18.100.10",
+        "198.18.100.11",
+        "198.18.100.12",
+        "198.18.100.13",
+        "2001:db8:100::a",
+        "198.018.1.1",
+      ),
+      { maxLength: 2 },
+    ),
+    priorities: fc.uniqueArray(
+      fc.record({ lbNode: fc.constantFrom("lb1", "lb2", "lb3"), priority: fc.constantFrom(50, 100, 150, 0) }),
+      { maxLength: 3, selector: (p) => p.lbNode },
+    ),
   })
-  .map(
-    (i): VrrpInstance => ({
-      id: i.id as Ident,
-      vrid: i.vrid as Vrid,
-      family: (i.vips[0]?.includes(":") ? 6 : 4) as IpFamily,
-      vips: i.vips as Ip[],
-      priorities: i.priorities.map((p) => ({ lbNode: p.lbNode as LbNodeName, priority: p.priority })),
-    }),
-  );
+  .map((i): VrrpInstance => ({
+    id: i.id as Ident,
+    vrid: i.vrid as Vrid,
+    family: (i.vips[0]?.includes(":") ? 6 : 4) as IpFamily,
+    vips: i.vips as Ip[],
+    priorities: i.priorities.map((p) => ({ lbNode: p.lbNode as LbNodeName, priority: p.priority })),
+  }));
 
-const node = (name: string, address: string, iface = "eth0"): LbNode => ({ name: name as LbNodeName, address: address as Ip, interface: iface });
+const node = (name: string, address: string, iface = "eth0"): LbNode => ({
+  name: name as LbNodeName,
+  address: address as Ip,
+  interface: iface,
+});
 const LB_NODES: readonly (readonly LbNode[])[] = [
   [node("lb1", "198.18.1.1"), node("lb2", "198.18.1.2"), node("lb3", "198.18.1.3")],
   [node("lb1", "198.18.1.1", "bond0"), node("lb2", "198.18.1.2", "bond0")],
@@ -51,20 +66,32 @@ const stepArb = fc.record({
 describe("renderKeepalivedCached", () => {
   it("the cached render equals the render before it byte for byte (and fails with the same error) over any sequence of plans", () => {
     fc.assert(
-      fc.property(fc.array(instanceArb, { minLength: 8, maxLength: 8 }), fc.array(stepArb, { minLength: 1, maxLength: 10 }), (pool, steps) => {
-        let cache: KeepalivedRenderCache | undefined;
-        for (const step of steps) {
-          const vrrpInstances = step.picks.map((k, i) => (i === step.copy ? structuredClone(pool[k]!) : pool[k]!));
-          const plan: Plan = { services: [], frontends: [], backends: [], vrrpInstances, lbNodes: LB_NODES[step.lbNodes]!, diagnostics: [], settings: SETTINGS[step.settings]! };
-          const options = { node: step.self as LbNodeName };
-          const want = referenceRender(plan, options);
-          const cached = renderKeepalivedCached(plan, options, cache);
-          expect(renderKeepalived(plan, options)).toEqual(want);
-          expect(cached.map((r) => r.text)).toEqual(want);
-          // A failed render leaves the last cache in place, as a controller keeps its last good render.
-          if (cached.isOk()) cache = cached.value.cache;
-        }
-      }),
+      fc.property(
+        fc.array(instanceArb, { minLength: 8, maxLength: 8 }),
+        fc.array(stepArb, { minLength: 1, maxLength: 10 }),
+        (pool, steps) => {
+          let cache: KeepalivedRenderCache | undefined;
+          for (const step of steps) {
+            const vrrpInstances = step.picks.map((k, i) => (i === step.copy ? structuredClone(pool[k]!) : pool[k]!));
+            const plan: Plan = {
+              services: [],
+              frontends: [],
+              backends: [],
+              vrrpInstances,
+              lbNodes: LB_NODES[step.lbNodes]!,
+              diagnostics: [],
+              settings: SETTINGS[step.settings]!,
+            };
+            const options = { node: step.self as LbNodeName };
+            const want = referenceRender(plan, options);
+            const cached = renderKeepalivedCached(plan, options, cache);
+            expect(renderKeepalived(plan, options)).toEqual(want);
+            expect(cached.map((r) => r.text)).toEqual(want);
+            // A failed render leaves the last cache in place, as a controller keeps its last good render.
+            if (cached.isOk()) cache = cached.value.cache;
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -79,7 +106,15 @@ describe("renderKeepalivedCached", () => {
     });
     const a = inst("vrrp_a", 1, "198.18.100.10");
     const b = inst("vrrp_b", 2, "198.18.100.11");
-    const plan = (vrrpInstances: readonly VrrpInstance[]): Plan => ({ services: [], frontends: [], backends: [], vrrpInstances, lbNodes: LB_NODES[0]!, diagnostics: [], settings });
+    const plan = (vrrpInstances: readonly VrrpInstance[]): Plan => ({
+      services: [],
+      frontends: [],
+      backends: [],
+      vrrpInstances,
+      lbNodes: LB_NODES[0]!,
+      diagnostics: [],
+      settings,
+    });
     const options = { node: "lb1" as LbNodeName };
     const first = renderKeepalivedCached(plan([a, b]), options)._unsafeUnwrap();
     const moved = { ...b, vips: ["198.18.100.12" as Ip] };
@@ -96,8 +131,22 @@ describe("renderKeepalivedCached", () => {
   });
 
   it("checks a reused instance against the others again: an id, a VRID or a VIP taken by an instance ahead of it fails as before", () => {
-    const inst = (id: string, vrid: number, vip: string): VrrpInstance => ({ id: id as Ident, vrid: vrid as Vrid, family: 4, vips: [vip as Ip], priorities: [] });
-    const plan = (vrrpInstances: readonly VrrpInstance[]): Plan => ({ services: [], frontends: [], backends: [], vrrpInstances, lbNodes: LB_NODES[0]!, diagnostics: [], settings });
+    const inst = (id: string, vrid: number, vip: string): VrrpInstance => ({
+      id: id as Ident,
+      vrid: vrid as Vrid,
+      family: 4,
+      vips: [vip as Ip],
+      priorities: [],
+    });
+    const plan = (vrrpInstances: readonly VrrpInstance[]): Plan => ({
+      services: [],
+      frontends: [],
+      backends: [],
+      vrrpInstances,
+      lbNodes: LB_NODES[0]!,
+      diagnostics: [],
+      settings,
+    });
     const options = { node: "lb1" as LbNodeName };
     const a = inst("vrrp_a", 1, "198.18.100.10");
     const { cache } = renderKeepalivedCached(plan([a]), options)._unsafeUnwrap();

@@ -15,29 +15,82 @@ const withNode = (index: number, patch: Partial<LbNode>): Plan => ({
   ...base,
   lbNodes: base.lbNodes.map((n, i) => (i === index ? { ...n, ...patch } : n)),
 });
-const withAdvertInt = (ms: number): Plan => ({ ...base, settings: { ...base.settings, vrrp: { ...base.settings.vrrp, advertIntMs: ms as Millis } } });
-const ranked = (lbNode: string, priority: number): VrrpInstance["priorities"] => [{ lbNode: lbNode as LbNodeName, priority }];
+const withAdvertInt = (ms: number): Plan => ({
+  ...base,
+  settings: { ...base.settings, vrrp: { ...base.settings.vrrp, advertIntMs: ms as Millis } },
+});
+const ranked = (lbNode: string, priority: number): VrrpInstance["priorities"] => [
+  { lbNode: lbNode as LbNodeName, priority },
+];
 
 // Strings a planner bug or a hand-built plan could smuggle in: each must be refused, and even if
 // something rendered, the forbidden text must not reach the file.
 const hostile: readonly HostileCase[] = [
-  { title: "instance id closing the block", plan: withInstance({ id: "vi\n}\nvrrp_instance evil {" as Ident }), forbidden: ["evil"] },
+  {
+    title: "instance id closing the block",
+    plan: withInstance({ id: "vi\n}\nvrrp_instance evil {" as Ident }),
+    forbidden: ["evil"],
+  },
   { title: "instance id with a space", plan: withInstance({ id: "vi 1" as Ident }), forbidden: ["vi 1"] },
   { title: "instance id with a comment", plan: withInstance({ id: "vi#x" as Ident }), forbidden: ["vi#x"] },
   { title: "instance id with quotes", plan: withInstance({ id: 'vi"x' as Ident }), forbidden: ['vi"x'] },
-  { title: "VIP with options and a newline", plan: withInstance({ vips: ["198.18.100.10/32 dev lo\n" as Ip] }), forbidden: ["dev lo"] },
-  { title: "VIP with a brace", plan: withInstance({ vips: ["198.18.100.10 }" as Ip] }), forbidden: ["198.18.100.10 }"] },
-  { title: "VIP not in canonical form", plan: withInstance({ vips: ["198.018.100.10" as Ip] }), forbidden: ["198.018.100.10"] },
-  { title: "VIP of the wrong family", plan: withInstance({ vips: ["2001:db8:100::b" as Ip] }), forbidden: ["2001:db8:100::b/32"] },
-  { title: "peer address with a notify script", plan: withNode(1, { address: "198.18.1.2\n    notify_master /bin/evil" as Ip }), forbidden: ["/bin/evil"] },
-  { title: "own address with a space", plan: withNode(0, { address: "198.18.1.1 198.18.9.9" as Ip }), forbidden: ["198.18.9.9"] },
-  { title: "interface opening a block", plan: withNode(0, { interface: "eth0 }\nglobal_defs {\n    script_user root" }), forbidden: ["script_user"] },
+  {
+    title: "VIP with options and a newline",
+    plan: withInstance({ vips: ["198.18.100.10/32 dev lo\n" as Ip] }),
+    forbidden: ["dev lo"],
+  },
+  {
+    title: "VIP with a brace",
+    plan: withInstance({ vips: ["198.18.100.10 }" as Ip] }),
+    forbidden: ["198.18.100.10 }"],
+  },
+  {
+    title: "VIP not in canonical form",
+    plan: withInstance({ vips: ["198.018.100.10" as Ip] }),
+    forbidden: ["198.018.100.10"],
+  },
+  {
+    title: "VIP of the wrong family",
+    plan: withInstance({ vips: ["2001:db8:100::b" as Ip] }),
+    forbidden: ["2001:db8:100::b/32"],
+  },
+  {
+    title: "peer address with a notify script",
+    plan: withNode(1, { address: "198.18.1.2\n    notify_master /bin/evil" as Ip }),
+    forbidden: ["/bin/evil"],
+  },
+  {
+    title: "own address with a space",
+    plan: withNode(0, { address: "198.18.1.1 198.18.9.9" as Ip }),
+    forbidden: ["198.18.9.9"],
+  },
+  {
+    title: "interface opening a block",
+    plan: withNode(0, { interface: "eth0 }\nglobal_defs {\n    script_user root" }),
+    forbidden: ["script_user"],
+  },
   { title: "interface '..'", plan: withNode(0, { interface: ".." }), forbidden: ["dev .."] },
-  { title: "interface longer than 15", plan: withNode(0, { interface: "eth0123456789abc" }), forbidden: ["eth0123456789abc"] },
+  {
+    title: "interface longer than 15",
+    plan: withNode(0, { interface: "eth0123456789abc" }),
+    forbidden: ["eth0123456789abc"],
+  },
   { title: "interface with quotes", plan: withNode(0, { interface: '"eth0"' }), forbidden: ['"eth0"'] },
-  { title: "LB node name with a quote and comment", plan: withNode(2, { name: 'lb3"# x' as LbNodeName }), forbidden: ['lb3"'] },
-  { title: "priority entry naming a script", plan: withInstance({ priorities: ranked("lb2\n}\nvrrp_script evil {", 150) }), forbidden: ["vrrp_script"] },
-  { title: "priority 255 (address owner)", plan: withInstance({ priorities: ranked("lb1", 255) }), forbidden: ["priority 255"] },
+  {
+    title: "LB node name with a quote and comment",
+    plan: withNode(2, { name: 'lb3"# x' as LbNodeName }),
+    forbidden: ['lb3"'],
+  },
+  {
+    title: "priority entry naming a script",
+    plan: withInstance({ priorities: ranked("lb2\n}\nvrrp_script evil {", 150) }),
+    forbidden: ["vrrp_script"],
+  },
+  {
+    title: "priority 255 (address owner)",
+    plan: withInstance({ priorities: ranked("lb1", 255) }),
+    forbidden: ["priority 255"],
+  },
   { title: "priority 0", plan: withInstance({ priorities: ranked("lb1", 0) }), forbidden: ["priority 0"] },
   { title: "fractional priority", plan: withInstance({ priorities: ranked("lb1", 1.5) }), forbidden: ["priority 1.5"] },
   { title: "priority NaN", plan: withInstance({ priorities: ranked("lb1", Number.NaN) }), forbidden: ["NaN"] },

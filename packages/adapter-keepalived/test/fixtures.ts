@@ -1,22 +1,58 @@
-import { ipFamily, parseIp, parsePort, parseVrid, type Ident, type Ip, type LbNode, type LbNodeName, type Millis, type Plan, type PlanSettings, type VrrpInstance } from "@portico/core";
+import {
+  ipFamily,
+  parseIp,
+  parsePort,
+  parseVrid,
+  type Ident,
+  type Ip,
+  type LbNode,
+  type LbNodeName,
+  type Millis,
+  type Plan,
+  type PlanSettings,
+  type VrrpInstance,
+} from "@portico/core";
 
 // Hand-built plans. The keepalived renderer reads only lbNodes, vrrpInstances and settings, so
 // services, frontends and backends stay empty here.
 
 const ip = (text: string): Ip => parseIp(text)._unsafeUnwrap();
-const node = (name: string, address: string, iface = "eth0"): LbNode => ({ name: name as LbNodeName, address: ip(address), interface: iface });
+const node = (name: string, address: string, iface = "eth0"): LbNode => ({
+  name: name as LbNodeName,
+  address: ip(address),
+  interface: iface,
+});
 const ranks = (...entries: readonly (readonly [string, number])[]): VrrpInstance["priorities"] =>
   entries.map(([lbNode, priority]) => ({ lbNode: lbNode as LbNodeName, priority }));
-const instance = (id: string, vrid: number, vips: readonly string[], priorities: VrrpInstance["priorities"]): VrrpInstance => {
+const instance = (
+  id: string,
+  vrid: number,
+  vips: readonly string[],
+  priorities: VrrpInstance["priorities"],
+): VrrpInstance => {
   const parsed = vips.map(ip);
-  return { id: id as Ident, vrid: parseVrid(vrid)._unsafeUnwrap(), family: ipFamily(parsed[0] ?? ip("0.0.0.0")), vips: parsed, priorities };
+  return {
+    id: id as Ident,
+    vrid: parseVrid(vrid)._unsafeUnwrap(),
+    family: ipFamily(parsed[0] ?? ip("0.0.0.0")),
+    vips: parsed,
+    priorities,
+  };
 };
 
 /** The config's defaults: Debian paths, 100 ms adverts over the whole VRID range. */
 export const settings: PlanSettings = {
-  haproxy: { configPath: "/etc/haproxy/haproxy.cfg", statsSocket: "/run/haproxy/admin.sock", masterSocket: "/run/haproxy/master.sock" },
+  haproxy: {
+    configPath: "/etc/haproxy/haproxy.cfg",
+    statsSocket: "/run/haproxy/admin.sock",
+    masterSocket: "/run/haproxy/master.sock",
+  },
   keepalived: { configPath: "/etc/keepalived/keepalived.conf" },
-  vrrp: { vridFirst: parseVrid(1)._unsafeUnwrap(), vridLast: parseVrid(255)._unsafeUnwrap(), advertIntMs: 100 as Millis },
+  vrrp: {
+    vridFirst: parseVrid(1)._unsafeUnwrap(),
+    vridLast: parseVrid(255)._unsafeUnwrap(),
+    advertIntMs: 100 as Millis,
+  },
   healthCheck: { kubeProxyPort: parsePort(10256)._unsafeUnwrap(), intervalMs: 2000 as Millis, rise: 2, fall: 3 },
 };
 
@@ -50,7 +86,10 @@ export const typicalPlan = (): Plan =>
 
 /** A single LB node: nobody to advert to. */
 export const singleNodePlan = (): Plan =>
-  plan([node("lb1", "198.18.1.1")], [instance("vrrp_198_18_100_20_7f3e9b21", 10, ["198.18.100.20", "198.18.100.21"], ranks(["lb1", 150]))]);
+  plan(
+    [node("lb1", "198.18.1.1")],
+    [instance("vrrp_198_18_100_20_7f3e9b21", 10, ["198.18.100.20", "198.18.100.21"], ranks(["lb1", 150]))],
+  );
 
 /** LB nodes addressed over IPv6, serving an IPv6 VIP and an IPv4 VIP (the other family), on bond0. */
 export const ipv6NodesPlan = (): Plan =>

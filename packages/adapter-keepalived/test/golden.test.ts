@@ -21,7 +21,9 @@ describe("keepalived.conf goldens", () => {
           await writeFile(file, text, "utf8");
           return;
         }
-        expect(existsSync(file), `${file} is missing; create it with PORTICO_UPDATE_GOLDEN=1 and review the diff`).toBe(true);
+        expect(existsSync(file), `${file} is missing; create it with PORTICO_UPDATE_GOLDEN=1 and review the diff`).toBe(
+          true,
+        );
         expect(text).toBe(await readFile(file, "utf8"));
       });
     }

@@ -12,22 +12,26 @@ const namespaces = async (): Promise<string[]> => {
   return r.isOk() ? r.value.stdout.split("\n").filter((l) => l.startsWith(prefix)) : [];
 };
 
-await describeWith([program("keepalived", ["--version"]), program("ip", ["-V"]), root], "keepalived -t in a scratch namespace", () => {
-  afterAll(async () => {
-    expect(await namespaces()).toEqual([]);
-  });
+await describeWith(
+  [program("keepalived", ["--version"]), program("ip", ["-V"]), root],
+  "keepalived -t in a scratch namespace",
+  () => {
+    afterAll(async () => {
+      expect(await namespaces()).toEqual([]);
+    });
 
-  it("accepts a rendered config and leaves no namespace behind", async () => {
-    const text = renderKeepalived(typicalPlan(), { node: "lb1" as LbNodeName })._unsafeUnwrap();
-    const r = await validateKeepalivedIsolated(text, { interfaces: ["eth0"], namespacePrefix: prefix });
-    expect(r.isOk() ? "ok" : r.error.message).toBe("ok");
-    expect(await namespaces()).toEqual([]);
-  });
+    it("accepts a rendered config and leaves no namespace behind", async () => {
+      const text = renderKeepalived(typicalPlan(), { node: "lb1" as LbNodeName })._unsafeUnwrap();
+      const r = await validateKeepalivedIsolated(text, { interfaces: ["eth0"], namespacePrefix: prefix });
+      expect(r.isOk() ? "ok" : r.error.message).toBe("ok");
+      expect(await namespaces()).toEqual([]);
+    });
 
-  it("fails when the config names an interface the check was not told about", async () => {
-    const text = renderKeepalived(typicalPlan(), { node: "lb1" as LbNodeName })._unsafeUnwrap();
-    const r = await validateKeepalivedIsolated(text, { interfaces: ["eth1"], namespacePrefix: prefix });
-    expect(r._unsafeUnwrapErr().kind).toBe("validate");
-    expect(await namespaces()).toEqual([]);
-  });
-});
+    it("fails when the config names an interface the check was not told about", async () => {
+      const text = renderKeepalived(typicalPlan(), { node: "lb1" as LbNodeName })._unsafeUnwrap();
+      const r = await validateKeepalivedIsolated(text, { interfaces: ["eth1"], namespacePrefix: prefix });
+      expect(r._unsafeUnwrapErr().kind).toBe("validate");
+      expect(await namespaces()).toEqual([]);
+    });
+  },
+);

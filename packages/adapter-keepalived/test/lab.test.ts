@@ -3,7 +3,18 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { bigIntToIp, masterCapacity, parseConfig, planVrrp, vrrpStateOf, type Config, type Ip, type LbNodeName, type Plan, type VrrpInstance } from "@portico/core";
+import {
+  bigIntToIp,
+  masterCapacity,
+  parseConfig,
+  planVrrp,
+  vrrpStateOf,
+  type Config,
+  type Ip,
+  type LbNodeName,
+  type Plan,
+  type VrrpInstance,
+} from "@portico/core";
 import { describeWith, must, NetnsLab, program, root } from "@portico/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyKeepalived, renderKeepalived, runningKeepalived } from "../src/index.js";
@@ -31,7 +42,10 @@ const configFor = (names: readonly string[], extra: Record<string, unknown> = {}
   })._unsafeUnwrap();
 
 const v6s: Ip[] = Array.from({ length: 3 }, (_, i) => bigIntToIp(0x20010db8010000000000000000000010n + BigInt(i), 6)); // 2001:db8:100::10..12
-const vips: Ip[] = [...Array.from({ length: VIP_COUNT - v6s.length }, (_, i) => bigIntToIp(0xc612640an + BigInt(i), 4)), ...v6s]; // 198.18.100.10..18 and the IPv6 ones
+const vips: Ip[] = [
+  ...Array.from({ length: VIP_COUNT - v6s.length }, (_, i) => bigIntToIp(0xc612640an + BigInt(i), 4)),
+  ...v6s,
+]; // 198.18.100.10..18 and the IPv6 ones
 const prefix = (vip: Ip): number => (vip.includes(":") ? 128 : 32);
 
 const planFor = (config: Config, state = vrrpStateOf({ vrrpInstances: [], lbNodes: [] })): Plan => ({
@@ -41,10 +55,16 @@ const planFor = (config: Config, state = vrrpStateOf({ vrrpInstances: [], lbNode
   vrrpInstances: planVrrp(vips, config.lbNodes, config.vrrp, state).instances,
   lbNodes: config.lbNodes,
   diagnostics: [],
-  settings: { haproxy: config.haproxy, keepalived: config.keepalived, vrrp: config.vrrp, healthCheck: config.healthCheck },
+  settings: {
+    haproxy: config.haproxy,
+    keepalived: config.keepalived,
+    vrrp: config.vrrp,
+    healthCheck: config.healthCheck,
+  },
 });
 
-const masterOf = (plan: Plan, vip: Ip): LbNodeName => plan.vrrpInstances.find((i: VrrpInstance) => i.vips.includes(vip))!.priorities[0]!.lbNode;
+const masterOf = (plan: Plan, vip: Ip): LbNodeName =>
+  plan.vrrpInstances.find((i: VrrpInstance) => i.vips.includes(vip))!.priorities[0]!.lbNode;
 
 interface ProbeResult {
   readonly started: number;
@@ -56,7 +76,13 @@ interface ProbeResult {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 await describeWith(
-  [program("keepalived", ["--version"]), program("haproxy", ["-v"]), program("ip", ["-V"]), program("pgrep", ["-V"]), root],
+  [
+    program("keepalived", ["--version"]),
+    program("haproxy", ["-v"]),
+    program("ip", ["-V"]),
+    program("pgrep", ["-V"]),
+    root,
+  ],
   "keepalived lab: 3 LB namespaces, real keepalived and HAProxy",
   () => {
     const lab = new NetnsLab();
@@ -90,7 +116,17 @@ await describeWith(
     };
 
     const startHaproxy = async (name: string) => {
-      await must("ip", ["netns", "exec", ns.get(name)!, "haproxy", "-D", "-p", haproxyPid(name), "-f", join(nodeDir(name), "haproxy.cfg")]);
+      await must("ip", [
+        "netns",
+        "exec",
+        ns.get(name)!,
+        "haproxy",
+        "-D",
+        "-p",
+        haproxyPid(name),
+        "-f",
+        join(nodeDir(name), "haproxy.cfg"),
+      ]);
       // keepalived's check runs as nobody, which must be able to read the pid file.
       await chmod(haproxyPid(name), 0o644);
     };
@@ -107,7 +143,8 @@ await describeWith(
         const n = ns.get(name);
         if (n === undefined) continue;
         const text = await must("ip", ["-n", n, "-o", "addr", "show", "dev", "eth0"]);
-        for (const m of text.matchAll(/inet6? (198\.18\.100\.\d+\/32|2001:db8:100::[0-9a-f]+\/128)/g)) out.get(m[1]!.split("/")[0] as Ip)?.push(name);
+        for (const m of text.matchAll(/inet6? (198\.18\.100\.\d+\/32|2001:db8:100::[0-9a-f]+\/128)/g))
+          out.get(m[1]!.split("/")[0] as Ip)?.push(name);
       }
       return out;
     };
@@ -125,10 +162,20 @@ await describeWith(
     };
 
     /** Start the client probe, let it reach its loop, run `act`, and return the probe's result and the act time. */
-    const measure = async (vip: Ip, until: string, act: () => Promise<void>, options: { warmMs?: number; maxMs?: number } = {}): Promise<{ result: ProbeResult; t0: number }> => {
+    const measure = async (
+      vip: Ip,
+      until: string,
+      act: () => Promise<void>,
+      options: { warmMs?: number; maxMs?: number } = {},
+    ): Promise<{ result: ProbeResult; t0: number }> => {
       const maxMs = options.maxMs ?? CAP_MS;
       const readyFile = join(dir, `probe-${++probes}.ready`);
-      const probe = lab.exec(ns.get("client")!, process.execPath, [PROBE, vip, PORT, until, String(maxMs), readyFile], maxMs + 10_000);
+      const probe = lab.exec(
+        ns.get("client")!,
+        process.execPath,
+        [PROBE, vip, PORT, until, String(maxMs), readyFile],
+        maxMs + 10_000,
+      );
       // The probe must have seen the VIP served before `act`: Node's start inside the namespace
       // takes from a few hundred ms to seconds on a loaded machine, so wait for its signal.
       const waitStart = Date.now();
@@ -157,12 +204,16 @@ await describeWith(
         if (on.filter((n) => n !== M()).join() === node) return;
         await sleep(50);
       }
-      throw new Error(`${vip} is not held by ${node} alone within ${CAP_MS} ms: ${JSON.stringify((await holders()).get(vip))}`);
+      throw new Error(
+        `${vip} is not held by ${node} alone within ${CAP_MS} ms: ${JSON.stringify((await holders()).get(vip))}`,
+      );
     };
 
     /** Remove VIPs a killed keepalived left on its interface (a crashed node keeps them until reboot). */
     const dropLeftovers = async (name: string) => {
-      for (const [vip, on] of await holders()) if (on.includes(name)) await must("ip", ["-n", ns.get(name)!, "addr", "del", `${vip}/${prefix(vip)}`, "dev", "eth0"]);
+      for (const [vip, on] of await holders())
+        if (on.includes(name))
+          await must("ip", ["-n", ns.get(name)!, "addr", "del", `${vip}/${prefix(vip)}`, "dev", "eth0"]);
     };
 
     beforeAll(async () => {
@@ -178,14 +229,24 @@ await describeWith(
         const n = await lab.add(name);
         ns.set(name, n);
         // No duplicate address detection: link-local addresses (the IPv6 adverts' source) are usable at once.
-        for (const scope of ["all", "default"]) await must("ip", ["netns", "exec", n, "sysctl", "-q", "-w", `net.ipv6.conf.${scope}.accept_dad=0`]);
+        for (const scope of ["all", "default"])
+          await must("ip", ["netns", "exec", n, "sysctl", "-q", "-w", `net.ipv6.conf.${scope}.accept_dad=0`]);
         const port = `p${i}`;
         await must("ip", ["-n", sw, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", n]);
         await must("ip", ["-n", sw, "link", "set", port, "master", "br0", "up"]);
         const address = name === "client" ? "198.18.1.100/24" : `198.18.1.${name.slice(2)}/24`;
         await must("ip", ["-n", n, "addr", "add", address, "dev", "eth0"]);
         // An IPv6 address on the segment too, so LB nodes can answer the client over IPv6.
-        await must("ip", ["-n", n, "addr", "add", name === "client" ? "2001:db8:1::100/64" : `2001:db8:1::${name.slice(2)}/64`, "dev", "eth0", "nodad"]);
+        await must("ip", [
+          "-n",
+          n,
+          "addr",
+          "add",
+          name === "client" ? "2001:db8:1::100/64" : `2001:db8:1::${name.slice(2)}/64`,
+          "dev",
+          "eth0",
+          "nodad",
+        ]);
         await must("ip", ["-n", n, "link", "set", "eth0", "up"]);
       }
       // The client reaches the VIPs on the segment, resolving them by ARP.
@@ -222,7 +283,8 @@ await describeWith(
       // Every keepalived and HAProxy this suite started is inside a lab namespace, and
       // deleteNamespace ends what runs there; the pid files say the same, ask them first.
       for (const name of NAMES) {
-        for (const file of [pidFile(name), haproxyPid(name)]) await signalFromPidFile(file, "SIGKILL").catch(() => undefined);
+        for (const file of [pidFile(name), haproxyPid(name)])
+          await signalFromPidFile(file, "SIGKILL").catch(() => undefined);
       }
       await lab.destroy();
       if (dir !== "") await rm(dir, { recursive: true, force: true });
@@ -264,7 +326,12 @@ await describeWith(
       expect(r6.result.first?.answer, `IPv6 ${v6}: ${JSON.stringify(r6.result.events)} t0=${four.t0}`).toBeDefined();
       await heldBy(vip, backup);
       await heldBy(v6, backupOf(v6));
-      return { four: four.result.first!.t - four.t0, six: r6.result.first!.t - four.t0, result: four.result, t0: four.t0 };
+      return {
+        four: four.result.first!.t - four.t0,
+        six: r6.result.first!.t - four.t0,
+        result: four.result,
+        t0: four.t0,
+      };
     };
 
     /** The failing node back: wait for its VIPs to return (preempt is on), print how long the return took at the client. */
@@ -334,7 +401,8 @@ await describeWith(
         // notices (2 failures at 1 s) and the master gives the VIP up.
         const refused = result.events.filter((e) => e.outcome === "refused");
         const lastRefusedStart = refused.at(-1)?.t ?? t0;
-        const afterRefused = result.events.find((e) => e.t > lastRefusedStart && e.outcome !== "refused")?.t ?? result.first!.t;
+        const afterRefused =
+          result.events.find((e) => e.t > lastRefusedStart && e.outcome !== "refused")?.t ?? result.first!.t;
         report(
           "HAProxy killed on the master -> first TCP answer from the backup",
           result.first!.t - t0,
@@ -350,7 +418,9 @@ await describeWith(
       it("with preempt: false, a returning master leaves the VIPs where they are", async () => {
         const nopreempt = planFor(configFor(NAMES, { preempt: false }), vrrpStateOf(plan));
         // Same VRIDs, VIPs and priorities: only nopreempt changes.
-        expect(nopreempt.vrrpInstances.map((i) => [i.vrid, i.vips, i.priorities])).toEqual(plan.vrrpInstances.map((i) => [i.vrid, i.vips, i.priorities]));
+        expect(nopreempt.vrrpInstances.map((i) => [i.vrid, i.vips, i.priorities])).toEqual(
+          plan.vrrpInstances.map((i) => [i.vrid, i.vips, i.priorities]),
+        );
         for (const name of NAMES) expect(await apply(nopreempt, name)).toBe("reloaded");
         const { vip, backup } = victim();
         await sleep(500);
@@ -376,14 +446,22 @@ await describeWith(
       it("draining lb3, stopping it and re-applying the others without it moves only lb3's VIPs, once", async () => {
         const before = await holders();
         const drainedConfig = configFor(NAMES);
-        const drained = planFor({ ...drainedConfig, lbNodes: drainedConfig.lbNodes.map((n) => (n.name === "lb3" ? { ...n, drain: true } : n)) }, vrrpStateOf(plan));
+        const drained = planFor(
+          {
+            ...drainedConfig,
+            lbNodes: drainedConfig.lbNodes.map((n) => (n.name === "lb3" ? { ...n, drain: true } : n)),
+          },
+          vrrpStateOf(plan),
+        );
         const smaller = planFor(configFor(["lb1", "lb2"]), vrrpStateOf(drained));
         const lb3Vips = vips.filter((v) => masterOf(plan, v) === "lb3");
         // The plan: drain moves exactly lb3's VIPs; removing the drained node then moves nothing.
         expect(vips.filter((v) => masterOf(drained, v) !== masterOf(plan, v))).toEqual(lb3Vips);
         expect(vips.filter((v) => masterOf(smaller, v) !== masterOf(drained, v))).toEqual([]);
         // VRIDs stay what keepalived runs.
-        expect(smaller.vrrpInstances.map((i) => [i.vrid, i.vips])).toEqual(plan.vrrpInstances.map((i) => [i.vrid, i.vips]));
+        expect(smaller.vrrpInstances.map((i) => [i.vrid, i.vips])).toEqual(
+          plan.vrrpInstances.map((i) => [i.vrid, i.vips]),
+        );
 
         // Meanwhile the client keeps asking a VIP that stays on lb1: it must answer from lb1 throughout.
         const stays = vips.find((v) => masterOf(plan, v) === "lb1")!;
@@ -395,7 +473,10 @@ await describeWith(
             let t0 = Date.now();
             for (const name of NAMES) expect(await apply(drained, name)).toBe("reloaded");
             timings.push(["drain applied on lb1-lb3 (validate, write, SIGHUP each)", Date.now() - t0]);
-            timings.push([`drain: lb3's ${lb3Vips.length} VIPs held by their new masters after the last SIGHUP`, await settle((v) => masterOf(drained, v), "after draining lb3")]);
+            timings.push([
+              `drain: lb3's ${lb3Vips.length} VIPs held by their new masters after the last SIGHUP`,
+              await settle((v) => masterOf(drained, v), "after draining lb3"),
+            ]);
             // lb3 holds nothing now; stop it before the others drop it from their peers, or it
             // would stop hearing their adverts and claim their VIPs.
             await signalFromPidFile(pidFile("lb3"), "SIGTERM");
@@ -413,8 +494,14 @@ await describeWith(
         const otherAnswers = result.events.filter((e) => e.outcome.startsWith("answer:") && e.outcome !== "answer:lb1");
         expect(otherAnswers).toEqual([]);
         expect(result.events[0]?.outcome).toBe("answer:lb1");
-        const gaps = result.events.map((e, i) => (e.outcome === "answer:lb1" ? 0 : (result.events[i + 1]?.t ?? e.t) - e.t));
-        report("lb3 removed: longest stretch without an answer from lb1 for a VIP it kept", Math.max(0, ...gaps), ` (${result.attempts} attempts)`);
+        const gaps = result.events.map((e, i) =>
+          e.outcome === "answer:lb1" ? 0 : (result.events[i + 1]?.t ?? e.t) - e.t,
+        );
+        report(
+          "lb3 removed: longest stretch without an answer from lb1 for a VIP it kept",
+          Math.max(0, ...gaps),
+          ` (${result.attempts} attempts)`,
+        );
         const after = await holders();
         for (const v of vips) if (!lb3Vips.includes(v)) expect(after.get(v), v).toEqual(before.get(v));
       }, 90_000);

@@ -8,7 +8,9 @@ describe("readKeepalivedState", () => {
     const plan = typicalPlan();
     for (const node of plan.lbNodes) {
       const state = readKeepalivedState(renderKeepalived(plan, { node: node.name })._unsafeUnwrap());
-      expect(state.instances).toEqual(plan.vrrpInstances.map((i) => ({ vrid: i.vrid, vips: i.vips, master: i.priorities[0]!.lbNode })));
+      expect(state.instances).toEqual(
+        plan.vrrpInstances.map((i) => ({ vrid: i.vrid, vips: i.vips, master: i.priorities[0]!.lbNode })),
+      );
     }
   });
 
@@ -27,7 +29,20 @@ describe("readKeepalivedState", () => {
   });
 
   it("leaves out what does not parse instead of guessing", () => {
-    const text = ["vrrp_instance a {", "    virtual_router_id 300", "    virtual_ipaddress {", "        198.18.100.1/32 dev eth0", "    }", "}", "vrrp_instance b {", "    virtual_router_id 7", "    virtual_ipaddress {", "        not-an-ip dev eth0", "    }", "}"].join("\n");
+    const text = [
+      "vrrp_instance a {",
+      "    virtual_router_id 300",
+      "    virtual_ipaddress {",
+      "        198.18.100.1/32 dev eth0",
+      "    }",
+      "}",
+      "vrrp_instance b {",
+      "    virtual_router_id 7",
+      "    virtual_ipaddress {",
+      "        not-an-ip dev eth0",
+      "    }",
+      "}",
+    ].join("\n");
     expect(readKeepalivedState(text).instances).toEqual([]);
     expect(readKeepalivedState("").instances).toEqual([]);
   });

@@ -22,7 +22,9 @@ describe("validateKeepalived without the tools", () => {
     const dir = await mkdtemp(join(tmpdir(), "portico-keepalived-test-"));
     process.env["TMPDIR"] = dir;
     try {
-      expect((await validateKeepalived("global_defs {\n}\n", { binary: "/nonexistent/keepalived" })).isErr()).toBe(true);
+      expect((await validateKeepalived("global_defs {\n}\n", { binary: "/nonexistent/keepalived" })).isErr()).toBe(
+        true,
+      );
       expect(await readdir(dir)).toEqual([]);
     } finally {
       if (saved === undefined) delete process.env["TMPDIR"];

@@ -54,7 +54,10 @@ export class Coalescer {
       this.#bursts++;
     }
     clearTimeout(this.#quiet);
-    this.#quiet = setTimeout(() => this.#flush(), this.#leading ? Math.min(this.#timing.leadMs ?? DEFAULT_LEAD_MS, quietMs) : quietMs);
+    this.#quiet = setTimeout(
+      () => this.#flush(),
+      this.#leading ? Math.min(this.#timing.leadMs ?? DEFAULT_LEAD_MS, quietMs) : quietMs,
+    );
     this.#deadline ??= setTimeout(() => this.#flush(), maxDelayMs);
     clearTimeout(this.#recent);
     // Bookkeeping only: it must not keep a stopping process alive.

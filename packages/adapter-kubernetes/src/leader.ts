@@ -74,17 +74,27 @@ export class LeaderElector {
     clearTimeout(this.#timer);
     // Bounded: a round stuck on an unreachable API server must not hold up shutdown.
     let capTimer: NodeJS.Timeout | undefined;
-    await Promise.race([this.#inflight, new Promise<void>((r) => (capTimer = setTimeout(r, this.#options.renewDeadlineMs)))]);
+    await Promise.race([
+      this.#inflight,
+      new Promise<void>((r) => (capTimer = setTimeout(r, this.#options.renewDeadlineMs))),
+    ]);
     clearTimeout(capTimer);
     const wasLeader = this.#leader || this.#lastRenew > 0;
     this.#lose();
     // Release even if leadership lapsed a moment ago (a slow renewal): the lease may still name us.
     if (!wasLeader) return;
     try {
-      const lease = await this.#api.readNamespacedLease({ name: this.#options.name, namespace: this.#options.namespace });
+      const lease = await this.#api.readNamespacedLease({
+        name: this.#options.name,
+        namespace: this.#options.namespace,
+      });
       if (lease.spec?.holderIdentity !== this.#options.identity) return;
       lease.spec = { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1 };
-      await this.#api.replaceNamespacedLease({ name: this.#options.name, namespace: this.#options.namespace, body: lease });
+      await this.#api.replaceNamespacedLease({
+        name: this.#options.name,
+        namespace: this.#options.namespace,
+        body: lease,
+      });
     } catch {
       // The lease will expire by itself.
     }
@@ -105,7 +115,8 @@ export class LeaderElector {
       this.#callbacks.onError?.(`lease ${this.#options.namespace}/${this.#options.name}: ${(e as Error).message}`);
       this.isLeader(); // drops leadership once the renew deadline has passed
     }
-    if (this.#running) this.#timer = setTimeout(() => {
+    if (this.#running)
+      this.#timer = setTimeout(() => {
         this.#inflight = this.#tick();
       }, this.#options.retryPeriodMs);
   }
@@ -128,7 +139,16 @@ export class LeaderElector {
       try {
         await this.#api.createNamespacedLease({
           namespace,
-          body: { metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 } },
+          body: {
+            metadata: { name, namespace },
+            spec: {
+              holderIdentity: identity,
+              leaseDurationSeconds: durationSeconds,
+              acquireTime: now,
+              renewTime: now,
+              leaseTransitions: 0,
+            },
+          },
         });
         return true;
       } catch (c) {
@@ -138,7 +158,8 @@ export class LeaderElector {
     }
     const holder = lease.spec?.holderIdentity ?? "";
     const rv = lease.metadata?.resourceVersion ?? "";
-    if (this.#observed === undefined || this.#observed.resourceVersion !== rv) this.#observed = { resourceVersion: rv, holder, at: Date.now() };
+    if (this.#observed === undefined || this.#observed.resourceVersion !== rv)
+      this.#observed = { resourceVersion: rv, holder, at: Date.now() };
     const theirDurationMs = (lease.spec?.leaseDurationSeconds ?? durationSeconds) * 1000;
     const held = holder !== "" && holder !== identity && Date.now() - this.#observed.at < theirDurationMs;
     if (held) return false;

@@ -21,7 +21,12 @@ const MAX_EVENT_MESSAGE = 1000;
  * from (a concurrent change gives 409 and is retried on the next plan), Events as core/v1
  * Events. `isLeader` is asked before every write, so losing the lease stops writes at once.
  */
-export const publishStatus = async (kc: KubeConfig, actions: readonly StatusAction[], isLeader: () => boolean, now: () => Date = () => new Date()): Promise<PublishReport> => {
+export const publishStatus = async (
+  kc: KubeConfig,
+  actions: readonly StatusAction[],
+  isLeader: () => boolean,
+  now: () => Date = () => new Date(),
+): Promise<PublishReport> => {
   const core = kc.makeApiClient(CoreV1Api);
   const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
   let applied = 0;
@@ -32,7 +37,11 @@ export const publishStatus = async (kc: KubeConfig, actions: readonly StatusActi
       await match(action)
         .with({ kind: "patchStatus" }, (a) =>
           core.patchNamespacedServiceStatus(
-            { name: a.name, namespace: a.namespace, body: { status: { loadBalancer: { ingress: a.ingress }, conditions: a.conditions } } },
+            {
+              name: a.name,
+              namespace: a.namespace,
+              body: { status: { loadBalancer: { ingress: a.ingress }, conditions: a.conditions } },
+            },
             merge,
           ),
         )
@@ -46,12 +55,21 @@ export const publishStatus = async (kc: KubeConfig, actions: readonly StatusActi
                   namespace: a.namespace,
                   body: [
                     { op: "test", path: "/metadata/finalizers", value: a.from },
-                    a.finalizers.length === 0 ? { op: "remove", path: "/metadata/finalizers" } : { op: "replace", path: "/metadata/finalizers", value: a.finalizers },
+                    a.finalizers.length === 0
+                      ? { op: "remove", path: "/metadata/finalizers" }
+                      : { op: "replace", path: "/metadata/finalizers", value: a.finalizers },
                   ],
                 },
                 setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
               )
-            : core.patchNamespacedService({ name: a.name, namespace: a.namespace, body: { metadata: { finalizers: a.finalizers, resourceVersion: a.resourceVersion } } }, merge),
+            : core.patchNamespacedService(
+                {
+                  name: a.name,
+                  namespace: a.namespace,
+                  body: { metadata: { finalizers: a.finalizers, resourceVersion: a.resourceVersion } },
+                },
+                merge,
+              ),
         )
         .with({ kind: "event" }, (a) => {
           const time = now();
@@ -62,7 +80,10 @@ export const publishStatus = async (kc: KubeConfig, actions: readonly StatusActi
               involvedObject: { kind: "Service", apiVersion: "v1", namespace: a.namespace, name: a.name, uid: a.uid },
               type: a.event.type,
               reason: a.event.reason,
-              message: a.event.message.length > MAX_EVENT_MESSAGE ? `${a.event.message.slice(0, MAX_EVENT_MESSAGE - 1)}…` : a.event.message,
+              message:
+                a.event.message.length > MAX_EVENT_MESSAGE
+                  ? `${a.event.message.slice(0, MAX_EVENT_MESSAGE - 1)}…`
+                  : a.event.message,
               source: { component: EVENT_SOURCE },
               reportingComponent: EVENT_SOURCE,
               firstTimestamp: time,

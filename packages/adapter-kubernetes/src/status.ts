@@ -65,11 +65,20 @@ export type StatusAction =
       readonly ingress: readonly unknown[] | null;
       readonly conditions: readonly KubeCondition[];
     }
-  | { readonly kind: "event"; readonly namespace: string; readonly name: string; readonly uid: string; readonly event: ServiceEvent };
+  | {
+      readonly kind: "event";
+      readonly namespace: string;
+      readonly name: string;
+      readonly uid: string;
+      readonly event: ServiceEvent;
+    };
 
 const ownCondition = (c: { type: string }): boolean => c.type.startsWith(OWN_CONDITION_PREFIX);
 const sameCondition = (a: KubeCondition, b: Condition): boolean =>
-  a.status === b.status && a.reason === b.reason && a.message === b.message && (a.observedGeneration ?? 0) === b.observedGeneration;
+  a.status === b.status &&
+  a.reason === b.reason &&
+  a.message === b.message &&
+  (a.observedGeneration ?? 0) === b.observedGeneration;
 
 /**
  * Work out the writes that make the cluster's Services say what the plan says: the status
@@ -81,7 +90,12 @@ const sameCondition = (a: KubeCondition, b: Condition): boolean =>
  * load-balancer controller puts on the Services it serves. `now` stamps conditions whose status
  * changed.
  */
-export const reconcileStatus = (services: readonly ServiceObject[], plan: Plan, now: string, classes: ClassPolicy): StatusAction[] => {
+export const reconcileStatus = (
+  services: readonly ServiceObject[],
+  plan: Plan,
+  now: string,
+  classes: ClassPolicy,
+): StatusAction[] => {
   const planned = new Map<string, ServicePlan>(plan.services.map((s) => [s.key, s]));
   const actions: StatusAction[] = [];
   const sorted = [...services].sort((a, b) => key(a).localeCompare(key(b)));
@@ -110,22 +124,46 @@ export const reconcileStatus = (services: readonly ServiceObject[], plan: Plan, 
       const hadIngress = (svc.status?.loadBalancer?.ingress ?? []).length > 0;
       if (hadIngress || current.some(ownCondition)) {
         event({ type: "Normal", reason: "DeletingLoadBalancer", message: "Deleting load balancer" });
-        actions.push({ kind: "patchStatus", namespace, name, ingress: null, conditions: current.filter((c) => !ownCondition(c)) });
+        actions.push({
+          kind: "patchStatus",
+          namespace,
+          name,
+          ingress: null,
+          conditions: current.filter((c) => !ownCondition(c)),
+        });
       }
-      actions.push({ kind: "removeFinalizer", namespace, name, resourceVersion, from: finalizers, finalizers: finalizers.filter((f) => f !== CLEANUP_FINALIZER) });
+      actions.push({
+        kind: "removeFinalizer",
+        namespace,
+        name,
+        resourceVersion,
+        from: finalizers,
+        finalizers: finalizers.filter((f) => f !== CLEANUP_FINALIZER),
+      });
       event({ type: "Normal", reason: "DeletedLoadBalancer", message: "Deleted load balancer" });
       continue;
     }
 
     if (!hasFinalizer) {
-      actions.push({ kind: "addFinalizer", namespace, name, resourceVersion, from: finalizers, finalizers: [...finalizers, CLEANUP_FINALIZER] });
+      actions.push({
+        kind: "addFinalizer",
+        namespace,
+        name,
+        resourceVersion,
+        from: finalizers,
+        finalizers: [...finalizers, CLEANUP_FINALIZER],
+      });
       event({ type: "Normal", reason: "EnsuringLoadBalancer", message: "Ensuring load balancer" });
     }
 
     const desiredIngress = sp.status.loadBalancer.ingress.map((i) => ({
       ip: i.ip,
       ipMode: i.ipMode,
-      ports: i.ports.map((p) => ({ port: p.port, protocol: p.protocol, ...(p.error === undefined ? {} : { error: p.error }) })),
+      ports: i.ports.map((p) => ({
+        port: p.port,
+        protocol: p.protocol,
+        ...(p.error === undefined ? {} : { error: p.error }),
+      })),
     }));
     const currentIngress = svc.status?.loadBalancer?.ingress ?? [];
     const ingressChanged = JSON.stringify(currentIngress) !== JSON.stringify(desiredIngress);
@@ -135,7 +173,14 @@ export const reconcileStatus = (services: readonly ServiceObject[], plan: Plan, 
         const before = current.find((x) => x.type === c.type);
         // lastTransitionTime moves only when the status itself flips.
         const lastTransitionTime = before !== undefined && before.status === c.status ? before.lastTransitionTime : now;
-        return { type: c.type, status: c.status, reason: c.reason, message: c.message, observedGeneration: c.observedGeneration, lastTransitionTime };
+        return {
+          type: c.type,
+          status: c.status,
+          reason: c.reason,
+          message: c.message,
+          observedGeneration: c.observedGeneration,
+          lastTransitionTime,
+        };
       }),
     ];
     const conditionsChanged = sp.status.conditions.some((c) => {
@@ -143,14 +188,32 @@ export const reconcileStatus = (services: readonly ServiceObject[], plan: Plan, 
       return before === undefined || !sameCondition(before, c);
     });
     if (!ingressChanged && !conditionsChanged) continue;
-    actions.push({ kind: "patchStatus", namespace, name, ingress: desiredIngress.length === 0 ? null : desiredIngress, conditions });
+    actions.push({
+      kind: "patchStatus",
+      namespace,
+      name,
+      ingress: desiredIngress.length === 0 ? null : desiredIngress,
+      conditions,
+    });
 
     const ready = sp.status.conditions.find((c) => c.type === "portico.dev/LoadBalancerReady");
     const readyBefore = current.find((c) => c.type === "portico.dev/LoadBalancerReady");
-    if (sp.state === "failed" && ready !== undefined && (readyBefore === undefined || !sameCondition(readyBefore, ready))) {
-      event({ type: "Warning", reason: "SyncLoadBalancerFailed", message: `Error syncing load balancer: ${ready.reason}: ${ready.message}` });
+    if (
+      sp.state === "failed" &&
+      ready !== undefined &&
+      (readyBefore === undefined || !sameCondition(readyBefore, ready))
+    ) {
+      event({
+        type: "Warning",
+        reason: "SyncLoadBalancerFailed",
+        message: `Error syncing load balancer: ${ready.reason}: ${ready.message}`,
+      });
     } else if (ingressChanged && desiredIngress.length > 0) {
-      event({ type: "Normal", reason: currentIngress.length === 0 ? "EnsuredLoadBalancer" : "UpdatedLoadBalancer", message: `${currentIngress.length === 0 ? "Ensured" : "Updated"} load balancer: ${desiredIngress.map((i) => i.ip).join(", ")}` });
+      event({
+        type: "Normal",
+        reason: currentIngress.length === 0 ? "EnsuredLoadBalancer" : "UpdatedLoadBalancer",
+        message: `${currentIngress.length === 0 ? "Ensured" : "Updated"} load balancer: ${desiredIngress.map((i) => i.ip).join(", ")}`,
+      });
     }
     const degraded = sp.status.conditions.find((c) => c.type === "portico.dev/Degraded");
     const degradedBefore = current.find((c) => c.type === "portico.dev/Degraded");

@@ -74,7 +74,9 @@ export class ClusterWatch {
     this.#feeds = [
       feed("services", "/api/v1/services", () => core.listServiceForAllNamespaces()),
       feed("nodes", "/api/v1/nodes", () => core.listNode()),
-      feed("endpointslices", "/apis/discovery.k8s.io/v1/endpointslices", () => discovery.listEndpointSliceForAllNamespaces()),
+      feed("endpointslices", "/apis/discovery.k8s.io/v1/endpointslices", () =>
+        discovery.listEndpointSliceForAllNamespaces(),
+      ),
     ];
     for (const f of this.#feeds) {
       const changed = (): void => {

@@ -3,7 +3,6 @@ import { KubeApiServer, until } from "@portico/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LeaderElector, type LeaseOptions } from "../src/index.js";
 
-
 let server: KubeApiServer;
 const electors: LeaderElector[] = [];
 const timing = { leaseDurationMs: 1_000, renewDeadlineMs: 600, retryPeriodMs: 100 };
@@ -12,7 +11,10 @@ const elector = (identity: string, log: string[] = []): LeaderElector => {
   const kc = new KubeConfig();
   kc.loadFromString(server.kubeconfig(identity));
   const options: LeaseOptions = { namespace: "portico-system", name: "portico-status", identity, ...timing };
-  const e = new LeaderElector(kc, options, { onStartedLeading: () => log.push(`${identity} leads`), onStoppedLeading: () => log.push(`${identity} stops`) });
+  const e = new LeaderElector(kc, options, {
+    onStartedLeading: () => log.push(`${identity} leads`),
+    onStoppedLeading: () => log.push(`${identity} stops`),
+  });
   electors.push(e);
   return e;
 };
@@ -52,10 +54,14 @@ describe("Lease leader election", () => {
     expect(b.isLeader()).toBe(false);
     a.abandon(); // killed: no release
     // The lease is valid until its last renewal plus its duration; nobody may lead before that.
-    const renewed = Date.parse((server.get("Lease", "portico-system", "portico-status")!["spec"] as { renewTime: string }).renewTime);
+    const renewed = Date.parse(
+      (server.get("Lease", "portico-system", "portico-status")!["spec"] as { renewTime: string }).renewTime,
+    );
     await until("lb2 leads", () => b.isLeader(), 5_000);
     const tookMs = Date.now() - renewed;
-    process.stdout.write(`leader takeover ${tookMs} ms after the dead leader's last renewal (lease ${timing.leaseDurationMs} ms)\n`);
+    process.stdout.write(
+      `leader takeover ${tookMs} ms after the dead leader's last renewal (lease ${timing.leaseDurationMs} ms)\n`,
+    );
     expect(tookMs).toBeGreaterThanOrEqual(timing.leaseDurationMs);
     // Whatever flapping a loaded machine causes, lb2 leads only after lb1 has stopped for good.
     expect(log.at(-1)).toBe("lb2 leads");
@@ -84,7 +90,9 @@ describe("Lease leader election", () => {
     const cut = Date.now();
     await until("lb1 steps down", () => !a.isLeader(), 5_000);
     const ms = Date.now() - cut;
-    process.stdout.write(`leader stepped down ${ms} ms after losing the API server (renew deadline ${timing.renewDeadlineMs} ms)\n`);
+    process.stdout.write(
+      `leader stepped down ${ms} ms after losing the API server (renew deadline ${timing.renewDeadlineMs} ms)\n`,
+    );
     // Before the lease can expire for anyone else: never two leaders.
     expect(ms).toBeLessThan(timing.leaseDurationMs);
   });

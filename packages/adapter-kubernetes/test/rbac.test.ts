@@ -20,7 +20,12 @@ interface Rule {
 }
 
 const verbOf = (r: RecordedRequest): string => {
-  if (r.method === "GET") return /[?&]watch=(true|1)/.test(r.query) ? "watch" : /\/(services|nodes|endpointslices|leases|events)$/.test(r.path) ? "list" : "get";
+  if (r.method === "GET")
+    return /[?&]watch=(true|1)/.test(r.query)
+      ? "watch"
+      : /\/(services|nodes|endpointslices|leases|events)$/.test(r.path)
+        ? "list"
+        : "get";
   return { POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" }[r.method] ?? r.method;
 };
 const resourceOf = (path: string): { group: string; resource: string; name?: string } => {
@@ -28,7 +33,11 @@ const resourceOf = (path: string): { group: string; resource: string; name?: str
   const group = parts[0] === "api" ? "" : parts[1]!;
   let rest = parts.slice(parts[0] === "api" ? 2 : 3);
   if (rest[0] === "namespaces") rest = rest.slice(2);
-  return { group, resource: rest[2] === undefined ? rest[0]! : `${rest[0]}/${rest[2]}`, ...(rest[1] === undefined ? {} : { name: rest[1] }) };
+  return {
+    group,
+    resource: rest[2] === undefined ? rest[0]! : `${rest[0]}/${rest[2]}`,
+    ...(rest[1] === undefined ? {} : { name: rest[1] }),
+  };
 };
 
 let server: KubeApiServer;
@@ -45,7 +54,14 @@ beforeAll(async () => {
   await watch.start();
   // Timings long enough that leadership cannot lapse on a loaded machine: a lapse would skip the
   // writes this test needs to see (seen under a load average of 30 on 2 cores).
-  const elector = new LeaderElector(kc, { namespace: "portico-system", name: "portico-status", identity: "lb1", leaseDurationMs: 10_000, renewDeadlineMs: 8_000, retryPeriodMs: 100 });
+  const elector = new LeaderElector(kc, {
+    namespace: "portico-system",
+    name: "portico-status",
+    identity: "lb1",
+    leaseDurationMs: 10_000,
+    renewDeadlineMs: 8_000,
+    retryPeriodMs: 100,
+  });
   elector.start();
   while (!elector.isLeader()) await new Promise((r) => setTimeout(r, 20));
   await new Promise((r) => setTimeout(r, 300)); // a few renewals
@@ -70,7 +86,9 @@ afterAll(async () => {
 
 describe("examples/deploy/rbac.yaml", () => {
   it("allows every request the adapter makes and grants nothing it does not use", async () => {
-    const docs = parseAllDocuments(await readFile(rbacFile, "utf8")).map((d) => d.toJS() as { kind: string; rules?: Rule[] });
+    const docs = parseAllDocuments(await readFile(rbacFile, "utf8")).map(
+      (d) => d.toJS() as { kind: string; rules?: Rule[] },
+    );
     const rules = docs.filter((d) => d.kind === "ClusterRole" || d.kind === "Role").flatMap((d) => d.rules ?? []);
     const requests = server.requests;
     expect(requests.length).toBeGreaterThan(0);
@@ -87,8 +105,11 @@ describe("examples/deploy/rbac.yaml", () => {
       expect(allowed, `${r.method} ${r.path} (${group || "core"} ${resource} ${verb})`).toBe(true);
       used.add(`${group}|${resource}|${verb}`);
     }
-    for (const rule of rules) for (const g of rule.apiGroups) for (const res of rule.resources) for (const v of rule.verbs) {
-      expect(used.has(`${g}|${res}|${v}`), `granted but unused: ${g || "core"} ${res} ${v}`).toBe(true);
-    }
+    for (const rule of rules)
+      for (const g of rule.apiGroups)
+        for (const res of rule.resources)
+          for (const v of rule.verbs) {
+            expect(used.has(`${g}|${res}|${v}`), `granted but unused: ${g || "core"} ${res} ${v}`).toBe(true);
+          }
   });
 });

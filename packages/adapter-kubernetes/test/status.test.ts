@@ -31,7 +31,11 @@ const turn = async (isLeader = always) => {
   return { actions, report: await publishStatus(kc, actions, isLeader) };
 };
 const svc = (name: string) => server.get("Service", "default", name)!;
-const events = (name: string) => server.list("Event").filter((e) => (e["involvedObject"] as { name: string }).name === name).map((e) => e["reason"]);
+const events = (name: string) =>
+  server
+    .list("Event")
+    .filter((e) => (e["involvedObject"] as { name: string }).name === name)
+    .map((e) => e["reason"]);
 
 describe("status publishing", () => {
   it("adds the cleanup finalizer, publishes ingress and conditions, records upstream Events", async () => {
@@ -39,8 +43,14 @@ describe("status publishing", () => {
     await turn(); // finalizer + status
     const web = svc("web");
     expect((web["metadata"] as { finalizers: string[] }).finalizers).toEqual([CLEANUP_FINALIZER]);
-    expect((web["status"] as { loadBalancer: unknown }).loadBalancer).toEqual({ ingress: [{ ip: "198.18.100.10", ipMode: "Proxy", ports: [{ port: 80, protocol: "TCP" }] }] });
-    const conditions = (web["status"] as { conditions: { type: string; status: string; lastTransitionTime: string; observedGeneration: number }[] }).conditions;
+    expect((web["status"] as { loadBalancer: unknown }).loadBalancer).toEqual({
+      ingress: [{ ip: "198.18.100.10", ipMode: "Proxy", ports: [{ port: 80, protocol: "TCP" }] }],
+    });
+    const conditions = (
+      web["status"] as {
+        conditions: { type: string; status: string; lastTransitionTime: string; observedGeneration: number }[];
+      }
+    ).conditions;
     expect(conditions.map((c) => [c.type, c.status])).toEqual([
       ["portico.dev/LoadBalancerReady", "True"],
       ["portico.dev/Degraded", "False"],
@@ -84,10 +94,21 @@ describe("status publishing", () => {
     server.put(aService({ name: "web" }));
     const { actions } = await turn();
     expect(actions.filter((a) => a.name !== "web")).toEqual([]);
-    expect(server.writes().filter((w) => !w.path.includes("/web") && (w.body as { involvedObject?: { name?: string } }).involvedObject?.name !== "web")).toEqual([]);
+    expect(
+      server
+        .writes()
+        .filter(
+          (w) =>
+            !w.path.includes("/web") &&
+            (w.body as { involvedObject?: { name?: string } }).involvedObject?.name !== "web",
+        ),
+    ).toEqual([]);
     expect((svc("foreign")["metadata"] as { finalizers: string[] }).finalizers).toEqual([CLEANUP_FINALIZER]);
     expect(JSON.stringify(svc("foreign")["status"])).toContain("198.18.200.7");
-    expect(svc("leaving")["metadata"]).toMatchObject({ finalizers: [CLEANUP_FINALIZER], deletionTimestamp: expect.any(String) });
+    expect(svc("leaving")["metadata"]).toMatchObject({
+      finalizers: [CLEANUP_FINALIZER],
+      deletionTimestamp: expect.any(String),
+    });
   });
 
   it("cleans up after a Service of Portico's own class that is deleted, though an unclassed one is not Portico's when handleUnclassed is off", async () => {
@@ -111,7 +132,11 @@ describe("status publishing", () => {
     const pass = async (): Promise<void> => {
       const services = server.list("Service");
       const p = plan(ingest([...services, ...server.list("Node"), ...server.list("EndpointSlice")]), classOnly);
-      await publishStatus(kc, reconcileStatus(services as ServiceObject[], p, "2026-11-26T00:00:00Z", classOnly), always);
+      await publishStatus(
+        kc,
+        reconcileStatus(services as ServiceObject[], p, "2026-11-26T00:00:00Z", classOnly),
+        always,
+      );
     };
     server.put(aService({ name: "own", loadBalancerClass: "portico.dev/haproxy" }));
     await pass();

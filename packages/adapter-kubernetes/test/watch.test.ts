@@ -62,7 +62,13 @@ describe("ClusterWatch and SnapshotSource", () => {
     await startWatch();
     await until("first snapshot", () => snapshots.length === 1);
     const node = server.get("Node", undefined, "worker-1")!;
-    server.put({ ...node, status: { ...(node["status"] as object), conditions: [{ type: "Ready", status: "True", lastHeartbeatTime: "2026-11-26T00:00:00Z" }] } });
+    server.put({
+      ...node,
+      status: {
+        ...(node["status"] as object),
+        conditions: [{ type: "Ready", status: "True", lastHeartbeatTime: "2026-11-26T00:00:00Z" }],
+      },
+    });
     await pause(400);
     expect(snapshots).toHaveLength(1);
     server.put(aNode("worker-3", "198.18.2.3"));

@@ -16,12 +16,51 @@ export interface ApplyOptions extends Roots {
  * the kernel refused the value, changed it, or the file is missing.
  */
 export type WriteOutcome =
-  | { readonly status: "unchanged"; readonly ok: true; readonly write: TuningWrite; readonly path: string; readonly current: string }
-  | { readonly status: "would-change"; readonly ok: true; readonly write: TuningWrite; readonly path: string; readonly current: string }
-  | { readonly status: "changed"; readonly ok: true; readonly write: TuningWrite; readonly path: string; readonly previous: string; readonly readBack: string }
-  | { readonly status: "kernel-changed"; readonly ok: false; readonly write: TuningWrite; readonly path: string; readonly previous: string; readonly readBack: string }
-  | { readonly status: "refused"; readonly ok: false; readonly write: TuningWrite; readonly path: string; readonly previous: string; readonly message: string }
-  | { readonly status: "missing"; readonly ok: boolean; readonly write: TuningWrite; readonly path: string; readonly message: string };
+  | {
+      readonly status: "unchanged";
+      readonly ok: true;
+      readonly write: TuningWrite;
+      readonly path: string;
+      readonly current: string;
+    }
+  | {
+      readonly status: "would-change";
+      readonly ok: true;
+      readonly write: TuningWrite;
+      readonly path: string;
+      readonly current: string;
+    }
+  | {
+      readonly status: "changed";
+      readonly ok: true;
+      readonly write: TuningWrite;
+      readonly path: string;
+      readonly previous: string;
+      readonly readBack: string;
+    }
+  | {
+      readonly status: "kernel-changed";
+      readonly ok: false;
+      readonly write: TuningWrite;
+      readonly path: string;
+      readonly previous: string;
+      readonly readBack: string;
+    }
+  | {
+      readonly status: "refused";
+      readonly ok: false;
+      readonly write: TuningWrite;
+      readonly path: string;
+      readonly previous: string;
+      readonly message: string;
+    }
+  | {
+      readonly status: "missing";
+      readonly ok: boolean;
+      readonly write: TuningWrite;
+      readonly path: string;
+      readonly message: string;
+    };
 
 /** Every write's outcome, in plan order. */
 export interface ApplyReport {
@@ -33,9 +72,23 @@ export interface ApplyReport {
 /** Whether the text in a file already means what the write would put there (the kernel pads masks and adds newlines). */
 export const sameValue = (write: TuningWrite, text: string): boolean =>
   match(write)
-    .with({ kind: "rps_cpus" }, { kind: "xps_cpus" }, (w) => parseCpuMask(text).match((c) => c.join() === w.cpus.join(), () => false))
-    .with({ kind: "irq_affinity" }, (w) => parseCpuList(text).match((c) => c.join() === w.cpus.join(), () => false))
-    .with({ kind: "rps_flow_cnt" }, { kind: "rps_sock_flow_entries" }, (w) => /^\d+$/.test(text.trim()) && Number(text.trim()) === w.count)
+    .with({ kind: "rps_cpus" }, { kind: "xps_cpus" }, (w) =>
+      parseCpuMask(text).match(
+        (c) => c.join() === w.cpus.join(),
+        () => false,
+      ),
+    )
+    .with({ kind: "irq_affinity" }, (w) =>
+      parseCpuList(text).match(
+        (c) => c.join() === w.cpus.join(),
+        () => false,
+      ),
+    )
+    .with(
+      { kind: "rps_flow_cnt" },
+      { kind: "rps_sock_flow_entries" },
+      (w) => /^\d+$/.test(text.trim()) && Number(text.trim()) === w.count,
+    )
     .exhaustive();
 
 const errno = (e: unknown): string => {
@@ -66,7 +119,9 @@ const one = async (write: TuningWrite, roots: Roots, dryRun: boolean): Promise<W
     const code = (e as NodeJS.ErrnoException).code;
     // The global RFS table exists only in the initial network namespace.
     const ok = write.kind === "rps_sock_flow_entries" && code === "ENOENT";
-    const message = ok ? `${p} does not exist: not the host's initial network namespace; set it there for RFS to take effect` : `cannot read ${p}: ${errno(e)}`;
+    const message = ok
+      ? `${p} does not exist: not the host's initial network namespace; set it there for RFS to take effect`
+      : `cannot read ${p}: ${errno(e)}`;
     return { status: "missing", ok, write, path: p, message };
   }
   if (sameValue(write, current)) return { status: "unchanged", ok: true, write, path: p, current };
@@ -80,7 +135,14 @@ const one = async (write: TuningWrite, roots: Roots, dryRun: boolean): Promise<W
   try {
     readBack = (await readFile(p, "utf8")).trim();
   } catch (e) {
-    return { status: "refused", ok: false, write, path: p, previous: current, message: `written, but cannot read back: ${errno(e)}` };
+    return {
+      status: "refused",
+      ok: false,
+      write,
+      path: p,
+      previous: current,
+      message: `written, but cannot read back: ${errno(e)}`,
+    };
   }
   return sameValue(write, readBack)
     ? { status: "changed", ok: true, write, path: p, previous: current, readBack }

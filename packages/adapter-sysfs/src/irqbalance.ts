@@ -19,5 +19,9 @@ export const irqbalanceRunning = (procRoot: string): ResultAsync<boolean, Adapte
       }
       return false;
     })(),
-    (e): AdapterError => ({ kind: "io", adapter: "sysfs", message: `listing processes in ${procRoot}: ${(e as Error).message}` }),
+    (e): AdapterError => ({
+      kind: "io",
+      adapter: "sysfs",
+      message: `listing processes in ${procRoot}: ${(e as Error).message}`,
+    }),
   );

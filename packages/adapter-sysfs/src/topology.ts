@@ -1,6 +1,17 @@
 import { readdir, readFile } from "node:fs/promises";
 import { err, ok, ResultAsync } from "neverthrow";
-import { cpuSet, parseCpuList, parseInterfaceName, type AdapterError, type CpuSet, type InterfaceName, type InterfaceTopology, type NumaNode, type QueueIrq, type Topology } from "@portico/core";
+import {
+  cpuSet,
+  parseCpuList,
+  parseInterfaceName,
+  type AdapterError,
+  type CpuSet,
+  type InterfaceName,
+  type InterfaceTopology,
+  type NumaNode,
+  type QueueIrq,
+  type Topology,
+} from "@portico/core";
 import type { Roots } from "./_paths.js";
 
 /** What {@link readTopology} reads. */
@@ -9,14 +20,20 @@ export interface TopologyOptions extends Roots {
   readonly interfaces: readonly string[];
 }
 
-const fail = (kind: AdapterError["kind"], message: string, hint?: string): AdapterError => ({ kind, adapter: "sysfs", message, ...(hint === undefined ? {} : { hint }) });
+const fail = (kind: AdapterError["kind"], message: string, hint?: string): AdapterError => ({
+  kind,
+  adapter: "sysfs",
+  message,
+  ...(hint === undefined ? {} : { hint }),
+});
 
 /** Read a small text file; undefined when it does not exist. */
 const readOptional = async (path: string): Promise<string | undefined> => {
   try {
     return await readFile(path, "utf8");
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT" || (e as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
+    if ((e as NodeJS.ErrnoException).code === "ENOENT" || (e as NodeJS.ErrnoException).code === "ENOTDIR")
+      return undefined;
     throw e;
   }
 };
@@ -38,7 +55,8 @@ class TopologyError extends Error {
 
 const cpuList = async (path: string): Promise<CpuSet> => {
   const text = await readOptional(path);
-  if (text === undefined) throw new TopologyError(fail("unavailable", `${path} does not exist`, "is --sysfs-root a sysfs tree?"));
+  if (text === undefined)
+    throw new TopologyError(fail("unavailable", `${path} does not exist`, "is --sysfs-root a sysfs tree?"));
   return parseCpuList(text).match(
     (c) => c,
     (e) => {
@@ -61,7 +79,9 @@ const queueIrqs = async (roots: Roots, name: InterfaceName): Promise<number[]> =
     if (m !== null && (label === name || label.startsWith(`${name}-`))) named.push(Number(m[1]));
   }
   if (named.length > 0) return named;
-  return (await listOptional(`${roots.sysRoot}/class/net/${name}/device/msi_irqs`)).filter((n) => /^\d{1,7}$/.test(n)).map(Number);
+  return (await listOptional(`${roots.sysRoot}/class/net/${name}/device/msi_irqs`))
+    .filter((n) => /^\d{1,7}$/.test(n))
+    .map(Number);
 };
 
 const irqCpus = async (roots: Roots, irq: number): Promise<CpuSet> => {
@@ -80,12 +100,19 @@ const readInterface = async (roots: Roots, name: InterfaceName): Promise<Interfa
   const dir = `${roots.sysRoot}/class/net/${name}`;
   const queues = await listOptional(`${dir}/queues`);
   if (queues.length === 0 && (await listOptional(dir)).length === 0) {
-    throw new TopologyError(fail("unavailable", `interface ${name} not found (${dir} does not exist)`, "check lbNodes[].interface in the config, and run inside the interface's network namespace"));
+    throw new TopologyError(
+      fail(
+        "unavailable",
+        `interface ${name} not found (${dir} does not exist)`,
+        "check lbNodes[].interface in the config, and run inside the interface's network namespace",
+      ),
+    );
   }
   const numaText = (await readOptional(`${dir}/device/numa_node`))?.trim();
   const numa = numaText === undefined ? -1 : Number(numaText);
   const irqs: QueueIrq[] = [];
-  for (const irq of [...new Set(await queueIrqs(roots, name))].sort((a, b) => a - b)) irqs.push({ irq, cpus: await irqCpus(roots, irq) });
+  for (const irq of [...new Set(await queueIrqs(roots, name))].sort((a, b) => a - b))
+    irqs.push({ irq, cpus: await irqCpus(roots, irq) });
   return {
     name,
     rxQueues: queues.filter((q) => /^rx-\d+$/.test(q)).length,
@@ -124,5 +151,7 @@ export const readTopology = (options: TopologyOptions): ResultAsync<Topology, Ad
       return { cpuCount: last + 1, onlineCpus: online, numaNodes, interfaces };
     })(),
     (e) => (e instanceof TopologyError ? e.error : fail("io", `reading the topology: ${(e as Error).message}`)),
-  ).andThen((t) => (t.onlineCpus.length === 0 ? err(fail("io", `${options.sysRoot}/devices/system/cpu/online lists no CPU`)) : ok(t)));
+  ).andThen((t) =>
+    t.onlineCpus.length === 0 ? err(fail("io", `${options.sysRoot}/devices/system/cpu/online lists no CPU`)) : ok(t),
+  );
 };

@@ -56,7 +56,8 @@ await describeWith([program("ip", ["-V"]), root], "sysfs adapter on a real veth 
     expect(report.outcomes.map((o) => o.status)).toEqual(["changed", "kernel-changed", "refused"]);
     expect(report.outcomes[1]).toMatchObject({ readBack: "128" });
     expect(report.ok).toBe(false);
-    const cat = async (file: string) => (await lab.exec(ns, "cat", [`/sys/class/net/vt0/queues/${file}`]))._unsafeUnwrap().stdout.trim();
+    const cat = async (file: string) =>
+      (await lab.exec(ns, "cat", [`/sys/class/net/vt0/queues/${file}`]))._unsafeUnwrap().stdout.trim();
     expect(await cat("rx-0/rps_flow_cnt")).toBe("128");
     expect(Number.parseInt((await cat("rx-0/rps_cpus")).replaceAll(",", ""), 16)).toBe(1);
     expect(Number.parseInt((await cat("tx-0/xps_cpus")).replaceAll(",", ""), 16)).toBe(0);

@@ -2,11 +2,26 @@ import { mkdtemp, readFile, rm, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cpuSet, parseCpuMask, planTuning, type InterfaceName, type TuningPlan, type TuningPolicy } from "@portico/core";
+import {
+  cpuSet,
+  parseCpuMask,
+  planTuning,
+  type InterfaceName,
+  type TuningPlan,
+  type TuningPolicy,
+} from "@portico/core";
 import { applyTuning, irqbalanceRunning, readTopology } from "../src/index.js";
 import { fakeTree } from "@portico/testkit";
 
-const policy = (o: Partial<TuningPolicy> = {}): TuningPolicy => ({ rps: "auto", rfs: true, rpsSockFlowEntries: 32768, xps: true, irqAffinity: "off", excludeCpus: cpuSet([]), ...o });
+const policy = (o: Partial<TuningPolicy> = {}): TuningPolicy => ({
+  rps: "auto",
+  rfs: true,
+  rpsSockFlowEntries: 32768,
+  xps: true,
+  irqAffinity: "off",
+  excludeCpus: cpuSet([]),
+  ...o,
+});
 
 let base = "";
 let n = 0;
@@ -22,9 +37,18 @@ const text = (path: string) => readFile(path, "utf8").then((t) => t.trim());
 
 describe("a 2-CPU VM with one queue", () => {
   it("reads the topology, writes RPS and RFS, and a second run changes nothing", async () => {
-    const roots = await fakeTree(await fresh(), { possible: "0-1", online: "0-1", nics: [{ name: "eth0", rx: 1, tx: 1 }] });
+    const roots = await fakeTree(await fresh(), {
+      possible: "0-1",
+      online: "0-1",
+      nics: [{ name: "eth0", rx: 1, tx: 1 }],
+    });
     const topo = (await readTopology({ ...roots, interfaces: ["eth0"] }))._unsafeUnwrap();
-    expect(topo).toEqual({ cpuCount: 2, onlineCpus: [0, 1], numaNodes: [], interfaces: [{ name: "eth0", rxQueues: 1, txQueues: 1, numaNode: null, irqs: [] }] });
+    expect(topo).toEqual({
+      cpuCount: 2,
+      onlineCpus: [0, 1],
+      numaNodes: [],
+      interfaces: [{ name: "eth0", rxQueues: 1, txQueues: 1, numaNode: null, irqs: [] }],
+    });
     const plan = planTuning(topo, policy());
     const first = (await applyTuning(plan, { ...roots, dryRun: false }))._unsafeUnwrap();
     expect(first.ok).toBe(true);
@@ -38,10 +62,18 @@ describe("a 2-CPU VM with one queue", () => {
   });
 
   it("a dry run reports what would change and writes nothing", async () => {
-    const roots = await fakeTree(await fresh(), { possible: "0-1", online: "0-1", nics: [{ name: "eth0", rx: 1, tx: 1 }] });
+    const roots = await fakeTree(await fresh(), {
+      possible: "0-1",
+      online: "0-1",
+      nics: [{ name: "eth0", rx: 1, tx: 1 }],
+    });
     const plan = planTuning((await readTopology({ ...roots, interfaces: ["eth0"] }))._unsafeUnwrap(), policy());
     const r = (await applyTuning(plan, { ...roots, dryRun: true }))._unsafeUnwrap();
-    expect(r.outcomes.map((o) => [o.status, o.status === "would-change" ? o.current : ""])).toEqual([["would-change", "0"], ["would-change", "0"], ["would-change", "0"]]);
+    expect(r.outcomes.map((o) => [o.status, o.status === "would-change" ? o.current : ""])).toEqual([
+      ["would-change", "0"],
+      ["would-change", "0"],
+      ["would-change", "0"],
+    ]);
     expect(await text(`${roots.sysRoot}/class/net/eth0/queues/rx-0/rps_cpus`)).toBe("0");
   });
 });
@@ -54,7 +86,20 @@ describe("a 40-CPU 2-socket machine with 4 queues on socket 1", () => {
       possible: "0-39",
       online: "0-39",
       numa: [even.join(","), odd.join(",")],
-      nics: [{ name: "enp59s0f0", rx: 4, tx: 4, numaNode: 1, irqs: [[120, "1"], [121, "3"], [122, "5"], [123, "7"]] }],
+      nics: [
+        {
+          name: "enp59s0f0",
+          rx: 4,
+          tx: 4,
+          numaNode: 1,
+          irqs: [
+            [120, "1"],
+            [121, "3"],
+            [122, "5"],
+            [123, "7"],
+          ],
+        },
+      ],
     });
     const topo = (await readTopology({ ...roots, interfaces: ["enp59s0f0"] }))._unsafeUnwrap();
     expect(topo.numaNodes.map((x) => x.cpus)).toEqual([even, odd]);
@@ -77,10 +122,24 @@ describe("a 40-CPU 2-socket machine with 4 queues on socket 1", () => {
       possible: "0-39",
       online: "0-39",
       numa: ["0-19", "20-39"],
-      nics: [{ name: "eth1", rx: 2, tx: 2, numaNode: 1, irqs: [[130, "0"], [131, "0"]] }],
+      nics: [
+        {
+          name: "eth1",
+          rx: 2,
+          tx: 2,
+          numaNode: 1,
+          irqs: [
+            [130, "0"],
+            [131, "0"],
+          ],
+        },
+      ],
       irqbalance: true,
     });
-    const plan = planTuning((await readTopology({ ...roots, interfaces: ["eth1"] }))._unsafeUnwrap(), policy({ irqAffinity: "spread" }));
+    const plan = planTuning(
+      (await readTopology({ ...roots, interfaces: ["eth1"] }))._unsafeUnwrap(),
+      policy({ irqAffinity: "spread" }),
+    );
     expect(plan.irqbalanceBan).toEqual([130, 131]);
     expect((await applyTuning(plan, { ...roots, dryRun: false }))._unsafeUnwrap().ok).toBe(true);
     expect(await text(`${roots.procRoot}/irq/130/smp_affinity_list`)).toBe("20");
@@ -91,24 +150,42 @@ describe("a 40-CPU 2-socket machine with 4 queues on socket 1", () => {
 
 describe("a 128-CPU machine with 64 queues", () => {
   it("leaves RPS alone because RSS gives every local CPU a queue", async () => {
-    const roots = await fakeTree(await fresh(), { possible: "0-127", online: "0-127", numa: ["0-63", "64-127"], nics: [{ name: "eth0", rx: 64, tx: 64, numaNode: 0 }] });
+    const roots = await fakeTree(await fresh(), {
+      possible: "0-127",
+      online: "0-127",
+      numa: ["0-63", "64-127"],
+      nics: [{ name: "eth0", rx: 64, tx: 64, numaNode: 0 }],
+    });
     const plan = planTuning((await readTopology({ ...roots, interfaces: ["eth0"] }))._unsafeUnwrap(), policy());
-    expect(plan.writes.filter((w) => w.kind === "rps_cpus" || w.kind === "rps_flow_cnt" || w.kind === "rps_sock_flow_entries")).toEqual([]);
+    expect(
+      plan.writes.filter(
+        (w) => w.kind === "rps_cpus" || w.kind === "rps_flow_cnt" || w.kind === "rps_sock_flow_entries",
+      ),
+    ).toEqual([]);
     expect(plan.notes.join("\n")).toContain("RPS skipped: 64 receive queues for 64 NUMA node 0 CPUs");
     expect((await applyTuning(plan, { ...roots, dryRun: false }))._unsafeUnwrap().ok).toBe(true);
     expect(await text(`${roots.sysRoot}/class/net/eth0/queues/rx-0/rps_cpus`)).toBe("0");
-    expect(await text(`${roots.sysRoot}/class/net/eth0/queues/tx-1/xps_cpus`)).toBe("00000000,00000000,00000000,0000000c");
+    expect(await text(`${roots.sysRoot}/class/net/eth0/queues/tx-1/xps_cpus`)).toBe(
+      "00000000,00000000,00000000,0000000c",
+    );
     expect((await irqbalanceRunning(roots.procRoot))._unsafeUnwrap()).toBe(false);
   });
 });
 
 describe("failures", () => {
   it("reports a refused write and still applies the others", async () => {
-    const roots = await fakeTree(await fresh(), { possible: "0-1", online: "0-1", nics: [{ name: "eth0", rx: 2, tx: 1 }] });
+    const roots = await fakeTree(await fresh(), {
+      possible: "0-1",
+      online: "0-1",
+      nics: [{ name: "eth0", rx: 2, tx: 1 }],
+    });
     const target = `${roots.sysRoot}/class/net/eth0/queues/rx-0/rps_cpus`;
     await rm(target);
     await mkdir(target);
-    const plan = planTuning((await readTopology({ ...roots, interfaces: ["eth0"] }))._unsafeUnwrap(), policy({ rps: "always" }));
+    const plan = planTuning(
+      (await readTopology({ ...roots, interfaces: ["eth0"] }))._unsafeUnwrap(),
+      policy({ rps: "always" }),
+    );
     const r = (await applyTuning(plan, { ...roots, dryRun: false }))._unsafeUnwrap();
     expect(r.ok).toBe(false);
     const bad = r.outcomes.filter((o) => !o.ok);
@@ -123,9 +200,17 @@ describe("failures", () => {
   });
 
   it("never builds a path from a hand-made plan with a bad interface name", async () => {
-    const roots = await fakeTree(await fresh(), { possible: "0-1", online: "0-1", nics: [{ name: "eth0", rx: 1, tx: 1 }] });
+    const roots = await fakeTree(await fresh(), {
+      possible: "0-1",
+      online: "0-1",
+      nics: [{ name: "eth0", rx: 1, tx: 1 }],
+    });
     const evil = "../../../tmp/x" as InterfaceName;
-    const plan: TuningPlan = { writes: [{ kind: "rps_cpus", interface: evil, queue: 0, cpus: cpuSet([0]), value: "1", reason: "hand-made" }], notes: [], irqbalanceBan: [] };
+    const plan: TuningPlan = {
+      writes: [{ kind: "rps_cpus", interface: evil, queue: 0, cpus: cpuSet([0]), value: "1", reason: "hand-made" }],
+      notes: [],
+      irqbalanceBan: [],
+    };
     const r = (await applyTuning(plan, { ...roots, dryRun: false }))._unsafeUnwrap();
     expect(r.outcomes).toMatchObject([{ status: "missing", ok: false, path: "" }]);
   });

@@ -10,22 +10,30 @@ export const POOL_WARN_RATIO = 0.9;
  */
 export const advise = (plan: Plan, config: Config): string[] => {
   const out: string[] = [];
-  const cluster = [...new Set(plan.backends.filter((b) => b.healthCheck.source === "kubeProxy").map((b) => b.service as string))].sort();
+  const cluster = [
+    ...new Set(plan.backends.filter((b) => b.healthCheck.source === "kubeProxy").map((b) => b.service as string)),
+  ].sort();
   if (cluster.length > 0) {
     out.push(
       `${cluster.join(", ")} ${cluster.length === 1 ? "uses" : "use"} externalTrafficPolicy: Cluster: a node may forward each connection to a pod on another node (twice the packet cost) and the pods see the node's address. Local sends traffic only to nodes with ready pods and keeps the client address.`,
     );
   }
   for (const s of plan.services.filter((x) => x.proxyProtocol !== "none")) {
-    out.push(`${s.key} sends PROXY ${s.proxyProtocol}: its pods must expect the header (e.g. ingress-nginx use-proxy-protocol: "true"), or every connection fails.`);
+    out.push(
+      `${s.key} sends PROXY ${s.proxyProtocol}: its pods must expect the header (e.g. ingress-nginx use-proxy-protocol: "true"), or every connection fails.`,
+    );
   }
   for (const pool of config.pools) {
     for (const family of [4, 6] as const) {
       const size = pool.ranges.filter((r) => r.family === family).reduce((n, r) => n + (r.last - r.first + 1n), 0n);
       if (size === 0n) continue;
-      const taken = plan.services.flatMap((s) => s.vips).filter((v) => ipFamily(v) === family && poolOf(v, config.pools) === pool.name).length;
+      const taken = plan.services
+        .flatMap((s) => s.vips)
+        .filter((v) => ipFamily(v) === family && poolOf(v, config.pools) === pool.name).length;
       if (BigInt(taken) * 100n >= size * BigInt(Math.round(POOL_WARN_RATIO * 100))) {
-        out.push(`pool ${pool.name} has ${taken} of ${size} IPv${family} addresses in use: add addresses before it runs out.`);
+        out.push(
+          `pool ${pool.name} has ${taken} of ${size} IPv${family} addresses in use: add addresses before it runs out.`,
+        );
       }
     }
   }
@@ -39,7 +47,10 @@ export const advise = (plan: Plan, config: Config): string[] => {
   if (plan.lbNodes.length > 1 && total >= plan.lbNodes.length * 2) {
     const avg = total / plan.lbNodes.length;
     for (const [node, n] of masters) {
-      if (n > avg * 1.5) out.push(`LB node ${node} masters ${n} of ${total} VIPs (average ${avg.toFixed(1)}): its failure moves more traffic than the others'.`);
+      if (n > avg * 1.5)
+        out.push(
+          `LB node ${node} masters ${n} of ${total} VIPs (average ${avg.toFixed(1)}): its failure moves more traffic than the others'.`,
+        );
     }
   }
   return out;

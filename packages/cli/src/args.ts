@@ -42,7 +42,9 @@ export const parseFlags = (command: string, argv: readonly string[]): { flags: F
   try {
     const { values } = parseArgs({
       args: [...argv],
-      options: Object.fromEntries(names.map((n) => [n, { type: BOOLEAN_FLAGS.has(n) ? ("boolean" as const) : ("string" as const) }])),
+      options: Object.fromEntries(
+        names.map((n) => [n, { type: BOOLEAN_FLAGS.has(n) ? ("boolean" as const) : ("string" as const) }]),
+      ),
       strict: true,
       allowPositionals: false,
     });
@@ -69,6 +71,8 @@ export const parseFlags = (command: string, argv: readonly string[]): { flags: F
     const message = (e as Error).message.split(". ")[0] ?? "bad arguments";
     const takes = names.map((n) => `--${n}`).join(", ");
     const accepted = /^Unknown option|^Unexpected argument/.test(message) ? `; ${command} takes ${takes}` : "";
-    return { error: `${command}: ${message.replace(/^Unknown option/, "unknown option")}${accepted} (see portico ${command} --help)` };
+    return {
+      error: `${command}: ${message.replace(/^Unknown option/, "unknown option")}${accepted} (see portico ${command} --help)`,
+    };
   }
 };

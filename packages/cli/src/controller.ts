@@ -1,7 +1,24 @@
 import { createServer, type Server } from "node:http";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { ClusterWatch, LeaderElector, publishStatus, reconcileStatus, SnapshotSource, type ServiceObject } from "@portico/adapter-kubernetes";
-import { NO_VRRP_STATE, planIncremental, vrrpStateOf, type ClusterSnapshot, type Config, type LbNodeName, type Plan, type PlanCache, type VrrpState } from "@portico/core";
+import {
+  ClusterWatch,
+  LeaderElector,
+  publishStatus,
+  reconcileStatus,
+  SnapshotSource,
+  type ServiceObject,
+} from "@portico/adapter-kubernetes";
+import {
+  NO_VRRP_STATE,
+  planIncremental,
+  vrrpStateOf,
+  type ClusterSnapshot,
+  type Config,
+  type LbNodeName,
+  type Plan,
+  type PlanCache,
+  type VrrpState,
+} from "@portico/core";
 import type { Logger } from "pino";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
@@ -66,14 +83,22 @@ export class Controller {
       onChange: () => this.#source.changed(),
       onHealth: (h) => {
         this.#metrics.apiConnected.set(h.connected ? 1 : 0);
-        if (!h.connected) log.warn({ error: h.lastError }, "API server unreachable; keeping the last applied configuration");
+        if (!h.connected)
+          log.warn({ error: h.lastError }, "API server unreachable; keeping the last applied configuration");
       },
     });
     this.#source = new SnapshotSource(this.#watch, options.config.controller.coalesce, (s) => this.#enqueue(s));
     const lease = options.config.controller.lease;
     this.#elector = new LeaderElector(
       options.kubeConfig,
-      { namespace: lease.namespace, name: lease.name, identity: options.node, leaseDurationMs: lease.durationMs, renewDeadlineMs: lease.renewDeadlineMs, retryPeriodMs: lease.retryPeriodMs },
+      {
+        namespace: lease.namespace,
+        name: lease.name,
+        identity: options.node,
+        leaseDurationMs: lease.durationMs,
+        renewDeadlineMs: lease.renewDeadlineMs,
+        retryPeriodMs: lease.retryPeriodMs,
+      },
       {
         onStartedLeading: () => {
           this.#metrics.leader.set(1);
@@ -113,7 +138,8 @@ export class Controller {
     if (!h.synced) return { ready: false, reason: "initial lists have not completed" };
     if (!h.connected) return { ready: false, reason: `API server unreachable: ${h.lastError ?? "unknown"}` };
     if (this.#lastPlan === undefined) return { ready: false, reason: "no plan yet" };
-    if (this.#lastApply !== undefined && this.#lastApply.errors.length > 0) return { ready: false, reason: `last apply failed: ${this.#lastApply.errors.join("; ")}` };
+    if (this.#lastApply !== undefined && this.#lastApply.errors.length > 0)
+      return { ready: false, reason: `last apply failed: ${this.#lastApply.errors.join("; ")}` };
     return { ready: true, reason: "ok" };
   }
 
@@ -154,7 +180,8 @@ export class Controller {
     this.#planCache = cache;
     endPlan();
     this.#metrics.plans.inc();
-    for (const state of ["ready", "partial", "failed"] as const) this.#metrics.services.set({ state }, p.services.filter((s) => s.state === state).length);
+    for (const state of ["ready", "partial", "failed"] as const)
+      this.#metrics.services.set({ state }, p.services.filter((s) => s.state === state).length);
     const result = await this.#o.apply(p);
     this.#lastApply = result;
     this.#lastPlan = p;
@@ -164,7 +191,15 @@ export class Controller {
       this.#metrics.applyErrors.inc(result.errors.length);
       log.error({ errors: result.errors }, "apply failed; the previous configuration stays installed");
     } else {
-      log.info({ services: p.services.length, frontends: p.frontends.length, haproxy: result.haproxy, keepalived: result.keepalived }, "applied plan");
+      log.info(
+        {
+          services: p.services.length,
+          frontends: p.frontends.length,
+          haproxy: result.haproxy,
+          keepalived: result.keepalived,
+        },
+        "applied plan",
+      );
     }
     await this.#publish();
   }
@@ -195,13 +230,21 @@ export class Controller {
   async #publishOnce(): Promise<void> {
     const p = this.#lastPlan;
     if (p === undefined || !this.#elector.isLeader() || this.#stopped) return;
-    const actions = reconcileStatus(this.#watch.services() as ServiceObject[], p, new Date().toISOString().replace(/\.\d+Z$/, "Z"), this.#o.config);
+    const actions = reconcileStatus(
+      this.#watch.services() as ServiceObject[],
+      p,
+      new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+      this.#o.config,
+    );
     if (actions.length === 0) return;
     const report = await publishStatus(this.#o.kubeConfig, actions, () => this.#elector.isLeader());
     this.#metrics.statusWrites.inc(report.applied);
     if (report.failed.length > 0) {
       this.#metrics.statusWriteErrors.inc(report.failed.length);
-      this.#o.logger.warn({ failed: report.failed.map((f) => `${f.action.namespace}/${f.action.name} ${f.action.kind}: ${f.message}`) }, "status writes failed; retrying");
+      this.#o.logger.warn(
+        { failed: report.failed.map((f) => `${f.action.namespace}/${f.action.name} ${f.action.kind}: ${f.message}`) },
+        "status writes failed; retrying",
+      );
       clearTimeout(this.#retry);
       this.#retry = setTimeout(() => void this.#publish(), this.#o.statusRetryMs ?? 1_000);
     }
@@ -217,7 +260,9 @@ export class Controller {
         const r = this.readiness();
         res.writeHead(r.ready ? 200 : 503, { "content-type": "text/plain" }).end(`${r.reason}\n`);
       } else if (path === "/metrics") {
-        void this.registry.metrics().then((text) => res.writeHead(200, { "content-type": this.registry.contentType }).end(text));
+        void this.registry
+          .metrics()
+          .then((text) => res.writeHead(200, { "content-type": this.registry.contentType }).end(text));
       } else {
         res.writeHead(404).end();
       }
@@ -231,12 +276,47 @@ export class Controller {
 
 const makeMetrics = (registry: Registry) => ({
   plans: new Counter({ name: "portico_plans_total", help: "Plans computed", registers: [registry] }),
-  planDuration: new Histogram({ name: "portico_plan_duration_seconds", help: "Time to plan from a snapshot", buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2], registers: [registry] }),
-  applies: new Counter({ name: "portico_applies_total", help: "Applies on this LB node by target and kind (none, runtime, reload, error)", labelNames: ["target", "kind"], registers: [registry] }),
-  applyErrors: new Counter({ name: "portico_apply_errors_total", help: "Apply errors on this LB node", registers: [registry] }),
-  services: new Gauge({ name: "portico_services", help: "Services Portico is responsible for, by state", labelNames: ["state"], registers: [registry] }),
-  leader: new Gauge({ name: "portico_leader", help: "1 while this LB node writes Service status", registers: [registry] }),
-  apiConnected: new Gauge({ name: "portico_api_connected", help: "1 while every watch on the API server is healthy", registers: [registry] }),
-  statusWrites: new Counter({ name: "portico_status_writes_total", help: "Status, finalizer and Event writes", registers: [registry] }),
-  statusWriteErrors: new Counter({ name: "portico_status_write_errors_total", help: "Failed status, finalizer and Event writes", registers: [registry] }),
+  planDuration: new Histogram({
+    name: "portico_plan_duration_seconds",
+    help: "Time to plan from a snapshot",
+    buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2],
+    registers: [registry],
+  }),
+  applies: new Counter({
+    name: "portico_applies_total",
+    help: "Applies on this LB node by target and kind (none, runtime, reload, error)",
+    labelNames: ["target", "kind"],
+    registers: [registry],
+  }),
+  applyErrors: new Counter({
+    name: "portico_apply_errors_total",
+    help: "Apply errors on this LB node",
+    registers: [registry],
+  }),
+  services: new Gauge({
+    name: "portico_services",
+    help: "Services Portico is responsible for, by state",
+    labelNames: ["state"],
+    registers: [registry],
+  }),
+  leader: new Gauge({
+    name: "portico_leader",
+    help: "1 while this LB node writes Service status",
+    registers: [registry],
+  }),
+  apiConnected: new Gauge({
+    name: "portico_api_connected",
+    help: "1 while every watch on the API server is healthy",
+    registers: [registry],
+  }),
+  statusWrites: new Counter({
+    name: "portico_status_writes_total",
+    help: "Status, finalizer and Event writes",
+    registers: [registry],
+  }),
+  statusWriteErrors: new Counter({
+    name: "portico_status_write_errors_total",
+    help: "Failed status, finalizer and Event writes",
+    registers: [registry],
+  }),
 });

@@ -14,19 +14,23 @@ export const COLOURS: Paint = { add: ansi(32), remove: ansi(31), change: ansi(33
 /** No colour (files, pipes, NO_COLOR). */
 export const PLAIN: Paint = { add: (s) => s, remove: (s) => s, change: (s) => s, dim: (s) => s };
 
-const mark = (s: ServiceDiff, p: Paint): string => (s.change === "added" ? p.add("+") : s.change === "removed" ? p.remove("-") : p.change("~"));
+const mark = (s: ServiceDiff, p: Paint): string =>
+  s.change === "added" ? p.add("+") : s.change === "removed" ? p.remove("-") : p.change("~");
 
 /** `portico plan --against`: the changes, grouped by Service, like a terraform plan. */
 export const formatDiff = (d: PlanDiff, against: string, p: Paint = PLAIN): string => {
   const lines: string[] = [`Changes against ${against}:`];
-  if (d.services.length === 0 && d.vrrp.length === 0 && d.checks.length === 0 && !d.reload) lines.push("  none: the running plan is up to date");
+  if (d.services.length === 0 && d.vrrp.length === 0 && d.checks.length === 0 && !d.reload)
+    lines.push("  none: the running plan is up to date");
   for (const s of d.services) {
     const vips = [
       ...s.vips.added.map((v) => p.add(`+${v}`)),
       ...s.vips.kept.map((v) => v),
       ...s.vips.released.map((v) => p.remove(`-${v} released`)),
     ].join(" ");
-    lines.push(`${mark(s, p)} ${s.key}  ${vips || p.dim("no address")}  ${p.dim(`[${s.paths.join(", ") || "status only"}]`)}`);
+    lines.push(
+      `${mark(s, p)} ${s.key}  ${vips || p.dim("no address")}  ${p.dim(`[${s.paths.join(", ") || "status only"}]`)}`,
+    );
     for (const f of s.frontends.added) lines.push(`    ${p.add("+")} frontend ${f}`);
     for (const f of s.frontends.removed) lines.push(`    ${p.remove("-")} frontend ${f}`);
     for (const b of s.backends.added) lines.push(`    ${p.add("+")} backend ${b}`);
@@ -41,12 +45,22 @@ export const formatDiff = (d: PlanDiff, against: string, p: Paint = PLAIN): stri
   // The shared kube-proxy checks: a node joining, leaving or moving, once for every Cluster Service.
   for (const x of d.checks) {
     const m = x.change === "added" ? p.add("+") : x.change === "removed" ? p.remove("-") : p.change("~");
-    lines.push(`${m} kube-proxy check of node ${x.node} in ${x.backend}${x.fields.length > 0 ? ` (${x.fields.join(", ")})` : ""}  ${p.dim(`[${d.reload ? "reload" : "runtime"}]`)}`);
+    lines.push(
+      `${m} kube-proxy check of node ${x.node} in ${x.backend}${x.fields.length > 0 ? ` (${x.fields.join(", ")})` : ""}  ${p.dim(`[${d.reload ? "reload" : "runtime"}]`)}`,
+    );
   }
   for (const v of d.vrrp) {
     const what =
-      v.change === "added" ? `added, master ${v.masterAfter ?? "?"}` : v.change === "removed" ? `removed (was on ${v.masterBefore ?? "?"})` : v.masterBefore === v.masterAfter ? "changed" : `master moves ${v.masterBefore ?? "?"} -> ${v.masterAfter ?? "?"}`;
-    lines.push(`${v.change === "added" ? p.add("+") : v.change === "removed" ? p.remove("-") : p.change("~")} VRRP vrid ${v.vrid} ${what}`);
+      v.change === "added"
+        ? `added, master ${v.masterAfter ?? "?"}`
+        : v.change === "removed"
+          ? `removed (was on ${v.masterBefore ?? "?"})`
+          : v.masterBefore === v.masterAfter
+            ? "changed"
+            : `master moves ${v.masterBefore ?? "?"} -> ${v.masterAfter ?? "?"}`;
+    lines.push(
+      `${v.change === "added" ? p.add("+") : v.change === "removed" ? p.remove("-") : p.change("~")} VRRP vrid ${v.vrid} ${what}`,
+    );
   }
   const s = d.summary;
   lines.push(

@@ -25,19 +25,29 @@ export const formatPlan = (plan: Plan): string => {
           : h.kind === "track"
             ? `GET /healthz on :${plan.settings.healthCheck.kubeProxyPort} (kube-proxy, shared per node)`
             : "TCP connect (pod)";
-      const servers = be.servers.length === 0 ? "no eligible nodes" : be.servers.map((x) => `${x.node} ${x.address.includes(":") ? `[${x.address}]` : x.address}:${x.port}`).join(", ");
+      const servers =
+        be.servers.length === 0
+          ? "no eligible nodes"
+          : be.servers
+              .map((x) => `${x.node} ${x.address.includes(":") ? `[${x.address}]` : x.address}:${x.port}`)
+              .join(", ");
       const ranges = fe.sourceRanges ?? [];
       const admits = ranges.length === 0 ? "" : ` from ${ranges.join(", ")}`;
-      lines.push(`  ${fe.protocol} ${fe.port}${admits} -> ${be.balance} over ${be.servers.length}: ${servers}; check ${hc}`);
+      lines.push(
+        `  ${fe.protocol} ${fe.port}${admits} -> ${be.balance} over ${be.servers.length}: ${servers}; check ${hc}`,
+      );
     }
     for (const v of svc.vips) {
       const inst = masters.get(v);
-      if (inst !== undefined) lines.push(`  VRRP vrid ${inst.vrid}: ${inst.priorities.map((p) => `${p.lbNode} ${p.priority}`).join(" > ")}`);
+      if (inst !== undefined)
+        lines.push(`  VRRP vrid ${inst.vrid}: ${inst.priorities.map((p) => `${p.lbNode} ${p.priority}`).join(" > ")}`);
     }
     for (const d of svc.diagnostics) lines.push(`  ${d.severity}: ${d.reason}: ${stripRef(d)}`);
   }
   const keys = new Set<string>(plan.services.map((x) => x.key));
-  const other = plan.diagnostics.filter((d) => !(d.object.kind === "Service" && keys.has(`${d.object.namespace}/${d.object.name}`)));
+  const other = plan.diagnostics.filter(
+    (d) => !(d.object.kind === "Service" && keys.has(`${d.object.namespace}/${d.object.name}`)),
+  );
   if (other.length > 0) {
     lines.push("", "Other objects:");
     for (const d of other) lines.push(`  ${d.severity}: ${d.reason}: ${d.message}`);

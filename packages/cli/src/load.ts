@@ -57,10 +57,14 @@ const describeFsError = (e: unknown): string => {
 export const loadCluster = (path: string): ResultAsync<unknown[], InputError> =>
   ResultAsync.fromPromise(stat(path), (e) => inputError(`cannot read ${path}: ${describeFsError(e)}`)).andThen((s) => {
     if (!s.isDirectory()) return readText(path).andThen((text) => decodeDocuments(text, path));
-    return ResultAsync.fromPromise(readdir(path), (e) => inputError(`cannot read ${path}: ${describeFsError(e)}`)).andThen((names) => {
+    return ResultAsync.fromPromise(readdir(path), (e) =>
+      inputError(`cannot read ${path}: ${describeFsError(e)}`),
+    ).andThen((names) => {
       const files = names.filter((n) => CLUSTER_EXTENSIONS.has(extname(n))).sort();
       if (files.length === 0) return err(inputError(`${path}: no .yaml, .yml or .json files in this directory`));
-      return ResultAsync.combine(files.map((f) => readText(join(path, f)).andThen((t) => decodeDocuments(t, join(path, f))))).map((all) => all.flat());
+      return ResultAsync.combine(
+        files.map((f) => readText(join(path, f)).andThen((t) => decodeDocuments(t, join(path, f)))),
+      ).map((all) => all.flat());
     });
   });
 
@@ -70,14 +74,23 @@ export const loadConfig = (path: string): ResultAsync<Config, InputError> =>
     .andThen((text) => decodeDocuments(text, path))
     .andThen((docs) => {
       const real = docs.filter((d) => d !== null && d !== undefined);
-      if (real.length !== 1) return err(inputError(`${path}: expected one YAML document with the PorticoConfig, found ${real.length}`));
-      return parseConfig(real[0]).mapErr((issues) => inputError(`${path}: invalid config:\n  ${formatConfigIssues(issues).split("\n").join("\n  ")}`));
+      if (real.length !== 1)
+        return err(inputError(`${path}: expected one YAML document with the PorticoConfig, found ${real.length}`));
+      return parseConfig(real[0]).mapErr((issues) =>
+        inputError(`${path}: invalid config:\n  ${formatConfigIssues(issues).split("\n").join("\n  ")}`),
+      );
     });
 
 /** The config's LB node named by `--node`, or a message listing the configured ones. */
 export const findLbNode = (config: Config, node: string): Result<LbNode, InputError> => {
   const found = config.lbNodes.find((n) => n.name === node);
-  return found === undefined ? err(inputError(`--node "${node}" is not an LB node in the config; configured: ${config.lbNodes.map((n) => n.name).join(", ")}`)) : ok(found);
+  return found === undefined
+    ? err(
+        inputError(
+          `--node "${node}" is not an LB node in the config; configured: ${config.lbNodes.map((n) => n.name).join(", ")}`,
+        ),
+      )
+    : ok(found);
 };
 
 /** What `render` and `apply` read before planning: the config, the LB node named by `--node`, the cluster. */

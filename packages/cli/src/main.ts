@@ -99,7 +99,15 @@ config, or the previous file is put back and reloaded. Exit 3 when the apply fai
 `,
 };
 
-const COMMANDS = { plan: planCommand, render: renderCommand, apply: applyCommand, run: runCommand, doctor: doctorCommand, tune: tuneCommand, status: statusCommand } as const;
+const COMMANDS = {
+  plan: planCommand,
+  render: renderCommand,
+  apply: applyCommand,
+  run: runCommand,
+  doctor: doctorCommand,
+  tune: tuneCommand,
+  status: statusCommand,
+} as const;
 
 /** `portico completion bash|zsh`: print the script that completes commands and flags in that shell. */
 const completion = (rest: readonly string[], io: Io): number => {
@@ -127,7 +135,12 @@ export const main = async (argv: readonly string[], io: Io = processIo()): Promi
     return EXIT.ok;
   }
   if (command === "completion") return completion(rest, io);
-  if (!(command in COMMANDS)) return fail(io, `unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(", ")} (see portico --help)`, EXIT.usage);
+  if (!(command in COMMANDS))
+    return fail(
+      io,
+      `unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(", ")} (see portico --help)`,
+      EXIT.usage,
+    );
   const name = command as keyof typeof COMMANDS;
   if (rest.includes("--help") || rest.includes("-h")) {
     io.stdout(HELP[name] ?? USAGE);

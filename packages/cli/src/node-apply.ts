@@ -1,7 +1,20 @@
 import { readFile } from "node:fs/promises";
 import { applyHaproxy, type HaproxyApplyReport, type HaproxyRenderer } from "@portico/adapter-haproxy";
-import { applyKeepalived, readKeepalivedState, renderKeepalived, type KeepalivedApplyOutcome, type KeepalivedRenderer } from "@portico/adapter-keepalived";
-import { NO_VRRP_STATE, type AdapterError, type Config, type LbNodeName, type Plan, type VrrpState } from "@portico/core";
+import {
+  applyKeepalived,
+  readKeepalivedState,
+  renderKeepalived,
+  type KeepalivedApplyOutcome,
+  type KeepalivedRenderer,
+} from "@portico/adapter-keepalived";
+import {
+  NO_VRRP_STATE,
+  type AdapterError,
+  type Config,
+  type LbNodeName,
+  type Plan,
+  type VrrpState,
+} from "@portico/core";
 
 /** What applying a plan on one LB node did, target by target. */
 export interface NodeApplyOutcome {
@@ -24,16 +37,26 @@ export const installedVrrpState = async (config: Config): Promise<VrrpState> => 
  * long-running caller passes one `renderer` (and one `keepalivedRenderer`) for every plan, so each
  * render reuses the last.
  */
-export const applyOnNode = async (plan: Plan, config: Config, node: LbNodeName, renderer?: HaproxyRenderer, keepalivedRenderer?: KeepalivedRenderer): Promise<NodeApplyOutcome> => {
+export const applyOnNode = async (
+  plan: Plan,
+  config: Config,
+  node: LbNodeName,
+  renderer?: HaproxyRenderer,
+  keepalivedRenderer?: KeepalivedRenderer,
+): Promise<NodeApplyOutcome> => {
   const haproxy = (await applyHaproxy(plan, renderer === undefined ? {} : { renderer })).match(
     (ok) => ({ ok }),
     (error) => ({ error }),
   );
   if (config.keepalived.apply === false) return { haproxy };
-  const text = keepalivedRenderer === undefined ? renderKeepalived(plan, { node }) : keepalivedRenderer.render(plan, { node });
+  const text =
+    keepalivedRenderer === undefined ? renderKeepalived(plan, { node }) : keepalivedRenderer.render(plan, { node });
   if (text.isErr()) return { haproxy, keepalived: { error: text.error } };
   const keepalived = (
-    await applyKeepalived(text.value, { configPath: config.keepalived.configPath, pidFile: config.keepalived.pidFile ?? "/run/keepalived.pid" })
+    await applyKeepalived(text.value, {
+      configPath: config.keepalived.configPath,
+      pidFile: config.keepalived.pidFile ?? "/run/keepalived.pid",
+    })
   ).match(
     (ok) => ({ ok }),
     (error) => ({ error }),

@@ -54,9 +54,19 @@ export const statusReport = (plan: Plan, node: string): StatusReport => {
     summary: summarise(plan),
     services: plan.services.map((s) => {
       const [namespace = "", name = ""] = s.key.split("/");
-      return { namespace, name, state: s.state, vips: s.vips, ipMode: s.ipMode, status: s.status, diagnostics: s.diagnostics };
+      return {
+        namespace,
+        name,
+        state: s.state,
+        vips: s.vips,
+        ipMode: s.ipMode,
+        status: s.status,
+        diagnostics: s.diagnostics,
+      };
     }),
-    diagnostics: plan.diagnostics.filter((d) => !(d.object.kind === "Service" && keys.has(`${d.object.namespace}/${d.object.name}`))),
+    diagnostics: plan.diagnostics.filter(
+      (d) => !(d.object.kind === "Service" && keys.has(`${d.object.namespace}/${d.object.name}`)),
+    ),
     statusToClear: (plan.statusToClear ?? []).map((k) => {
       const [namespace = "", name = ""] = k.split("/");
       return { namespace, name };

@@ -86,7 +86,9 @@ export const parseIpAddr = (json: string): ReadonlySet<string> | { readonly erro
   try {
     const links = JSON.parse(json) as { addr_info?: { local?: unknown }[] }[];
     if (!Array.isArray(links)) return { error: "ip -j addr did not answer a list" };
-    return new Set(links.flatMap((l) => (l.addr_info ?? []).flatMap((a) => (typeof a.local === "string" ? [a.local] : []))));
+    return new Set(
+      links.flatMap((l) => (l.addr_info ?? []).flatMap((a) => (typeof a.local === "string" ? [a.local] : []))),
+    );
   } catch {
     return { error: "ip -j addr did not answer JSON" };
   }
@@ -116,7 +118,12 @@ const member = (layout: HaproxyLayout, srv: LayoutServer): LayoutServer | undefi
 
 const vipOrder = (a: string, b: string): number => {
   const key = (ip: string): string =>
-    ip.includes(":") ? `6${ip}` : `4${ip.split(".").map((o) => o.padStart(3, "0")).join(".")}`;
+    ip.includes(":")
+      ? `6${ip}`
+      : `4${ip
+          .split(".")
+          .map((o) => o.padStart(3, "0"))
+          .join(".")}`;
   return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 };
 
@@ -134,8 +141,10 @@ export const buildStatus = (s: StatusSources): StatusView => {
   }
   for (const c of s.plan?.checks ?? []) for (const x of c.servers) nodeOf.set(x.id, x.node);
   const addresses = "error" in s.addresses ? undefined : s.addresses;
-  if (addresses === undefined && "error" in s.addresses) notes.push(`addresses of ${s.interface}: ${s.addresses.error}; which VIPs this node holds is unknown`);
-  if (s.keepalived === "unknown") notes.push("keepalived's pid file could not be read; VRRP state shows as seen from the addresses only");
+  if (addresses === undefined && "error" in s.addresses)
+    notes.push(`addresses of ${s.interface}: ${s.addresses.error}; which VIPs this node holds is unknown`);
+  if (s.keepalived === "unknown")
+    notes.push("keepalived's pid file could not be read; VRRP state shows as seen from the addresses only");
 
   const frontendsByVip = new Map<string, StatusFrontend[]>();
   let unknownToHaproxy = 0;
@@ -153,7 +162,12 @@ export const buildStatus = (s: StatusSources): StatusView => {
       servers.push({
         server: srv.name,
         target: pod ? { kind: "pod" } : { kind: "node", node: nodeOf.get(srv.id) ?? readable(srv.id) },
-        endpoint: r?.address === undefined ? srv.endpoint : (r.address.match(/:/g) ?? []).length > 1 && !r.address.startsWith("[") ? bracket(r.address) : r.address,
+        endpoint:
+          r?.address === undefined
+            ? srv.endpoint
+            : (r.address.match(/:/g) ?? []).length > 1 && !r.address.startsWith("[")
+              ? bracket(r.address)
+              : r.address,
         state: r?.state ?? "UNKNOWN",
         haproxyStatus: r?.status ?? "unknown to the running HAProxy",
         weight: r?.weight ?? srv.weight,
@@ -176,16 +190,32 @@ export const buildStatus = (s: StatusSources): StatusView => {
       frontendsByVip.set(bind.address, list);
     }
   }
-  if (unknownToHaproxy > 0) notes.push(`${unknownToHaproxy} server(s) of the installed haproxy.cfg are unknown to the running HAProxy: it runs another config (reload it, or run portico apply)`);
+  if (unknownToHaproxy > 0)
+    notes.push(
+      `${unknownToHaproxy} server(s) of the installed haproxy.cfg are unknown to the running HAProxy: it runs another config (reload it, or run portico apply)`,
+    );
 
   const vips = [...frontendsByVip.keys()].sort(vipOrder).map((vip): StatusVip => {
     const held = addresses === undefined ? null : addresses.has(vip);
     const instance = s.vrrp.instances.find((i) => i.vips.some((v) => v === vip));
-    const state: VrrpView = held === null ? "UNKNOWN" : held ? "MASTER" : s.keepalived === "running" ? "BACKUP" : s.keepalived === "stopped" ? "STOPPED" : "UNKNOWN";
+    const state: VrrpView =
+      held === null
+        ? "UNKNOWN"
+        : held
+          ? "MASTER"
+          : s.keepalived === "running"
+            ? "BACKUP"
+            : s.keepalived === "stopped"
+              ? "STOPPED"
+              : "UNKNOWN";
     return {
       vip,
       held,
-      vrrp: { state, ...(instance === undefined ? {} : { vrid: instance.vrid }), ...(instance?.master === undefined ? {} : { intendedMaster: instance.master }) },
+      vrrp: {
+        state,
+        ...(instance === undefined ? {} : { vrid: instance.vrid }),
+        ...(instance?.master === undefined ? {} : { intendedMaster: instance.master }),
+      },
       frontends: (frontendsByVip.get(vip) ?? []).sort((a, b) => a.port - b.port),
     };
   });
@@ -199,11 +229,25 @@ const bracket = (addr: string): string => {
 
 const table = (rows: readonly (readonly string[])[]): string[] => {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd());
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd(),
+  );
 };
 
 const formatCheck = (c: StatusServer["check"]): string =>
-  c === undefined ? "-" : [c.status, c.code === undefined ? "" : String(c.code), c.durationMs === undefined ? "" : `${c.durationMs}ms`, c.via === undefined ? "" : "(shared check)"].filter((x) => x !== "").join(" ");
+  c === undefined
+    ? "-"
+    : [
+        c.status,
+        c.code === undefined ? "" : String(c.code),
+        c.durationMs === undefined ? "" : `${c.durationMs}ms`,
+        c.via === undefined ? "" : "(shared check)",
+      ]
+        .filter((x) => x !== "")
+        .join(" ");
 
 /** Colours for the server states; identity functions when the output is not a terminal. */
 export interface StatusColours {
@@ -217,22 +261,37 @@ export const NO_COLOURS: StatusColours = { good: (s) => s, bad: (s) => s, warn: 
 
 /** `portico status --output text`: one table per VIP. */
 export const formatStatus = (v: StatusView, c: StatusColours = NO_COLOURS): string => {
-  const out: string[] = [`LB node ${v.node} (${v.interface}): ${v.vips.length} VIP${v.vips.length === 1 ? "" : "s"}, ${v.vips.filter((x) => x.held === true).length} held here`];
+  const out: string[] = [
+    `LB node ${v.node} (${v.interface}): ${v.vips.length} VIP${v.vips.length === 1 ? "" : "s"}, ${v.vips.filter((x) => x.held === true).length} held here`,
+  ];
   for (const n of v.notes) out.push(`note: ${n}`);
   for (const vip of v.vips) {
     out.push("");
     const held = vip.held === null ? "held: unknown" : vip.held ? c.good("held here") : "not held here";
-    const vrid = vip.vrrp.vrid === undefined ? "no VRRP instance in keepalived.conf" : `vrid ${vip.vrrp.vrid}${vip.vrrp.intendedMaster === undefined ? "" : `, intended master ${vip.vrrp.intendedMaster}`}`;
+    const vrid =
+      vip.vrrp.vrid === undefined
+        ? "no VRRP instance in keepalived.conf"
+        : `vrid ${vip.vrrp.vrid}${vip.vrrp.intendedMaster === undefined ? "" : `, intended master ${vip.vrrp.intendedMaster}`}`;
     out.push(`VIP ${vip.vip}  ${held}  VRRP ${vip.vrrp.state} (${vrid})`);
     for (const fe of vip.frontends) {
-      out.push(`  frontend :${fe.port}  ${fe.status}  ${fe.sessions} session${fe.sessions === 1 ? "" : "s"}  ${fe.service ?? fe.frontend}`);
+      out.push(
+        `  frontend :${fe.port}  ${fe.status}  ${fe.sessions} session${fe.sessions === 1 ? "" : "s"}  ${fe.service ?? fe.frontend}`,
+      );
       if (fe.servers.length === 0) {
         out.push("    no servers");
         continue;
       }
       const rows = [["SERVER", "TARGET", "ENDPOINT", "STATE", "WEIGHT", "LAST CHECK", "SESSIONS"]];
       for (const s of fe.servers) {
-        rows.push([s.server, s.target.kind === "node" ? `node ${s.target.node}` : "pod", s.endpoint, s.state, String(s.weight), formatCheck(s.check), String(s.sessions)]);
+        rows.push([
+          s.server,
+          s.target.kind === "node" ? `node ${s.target.node}` : "pod",
+          s.endpoint,
+          s.state,
+          String(s.weight),
+          formatCheck(s.check),
+          String(s.sessions),
+        ]);
       }
       const lines = table(rows);
       out.push(`    ${lines[0]!}`);

@@ -33,7 +33,10 @@ await describeWith([program("haproxy", ["-v"]), program("ip", ["-V"]), root], "p
     config = join(dir, "portico.yaml");
     const base = await readFile(join(quickstart, "portico.yaml"), "utf8");
     // keepalived is applied by its own tests (in namespaces that have the interface).
-    await writeFile(config, `${base}haproxy:\n  configPath: ${dir}/etc/haproxy.cfg\n  statsSocket: ${dir}/admin.sock\n  masterSocket: ${dir}/master.sock\nkeepalived:\n  apply: false\n`);
+    await writeFile(
+      config,
+      `${base}haproxy:\n  configPath: ${dir}/etc/haproxy.cfg\n  statsSocket: ${dir}/admin.sock\n  masterSocket: ${dir}/master.sock\nkeepalived:\n  apply: false\n`,
+    );
     await mkdir(join(dir, "etc"));
     cluster = join(dir, "cluster.yaml");
     await writeFile(cluster, await readFile(join(quickstart, "cluster.yaml"), "utf8"));
@@ -58,7 +61,19 @@ await describeWith([program("haproxy", ["-v"]), program("ip", ["-V"]), root], "p
 
   it("changes servers through the runtime API and frontends by a confirmed reload", async () => {
     const ns = await lab.add("lb");
-    haproxy = (await start("ip", ["netns", "exec", ns, "haproxy", "-W", "-S", `${dir}/master.sock`, "-f", `${dir}/etc/haproxy.cfg`]))._unsafeUnwrap();
+    haproxy = (
+      await start("ip", [
+        "netns",
+        "exec",
+        ns,
+        "haproxy",
+        "-W",
+        "-S",
+        `${dir}/master.sock`,
+        "-f",
+        `${dir}/etc/haproxy.cfg`,
+      ])
+    )._unsafeUnwrap();
     for (let i = 0; i < 200; i++) {
       const proc = await sendCommand(`${dir}/master.sock`, { kind: "show-proc" });
       if (proc.isOk() && (parseShowProc(proc.value)?.workers.length ?? 0) > 0) break;
@@ -66,9 +81,13 @@ await describeWith([program("haproxy", ["-v"]), program("ip", ["-V"]), root], "p
     }
     // An ingress pod leaves worker-2 (Local policy: its backends follow the EndpointSlice): only
     // server slots change.
-    const list = parse(await readFile(cluster, "utf8")) as { items: { kind: string; metadata: { name: string; namespace?: string }; endpoints?: { nodeName?: string }[] }[] };
+    const list = parse(await readFile(cluster, "utf8")) as {
+      items: { kind: string; metadata: { name: string; namespace?: string }; endpoints?: { nodeName?: string }[] }[];
+    };
     const items = list.items.map((o) =>
-      o.kind === "EndpointSlice" && o.metadata.namespace === "ingress-nginx" ? { ...o, endpoints: (o.endpoints ?? []).filter((e) => e.nodeName !== "worker-2") } : o,
+      o.kind === "EndpointSlice" && o.metadata.namespace === "ingress-nginx"
+        ? { ...o, endpoints: (o.endpoints ?? []).filter((e) => e.nodeName !== "worker-2") }
+        : o,
     );
     expect(JSON.stringify(items)).not.toBe(JSON.stringify(list.items));
     const withoutWorker2 = stringify({ ...list, items });
@@ -79,14 +98,22 @@ await describeWith([program("haproxy", ["-v"]), program("ip", ["-V"]), root], "p
 
     // A node joins: the shared kube-proxy check backend and every Cluster-policy backend fill the
     // same spare slot, through the runtime API too.
-    await writeFile(cluster, `${withoutWorker2}\n---\napiVersion: v1\nkind: Node\nmetadata: {name: worker-9}\nstatus: {addresses: [{type: InternalIP, address: 198.18.2.99}]}\n`);
+    await writeFile(
+      cluster,
+      `${withoutWorker2}\n---\napiVersion: v1\nkind: Node\nmetadata: {name: worker-9}\nstatus: {addresses: [{type: InternalIP, address: 198.18.2.99}]}\n`,
+    );
     const joined = await portico("apply", "--cluster", cluster, "--config", config, "--node", "lb1");
     expect(joined.stderr).toBe("");
     expect(joined.stdout).toMatch(/haproxy: [1-9][0-9]* runtime API commands, no reload/);
-    expect(await readFile(join(dir, "etc/haproxy.cfg"), "utf8")).toMatch(/server slot\d+ 198\.18\.2\.99:\d+ weight 1 track chk_kube_proxy_[0-9a-f]{8}\/slot\d+ # node_worker_9_/);
+    expect(await readFile(join(dir, "etc/haproxy.cfg"), "utf8")).toMatch(
+      /server slot\d+ 198\.18\.2\.99:\d+ weight 1 track chk_kube_proxy_[0-9a-f]{8}\/slot\d+ # node_worker_9_/,
+    );
 
     // A Service gone: its frontend goes, which needs a reload.
-    await writeFile(cluster, withoutWorker2.replace("loadBalancerClass: portico.dev/haproxy", "loadBalancerClass: example.com/other"));
+    await writeFile(
+      cluster,
+      withoutWorker2.replace("loadBalancerClass: portico.dev/haproxy", "loadBalancerClass: example.com/other"),
+    );
     const reload = await portico("apply", "--cluster", cluster, "--config", config, "--node", "lb1");
     expect(reload.stderr).toBe("");
     expect(reload.stdout).toMatch(/haproxy: wrote .* and reloaded; worker [0-9]+ runs generation [0-9a-f]{8}/);

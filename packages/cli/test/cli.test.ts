@@ -37,14 +37,19 @@ describe("portico plan", () => {
     expect(r.stderr).toBe("");
     expect(r.stdout).toContain("Plan: 4 Services (3 ready, 0 partial, 1 failed)");
     expect(r.stdout).toContain("ingress-nginx/ingress-nginx-controller  ready  198.18.100.10  ipMode Proxy, PROXY v2");
-    expect(r.stdout).toContain('shop/broken  failed  no address');
+    expect(r.stdout).toContain("shop/broken  failed  no address");
     expect(r.stdout).not.toContain("grafana");
   });
 
   it("prints the same plan as JSON", async () => {
     const r = await portico("plan", "--cluster", cluster, "--config", config, "--output", "json");
     const p = JSON.parse(r.stdout) as { services: { key: string; vips: string[] }[] };
-    expect(p.services.map((s) => s.key)).toEqual(["ingress-nginx/ingress-nginx-controller", "shop/api", "shop/broken", "shop/web"]);
+    expect(p.services.map((s) => s.key)).toEqual([
+      "ingress-nginx/ingress-nginx-controller",
+      "shop/api",
+      "shop/broken",
+      "shop/web",
+    ]);
     expect(p.services[0]?.vips).toEqual(["198.18.100.10"]);
   });
 
@@ -53,20 +58,44 @@ describe("portico plan", () => {
     await run("mkdir", ["-p", sub]);
     const text = await readFile(cluster, "utf8");
     await writeFile(join(sub, "a.yaml"), text);
-    await writeFile(join(sub, "b.yml"), "---\nkind: Node\napiVersion: v1\nmetadata: {name: extra}\nstatus: {addresses: [{type: InternalIP, address: 198.18.2.99}]}\n---\n");
+    await writeFile(
+      join(sub, "b.yml"),
+      "---\nkind: Node\napiVersion: v1\nmetadata: {name: extra}\nstatus: {addresses: [{type: InternalIP, address: 198.18.2.99}]}\n---\n",
+    );
     await writeFile(join(sub, "ignored.txt"), "not read");
     const r = await portico("plan", "--cluster", sub, "--config", config, "--output", "json");
     expect(r.stdout).toContain("198.18.2.99");
   });
 
   it.each([
-    [["plan", "--cluster", "/nonexistent/cluster.yaml", "--config", config], "portico: cannot read /nonexistent/cluster.yaml: no such file or directory\n"],
-    [["plan", "--cluster", cluster, "--config", "/nonexistent/portico.yaml"], "portico: cannot read /nonexistent/portico.yaml: no such file or directory\n"],
-    [["plan", "--cluster", cluster, "--bogus", "x"], "portico: plan: unknown option '--bogus'; plan takes --cluster, --config, --output, --against (see portico plan --help)\n"],
-    [["plan", "--config", config], "portico: plan needs --cluster <file|dir> (what `kubectl get services,nodes,endpointslices -A -o yaml` prints)\n"],
-    [["plan", "--cluster", cluster, "--config", config, "--output", "xml"], 'portico: plan: --output must be text or json, not "xml"\n'],
-    [["launch"], 'portico: unknown command "launch"; commands: plan, render, apply, run, doctor, tune, status (see portico --help)\n'],
-    [["plan", "--cluster", cluster, "--config", config, "--against", "/dev/null"], "portico: /dev/null: not valid JSON (expected plan.json as render writes it): Unexpected end of JSON input\n"],
+    [
+      ["plan", "--cluster", "/nonexistent/cluster.yaml", "--config", config],
+      "portico: cannot read /nonexistent/cluster.yaml: no such file or directory\n",
+    ],
+    [
+      ["plan", "--cluster", cluster, "--config", "/nonexistent/portico.yaml"],
+      "portico: cannot read /nonexistent/portico.yaml: no such file or directory\n",
+    ],
+    [
+      ["plan", "--cluster", cluster, "--bogus", "x"],
+      "portico: plan: unknown option '--bogus'; plan takes --cluster, --config, --output, --against (see portico plan --help)\n",
+    ],
+    [
+      ["plan", "--config", config],
+      "portico: plan needs --cluster <file|dir> (what `kubectl get services,nodes,endpointslices -A -o yaml` prints)\n",
+    ],
+    [
+      ["plan", "--cluster", cluster, "--config", config, "--output", "xml"],
+      'portico: plan: --output must be text or json, not "xml"\n',
+    ],
+    [
+      ["launch"],
+      'portico: unknown command "launch"; commands: plan, render, apply, run, doctor, tune, status (see portico --help)\n',
+    ],
+    [
+      ["plan", "--cluster", cluster, "--config", config, "--against", "/dev/null"],
+      "portico: /dev/null: not valid JSON (expected plan.json as render writes it): Unexpected end of JSON input\n",
+    ],
   ])("exits 2 with one clear line for %j", async (argv, message) => {
     const r = await portico(...argv);
     expect(r.code).toBe(2);
@@ -84,20 +113,29 @@ describe("portico plan", () => {
 
   it("lists every config problem with its field", async () => {
     const badConfig = join(dir, "bad-config.yaml");
-    await writeFile(badConfig, "apiVersion: portico.dev/v1alpha1\nkind: PorticoConfig\npools: []\nlbNodes:\n  - {name: lb1, address: 300.1.1.1, interface: eth0}\n");
+    await writeFile(
+      badConfig,
+      "apiVersion: portico.dev/v1alpha1\nkind: PorticoConfig\npools: []\nlbNodes:\n  - {name: lb1, address: 300.1.1.1, interface: eth0}\n",
+    );
     const r = await portico("plan", "--cluster", cluster, "--config", badConfig);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`portico: ${badConfig}: invalid config:\n  pools: must be a non-empty list of address pools\n  lbNodes[0].address:`);
+    expect(r.stderr).toContain(
+      `portico: ${badConfig}: invalid config:\n  pools: must be a non-empty list of address pools\n  lbNodes[0].address:`,
+    );
   });
 });
 
 describe("portico plan --against", () => {
   it("shows what the next plan changes against what render wrote, grouped by Service", async () => {
     const out = join(dir, "running");
-    expect(await portico("render", "--cluster", cluster, "--config", config, "--node", "lb1", "--out", out)).toMatchObject({ code: 1 });
+    expect(
+      await portico("render", "--cluster", cluster, "--config", config, "--node", "lb1", "--out", out),
+    ).toMatchObject({ code: 1 });
     const same = await portico("plan", "--cluster", cluster, "--config", config, "--against", out);
     expect(same.stdout).toContain("none: the running plan is up to date");
-    expect(same.stdout).toContain("Summary: 0 added, 0 changed, 0 removed, 4 unchanged; HAProxy: no change; keepalived: no change");
+    expect(same.stdout).toContain(
+      "Summary: 0 added, 0 changed, 0 removed, 4 unchanged; HAProxy: no change; keepalived: no change",
+    );
 
     const text = await readFile(cluster, "utf8");
     // A second pod of shop/api on worker-1 (Local policy): its backend gains a server, through the runtime API.
@@ -110,13 +148,18 @@ describe("portico plan --against", () => {
     expect(r.stdout).toContain("~ shop/api  198.18.100.12  [runtime]");
     expect(r.stdout).toMatch(/\+ server worker-1 in be_shop_api_8443_v4_[0-9a-f]{8}/);
     expect(r.stdout).toContain("HAProxy: 1 runtime API change, no reload");
-    const json = JSON.parse((await portico("plan", "--cluster", grown, "--config", config, "--against", out, "--output", "json")).stdout) as { diff: { runtimeOps: number; reload: boolean } };
+    const json = JSON.parse(
+      (await portico("plan", "--cluster", grown, "--config", config, "--against", out, "--output", "json")).stdout,
+    ) as { diff: { runtimeOps: number; reload: boolean } };
     expect(json.diff).toMatchObject({ runtimeOps: 1, reload: false });
 
     // A new node joins every Cluster-policy backend and the shared kube-proxy checks: the same
     // spare slot in each, through the runtime API.
     const node = join(dir, "node.yaml");
-    await writeFile(node, `${text}\n---\napiVersion: v1\nkind: Node\nmetadata: {name: worker-9}\nstatus: {addresses: [{type: InternalIP, address: 198.18.2.99}]}\n`);
+    await writeFile(
+      node,
+      `${text}\n---\napiVersion: v1\nkind: Node\nmetadata: {name: worker-9}\nstatus: {addresses: [{type: InternalIP, address: 198.18.2.99}]}\n`,
+    );
     const joined = await portico("plan", "--cluster", node, "--config", config, "--against", out);
     expect(joined.stdout).toContain("~ shop/web  198.18.100.11  [runtime]");
     expect(joined.stdout).toMatch(/\+ kube-proxy check of node worker-9 in chk_kube_proxy_[0-9a-f]{8} {2}\[runtime\]/);
@@ -124,22 +167,42 @@ describe("portico plan --against", () => {
   });
 
   it("says where to get a plan.json when there is none", async () => {
-    const r = await portico("plan", "--cluster", cluster, "--config", config, "--against", join(dir, "empty-dir-that-does-not-exist"));
+    const r = await portico(
+      "plan",
+      "--cluster",
+      cluster,
+      "--config",
+      config,
+      "--against",
+      join(dir, "empty-dir-that-does-not-exist"),
+    );
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^portico: cannot read .*empty-dir-that-does-not-exist: no such file or directory \(render or apply writes plan\.json\)\n$/);
+    expect(r.stderr).toMatch(
+      /^portico: cannot read .*empty-dir-that-does-not-exist: no such file or directory \(render or apply writes plan\.json\)\n$/,
+    );
   });
 
   it("gives advice like a seasoned operator", async () => {
     const r = await portico("plan", "--cluster", cluster, "--config", config);
     expect(r.stdout).toContain("Advice:");
     expect(r.stdout).toContain("shop/web uses externalTrafficPolicy: Cluster");
-    expect(r.stdout).toContain("ingress-nginx/ingress-nginx-controller sends PROXY v2: its pods must expect the header");
+    expect(r.stdout).toContain(
+      "ingress-nginx/ingress-nginx-controller sends PROXY v2: its pods must expect the header",
+    );
   });
 });
 
 describe("the deploy example", () => {
   it("ships a config that parses and plans the quickstart", async () => {
-    const r = await portico("plan", "--cluster", cluster, "--config", join(root, "examples/deploy/portico.yaml"), "--output", "json");
+    const r = await portico(
+      "plan",
+      "--cluster",
+      cluster,
+      "--config",
+      join(root, "examples/deploy/portico.yaml"),
+      "--output",
+      "json",
+    );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(1);
   });
@@ -157,13 +220,26 @@ describe("portico render", () => {
     expect(haproxy).not.toMatch(/shop\/|ingress-nginx\/|grafana/);
     const keepalived = await readFile(join(out, "keepalived.conf"), "utf8");
     expect(keepalived).toContain("198.18.100.10");
-    const status = JSON.parse(await readFile(join(out, "status.json"), "utf8")) as { node: string; services: { name: string; state: string }[] };
+    const status = JSON.parse(await readFile(join(out, "status.json"), "utf8")) as {
+      node: string;
+      services: { name: string; state: string }[];
+    };
     expect(status.node).toBe("lb1");
     expect(status.services.find((s) => s.name === "broken")?.state).toBe("failed");
   });
 
   it("refuses a node that is not in the config", async () => {
-    const r = await portico("render", "--cluster", cluster, "--config", config, "--node", "lb9", "--out", join(dir, "x"));
+    const r = await portico(
+      "render",
+      "--cluster",
+      cluster,
+      "--config",
+      config,
+      "--node",
+      "lb9",
+      "--out",
+      join(dir, "x"),
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('portico: --node "lb9" is not an LB node in the config; configured: lb1, lb2\n');
   });
@@ -173,7 +249,9 @@ describe("the portico binary", () => {
   const bin = join(root, "packages/cli/dist/bin.js");
 
   it("exits 2 with one line and no stack trace on a missing file", async () => {
-    const r = (await run(process.execPath, [bin, "plan", "--cluster", "/nonexistent.yaml", "--config", config]))._unsafeUnwrap();
+    const r = (
+      await run(process.execPath, [bin, "plan", "--cluster", "/nonexistent.yaml", "--config", config])
+    )._unsafeUnwrap();
     expect(r.code).toBe(2);
     expect(r.stderr).toBe("portico: cannot read /nonexistent.yaml: no such file or directory\n");
   });

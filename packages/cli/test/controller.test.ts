@@ -9,7 +9,6 @@ import { Controller, type NodeApplyResult } from "../src/controller.js";
 // The run loop against the wire-level API server and the real client; applying is recorded
 // here (the HAProxy and keepalived apply paths have their own tests on the real binaries).
 
-
 let server: KubeApiServer;
 const controllers: Controller[] = [];
 
@@ -17,7 +16,11 @@ const controller = async (node: string, applied: Plan[]): Promise<{ c: Controlle
   const port = await freePort();
   const config = parseConfig({
     ...aConfig(),
-    controller: { listen: `127.0.0.1:${port}`, coalesce: { quietMs: 20, maxDelayMs: 200 }, lease: { durationMs: 1000, renewDeadlineMs: 600, retryPeriodMs: 100 } },
+    controller: {
+      listen: `127.0.0.1:${port}`,
+      coalesce: { quietMs: 20, maxDelayMs: 200 },
+      lease: { durationMs: 1000, renewDeadlineMs: 600, retryPeriodMs: 100 },
+    },
   })._unsafeUnwrap();
   const kc = new KubeConfig();
   kc.loadFromString(server.kubeconfig(node));
@@ -25,7 +28,14 @@ const controller = async (node: string, applied: Plan[]): Promise<{ c: Controlle
     applied.push(p);
     return { haproxy: "reload", keepalived: "none", errors: [] };
   };
-  const c = new Controller({ kubeConfig: kc, config, node: node as LbNodeName, apply, logger: pino({ level: "silent" }), statusRetryMs: 100 });
+  const c = new Controller({
+    kubeConfig: kc,
+    config,
+    node: node as LbNodeName,
+    apply,
+    logger: pino({ level: "silent" }),
+    statusRetryMs: 100,
+  });
   controllers.push(c);
   await c.start();
   return { c, port };
@@ -49,7 +59,9 @@ describe("portico run's controller loop", () => {
   it("plans, applies, publishes status as leader, and reports itself", async () => {
     const applied: Plan[] = [];
     const { c, port } = await controller("lb1", applied);
-    await until("status published", () => JSON.stringify(server.get("Service", "default", "web")?.["status"] ?? {}).includes("198.18.100.10"));
+    await until("status published", () =>
+      JSON.stringify(server.get("Service", "default", "web")?.["status"] ?? {}).includes("198.18.100.10"),
+    );
     expect(applied.at(-1)?.services.map((s) => s.key)).toEqual(["default/web"]);
     expect(c.isLeader()).toBe(true);
     expect(await get(port, "/healthz")).toEqual({ status: 200, text: "ok\n" });
@@ -93,11 +105,20 @@ describe("portico run's controller loop", () => {
   it("publishes one pass at a time: taking the Lease over during an apply writes nothing twice", async () => {
     // Another node holds the Lease and stops renewing it (it died); this one takes over while a
     // plan is being applied, so the publish on taking over and the one after the apply meet.
-    server.put({ apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: "portico-status", namespace: "portico-system" }, spec: { holderIdentity: "lb1", leaseDurationSeconds: 1 } });
+    server.put({
+      apiVersion: "coordination.k8s.io/v1",
+      kind: "Lease",
+      metadata: { name: "portico-status", namespace: "portico-system" },
+      spec: { holderIdentity: "lb1", leaseDurationSeconds: 1 },
+    });
     const port = await freePort();
     const config = parseConfig({
       ...aConfig(),
-      controller: { listen: `127.0.0.1:${port}`, coalesce: { quietMs: 20, maxDelayMs: 200 }, lease: { durationMs: 1000, renewDeadlineMs: 800, retryPeriodMs: 100 } },
+      controller: {
+        listen: `127.0.0.1:${port}`,
+        coalesce: { quietMs: 20, maxDelayMs: 200 },
+        lease: { durationMs: 1000, renewDeadlineMs: 800, retryPeriodMs: 100 },
+      },
     })._unsafeUnwrap();
     const kc = new KubeConfig();
     kc.loadFromString(server.kubeconfig("lb2"));
@@ -109,7 +130,14 @@ describe("portico run's controller loop", () => {
       if (applied.length > 1) await gate;
       return { haproxy: "reload", keepalived: "none", errors: [] };
     };
-    const c = new Controller({ kubeConfig: kc, config, node: "lb2" as LbNodeName, apply, logger: pino({ level: "silent" }), statusRetryMs: 100 });
+    const c = new Controller({
+      kubeConfig: kc,
+      config,
+      node: "lb2" as LbNodeName,
+      apply,
+      logger: pino({ level: "silent" }),
+      statusRetryMs: 100,
+    });
     controllers.push(c);
     await c.start();
     await until("the first plan applied", () => applied.length === 1);
@@ -121,7 +149,11 @@ describe("portico run's controller loop", () => {
     await until("the Lease taken over", () => c.isLeader(), 5_000);
     await new Promise((r) => setTimeout(r, 30));
     open();
-    await until("EnsuredLoadBalancer", () => server.list("Event").some((e) => e["reason"] === "EnsuredLoadBalancer"), 5_000);
+    await until(
+      "EnsuredLoadBalancer",
+      () => server.list("Event").some((e) => e["reason"] === "EnsuredLoadBalancer"),
+      5_000,
+    );
     await new Promise((r) => setTimeout(r, 800));
     const reasons = server.list("Event").map((e) => e["reason"]);
     expect(reasons.sort()).toEqual(["EnsuredLoadBalancer", "EnsuringLoadBalancer"]);
@@ -133,19 +165,29 @@ describe("portico run's controller loop", () => {
     const a = await controller("lb1", []);
     const b = await controller("lb2", []);
     await until("one leader", () => a.c.isLeader() !== b.c.isLeader());
-    await until("status published", () => JSON.stringify(server.get("Service", "default", "web")?.["status"] ?? {}).includes("198.18.100.10"));
+    await until("status published", () =>
+      JSON.stringify(server.get("Service", "default", "web")?.["status"] ?? {}).includes("198.18.100.10"),
+    );
     const leader = a.c.isLeader() ? a : b;
     const follower = leader === a ? b : a;
     const leaderName = leader === a ? "lb1" : "lb2";
     const followerName = leader === a ? "lb2" : "lb1";
-    const statusWriters = () => new Set(server.writes().filter((w) => w.path.includes("/services/")).map((w) => w.client));
+    const statusWriters = () =>
+      new Set(
+        server
+          .writes()
+          .filter((w) => w.path.includes("/services/"))
+          .map((w) => w.client),
+      );
     expect([...statusWriters()]).toEqual([leaderName]);
 
     await leader.c.stop();
     controllers.splice(controllers.indexOf(leader.c), 1);
     await until("follower leads", () => follower.c.isLeader(), 5_000);
     server.put(aService({ name: "api", created: "2026-02-01T00:00:00Z" }));
-    await until("api status", () => JSON.stringify(server.get("Service", "default", "api")?.["status"] ?? {}).includes("198.18.100.11"));
+    await until("api status", () =>
+      JSON.stringify(server.get("Service", "default", "api")?.["status"] ?? {}).includes("198.18.100.11"),
+    );
     expect([...statusWriters()].sort()).toEqual([leaderName, followerName].sort());
     // Writes by the old leader all happened before the new one's first.
     const writes = server.writes().filter((w) => w.path.includes("/services/"));

@@ -6,7 +6,14 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { doctorExitCode, formatDoctor, parseVersion, parseVrrpAdverts, runDoctor, type CheckResult } from "../src/doctor.js";
+import {
+  doctorExitCode,
+  formatDoctor,
+  parseVersion,
+  parseVrrpAdverts,
+  runDoctor,
+  type CheckResult,
+} from "../src/doctor.js";
 
 describe("doctor's parsers", () => {
   it("reads versions from the real banners", () => {
@@ -28,7 +35,12 @@ describe("doctor's parsers", () => {
   });
 
   it("exits with the worst verdict and prints the fix under problems", () => {
-    const r = (verdict: CheckResult["verdict"]): CheckResult => ({ name: "x", verdict, detail: "d", ...(verdict === "OK" ? {} : { fix: "do this" }) });
+    const r = (verdict: CheckResult["verdict"]): CheckResult => ({
+      name: "x",
+      verdict,
+      detail: "d",
+      ...(verdict === "OK" ? {} : { fix: "do this" }),
+    });
     expect(doctorExitCode([r("OK")])).toBe(0);
     expect(doctorExitCode([r("OK"), r("WARN")])).toBe(1);
     expect(doctorExitCode([r("WARN"), r("FAIL")])).toBe(3);
@@ -36,84 +48,141 @@ describe("doctor's parsers", () => {
   });
 });
 
-await describeWith([program("haproxy", ["-v"]), program("keepalived", ["--version"]), program("ip", ["-V"]), program("tcpdump", ["--version"]), root], "portico doctor on a network namespace", () => {
-  const lab = new NetnsLab();
-  let ns = "";
-  let dir = "";
-  let server: KubeApiServer;
-  const node: LbNode = parseConfig(aConfig())._unsafeUnwrap().lbNodes[0]!;
+await describeWith(
+  [
+    program("haproxy", ["-v"]),
+    program("keepalived", ["--version"]),
+    program("ip", ["-V"]),
+    program("tcpdump", ["--version"]),
+    root,
+  ],
+  "portico doctor on a network namespace",
+  () => {
+    const lab = new NetnsLab();
+    let ns = "";
+    let dir = "";
+    let server: KubeApiServer;
+    const node: LbNode = parseConfig(aConfig())._unsafeUnwrap().lbNodes[0]!;
 
-  beforeAll(async () => {
-    ns = await lab.add("doctor");
-    await lab.addInterface(ns, "eth0");
-    await must("ip", ["-n", ns, "addr", "add", `${node.address}/24`, "dev", "eth0"]);
-    dir = await mkdtemp(join(tmpdir(), "portico-doctor-"));
-    server = await new KubeApiServer().start();
-    server.put(aNode("worker-1", "198.18.2.1"));
-    await writeFile(join(dir, "kubeconfig"), server.kubeconfig());
-  });
-  afterAll(async () => {
-    await lab.destroy();
-    await server.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  it("finds another VRRP router advertising inside Portico's VRID range", async () => {
-    // A foreign router in its own namespace, wired to the doctor's eth0 by a second veth.
-    const other = await lab.add("doctor-other");
-    await must("ip", ["link", "add", "vr0", "netns", other, "type", "veth", "peer", "name", "eth1", "netns", ns]);
-    await must("ip", ["-n", other, "addr", "add", "198.18.1.50/24", "dev", "vr0"]);
-    await must("ip", ["-n", other, "link", "set", "vr0", "up"]);
-    await must("ip", ["-n", ns, "link", "set", "eth1", "up"]);
-    const conf = join(dir, "foreign.conf");
-    await writeFile(
-      conf,
-      "global_defs {\n    vrrp_version 3\n}\nvrrp_instance foreign {\n    state BACKUP\n    interface vr0\n    virtual_router_id 42\n    priority 100\n    advert_int 0.1\n    virtual_ipaddress {\n        198.18.1.60/32\n    }\n}\n",
-    );
-    await must("ip", ["netns", "exec", other, "keepalived", "-f", conf, "-p", join(dir, "k.pid"), "-r", join(dir, "v.pid"), "-l"]);
-    const results = await runDoctor({ config: config(), node: { ...node, interface: "eth1", address: node.address } as LbNode, netns: ns, captureMs: 2000 });
-    const vrid = results.find((r) => r.name === "VRID range")!;
-    expect(vrid.verdict).toBe("FAIL");
-    expect(vrid.detail).toContain("42 from 198.18.1.50");
-
-    // Outside the configured range it is someone else's business.
-    const narrow = await runDoctor({ config: config({ vrrp: { vridFirst: 100, vridLast: 200 } }), node: { ...node, interface: "eth1" } as LbNode, netns: ns, captureMs: 1000 });
-    expect(narrow.find((r) => r.name === "VRID range")?.verdict).toBe("OK");
-  });
-
-  const config = (o: Record<string, unknown> = {}) =>
-    parseConfig({ ...aConfig(), haproxy: { configPath: `${dir}/haproxy.cfg`, statsSocket: `${dir}/admin.sock` }, keepalived: { configPath: `${dir}/keepalived.conf` }, ...o })._unsafeUnwrap();
-  const verdicts = (results: CheckResult[]) => Object.fromEntries(results.map((r) => [r.name, r.verdict]));
-
-  it("passes a healthy LB node, warning only about what is not there yet", async () => {
-    const results = await runDoctor({ config: config(), node, netns: ns, kubeconfig: join(dir, "kubeconfig"), captureMs: 0 });
-    expect(verdicts(results)).toMatchObject({
-      "haproxy installed": "OK",
-      "keepalived installed": "OK",
-      "interface eth0": "OK",
-      "LB node address": "OK",
-      "bind VIPs not held": "OK",
-      "haproxy config path": "OK",
-      "haproxy runtime socket": "WARN",
-      "keepalived config path": "OK",
-      kubeconfig: "OK",
+    beforeAll(async () => {
+      ns = await lab.add("doctor");
+      await lab.addInterface(ns, "eth0");
+      await must("ip", ["-n", ns, "addr", "add", `${node.address}/24`, "dev", "eth0"]);
+      dir = await mkdtemp(join(tmpdir(), "portico-doctor-"));
+      server = await new KubeApiServer().start();
+      server.put(aNode("worker-1", "198.18.2.1"));
+      await writeFile(join(dir, "kubeconfig"), server.kubeconfig());
     });
-  });
+    afterAll(async () => {
+      await lab.destroy();
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    });
 
-  it("fails a missing interface, a missing address and an unreachable API server, each with its fix", async () => {
-    const kc = new KubeConfig();
-    kc.loadFromString(server.kubeconfig());
-    const wrongNode = { ...node, interface: "eth9", address: "198.18.1.99" } as LbNode;
-    server.setUnreachable(true);
-    const results = await runDoctor({ config: config(), node: wrongNode, netns: ns, kubeconfig: join(dir, "kubeconfig"), captureMs: 0 });
-    server.setUnreachable(false);
-    const iface = results.find((r) => r.name === "interface eth9")!;
-    expect(iface.verdict).toBe("FAIL");
-    expect(iface.fix).toContain("lbNodes[lb1].interface");
-    expect(results.find((r) => r.name === "kubeconfig")).toMatchObject({ verdict: "FAIL" });
-    expect(doctorExitCode(results)).toBe(3);
+    it("finds another VRRP router advertising inside Portico's VRID range", async () => {
+      // A foreign router in its own namespace, wired to the doctor's eth0 by a second veth.
+      const other = await lab.add("doctor-other");
+      await must("ip", ["link", "add", "vr0", "netns", other, "type", "veth", "peer", "name", "eth1", "netns", ns]);
+      await must("ip", ["-n", other, "addr", "add", "198.18.1.50/24", "dev", "vr0"]);
+      await must("ip", ["-n", other, "link", "set", "vr0", "up"]);
+      await must("ip", ["-n", ns, "link", "set", "eth1", "up"]);
+      const conf = join(dir, "foreign.conf");
+      await writeFile(
+        conf,
+        "global_defs {\n    vrrp_version 3\n}\nvrrp_instance foreign {\n    state BACKUP\n    interface vr0\n    virtual_router_id 42\n    priority 100\n    advert_int 0.1\n    virtual_ipaddress {\n        198.18.1.60/32\n    }\n}\n",
+      );
+      await must("ip", [
+        "netns",
+        "exec",
+        other,
+        "keepalived",
+        "-f",
+        conf,
+        "-p",
+        join(dir, "k.pid"),
+        "-r",
+        join(dir, "v.pid"),
+        "-l",
+      ]);
+      const results = await runDoctor({
+        config: config(),
+        node: { ...node, interface: "eth1", address: node.address } as LbNode,
+        netns: ns,
+        captureMs: 2000,
+      });
+      const vrid = results.find((r) => r.name === "VRID range")!;
+      expect(vrid.verdict).toBe("FAIL");
+      expect(vrid.detail).toContain("42 from 198.18.1.50");
 
-    const noAddress = await runDoctor({ config: config(), node: { ...node, address: "198.18.1.99" } as LbNode, netns: ns, captureMs: 0 });
-    expect(noAddress.find((r) => r.name === "LB node address")).toMatchObject({ verdict: "FAIL", detail: expect.stringContaining("198.18.1.99 is not on eth0") });
-  });
-});
+      // Outside the configured range it is someone else's business.
+      const narrow = await runDoctor({
+        config: config({ vrrp: { vridFirst: 100, vridLast: 200 } }),
+        node: { ...node, interface: "eth1" } as LbNode,
+        netns: ns,
+        captureMs: 1000,
+      });
+      expect(narrow.find((r) => r.name === "VRID range")?.verdict).toBe("OK");
+    });
+
+    const config = (o: Record<string, unknown> = {}) =>
+      parseConfig({
+        ...aConfig(),
+        haproxy: { configPath: `${dir}/haproxy.cfg`, statsSocket: `${dir}/admin.sock` },
+        keepalived: { configPath: `${dir}/keepalived.conf` },
+        ...o,
+      })._unsafeUnwrap();
+    const verdicts = (results: CheckResult[]) => Object.fromEntries(results.map((r) => [r.name, r.verdict]));
+
+    it("passes a healthy LB node, warning only about what is not there yet", async () => {
+      const results = await runDoctor({
+        config: config(),
+        node,
+        netns: ns,
+        kubeconfig: join(dir, "kubeconfig"),
+        captureMs: 0,
+      });
+      expect(verdicts(results)).toMatchObject({
+        "haproxy installed": "OK",
+        "keepalived installed": "OK",
+        "interface eth0": "OK",
+        "LB node address": "OK",
+        "bind VIPs not held": "OK",
+        "haproxy config path": "OK",
+        "haproxy runtime socket": "WARN",
+        "keepalived config path": "OK",
+        kubeconfig: "OK",
+      });
+    });
+
+    it("fails a missing interface, a missing address and an unreachable API server, each with its fix", async () => {
+      const kc = new KubeConfig();
+      kc.loadFromString(server.kubeconfig());
+      const wrongNode = { ...node, interface: "eth9", address: "198.18.1.99" } as LbNode;
+      server.setUnreachable(true);
+      const results = await runDoctor({
+        config: config(),
+        node: wrongNode,
+        netns: ns,
+        kubeconfig: join(dir, "kubeconfig"),
+        captureMs: 0,
+      });
+      server.setUnreachable(false);
+      const iface = results.find((r) => r.name === "interface eth9")!;
+      expect(iface.verdict).toBe("FAIL");
+      expect(iface.fix).toContain("lbNodes[lb1].interface");
+      expect(results.find((r) => r.name === "kubeconfig")).toMatchObject({ verdict: "FAIL" });
+      expect(doctorExitCode(results)).toBe(3);
+
+      const noAddress = await runDoctor({
+        config: config(),
+        node: { ...node, address: "198.18.1.99" } as LbNode,
+        netns: ns,
+        captureMs: 0,
+      });
+      expect(noAddress.find((r) => r.name === "LB node address")).toMatchObject({
+        verdict: "FAIL",
+        detail: expect.stringContaining("198.18.1.99 is not on eth0"),
+      });
+    });
+  },
+);

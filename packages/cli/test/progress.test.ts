@@ -16,7 +16,13 @@ afterAll(async () => {
 
 const capture = (stderrTty: boolean) => {
   const out = { stdout: "", stderr: "" };
-  const io: Io = { stdout: (t) => void (out.stdout += t), stderr: (t) => void (out.stderr += t), env: {}, cwd: repo, stderrTty };
+  const io: Io = {
+    stdout: (t) => void (out.stdout += t),
+    stderr: (t) => void (out.stderr += t),
+    env: {},
+    cwd: repo,
+    stderrTty,
+  };
   return { io, out };
 };
 
@@ -36,7 +42,10 @@ describe("progress", () => {
   });
 
   it("writes nothing when stderr is not a terminal, or when disabled for machine output", () => {
-    for (const [tty, enabled] of [[false, true], [true, false]] as const) {
+    for (const [tty, enabled] of [
+      [false, true],
+      [true, false],
+    ] as const) {
       const { io, out } = capture(tty);
       const bar = progress(io, enabled);
       bar.step("planning");
@@ -52,7 +61,9 @@ describe("progress", () => {
     const cluster = join(quickstart, "cluster.yaml");
     const config = join(quickstart, "portico.yaml");
     const tty = capture(true);
-    expect(await main(["render", "--cluster", cluster, "--config", config, "--node", "lb1", "--out", dir], tty.io)).toBe(1);
+    expect(
+      await main(["render", "--cluster", cluster, "--config", config, "--node", "lb1", "--out", dir], tty.io),
+    ).toBe(1);
     expect(tty.out.stderr).toContain("planning 5 Services…");
     expect(tty.out.stderr).toContain("writing files 75% (3/4)");
     expect(tty.out.stdout).not.toContain("\u001b");

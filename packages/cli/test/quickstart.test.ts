@@ -21,7 +21,20 @@ let out = "";
 beforeAll(async () => {
   out = await mkdtemp(join(tmpdir(), "portico-quickstart-"));
   for (const node of NODES) {
-    const code = await main(["render", "--cluster", join(example, "cluster.yaml"), "--config", join(example, "portico.yaml"), "--node", node, "--out", join(out, node)], quiet);
+    const code = await main(
+      [
+        "render",
+        "--cluster",
+        join(example, "cluster.yaml"),
+        "--config",
+        join(example, "portico.yaml"),
+        "--node",
+        node,
+        "--out",
+        join(out, node),
+      ],
+      quiet,
+    );
     // shop/broken cannot be planned: exit 1, files still written.
     expect(code).toBe(1);
   }
@@ -54,15 +67,19 @@ await describeWith([program("haproxy", ["-v"])], "quickstart haproxy.cfg on the 
   });
 });
 
-await describeWith([program("keepalived", ["--version"]), program("ip", ["-V"]), root], "quickstart keepalived.conf on the real keepalived", () => {
-  const lab = new NetnsLab();
-  afterAll(() => lab.destroy());
+await describeWith(
+  [program("keepalived", ["--version"]), program("ip", ["-V"]), root],
+  "quickstart keepalived.conf on the real keepalived",
+  () => {
+    const lab = new NetnsLab();
+    afterAll(() => lab.destroy());
 
-  it.each(NODES)("%s passes keepalived -t where eth0 exists", async (node) => {
-    const ns = await lab.add(`qs-${node}`);
-    await lab.addInterface(ns, "eth0");
-    const text = await readFile(join(out, node, "keepalived.conf"), "utf8");
-    const r = await validateKeepalived(text, { netns: ns });
-    expect(r.isOk() ? "ok" : `${r.error.message}\n${r.error.hint ?? ""}`).toBe("ok");
-  });
-});
+    it.each(NODES)("%s passes keepalived -t where eth0 exists", async (node) => {
+      const ns = await lab.add(`qs-${node}`);
+      await lab.addInterface(ns, "eth0");
+      const text = await readFile(join(out, node, "keepalived.conf"), "utf8");
+      const r = await validateKeepalived(text, { netns: ns });
+      expect(r.isOk() ? "ok" : `${r.error.message}\n${r.error.hint ?? ""}`).toBe("ok");
+    });
+  },
+);

@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // master runs here, so apply writes haproxy.cfg (the data-plane tests cover live reloads).
 const bin = join(resolve(import.meta.dirname, "../../.."), "packages/cli/dist/bin.js");
 
-
 let server: KubeApiServer;
 let dir = "";
 
@@ -42,18 +41,33 @@ describe("portico run", () => {
       ].join("\n"),
     );
     server.put(aNode("worker-1", "198.18.2.1"));
-    const proc = (await start(process.execPath, [bin, "run", "--config", join(dir, "portico.yaml"), "--node", "lb1", "--kubeconfig", join(dir, "kubeconfig")], { stdio: "pipe" }))._unsafeUnwrap();
+    const proc = (
+      await start(
+        process.execPath,
+        [bin, "run", "--config", join(dir, "portico.yaml"), "--node", "lb1", "--kubeconfig", join(dir, "kubeconfig")],
+        { stdio: "pipe" },
+      )
+    )._unsafeUnwrap();
     let logs = "";
     proc.stdout?.on("data", (b: Buffer) => (logs += b.toString()));
     proc.stderr?.on("data", (b: Buffer) => (logs += b.toString()));
     try {
-      await until("ready", async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200);
+      await until(
+        "ready",
+        async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200,
+      );
       const created = Date.now();
       server.put(aService({ name: "web", policy: "Local" }));
-      await until("status", () => JSON.stringify(server.get("Service", "default", "web")?.["status"] ?? {}).includes("198.18.100.10"));
-      process.stdout.write(`portico run: Service created -> status published in ${Date.now() - created} ms (config written, no live HAProxy)\n`);
+      await until("status", () =>
+        JSON.stringify(server.get("Service", "default", "web")?.["status"] ?? {}).includes("198.18.100.10"),
+      );
+      process.stdout.write(
+        `portico run: Service created -> status published in ${Date.now() - created} ms (config written, no live HAProxy)\n`,
+      );
       expect(await readFile(join(dir, "haproxy.cfg"), "utf8")).toContain("bind 198.18.100.10:80 transparent");
-      expect((server.get("Service", "default", "web")!["metadata"] as { finalizers: string[] }).finalizers).toEqual(["service.kubernetes.io/load-balancer-cleanup"]);
+      expect((server.get("Service", "default", "web")!["metadata"] as { finalizers: string[] }).finalizers).toEqual([
+        "service.kubernetes.io/load-balancer-cleanup",
+      ]);
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       expect(metrics).toContain("portico_leader 1");
       expect(metrics).toMatch(/portico_services\{state="ready"\} 1/);
@@ -64,6 +78,8 @@ describe("portico run", () => {
     expect(exit.code, logs).toBe(0);
     expect(logs).toContain('"msg":"applied plan"');
     // The Lease was released on the way out.
-    expect((server.get("Lease", "portico-system", "portico-status")!["spec"] as { holderIdentity: string }).holderIdentity).toBe("");
+    expect(
+      (server.get("Lease", "portico-system", "portico-status")!["spec"] as { holderIdentity: string }).holderIdentity,
+    ).toBe("");
   });
 });

@@ -103,7 +103,10 @@ describe("portico status over recorded runtime-API answers", () => {
       [{ kind: "node", node: "worker-1" }, "UP"],
       [{ kind: "node", node: "worker-2" }, "MAINT"],
     ]);
-    expect(web?.frontends[0]?.servers[0]?.check).toMatchObject({ status: "L7RSP", via: "chk_kube_proxy_1dff439c/slot1" });
+    expect(web?.frontends[0]?.servers[0]?.check).toMatchObject({
+      status: "L7RSP",
+      via: "chk_kube_proxy_1dff439c/slot1",
+    });
   });
 
   it("names a Cluster slot by the node in the check backend's slot, and leaves out a node outside its subset", () => {
@@ -112,9 +115,11 @@ describe("portico status over recorded runtime-API answers", () => {
     // As if maxBackendsPerService left worker-1 (check slot2) out of shop/web: its slot is empty
     // there, while the check backend still checks worker-1 for other Services. A slot line
     // without an id comment takes the check slot's.
-    const servers = cfg.backends.get(web)!.map((s) =>
-      s.name === "slot2" ? { ...s, endpoint: "0.0.0.0:1", weight: 0, enabled: false } : { ...s, id: s.name },
-    );
+    const servers = cfg.backends
+      .get(web)!
+      .map((s) =>
+        s.name === "slot2" ? { ...s, endpoint: "0.0.0.0:1", weight: 0, enabled: false } : { ...s, id: s.name },
+      );
     const view = buildStatus({ ...sources, layout: { ...cfg, backends: new Map([...cfg.backends, [web, servers]]) } });
     const shown = view.vips.find((v) => v.vip === "198.18.100.11")?.frontends[0]?.servers;
     expect(shown?.map((s) => [s.server, s.target, s.state])).toEqual([
@@ -132,7 +137,7 @@ describe("portico status over recorded runtime-API answers", () => {
 
   it("without plan.json names nodes from the server ids, and says so when addresses are unknown", () => {
     const { plan: _plan, ...rest } = sources;
-    const view = buildStatus({ ...rest, addresses: { error: "Device \"eth0\" does not exist." } });
+    const view = buildStatus({ ...rest, addresses: { error: 'Device "eth0" does not exist.' } });
     const text = formatStatus(view);
     expect(text).toContain("node worker_1");
     expect(text).toContain("held: unknown  VRRP UNKNOWN");
@@ -144,7 +149,13 @@ describe("portico status (command)", () => {
   const run = async (argv: string[], extra: Partial<Io> = {}) => {
     let stdout = "";
     let stderr = "";
-    const io: Io = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: {}, cwd: dir, ...extra };
+    const io: Io = {
+      stdout: (t) => void (stdout += t),
+      stderr: (t) => void (stderr += t),
+      env: {},
+      cwd: dir,
+      ...extra,
+    };
     const code = await main(argv, io);
     return { code, stdout, stderr };
   };
@@ -193,17 +204,23 @@ describe("portico status (command)", () => {
 
   it("redraws in place on a terminal, and writes one JSON line per refresh with --output json", async () => {
     const file = await config(join(dir, "admin.sock"));
-    for (const [output, tty] of [["text", true], ["json", true]] as const) {
+    for (const [output, tty] of [
+      ["text", true],
+      ["json", true],
+    ] as const) {
       const stop = new AbortController();
       const writes: string[] = [];
-      const r = await run(["status", "--config", file, "--node", "lb1", "--watch", "--interval", "200ms", "--output", output], {
-        interrupt: stop.signal,
-        stdoutTty: tty,
-        stdout: (t) => {
-          writes.push(t);
-          if (writes.length === 2) stop.abort();
+      const r = await run(
+        ["status", "--config", file, "--node", "lb1", "--watch", "--interval", "200ms", "--output", output],
+        {
+          interrupt: stop.signal,
+          stdoutTty: tty,
+          stdout: (t) => {
+            writes.push(t);
+            if (writes.length === 2) stop.abort();
+          },
         },
-      });
+      );
       expect(r.code).toBe(0);
       if (output === "text") expect(writes.every((w) => w.startsWith("\u001b[H\u001b[J"))).toBe(true);
       else expect(writes.map((w) => (JSON.parse(w) as { node: string }).node)).toEqual(["lb1", "lb1"]);
@@ -229,9 +246,15 @@ describe("portico status (command)", () => {
     const file = await config(join(dir, "admin.sock"));
     expect((await run(["status", "--config", file])).stderr).toBe("portico: status needs --node <lbNode>\n");
     expect((await run(["status", "--config", file, "--node", "lb1", "--output", "yaml"])).code).toBe(2);
-    expect((await run(["status", "--config", file, "--node", "lb1", "--interval", "2s"])).stderr).toBe("portico: status: --interval needs --watch\n");
+    expect((await run(["status", "--config", file, "--node", "lb1", "--interval", "2s"])).stderr).toBe(
+      "portico: status: --interval needs --watch\n",
+    );
     const bad = await run(["status", "--config", file, "--node", "lb1", "--watch", "--interval", "fast"]);
-    expect(bad).toMatchObject({ code: 2, stderr: 'portico: status: --interval: "fast" is not a duration like 500ms, 5s, 2m or 1h (accepted: 200ms to 1h, e.g. 2s)\n' });
+    expect(bad).toMatchObject({
+      code: 2,
+      stderr:
+        'portico: status: --interval: "fast" is not a duration like 500ms, 5s, 2m or 1h (accepted: 200ms to 1h, e.g. 2s)\n',
+    });
     expect((await run(["status", "--config", file, "--node", "lb9"])).code).toBe(2);
   });
 });

@@ -37,10 +37,35 @@ const text = (path: string) => readFile(path, "utf8").then((t) => t.trim());
 
 describe("portico tune on a fake /sys and /proc", () => {
   it("plans from the tree, writes what differs, reads it back, and warns about irqbalance", async () => {
-    const roots = await fakeTree(join(dir, "vm"), { possible: "0-5", online: "0-5", nics: [{ name: "ens3", rx: 2, tx: 2, irqs: [[40, "0"], [41, "1"]] }], irqbalance: true });
+    const roots = await fakeTree(join(dir, "vm"), {
+      possible: "0-5",
+      online: "0-5",
+      nics: [
+        {
+          name: "ens3",
+          rx: 2,
+          tx: 2,
+          irqs: [
+            [40, "0"],
+            [41, "1"],
+          ],
+        },
+      ],
+      irqbalance: true,
+    });
     const config = join(dir, "vm.yaml");
-    await writeFile(config, configText("ens3", "tuning:\n  irqAffinity: spread\n  excludeCpus: \"5\"\n"));
-    const args = ["tune", "--config", config, "--node", "lb1", "--sysfs-root", roots.sysRoot, "--procfs-root", roots.procRoot];
+    await writeFile(config, configText("ens3", 'tuning:\n  irqAffinity: spread\n  excludeCpus: "5"\n'));
+    const args = [
+      "tune",
+      "--config",
+      config,
+      "--node",
+      "lb1",
+      "--sysfs-root",
+      roots.sysRoot,
+      "--procfs-root",
+      roots.procRoot,
+    ];
 
     const dry = await portico(...args, "--dry-run");
     expect(dry.code).toBe(0);
@@ -60,7 +85,9 @@ describe("portico tune on a fake /sys and /proc", () => {
     expect(await text(`${roots.procRoot}/sys/net/core/rps_sock_flow_entries`)).toBe("32768");
     expect(r.stdout).toContain("9 planned writes: 9 changed, 0 already set, 0 failed");
     expect(r.stdout).toContain('IRQBALANCE_ARGS="--banirq=40 --banirq=41"');
-    expect(r.stderr).toBe("portico: warning: irqbalance is running; it may move the interface's interrupts and override the IRQ side of this tuning\n");
+    expect(r.stderr).toBe(
+      "portico: warning: irqbalance is running; it may move the interface's interrupts and override the IRQ side of this tuning\n",
+    );
 
     const again = await portico(...args);
     expect(again.stdout).toContain("9 planned writes: 0 changed, 9 already set, 0 failed");
@@ -68,7 +95,10 @@ describe("portico tune on a fake /sys and /proc", () => {
 
   it.each([
     [["tune", "--config", "/x.yaml"], "portico: tune needs --node <lbNode>\n"],
-    [["tune", "--node", "lb1", "--bogus"], "portico: tune: unknown option '--bogus'; tune takes --config, --node, --dry-run, --sysfs-root, --procfs-root (see portico tune --help)\n"],
+    [
+      ["tune", "--node", "lb1", "--bogus"],
+      "portico: tune: unknown option '--bogus'; tune takes --config, --node, --dry-run, --sysfs-root, --procfs-root (see portico tune --help)\n",
+    ],
   ])("exits 2 with one clear line for %j", async (argv, message) => {
     const r = await portico(...argv);
     expect(r.code).toBe(2);
@@ -78,7 +108,17 @@ describe("portico tune on a fake /sys and /proc", () => {
   it("exits 2 naming the problem when the tree is not a sysfs tree or the node is unknown", async () => {
     const config = join(dir, "plain.yaml");
     await writeFile(config, configText("eth0"));
-    const noTree = await portico("tune", "--config", config, "--node", "lb1", "--sysfs-root", join(dir, "nothing"), "--procfs-root", join(dir, "nothing"));
+    const noTree = await portico(
+      "tune",
+      "--config",
+      config,
+      "--node",
+      "lb1",
+      "--sysfs-root",
+      join(dir, "nothing"),
+      "--procfs-root",
+      join(dir, "nothing"),
+    );
     expect(noTree.code).toBe(2);
     expect(noTree.stderr).toContain(`${join(dir, "nothing")}/devices/system/cpu/possible does not exist`);
     const noNode = await portico("tune", "--config", config, "--node", "lb9");
@@ -103,10 +143,19 @@ describe("portico render with a declared topology", () => {
     const out = join(dir, "render-lb1");
     const r = await portico("render", "--cluster", cluster, "--config", config, "--node", "lb1", "--out", out);
     expect(r.stdout).toContain(`wrote ${join(out, "tuning.json")}`);
-    const tuning = JSON.parse(await readFile(join(out, "tuning.json"), "utf8")) as { kind: string; node: string; writes: { kind: string; value: string; reason: string }[] };
+    const tuning = JSON.parse(await readFile(join(out, "tuning.json"), "utf8")) as {
+      kind: string;
+      node: string;
+      writes: { kind: string; value: string; reason: string }[];
+    };
     expect(tuning.kind).toBe("TuningPlan");
     expect(tuning.node).toBe("lb1");
-    expect(tuning.writes.filter((w) => w.kind === "rps_cpus").map((w) => w.value)).toEqual(["aa,aaaaaa00", "aa,aaaaaa00", "aa,aaaaaa00", "aa,aaaaaa00"]);
+    expect(tuning.writes.filter((w) => w.kind === "rps_cpus").map((w) => w.value)).toEqual([
+      "aa,aaaaaa00",
+      "aa,aaaaaa00",
+      "aa,aaaaaa00",
+      "aa,aaaaaa00",
+    ]);
     expect(tuning.writes[0]).toMatchObject({ kind: "rps_sock_flow_entries", value: "32768" });
 
     const out2 = join(dir, "render-lb2");
@@ -133,7 +182,9 @@ await describeWith([program("ip", ["-V"]), root], "portico tune on a real veth i
     const config = join(dir, "veth.yaml");
     // rps: always, so the test does not depend on how many CPUs the machine has.
     await writeFile(config, configText("lbt0", "tuning:\n  rps: always\n  rpsSockFlowEntries: 4096\n"));
-    const r = (await lab.exec(ns, process.execPath, [bin, "tune", "--config", config, "--node", "lb1"]))._unsafeUnwrap();
+    const r = (
+      await lab.exec(ns, process.execPath, [bin, "tune", "--config", config, "--node", "lb1"])
+    )._unsafeUnwrap();
     process.stdout.write(r.stdout);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -142,7 +193,8 @@ await describeWith([program("ip", ["-V"]), root], "portico tune on a real veth i
     expect(r.stdout).toContain("set           /sys/class/net/lbt0/queues/rx-0/rps_flow_cnt: 0 -> 4096");
     expect(r.stdout).toContain("not present   /proc/sys/net/core/rps_sock_flow_entries does not exist");
 
-    const cat = async (file: string) => (await lab.exec(ns, "cat", [`/sys/class/net/lbt0/queues/rx-0/${file}`]))._unsafeUnwrap().stdout.trim();
+    const cat = async (file: string) =>
+      (await lab.exec(ns, "cat", [`/sys/class/net/lbt0/queues/rx-0/${file}`]))._unsafeUnwrap().stdout.trim();
     const online = await text("/sys/devices/system/cpu/online");
     const onlineCount = online.split(",").reduce((n, part) => {
       const [a, b] = part.split("-").map(Number);
@@ -154,7 +206,9 @@ await describeWith([program("ip", ["-V"]), root], "portico tune on a real veth i
     expect(await text("/proc/sys/net/core/rps_sock_flow_entries")).toBe(hostEntries);
 
     // Run again: everything is already as planned.
-    const again = (await lab.exec(ns, process.execPath, [bin, "tune", "--config", config, "--node", "lb1"]))._unsafeUnwrap();
+    const again = (
+      await lab.exec(ns, process.execPath, [bin, "tune", "--config", config, "--node", "lb1"])
+    )._unsafeUnwrap();
     expect(again.stdout).toContain("3 planned writes: 0 changed, 2 already set, 0 failed, 1 not present here");
   });
 });

@@ -11,7 +11,14 @@ const MAX = 63;
 export const ident = (prefix: string, ...parts: readonly (string | number)[]): Ident => {
   const exact = [prefix, ...parts.map(String)].join("\u0000");
   const suffix = `_${hash8(exact)}`;
-  const readable = [prefix, ...parts.map((p) => String(p).toLowerCase().replace(/[^a-z0-9]+/g, "_"))]
+  const readable = [
+    prefix,
+    ...parts.map((p) =>
+      String(p)
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "_"),
+    ),
+  ]
     .join("_")
     .replace(/_+/g, "_")
     .replace(/_$/, "")

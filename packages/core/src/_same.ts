@@ -22,7 +22,8 @@ export const same = (a: unknown, b: unknown): boolean => {
 };
 
 /** `next`, or `previous` when the two are equal (so equal values keep one identity). */
-export const keepSame = <T>(previous: T | undefined, next: T): T => (previous !== undefined && same(previous, next) ? previous : next);
+export const keepSame = <T>(previous: T | undefined, next: T): T =>
+  previous !== undefined && same(previous, next) ? previous : next;
 
 /** Whether two lists hold the same objects (by identity) in the same order. */
 export const sameItems = <T>(a: readonly T[] | undefined, b: readonly T[]): boolean => {

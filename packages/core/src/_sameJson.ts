@@ -6,7 +6,8 @@
  * is always the one comparing the strings gives. `skip` leaves out one top-level key, as
  * `JSON.stringify({ ...a, [skip]: undefined })` does.
  */
-export const sameJson = (a: unknown, b: unknown, skip?: string): boolean => walk(a, b, skip) || stringify(a, skip) === stringify(b, skip);
+export const sameJson = (a: unknown, b: unknown, skip?: string): boolean =>
+  walk(a, b, skip) || stringify(a, skip) === stringify(b, skip);
 
 const stringify = (v: unknown, skip: string | undefined): string | undefined =>
   JSON.stringify(skip !== undefined && typeof v === "object" && v !== null ? { ...v, [skip]: undefined } : v);
@@ -14,7 +15,8 @@ const stringify = (v: unknown, skip: string | undefined): string | undefined =>
 // True only when both values print the same; false means "compare the strings".
 const walk = (a: unknown, b: unknown, skip?: string): boolean => {
   if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null || !plain(a) || !plain(b)) return false;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null || !plain(a) || !plain(b))
+    return false;
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length || skip !== undefined) return false;
     for (let i = 0; i < a.length; i++) if (!walk(a[i], b[i])) return false;

@@ -40,12 +40,16 @@ export interface AnnotationSpec<T> {
 const oneOf =
   <T extends string>(values: readonly T[]) =>
   (raw: string): Result<T, string> =>
-    (values as readonly string[]).includes(raw) ? ok(raw as T) : err(`"${preview(raw)}" is not one of ${values.join(", ")}`);
+    (values as readonly string[]).includes(raw)
+      ? ok(raw as T)
+      : err(`"${preview(raw)}" is not one of ${values.join(", ")}`);
 
 const intIn =
   (min: number, max: number) =>
   (raw: string): Result<number, string> =>
-    /^[0-9]{1,6}$/.test(raw) && Number(raw) >= min && Number(raw) <= max ? ok(Number(raw)) : err(`"${preview(raw)}" is not a whole number from ${min} to ${max}`);
+    /^[0-9]{1,6}$/.test(raw) && Number(raw) >= min && Number(raw) <= max
+      ? ok(Number(raw))
+      : err(`"${preview(raw)}" is not a whole number from ${min} to ${max}`);
 
 const duration =
   (min: number, max: number) =>
@@ -60,7 +64,8 @@ const parseIps = (raw: string): Result<readonly Ip[], string> => {
   for (const part of raw.split(",")) {
     const ip = parseIp(part.trim());
     if (ip.isErr()) return err(`${ip.error} (accepted: one IPv4 and/or one IPv6 address, comma-separated)`);
-    if (out.some((x) => ipFamily(x) === ipFamily(ip.value))) return err(`"${preview(raw)}" has more than one IPv${ipFamily(ip.value)} address (one per family)`);
+    if (out.some((x) => ipFamily(x) === ipFamily(ip.value)))
+      return err(`"${preview(raw)}" has more than one IPv${ipFamily(ip.value)} address (one per family)`);
     out.push(ip.value);
   }
   return ok(out);
@@ -98,12 +103,17 @@ export const ANNOTATIONS = {
     default: "roundrobin",
     defaultText: "roundrobin",
     example: "leastconn",
-    description: "HAProxy's balance algorithm for the Service's backends; `source` uses consistent hashing so servers can change at run time.",
+    description:
+      "HAProxy's balance algorithm for the Service's backends; `source` uses consistent hashing so servers can change at run time.",
     configDefault: true,
     onInvalid: "default",
     parse: oneOf<Balance>(["roundrobin", "leastconn", "source"]),
   },
-  timeoutConnect: timeoutSpec("connect", "How long HAProxy waits for a TCP connection to a node to be established.", "3s"),
+  timeoutConnect: timeoutSpec(
+    "connect",
+    "How long HAProxy waits for a TCP connection to a node to be established.",
+    "3s",
+  ),
   timeoutClient: timeoutSpec("client", "How long a client may stay silent on an open connection.", "1m"),
   timeoutServer: timeoutSpec("server", "How long a backend may stay silent on an open connection.", "1m"),
   timeoutTunnel: timeoutSpec("tunnel", "Idle timeout once both sides talk (long-lived TCP such as WebSockets).", "1h"),
@@ -125,7 +135,8 @@ export const ANNOTATIONS = {
     default: undefined,
     defaultText: "config healthCheck.rise",
     example: "2",
-    description: "Consecutive good checks before a server takes traffic again (Local policy; see health-check-interval).",
+    description:
+      "Consecutive good checks before a server takes traffic again (Local policy; see health-check-interval).",
     configDefault: false,
     onInvalid: "default",
     parse: intIn(1, 100),
@@ -159,10 +170,12 @@ export const ANNOTATIONS = {
     default: undefined,
     defaultText: "any pool that allows the Service, in config order",
     example: "public",
-    description: "Take the address from this pool only (also pools with autoAssign: false). A pool that does not exist or does not allow the Service is an error.",
+    description:
+      "Take the address from this pool only (also pools with autoAssign: false). A pool that does not exist or does not allow the Service is an error.",
     configDefault: true,
     onInvalid: "error",
-    parse: (raw: string): Result<string | undefined, string> => (isDns1123Label(raw) ? ok(raw) : err(`"${preview(raw)}" is not a pool name (a DNS-1123 label)`)),
+    parse: (raw: string): Result<string | undefined, string> =>
+      isDns1123Label(raw) ? ok(raw) : err(`"${preview(raw)}" is not a pool name (a DNS-1123 label)`),
   } satisfies AnnotationSpec<string | undefined>,
   nodeSelector: {
     key: `${ANNOTATION_PREFIX}node-selector`,
@@ -197,7 +210,10 @@ export const ANNOTATIONS = {
       "Services with the same key may share an address when their (port, protocol) sets do not overlap; each port has its own backend, so policies and selectors may differ.",
     configDefault: false,
     onInvalid: "default",
-    parse: (raw: string): Result<string | undefined, string> => (SHARING_KEY.test(raw) ? ok(raw) : err(`"${preview(raw)}" is not a sharing key (1-63 of A-Z a-z 0-9 - _ ., starting and ending alphanumeric)`)),
+    parse: (raw: string): Result<string | undefined, string> =>
+      SHARING_KEY.test(raw)
+        ? ok(raw)
+        : err(`"${preview(raw)}" is not a sharing key (1-63 of A-Z a-z 0-9 - _ ., starting and ending alphanumeric)`),
   } satisfies AnnotationSpec<string | undefined>,
 } as const satisfies Record<string, AnnotationSpec<unknown>>;
 
@@ -231,9 +247,13 @@ export const formatOptionValue = (value: unknown): string =>
  * Parse the config's `serviceDefaults` mapping (keys are option names without the prefix) with
  * the same parsers the annotations use. Numbers are accepted where the annotation takes digits.
  */
-export const parseServiceDefaults = (raw: unknown, path: string): Result<ServiceDefaults, readonly { path: string; message: string }[]> => {
+export const parseServiceDefaults = (
+  raw: unknown,
+  path: string,
+): Result<ServiceDefaults, readonly { path: string; message: string }[]> => {
   if (raw === undefined || raw === null) return ok({});
-  if (typeof raw !== "object" || Array.isArray(raw)) return err([{ path, message: "must be a mapping of option names to values" }]);
+  if (typeof raw !== "object" || Array.isArray(raw))
+    return err([{ path, message: "must be a mapping of option names to values" }]);
   const issues: { path: string; message: string }[] = [];
   const out: Record<string, unknown> = {};
   const specs = Object.entries(ANNOTATIONS) as [OptionName, AnnotationSpec<unknown>][];
@@ -241,7 +261,10 @@ export const parseServiceDefaults = (raw: unknown, path: string): Result<Service
   for (const [key, value] of Object.entries(raw as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const found = allowed.find(([, s]) => optionShortName(s) === key);
     if (found === undefined) {
-      issues.push({ path: `${path}.${preview(key)}`, message: `not an option with a cluster-wide default; known: ${allowed.map(([, s]) => optionShortName(s)).join(", ")}` });
+      issues.push({
+        path: `${path}.${preview(key)}`,
+        message: `not an option with a cluster-wide default; known: ${allowed.map(([, s]) => optionShortName(s)).join(", ")}`,
+      });
       continue;
     }
     const text = typeof value === "string" ? value.trim() : typeof value === "number" ? String(value) : undefined;

@@ -1,5 +1,15 @@
 import { err, ok, type Result } from "neverthrow";
-import { bigIntToIp, cidrBounds, ipFamily, ipToBigInt, parseCidr, parseIp, preview, type Ip, type IpFamily } from "./ip.js";
+import {
+  bigIntToIp,
+  cidrBounds,
+  ipFamily,
+  ipToBigInt,
+  parseCidr,
+  parseIp,
+  preview,
+  type Ip,
+  type IpFamily,
+} from "./ip.js";
 import { isDns1123Label, parsePort, parseVrid, type LbNodeName, type Millis, type Port, type Vrid } from "./model.js";
 import { parseTuningSection, TUNING_DEFAULTS } from "./_tuningConfig.js";
 import type { TuningConfig } from "./tuning.js";
@@ -77,7 +87,13 @@ export interface VrrpConfig {
  *   only works when keepalived runs in the host's network and PID namespaces.
  */
 export type HaproxyCheck =
-  | { readonly kind: "script"; readonly pidFile: string; readonly intervalS: number; readonly fall: number; readonly rise: number }
+  | {
+      readonly kind: "script";
+      readonly pidFile: string;
+      readonly intervalS: number;
+      readonly fall: number;
+      readonly rise: number;
+    }
   | { readonly kind: "process" };
 
 /** Where HAProxy's files and sockets live on an LB node (Debian's defaults). */
@@ -170,10 +186,21 @@ export const CONFIG_DEFAULTS = {
     masterSocket: "/run/haproxy-master.sock",
     frontendMaxconn: 20_000,
   },
-  keepalived: { configPath: "/etc/keepalived/keepalived.conf", pidFile: "/run/keepalived.pid", scriptUser: "nobody", apply: true },
+  keepalived: {
+    configPath: "/etc/keepalived/keepalived.conf",
+    pidFile: "/run/keepalived.pid",
+    scriptUser: "nobody",
+    apply: true,
+  },
   lbNode: { weight: 1, drain: false },
   controller: {
-    lease: { namespace: "portico-system", name: "portico-status", durationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
+    lease: {
+      namespace: "portico-system",
+      name: "portico-status",
+      durationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+    },
     coalesce: { quietMs: 100, maxDelayMs: 1_000 },
     listen: "127.0.0.1:9750",
   },
@@ -193,7 +220,8 @@ const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 const INTERFACE = /^[A-Za-z0-9_.-]{1,15}$/;
 // A path that is safe to write into haproxy.cfg/keepalived.conf without quoting tricks.
 const SAFE_PATH = /^\/[A-Za-z0-9_./-]{1,255}$/;
-const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const QUALIFIED_NAME =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 /** Parse `portico.yaml` (already decoded from YAML/JSON) into a {@link Config}, collecting every problem. */
 export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue[]> => {
@@ -204,9 +232,29 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
   };
   if (!isRecord(input)) return err([{ path: "", message: "the config must be a YAML mapping" }]);
 
-  if (input["apiVersion"] !== CONFIG_API_VERSION) bad("apiVersion", `must be ${CONFIG_API_VERSION}, got "${preview(input["apiVersion"])}"`);
+  if (input["apiVersion"] !== CONFIG_API_VERSION)
+    bad("apiVersion", `must be ${CONFIG_API_VERSION}, got "${preview(input["apiVersion"])}"`);
   if (input["kind"] !== CONFIG_KIND) bad("kind", `must be ${CONFIG_KIND}, got "${preview(input["kind"])}"`);
-  checkKnown(input, ["apiVersion", "kind", "loadBalancerClass", "handleUnclassed", "pools", "lbNodes", "healthCheck", "vrrp", "haproxy", "keepalived", "controller", "tuning", ...EXTRA_TOP_LEVEL], "", bad);
+  checkKnown(
+    input,
+    [
+      "apiVersion",
+      "kind",
+      "loadBalancerClass",
+      "handleUnclassed",
+      "pools",
+      "lbNodes",
+      "healthCheck",
+      "vrrp",
+      "haproxy",
+      "keepalived",
+      "controller",
+      "tuning",
+      ...EXTRA_TOP_LEVEL,
+    ],
+    "",
+    bad,
+  );
   const serviceDefaults = parseServiceDefaults(input["serviceDefaults"], "serviceDefaults").match(
     (d) => d,
     (list) => {
@@ -214,11 +262,20 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
       return {};
     },
   );
-  const maxBackendsPerService = optional(input, "maxBackendsPerService", CONFIG_DEFAULTS.maxBackendsPerService as number, (v, p) => boundedInt(v, 0, 100_000, p, bad));
-  const podIpsRoutable = optional(input, "podIpsRoutable", CONFIG_DEFAULTS.podIpsRoutable as boolean, (v, p) => (typeof v === "boolean" ? v : bad(p, "must be true or false")));
+  const maxBackendsPerService = optional(
+    input,
+    "maxBackendsPerService",
+    CONFIG_DEFAULTS.maxBackendsPerService as number,
+    (v, p) => boundedInt(v, 0, 100_000, p, bad),
+  );
+  const podIpsRoutable = optional(input, "podIpsRoutable", CONFIG_DEFAULTS.podIpsRoutable as boolean, (v, p) =>
+    typeof v === "boolean" ? v : bad(p, "must be true or false"),
+  );
 
   const loadBalancerClass = optional(input, "loadBalancerClass", CONFIG_DEFAULTS.loadBalancerClass, (v, p) =>
-    typeof v === "string" && v.length <= 316 && QUALIFIED_NAME.test(v) ? v : bad(p, `"${preview(v)}" is not a qualified name like portico.dev/haproxy`),
+    typeof v === "string" && v.length <= 316 && QUALIFIED_NAME.test(v)
+      ? v
+      : bad(p, `"${preview(v)}" is not a qualified name like portico.dev/haproxy`),
   );
   const handleUnclassed = optional(input, "handleUnclassed", CONFIG_DEFAULTS.handleUnclassed, (v, p) =>
     typeof v === "boolean" ? v : bad(p, "must be true or false"),
@@ -227,42 +284,97 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
   const pools: Pool[] = [];
   const rawPools = input["pools"];
   if (!Array.isArray(rawPools) || rawPools.length === 0) bad("pools", "must be a non-empty list of address pools");
-  else rawPools.forEach((raw, i) => {
-    const pool = parsePool(raw, `pools[${i}]`, bad);
-    if (pool) pools.push(pool);
-  });
-  checkUnique(pools.map((p) => p.name), "pools", "pool name", bad);
+  else
+    rawPools.forEach((raw, i) => {
+      const pool = parsePool(raw, `pools[${i}]`, bad);
+      if (pool) pools.push(pool);
+    });
+  checkUnique(
+    pools.map((p) => p.name),
+    "pools",
+    "pool name",
+    bad,
+  );
   checkPoolOverlap(pools, bad);
 
   const lbNodes: LbNode[] = [];
   const rawNodes = input["lbNodes"];
-  if (!Array.isArray(rawNodes) || rawNodes.length === 0) bad("lbNodes", "must be a non-empty list of load-balancer nodes");
-  else rawNodes.forEach((raw, i) => {
-    const node = parseLbNode(raw, `lbNodes[${i}]`, bad);
-    if (node) lbNodes.push(node);
-  });
-  checkUnique(lbNodes.map((n) => n.name), "lbNodes", "LB node name", bad);
-  checkUnique(lbNodes.map((n) => n.address), "lbNodes", "LB node address", bad);
-  if (lbNodes.length > 0 && lbNodes.every((n) => n.drain === true)) bad("lbNodes", "every LB node is drained: at least one must be able to hold VIPs");
+  if (!Array.isArray(rawNodes) || rawNodes.length === 0)
+    bad("lbNodes", "must be a non-empty list of load-balancer nodes");
+  else
+    rawNodes.forEach((raw, i) => {
+      const node = parseLbNode(raw, `lbNodes[${i}]`, bad);
+      if (node) lbNodes.push(node);
+    });
+  checkUnique(
+    lbNodes.map((n) => n.name),
+    "lbNodes",
+    "LB node name",
+    bad,
+  );
+  checkUnique(
+    lbNodes.map((n) => n.address),
+    "lbNodes",
+    "LB node address",
+    bad,
+  );
+  if (lbNodes.length > 0 && lbNodes.every((n) => n.drain === true))
+    bad("lbNodes", "every LB node is drained: at least one must be able to hold VIPs");
   // VRRP unicast peers must share the advertising address's family.
-  if (new Set(lbNodes.map((n) => ipFamily(n.address))).size > 1) bad("lbNodes", "every LB node address must be of the same family (IPv4 or IPv6), since VRRP peers advertise to each other over one family");
+  if (new Set(lbNodes.map((n) => ipFamily(n.address))).size > 1)
+    bad(
+      "lbNodes",
+      "every LB node address must be of the same family (IPv4 or IPv6), since VRRP peers advertise to each other over one family",
+    );
 
   const healthCheck = parseSection(input, "healthCheck", bad, (s, p) => ({
     kubeProxyPort: optionalIn(p, s, "kubeProxyPort", CONFIG_DEFAULTS.healthCheck.kubeProxyPort as Port, (v, q) =>
-      parsePort(v).match((x) => x, (e) => bad(q, e)),
+      parsePort(v).match(
+        (x) => x,
+        (e) => bad(q, e),
+      ),
     ),
-    intervalMs: optionalIn(p, s, "intervalMs", CONFIG_DEFAULTS.healthCheck.intervalMs as Millis, (v, q) => boundedInt(v, 100, 3_600_000, q, bad) as Millis | undefined),
+    intervalMs: optionalIn(
+      p,
+      s,
+      "intervalMs",
+      CONFIG_DEFAULTS.healthCheck.intervalMs as Millis,
+      (v, q) => boundedInt(v, 100, 3_600_000, q, bad) as Millis | undefined,
+    ),
     rise: optionalIn(p, s, "rise", CONFIG_DEFAULTS.healthCheck.rise as number, (v, q) => boundedInt(v, 1, 100, q, bad)),
     fall: optionalIn(p, s, "fall", CONFIG_DEFAULTS.healthCheck.fall as number, (v, q) => boundedInt(v, 1, 100, q, bad)),
-    fastinterMs: optionalIn(p, s, "fastinterMs", CONFIG_DEFAULTS.healthCheck.fastinterMs as Millis, (v, q) => boundedInt(v, 100, 3_600_000, q, bad) as Millis | undefined),
-    downinterMs: optionalIn(p, s, "downinterMs", CONFIG_DEFAULTS.healthCheck.downinterMs as Millis, (v, q) => boundedInt(v, 100, 3_600_000, q, bad) as Millis | undefined),
+    fastinterMs: optionalIn(
+      p,
+      s,
+      "fastinterMs",
+      CONFIG_DEFAULTS.healthCheck.fastinterMs as Millis,
+      (v, q) => boundedInt(v, 100, 3_600_000, q, bad) as Millis | undefined,
+    ),
+    downinterMs: optionalIn(
+      p,
+      s,
+      "downinterMs",
+      CONFIG_DEFAULTS.healthCheck.downinterMs as Millis,
+      (v, q) => boundedInt(v, 100, 3_600_000, q, bad) as Millis | undefined,
+    ),
     _known: checkKnown(s, ["kubeProxyPort", "intervalMs", "rise", "fall", "fastinterMs", "downinterMs"], p, bad),
   }));
 
   const vrrp = parseSection(input, "vrrp", bad, (s, p) => {
-    const vridFirst = optionalIn(p, s, "vridFirst", CONFIG_DEFAULTS.vrrp.vridFirst as Vrid, (v, q) => parseVrid(v).match((x) => x, (e) => bad(q, e)));
-    const vridLast = optionalIn(p, s, "vridLast", CONFIG_DEFAULTS.vrrp.vridLast as Vrid, (v, q) => parseVrid(v).match((x) => x, (e) => bad(q, e)));
-    if (vridFirst !== undefined && vridLast !== undefined && vridFirst > vridLast) bad(`${p}.vridLast`, `must not be below vridFirst (${vridFirst})`);
+    const vridFirst = optionalIn(p, s, "vridFirst", CONFIG_DEFAULTS.vrrp.vridFirst as Vrid, (v, q) =>
+      parseVrid(v).match(
+        (x) => x,
+        (e) => bad(q, e),
+      ),
+    );
+    const vridLast = optionalIn(p, s, "vridLast", CONFIG_DEFAULTS.vrrp.vridLast as Vrid, (v, q) =>
+      parseVrid(v).match(
+        (x) => x,
+        (e) => bad(q, e),
+      ),
+    );
+    if (vridFirst !== undefined && vridLast !== undefined && vridFirst > vridLast)
+      bad(`${p}.vridLast`, `must not be below vridFirst (${vridFirst})`);
     return {
       vridFirst,
       vridLast,
@@ -272,30 +384,57 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
           ? (v as Millis)
           : bad(q, "must be a multiple of 10 between 10 and 40950 (milliseconds)"),
       ),
-      preempt: optionalIn(p, s, "preempt", CONFIG_DEFAULTS.vrrp.preempt as boolean, (v, q) => (typeof v === "boolean" ? v : bad(q, "must be true or false"))),
-      haproxyCheck: optionalIn(p, s, "haproxyCheck", CONFIG_DEFAULTS.vrrp.haproxyCheck as HaproxyCheck, (v, q) => parseHaproxyCheck(v, q, bad)),
+      preempt: optionalIn(p, s, "preempt", CONFIG_DEFAULTS.vrrp.preempt as boolean, (v, q) =>
+        typeof v === "boolean" ? v : bad(q, "must be true or false"),
+      ),
+      haproxyCheck: optionalIn(p, s, "haproxyCheck", CONFIG_DEFAULTS.vrrp.haproxyCheck as HaproxyCheck, (v, q) =>
+        parseHaproxyCheck(v, q, bad),
+      ),
       _known: checkKnown(s, ["vridFirst", "vridLast", "advertIntMs", "preempt", "haproxyCheck"], p, bad),
     };
   });
 
   const haproxy = parseSection(input, "haproxy", bad, (s, p) => ({
     configPath: optionalIn(p, s, "configPath", CONFIG_DEFAULTS.haproxy.configPath as string, (v, q) => path(v, q, bad)),
-    statsSocket: optionalIn(p, s, "statsSocket", CONFIG_DEFAULTS.haproxy.statsSocket as string, (v, q) => path(v, q, bad)),
-    masterSocket: optionalIn(p, s, "masterSocket", CONFIG_DEFAULTS.haproxy.masterSocket as string, (v, q) => path(v, q, bad)),
-    frontendMaxconn: optionalIn(p, s, "frontendMaxconn", CONFIG_DEFAULTS.haproxy.frontendMaxconn as number, (v, q) => boundedInt(v, 1, 10_000_000, q, bad)),
-    threads: optionalIn<number | undefined>(p, s, "threads", undefined, (v, q) => boundedInt(v, 1, 256, q, bad)),
-    prometheus: optionalIn<{ address: Ip; port: Port } | undefined>(p, s, "prometheus", undefined, (v, q) =>
-      (typeof v === "string" ? parseHostPort(v) : undefined) ?? bad(q, `"${preview(v)}" is not address:port (e.g. 127.0.0.1:8405)`),
+    statsSocket: optionalIn(p, s, "statsSocket", CONFIG_DEFAULTS.haproxy.statsSocket as string, (v, q) =>
+      path(v, q, bad),
     ),
-    _known: checkKnown(s, ["configPath", "statsSocket", "masterSocket", "frontendMaxconn", "threads", "prometheus"], p, bad),
+    masterSocket: optionalIn(p, s, "masterSocket", CONFIG_DEFAULTS.haproxy.masterSocket as string, (v, q) =>
+      path(v, q, bad),
+    ),
+    frontendMaxconn: optionalIn(p, s, "frontendMaxconn", CONFIG_DEFAULTS.haproxy.frontendMaxconn as number, (v, q) =>
+      boundedInt(v, 1, 10_000_000, q, bad),
+    ),
+    threads: optionalIn<number | undefined>(p, s, "threads", undefined, (v, q) => boundedInt(v, 1, 256, q, bad)),
+    prometheus: optionalIn<{ address: Ip; port: Port } | undefined>(
+      p,
+      s,
+      "prometheus",
+      undefined,
+      (v, q) =>
+        (typeof v === "string" ? parseHostPort(v) : undefined) ??
+        bad(q, `"${preview(v)}" is not address:port (e.g. 127.0.0.1:8405)`),
+    ),
+    _known: checkKnown(
+      s,
+      ["configPath", "statsSocket", "masterSocket", "frontendMaxconn", "threads", "prometheus"],
+      p,
+      bad,
+    ),
   }));
   const keepalived = parseSection(input, "keepalived", bad, (s, p) => ({
-    configPath: optionalIn(p, s, "configPath", CONFIG_DEFAULTS.keepalived.configPath as string, (v, q) => path(v, q, bad)),
+    configPath: optionalIn(p, s, "configPath", CONFIG_DEFAULTS.keepalived.configPath as string, (v, q) =>
+      path(v, q, bad),
+    ),
     pidFile: optionalIn(p, s, "pidFile", CONFIG_DEFAULTS.keepalived.pidFile as string, (v, q) => path(v, q, bad)),
     scriptUser: optionalIn(p, s, "scriptUser", CONFIG_DEFAULTS.keepalived.scriptUser as string, (v, q) =>
-      typeof v === "string" && USER.test(v) && v !== "root" ? v : bad(q, `"${preview(v)}" is not a non-root user name ([a-z_][a-z0-9_-], at most 32)`),
+      typeof v === "string" && USER.test(v) && v !== "root"
+        ? v
+        : bad(q, `"${preview(v)}" is not a non-root user name ([a-z_][a-z0-9_-], at most 32)`),
     ),
-    apply: optionalIn(p, s, "apply", CONFIG_DEFAULTS.keepalived.apply as boolean, (v, q) => (typeof v === "boolean" ? v : bad(q, "must be true or false"))),
+    apply: optionalIn(p, s, "apply", CONFIG_DEFAULTS.keepalived.apply as boolean, (v, q) =>
+      typeof v === "boolean" ? v : bad(q, "must be true or false"),
+    ),
     _known: checkKnown(s, ["configPath", "pidFile", "scriptUser", "apply"], p, bad),
   }));
 
@@ -318,7 +457,13 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
       fastinterMs: d(healthCheck?.fastinterMs),
       downinterMs: d(healthCheck?.downinterMs),
     },
-    vrrp: { vridFirst: d(vrrp?.vridFirst), vridLast: d(vrrp?.vridLast), advertIntMs: d(vrrp?.advertIntMs), preempt: d(vrrp?.preempt), haproxyCheck: d(vrrp?.haproxyCheck) },
+    vrrp: {
+      vridFirst: d(vrrp?.vridFirst),
+      vridLast: d(vrrp?.vridLast),
+      advertIntMs: d(vrrp?.advertIntMs),
+      preempt: d(vrrp?.preempt),
+      haproxyCheck: d(vrrp?.haproxyCheck),
+    },
     haproxy: {
       configPath: d(haproxy?.configPath),
       statsSocket: d(haproxy?.statsSocket),
@@ -328,7 +473,12 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
       ...(haproxy?.threads === undefined ? {} : { threads: haproxy.threads }),
       ...(haproxy?.prometheus === undefined ? {} : { prometheus: haproxy.prometheus }),
     },
-    keepalived: { configPath: d(keepalived?.configPath), pidFile: d(keepalived?.pidFile), scriptUser: d(keepalived?.scriptUser), apply: d(keepalived?.apply) },
+    keepalived: {
+      configPath: d(keepalived?.configPath),
+      pidFile: d(keepalived?.pidFile),
+      scriptUser: d(keepalived?.scriptUser),
+      apply: d(keepalived?.apply),
+    },
     controller: d(controller),
     tuning: d(tuning),
     serviceDefaults,
@@ -344,7 +494,9 @@ export const formatConfigIssues = (issues: readonly ConfigIssue[]): string =>
 type Bad = (path: string, message: string) => undefined;
 
 const path = (v: unknown, q: string, bad: Bad): string | undefined =>
-  typeof v === "string" && SAFE_PATH.test(v) && !v.split("/").includes("..") ? v : bad(q, `"${preview(v)}" is not an absolute path of [A-Za-z0-9_./-]`);
+  typeof v === "string" && SAFE_PATH.test(v) && !v.split("/").includes("..")
+    ? v
+    : bad(q, `"${preview(v)}" is not an absolute path of [A-Za-z0-9_./-]`);
 
 const parseHaproxyCheck = (v: unknown, p: string, bad: Bad): HaproxyCheck | undefined => {
   if (!isRecord(v)) return bad(p, "must be a mapping with kind script or process");
@@ -353,25 +505,43 @@ const parseHaproxyCheck = (v: unknown, p: string, bad: Bad): HaproxyCheck | unde
     checkKnown(v, ["kind"], p, bad);
     return { kind: "process" };
   }
-  if (v["kind"] !== "script" && v["kind"] !== undefined) return bad(`${p}.kind`, `"${preview(v["kind"])}" is not one of script, process`);
+  if (v["kind"] !== "script" && v["kind"] !== undefined)
+    return bad(`${p}.kind`, `"${preview(v["kind"])}" is not one of script, process`);
   checkKnown(v, ["kind", "pidFile", "intervalS", "fall", "rise"], p, bad);
   const pidFile = optionalIn(p, v, "pidFile", d.pidFile as string, (x, q) => path(x, q, bad));
   // keepalived takes whole seconds for a vrrp_script interval.
   const intervalS = optionalIn(p, v, "intervalS", d.intervalS as number, (x, q) => boundedInt(x, 1, 60, q, bad));
   const fall = optionalIn(p, v, "fall", d.fall as number, (x, q) => boundedInt(x, 1, 10, q, bad));
   const rise = optionalIn(p, v, "rise", d.rise as number, (x, q) => boundedInt(x, 1, 10, q, bad));
-  return pidFile === undefined || intervalS === undefined || fall === undefined || rise === undefined ? undefined : { kind: "script", pidFile, intervalS, fall, rise };
+  return pidFile === undefined || intervalS === undefined || fall === undefined || rise === undefined
+    ? undefined
+    : { kind: "script", pidFile, intervalS, fall, rise };
 };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-const optional = <T>(obj: Record<string, unknown>, key: string, fallback: T, parse: (v: unknown, path: string) => T | undefined): T | undefined =>
-  optionalIn("", obj, key, fallback, parse);
+const optional = <T>(
+  obj: Record<string, unknown>,
+  key: string,
+  fallback: T,
+  parse: (v: unknown, path: string) => T | undefined,
+): T | undefined => optionalIn("", obj, key, fallback, parse);
 
-const optionalIn = <T>(prefix: string, obj: Record<string, unknown>, key: string, fallback: T, parse: (v: unknown, path: string) => T | undefined): T | undefined =>
+const optionalIn = <T>(
+  prefix: string,
+  obj: Record<string, unknown>,
+  key: string,
+  fallback: T,
+  parse: (v: unknown, path: string) => T | undefined,
+): T | undefined =>
   obj[key] === undefined || obj[key] === null ? fallback : parse(obj[key], prefix ? `${prefix}.${key}` : key);
 
-const parseSection = <T>(input: Record<string, unknown>, key: string, bad: Bad, parse: (s: Record<string, unknown>, path: string) => T): T | undefined => {
+const parseSection = <T>(
+  input: Record<string, unknown>,
+  key: string,
+  bad: Bad,
+  parse: (s: Record<string, unknown>, path: string) => T,
+): T | undefined => {
   const raw = input[key] ?? {};
   if (!isRecord(raw)) return bad(key, "must be a mapping");
   return parse(raw, key);
@@ -379,13 +549,16 @@ const parseSection = <T>(input: Record<string, unknown>, key: string, bad: Bad, 
 
 const checkKnown = (obj: Record<string, unknown>, known: readonly string[], path: string, bad: Bad): undefined => {
   for (const k of Object.keys(obj).sort()) {
-    if (!known.includes(k)) bad(path ? `${path}.${preview(k)}` : preview(k), `unknown field; known fields: ${known.join(", ")}`);
+    if (!known.includes(k))
+      bad(path ? `${path}.${preview(k)}` : preview(k), `unknown field; known fields: ${known.join(", ")}`);
   }
   return undefined;
 };
 
 const boundedInt = (v: unknown, min: number, max: number, path: string, bad: Bad): number | undefined =>
-  typeof v === "number" && Number.isInteger(v) && v >= min && v <= max ? v : bad(path, `must be a whole number from ${min} to ${max}`);
+  typeof v === "number" && Number.isInteger(v) && v >= min && v <= max
+    ? v
+    : bad(path, `must be a whole number from ${min} to ${max}`);
 
 const checkUnique = (values: readonly string[], path: string, what: string, bad: Bad): void => {
   const seen = new Set<string>();
@@ -399,13 +572,19 @@ const parsePool = (raw: unknown, path: string, bad: Bad): Pool | undefined => {
   if (!isRecord(raw)) return bad(path, "must be a mapping with name and addresses");
   checkKnown(raw, ["name", "addresses", "autoAssign", "namespaces", "serviceSelector"], path, bad);
   const name = raw["name"];
-  if (!isDns1123Label(name)) bad(`${path}.name`, `"${preview(name)}" is not a DNS-1123 label (lowercase letters, digits, '-')`);
+  if (!isDns1123Label(name))
+    bad(`${path}.name`, `"${preview(name)}" is not a DNS-1123 label (lowercase letters, digits, '-')`);
   const addresses = raw["addresses"];
-  if (!Array.isArray(addresses) || addresses.length === 0) return bad(`${path}.addresses`, "must be a non-empty list of ranges (a-b), CIDRs or addresses");
+  if (!Array.isArray(addresses) || addresses.length === 0)
+    return bad(`${path}.addresses`, "must be a non-empty list of ranges (a-b), CIDRs or addresses");
   const ranges: AddressRange[] = [];
   addresses.forEach((a, i) => {
     const r = parseRange(a);
-    if (r.isErr()) bad(`${path}.addresses[${i}]`, `${r.error} (accepted: an address, a first-last range or a CIDR, e.g. 198.18.100.10-198.18.100.50 or 2001:db8:100::/120)`);
+    if (r.isErr())
+      bad(
+        `${path}.addresses[${i}]`,
+        `${r.error} (accepted: an address, a first-last range or a CIDR, e.g. 198.18.100.10-198.18.100.50 or 2001:db8:100::/120)`,
+      );
     else ranges.push(r.value);
   });
   const autoAssign = raw["autoAssign"] ?? CONFIG_DEFAULTS.pool.autoAssign;
@@ -413,7 +592,8 @@ const parsePool = (raw: unknown, path: string, bad: Bad): Pool | undefined => {
   let namespaces: string[] | undefined;
   if (raw["namespaces"] !== undefined && raw["namespaces"] !== null) {
     const ns = raw["namespaces"];
-    if (!Array.isArray(ns) || ns.length === 0 || !ns.every(isDns1123Label)) bad(`${path}.namespaces`, "must be a non-empty list of namespace names (DNS-1123 labels)");
+    if (!Array.isArray(ns) || ns.length === 0 || !ns.every(isDns1123Label))
+      bad(`${path}.namespaces`, "must be a non-empty list of namespace names (DNS-1123 labels)");
     else namespaces = [...new Set(ns as string[])].sort();
   }
   let serviceSelector: LabelSelector | undefined;
@@ -423,7 +603,13 @@ const parsePool = (raw: unknown, path: string, bad: Bad): Pool | undefined => {
     else serviceSelector = sel.value;
   }
   return isDns1123Label(name)
-    ? { name, ranges, autoAssign: autoAssign === true, ...(namespaces === undefined ? {} : { namespaces }), ...(serviceSelector === undefined ? {} : { serviceSelector }) }
+    ? {
+        name,
+        ranges,
+        autoAssign: autoAssign === true,
+        ...(namespaces === undefined ? {} : { namespaces }),
+        ...(serviceSelector === undefined ? {} : { serviceSelector }),
+      }
     : undefined;
 };
 
@@ -453,7 +639,8 @@ export const parseRange = (text: unknown): Result<AddressRange, string> => {
   const first = ipToBigInt(a.value);
   const last = ipToBigInt(b.value);
   if (first > last) return err(`"${preview(t)}" ends before it starts`);
-  const canonical = first === last ? bigIntToIp(first, family) : `${bigIntToIp(first, family)}-${bigIntToIp(last, family)}`;
+  const canonical =
+    first === last ? bigIntToIp(first, family) : `${bigIntToIp(first, family)}-${bigIntToIp(last, family)}`;
   return ok({ family, first, last, text: canonical });
 };
 
@@ -473,16 +660,24 @@ const checkPoolOverlap = (pools: readonly Pool[], bad: Bad): void => {
 const parseLbNode = (raw: unknown, path: string, bad: Bad): LbNode | undefined => {
   if (!isRecord(raw)) return bad(path, "must be a mapping with name, address and interface");
   checkKnown(raw, ["name", "address", "interface", "weight", "drain"], path, bad);
-  const weight = optionalIn(path, raw, "weight", CONFIG_DEFAULTS.lbNode.weight as number, (v, q) => boundedInt(v, 1, 100, q, bad));
-  const drain = optionalIn(path, raw, "drain", CONFIG_DEFAULTS.lbNode.drain as boolean, (v, q) => (typeof v === "boolean" ? v : bad(q, "must be true or false")));
+  const weight = optionalIn(path, raw, "weight", CONFIG_DEFAULTS.lbNode.weight as number, (v, q) =>
+    boundedInt(v, 1, 100, q, bad),
+  );
+  const drain = optionalIn(path, raw, "drain", CONFIG_DEFAULTS.lbNode.drain as boolean, (v, q) =>
+    typeof v === "boolean" ? v : bad(q, "must be true or false"),
+  );
   const name = raw["name"];
   const okName = isDns1123Label(name);
   if (!okName) bad(`${path}.name`, `"${preview(name)}" is not a DNS-1123 label (lowercase letters, digits, '-')`);
-  const address = typeof raw["address"] === "string" ? parseIp(raw["address"]) : err(`${preview(raw["address"])} is not an IP address`);
+  const address =
+    typeof raw["address"] === "string"
+      ? parseIp(raw["address"])
+      : err(`${preview(raw["address"])} is not an IP address`);
   if (address.isErr()) bad(`${path}.address`, address.error);
   const iface = raw["interface"];
   const okIface = typeof iface === "string" && INTERFACE.test(iface) && iface !== "." && iface !== "..";
-  if (!okIface) bad(`${path}.interface`, `"${preview(iface)}" is not a Linux interface name (1-15 of A-Z a-z 0-9 _ . -)`);
+  if (!okIface)
+    bad(`${path}.interface`, `"${preview(iface)}" is not a Linux interface name (1-15 of A-Z a-z 0-9 _ . -)`);
   if (!okName || address.isErr() || !okIface || weight === undefined || drain === undefined) return undefined;
   return { name: name as LbNodeName, address: address.value, interface: iface, weight, drain };
 };
@@ -490,12 +685,22 @@ const parseLbNode = (raw: unknown, path: string, bad: Bad): LbNode | undefined =
 const parseController = (s: Record<string, unknown>, p: string, bad: Bad): ControllerConfig | undefined => {
   checkKnown(s, ["lease", "coalesce", "listen"], p, bad);
   const D = CONFIG_DEFAULTS.controller;
-  const lease = isRecord(s["lease"] ?? {}) ? ((s["lease"] ?? {}) as Record<string, unknown>) : (bad(`${p}.lease`, "must be a mapping") ?? {});
+  const lease = isRecord(s["lease"] ?? {})
+    ? ((s["lease"] ?? {}) as Record<string, unknown>)
+    : (bad(`${p}.lease`, "must be a mapping") ?? {});
   checkKnown(lease, ["namespace", "name", "durationMs", "renewDeadlineMs", "retryPeriodMs"], `${p}.lease`, bad);
   const ms = (obj: Record<string, unknown>, path: string, key: string, fallback: number): Millis | undefined =>
-    optionalIn(path, obj, key, fallback as Millis, (v, q) => boundedInt(v, 100, 3_600_000, q, bad) as Millis | undefined);
+    optionalIn(
+      path,
+      obj,
+      key,
+      fallback as Millis,
+      (v, q) => boundedInt(v, 100, 3_600_000, q, bad) as Millis | undefined,
+    );
   const label = (obj: Record<string, unknown>, path: string, key: string, fallback: string): string | undefined =>
-    optionalIn(path, obj, key, fallback, (v, q) => (isDns1123Label(v) ? v : bad(q, `"${preview(v)}" is not a DNS-1123 label`)));
+    optionalIn(path, obj, key, fallback, (v, q) =>
+      isDns1123Label(v) ? v : bad(q, `"${preview(v)}" is not a DNS-1123 label`),
+    );
   const lp = `${p}.lease`;
   const namespace = label(lease, lp, "namespace", D.lease.namespace);
   const name = label(lease, lp, "name", D.lease.name);
@@ -503,23 +708,54 @@ const parseController = (s: Record<string, unknown>, p: string, bad: Bad): Contr
   const renewDeadlineMs = ms(lease, lp, "renewDeadlineMs", D.lease.renewDeadlineMs);
   const retryPeriodMs = ms(lease, lp, "retryPeriodMs", D.lease.retryPeriodMs);
   // client-go's rule: the leader must give up before anyone else may take over.
-  if (durationMs !== undefined && renewDeadlineMs !== undefined && renewDeadlineMs >= durationMs) bad(`${lp}.renewDeadlineMs`, `must be below durationMs (${durationMs})`);
-  if (renewDeadlineMs !== undefined && retryPeriodMs !== undefined && retryPeriodMs >= renewDeadlineMs) bad(`${lp}.retryPeriodMs`, `must be below renewDeadlineMs (${renewDeadlineMs})`);
+  if (durationMs !== undefined && renewDeadlineMs !== undefined && renewDeadlineMs >= durationMs)
+    bad(`${lp}.renewDeadlineMs`, `must be below durationMs (${durationMs})`);
+  if (renewDeadlineMs !== undefined && retryPeriodMs !== undefined && retryPeriodMs >= renewDeadlineMs)
+    bad(`${lp}.retryPeriodMs`, `must be below renewDeadlineMs (${renewDeadlineMs})`);
 
-  const coalesce = isRecord(s["coalesce"] ?? {}) ? ((s["coalesce"] ?? {}) as Record<string, unknown>) : (bad(`${p}.coalesce`, "must be a mapping") ?? {});
+  const coalesce = isRecord(s["coalesce"] ?? {})
+    ? ((s["coalesce"] ?? {}) as Record<string, unknown>)
+    : (bad(`${p}.coalesce`, "must be a mapping") ?? {});
   checkKnown(coalesce, ["quietMs", "maxDelayMs"], `${p}.coalesce`, bad);
   const cp = `${p}.coalesce`;
-  const quietMs = optionalIn(cp, coalesce, "quietMs", D.coalesce.quietMs as Millis, (v, q) => boundedInt(v, 0, 60_000, q, bad) as Millis | undefined);
-  const maxDelayMs = optionalIn(cp, coalesce, "maxDelayMs", D.coalesce.maxDelayMs as Millis, (v, q) => boundedInt(v, 1, 600_000, q, bad) as Millis | undefined);
-  if (quietMs !== undefined && maxDelayMs !== undefined && quietMs > maxDelayMs) bad(`${cp}.quietMs`, `must not exceed maxDelayMs (${maxDelayMs})`);
+  const quietMs = optionalIn(
+    cp,
+    coalesce,
+    "quietMs",
+    D.coalesce.quietMs as Millis,
+    (v, q) => boundedInt(v, 0, 60_000, q, bad) as Millis | undefined,
+  );
+  const maxDelayMs = optionalIn(
+    cp,
+    coalesce,
+    "maxDelayMs",
+    D.coalesce.maxDelayMs as Millis,
+    (v, q) => boundedInt(v, 1, 600_000, q, bad) as Millis | undefined,
+  );
+  if (quietMs !== undefined && maxDelayMs !== undefined && quietMs > maxDelayMs)
+    bad(`${cp}.quietMs`, `must not exceed maxDelayMs (${maxDelayMs})`);
 
-  const listen = optionalIn(p, s, "listen", D.listen as string, (v, q) => (typeof v === "string" ? v : bad(q, "must be address:port")));
+  const listen = optionalIn(p, s, "listen", D.listen as string, (v, q) =>
+    typeof v === "string" ? v : bad(q, "must be address:port"),
+  );
   const parsedListen = listen === undefined ? undefined : parseHostPort(listen);
-  if (listen !== undefined && parsedListen === undefined) bad(`${p}.listen`, `"${preview(listen)}" is not address:port (e.g. 127.0.0.1:9750 or [::1]:9750)`);
+  if (listen !== undefined && parsedListen === undefined)
+    bad(`${p}.listen`, `"${preview(listen)}" is not address:port (e.g. 127.0.0.1:9750 or [::1]:9750)`);
 
-  if ([namespace, name, durationMs, renewDeadlineMs, retryPeriodMs, quietMs, maxDelayMs, parsedListen].some((x) => x === undefined)) return undefined;
+  if (
+    [namespace, name, durationMs, renewDeadlineMs, retryPeriodMs, quietMs, maxDelayMs, parsedListen].some(
+      (x) => x === undefined,
+    )
+  )
+    return undefined;
   return {
-    lease: { namespace: namespace!, name: name!, durationMs: durationMs!, renewDeadlineMs: renewDeadlineMs!, retryPeriodMs: retryPeriodMs! },
+    lease: {
+      namespace: namespace!,
+      name: name!,
+      durationMs: durationMs!,
+      renewDeadlineMs: renewDeadlineMs!,
+      retryPeriodMs: retryPeriodMs!,
+    },
     coalesce: { quietMs: quietMs!, maxDelayMs: maxDelayMs! },
     listen: parsedListen!,
   };

@@ -49,7 +49,7 @@ export const formatCpuMask = (cpus: CpuSet, cpuCount: number): string => {
   const words = new Array<number>(groups).fill(0);
   for (const c of cpus) {
     const w = Math.floor(c / 32);
-    words[w] = ((words[w] as number) | (1 << c % 32)) >>> 0;
+    words[w] = ((words[w] as number) | (1 << (c % 32))) >>> 0;
   }
   const topBits = bits - 32 * (groups - 1);
   const parts: string[] = [];
@@ -107,7 +107,8 @@ export const parseCpuList = (text: string): Result<CpuSet, string> => {
     if (m === null) return err(`"${t.slice(0, 40)}" is not a CPU list like 0-3,8`);
     const a = Number(m[1]);
     const b = m[2] === undefined ? a : Number(m[2]);
-    if (b < a || !isCpu(a) || !isCpu(b)) return err(`"${item}" in "${t.slice(0, 40)}" is not a CPU range below ${MAX_CPUS}`);
+    if (b < a || !isCpu(a) || !isCpu(b))
+      return err(`"${item}" in "${t.slice(0, 40)}" is not a CPU range below ${MAX_CPUS}`);
     for (let c = a; c <= b; c++) cpus.push(c);
   }
   return ok(cpuSet(cpus));

@@ -22,7 +22,11 @@ export interface ServiceDiff {
   readonly change: "added" | "removed" | "changed";
   readonly vips: { readonly added: readonly Ip[]; readonly kept: readonly Ip[]; readonly released: readonly Ip[] };
   readonly frontends: { readonly added: readonly string[]; readonly removed: readonly string[] };
-  readonly backends: { readonly added: readonly string[]; readonly removed: readonly string[]; readonly changed: readonly string[] };
+  readonly backends: {
+    readonly added: readonly string[];
+    readonly removed: readonly string[];
+    readonly changed: readonly string[];
+  };
   readonly servers: readonly ServerChange[];
   /** The state or conditions to publish changed. */
   readonly status: boolean;
@@ -53,7 +57,12 @@ export interface PlanDiff {
   readonly reload: boolean;
   /** Server changes the runtime API can make (Services' servers and the shared check servers). */
   readonly runtimeOps: number;
-  readonly summary: { readonly added: number; readonly removed: number; readonly changed: number; readonly unchanged: number };
+  readonly summary: {
+    readonly added: number;
+    readonly removed: number;
+    readonly changed: number;
+    readonly unchanged: number;
+  };
 }
 
 const byKey = <T>(items: readonly T[], key: (t: T) => string): Map<string, T> => {
@@ -72,7 +81,8 @@ const sameCheckSettings = (a: CheckBackend, b: CheckBackend): boolean => sameJso
 // through the runtime API, outgrowing them changes the file's shape. The running file is taken to
 // hold as many slots as a fresh render of the running plan (what `portico render` writes); apply
 // decides from the installed file itself.
-const overflows = (before: readonly Server[], after: readonly Server[]): boolean => after.length > serverSlotCount(before.length);
+const overflows = (before: readonly Server[], after: readonly Server[]): boolean =>
+  after.length > serverSlotCount(before.length);
 
 // Server changes between two server lists, by node: for each node of either list, its last server
 // in each, in node order.
@@ -87,7 +97,12 @@ const serverChangesByNode = (backend: string, before: readonly Server[], after: 
   return out;
 };
 
-const serverChange = (backend: string, node: string, o: Server | undefined, n: Server | undefined): ServerChange | undefined => {
+const serverChange = (
+  backend: string,
+  node: string,
+  o: Server | undefined,
+  n: Server | undefined,
+): ServerChange | undefined => {
   if (o === undefined) return { backend, node, change: "added", fields: [] };
   if (n === undefined) return { backend, node, change: "removed", fields: [] };
   const fields = (["address", "port", "weight"] as const).filter((f) => o[f] !== n[f]);
@@ -156,8 +171,17 @@ interface Differing<T> {
 
 // Both lists are in strictly ascending id order: a walk pairs their middles by id and keeps what
 // differs (an item kept as is sits in both plans under its id and changes nothing).
-const differing = <T extends { readonly id: string; readonly service: string }>(before: readonly T[], after: readonly T[], span: Span): Differing<T> => {
-  const out: Differing<T> = { before: new Map(), after: new Map(), byServiceBefore: new Map(), byServiceAfter: new Map() };
+const differing = <T extends { readonly id: string; readonly service: string }>(
+  before: readonly T[],
+  after: readonly T[],
+  span: Span,
+): Differing<T> => {
+  const out: Differing<T> = {
+    before: new Map(),
+    after: new Map(),
+    byServiceBefore: new Map(),
+    byServiceAfter: new Map(),
+  };
   const add = (byId: Map<string, T>, byService: Map<string, T[]>, x: T): void => {
     byId.set(x.id, x);
     const list = byService.get(x.service);
@@ -220,7 +244,12 @@ const idsWhere = <T extends { readonly id: string }>(items: readonly T[], keep: 
 };
 
 // One Service's changes; undefined when it has none.
-const serviceDiff = (key: ServiceKey, a: ServicePlan | undefined, b: ServicePlan | undefined, l: Lookups): { readonly diff: ServiceDiff; readonly reload: boolean } | undefined => {
+const serviceDiff = (
+  key: ServiceKey,
+  a: ServicePlan | undefined,
+  b: ServicePlan | undefined,
+  l: Lookups,
+): { readonly diff: ServiceDiff; readonly reload: boolean } | undefined => {
   const fA = l.feByServiceBefore.get(key) ?? NONE;
   const fB = l.feByServiceAfter.get(key) ?? NONE;
   const bA = l.beByServiceBefore.get(key) ?? NONE;
@@ -253,7 +282,10 @@ const serviceDiff = (key: ServiceKey, a: ServicePlan | undefined, b: ServicePlan
     for (const c of changes) servers.push(c);
     if (changes.length === 0) continue;
     // A Cluster-policy backend has exactly the slots of the check backend it tracks.
-    if (x.healthCheck.kind === "track" ? l.reshapedChecks.has(x.healthCheck.backend) : overflows(old.servers, x.servers)) slotsOutgrown = true;
+    if (
+      x.healthCheck.kind === "track" ? l.reshapedChecks.has(x.healthCheck.backend) : overflows(old.servers, x.servers)
+    )
+      slotsOutgrown = true;
   }
   const vipsBefore = a?.vips ?? NONE;
   const vipsAfter = b?.vips ?? NONE;
@@ -266,7 +298,14 @@ const serviceDiff = (key: ServiceKey, a: ServicePlan | undefined, b: ServicePlan
       if (i !== j && !sameJson(i, j)) vrrpMoved = true;
     }
   }
-  const needsReload = slotsOutgrown || frontends.added.length + frontends.removed.length + backends.added.length + backends.removed.length + backends.changed.length > 0;
+  const needsReload =
+    slotsOutgrown ||
+    frontends.added.length +
+      frontends.removed.length +
+      backends.added.length +
+      backends.removed.length +
+      backends.changed.length >
+      0;
   const paths: ChangePath[] = [];
   if (needsReload) paths.push("reload");
   else if (servers.length > 0) paths.push("runtime");
@@ -286,12 +325,42 @@ const serviceDiff = (key: ServiceKey, a: ServicePlan | undefined, b: ServicePlan
       released: sorted([...vipsA].filter((v) => !vipsB.has(v))),
     };
   }
-  if (!needsReload && servers.length === 0 && !vrrpMoved && !status && vips.added.length + vips.released.length === 0 && a !== undefined && b !== undefined) return undefined;
-  return { diff: { key, change: a === undefined ? "added" : b === undefined ? "removed" : "changed", vips, frontends, backends, servers, status, paths }, reload: needsReload };
+  if (
+    !needsReload &&
+    servers.length === 0 &&
+    !vrrpMoved &&
+    !status &&
+    vips.added.length + vips.released.length === 0 &&
+    a !== undefined &&
+    b !== undefined
+  )
+    return undefined;
+  return {
+    diff: {
+      key,
+      change: a === undefined ? "added" : b === undefined ? "removed" : "changed",
+      vips,
+      frontends,
+      backends,
+      servers,
+      status,
+      paths,
+    },
+    reload: needsReload,
+  };
 };
 
 // The Services' changes, comparing every Service (any pair of plans).
-const everyService = (before: Plan, after: Plan, reshapedChecks: ReadonlySet<string>): { readonly diffs: ServiceDiff[]; readonly reload: boolean; readonly runtimeOps: number; readonly unchanged: number } => {
+const everyService = (
+  before: Plan,
+  after: Plan,
+  reshapedChecks: ReadonlySet<string>,
+): {
+  readonly diffs: ServiceDiff[];
+  readonly reload: boolean;
+  readonly runtimeOps: number;
+  readonly unchanged: number;
+} => {
   const keys = sorted(new Set([...before.services.map((s) => s.key), ...after.services.map((s) => s.key)]));
   const sBefore = byKey(before.services, (s) => s.key);
   const sAfter = byKey(after.services, (s) => s.key);
@@ -316,7 +385,12 @@ const collect = (
   keys: readonly ServiceKey[],
   diff: (key: ServiceKey, index: number) => { readonly diff: ServiceDiff; readonly reload: boolean } | undefined,
   unchangedElsewhere: number,
-): { readonly diffs: ServiceDiff[]; readonly reload: boolean; readonly runtimeOps: number; readonly unchanged: number } => {
+): {
+  readonly diffs: ServiceDiff[];
+  readonly reload: boolean;
+  readonly runtimeOps: number;
+  readonly unchanged: number;
+} => {
   const diffs: ServiceDiff[] = [];
   let unchanged = unchangedElsewhere;
   let reload = false;
@@ -368,7 +442,11 @@ const find = (items: readonly ServicePlan[], key: ServiceKey): ServicePlan | und
  * unchanged, and a Service that has some is compared on those alone. The answer is
  * `everyService`'s; undefined when the plans are not in order.
  */
-const changedServices = (before: Plan, after: Plan, reshapedChecks: ReadonlySet<string>): ReturnType<typeof everyService> | undefined => {
+const changedServices = (
+  before: Plan,
+  after: Plan,
+  reshapedChecks: ReadonlySet<string>,
+): ReturnType<typeof everyService> | undefined => {
   const sv = spanOf(before.services, after.services);
   if (!servicesByKey.both(before.services, after.services, sv)) return undefined;
   const fe = spanOf(before.frontends, after.frontends);
@@ -377,7 +455,9 @@ const changedServices = (before: Plan, after: Plan, reshapedChecks: ReadonlySet<
   if (!backendsById.both(before.backends, after.backends, be)) return undefined;
 
   // Only the VRRP instances that are not the very same objects can move a VIP.
-  const sameVrrp = before.vrrpInstances.length === after.vrrpInstances.length && before.vrrpInstances.every((i, k) => i === after.vrrpInstances[k]);
+  const sameVrrp =
+    before.vrrpInstances.length === after.vrrpInstances.length &&
+    before.vrrpInstances.every((i, k) => i === after.vrrpInstances[k]);
   const EMPTY = new Map<string, VrrpInstance>();
   const f = differing(before.frontends, after.frontends, fe);
   const b = differing(before.backends, after.backends, be);
@@ -403,9 +483,11 @@ const changedServices = (before: Plan, after: Plan, reshapedChecks: ReadonlySet<
   // The Services that may have changed: those between the shared ends, those with a frontend or
   // backend between them, and those with a VIP in a VRRP instance that is not the same object.
   const touched = new Set<string>(middleKeys);
-  for (const m of [l.feByServiceBefore, l.feByServiceAfter, l.beByServiceBefore, l.beByServiceAfter]) for (const key of m.keys()) if (typeof key === "string") touched.add(key);
+  for (const m of [l.feByServiceBefore, l.feByServiceAfter, l.beByServiceBefore, l.beByServiceAfter])
+    for (const key of m.keys()) if (typeof key === "string") touched.add(key);
   if (!sameVrrp) {
-    for (const s of [...before.services, ...after.services]) if (s.vips.some((v) => l.vrrpBefore.get(v) !== l.vrrpAfter.get(v))) touched.add(s.key);
+    for (const s of [...before.services, ...after.services])
+      if (s.vips.some((v) => l.vrrpBefore.get(v) !== l.vrrpAfter.get(v))) touched.add(s.key);
   }
   const candidates = sorted(touched) as ServiceKey[];
   const as = pick(before.services, candidates);
@@ -441,7 +523,8 @@ export const diffPlans = (before: Plan, after: Plan): PlanDiff => {
     const a = chkBefore.get(id);
     const b = chkAfter.get(id);
     if (a === b) continue;
-    if (a === undefined || b === undefined || !sameCheckSettings(a, b) || overflows(a.servers, b.servers)) reshapedChecks.add(id);
+    if (a === undefined || b === undefined || !sameCheckSettings(a, b) || overflows(a.servers, b.servers))
+      reshapedChecks.add(id);
     checks.push(...serverChanges(id, a?.servers ?? [], b?.servers ?? []));
   }
 

@@ -18,4 +18,10 @@ export const parseDuration = (text: string, min: number, max: number): Result<Mi
 
 /** Milliseconds in the largest whole unit, for messages and docs. */
 export const formatMillis = (ms: number): string =>
-  ms % 3_600_000 === 0 && ms > 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 && ms > 0 ? `${ms / 60_000}m` : ms % 1000 === 0 && ms > 0 ? `${ms / 1000}s` : `${ms}ms`;
+  ms % 3_600_000 === 0 && ms > 0
+    ? `${ms / 3_600_000}h`
+    : ms % 60_000 === 0 && ms > 0
+      ? `${ms / 60_000}m`
+      : ms % 1000 === 0 && ms > 0
+        ? `${ms / 1000}s`
+        : `${ms}ms`;

@@ -20,7 +20,18 @@ export {
   type VrrpConfig,
 } from "./config.js";
 export { hash53, hash8 } from "./hash.js";
-export { bigIntToIp, cidrContains, compareCidr, ipFamily, ipToBigInt, parseCidr, parseIp, type Cidr, type Ip, type IpFamily } from "./ip.js";
+export {
+  bigIntToIp,
+  cidrContains,
+  compareCidr,
+  ipFamily,
+  ipToBigInt,
+  parseCidr,
+  parseIp,
+  type Cidr,
+  type Ip,
+  type IpFamily,
+} from "./ip.js";
 export {
   isDns1123Label,
   isDns1123Subdomain,
@@ -88,12 +99,54 @@ export {
   type Weighting,
 } from "./annotations.js";
 export { formatMillis, parseDuration } from "./duration.js";
-export { describeRef, ingest, ingestIncremental, SERVICE_NAME_LABEL, SOURCE_RANGES_ANNOTATION, sortDiagnostics, type IngestCache } from "./ingest.js";
-export { allocate, describeFailure, familyAvailable, poolOf, poolsFor, type AddressRequest, type Allocation, type AllocationFailure, type FamilyAllocation } from "./ipam.js";
-export { formatSelector, matchesSelector, parseSelectorObject, parseSelectorString, type LabelSelector, type SelectorOperator, type SelectorRequirement } from "./labels.js";
-export { endpointsByNode, MAX_WEIGHT, nodeServer, nodeServerId, podServers, rendezvousSubset, type NodeEndpoints } from "./servers.js";
+export {
+  describeRef,
+  ingest,
+  ingestIncremental,
+  SERVICE_NAME_LABEL,
+  SOURCE_RANGES_ANNOTATION,
+  sortDiagnostics,
+  type IngestCache,
+} from "./ingest.js";
+export {
+  allocate,
+  describeFailure,
+  familyAvailable,
+  poolOf,
+  poolsFor,
+  type AddressRequest,
+  type Allocation,
+  type AllocationFailure,
+  type FamilyAllocation,
+} from "./ipam.js";
+export {
+  formatSelector,
+  matchesSelector,
+  parseSelectorObject,
+  parseSelectorString,
+  type LabelSelector,
+  type SelectorOperator,
+  type SelectorRequirement,
+} from "./labels.js";
+export {
+  endpointsByNode,
+  MAX_WEIGHT,
+  nodeServer,
+  nodeServerId,
+  podServers,
+  rendezvousSubset,
+  type NodeEndpoints,
+} from "./servers.js";
 export { backendAddress, EXCLUDE_LABEL, isEligible, TO_BE_DELETED_TAINT } from "./nodes.js";
-export { byAge, DEGRADED_CONDITION, healthChecksPerLbNode, isResponsibleFor, KUBE_PROXY_CHECK_ID, plan, READY_CONDITION } from "./planner.js";
+export {
+  byAge,
+  DEGRADED_CONDITION,
+  healthChecksPerLbNode,
+  isResponsibleFor,
+  KUBE_PROXY_CHECK_ID,
+  plan,
+  READY_CONDITION,
+} from "./planner.js";
 /** Incremental planning: the same Plan as `plan`, reusing the work (and objects) of the last one. */
 export { planIncremental, type PlanCache } from "./planner.js";
 export {
@@ -109,7 +162,14 @@ export {
   type VrrpState,
 } from "./vrrp.js";
 export { compareIp } from "./ip.js";
-export { diffPlans, type ChangePath, type PlanDiff, type ServerChange, type ServiceDiff, type VrrpChange } from "./diff.js";
+export {
+  diffPlans,
+  type ChangePath,
+  type PlanDiff,
+  type ServerChange,
+  type ServiceDiff,
+  type VrrpChange,
+} from "./diff.js";
 export { serverSlotCount } from "./slots.js";
 export {
   cpuDifference,

@@ -53,7 +53,11 @@ export interface IngestCache {
 type Ingested =
   | { readonly kind: "Service"; readonly value: Service | undefined; readonly diagnostics: readonly Diagnostic[] }
   | { readonly kind: "Node"; readonly value: Node | undefined; readonly diagnostics: readonly Diagnostic[] }
-  | { readonly kind: "EndpointSlice"; readonly value: EndpointSlice | undefined; readonly diagnostics: readonly Diagnostic[] };
+  | {
+      readonly kind: "EndpointSlice";
+      readonly value: EndpointSlice | undefined;
+      readonly diagnostics: readonly Diagnostic[];
+    };
 
 const read = (object: Json, kind: Ingested["kind"]): Ingested => {
   const diagnostics: Diagnostic[] = [];
@@ -72,7 +76,10 @@ const read = (object: Json, kind: Ingested["kind"]): Ingested => {
  * The snapshot is equal to `ingest(documents)`. Input objects must not be changed in place
  * after they were passed (a watch cache replaces objects; it does not edit them).
  */
-export const ingestIncremental = (documents: readonly unknown[], cache?: IngestCache): { readonly snapshot: ClusterSnapshot; readonly cache: IngestCache } => {
+export const ingestIncremental = (
+  documents: readonly unknown[],
+  cache?: IngestCache,
+): { readonly snapshot: ClusterSnapshot; readonly cache: IngestCache } => {
   const memo = cache?.objects ?? new WeakMap<object, Ingested>();
   const diagnostics: Diagnostic[] = [];
   const services: Service[] = [];
@@ -101,18 +108,37 @@ export const ingestIncremental = (documents: readonly unknown[], cache?: IngestC
       }
     } else if (typeof kind !== "string") {
       // Other kinds (Pods, Endpoints, ...) are legitimately present in dumps; ignore them.
-      diagnostics.push({ severity: "warning", reason: "UnknownObject", object: { kind: "Unknown" }, field: path, message: `${path}: not a Kubernetes object (no kind); ignored (expected Services, Nodes and EndpointSlices, or a List of them, as kubectl get -o yaml prints)` });
+      diagnostics.push({
+        severity: "warning",
+        reason: "UnknownObject",
+        object: { kind: "Unknown" },
+        field: path,
+        message: `${path}: not a Kubernetes object (no kind); ignored (expected Services, Nodes and EndpointSlices, or a List of them, as kubectl get -o yaml prints)`,
+      });
     }
   }
   // Deterministic regardless of input order; duplicates (same key twice) keep the last seen by a stable rule.
   const was = cache?.snapshot;
   const fresh: ClusterSnapshot = {
-    services: keepItems(was?.services, dedupe(services, (s) => s.key, diagnostics, "Service")),
-    nodes: keepItems(was?.nodes, dedupe(nodes, (n) => n.name, diagnostics, "Node")),
+    services: keepItems(
+      was?.services,
+      dedupe(services, (s) => s.key, diagnostics, "Service"),
+    ),
+    nodes: keepItems(
+      was?.nodes,
+      dedupe(nodes, (n) => n.name, diagnostics, "Node"),
+    ),
     endpointSlices: keepItems(was?.endpointSlices, dedupe(slices, sliceKey, diagnostics, "EndpointSlice")),
     diagnostics: keepSame(was?.diagnostics, sortDiagnostics(diagnostics)),
   };
-  const snapshot = was !== undefined && fresh.services === was.services && fresh.nodes === was.nodes && fresh.endpointSlices === was.endpointSlices && fresh.diagnostics === was.diagnostics ? was : fresh;
+  const snapshot =
+    was !== undefined &&
+    fresh.services === was.services &&
+    fresh.nodes === was.nodes &&
+    fresh.endpointSlices === was.endpointSlices &&
+    fresh.diagnostics === was.diagnostics
+      ? was
+      : fresh;
   return {
     snapshot,
     cache: {
@@ -128,15 +154,26 @@ export const ingestIncremental = (documents: readonly unknown[], cache?: IngestC
 const sliceKey = (e: EndpointSlice): string => `${e.namespace}/${e.name}`;
 
 // The previous list when it holds the same objects in the same order.
-const keepItems = <T>(previous: readonly T[] | undefined, next: readonly T[]): readonly T[] => (sameItems(previous, next) ? previous! : next);
+const keepItems = <T>(previous: readonly T[] | undefined, next: readonly T[]): readonly T[] =>
+  sameItems(previous, next) ? previous! : next;
 
 /** Sort diagnostics by object, field, reason and message, so output never depends on input order. */
 export const sortDiagnostics = (list: readonly Diagnostic[]): Diagnostic[] =>
-  [...list].sort((a, b) => cmp(refKey(a.object), refKey(b.object)) || cmp(a.field ?? "", b.field ?? "") || cmp(a.reason, b.reason) || cmp(a.message, b.message));
+  [...list].sort(
+    (a, b) =>
+      cmp(refKey(a.object), refKey(b.object)) ||
+      cmp(a.field ?? "", b.field ?? "") ||
+      cmp(a.reason, b.reason) ||
+      cmp(a.message, b.message),
+  );
 
 /** `Kind namespace/name` for messages. */
 export const describeRef = (ref: ObjectRef): string =>
-  ref.namespace !== undefined ? `${ref.kind} ${ref.namespace}/${ref.name ?? "?"}` : ref.name !== undefined ? `${ref.kind} ${ref.name}` : ref.kind;
+  ref.namespace !== undefined
+    ? `${ref.kind} ${ref.namespace}/${ref.name ?? "?"}`
+    : ref.name !== undefined
+      ? `${ref.kind} ${ref.name}`
+      : ref.kind;
 
 const refKey = (r: ObjectRef): string => `${r.kind}\u0000${r.namespace ?? ""}\u0000${r.name ?? ""}`;
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -196,7 +233,12 @@ const ingestMeta = (
   const meta = rec(object["metadata"]);
   const name = meta["name"];
   const namespace = namespaced ? meta["namespace"] : "";
-  const nameOk = kind === "Node" ? isDns1123Subdomain(name) : kind === "EndpointSlice" ? isDns1123Subdomain(name) : isDns1123Label(name);
+  const nameOk =
+    kind === "Node"
+      ? isDns1123Subdomain(name)
+      : kind === "EndpointSlice"
+        ? isDns1123Subdomain(name)
+        : isDns1123Label(name);
   const nsOk = !namespaced || isDns1123Label(namespace);
   if (!nameOk || !nsOk) {
     diagnostics.push({
@@ -208,7 +250,9 @@ const ingestMeta = (
     });
     return undefined;
   }
-  const ref: ObjectRef = namespaced ? { kind, namespace: namespace as string, name: name as string } : { kind, name: name as string };
+  const ref: ObjectRef = namespaced
+    ? { kind, namespace: namespace as string, name: name as string }
+    : { kind, name: name as string };
   return { namespace: namespace as string, name: name as string, ref, meta };
 };
 
@@ -243,7 +287,12 @@ const ingestService = (object: Json, diagnostics: Diagnostic[]): Service | undef
     const field = `spec.ports[${i}]`;
     const protocol = p["protocol"] === undefined ? "TCP" : p["protocol"];
     if (!PROTOCOLS.includes(protocol as Protocol)) {
-      problem("error", "InvalidPort", `${field}.protocol`, `"${preview(protocol)}" is not one of TCP, UDP, SCTP; port not served`);
+      problem(
+        "error",
+        "InvalidPort",
+        `${field}.protocol`,
+        `"${preview(protocol)}" is not one of TCP, UDP, SCTP; port not served`,
+      );
       return;
     }
     const port = parsePort(p["port"]);
@@ -258,13 +307,24 @@ const ingestService = (object: Json, diagnostics: Diagnostic[]): Service | undef
       else nodePort = np.value;
     }
     const portName = typeof p["name"] === "string" ? p["name"] : "";
-    ports.push({ name: portName, protocol: protocol as Protocol, port: port.value, ...(nodePort === undefined ? {} : { nodePort }) });
+    ports.push({
+      name: portName,
+      protocol: protocol as Protocol,
+      port: port.value,
+      ...(nodePort === undefined ? {} : { nodePort }),
+    });
   });
 
   let externalTrafficPolicy: "Cluster" | "Local" = "Cluster";
   const etp = spec["externalTrafficPolicy"];
   if (etp === "Local") externalTrafficPolicy = "Local";
-  else if (etp !== undefined && etp !== "Cluster") problem("warning", "InvalidField", "spec.externalTrafficPolicy", `"${preview(etp)}" is not Cluster or Local; using Cluster`);
+  else if (etp !== undefined && etp !== "Cluster")
+    problem(
+      "warning",
+      "InvalidField",
+      "spec.externalTrafficPolicy",
+      `"${preview(etp)}" is not Cluster or Local; using Cluster`,
+    );
 
   let healthCheckNodePort: Port | undefined;
   if (spec["healthCheckNodePort"] !== undefined && spec["healthCheckNodePort"] !== null) {
@@ -289,27 +349,52 @@ const ingestService = (object: Json, diagnostics: Diagnostic[]): Service | undef
     const ip = rec(raw)["ip"];
     if (ip === undefined) return;
     const parsed = typeof ip === "string" ? parseIp(ip) : parseIp("");
-    if (parsed.isErr()) problem("warning", "InvalidField", `status.loadBalancer.ingress[${i}].ip`, `${parsed.error}; ignored`);
+    if (parsed.isErr())
+      problem("warning", "InvalidField", `status.loadBalancer.ingress[${i}].ip`, `${parsed.error}; ignored`);
     else statusIps.push(parsed.value);
   });
 
   let creationTimestamp = "";
   const created = typeof meta["creationTimestamp"] === "string" ? RFC3339.exec(meta["creationTimestamp"]) : null;
   if (created !== null) creationTimestamp = `${created[1]}Z`;
-  else if (meta["creationTimestamp"] !== undefined) problem("warning", "InvalidField", "metadata.creationTimestamp", `"${preview(meta["creationTimestamp"])}" is not an RFC 3339 UTC time; the Service is ordered as the newest`);
+  else if (meta["creationTimestamp"] !== undefined)
+    problem(
+      "warning",
+      "InvalidField",
+      "metadata.creationTimestamp",
+      `"${preview(meta["creationTimestamp"])}" is not an RFC 3339 UTC time; the Service is ordered as the newest`,
+    );
 
   let ipFamilyPolicy: IpFamilyPolicy = ipFamilies.length > 1 ? "RequireDualStack" : "SingleStack";
   const policy = spec["ipFamilyPolicy"];
-  if (policy === "SingleStack" || policy === "PreferDualStack" || policy === "RequireDualStack") ipFamilyPolicy = policy;
-  else if (policy !== undefined && policy !== null) problem("warning", "InvalidField", "spec.ipFamilyPolicy", `"${preview(policy)}" is not SingleStack, PreferDualStack or RequireDualStack; using ${ipFamilyPolicy}`);
+  if (policy === "SingleStack" || policy === "PreferDualStack" || policy === "RequireDualStack")
+    ipFamilyPolicy = policy;
+  else if (policy !== undefined && policy !== null)
+    problem(
+      "warning",
+      "InvalidField",
+      "spec.ipFamilyPolicy",
+      `"${preview(policy)}" is not SingleStack, PreferDualStack or RequireDualStack; using ${ipFamilyPolicy}`,
+    );
 
   let loadBalancerIP: Ip | undefined;
   if (typeof spec["loadBalancerIP"] === "string" && spec["loadBalancerIP"] !== "") {
     const parsed = parseIp(spec["loadBalancerIP"].trim());
-    if (parsed.isErr()) problem("error", "InvalidAddressRequest", "spec.loadBalancerIP", `${parsed.error}; no address is assigned until it is fixed`);
+    if (parsed.isErr())
+      problem(
+        "error",
+        "InvalidAddressRequest",
+        "spec.loadBalancerIP",
+        `${parsed.error}; no address is assigned until it is fixed`,
+      );
     else loadBalancerIP = parsed.value;
   } else if (spec["loadBalancerIP"] !== undefined && spec["loadBalancerIP"] !== null && spec["loadBalancerIP"] !== "") {
-    problem("error", "InvalidAddressRequest", "spec.loadBalancerIP", `${preview(JSON.stringify(spec["loadBalancerIP"]))} is not an IP address; no address is assigned until it is fixed`);
+    problem(
+      "error",
+      "InvalidAddressRequest",
+      "spec.loadBalancerIP",
+      `${preview(JSON.stringify(spec["loadBalancerIP"]))} is not an IP address; no address is assigned until it is fixed`,
+    );
   }
 
   // As the upstream service helper reads them: the spec field wins; the legacy annotation is a
@@ -322,27 +407,50 @@ const ingestService = (object: Json, diagnostics: Diagnostic[]): Service | undef
     specRanges.length > 0
       ? specRanges.map((r, i) => ({ text: r, field: `spec.loadBalancerSourceRanges[${i}]` }))
       : annotationRanges !== undefined && annotationRanges.trim() !== ""
-        ? annotationRanges.split(",").map((r) => ({ text: r, field: `metadata.annotations[${SOURCE_RANGES_ANNOTATION}]` }))
+        ? annotationRanges
+            .split(",")
+            .map((r) => ({ text: r, field: `metadata.annotations[${SOURCE_RANGES_ANNOTATION}]` }))
         : [];
   for (const { text, field } of rangeInputs) {
     const c = typeof text === "string" ? parseCidr(text.trim(), true) : parseCidr("", true);
     if (c.isErr()) {
       sourceRangesValid = false;
-      problem("error", "InvalidSourceRanges", field, `${c.error}; the Service is not served until its source ranges are valid (admitting everyone instead would open it)`);
+      problem(
+        "error",
+        "InvalidSourceRanges",
+        field,
+        `${c.error}; the Service is not served until its source ranges are valid (admitting everyone instead would open it)`,
+      );
     } else if (!sourceRanges.includes(c.value)) sourceRanges.push(c.value);
   }
   sourceRanges.sort(compareCidr);
 
   let sessionAffinity: "None" | "ClientIP" = "None";
   if (spec["sessionAffinity"] === "ClientIP") sessionAffinity = "ClientIP";
-  else if (spec["sessionAffinity"] !== undefined && spec["sessionAffinity"] !== null && spec["sessionAffinity"] !== "None") {
-    problem("warning", "InvalidField", "spec.sessionAffinity", `"${preview(spec["sessionAffinity"])}" is not None or ClientIP; using None`);
+  else if (
+    spec["sessionAffinity"] !== undefined &&
+    spec["sessionAffinity"] !== null &&
+    spec["sessionAffinity"] !== "None"
+  ) {
+    problem(
+      "warning",
+      "InvalidField",
+      "spec.sessionAffinity",
+      `"${preview(spec["sessionAffinity"])}" is not None or ClientIP; using None`,
+    );
   }
   let sessionAffinityTimeoutSeconds = 10800;
   const timeout = rec(rec(spec["sessionAffinityConfig"])["clientIP"])["timeoutSeconds"];
   if (timeout !== undefined && timeout !== null) {
-    if (typeof timeout === "number" && Number.isInteger(timeout) && timeout >= 1 && timeout <= 86400) sessionAffinityTimeoutSeconds = timeout;
-    else problem("warning", "InvalidField", "spec.sessionAffinityConfig.clientIP.timeoutSeconds", `${preview(JSON.stringify(timeout))} is not a whole number of seconds from 1 to 86400; using 10800`);
+    if (typeof timeout === "number" && Number.isInteger(timeout) && timeout >= 1 && timeout <= 86400)
+      sessionAffinityTimeoutSeconds = timeout;
+    else
+      problem(
+        "warning",
+        "InvalidField",
+        "spec.sessionAffinityConfig.clientIP.timeoutSeconds",
+        `${preview(JSON.stringify(timeout))} is not a whole number of seconds from 1 to 86400; using 10800`,
+      );
   }
 
   const lbClass = spec["loadBalancerClass"];
@@ -381,7 +489,13 @@ const ingestNode = (object: Json, diagnostics: Diagnostic[]): Node | undefined =
   const taints: Taint[] = arr(rec(object["spec"])["taints"]).flatMap((raw) => {
     const t = rec(raw);
     return typeof t["key"] === "string"
-      ? [{ key: t["key"], value: typeof t["value"] === "string" ? t["value"] : "", effect: typeof t["effect"] === "string" ? t["effect"] : "" }]
+      ? [
+          {
+            key: t["key"],
+            value: typeof t["value"] === "string" ? t["value"] : "",
+            effect: typeof t["effect"] === "string" ? t["effect"] : "",
+          },
+        ]
       : [];
   });
   const internalIps: Ip[] = [];
@@ -390,7 +504,13 @@ const ingestNode = (object: Json, diagnostics: Diagnostic[]): Node | undefined =
     if (a["type"] !== "InternalIP") return;
     const ip = typeof a["address"] === "string" ? parseIp(a["address"]) : parseIp("");
     if (ip.isErr()) {
-      diagnostics.push({ severity: "warning", reason: "InvalidField", object: ref, field: `status.addresses[${i}].address`, message: `${describeRef(ref)}: status.addresses[${i}].address: ${ip.error}; ignored` });
+      diagnostics.push({
+        severity: "warning",
+        reason: "InvalidField",
+        object: ref,
+        field: `status.addresses[${i}].address`,
+        message: `${describeRef(ref)}: status.addresses[${i}].address: ${ip.error}; ignored`,
+      });
     } else if (!internalIps.includes(ip.value)) internalIps.push(ip.value);
   });
   return {
@@ -410,13 +530,26 @@ const ingestEndpointSlice = (object: Json, diagnostics: Diagnostic[]): EndpointS
   if (!isDns1123Label(svc)) return undefined; // Not owned by a Service (custom slices); nothing for us.
   const addressType = object["addressType"];
   if (addressType !== "IPv4" && addressType !== "IPv6" && addressType !== "FQDN") {
-    diagnostics.push({ severity: "warning", reason: "InvalidField", object: ref, field: "addressType", message: `${describeRef(ref)}: addressType "${preview(addressType)}" is not IPv4, IPv6 or FQDN; ignored` });
+    diagnostics.push({
+      severity: "warning",
+      reason: "InvalidField",
+      object: ref,
+      field: "addressType",
+      message: `${describeRef(ref)}: addressType "${preview(addressType)}" is not IPv4, IPv6 or FQDN; ignored`,
+    });
     return undefined;
   }
   const endpoints: Endpoint[] = arr(object["endpoints"]).map((raw) => {
     const e = rec(raw);
     const c = rec(e["conditions"]);
-    const addresses = arr(e["addresses"]).flatMap((a) => (typeof a === "string" ? parseIp(a).match((ip) => [ip], () => []) : []));
+    const addresses = arr(e["addresses"]).flatMap((a) =>
+      typeof a === "string"
+        ? parseIp(a).match(
+            (ip) => [ip],
+            () => [],
+          )
+        : [],
+    );
     const nodeName = e["nodeName"];
     // Per the EndpointSlice API, an unset `ready` means ready, and `serving` follows `ready`.
     const ready = c["ready"] !== false;
@@ -431,7 +564,13 @@ const ingestEndpointSlice = (object: Json, diagnostics: Diagnostic[]): EndpointS
   const ports = arr(object["ports"]).flatMap((raw) => {
     const p = rec(raw);
     return typeof p["port"] === "number" && Number.isInteger(p["port"])
-      ? [{ name: typeof p["name"] === "string" ? p["name"] : "", port: p["port"], protocol: (PROTOCOLS.includes(p["protocol"] as Protocol) ? p["protocol"] : "TCP") as Protocol }]
+      ? [
+          {
+            name: typeof p["name"] === "string" ? p["name"] : "",
+            port: p["port"],
+            protocol: (PROTOCOLS.includes(p["protocol"] as Protocol) ? p["protocol"] : "TCP") as Protocol,
+          },
+        ]
       : [];
   });
   return { namespace, name, service: serviceKey(namespace, svc), addressType, endpoints, ports };

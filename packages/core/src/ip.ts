@@ -147,7 +147,7 @@ const expandV6 = (ip: string): number[] => parseV6Groups(ip) ?? [0, 0, 0, 0, 0, 
 const formatV6 = (groups: readonly number[]): string => {
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -34,7 +34,12 @@ export type AllocationFailure =
 
 /** The outcome for one family of one Service. */
 export type FamilyAllocation =
-  | { readonly kind: "allocated"; readonly ip: Ip; readonly pool: string; readonly how: "requested" | "sticky" | "shared" | "new" }
+  | {
+      readonly kind: "allocated";
+      readonly ip: Ip;
+      readonly pool: string;
+      readonly how: "requested" | "sticky" | "shared" | "new";
+    }
   | { readonly kind: "failed"; readonly family: IpFamily; readonly failure: AllocationFailure };
 
 /** Per Service, one outcome per family, in the order of the request's families. */
@@ -48,7 +53,11 @@ interface Holder {
 
 /** The pools a Service may draw from (namespace allow-list and service selector), in config order. */
 export const poolsFor = (req: Pick<AddressRequest, "namespace" | "labels">, pools: readonly Pool[]): Pool[] =>
-  pools.filter((p) => (p.namespaces === undefined || p.namespaces.includes(req.namespace)) && (p.serviceSelector === undefined || matchesSelector(p.serviceSelector, req.labels)));
+  pools.filter(
+    (p) =>
+      (p.namespaces === undefined || p.namespaces.includes(req.namespace)) &&
+      (p.serviceSelector === undefined || matchesSelector(p.serviceSelector, req.labels)),
+  );
 
 /**
  * Give each Service one address per family.
@@ -72,14 +81,19 @@ export const allocate = (requests: readonly AddressRequest[], pools: readonly Po
     chosen.set(req.key, m);
     if (a.kind === "allocated") {
       const list = holders.get(a.ip) ?? [];
-      list.push({ key: req.key, ...(req.sharingKey === undefined ? {} : { sharingKey: req.sharingKey }), ports: new Set(req.ports) });
+      list.push({
+        key: req.key,
+        ...(req.sharingKey === undefined ? {} : { sharingKey: req.sharingKey }),
+        ports: new Set(req.ports),
+      });
       holders.set(a.ip, list);
     }
   };
   const conflict = (ip: Ip, req: AddressRequest): AllocationFailure | undefined => {
     for (const h of holders.get(ip) ?? []) {
       if (h.key === req.key) continue;
-      if (req.sharingKey === undefined || h.sharingKey !== req.sharingKey) return { kind: "AddressInUse", ip, holder: h.key };
+      if (req.sharingKey === undefined || h.sharingKey !== req.sharingKey)
+        return { kind: "AddressInUse", ip, holder: h.key };
       const overlap = req.ports.filter((p) => h.ports.has(p));
       if (overlap.length > 0) return { kind: "PortsOverlap", ip, holder: h.key, ports: [...overlap].sort() };
     }
@@ -91,8 +105,10 @@ export const allocate = (requests: readonly AddressRequest[], pools: readonly Po
   for (const req of requests) {
     const allowed = poolsFor(req, pools);
     if (req.pool !== undefined) {
-      if (!pools.some((p) => p.name === req.pool)) usable.set(req.key, { pools: [], failure: { kind: "PoolNotFound", pool: req.pool } });
-      else if (!allowed.some((p) => p.name === req.pool)) usable.set(req.key, { pools: [], failure: { kind: "PoolNotAllowed", pool: req.pool } });
+      if (!pools.some((p) => p.name === req.pool))
+        usable.set(req.key, { pools: [], failure: { kind: "PoolNotFound", pool: req.pool } });
+      else if (!allowed.some((p) => p.name === req.pool))
+        usable.set(req.key, { pools: [], failure: { kind: "PoolNotAllowed", pool: req.pool } });
       else usable.set(req.key, { pools: allowed.filter((p) => p.name === req.pool) });
     } else usable.set(req.key, { pools: allowed });
   }
@@ -108,7 +124,8 @@ export const allocate = (requests: readonly AddressRequest[], pools: readonly Po
       if (wanted !== undefined) {
         const pool = poolOf(wanted, mine);
         const clash = conflict(wanted, req);
-        if (pool === undefined) set(req, { kind: "failed", family, failure: { kind: "AddressNotInPool", ip: wanted } }, family);
+        if (pool === undefined)
+          set(req, { kind: "failed", family, failure: { kind: "AddressNotInPool", ip: wanted } }, family);
         else if (clash !== undefined) set(req, { kind: "failed", family, failure: clash }, family);
         else set(req, { kind: "allocated", ip: wanted, pool, how: "requested" }, family);
         continue;
@@ -148,7 +165,13 @@ export const allocate = (requests: readonly AddressRequest[], pools: readonly Po
       if (chosen.get(req.key)?.has(family) === true) continue;
       if (req.sharingKey !== undefined) {
         const shared = [...holders.keys()]
-          .filter((ip) => ipFamily(ip) === family && poolOf(ip, mine) !== undefined && (holders.get(ip) ?? []).every((h) => h.sharingKey === req.sharingKey) && conflict(ip, req) === undefined)
+          .filter(
+            (ip) =>
+              ipFamily(ip) === family &&
+              poolOf(ip, mine) !== undefined &&
+              (holders.get(ip) ?? []).every((h) => h.sharingKey === req.sharingKey) &&
+              conflict(ip, req) === undefined,
+          )
           .sort(compareIp)[0];
         if (shared !== undefined) {
           set(req, { kind: "allocated", ip: shared, pool: poolOf(shared, mine)!, how: "shared" }, family);
@@ -158,8 +181,19 @@ export const allocate = (requests: readonly AddressRequest[], pools: readonly Po
       const found = next(family, mine, req.pool !== undefined);
       if (found !== undefined) set(req, { kind: "allocated", ip: found.ip, pool: found.pool, how: "new" }, family);
       else {
-        const ofFamily = mine.filter((p) => (p.autoAssign || req.pool !== undefined) && p.ranges.some((r) => r.family === family)).map((p) => p.name);
-        set(req, { kind: "failed", family, failure: ofFamily.length === 0 ? { kind: "NoPoolForFamily" } : { kind: "AddressPoolExhausted", pools: ofFamily } }, family);
+        const ofFamily = mine
+          .filter((p) => (p.autoAssign || req.pool !== undefined) && p.ranges.some((r) => r.family === family))
+          .map((p) => p.name);
+        set(
+          req,
+          {
+            kind: "failed",
+            family,
+            failure:
+              ofFamily.length === 0 ? { kind: "NoPoolForFamily" } : { kind: "AddressPoolExhausted", pools: ofFamily },
+          },
+          family,
+        );
       }
     }
   }
@@ -167,7 +201,10 @@ export const allocate = (requests: readonly AddressRequest[], pools: readonly Po
   const result = new Map<ServiceKey, Allocation>();
   for (const req of requests) {
     const m = chosen.get(req.key);
-    result.set(req.key, req.families.map((f) => m?.get(f) ?? { kind: "failed", family: f, failure: { kind: "NoPoolForFamily" } }));
+    result.set(
+      req.key,
+      req.families.map((f) => m?.get(f) ?? { kind: "failed", family: f, failure: { kind: "NoPoolForFamily" } }),
+    );
   }
   return result;
 };
@@ -180,7 +217,8 @@ export const familyAvailable = (family: IpFamily, allowed: readonly Pool[], name
 export const poolOf = (ip: Ip, pools: readonly Pool[]): string | undefined => {
   const v = ipToBigInt(ip);
   const family = ipFamily(ip);
-  return pools.find((p) => p.ranges.some((r: AddressRange) => r.family === family && r.first <= v && v <= r.last))?.name;
+  return pools.find((p) => p.ranges.some((r: AddressRange) => r.family === family && r.first <= v && v <= r.last))
+    ?.name;
 };
 
 /** A failure as a sentence for the Service's condition (the Service's name is added by the caller). */

@@ -17,7 +17,8 @@ export interface LabelSelector {
   readonly requirements: readonly SelectorRequirement[];
 }
 
-const KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 const isKey = (k: string): boolean => k.length <= 316 && KEY.test(k) && (k.split("/").pop() ?? "").length <= 63;
@@ -40,15 +41,22 @@ export const matchesSelector = (selector: LabelSelector, labels: Readonly<Record
     }
   });
 
-const requirement = (key: string, operator: SelectorOperator, values: readonly string[]): Result<SelectorRequirement, string> => {
+const requirement = (
+  key: string,
+  operator: SelectorOperator,
+  values: readonly string[],
+): Result<SelectorRequirement, string> => {
   if (!isKey(key)) return err(`"${preview(key)}" is not a label key`);
   for (const v of values) if (!isValue(v)) return err(`"${preview(v)}" is not a label value`);
-  if ((operator === "In" || operator === "NotIn") && values.length === 0) return err(`${operator} on "${preview(key)}" needs at least one value`);
+  if ((operator === "In" || operator === "NotIn") && values.length === 0)
+    return err(`${operator} on "${preview(key)}" needs at least one value`);
   return ok({ key, operator, values: [...new Set(values)].sort() });
 };
 
 const sortRequirements = (list: SelectorRequirement[]): LabelSelector => ({
-  requirements: list.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.operator < b.operator ? -1 : a.operator > b.operator ? 1 : 0)),
+  requirements: list.sort((a, b) =>
+    a.key < b.key ? -1 : a.key > b.key ? 1 : a.operator < b.operator ? -1 : a.operator > b.operator ? 1 : 0,
+  ),
 });
 
 /**
@@ -81,14 +89,21 @@ export const parseSelectorString = (text: string): Result<LabelSelector, string>
     let m: RegExpExecArray | null;
     let r: Result<SelectorRequirement, string>;
     if ((m = /^(\S+?)\s+(in|notin)\s*\(([^()]*)\)$/.exec(p)) !== null) {
-      r = requirement(m[1]!, m[2] === "in" ? "In" : "NotIn", m[3]!.split(",").map((v) => v.trim()));
+      r = requirement(
+        m[1]!,
+        m[2] === "in" ? "In" : "NotIn",
+        m[3]!.split(",").map((v) => v.trim()),
+      );
     } else if ((m = /^(\S+?)\s*(!=|==|=)\s*(\S*)$/.exec(p)) !== null) {
       r = requirement(m[1]!, m[2] === "!=" ? "NotIn" : "In", [m[3]!]);
     } else if ((m = /^!\s*(\S+)$/.exec(p)) !== null) {
       r = requirement(m[1]!, "DoesNotExist", []);
     } else if (/^\S+$/.test(p)) {
       r = requirement(p, "Exists", []);
-    } else return err(`"${preview(p)}" is not a selector requirement (key=value, key!=value, key in (a,b), key notin (a,b), key, !key)`);
+    } else
+      return err(
+        `"${preview(p)}" is not a selector requirement (key=value, key!=value, key in (a,b), key notin (a,b), key, !key)`,
+      );
     if (r.isErr()) return err(r.error);
     out.push(r.value);
   }
@@ -97,12 +112,16 @@ export const parseSelectorString = (text: string): Result<LabelSelector, string>
 
 /** Parse the object form (`matchLabels`, `matchExpressions`) used in the config. */
 export const parseSelectorObject = (input: unknown): Result<LabelSelector, string> => {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) return err("must be a mapping with matchLabels and/or matchExpressions");
+  if (typeof input !== "object" || input === null || Array.isArray(input))
+    return err("must be a mapping with matchLabels and/or matchExpressions");
   const obj = input as Record<string, unknown>;
-  for (const k of Object.keys(obj)) if (k !== "matchLabels" && k !== "matchExpressions") return err(`unknown field "${preview(k)}"; known fields: matchLabels, matchExpressions`);
+  for (const k of Object.keys(obj))
+    if (k !== "matchLabels" && k !== "matchExpressions")
+      return err(`unknown field "${preview(k)}"; known fields: matchLabels, matchExpressions`);
   const out: SelectorRequirement[] = [];
   const labels = obj["matchLabels"] ?? {};
-  if (typeof labels !== "object" || labels === null || Array.isArray(labels)) return err("matchLabels must be a mapping of label keys to values");
+  if (typeof labels !== "object" || labels === null || Array.isArray(labels))
+    return err("matchLabels must be a mapping of label keys to values");
   for (const [k, v] of Object.entries(labels)) {
     if (typeof v !== "string") return err(`matchLabels["${preview(k)}"] must be a string`);
     const r = requirement(k, "In", [v]);
@@ -114,10 +133,13 @@ export const parseSelectorObject = (input: unknown): Result<LabelSelector, strin
   for (const [i, e] of exprs.entries()) {
     const x = (typeof e === "object" && e !== null ? e : {}) as Record<string, unknown>;
     const op = x["operator"];
-    if (op !== "In" && op !== "NotIn" && op !== "Exists" && op !== "DoesNotExist") return err(`matchExpressions[${i}].operator: "${preview(op)}" is not one of In, NotIn, Exists, DoesNotExist`);
+    if (op !== "In" && op !== "NotIn" && op !== "Exists" && op !== "DoesNotExist")
+      return err(`matchExpressions[${i}].operator: "${preview(op)}" is not one of In, NotIn, Exists, DoesNotExist`);
     const values = x["values"] ?? [];
-    if (!Array.isArray(values) || !values.every((v): v is string => typeof v === "string")) return err(`matchExpressions[${i}].values must be a list of strings`);
-    if ((op === "Exists" || op === "DoesNotExist") && values.length > 0) return err(`matchExpressions[${i}]: ${op} takes no values`);
+    if (!Array.isArray(values) || !values.every((v): v is string => typeof v === "string"))
+      return err(`matchExpressions[${i}].values must be a list of strings`);
+    if ((op === "Exists" || op === "DoesNotExist") && values.length > 0)
+      return err(`matchExpressions[${i}]: ${op} takes no values`);
     const r = requirement(typeof x["key"] === "string" ? x["key"] : "", op, values);
     if (r.isErr()) return err(`matchExpressions[${i}]: ${r.error}`);
     out.push(r.value);
@@ -128,5 +150,13 @@ export const parseSelectorObject = (input: unknown): Result<LabelSelector, strin
 /** The selector in the string form, for messages and docs. */
 export const formatSelector = (s: LabelSelector): string =>
   s.requirements
-    .map((r) => (r.operator === "Exists" ? r.key : r.operator === "DoesNotExist" ? `!${r.key}` : r.values.length === 1 ? `${r.key}${r.operator === "In" ? "=" : "!="}${r.values[0]}` : `${r.key} ${r.operator.toLowerCase()} (${r.values.join(",")})`))
+    .map((r) =>
+      r.operator === "Exists"
+        ? r.key
+        : r.operator === "DoesNotExist"
+          ? `!${r.key}`
+          : r.values.length === 1
+            ? `${r.key}${r.operator === "In" ? "=" : "!="}${r.values[0]}`
+            : `${r.key} ${r.operator.toLowerCase()} (${r.values.join(",")})`,
+    )
     .join(",");

@@ -21,4 +21,5 @@ export const isEligible = (node: Node): boolean => {
 };
 
 /** The node's first InternalIP of a family: its backend address for VIPs of that family. */
-export const backendAddress = (node: Node, family: IpFamily): Ip | undefined => node.internalIps.find((ip) => ipFamily(ip) === family);
+export const backendAddress = (node: Node, family: IpFamily): Ip | undefined =>
+  node.internalIps.find((ip) => ipFamily(ip) === family);

@@ -1,5 +1,18 @@
 import type { HaproxyConfig, HealthCheckConfig, KeepalivedConfig, LbNode, VrrpConfig } from "./config.js";
-import type { Cidr, Diagnostic, Ident, Ip, IpFamily, LbNodeName, Millis, NodeName, Port, Protocol, ServiceKey, Vrid } from "./model.js";
+import type {
+  Cidr,
+  Diagnostic,
+  Ident,
+  Ip,
+  IpFamily,
+  LbNodeName,
+  Millis,
+  NodeName,
+  Port,
+  Protocol,
+  ServiceKey,
+  Vrid,
+} from "./model.js";
 
 /** PROXY protocol towards the backends; `none` when the Service did not ask for it. */
 export type ProxyProtocol = "none" | "v1" | "v2";

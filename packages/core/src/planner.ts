@@ -4,13 +4,52 @@ import type { Config } from "./config.js";
 import { ident } from "./_ident.js";
 import { describeRef, sortDiagnostics } from "./ingest.js";
 import { ipFamily, type Ip, type IpFamily } from "./ip.js";
-import { allocate, describeFailure, familyAvailable, poolOf, poolsFor, type AddressRequest, type Allocation } from "./ipam.js";
+import {
+  allocate,
+  describeFailure,
+  familyAvailable,
+  poolOf,
+  poolsFor,
+  type AddressRequest,
+  type Allocation,
+} from "./ipam.js";
 import { matchesSelector } from "./labels.js";
-import type { ClusterSnapshot, Diagnostic, EndpointSlice, Ident, Node, NodeName, Port, Service, ServicePort } from "./model.js";
+import type {
+  ClusterSnapshot,
+  Diagnostic,
+  EndpointSlice,
+  Ident,
+  Node,
+  NodeName,
+  Port,
+  Service,
+  ServicePort,
+} from "./model.js";
 import { backendAddress, isEligible } from "./nodes.js";
-import type { Backend, CheckBackend, Condition, Frontend, HealthCheck, HttpCheck, Ingress, IngressPort, Plan, Server, ServicePlan, UnservedListener } from "./plan.js";
+import type {
+  Backend,
+  CheckBackend,
+  Condition,
+  Frontend,
+  HealthCheck,
+  HttpCheck,
+  Ingress,
+  IngressPort,
+  Plan,
+  Server,
+  ServicePlan,
+  UnservedListener,
+} from "./plan.js";
 import { keepSame, same, sameItems } from "./_same.js";
-import { endpointsByNode, MAX_WEIGHT, nodeServer, nodeServerId, podServers, rendezvousSubset, type NodeEndpoints } from "./servers.js";
+import {
+  endpointsByNode,
+  MAX_WEIGHT,
+  nodeServer,
+  nodeServerId,
+  podServers,
+  rendezvousSubset,
+  type NodeEndpoints,
+} from "./servers.js";
 import { NO_VRRP_STATE, planVrrp, type VrrpPlan, type VrrpState } from "./vrrp.js";
 
 /** The condition type Portico sets on every Service it is responsible for. */
@@ -29,7 +68,9 @@ export const isResponsibleFor = (service: Service, config: Config): boolean =>
   service.type === "LoadBalancer" && !service.deleting && isOurClass(service, config);
 
 const isOurClass = (service: Service, config: Config): boolean =>
-  service.loadBalancerClass === undefined ? config.handleUnclassed : service.loadBalancerClass === config.loadBalancerClass;
+  service.loadBalancerClass === undefined
+    ? config.handleUnclassed
+    : service.loadBalancerClass === config.loadBalancerClass;
 
 /** Oldest first (creationTimestamp, then namespace/name); Services without a time sort last. */
 export const byAge = (a: Service, b: Service): number => {
@@ -44,7 +85,8 @@ export const byAge = (a: Service, b: Service): number => {
  * Cluster-policy backends track the shared checks, so they add none.
  */
 export const healthChecksPerLbNode = (p: Plan): number =>
-  (p.checks ?? []).reduce((n, c) => n + c.servers.length, 0) + p.backends.filter((b) => b.healthCheck.kind !== "track").reduce((n, b) => n + b.servers.length, 0);
+  (p.checks ?? []).reduce((n, c) => n + c.servers.length, 0) +
+  p.backends.filter((b) => b.healthCheck.kind !== "track").reduce((n, b) => n + b.servers.length, 0);
 
 type Say = (severity: Diagnostic["severity"], reason: string, field: string | undefined, message: string) => void;
 
@@ -97,12 +139,21 @@ export interface PlanCache {
   readonly nodes: ReadonlyMap<string, Node>;
   readonly slices: ReadonlyMap<string, EndpointSlice>;
   readonly eligible: readonly Node[];
-  readonly addressed: ReadonlyMap<IpFamily, readonly { readonly name: string; readonly node: Node; readonly address: Ip }[]>;
+  readonly addressed: ReadonlyMap<
+    IpFamily,
+    readonly { readonly name: string; readonly node: Node; readonly address: Ip }[]
+  >;
   readonly first: ReadonlyMap<string, FirstPass>;
   readonly second: ReadonlyMap<string, SecondPass>;
-  readonly servicePlans: ReadonlyMap<string, { readonly second: SecondPass; readonly unplaced: boolean; readonly plan: ServicePlan }>;
+  readonly servicePlans: ReadonlyMap<
+    string,
+    { readonly second: SecondPass; readonly unplaced: boolean; readonly plan: ServicePlan }
+  >;
   /** The address requests and what they were given. */
-  readonly ipam: { readonly requests: readonly AddressRequest[]; readonly allocations: ReadonlyMap<string, Allocation> };
+  readonly ipam: {
+    readonly requests: readonly AddressRequest[];
+    readonly allocations: ReadonlyMap<string, Allocation>;
+  };
   /** The VIPs and running state VRRP was planned from, and its plan. */
   readonly vrrp: { readonly vips: readonly Ip[]; readonly state: VrrpState; readonly plan: VrrpPlan };
   readonly plan: Plan;
@@ -115,7 +166,8 @@ export interface PlanCache {
  * `vrrp` is what runs now (the previous plan's `vrrpStateOf`, or the VRIDs read from the
  * installed keepalived.conf): with it, VRIDs never change and masters move only when they must.
  */
-export const plan = (snapshot: ClusterSnapshot, config: Config, vrrp: VrrpState = NO_VRRP_STATE): Plan => planIncremental(snapshot, config, vrrp).plan;
+export const plan = (snapshot: ClusterSnapshot, config: Config, vrrp: VrrpState = NO_VRRP_STATE): Plan =>
+  planIncremental(snapshot, config, vrrp).plan;
 
 /**
  * {@link plan}, reusing the work of the plan that returned `cache`: a Service whose object,
@@ -124,7 +176,12 @@ export const plan = (snapshot: ClusterSnapshot, config: Config, vrrp: VrrpState 
  * keeps every server that did not change. The Plan is equal to `plan(snapshot, config, vrrp)`
  * (a property test holds it to that); pass the returned cache to the next call.
  */
-export const planIncremental = (snapshot: ClusterSnapshot, config: Config, vrrp: VrrpState = NO_VRRP_STATE, cache?: PlanCache): { readonly plan: Plan; readonly cache: PlanCache } => {
+export const planIncremental = (
+  snapshot: ClusterSnapshot,
+  config: Config,
+  vrrp: VrrpState = NO_VRRP_STATE,
+  cache?: PlanCache,
+): { readonly plan: Plan; readonly cache: PlanCache } => {
   const c = cache !== undefined && cache.config === config ? cache : undefined;
   // Equal objects keep last time's identity, so everything below can compare by identity.
   const serviceObjects = new Map<string, Service>();
@@ -165,14 +222,31 @@ export const planIncremental = (snapshot: ClusterSnapshot, config: Config, vrrp:
   for (const service of services) {
     const problems = ingestProblems.get(service.key) ?? [];
     const was = c?.first.get(service.key);
-    const first = was !== undefined && was.service === service && same(was.problems, problems) ? was : firstPass(service, problems, config);
+    const first =
+      was !== undefined && was.service === service && same(was.problems, problems)
+        ? was
+        : firstPass(service, problems, config);
     firsts.set(service.key, first);
-    drafts.push({ service, options: first.options, diag: [...first.diag], families: first.families, vips: [], dualStackBroken: false, ports: [], frontends: [], backends: [], listeners: [], wanted: 0, tracked: [] });
+    drafts.push({
+      service,
+      options: first.options,
+      diag: [...first.diag],
+      families: first.families,
+      vips: [],
+      dualStackBroken: false,
+      ports: [],
+      frontends: [],
+      backends: [],
+      listeners: [],
+      wanted: 0,
+      tracked: [],
+    });
     if (first.request !== undefined) requests.push(first.request);
   }
   // IPAM looks at every request at once, so it is not redone per Service; when no request
   // changed in a way that matters to it, its answer is last time's.
-  const allocations = c !== undefined && sameRequests(c.ipam.requests, requests) ? c.ipam.allocations : allocate(requests, config.pools);
+  const allocations =
+    c !== undefined && sameRequests(c.ipam.requests, requests) ? c.ipam.allocations : allocate(requests, config.pools);
 
   // Second pass: frontends and backends per port and family.
   const checkAddressFamily: IpFamily = config.lbNodes[0] === undefined ? 4 : ipFamily(config.lbNodes[0].address);
@@ -186,7 +260,10 @@ export const planIncremental = (snapshot: ClusterSnapshot, config: Config, vrrp:
   };
   // The eligible nodes with an address of each family, shared by every Service without a node
   // selector (and kept from the last plan while the nodes are the same).
-  const addressed = new Map<IpFamily, readonly { readonly name: string; readonly node: Node; readonly address: Ip }[]>();
+  const addressed = new Map<
+    IpFamily,
+    readonly { readonly name: string; readonly node: Node; readonly address: Ip }[]
+  >();
   const addressedOf = (family: IpFamily) => {
     let list = addressed.get(family) ?? (nodes === c?.eligible ? c.addressed.get(family) : undefined);
     if (list === undefined) list = withAddresses(nodes, family);
@@ -202,11 +279,14 @@ export const planIncremental = (snapshot: ClusterSnapshot, config: Config, vrrp:
     const allocation = allocations.get(d.service.key);
     const slices = slicesBy.get(d.service.key) ?? [];
     const was = c?.second.get(d.service.key);
-    const inputsKept = was !== undefined && was.first === first && sameItems(was.slices, slices) && same(was.allocation, allocation);
+    const inputsKept =
+      was !== undefined && was.first === first && sameItems(was.slices, slices) && same(was.allocation, allocation);
     const second =
       inputsKept && was.nodes === nodes
         ? was
-        : ((inputsKept && c !== undefined && was.nodes === c.eligible ? patchNodes(was, slices, ctx, (delta ??= nodeDelta(c.eligible, nodes))) : undefined) ?? secondPass(first, allocation, slices, ctx, was));
+        : ((inputsKept && c !== undefined && was.nodes === c.eligible
+            ? patchNodes(was, slices, ctx, (delta ??= nodeDelta(c.eligible, nodes)))
+            : undefined) ?? secondPass(first, allocation, slices, ctx, was));
     seconds.set(d.service.key, second);
     const s = second.draft;
     d.diag.push(...s.diag);
@@ -232,12 +312,18 @@ export const planIncremental = (snapshot: ClusterSnapshot, config: Config, vrrp:
       vipsOldestFirst.push(v.ip);
     }
   }
-  const vrrpPlan = c !== undefined && sameStrings(c.vrrp.vips, vipsOldestFirst) && same(c.vrrp.state, vrrp) ? c.vrrp.plan : planVrrp(vipsOldestFirst, config.lbNodes, config.vrrp, vrrp);
+  const vrrpPlan =
+    c !== undefined && sameStrings(c.vrrp.vips, vipsOldestFirst) && same(c.vrrp.state, vrrp)
+      ? c.vrrp.plan
+      : planVrrp(vipsOldestFirst, config.lbNodes, config.vrrp, vrrp);
   const unplaced = new Set(vrrpPlan.unplaced);
 
   const planned: Diagnostic[] = [];
   const live: Draft[] = [];
-  const servicePlanMemo = new Map<string, { readonly second: SecondPass; readonly unplaced: boolean; readonly plan: ServicePlan }>();
+  const servicePlanMemo = new Map<
+    string,
+    { readonly second: SecondPass; readonly unplaced: boolean; readonly plan: ServicePlan }
+  >();
   const servicePlans: ServicePlan[] = drafts.map((d) => {
     const vipUnplaced = d.vips.some((v) => unplaced.has(v.ip));
     const ref = { kind: "Service", namespace: d.service.namespace, name: d.service.name };
@@ -246,7 +332,10 @@ export const planIncremental = (snapshot: ClusterSnapshot, config: Config, vrrp:
         severity: "error",
         reason: "VridExhausted",
         object: ref,
-        message: `${describeRef(ref)}: no VRRP router id left in ${config.vrrp.vridFirst}-${config.vrrp.vridLast} for VIP ${d.vips.filter((v) => unplaced.has(v.ip)).map((v) => v.ip).join(", ")}`,
+        message: `${describeRef(ref)}: no VRRP router id left in ${config.vrrp.vridFirst}-${config.vrrp.vridLast} for VIP ${d.vips
+          .filter((v) => unplaced.has(v.ip))
+          .map((v) => v.ip)
+          .join(", ")}`,
       });
     }
     planned.push(...d.diag);
@@ -291,17 +380,35 @@ export const planIncremental = (snapshot: ClusterSnapshot, config: Config, vrrp:
       return address === undefined ? [] : [nodeServer(n, address, config.healthCheck.kubeProxyPort, 1, idOf(n))];
     })
     .sort(byServer);
-  const kubeProxyCheck: HttpCheck = { kind: "http", source: "kubeProxy", path: "/healthz", port: config.healthCheck.kubeProxyPort, expectStatus: 200, intervalMs: config.healthCheck.intervalMs, rise: config.healthCheck.rise, fall: config.healthCheck.fall };
+  const kubeProxyCheck: HttpCheck = {
+    kind: "http",
+    source: "kubeProxy",
+    path: "/healthz",
+    port: config.healthCheck.kubeProxyPort,
+    expectStatus: 200,
+    intervalMs: config.healthCheck.intervalMs,
+    rise: config.healthCheck.rise,
+    fall: config.healthCheck.fall,
+  };
   // Present while any backend tracks it, even with no node to check yet (every node excluded, or
   // none listed): the tracking backends then wait in empty slots, and the first node to come is a
   // runtime-API change.
   const tracking = backends.some((b) => b.healthCheck.kind === "track");
-  const checks: readonly CheckBackend[] = keepSame(c?.plan.checks, tracking ? [{ id: KUBE_PROXY_CHECK_ID, healthCheck: kubeProxyCheck, servers: checkServers }] : []);
+  const checks: readonly CheckBackend[] = keepSame(
+    c?.plan.checks,
+    tracking ? [{ id: KUBE_PROXY_CHECK_ID, healthCheck: kubeProxyCheck, servers: checkServers }] : [],
+  );
 
   const statusToClear = allServices
     // The API server drops the class when the type leaves LoadBalancer: such a Service was ours if
     // its status holds an address of our pools, whatever handleUnclassed says.
-    .filter((s) => !isResponsibleFor(s, config) && (s.type !== "LoadBalancer" || s.deleting) && (isOurClass(s, config) || (s.type !== "LoadBalancer" && s.loadBalancerClass === undefined)) && s.statusIps.some((ip) => poolOf(ip, config.pools) !== undefined))
+    .filter(
+      (s) =>
+        !isResponsibleFor(s, config) &&
+        (s.type !== "LoadBalancer" || s.deleting) &&
+        (isOurClass(s, config) || (s.type !== "LoadBalancer" && s.loadBalancerClass === undefined)) &&
+        s.statusIps.some((ip) => poolOf(ip, config.pools) !== undefined),
+    )
     .map((s) => s.key)
     .sort();
 
@@ -312,14 +419,38 @@ export const planIncremental = (snapshot: ClusterSnapshot, config: Config, vrrp:
     checks,
     unservedListeners: live.flatMap((d) => d.listeners).sort(byId),
     statusToClear,
-    vrrpInstances: c !== undefined && vrrpPlan === c.vrrp.plan ? c.plan.vrrpInstances : keepSame(c?.plan.vrrpInstances, keepEach(c?.plan.vrrpInstances, vrrpPlan.instances, (i) => i.vrid)),
+    vrrpInstances:
+      c !== undefined && vrrpPlan === c.vrrp.plan
+        ? c.plan.vrrpInstances
+        : keepSame(
+            c?.plan.vrrpInstances,
+            keepEach(c?.plan.vrrpInstances, vrrpPlan.instances, (i) => i.vrid),
+          ),
     lbNodes: config.lbNodes,
     diagnostics: sortDiagnostics([...snapshot.diagnostics, ...planned]),
-    settings: c?.plan.settings ?? { haproxy: config.haproxy, keepalived: config.keepalived, vrrp: config.vrrp, healthCheck: config.healthCheck },
+    settings: c?.plan.settings ?? {
+      haproxy: config.haproxy,
+      keepalived: config.keepalived,
+      vrrp: config.vrrp,
+      healthCheck: config.healthCheck,
+    },
   };
   return {
     plan: next,
-    cache: { config, services: serviceObjects, nodes: nodeObjects, slices: sliceObjects, eligible: nodes, addressed, first: firsts, second: seconds, servicePlans: servicePlanMemo, ipam: { requests, allocations }, vrrp: { vips: vipsOldestFirst, state: vrrp, plan: vrrpPlan }, plan: next },
+    cache: {
+      config,
+      services: serviceObjects,
+      nodes: nodeObjects,
+      slices: sliceObjects,
+      eligible: nodes,
+      addressed,
+      first: firsts,
+      second: seconds,
+      servicePlans: servicePlanMemo,
+      ipam: { requests, allocations },
+      vrrp: { vips: vipsOldestFirst, state: vrrp, plan: vrrpPlan },
+      plan: next,
+    },
   };
 };
 
@@ -342,10 +473,14 @@ const sameRequests = (previous: readonly AddressRequest[], next: readonly Addres
   previous.length === next.length &&
   previous.every((a, i) => {
     const b = next[i]!;
-    return a === b || (a.sharingKey === undefined && b.sharingKey === undefined && same({ ...a, ports: [] }, { ...b, ports: [] }));
+    return (
+      a === b ||
+      (a.sharingKey === undefined && b.sharingKey === undefined && same({ ...a, ports: [] }, { ...b, ports: [] }))
+    );
   });
 
-const sameStrings = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+const sameStrings = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
 
 // Each item of `next` that equals last time's item with the same key is that object.
 const keepEach = <T>(previous: readonly T[] | undefined, next: readonly T[], key: (t: T) => unknown): readonly T[] => {
@@ -354,9 +489,13 @@ const keepEach = <T>(previous: readonly T[] | undefined, next: readonly T[], key
   return next.map((n) => keepSame(was.get(key(n)), n));
 };
 
-const byServer = (x: Server, y: Server): number => (x.node < y.node ? -1 : x.node > y.node ? 1 : x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
+const byServer = (x: Server, y: Server): number =>
+  x.node < y.node ? -1 : x.node > y.node ? 1 : x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
 
-const withAddresses = (nodes: readonly Node[], family: IpFamily): { readonly name: string; readonly node: Node; readonly address: Ip }[] =>
+const withAddresses = (
+  nodes: readonly Node[],
+  family: IpFamily,
+): { readonly name: string; readonly node: Node; readonly address: Ip }[] =>
   nodes.flatMap((n) => {
     const address = backendAddress(n, family);
     return address === undefined ? [] : [{ name: n.name, node: n, address }];
@@ -366,7 +505,13 @@ const sayFor =
   (service: Service, diag: Diagnostic[]): Say =>
   (severity, reason, field, message) => {
     const ref = { kind: "Service", namespace: service.namespace, name: service.name };
-    diag.push({ severity, reason, object: ref, ...(field === undefined ? {} : { field }), message: `${describeRef(ref)}: ${field === undefined ? "" : `${field}: `}${message}` });
+    diag.push({
+      severity,
+      reason,
+      object: ref,
+      ...(field === undefined ? {} : { field }),
+      message: `${describeRef(ref)}: ${field === undefined ? "" : `${field}: `}${message}`,
+    });
   };
 
 const firstPass = (service: Service, problems: readonly Diagnostic[], config: Config): FirstPass => {
@@ -375,14 +520,34 @@ const firstPass = (service: Service, problems: readonly Diagnostic[], config: Co
   const { options, diagnostics: optionDiagnostics, invalid } = parseServiceOptions(service, config.serviceDefaults);
   diag.push(...optionDiagnostics);
   const families = familiesFor(service, options, config, say);
-  let blocked = invalid.has("loadBalancerIps") || invalid.has("pool") || problems.some((d) => d.reason === "InvalidAddressRequest");
-  const requested = options.loadBalancerIps.length > 0 ? options.loadBalancerIps : service.loadBalancerIP === undefined ? [] : [service.loadBalancerIP];
-  if (options.loadBalancerIps.length > 0 && service.loadBalancerIP !== undefined && !options.loadBalancerIps.includes(service.loadBalancerIP)) {
-    say("warning", "LoadBalancerIPIgnored", "spec.loadBalancerIP", `${service.loadBalancerIP} is ignored: annotation ${ANNOTATIONS.loadBalancerIps.key} asks for ${options.loadBalancerIps.join(", ")}`);
+  let blocked =
+    invalid.has("loadBalancerIps") || invalid.has("pool") || problems.some((d) => d.reason === "InvalidAddressRequest");
+  const requested =
+    options.loadBalancerIps.length > 0
+      ? options.loadBalancerIps
+      : service.loadBalancerIP === undefined
+        ? []
+        : [service.loadBalancerIP];
+  if (
+    options.loadBalancerIps.length > 0 &&
+    service.loadBalancerIP !== undefined &&
+    !options.loadBalancerIps.includes(service.loadBalancerIP)
+  ) {
+    say(
+      "warning",
+      "LoadBalancerIPIgnored",
+      "spec.loadBalancerIP",
+      `${service.loadBalancerIP} is ignored: annotation ${ANNOTATIONS.loadBalancerIps.key} asks for ${options.loadBalancerIps.join(", ")}`,
+    );
   }
   for (const ip of requested) {
     if (!families.includes(ipFamily(ip))) {
-      say("error", "RequestedFamilyNotServed", undefined, `requested address ${ip} is IPv${ipFamily(ip)}, but the Service is served as ${families.map((f) => `IPv${f}`).join(" and ")}; no address is assigned until they agree`);
+      say(
+        "error",
+        "RequestedFamilyNotServed",
+        undefined,
+        `requested address ${ip} is IPv${ipFamily(ip)}, but the Service is served as ${families.map((f) => `IPv${f}`).join(" and ")}; no address is assigned until they agree`,
+      );
       blocked = true;
     }
   }
@@ -408,15 +573,36 @@ interface SecondContext {
   readonly config: Config;
   readonly nodes: readonly Node[];
   readonly idOf: (n: Node) => Ident;
-  readonly addressedOf: (family: IpFamily) => readonly { readonly name: string; readonly node: Node; readonly address: Ip }[];
+  readonly addressedOf: (
+    family: IpFamily,
+  ) => readonly { readonly name: string; readonly node: Node; readonly address: Ip }[];
 }
 
-const secondPass = (first: FirstPass, allocation: Allocation | undefined, slices: readonly EndpointSlice[], ctx: SecondContext, was: SecondPass | undefined): SecondPass => {
+const secondPass = (
+  first: FirstPass,
+  allocation: Allocation | undefined,
+  slices: readonly EndpointSlice[],
+  ctx: SecondContext,
+  was: SecondPass | undefined,
+): SecondPass => {
   const { config, nodes, idOf } = ctx;
   const { service, options } = first;
   // The last plan's backends of this Service: servers equal to theirs are kept (the same objects).
   const previous = new Map<string, Backend>((was?.draft.backends ?? []).map((b) => [b.id, b]));
-  const d: Draft = { service, options, diag: [], families: first.families, vips: [], dualStackBroken: false, ports: [], frontends: [], backends: [], listeners: [], wanted: 0, tracked: [] };
+  const d: Draft = {
+    service,
+    options,
+    diag: [],
+    families: first.families,
+    vips: [],
+    dualStackBroken: false,
+    ports: [],
+    frontends: [],
+    backends: [],
+    listeners: [],
+    wanted: 0,
+    tracked: [],
+  };
   const say = sayFor(service, d.diag);
   for (const a of allocation ?? []) {
     if (a.kind === "allocated") d.vips.push({ family: ipFamily(a.ip), ip: a.ip });
@@ -424,42 +610,89 @@ const secondPass = (first: FirstPass, allocation: Allocation | undefined, slices
   }
   if (service.ipFamilyPolicy === "RequireDualStack" && d.vips.length < d.families.length && d.vips.length > 0) {
     d.dualStackBroken = true;
-    say("error", "DualStackNotServed", "spec.ipFamilyPolicy", "RequireDualStack needs an address of every family in spec.ipFamilies; not served until both can be");
+    say(
+      "error",
+      "DualStackNotServed",
+      "spec.ipFamilyPolicy",
+      "RequireDualStack needs an address of every family in spec.ipFamilies; not served until both can be",
+    );
   }
 
   const localHealth = healthCheckFor(service, options, config);
   const usesNodePorts = service.ports.some((p) => p.protocol === "TCP" && p.nodePort !== undefined);
   if (service.externalTrafficPolicy === "Local" && service.healthCheckNodePort === undefined && usesNodePorts) {
-    say("error", "MissingHealthCheckNodePort", "spec.healthCheckNodePort", "externalTrafficPolicy is Local but no healthCheckNodePort is allocated, so nodes without endpoints cannot be told apart");
+    say(
+      "error",
+      "MissingHealthCheckNodePort",
+      "spec.healthCheckNodePort",
+      "externalTrafficPolicy is Local but no healthCheckNodePort is allocated, so nodes without endpoints cannot be told apart",
+    );
   }
   const explicitly = (k: string): boolean => service.annotations[k] !== undefined;
   if (service.externalTrafficPolicy === "Cluster") {
-    if ([ANNOTATIONS.healthCheckInterval.key, ANNOTATIONS.healthCheckRise.key, ANNOTATIONS.healthCheckFall.key].some(explicitly)) {
-      say("warning", "HealthCheckShared", undefined, "health-check annotations apply to externalTrafficPolicy: Local only; Cluster-policy Services share one kube-proxy check per node (config healthCheck)");
+    if (
+      [ANNOTATIONS.healthCheckInterval.key, ANNOTATIONS.healthCheckRise.key, ANNOTATIONS.healthCheckFall.key].some(
+        explicitly,
+      )
+    ) {
+      say(
+        "warning",
+        "HealthCheckShared",
+        undefined,
+        "health-check annotations apply to externalTrafficPolicy: Local only; Cluster-policy Services share one kube-proxy check per node (config healthCheck)",
+      );
     }
     if (explicitly(ANNOTATIONS.weighting.key) && options.weighting === "pods-per-node") {
-      say("warning", "WeightingIgnored", `metadata.annotations[${ANNOTATIONS.weighting.key}]`, "pods-per-node applies to externalTrafficPolicy: Local; with Cluster, kube-proxy already spreads over every pod");
+      say(
+        "warning",
+        "WeightingIgnored",
+        `metadata.annotations[${ANNOTATIONS.weighting.key}]`,
+        "pods-per-node applies to externalTrafficPolicy: Local; with Cluster, kube-proxy already spreads over every pod",
+      );
     }
   }
   if (service.externalTrafficPolicy === "Local" && options.weighting === "pods-per-node" && slices.length === 0) {
-    say("info", "NoEndpointSlices", undefined, "pods-per-node weighting has no EndpointSlices to count yet; every node gets weight 1");
+    say(
+      "info",
+      "NoEndpointSlices",
+      undefined,
+      "pods-per-node weighting has no EndpointSlices to count yet; every node gets weight 1",
+    );
   }
-  const selected = options.nodeSelector === undefined ? undefined : nodes.filter((n) => matchesSelector(options.nodeSelector!, n.labels));
-  const addressedBy = new Map<IpFamily, readonly { readonly name: string; readonly node: Node; readonly address: Ip }[]>();
+  const selected =
+    options.nodeSelector === undefined
+      ? undefined
+      : nodes.filter((n) => matchesSelector(options.nodeSelector!, n.labels));
+  const addressedBy = new Map<
+    IpFamily,
+    readonly { readonly name: string; readonly node: Node; readonly address: Ip }[]
+  >();
   const addressedFor = (family: IpFamily) => {
     let list = addressedBy.get(family);
-    if (list === undefined) addressedBy.set(family, (list = selected === undefined ? ctx.addressedOf(family) : withAddresses(selected, family)));
+    if (list === undefined)
+      addressedBy.set(
+        family,
+        (list = selected === undefined ? ctx.addressedOf(family) : withAddresses(selected, family)),
+      );
     return list;
   };
   const countsBy = new Map<IpFamily, Map<NodeName, NodeEndpoints>>();
 
   // `reuse` is the last plan's server list of the same backend: a server equal to one there is
   // that object, found by walking both lists in node order.
-  const nodeServers = (family: IpFamily, port: ServicePort, reuse: readonly Server[] | undefined, track?: (list: readonly { readonly node: Node }[]) => void): Server[] => {
+  const nodeServers = (
+    family: IpFamily,
+    port: ServicePort,
+    reuse: readonly Server[] | undefined,
+    track?: (list: readonly { readonly node: Node }[]) => void,
+  ): Server[] => {
     const withAddress = addressedFor(family);
     const keep = keeper(reuse);
     if (service.externalTrafficPolicy === "Cluster") {
-      const subset = config.maxBackendsPerService <= 0 || withAddress.length <= config.maxBackendsPerService ? withAddress : rendezvousSubset(service.key, withAddress, config.maxBackendsPerService);
+      const subset =
+        config.maxBackendsPerService <= 0 || withAddress.length <= config.maxBackendsPerService
+          ? withAddress
+          : rendezvousSubset(service.key, withAddress, config.maxBackendsPerService);
       track?.(subset);
       return subset.map((x) => {
         const id = idOf(x.node);
@@ -476,7 +709,13 @@ const secondPass = (first: FirstPass, allocation: Allocation | undefined, slices
       .filter((x) => (counts.get(x.node.name)?.serving ?? 0) > 0)
       .map((x) => {
         const c = counts.get(x.node.name);
-        return keep(x.node, x.address, port.nodePort!, options.weighting === "pods-per-node" ? (anyReady ? (c?.ready ?? 0) : (c?.serving ?? 0)) : 1, idOf(x.node));
+        return keep(
+          x.node,
+          x.address,
+          port.nodePort!,
+          options.weighting === "pods-per-node" ? (anyReady ? (c?.ready ?? 0) : (c?.serving ?? 0)) : 1,
+          idOf(x.node),
+        );
       });
   };
 
@@ -484,7 +723,12 @@ const secondPass = (first: FirstPass, allocation: Allocation | undefined, slices
   service.ports.forEach((port, i) => {
     const field = `spec.ports[${i}]`;
     if (port.protocol !== "TCP") {
-      say("warning", "ProtocolNotServed", `${field}.protocol`, `${port.protocol} port ${port.port} is not served yet (HAProxy serves TCP only)`);
+      say(
+        "warning",
+        "ProtocolNotServed",
+        `${field}.protocol`,
+        `${port.protocol} port ${port.port} is not served yet (HAProxy serves TCP only)`,
+      );
       d.ports.push({ port: port.port, protocol: port.protocol, error: "portico.dev/ProtocolNotServed" });
       for (const { family, ip } of noAddress ? [] : d.vips) {
         d.listeners.push({
@@ -493,7 +737,8 @@ const secondPass = (first: FirstPass, allocation: Allocation | undefined, slices
           vip: ip,
           port: port.port,
           protocol: port.protocol,
-          servers: port.nodePort === undefined ? [] : nodeServers(family, port, undefined).map(({ track: _t, ...s }) => s),
+          servers:
+            port.nodePort === undefined ? [] : nodeServers(family, port, undefined).map(({ track: _t, ...s }) => s),
           reason: "ProtocolNotServed",
         });
       }
@@ -501,12 +746,23 @@ const secondPass = (first: FirstPass, allocation: Allocation | undefined, slices
     }
     const toPods = port.nodePort === undefined;
     if (toPods && !config.podIpsRoutable) {
-      say("warning", "NoNodePort", `${field}.nodePort`, `TCP port ${port.port} has no nodePort (allocateLoadBalancerNodePorts: false?) and the config does not say pod IPs are routable from the LB nodes (podIpsRoutable); not served`);
+      say(
+        "warning",
+        "NoNodePort",
+        `${field}.nodePort`,
+        `TCP port ${port.port} has no nodePort (allocateLoadBalancerNodePorts: false?) and the config does not say pod IPs are routable from the LB nodes (podIpsRoutable); not served`,
+      );
       d.ports.push({ port: port.port, protocol: port.protocol, error: "portico.dev/NoNodePort" });
       return;
     }
     const health: HealthCheck | undefined = toPods
-      ? { kind: "tcp", source: "endpoint", intervalMs: localHealth.intervalMs, rise: localHealth.rise, fall: localHealth.fall }
+      ? {
+          kind: "tcp",
+          source: "endpoint",
+          intervalMs: localHealth.intervalMs,
+          rise: localHealth.rise,
+          fall: localHealth.fall,
+        }
       : service.externalTrafficPolicy === "Cluster"
         ? { kind: "track", source: "kubeProxy", backend: KUBE_PROXY_CHECK_ID }
         : service.healthCheckNodePort === undefined
@@ -520,7 +776,9 @@ const secondPass = (first: FirstPass, allocation: Allocation | undefined, slices
     for (const { family, ip } of d.vips) {
       const backendId = ident("be", service.namespace, service.name, port.port, `v${family}`);
       const before = previous.get(backendId);
-      const servers = toPods ? podServers(slices, family, port) : nodeServers(family, port, before?.servers, (list) => d.tracked.push(list));
+      const servers = toPods
+        ? podServers(slices, family, port)
+        : nodeServers(family, port, before?.servers, (list) => d.tracked.push(list));
       // Built fresh above, so sorting in place copies nothing.
       servers.sort(byServer);
       const timeouts = {
@@ -538,7 +796,9 @@ const secondPass = (first: FirstPass, allocation: Allocation | undefined, slices
           proxyProtocol: options.proxyProtocol,
           healthCheck: health,
           target: toPods ? "pod" : "nodePort",
-          ...(service.sessionAffinity === "ClientIP" ? { affinity: { kind: "clientIp", timeoutSeconds: service.sessionAffinityTimeoutSeconds } } : {}),
+          ...(service.sessionAffinity === "ClientIP"
+            ? { affinity: { kind: "clientIp", timeoutSeconds: service.sessionAffinityTimeoutSeconds } }
+            : {}),
           ...(Object.keys(timeouts).length === 0 ? {} : { timeouts }),
           servers,
         } satisfies Backend),
@@ -558,11 +818,22 @@ const secondPass = (first: FirstPass, allocation: Allocation | undefined, slices
   });
   d.wanted += d.ports.length;
   if (service.ports.length === 0) say("error", "NoPorts", "spec.ports", "the Service has no valid ports");
-  else if (!isServable(service, config)) say("error", "NoServablePorts", "spec.ports", "no TCP port with a nodePort (or, with podIpsRoutable, without one), so there is nothing to serve and no address is assigned");
+  else if (!isServable(service, config))
+    say(
+      "error",
+      "NoServablePorts",
+      "spec.ports",
+      "no TCP port with a nodePort (or, with podIpsRoutable, without one), so there is nothing to serve and no address is assigned",
+    );
   // Frontends and listeners equal to last time's keep their identity too.
   const wasFrontends = new Map<string, Frontend>((was?.draft.frontends ?? []).map((f) => [f.id, f]));
   const wasListeners = new Map<string, UnservedListener>((was?.draft.listeners ?? []).map((l) => [l.id, l]));
-  const { service: _s, options: _o, families: _f, ...draft } = {
+  const {
+    service: _s,
+    options: _o,
+    families: _f,
+    ...draft
+  } = {
     ...d,
     frontends: d.frontends.map((f) => keepSame(wasFrontends.get(f.id), f)),
     listeners: d.listeners.map((l) => keepSame(wasListeners.get(l.id), l)),
@@ -595,11 +866,25 @@ const PATCHED_NODES_MAX = 16;
  * follow (a node selector, a subset of nodes, listeners it does not serve); the caller then runs
  * `secondPass`, which the property tests hold this to.
  */
-const patchNodes = (was: SecondPass, slices: readonly EndpointSlice[], ctx: SecondContext, delta: NodeDelta): SecondPass | undefined => {
+const patchNodes = (
+  was: SecondPass,
+  slices: readonly EndpointSlice[],
+  ctx: SecondContext,
+  delta: NodeDelta,
+): SecondPass | undefined => {
   const { config, nodes, idOf } = ctx;
   const { service, options } = was.first;
-  if (delta.left.size + delta.joined.length > PATCHED_NODES_MAX || options.nodeSelector !== undefined || was.draft.listeners.length > 0) return undefined;
-  if (config.maxBackendsPerService > 0 && (nodes.length > config.maxBackendsPerService || was.nodes.length > config.maxBackendsPerService)) return undefined;
+  if (
+    delta.left.size + delta.joined.length > PATCHED_NODES_MAX ||
+    options.nodeSelector !== undefined ||
+    was.draft.listeners.length > 0
+  )
+    return undefined;
+  if (
+    config.maxBackendsPerService > 0 &&
+    (nodes.length > config.maxBackendsPerService || was.nodes.length > config.maxBackendsPerService)
+  )
+    return undefined;
   // Each node-targeted backend's nodePort, from the one port it serves (the API server refuses two
   // ports with the same number and protocol; a Service that has them anyway is planned in full).
   const nodePorts = new Map<Backend, Port>();
@@ -639,7 +924,14 @@ const patchNodes = (was: SecondPass, slices: readonly EndpointSlice[], ctx: Seco
       }
       const id = idOf(n);
       const track = service.externalTrafficPolicy === "Cluster" ? id : undefined;
-      const server = keeper(gone.has(n.name) ? [gone.get(n.name)!] : undefined)(n, address, nodePort, weight, id, track);
+      const server = keeper(gone.has(n.name) ? [gone.get(n.name)!] : undefined)(
+        n,
+        address,
+        nodePort,
+        weight,
+        id,
+        track,
+      );
       // Its node is not in the list (it joined, or left above), so its place by node is its place.
       servers.splice(nodePlace(servers, server.node), 0, server);
       changed = true;
@@ -672,7 +964,15 @@ const keeper = (reuse: readonly Server[] | undefined) => {
     if (reuse !== undefined) {
       while (j < reuse.length && reuse[j]!.node < node.name) j++;
       const p = reuse[j];
-      if (p !== undefined && p.node === node.name && p.address === address && p.port === port && p.weight === Math.min(MAX_WEIGHT, Math.max(0, weight)) && p.id === id && p.track === track) {
+      if (
+        p !== undefined &&
+        p.node === node.name &&
+        p.address === address &&
+        p.port === port &&
+        p.weight === Math.min(MAX_WEIGHT, Math.max(0, weight)) &&
+        p.id === id &&
+        p.track === track
+      ) {
         j++;
         return p;
       }
@@ -690,14 +990,28 @@ const familiesFor = (service: Service, options: ServiceOptions, config: Config, 
   const listed = service.ipFamilies.length === 0 ? [4 as IpFamily] : [...service.ipFamilies];
   return match(service.ipFamilyPolicy)
     .with("SingleStack", () => {
-      if (listed.length > 1) say("warning", "SingleStackTwoFamilies", "spec.ipFamilies", `ipFamilyPolicy is SingleStack but two families are listed; only IPv${listed[0]} is served`);
+      if (listed.length > 1)
+        say(
+          "warning",
+          "SingleStackTwoFamilies",
+          "spec.ipFamilies",
+          `ipFamilyPolicy is SingleStack but two families are listed; only IPv${listed[0]} is served`,
+        );
       return listed.slice(0, 1);
     })
     .with("RequireDualStack", () => listed)
     .with("PreferDualStack", () => {
-      const allowed = poolsFor(service, config.pools).filter((p) => options.pool === undefined || p.name === options.pool);
+      const allowed = poolsFor(service, config.pools).filter(
+        (p) => options.pool === undefined || p.name === options.pool,
+      );
       const available = listed.filter((f, i) => i === 0 || familyAvailable(f, allowed, options.pool !== undefined));
-      for (const f of listed.filter((x) => !available.includes(x))) say("info", "FamilyNotAvailable", "spec.ipFamilies", `PreferDualStack: no pool this Service may use has IPv${f} addresses, so only IPv${listed[0]} is served`);
+      for (const f of listed.filter((x) => !available.includes(x)))
+        say(
+          "info",
+          "FamilyNotAvailable",
+          "spec.ipFamilies",
+          `PreferDualStack: no pool this Service may use has IPv${f} addresses, so only IPv${listed[0]} is served`,
+        );
       return available;
     })
     .exhaustive();
@@ -722,7 +1036,9 @@ const isServable = (service: Service, config: Config): boolean =>
   service.ports.some(
     (p) =>
       p.protocol === "TCP" &&
-      (p.nodePort === undefined ? config.podIpsRoutable : service.externalTrafficPolicy === "Cluster" || service.healthCheckNodePort !== undefined),
+      (p.nodePort === undefined
+        ? config.podIpsRoutable
+        : service.externalTrafficPolicy === "Cluster" || service.healthCheckNodePort !== undefined),
   );
 
 const groupByService = (diagnostics: readonly Diagnostic[]): Map<string, Diagnostic[]> => {
@@ -735,18 +1051,64 @@ const groupByService = (diagnostics: readonly Diagnostic[]): Map<string, Diagnos
   return out;
 };
 
-const conditionsFor = (state: ServicePlan["state"], diagnostics: readonly Diagnostic[], generation: number): Condition[] => {
+const conditionsFor = (
+  state: ServicePlan["state"],
+  diagnostics: readonly Diagnostic[],
+  generation: number,
+): Condition[] => {
   const errors = diagnostics.filter((d) => d.severity === "error");
   const warnings = diagnostics.filter((d) => d.severity === "warning");
   const ready: Condition = match(state)
-    .with("ready", () => ({ type: READY_CONDITION, status: "True", reason: "Ready", message: "every port is served", observedGeneration: generation }) as const)
-    .with("partial", () => ({ type: READY_CONDITION, status: "True", reason: "PartiallyServed", message: summary([...errors, ...warnings]), observedGeneration: generation }) as const)
-    .with("failed", () => ({ type: READY_CONDITION, status: "False", reason: errors[0]?.reason ?? "NotServed", message: summary(errors.length > 0 ? errors : warnings), observedGeneration: generation }) as const)
+    .with(
+      "ready",
+      () =>
+        ({
+          type: READY_CONDITION,
+          status: "True",
+          reason: "Ready",
+          message: "every port is served",
+          observedGeneration: generation,
+        }) as const,
+    )
+    .with(
+      "partial",
+      () =>
+        ({
+          type: READY_CONDITION,
+          status: "True",
+          reason: "PartiallyServed",
+          message: summary([...errors, ...warnings]),
+          observedGeneration: generation,
+        }) as const,
+    )
+    .with(
+      "failed",
+      () =>
+        ({
+          type: READY_CONDITION,
+          status: "False",
+          reason: errors[0]?.reason ?? "NotServed",
+          message: summary(errors.length > 0 ? errors : warnings),
+          observedGeneration: generation,
+        }) as const,
+    )
     .exhaustive();
   const degraded: Condition =
     warnings.length === 0
-      ? { type: DEGRADED_CONDITION, status: "False", reason: "NoWarnings", message: "no warnings", observedGeneration: generation }
-      : { type: DEGRADED_CONDITION, status: "True", reason: warnings[0]!.reason, message: summary(warnings), observedGeneration: generation };
+      ? {
+          type: DEGRADED_CONDITION,
+          status: "False",
+          reason: "NoWarnings",
+          message: "no warnings",
+          observedGeneration: generation,
+        }
+      : {
+          type: DEGRADED_CONDITION,
+          status: "True",
+          reason: warnings[0]!.reason,
+          message: summary(warnings),
+          observedGeneration: generation,
+        };
   return [ready, degraded];
 };
 
@@ -755,4 +1117,3 @@ const summary = (list: readonly Diagnostic[]): string => {
   const text = list.map((d) => d.message).join("; ") || "not served";
   return text.length > 4000 ? `${text.slice(0, 3999)}…` : text;
 };
-

@@ -12,7 +12,11 @@ export const MAX_WEIGHT = 256;
  * node scores hash(service, node) and the best `max` win. When a node joins or leaves, at most
  * one node enters or leaves any Service's subset. `max` 0 keeps every node.
  */
-export const rendezvousSubset = <N extends { readonly name: string }>(service: string, nodes: readonly N[], max: number): N[] => {
+export const rendezvousSubset = <N extends { readonly name: string }>(
+  service: string,
+  nodes: readonly N[],
+  max: number,
+): N[] => {
   if (max <= 0 || nodes.length <= max) return [...nodes];
   return nodes
     .map((n) => ({ n, score: hash53(`${service}\u0000${n.name}`) }))
@@ -58,7 +62,14 @@ export const nodeServerId = (node: Node): Ident => ident("node", node.name);
  * A node server: the node's address of the family and a port. `id` may be passed in by callers
  * that build many servers for one node (the planner memoises it per plan).
  */
-export const nodeServer = (node: Node, address: Ip, port: Port, weight: number, id: Ident = nodeServerId(node), track?: Ident): Server =>
+export const nodeServer = (
+  node: Node,
+  address: Ip,
+  port: Port,
+  weight: number,
+  id: Ident = nodeServerId(node),
+  track?: Ident,
+): Server =>
   track === undefined
     ? { id, node: node.name, address, port, weight: Math.min(MAX_WEIGHT, Math.max(0, weight)) }
     : { id, node: node.name, address, port, weight: Math.min(MAX_WEIGHT, Math.max(0, weight)), track };
@@ -87,5 +98,11 @@ export const podServers = (slices: readonly EndpointSlice[], family: IpFamily, p
   const chosen = all.some((x) => x.ready) ? all.filter((x) => x.ready) : all;
   return chosen
     .sort((a, b) => compareIp(a.ip, b.ip) || a.port - b.port)
-    .map((x) => ({ id: ident("pod", x.ip, x.port), node: (x.node ?? ("" as NodeName)), address: x.ip, port: x.port, weight: 1 }));
+    .map((x) => ({
+      id: ident("pod", x.ip, x.port),
+      node: x.node ?? ("" as NodeName),
+      address: x.ip,
+      port: x.port,
+      weight: 1,
+    }));
 };

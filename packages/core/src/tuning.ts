@@ -13,7 +13,9 @@ const IFNAME = /^[A-Za-z0-9_.:-]{1,15}$/;
 export const parseInterfaceName = (value: unknown): Result<InterfaceName, string> =>
   typeof value === "string" && IFNAME.test(value) && value !== "." && value !== ".."
     ? ok(value as InterfaceName)
-    : err(`${JSON.stringify(value) ?? String(value)} is not a Linux interface name (1-15 of A-Z a-z 0-9 _ . : -, not . or ..)`);
+    : err(
+        `${JSON.stringify(value) ?? String(value)} is not a Linux interface name (1-15 of A-Z a-z 0-9 _ . : -, not . or ..)`,
+      );
 
 /** A NUMA node and its CPUs. */
 export interface NumaNode {
@@ -81,10 +83,38 @@ export interface TuningConfig extends TuningPolicy {
 /** One write into sysfs or procfs, with the exact text written and why. */
 export type TuningWrite =
   | { readonly kind: "rps_sock_flow_entries"; readonly count: number; readonly value: string; readonly reason: string }
-  | { readonly kind: "rps_cpus"; readonly interface: InterfaceName; readonly queue: number; readonly cpus: CpuSet; readonly value: string; readonly reason: string }
-  | { readonly kind: "rps_flow_cnt"; readonly interface: InterfaceName; readonly queue: number; readonly count: number; readonly value: string; readonly reason: string }
-  | { readonly kind: "xps_cpus"; readonly interface: InterfaceName; readonly queue: number; readonly cpus: CpuSet; readonly value: string; readonly reason: string }
-  | { readonly kind: "irq_affinity"; readonly interface: InterfaceName; readonly irq: number; readonly cpus: CpuSet; readonly value: string; readonly reason: string };
+  | {
+      readonly kind: "rps_cpus";
+      readonly interface: InterfaceName;
+      readonly queue: number;
+      readonly cpus: CpuSet;
+      readonly value: string;
+      readonly reason: string;
+    }
+  | {
+      readonly kind: "rps_flow_cnt";
+      readonly interface: InterfaceName;
+      readonly queue: number;
+      readonly count: number;
+      readonly value: string;
+      readonly reason: string;
+    }
+  | {
+      readonly kind: "xps_cpus";
+      readonly interface: InterfaceName;
+      readonly queue: number;
+      readonly cpus: CpuSet;
+      readonly value: string;
+      readonly reason: string;
+    }
+  | {
+      readonly kind: "irq_affinity";
+      readonly interface: InterfaceName;
+      readonly irq: number;
+      readonly cpus: CpuSet;
+      readonly value: string;
+      readonly reason: string;
+    };
 
 /** The planned writes for one LB node, with what was left alone and why. */
 export interface TuningPlan {
@@ -116,7 +146,9 @@ export const planTuning = (topology: Topology, policy: TuningPolicy): TuningPlan
   const online = topology.onlineCpus;
   const usable = cpuDifference(online, policy.excludeCpus);
   if (usable.length === 0) {
-    notes.push(`no CPU is left for packet steering: online ${list(online)}, excluded ${list(policy.excludeCpus)}; nothing planned`);
+    notes.push(
+      `no CPU is left for packet steering: online ${list(online)}, excluded ${list(policy.excludeCpus)}; nothing planned`,
+    );
     return { writes, notes, irqbalanceBan: ban };
   }
   const mask = (cpus: CpuSet): string => formatCpuMask(cpus, topology.cpuCount);
@@ -129,15 +161,25 @@ export const planTuning = (topology: Topology, policy: TuningPolicy): TuningPlan
     // IRQ affinity first: RPS keeps off the CPUs the interrupts will land on.
     let irqCpus = cpuSet(nic.irqs.flatMap((i) => [...i.cpus]));
     if (policy.irqAffinity === "spread") {
-      if (nic.irqs.length === 0) notes.push(`${name}: irqAffinity spread: no queue interrupts found (a virtual device?); nothing to pin`);
+      if (nic.irqs.length === 0)
+        notes.push(`${name}: irqAffinity spread: no queue interrupts found (a virtual device?); nothing to pin`);
       const pinned: number[] = [];
-      [...nic.irqs].sort((a, b) => a.irq - b.irq).forEach((irq, i) => {
-        const cpu = local[i % local.length] as number;
-        const cpus = cpuSet([cpu]);
-        pinned.push(cpu);
-        ban.push(irq.irq);
-        writes.push({ kind: "irq_affinity", interface: name, irq: irq.irq, cpus, value: formatCpuList(cpus), reason: `${name}: queue interrupt ${irq.irq} #${i} pinned to CPU ${cpu}, one ${where} CPU per interrupt in turn` });
-      });
+      [...nic.irqs]
+        .sort((a, b) => a.irq - b.irq)
+        .forEach((irq, i) => {
+          const cpu = local[i % local.length] as number;
+          const cpus = cpuSet([cpu]);
+          pinned.push(cpu);
+          ban.push(irq.irq);
+          writes.push({
+            kind: "irq_affinity",
+            interface: name,
+            irq: irq.irq,
+            cpus,
+            value: formatCpuList(cpus),
+            reason: `${name}: queue interrupt ${irq.irq} #${i} pinned to CPU ${cpu}, one ${where} CPU per interrupt in turn`,
+          });
+        });
       if (nic.irqs.length > 0) irqCpus = cpuSet(pinned);
     }
 
@@ -149,7 +191,9 @@ export const planTuning = (topology: Topology, policy: TuningPolicy): TuningPlan
       notes.push(`${name}: no receive queues found; RPS not planned`);
     } else if (policy.rps === "auto" && nic.rxQueues >= local.length) {
       // RPS would only spread over the local CPUs, and RSS already gives each of them a queue.
-      notes.push(`${name}: RPS skipped: ${nic.rxQueues} receive queues for ${local.length} ${where} CPUs, so RSS already spreads receive work (set tuning.rps: always to force it)`);
+      notes.push(
+        `${name}: RPS skipped: ${nic.rxQueues} receive queues for ${local.length} ${where} CPUs, so RSS already spreads receive work (set tuning.rps: always to force it)`,
+      );
     } else {
       const away = cpuDifference(local, irqCpus);
       // Keep off the interrupt CPUs only while at least half of the local CPUs remain; otherwise
@@ -163,7 +207,14 @@ export const planTuning = (topology: Topology, policy: TuningPolicy): TuningPlan
           : `the ${where} CPUs (${list(local)})`;
       const forced = policy.rps === "always" && nic.rxQueues >= local.length ? " (forced by tuning.rps: always)" : "";
       for (let q = 0; q < nic.rxQueues; q++) {
-        writes.push({ kind: "rps_cpus", interface: name, queue: q, cpus, value: mask(cpus), reason: `${name} rx-${q}: steer receive processing to ${why}${forced}` });
+        writes.push({
+          kind: "rps_cpus",
+          interface: name,
+          queue: q,
+          cpus,
+          value: mask(cpus),
+          reason: `${name} rx-${q}: steer receive processing to ${why}${forced}`,
+        });
       }
       rpsPlanned = true;
     }
@@ -190,10 +241,19 @@ export const planTuning = (topology: Topology, policy: TuningPolicy): TuningPlan
     if (!policy.xps) {
       notes.push(`${name}: XPS off by policy`);
     } else if (nic.txQueues < 2) {
-      notes.push(`${name}: XPS skipped: ${nic.txQueues} transmit queue${nic.txQueues === 1 ? "" : "s"}, nothing to choose between`);
+      notes.push(
+        `${name}: XPS skipped: ${nic.txQueues} transmit queue${nic.txQueues === 1 ? "" : "s"}, nothing to choose between`,
+      );
     } else {
       partition(usable, nic.txQueues).forEach((cpus, q) => {
-        writes.push({ kind: "xps_cpus", interface: name, queue: q, cpus, value: mask(cpus), reason: `${name} tx-${q}: transmit from CPUs ${list(cpus)} on this queue (${usable.length} CPUs shared over ${nic.txQueues} queues)` });
+        writes.push({
+          kind: "xps_cpus",
+          interface: name,
+          queue: q,
+          cpus,
+          value: mask(cpus),
+          reason: `${name} tx-${q}: transmit from CPUs ${list(cpus)} on this queue (${usable.length} CPUs shared over ${nic.txQueues} queues)`,
+        });
       });
     }
   }
@@ -218,14 +278,17 @@ const localCpus = (topology: Topology, nic: InterfaceTopology, usable: CpuSet): 
   const node = topology.numaNodes.find((n) => n.id === nic.numaNode);
   const local = node === undefined ? cpuSet([]) : cpuIntersection(usable, node.cpus);
   // A device on a node with no usable CPU (all excluded, or offline) still needs somewhere to go.
-  return local.length === 0 ? { local: usable, where: `usable (NUMA node ${nic.numaNode} has none usable)` } : { local, where: `NUMA node ${nic.numaNode}` };
+  return local.length === 0
+    ? { local: usable, where: `usable (NUMA node ${nic.numaNode} has none usable)` }
+    : { local, where: `NUMA node ${nic.numaNode}` };
 };
 
 /** Share `cpus` over `n` queues: contiguous slices when there are enough CPUs, one CPU per queue in turn otherwise. */
 const partition = (cpus: CpuSet, n: number): CpuSet[] => {
   const out: CpuSet[] = [];
   for (let q = 0; q < n; q++) {
-    if (cpus.length >= n) out.push(cpuSet(cpus.slice(Math.floor((q * cpus.length) / n), Math.floor(((q + 1) * cpus.length) / n))));
+    if (cpus.length >= n)
+      out.push(cpuSet(cpus.slice(Math.floor((q * cpus.length) / n), Math.floor(((q + 1) * cpus.length) / n))));
     else out.push(cpuSet([cpus[q % cpus.length] as number]));
   }
   return out;

@@ -22,8 +22,15 @@ const unit = (text: string): number => (hash53(text) + 0.5) / 2 ** 53;
  */
 export const rendezvousOrder = (vip: Ip, lbNodes: readonly LbNode[]): LbNodeName[] =>
   lbNodes
-    .map((n) => ({ name: n.name, drained: isDrained(n), score: weightOf(n) / -Math.log(unit(`${vip}\u0000${n.name}`)) }))
-    .sort((a, b) => Number(a.drained) - Number(b.drained) || b.score - a.score || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((n) => ({
+      name: n.name,
+      drained: isDrained(n),
+      score: weightOf(n) / -Math.log(unit(`${vip}\u0000${n.name}`)),
+    }))
+    .sort(
+      (a, b) =>
+        Number(a.drained) - Number(b.drained) || b.score - a.score || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+    )
     .map((n) => n.name);
 
 /**
@@ -50,9 +57,16 @@ export interface VrrpState {
 export const NO_VRRP_STATE: VrrpState = { lbNodes: [], instances: [] };
 
 /** The state a plan leaves behind, to pass to the next plan. */
-export const vrrpStateOf = (plan: { readonly vrrpInstances: readonly VrrpInstance[]; readonly lbNodes: readonly LbNode[] }): VrrpState => ({
+export const vrrpStateOf = (plan: {
+  readonly vrrpInstances: readonly VrrpInstance[];
+  readonly lbNodes: readonly LbNode[];
+}): VrrpState => ({
   lbNodes: plan.lbNodes.map((n) => n.name),
-  instances: plan.vrrpInstances.map((i) => ({ vrid: i.vrid, vips: i.vips, ...(i.priorities[0] === undefined ? {} : { master: i.priorities[0].lbNode }) })),
+  instances: plan.vrrpInstances.map((i) => ({
+    vrid: i.vrid,
+    vips: i.vips,
+    ...(i.priorities[0] === undefined ? {} : { master: i.priorities[0].lbNode }),
+  })),
 });
 
 /** The VRRP part of a plan, and the VIPs no VRID could be found for. */
@@ -65,7 +79,9 @@ export interface VrrpPlan {
 export const masterCapacity = (vipCount: number, lbNodes: readonly LbNode[]): Map<LbNodeName, number> => {
   const active = lbNodes.filter((n) => !isDrained(n));
   const total = active.reduce((s, n) => s + weightOf(n), 0);
-  return new Map(lbNodes.map((n) => [n.name, isDrained(n) || total === 0 ? 0 : Math.ceil((vipCount * weightOf(n)) / total)]));
+  return new Map(
+    lbNodes.map((n) => [n.name, isDrained(n) || total === 0 ? 0 : Math.ceil((vipCount * weightOf(n)) / total)]),
+  );
 };
 
 // A master keeps its VIPs while it is at most this many above its share: otherwise every VIP
@@ -96,7 +112,12 @@ interface Unit {
  *   or draining moves only the VIPs it mastered, and a node joining takes about its share.
  * - Priorities: the master first, then the rest of the rendezvous order (drained nodes last).
  */
-export const planVrrp = (vips: readonly Ip[], lbNodes: readonly LbNode[], config: VrrpConfig, state: VrrpState = NO_VRRP_STATE): VrrpPlan => {
+export const planVrrp = (
+  vips: readonly Ip[],
+  lbNodes: readonly LbNode[],
+  config: VrrpConfig,
+  state: VrrpState = NO_VRRP_STATE,
+): VrrpPlan => {
   const size = config.vridLast - config.vridFirst + 1;
   const age = new Map<Ip, number>();
   for (const vip of vips) if (!age.has(vip)) age.set(vip, age.size);
@@ -142,7 +163,12 @@ export const planVrrp = (vips: readonly Ip[], lbNodes: readonly LbNode[], config
     let offset = hash53(vip) % size;
     while (usedVrids.has(config.vridFirst + offset)) offset = (offset + 1) % size;
     usedVrids.add(config.vridFirst + offset);
-    const unit: Unit = { vrid: config.vridFirst + offset, family: ipFamily(vip), vips: [vip], previousMaster: undefined };
+    const unit: Unit = {
+      vrid: config.vridFirst + offset,
+      family: ipFamily(vip),
+      vips: [vip],
+      previousMaster: undefined,
+    };
     units.push(unit);
     if (grouping) byOrder.set(key, unit);
   }
@@ -165,7 +191,8 @@ export const planVrrp = (vips: readonly Ip[], lbNodes: readonly LbNode[], config
     const p = u.previousMaster;
     if (p === undefined || !activeNames.has(p) || !fits(p, u, STICKY_SLACK)) continue;
     const order = orderOf(u.vips[0]!);
-    const outranked = state.lbNodes.length > 0 && order.slice(0, order.indexOf(p)).some((n) => activeNames.has(n) && !known.has(n));
+    const outranked =
+      state.lbNodes.length > 0 && order.slice(0, order.indexOf(p)).some((n) => activeNames.has(n) && !known.has(n));
     if (!outranked) take(u, p);
   }
   for (const u of units) {
@@ -182,7 +209,10 @@ export const planVrrp = (vips: readonly Ip[], lbNodes: readonly LbNode[], config
     const master = masters.get(u);
     const rest = orderOf(u.vips[0]!).filter((n) => n !== master);
     const order = master === undefined ? rest : [master, ...rest];
-    const priorities: VrrpPriority[] = order.map((lbNode, rank) => ({ lbNode, priority: priorityOf(rank, order.length) }));
+    const priorities: VrrpPriority[] = order.map((lbNode, rank) => ({
+      lbNode,
+      priority: priorityOf(rank, order.length),
+    }));
     const vrid = u.vrid as Vrid;
     return { id: ident("vrrp", vrid), vrid, family: u.family, vips: [...u.vips].sort(compareIp), priorities };
   });

@@ -22,7 +22,11 @@ export interface ServiceDiff {
   readonly change: "added" | "removed" | "changed";
   readonly vips: { readonly added: readonly Ip[]; readonly kept: readonly Ip[]; readonly released: readonly Ip[] };
   readonly frontends: { readonly added: readonly string[]; readonly removed: readonly string[] };
-  readonly backends: { readonly added: readonly string[]; readonly removed: readonly string[]; readonly changed: readonly string[] };
+  readonly backends: {
+    readonly added: readonly string[];
+    readonly removed: readonly string[];
+    readonly changed: readonly string[];
+  };
   readonly servers: readonly ServerChange[];
   /** The state or conditions to publish changed. */
   readonly status: boolean;
@@ -53,7 +57,12 @@ export interface PlanDiff {
   readonly reload: boolean;
   /** Server changes the runtime API can make (Services' servers and the shared check servers). */
   readonly runtimeOps: number;
-  readonly summary: { readonly added: number; readonly removed: number; readonly changed: number; readonly unchanged: number };
+  readonly summary: {
+    readonly added: number;
+    readonly removed: number;
+    readonly changed: number;
+    readonly unchanged: number;
+  };
 }
 
 const byKey = <T>(items: readonly T[], key: (t: T) => string): Map<string, T> => new Map(items.map((i) => [key(i), i]));
@@ -68,7 +77,8 @@ const checkSettings = (c: CheckBackend): string => JSON.stringify({ ...c, server
 // through the runtime API, outgrowing them changes the file's shape. The running file is taken to
 // hold as many slots as a fresh render of the running plan (what `portico render` writes); apply
 // decides from the installed file itself.
-const overflows = (before: readonly Server[], after: readonly Server[]): boolean => after.length > serverSlotCount(before.length);
+const overflows = (before: readonly Server[], after: readonly Server[]): boolean =>
+  after.length > serverSlotCount(before.length);
 
 // Server changes between two server lists, by node.
 const serverChanges = (backend: string, before: readonly Server[], after: readonly Server[]): ServerChange[] => {
@@ -103,7 +113,8 @@ export const referenceDiffPlans = (before: Plan, after: Plan): PlanDiff => {
   const feAfter = byKey(after.frontends, (f) => f.id);
   const beBefore = byKey(before.backends, (b) => b.id);
   const beAfter = byKey(after.backends, (b) => b.id);
-  const vipsInstances = (p: Plan): Map<string, VrrpInstance> => new Map(p.vrrpInstances.flatMap((i) => i.vips.map((v) => [v as string, i] as const)));
+  const vipsInstances = (p: Plan): Map<string, VrrpInstance> =>
+    new Map(p.vrrpInstances.flatMap((i) => i.vips.map((v) => [v as string, i] as const)));
   const vrrpBefore = vipsInstances(before);
   const vrrpAfter = vipsInstances(after);
   // Frontends and backends by Service, once (a big plan has thousands of each).
@@ -132,7 +143,8 @@ export const referenceDiffPlans = (before: Plan, after: Plan): PlanDiff => {
     const a = chkBefore.get(id);
     const b = chkAfter.get(id);
     if (a === b) continue;
-    if (a === undefined || b === undefined || checkSettings(a) !== checkSettings(b) || overflows(a.servers, b.servers)) reshapedChecks.add(id);
+    if (a === undefined || b === undefined || checkSettings(a) !== checkSettings(b) || overflows(a.servers, b.servers))
+      reshapedChecks.add(id);
     checks.push(...serverChanges(id, a?.servers ?? [], b?.servers ?? []));
   }
 
@@ -150,13 +162,38 @@ export const referenceDiffPlans = (before: Plan, after: Plan): PlanDiff => {
     const bA = beByServiceBefore.get(key) ?? [];
     const bB = beByServiceAfter.get(key) ?? [];
     const frontends = {
-      added: sorted(fB.filter((f) => feBefore.get(f.id) !== f && (feBefore.get(f.id) === undefined || frontendShape(feBefore.get(f.id)!) !== frontendShape(f))).map((f) => f.id as string)),
-      removed: sorted(fA.filter((f) => feAfter.get(f.id) !== f && (feAfter.get(f.id) === undefined || frontendShape(feAfter.get(f.id)!) !== frontendShape(f))).map((f) => f.id as string)),
+      added: sorted(
+        fB
+          .filter(
+            (f) =>
+              feBefore.get(f.id) !== f &&
+              (feBefore.get(f.id) === undefined || frontendShape(feBefore.get(f.id)!) !== frontendShape(f)),
+          )
+          .map((f) => f.id as string),
+      ),
+      removed: sorted(
+        fA
+          .filter(
+            (f) =>
+              feAfter.get(f.id) !== f &&
+              (feAfter.get(f.id) === undefined || frontendShape(feAfter.get(f.id)!) !== frontendShape(f)),
+          )
+          .map((f) => f.id as string),
+      ),
     };
     const backends = {
       added: sorted(bB.filter((x) => !beBefore.has(x.id)).map((x) => x.id as string)),
       removed: sorted(bA.filter((x) => !beAfter.has(x.id)).map((x) => x.id as string)),
-      changed: sorted(bB.filter((x) => beBefore.has(x.id) && beBefore.get(x.id) !== x && backendSettings(beBefore.get(x.id)!) !== backendSettings(x)).map((x) => x.id as string)),
+      changed: sorted(
+        bB
+          .filter(
+            (x) =>
+              beBefore.has(x.id) &&
+              beBefore.get(x.id) !== x &&
+              backendSettings(beBefore.get(x.id)!) !== backendSettings(x),
+          )
+          .map((x) => x.id as string),
+      ),
     };
     const servers: ServerChange[] = [];
     let slotsOutgrown = false;
@@ -168,24 +205,59 @@ export const referenceDiffPlans = (before: Plan, after: Plan): PlanDiff => {
       servers.push(...changes);
       if (changes.length === 0) continue;
       // A Cluster-policy backend has exactly the slots of the check backend it tracks.
-      if (x.healthCheck.kind === "track" ? reshapedChecks.has(x.healthCheck.backend) : overflows(old.servers, x.servers)) slotsOutgrown = true;
+      if (
+        x.healthCheck.kind === "track" ? reshapedChecks.has(x.healthCheck.backend) : overflows(old.servers, x.servers)
+      )
+        slotsOutgrown = true;
     }
-    const vrrpMoved = [...vipsA, ...vipsB].some((v) => vrrpBefore.get(v) !== vrrpAfter.get(v) && JSON.stringify(vrrpBefore.get(v)) !== JSON.stringify(vrrpAfter.get(v)));
-    const needsReload = slotsOutgrown || frontends.added.length + frontends.removed.length + backends.added.length + backends.removed.length + backends.changed.length > 0;
-    const paths: ChangePath[] = [...(needsReload ? (["reload"] as const) : []), ...(servers.length > 0 && !needsReload ? (["runtime"] as const) : []), ...(vrrpMoved ? (["keepalived"] as const) : [])];
+    const vrrpMoved = [...vipsA, ...vipsB].some(
+      (v) =>
+        vrrpBefore.get(v) !== vrrpAfter.get(v) &&
+        JSON.stringify(vrrpBefore.get(v)) !== JSON.stringify(vrrpAfter.get(v)),
+    );
+    const needsReload =
+      slotsOutgrown ||
+      frontends.added.length +
+        frontends.removed.length +
+        backends.added.length +
+        backends.removed.length +
+        backends.changed.length >
+        0;
+    const paths: ChangePath[] = [
+      ...(needsReload ? (["reload"] as const) : []),
+      ...(servers.length > 0 && !needsReload ? (["runtime"] as const) : []),
+      ...(vrrpMoved ? (["keepalived"] as const) : []),
+    ];
     const status = a !== b && (JSON.stringify(a?.status) !== JSON.stringify(b?.status) || a?.state !== b?.state);
     const vips = {
       added: sorted([...vipsB].filter((v) => !vipsA.has(v))),
       kept: sorted([...vipsB].filter((v) => vipsA.has(v))),
       released: sorted([...vipsA].filter((v) => !vipsB.has(v))),
     };
-    if (!needsReload && servers.length === 0 && !vrrpMoved && !status && vips.added.length + vips.released.length === 0 && a !== undefined && b !== undefined) {
+    if (
+      !needsReload &&
+      servers.length === 0 &&
+      !vrrpMoved &&
+      !status &&
+      vips.added.length + vips.released.length === 0 &&
+      a !== undefined &&
+      b !== undefined
+    ) {
       unchanged++;
       continue;
     }
     if (needsReload) reload = true;
     else runtimeOps += servers.length;
-    services.push({ key, change: a === undefined ? "added" : b === undefined ? "removed" : "changed", vips, frontends, backends, servers, status, paths });
+    services.push({
+      key,
+      change: a === undefined ? "added" : b === undefined ? "removed" : "changed",
+      vips,
+      frontends,
+      backends,
+      servers,
+      status,
+      paths,
+    });
   }
 
   const vridsBefore = byKey(before.vrrpInstances, (i) => String(i.vrid));
@@ -203,7 +275,8 @@ export const referenceDiffPlans = (before: Plan, after: Plan): PlanDiff => {
     });
   }
   // Settings that shape the whole file (paths, timings) change only with a reload.
-  if (before.settings !== after.settings && JSON.stringify(before.settings) !== JSON.stringify(after.settings)) reload = true;
+  if (before.settings !== after.settings && JSON.stringify(before.settings) !== JSON.stringify(after.settings))
+    reload = true;
   if (reshapedChecks.size > 0) reload = true;
 
   return {

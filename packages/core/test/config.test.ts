@@ -6,7 +6,14 @@ describe("parseConfig", () => {
   it("accepts the documented example and fills every default", () => {
     const config = parseConfig(aConfig())._unsafeUnwrap();
     expect(config.loadBalancerClass).toBe("portico.dev/haproxy");
-    expect(config.healthCheck).toEqual({ kubeProxyPort: 10256, intervalMs: 2000, rise: 2, fall: 3, fastinterMs: 500, downinterMs: 2000 });
+    expect(config.healthCheck).toEqual({
+      kubeProxyPort: 10256,
+      intervalMs: 2000,
+      rise: 2,
+      fall: 3,
+      fastinterMs: 500,
+      downinterMs: 2000,
+    });
     expect(config.vrrp).toEqual({
       vridFirst: 1,
       vridLast: 255,
@@ -14,9 +21,22 @@ describe("parseConfig", () => {
       preempt: true,
       haproxyCheck: { kind: "script", pidFile: "/run/haproxy.pid", intervalS: 1, fall: 2, rise: 2 },
     });
-    expect(config.keepalived).toEqual({ configPath: "/etc/keepalived/keepalived.conf", pidFile: "/run/keepalived.pid", scriptUser: "nobody", apply: true });
-    expect(config.lbNodes.map((n) => [n.weight, n.drain])).toEqual([[1, false], [1, false]]);
-    expect(config.haproxy).toEqual({ configPath: "/etc/haproxy/haproxy.cfg", statsSocket: "/run/haproxy/admin.sock", masterSocket: "/run/haproxy-master.sock", frontendMaxconn: 20_000 });
+    expect(config.keepalived).toEqual({
+      configPath: "/etc/keepalived/keepalived.conf",
+      pidFile: "/run/keepalived.pid",
+      scriptUser: "nobody",
+      apply: true,
+    });
+    expect(config.lbNodes.map((n) => [n.weight, n.drain])).toEqual([
+      [1, false],
+      [1, false],
+    ]);
+    expect(config.haproxy).toEqual({
+      configPath: "/etc/haproxy/haproxy.cfg",
+      statsSocket: "/run/haproxy/admin.sock",
+      masterSocket: "/run/haproxy-master.sock",
+      frontendMaxconn: 20_000,
+    });
     expect(config.pools[0]?.ranges.map((r) => r.text)).toEqual(["198.18.100.10-198.18.100.50", "2001:db8:100::/120"]);
   });
 
@@ -32,7 +52,7 @@ describe("parseConfig", () => {
     const text = formatConfigIssues(parseConfig(bad)._unsafeUnwrapErr());
     expect(text).toContain("kind: must be PorticoConfig");
     expect(text).toContain("pools[0].name:");
-    expect(text).toContain("pools[0].addresses[0]: \"198.18.0.5-198.18.0.1\" ends before it starts");
+    expect(text).toContain('pools[0].addresses[0]: "198.18.0.5-198.18.0.1" ends before it starts');
     expect(text).toContain("pools[0].addresses[1]:");
     expect(text).toContain("lbNodes[0].address:");
     expect(text).toContain("lbNodes[0].interface:");
@@ -55,11 +75,21 @@ describe("parseConfig", () => {
     expect(text).toContain("vrrp.haproxyCheck.pidFile:");
     expect(text).toContain("vrrp.haproxyCheck.intervalS: must be a whole number from 1 to 60");
     expect(text).toContain("keepalived.scriptUser:");
-    const kind = formatConfigIssues(parseConfig({ ...aConfig(), vrrp: { haproxyCheck: { kind: "magic" } } })._unsafeUnwrapErr());
-    expect(kind).toContain("vrrp.haproxyCheck.kind: \"magic\" is not one of script, process");
-    const allDrained = formatConfigIssues(parseConfig({ ...aConfig(), lbNodes: [{ name: "lb1", address: "198.18.1.1", interface: "eth0", drain: true }] })._unsafeUnwrapErr());
+    const kind = formatConfigIssues(
+      parseConfig({ ...aConfig(), vrrp: { haproxyCheck: { kind: "magic" } } })._unsafeUnwrapErr(),
+    );
+    expect(kind).toContain('vrrp.haproxyCheck.kind: "magic" is not one of script, process');
+    const allDrained = formatConfigIssues(
+      parseConfig({
+        ...aConfig(),
+        lbNodes: [{ name: "lb1", address: "198.18.1.1", interface: "eth0", drain: true }],
+      })._unsafeUnwrapErr(),
+    );
     expect(allDrained).toContain("lbNodes: every LB node is drained");
-    const proc = parseConfig({ ...aConfig(), vrrp: { haproxyCheck: { kind: "process" }, preempt: false } })._unsafeUnwrap();
+    const proc = parseConfig({
+      ...aConfig(),
+      vrrp: { haproxyCheck: { kind: "process" }, preempt: false },
+    })._unsafeUnwrap();
     expect(proc.vrrp.haproxyCheck).toEqual({ kind: "process" });
     expect(proc.vrrp.preempt).toBe(false);
   });
@@ -70,10 +100,18 @@ describe("parseConfig", () => {
       haproxy: { threads: 4, prometheus: "127.0.0.1:8405", frontendMaxconn: 5000 },
       healthCheck: { fastinterMs: 300, downinterMs: 5000 },
     })._unsafeUnwrap();
-    expect(set.haproxy).toMatchObject({ threads: 4, prometheus: { address: "127.0.0.1", port: 8405 }, frontendMaxconn: 5000 });
+    expect(set.haproxy).toMatchObject({
+      threads: 4,
+      prometheus: { address: "127.0.0.1", port: 8405 },
+      frontendMaxconn: 5000,
+    });
     expect(set.healthCheck).toMatchObject({ fastinterMs: 300, downinterMs: 5000 });
     const text = formatConfigIssues(
-      parseConfig({ ...aConfig(), haproxy: { threads: 0, prometheus: "localhost:8405", frontendMaxconn: -1 }, healthCheck: { fastinterMs: 5, downinterMs: "2s" } })._unsafeUnwrapErr(),
+      parseConfig({
+        ...aConfig(),
+        haproxy: { threads: 0, prometheus: "localhost:8405", frontendMaxconn: -1 },
+        healthCheck: { fastinterMs: 5, downinterMs: "2s" },
+      })._unsafeUnwrapErr(),
     );
     expect(text).toContain("haproxy.threads: must be a whole number from 1 to 256");
     expect(text).toContain('haproxy.prometheus: "localhost:8405" is not address:port');
@@ -103,15 +141,31 @@ describe("parseConfig", () => {
 
   it("defaults the controller section and checks its timings against each other", () => {
     expect(parseConfig(aConfig())._unsafeUnwrap().controller).toEqual({
-      lease: { namespace: "portico-system", name: "portico-status", durationMs: 15000, renewDeadlineMs: 10000, retryPeriodMs: 2000 },
+      lease: {
+        namespace: "portico-system",
+        name: "portico-status",
+        durationMs: 15000,
+        renewDeadlineMs: 10000,
+        retryPeriodMs: 2000,
+      },
       coalesce: { quietMs: 100, maxDelayMs: 1000 },
       listen: { address: "127.0.0.1", port: 9750 },
     });
-    const custom = parseConfig({ ...aConfig(), controller: { listen: "[2001:db8::1]:9000", lease: { name: "lb-status" } } })._unsafeUnwrap().controller;
+    const custom = parseConfig({
+      ...aConfig(),
+      controller: { listen: "[2001:db8::1]:9000", lease: { name: "lb-status" } },
+    })._unsafeUnwrap().controller;
     expect(custom.listen).toEqual({ address: "2001:db8::1", port: 9000 });
     expect(custom.lease.name).toBe("lb-status");
     const text = formatConfigIssues(
-      parseConfig({ ...aConfig(), controller: { listen: "localhost:9000", lease: { durationMs: 5000, renewDeadlineMs: 5000 }, coalesce: { quietMs: 500, maxDelayMs: 100 } } })._unsafeUnwrapErr(),
+      parseConfig({
+        ...aConfig(),
+        controller: {
+          listen: "localhost:9000",
+          lease: { durationMs: 5000, renewDeadlineMs: 5000 },
+          coalesce: { quietMs: 500, maxDelayMs: 100 },
+        },
+      })._unsafeUnwrapErr(),
     );
     expect(text).toContain("controller.listen:");
     expect(text).toContain("controller.lease.renewDeadlineMs: must be below durationMs (5000)");
@@ -131,7 +185,9 @@ describe("parseConfig", () => {
   });
 
   it("refuses config paths that could break out of a config line", () => {
-    const text = formatConfigIssues(parseConfig(aConfig({ haproxy: { statsSocket: "/run/x sock\nlevel admin" } }))._unsafeUnwrapErr());
+    const text = formatConfigIssues(
+      parseConfig(aConfig({ haproxy: { statsSocket: "/run/x sock\nlevel admin" } }))._unsafeUnwrapErr(),
+    );
     expect(text).toContain("haproxy.statsSocket:");
   });
 });

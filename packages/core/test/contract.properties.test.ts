@@ -18,7 +18,12 @@ const config = aParsedConfig({
   ],
 });
 
-const nodeArb = fc.record({ name: fc.constantFrom(...NODES), v6: fc.boolean(), excluded: fc.boolean(), deleting: fc.boolean() });
+const nodeArb = fc.record({
+  name: fc.constantFrom(...NODES),
+  v6: fc.boolean(),
+  excluded: fc.boolean(),
+  deleting: fc.boolean(),
+});
 const toNode = (n: { name: string; v6: boolean; excluded: boolean; deleting: boolean }, i: number): Obj =>
   aNode(n.name, `198.18.2.${i + 1}`, {
     ...(n.v6 ? { moreIps: [`2001:db8:2::${i + 1}`] } : {}),
@@ -30,13 +35,34 @@ const serviceArb = fc.record({
   name: fc.constantFrom<string>("a", "b", "c", "d", "e", "f"),
   created: fc.constantFrom("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z"),
   policy: fc.constantFrom("Local" as const, "Cluster" as const),
-  ports: fc.uniqueArray(fc.record({ port: fc.constantFrom(53, 80, 443), protocol: fc.constantFrom("TCP", "TCP", "UDP") }), { minLength: 1, maxLength: 2, selector: (p) => `${p.port}/${p.protocol}` }),
+  ports: fc.uniqueArray(
+    fc.record({ port: fc.constantFrom(53, 80, 443), protocol: fc.constantFrom("TCP", "TCP", "UDP") }),
+    { minLength: 1, maxLength: 2, selector: (p) => `${p.port}/${p.protocol}` },
+  ),
   families: fc.constantFrom(["IPv4"], ["IPv6"], ["IPv4", "IPv6"], ["IPv6", "IPv4"]),
   familyPolicy: fc.constantFrom("SingleStack" as const, "PreferDualStack" as const, "RequireDualStack" as const),
   share: fc.constantFrom(undefined, undefined, "k", "j"),
-  request: fc.constantFrom<string | undefined>(undefined, undefined, undefined, "198.18.100.15", "198.18.101.1", "198.18.200.1"),
+  request: fc.constantFrom<string | undefined>(
+    undefined,
+    undefined,
+    undefined,
+    "198.18.100.15",
+    "198.18.101.1",
+    "198.18.200.1",
+  ),
   statusIps: fc.array(fc.constantFrom<string>("198.18.100.10", "198.18.100.12", "2001:db8:100::3"), { maxLength: 2 }),
-  slice: fc.option(fc.array(fc.record({ node: fc.constantFrom(...NODES), ready: fc.boolean(), serving: fc.boolean(), terminating: fc.boolean() }), { maxLength: 5 }), { nil: undefined }),
+  slice: fc.option(
+    fc.array(
+      fc.record({
+        node: fc.constantFrom(...NODES),
+        ready: fc.boolean(),
+        serving: fc.boolean(),
+        terminating: fc.boolean(),
+      }),
+      { maxLength: 5 },
+    ),
+    { nil: undefined },
+  ),
 });
 type ServiceCase = typeof serviceArb extends fc.Arbitrary<infer T> ? T : never;
 
@@ -49,17 +75,37 @@ const toService = (s: ServiceCase): Obj[] => [
     ipFamilyPolicy: s.families.length === 1 ? "SingleStack" : s.familyPolicy,
     ports: s.ports.map((p, i) => ({ name: `p${i}`, port: p.port, protocol: p.protocol, nodePort: 30000 + p.port + i })),
     statusIps: s.statusIps,
-    annotations: { ...(s.share === undefined ? {} : { "portico.dev/allow-shared-ip": s.share }), "portico.dev/weighting": "pods-per-node" },
+    annotations: {
+      ...(s.share === undefined ? {} : { "portico.dev/allow-shared-ip": s.share }),
+      "portico.dev/weighting": "pods-per-node",
+    },
     ...(s.request === undefined ? {} : { loadBalancerIP: s.request }),
   }),
-  ...(s.slice === undefined ? [] : [anEndpointSlice("default", s.name, s.slice.map((e, i) => ({ ip: `10.0.0.${i + 1}`, node: e.node, ready: e.ready, serving: e.serving, terminating: e.terminating })))]),
+  ...(s.slice === undefined
+    ? []
+    : [
+        anEndpointSlice(
+          "default",
+          s.name,
+          s.slice.map((e, i) => ({
+            ip: `10.0.0.${i + 1}`,
+            node: e.node,
+            ready: e.ready,
+            serving: e.serving,
+            terminating: e.terminating,
+          })),
+        ),
+      ]),
 ];
 
 const clusterArb = fc.record({
   nodes: fc.uniqueArray(nodeArb, { maxLength: 5, selector: (n) => n.name }),
   services: fc.uniqueArray(serviceArb, { maxLength: 6, selector: (s) => s.name }),
 });
-const objectsOf = (c: { nodes: { name: string; v6: boolean; excluded: boolean; deleting: boolean }[]; services: ServiceCase[] }): Obj[] => [...c.nodes.map(toNode), ...c.services.flatMap(toService)];
+const objectsOf = (c: {
+  nodes: { name: string; v6: boolean; excluded: boolean; deleting: boolean }[];
+  services: ServiceCase[];
+}): Obj[] => [...c.nodes.map(toNode), ...c.services.flatMap(toService)];
 const planObjects = (objs: readonly unknown[]) => plan(ingest(objs), config);
 
 // Feed a plan's published status back into the objects: the steady state a controller reaches.
@@ -68,15 +114,23 @@ const withStatus = (objs: Obj[], p: ReturnType<typeof planObjects>): Obj[] =>
     if (o["kind"] !== "Service") return o;
     const meta = o["metadata"] as { namespace: string; name: string };
     const s = p.services.find((x) => x.key === `${meta.namespace}/${meta.name}`);
-    return { ...o, status: { loadBalancer: { ingress: (s?.status.loadBalancer.ingress ?? []).map((i) => ({ ip: i.ip })) } } };
+    return {
+      ...o,
+      status: { loadBalancer: { ingress: (s?.status.loadBalancer.ingress ?? []).map((i) => ({ ip: i.ip })) } },
+    };
   });
 
 describe("Service contract invariants", () => {
   it("gives the same plan for any permutation of the input objects", () => {
     fc.assert(
-      fc.property(clusterArb.map(objectsOf).chain((objs) => fc.tuple(fc.constant(objs), fc.shuffledSubarray(objs, { minLength: objs.length }))), ([objs, shuffled]) => {
-        expect(JSON.stringify(planObjects(shuffled))).toBe(JSON.stringify(planObjects(objs)));
-      }),
+      fc.property(
+        clusterArb
+          .map(objectsOf)
+          .chain((objs) => fc.tuple(fc.constant(objs), fc.shuffledSubarray(objs, { minLength: objs.length }))),
+        ([objs, shuffled]) => {
+          expect(JSON.stringify(planObjects(shuffled))).toBe(JSON.stringify(planObjects(objs)));
+        },
+      ),
     );
   });
 
@@ -115,7 +169,10 @@ describe("Service contract invariants", () => {
 
   it("adding or removing an unrelated Service or node never changes another Service's VIP", () => {
     const changeArb = fc.oneof(
-      fc.record({ kind: fc.constant("add-service" as const), s: serviceArb.map((s) => ({ ...s, name: "zz-new", request: undefined, statusIps: [] })) }),
+      fc.record({
+        kind: fc.constant("add-service" as const),
+        s: serviceArb.map((s) => ({ ...s, name: "zz-new", request: undefined, statusIps: [] })),
+      }),
       fc.record({ kind: fc.constant("remove-service" as const), index: fc.nat() }),
       fc.record({ kind: fc.constant("add-node" as const), v6: fc.boolean() }),
       fc.record({ kind: fc.constant("remove-node" as const), index: fc.nat() }),
@@ -129,7 +186,8 @@ describe("Service contract invariants", () => {
         let after: Obj[] = steady;
         let removed = "";
         if (change.kind === "add-service") after = [...steady, ...toService(change.s)];
-        if (change.kind === "add-node") after = [...steady, aNode("zz-node", "198.18.2.99", change.v6 ? { moreIps: ["2001:db8:2::99"] } : {})];
+        if (change.kind === "add-node")
+          after = [...steady, aNode("zz-node", "198.18.2.99", change.v6 ? { moreIps: ["2001:db8:2::99"] } : {})];
         if (change.kind === "remove-service" || change.kind === "remove-node") {
           const pool = steady.filter(isKind(change.kind === "remove-service" ? "Service" : "Node"));
           const victim = pool[change.index % Math.max(1, pool.length)];
@@ -144,7 +202,11 @@ describe("Service contract invariants", () => {
         for (const s of before.services.filter((x) => x.status.loadBalancer.ingress.length > 0 && x.key !== removed)) {
           const now = next.services.find((x) => x.key === s.key)?.vips ?? [];
           expect(now).toEqual(expect.arrayContaining([...s.vips]));
-          expect(now.filter((v) => !s.vips.includes(v)).every((v) => !before.services.some((o) => o.key !== s.key && o.key !== removed && o.vips.includes(v)))).toBe(true);
+          expect(
+            now
+              .filter((v) => !s.vips.includes(v))
+              .every((v) => !before.services.some((o) => o.key !== s.key && o.key !== removed && o.vips.includes(v))),
+          ).toBe(true);
         }
       }),
     );
@@ -170,17 +232,34 @@ describe("Service contract invariants", () => {
   });
 
   it("source ranges in the plan equal the canonical form of the input", () => {
-    const v4 = fc.tuple(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }), fc.integer({ min: 0, max: 32 }));
-    const v6 = fc.tuple(fc.array(fc.integer({ min: 0, max: 0xffff }).map((g) => (g % 3 === 0 ? 0 : g)), { minLength: 8, maxLength: 8 }), fc.integer({ min: 0, max: 128 }));
-    const range = fc.oneof(v4.map(([b, len]) => ({ family: 4 as const, groups: b, len })), v6.map(([g, len]) => ({ family: 6 as const, groups: g, len })));
+    const v4 = fc.tuple(
+      fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }),
+      fc.integer({ min: 0, max: 32 }),
+    );
+    const v6 = fc.tuple(
+      fc.array(
+        fc.integer({ min: 0, max: 0xffff }).map((g) => (g % 3 === 0 ? 0 : g)),
+        { minLength: 8, maxLength: 8 },
+      ),
+      fc.integer({ min: 0, max: 128 }),
+    );
+    const range = fc.oneof(
+      v4.map(([b, len]) => ({ family: 4 as const, groups: b, len })),
+      v6.map(([g, len]) => ({ family: 6 as const, groups: g, len })),
+    );
     // An oracle independent of the planner: mask with BigInt, print through the WHATWG URL serialiser.
     const canonical = (r: { family: 4 | 6; groups: number[]; len: number }): string => {
       const width = r.family === 4 ? 8 : 16;
       const bits = BigInt(r.groups.length * width);
       const value = r.groups.reduce((a, g) => (a << BigInt(width)) | BigInt(g), 0n);
       const masked = value & (((1n << bits) - 1n) ^ ((1n << (bits - BigInt(r.len))) - 1n));
-      const parts = r.groups.map((_, i) => Number((masked >> (BigInt(width) * BigInt(r.groups.length - 1 - i))) & ((1n << BigInt(width)) - 1n)));
-      const host = r.family === 4 ? new URL(`http://${parts.join(".")}/`).hostname : new URL(`http://[${parts.map((p) => p.toString(16)).join(":")}]/`).hostname.slice(1, -1);
+      const parts = r.groups.map((_, i) =>
+        Number((masked >> (BigInt(width) * BigInt(r.groups.length - 1 - i))) & ((1n << BigInt(width)) - 1n)),
+      );
+      const host =
+        r.family === 4
+          ? new URL(`http://${parts.join(".")}/`).hostname
+          : new URL(`http://[${parts.map((p) => p.toString(16)).join(":")}]/`).hostname.slice(1, -1);
       return `${host}/${r.len}`;
     };
     const written = (r: { family: 4 | 6; groups: number[]; len: number }): string =>
@@ -208,12 +287,16 @@ describe("Service contract invariants", () => {
           if (sc.policy !== "Local" || sc.slice === undefined) continue;
           const eligible = new Set(snap.nodes.filter(isEligible).map((n) => n.name as string));
           const ready = (node: string) => sc.slice!.filter((e) => e.node === node && e.ready && !e.terminating).length;
-          const serving = (node: string) => sc.slice!.some((e) => e.node === node && (e.ready || (e.serving && e.terminating)));
-          const want = NODES.filter((n) => eligible.has(n) && serving(n) && (b.family === 4 || c.nodes.find((x) => x.name === n)?.v6 === true));
+          const serving = (node: string) =>
+            sc.slice!.some((e) => e.node === node && (e.ready || (e.serving && e.terminating)));
+          const want = NODES.filter(
+            (n) => eligible.has(n) && serving(n) && (b.family === 4 || c.nodes.find((x) => x.name === n)?.v6 === true),
+          );
           expect(b.servers.map((s) => s.node)).toEqual(want);
           // Serving-terminating endpoints count only when no node has a ready one (kube-proxy's fallback).
           const anyReady = sc.slice.some((e) => e.ready && !e.terminating);
-          const servingCount = (node: string) => sc.slice!.filter((e) => e.node === node && (e.ready || (e.serving && e.terminating))).length;
+          const servingCount = (node: string) =>
+            sc.slice!.filter((e) => e.node === node && (e.ready || (e.serving && e.terminating))).length;
           for (const s of b.servers) expect(s.weight).toBe(anyReady ? ready(s.node) : servingCount(s.node));
         }
       }),
@@ -222,17 +305,31 @@ describe("Service contract invariants", () => {
 
   it("the number of distinct health checks for Cluster-policy Services equals LB-node x eligible-node pairs whatever the number of Services", () => {
     fc.assert(
-      fc.property(fc.uniqueArray(nodeArb, { minLength: 1, maxLength: 5, selector: (n) => n.name }), fc.integer({ min: 1, max: 12 }), (nodes, count) => {
-        const services = Array.from({ length: count }, (_, i) => aService({ name: `s${i}`, ports: [{ port: 80, nodePort: 30080 }, { port: 443, nodePort: 30443 }] }));
-        const snap = ingest([...nodes.map(toNode), ...services]);
-        const big = aParsedConfig({ pools: [{ name: "p", addresses: ["198.18.100.0/24"] }] });
-        const p = plan(snap, big);
-        const pairs = new Set(p.lbNodes.flatMap((lb) => (p.checks ?? []).flatMap((c) => c.servers.map((s) => `${lb.name} ${s.node}`))));
-        const eligible = snap.nodes.filter(isEligible).length;
-        expect(pairs.size).toBe(p.lbNodes.length * eligible);
-        // Cluster backends check nothing themselves: they track.
-        expect(p.backends.every((b) => b.healthCheck.kind === "track")).toBe(true);
-      }),
+      fc.property(
+        fc.uniqueArray(nodeArb, { minLength: 1, maxLength: 5, selector: (n) => n.name }),
+        fc.integer({ min: 1, max: 12 }),
+        (nodes, count) => {
+          const services = Array.from({ length: count }, (_, i) =>
+            aService({
+              name: `s${i}`,
+              ports: [
+                { port: 80, nodePort: 30080 },
+                { port: 443, nodePort: 30443 },
+              ],
+            }),
+          );
+          const snap = ingest([...nodes.map(toNode), ...services]);
+          const big = aParsedConfig({ pools: [{ name: "p", addresses: ["198.18.100.0/24"] }] });
+          const p = plan(snap, big);
+          const pairs = new Set(
+            p.lbNodes.flatMap((lb) => (p.checks ?? []).flatMap((c) => c.servers.map((s) => `${lb.name} ${s.node}`))),
+          );
+          const eligible = snap.nodes.filter(isEligible).length;
+          expect(pairs.size).toBe(p.lbNodes.length * eligible);
+          // Cluster backends check nothing themselves: they track.
+          expect(p.backends.every((b) => b.healthCheck.kind === "track")).toBe(true);
+        },
+      ),
     );
   });
 
@@ -260,35 +357,88 @@ describe("Service contract invariants", () => {
   });
 
   it("hostile input never throws and never reaches a config", () => {
-    const HOSTILE = ["\n", "\r\n", "#", "${x}", '"', "'", "`", "}", "{", "\u0000", "\u001b[31m", " backend evil", "%[src]", "\\", ";"];
+    const HOSTILE = [
+      "\n",
+      "\r\n",
+      "#",
+      "${x}",
+      '"',
+      "'",
+      "`",
+      "}",
+      "{",
+      "\u0000",
+      "\u001b[31m",
+      " backend evil",
+      "%[src]",
+      "\\",
+      ";",
+    ];
     const keys = [
-      "portico.dev/proxy-protocol", "portico.dev/balance", "portico.dev/timeout-connect", "portico.dev/timeout-client", "portico.dev/timeout-server",
-      "portico.dev/timeout-tunnel", "portico.dev/health-check-interval", "portico.dev/health-check-rise", "portico.dev/health-check-fall",
-      "portico.dev/weighting", "portico.dev/pool", "portico.dev/node-selector", "portico.dev/load-balancer-ips", "portico.dev/allow-shared-ip", "portico.dev/x",
+      "portico.dev/proxy-protocol",
+      "portico.dev/balance",
+      "portico.dev/timeout-connect",
+      "portico.dev/timeout-client",
+      "portico.dev/timeout-server",
+      "portico.dev/timeout-tunnel",
+      "portico.dev/health-check-interval",
+      "portico.dev/health-check-rise",
+      "portico.dev/health-check-fall",
+      "portico.dev/weighting",
+      "portico.dev/pool",
+      "portico.dev/node-selector",
+      "portico.dev/load-balancer-ips",
+      "portico.dev/allow-shared-ip",
+      "portico.dev/x",
     ];
     fc.assert(
       fc.property(
         clusterArb,
-        fc.array(fc.tuple(fc.constantFrom(...keys), fc.constantFrom(...HOSTILE), fc.string({ maxLength: 200 })), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.tuple(fc.constantFrom(...keys), fc.constantFrom(...HOSTILE), fc.string({ maxLength: 200 })), {
+          minLength: 1,
+          maxLength: 6,
+        }),
         fc.array(fc.oneof(fc.constantFrom(...HOSTILE), fc.string({ maxLength: 40 })), { maxLength: 3 }),
         (c, annotations, ranges) => {
           const objs = objectsOf(c);
           // Every value keeps a hostile character inside (trimming cannot remove it), so none parses.
-          const victim = aService({ namespace: "zz", name: "victim", created: "2026-06-01T00:00:00Z", annotations: Object.fromEntries(annotations.map(([k, h, s]) => [k, `v2${h}${s}${h}x`])) });
+          const victim = aService({
+            namespace: "zz",
+            name: "victim",
+            created: "2026-06-01T00:00:00Z",
+            annotations: Object.fromEntries(annotations.map(([k, h, s]) => [k, `v2${h}${s}${h}x`])),
+          });
           const calm = aService({ namespace: "zz", name: "victim", created: "2026-06-01T00:00:00Z" });
           const hostile = planObjects([...objs, victim]);
           const quiet = planObjects([...objs, calm]);
           const none = planObjects(objs);
           const dataPlane = (p: typeof hostile) =>
-            JSON.stringify({ s: p.services.filter((x) => x.key !== "zz/victim"), f: p.frontends, b: p.backends, c: p.checks, v: p.vrrpInstances, l: p.unservedListeners });
-          const rendered = (p: typeof hostile) => JSON.stringify({ f: p.frontends, b: p.backends, c: p.checks, v: p.vrrpInstances, l: p.unservedListeners });
+            JSON.stringify({
+              s: p.services.filter((x) => x.key !== "zz/victim"),
+              f: p.frontends,
+              b: p.backends,
+              c: p.checks,
+              v: p.vrrpInstances,
+              l: p.unservedListeners,
+            });
+          const rendered = (p: typeof hostile) =>
+            JSON.stringify({ f: p.frontends, b: p.backends, c: p.checks, v: p.vrrpInstances, l: p.unservedListeners });
           // The victim plans with defaults, or (a garbled address request or pool) not at all;
           // never with a hostile value, and the other Services never notice.
           expect([dataPlane(quiet), dataPlane(none)]).toContain(dataPlane(hostile));
           // Source ranges that do not parse fail the Service closed; they never reach a frontend.
-          const fenced = planObjects([...objs, aService({ namespace: "zz", name: "victim", created: "2026-06-01T00:00:00Z", loadBalancerSourceRanges: ranges.map((r) => `1.2.3.0/24${r}x`) })]);
+          const fenced = planObjects([
+            ...objs,
+            aService({
+              namespace: "zz",
+              name: "victim",
+              created: "2026-06-01T00:00:00Z",
+              loadBalancerSourceRanges: ranges.map((r) => `1.2.3.0/24${r}x`),
+            }),
+          ]);
           if (ranges.length > 0) expect(fenced.frontends.filter((f) => f.service === "zz/victim")).toEqual([]);
-          for (const marker of ["evil", "%[src]", "${x}", "\\u0000", "\\u001b", "\\n", "\\r", ";", "`", "#", "'"]) expect(rendered(fenced)).not.toContain(marker);
+          for (const marker of ["evil", "%[src]", "${x}", "\\u0000", "\\u001b", "\\n", "\\r", ";", "`", "#", "'"])
+            expect(rendered(fenced)).not.toContain(marker);
         },
       ),
     );

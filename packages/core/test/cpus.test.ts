@@ -14,7 +14,14 @@ const reference = (cpus: readonly number[], cpuCount: number): string => {
 };
 
 const setOf = (maxCount: number) =>
-  fc.integer({ min: 1, max: maxCount }).chain((count) => fc.tuple(fc.constant(count), fc.uniqueArray(fc.integer({ min: 0, max: count - 1 }), { maxLength: Math.min(count, 300) })));
+  fc
+    .integer({ min: 1, max: maxCount })
+    .chain((count) =>
+      fc.tuple(
+        fc.constant(count),
+        fc.uniqueArray(fc.integer({ min: 0, max: count - 1 }), { maxLength: Math.min(count, 300) }),
+      ),
+    );
 
 describe("CPU masks", () => {
   it("formats 40 CPUs as the kernel does", () => {

@@ -19,17 +19,27 @@ describe("ingest", () => {
   });
 
   it("skips Services that are not load balancers without reading them further", () => {
-    const snap = ingest([{ ...aService({ type: "ClusterIP" }), spec: { type: "ClusterIP", ports: [{ port: "nonsense" }] } }]);
+    const snap = ingest([
+      { ...aService({ type: "ClusterIP" }), spec: { type: "ClusterIP", ports: [{ port: "nonsense" }] } },
+    ]);
     expect(snap.services).toEqual([]);
     expect(snap.diagnostics).toEqual([]);
   });
 
   it("drops a bad port with a diagnostic naming the field and keeps the rest", () => {
-    const svc = aService({ ports: [{ port: 80, nodePort: 30080 }, { port: 70000, nodePort: 30081 }, { port: 81, nodePort: 30082, protocol: "QUIC" }] });
+    const svc = aService({
+      ports: [
+        { port: 80, nodePort: 30080 },
+        { port: 70000, nodePort: 30081 },
+        { port: 81, nodePort: 30082, protocol: "QUIC" },
+      ],
+    });
     const snap = ingest([svc]);
     expect(snap.services[0]?.ports.map((p) => p.port)).toEqual([80]);
     expect(snap.diagnostics.map((d) => d.field)).toEqual(["spec.ports[1].port", "spec.ports[2].protocol"]);
-    expect(snap.diagnostics[0]?.message).toContain("Service default/web: spec.ports[1].port: 70000 is not a port number");
+    expect(snap.diagnostics[0]?.message).toContain(
+      "Service default/web: spec.ports[1].port: 70000 is not a port number",
+    );
   });
 
   it("refuses objects whose names are not Kubernetes names", () => {
@@ -58,7 +68,13 @@ describe("ingest", () => {
       fc.property(fc.array(fc.anything({ withObjectString: true, withNullPrototype: true })), (docs) => {
         ingest(docs);
         ingest([{ kind: "List", items: docs }]);
-        ingest(docs.map((d) => ({ kind: "Service", metadata: { name: "a", namespace: "b" }, spec: { type: "LoadBalancer", ports: d } })));
+        ingest(
+          docs.map((d) => ({
+            kind: "Service",
+            metadata: { name: "a", namespace: "b" },
+            spec: { type: "LoadBalancer", ports: d },
+          })),
+        );
       }),
     );
   });

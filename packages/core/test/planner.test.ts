@@ -5,7 +5,9 @@ import { vrrpStateOf } from "../src/vrrp.js";
 import { aNode, aParsedConfig, aService, planOf, threeNodes } from "../src/testing/index.js";
 
 const serversOf = (p: ReturnType<typeof planOf>, service: string) =>
-  p.backends.filter((b) => b.service === service).flatMap((b) => b.servers.map((s) => `${s.node}=${s.address}:${s.port}`));
+  p.backends
+    .filter((b) => b.service === service)
+    .flatMap((b) => b.servers.map((s) => `${s.node}=${s.address}:${s.port}`));
 
 describe("which Services Portico takes", () => {
   it("takes its own class and unclassed ones, never a foreign class", () => {
@@ -31,13 +33,23 @@ describe("backend nodes", () => {
     const p = planOf([
       aNode("plain", "198.18.2.1"),
       aNode("excluded", "198.18.2.2", { labels: { "node.kubernetes.io/exclude-from-external-load-balancers": "" } }),
-      aNode("label-false", "198.18.2.3", { labels: { "node.kubernetes.io/exclude-from-external-load-balancers": "false" } }),
-      aNode("scaling-down", "198.18.2.4", { taints: [{ key: "ToBeDeletedByClusterAutoscaler", value: "1700000000", effect: "NoSchedule" }] }),
+      aNode("label-false", "198.18.2.3", {
+        labels: { "node.kubernetes.io/exclude-from-external-load-balancers": "false" },
+      }),
+      aNode("scaling-down", "198.18.2.4", {
+        taints: [{ key: "ToBeDeletedByClusterAutoscaler", value: "1700000000", effect: "NoSchedule" }],
+      }),
       aNode("deleting", "198.18.2.5", { deleting: true }),
-      aNode("control-plane", "198.18.2.6", { taints: [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }] }),
+      aNode("control-plane", "198.18.2.6", {
+        taints: [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }],
+      }),
       aService(),
     ]);
-    expect(serversOf(p, "default/web")).toEqual(["control-plane=198.18.2.6:30080", "label-false=198.18.2.3:30080", "plain=198.18.2.1:30080"]);
+    expect(serversOf(p, "default/web")).toEqual([
+      "control-plane=198.18.2.6:30080",
+      "label-false=198.18.2.3:30080",
+      "plain=198.18.2.1:30080",
+    ]);
   });
 
   it("uses each node's InternalIP of the VIP's family and skips nodes without one", () => {
@@ -53,7 +65,10 @@ describe("backend nodes", () => {
 
 describe("addresses", () => {
   it("gives the lowest free address to the oldest Service first, whatever the input order", () => {
-    const objects = [aService({ name: "young", created: "2026-03-01T00:00:00Z" }), aService({ name: "old", created: "2026-01-01T00:00:00Z" })];
+    const objects = [
+      aService({ name: "young", created: "2026-03-01T00:00:00Z" }),
+      aService({ name: "old", created: "2026-01-01T00:00:00Z" }),
+    ];
     const p = planOf(objects);
     expect(p.services.map((s) => [s.key, s.vips[0]])).toEqual([
       ["default/old", "198.18.100.10"],
@@ -76,12 +91,21 @@ describe("addresses", () => {
   it("reports exhaustion on the Services that missed out and plans the rest", () => {
     const config = aParsedConfig({ pools: [{ name: "tiny", addresses: ["198.18.100.10-198.18.100.11"] }] });
     const p = planOf(
-      [...threeNodes(), aService({ name: "a", created: "2026-01-01T00:00:00Z" }), aService({ name: "b", created: "2026-01-02T00:00:00Z" }), aService({ name: "c", created: "2026-01-03T00:00:00Z" })],
+      [
+        ...threeNodes(),
+        aService({ name: "a", created: "2026-01-01T00:00:00Z" }),
+        aService({ name: "b", created: "2026-01-02T00:00:00Z" }),
+        aService({ name: "c", created: "2026-01-03T00:00:00Z" }),
+      ],
       config,
     );
     const c = p.services.find((s) => s.key === "default/c");
     expect(c?.state).toBe("failed");
-    expect(c?.status.conditions[0]).toMatchObject({ type: READY_CONDITION, status: "False", reason: "AddressPoolExhausted" });
+    expect(c?.status.conditions[0]).toMatchObject({
+      type: READY_CONDITION,
+      status: "False",
+      reason: "AddressPoolExhausted",
+    });
     expect(c?.status.conditions[0]?.message).toBe("Service default/c: no free IPv4 address left in pool(s) tiny");
     expect(p.services.filter((s) => s.state === "ready").map((s) => s.key)).toEqual(["default/a", "default/b"]);
     expect(p.frontends.map((f) => f.service).sort()).toEqual(["default/a", "default/b"]);
@@ -90,9 +114,18 @@ describe("addresses", () => {
 
 describe("health checks and PROXY protocol", () => {
   it("checks healthCheckNodePort for Local and kube-proxy's port for Cluster", () => {
-    const p = planOf([...threeNodes(), aService({ name: "local", policy: "Local", healthCheckNodePort: 31999 }), aService({ name: "cluster" })]);
+    const p = planOf([
+      ...threeNodes(),
+      aService({ name: "local", policy: "Local", healthCheckNodePort: 31999 }),
+      aService({ name: "cluster" }),
+    ]);
     const hc = (svc: string) => p.backends.find((b) => b.service === svc)?.healthCheck;
-    expect(hc("default/local")).toMatchObject({ source: "healthCheckNodePort", port: 31999, path: "/healthz", expectStatus: 200 });
+    expect(hc("default/local")).toMatchObject({
+      source: "healthCheckNodePort",
+      port: 31999,
+      path: "/healthz",
+      expectStatus: 200,
+    });
     expect(hc("default/cluster")).toMatchObject({ kind: "track", source: "kubeProxy", backend: p.checks?.[0]?.id });
     expect(p.checks?.[0]?.healthCheck).toMatchObject({ source: "kubeProxy", port: 10256, path: "/healthz" });
   });
@@ -111,7 +144,8 @@ describe("health checks and PROXY protocol", () => {
     expect(s.status.conditions.find((c) => c.type === DEGRADED_CONDITION)).toMatchObject({
       status: "True",
       reason: "InvalidAnnotation",
-      message: 'Service default/web: annotation portico.dev/proxy-protocol: "v3" is not one of none, v1, v2; using the default (none)',
+      message:
+        'Service default/web: annotation portico.dev/proxy-protocol: "v3" is not one of none, v1, v2; using the default (none)',
     });
   });
 });
@@ -120,7 +154,12 @@ describe("ports", () => {
   it("serves TCP ports, reports UDP ones per port without blocking the TCP ones", () => {
     const p = planOf([
       ...threeNodes(),
-      aService({ ports: [{ name: "dns-tcp", port: 53, nodePort: 30053 }, { name: "dns", port: 53, nodePort: 30054, protocol: "UDP" }] }),
+      aService({
+        ports: [
+          { name: "dns-tcp", port: 53, nodePort: 30053 },
+          { name: "dns", port: 53, nodePort: 30054, protocol: "UDP" },
+        ],
+      }),
     ]);
     const s = p.services[0]!;
     expect(s.state).toBe("partial");
@@ -132,7 +171,11 @@ describe("ports", () => {
   });
 
   it("fails a Service with nothing to serve and gives it no address", () => {
-    const p = planOf([...threeNodes(), aService({ name: "udp", ports: [{ port: 53, nodePort: 30053, protocol: "UDP" }] }), aService({ name: "web" })]);
+    const p = planOf([
+      ...threeNodes(),
+      aService({ name: "udp", ports: [{ port: 53, nodePort: 30053, protocol: "UDP" }] }),
+      aService({ name: "web" }),
+    ]);
     expect(p.services.find((s) => s.key === "default/udp")).toMatchObject({ state: "failed", vips: [] });
     expect(p.services.find((s) => s.key === "default/web")?.vips).toEqual(["198.18.100.10"]);
   });
@@ -148,7 +191,9 @@ describe("ports", () => {
 
 describe("VRRP", () => {
   it("spreads masters over LB nodes and keeps VRIDs in the configured range", () => {
-    const services = Array.from({ length: 12 }, (_, i) => aService({ name: `s${i}`, created: `2026-01-01T00:00:${String(i).padStart(2, "0")}Z` }));
+    const services = Array.from({ length: 12 }, (_, i) =>
+      aService({ name: `s${i}`, created: `2026-01-01T00:00:${String(i).padStart(2, "0")}Z` }),
+    );
     const config = aParsedConfig({
       lbNodes: [
         { name: "lb1", address: "198.18.1.1", interface: "eth0" },
@@ -179,7 +224,11 @@ describe("VRRP", () => {
 
 describe("address families", () => {
   it("gives a dual-stack Service one VIP per family, primary first, each family served by the nodes' address of that family", () => {
-    const p = planOf([aNode("dual", "198.18.2.1", { moreIps: ["2001:db8:2::1"] }), aNode("v4only", "198.18.2.2"), aService({ ipFamilies: ["IPv6", "IPv4"], ipFamilyPolicy: "RequireDualStack" })]);
+    const p = planOf([
+      aNode("dual", "198.18.2.1", { moreIps: ["2001:db8:2::1"] }),
+      aNode("v4only", "198.18.2.2"),
+      aService({ ipFamilies: ["IPv6", "IPv4"], ipFamilyPolicy: "RequireDualStack" }),
+    ]);
     const s = p.services[0]!;
     expect(s.state).toBe("ready");
     expect(s.vips).toEqual(["2001:db8:100::1", "198.18.100.10"]);
@@ -191,13 +240,21 @@ describe("address families", () => {
   });
 
   it("keeps every remaining VIP's VRID and master when given the previous plan's state and a Service goes away", () => {
-    const services = Array.from({ length: 9 }, (_, i) => aService({ name: `s${i}`, created: `2026-01-01T00:00:0${i}Z` }));
+    const services = Array.from({ length: 9 }, (_, i) =>
+      aService({ name: `s${i}`, created: `2026-01-01T00:00:0${i}Z` }),
+    );
     const config = aParsedConfig({ vrrp: { vridFirst: 10, vridLast: 30 } });
     const first = planOf([...threeNodes(), ...services], config);
     // Feed back the VIPs the Services now hold (their status), as the controller would.
-    const withStatus = services.map((s, i) => ({ ...s, status: { loadBalancer: { ingress: first.services.find((x) => x.key === `default/s${i}`)!.vips.map((ip) => ({ ip })) } } }));
+    const withStatus = services.map((s, i) => ({
+      ...s,
+      status: {
+        loadBalancer: { ingress: first.services.find((x) => x.key === `default/s${i}`)!.vips.map((ip) => ({ ip })) },
+      },
+    }));
     const second = plan(ingest([...threeNodes(), ...withStatus.slice(1)]), config, vrrpStateOf(first));
-    const byVip = (p: typeof first) => new Map(p.vrrpInstances.flatMap((i) => i.vips.map((v) => [v, `${i.vrid}/${i.priorities[0]!.lbNode}`] as const)));
+    const byVip = (p: typeof first) =>
+      new Map(p.vrrpInstances.flatMap((i) => i.vips.map((v) => [v, `${i.vrid}/${i.priorities[0]!.lbNode}`] as const)));
     const before = byVip(first);
     const after = byVip(second);
     expect(after.size).toBe(8);

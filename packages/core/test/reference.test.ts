@@ -21,13 +21,19 @@ const knownAt = (section: string): string[] => {
           ? ((withUnknown["lbNodes"] as Record<string, unknown>[])[0] as Record<string, unknown>)
           : ((withUnknown[section] = {}) as Record<string, unknown>);
   target["zzUnknown"] = 1;
-  const issue = parseConfig(withUnknown)._unsafeUnwrapErr().find((i) => i.path.endsWith("zzUnknown"));
+  const issue = parseConfig(withUnknown)
+    ._unsafeUnwrapErr()
+    .find((i) => i.path.endsWith("zzUnknown"));
   return (/known fields: (.*)$/.exec(issue?.message ?? "")?.[1] ?? "").split(", ").sort();
 };
 
 const documentedAt = (section: string): string[] =>
   CONFIG_FIELDS.map((f) => f.path)
-    .filter((p) => (section === "" ? !p.includes(".") && !p.includes("[") : p.startsWith(`${section}.`) && !p.slice(section.length + 1).includes(".")))
+    .filter((p) =>
+      section === ""
+        ? !p.includes(".") && !p.includes("[")
+        : p.startsWith(`${section}.`) && !p.slice(section.length + 1).includes("."),
+    )
     .map((p) => (section === "" ? p : p.slice(section.length + 1)))
     .sort();
 
@@ -37,7 +43,17 @@ describe("the generated reference", () => {
   });
 
   it("documents every config field the parser accepts, and no other", () => {
-    for (const section of ["", "pools[]", "lbNodes[]", "healthCheck", "vrrp", "haproxy", "keepalived", "controller", "tuning"]) {
+    for (const section of [
+      "",
+      "pools[]",
+      "lbNodes[]",
+      "healthCheck",
+      "vrrp",
+      "haproxy",
+      "keepalived",
+      "controller",
+      "tuning",
+    ]) {
       expect(documentedAt(section), `section ${section || "(top level)"}`).toEqual(knownAt(section));
     }
   });
@@ -51,7 +67,12 @@ describe("the generated reference", () => {
   });
 
   it("every serviceDefaults example parses with the config parser", () => {
-    const defaults = Object.fromEntries(CONFIG_FIELDS.filter((f) => f.path.startsWith("serviceDefaults.")).map((f) => [f.path.slice("serviceDefaults.".length), f.example]));
+    const defaults = Object.fromEntries(
+      CONFIG_FIELDS.filter((f) => f.path.startsWith("serviceDefaults.")).map((f) => [
+        f.path.slice("serviceDefaults.".length),
+        f.example,
+      ]),
+    );
     expect(parseConfig({ ...aConfig(), serviceDefaults: defaults }).isOk()).toBe(true);
   });
 });

@@ -11,57 +11,85 @@ import { masterCapacity, planVrrp, rendezvousOrder, vrrpStateOf, type VrrpState 
 
 const v4 = (i: number): Ip => bigIntToIp(0xc6126400n + BigInt(i), 4); // 198.18.100.0 + i
 const v6 = (i: number): Ip => bigIntToIp(0x20010db8010000000000000000000000n + BigInt(i), 6);
-const lb = (i: number, extra: Partial<LbNode> = {}): LbNode => ({ name: `lb${i}` as LbNodeName, address: bigIntToIp(0xc6120100n + BigInt(i), 4), interface: "eth0", ...extra });
+const lb = (i: number, extra: Partial<LbNode> = {}): LbNode => ({
+  name: `lb${i}` as LbNodeName,
+  address: bigIntToIp(0xc6120100n + BigInt(i), 4),
+  interface: "eth0",
+  ...extra,
+});
 const nodes = (n: number): LbNode[] => Array.from({ length: n }, (_, i) => lb(i + 1));
-const vrrp = (first = 1, last = 255) => ({ vridFirst: first as Vrid, vridLast: last as Vrid, advertIntMs: 100 as Millis });
+const vrrp = (first = 1, last = 255) => ({
+  vridFirst: first as Vrid,
+  vridLast: last as Vrid,
+  advertIntMs: 100 as Millis,
+});
 
 /** Distinct VIPs in age order (oldest first), mixing families. */
 const vipsArb = (max: number) =>
-  fc.uniqueArray(fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 4000 }).map(v4) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 4000 }).map(v6) }), { minLength: 1, maxLength: max });
+  fc.uniqueArray(
+    fc.oneof(
+      { weight: 4, arbitrary: fc.integer({ min: 0, max: 4000 }).map(v4) },
+      { weight: 1, arbitrary: fc.integer({ min: 0, max: 4000 }).map(v6) },
+    ),
+    { minLength: 1, maxLength: max },
+  );
 
 const masterOf = (inst: VrrpInstance): LbNodeName => inst.priorities[0]!.lbNode;
-const masters = (instances: readonly VrrpInstance[]): Map<Ip, LbNodeName> => new Map(instances.flatMap((i) => i.vips.map((v) => [v, masterOf(i)] as const)));
-const vrids = (instances: readonly VrrpInstance[]): Map<Ip, number> => new Map(instances.flatMap((i) => i.vips.map((v) => [v, i.vrid] as const)));
+const masters = (instances: readonly VrrpInstance[]): Map<Ip, LbNodeName> =>
+  new Map(instances.flatMap((i) => i.vips.map((v) => [v, masterOf(i)] as const)));
+const vrids = (instances: readonly VrrpInstance[]): Map<Ip, number> =>
+  new Map(instances.flatMap((i) => i.vips.map((v) => [v, i.vrid] as const)));
 const countBy = (m: Map<Ip, LbNodeName>): Map<LbNodeName, number> => {
   const out = new Map<LbNodeName, number>();
   for (const n of m.values()) out.set(n, (out.get(n) ?? 0) + 1);
   return out;
 };
-const changed = (a: Map<Ip, LbNodeName>, b: Map<Ip, LbNodeName>): Ip[] => [...a.keys()].filter((v) => b.has(v) && a.get(v) !== b.get(v));
-const stateAfter = (instances: readonly VrrpInstance[], lbNodes: readonly LbNode[]): VrrpState => vrrpStateOf({ vrrpInstances: instances, lbNodes });
+const changed = (a: Map<Ip, LbNodeName>, b: Map<Ip, LbNodeName>): Ip[] =>
+  [...a.keys()].filter((v) => b.has(v) && a.get(v) !== b.get(v));
+const stateAfter = (instances: readonly VrrpInstance[], lbNodes: readonly LbNode[]): VrrpState =>
+  vrrpStateOf({ vrrpInstances: instances, lbNodes });
 
 describe("planVrrp", () => {
   it("spreads masters evenly: planned afresh with one instance per VIP, every node masters at most ⌈V·w/W⌉ and at least V minus the others' caps", () => {
     fc.assert(
-      fc.property(vipsArb(120), fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 6 }), (vips, weights) => {
-        const lbNodes = weights.map((w, i) => lb(i + 1, { weight: w }));
-        const { instances, unplaced } = planVrrp(vips, lbNodes, vrrp());
-        expect(unplaced).toEqual([]);
-        const counts = countBy(masters(instances));
-        const cap = masterCapacity(vips.length, lbNodes);
-        const totalCap = [...cap.values()].reduce((a, b) => a + b, 0);
-        for (const n of lbNodes) {
-          const c = counts.get(n.name) ?? 0;
-          expect(c).toBeLessThanOrEqual(cap.get(n.name)!);
-          expect(c).toBeGreaterThanOrEqual(vips.length - (totalCap - cap.get(n.name)!));
-        }
-      }),
+      fc.property(
+        vipsArb(120),
+        fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 6 }),
+        (vips, weights) => {
+          const lbNodes = weights.map((w, i) => lb(i + 1, { weight: w }));
+          const { instances, unplaced } = planVrrp(vips, lbNodes, vrrp());
+          expect(unplaced).toEqual([]);
+          const counts = countBy(masters(instances));
+          const cap = masterCapacity(vips.length, lbNodes);
+          const totalCap = [...cap.values()].reduce((a, b) => a + b, 0);
+          for (const n of lbNodes) {
+            const c = counts.get(n.name) ?? 0;
+            expect(c).toBeLessThanOrEqual(cap.get(n.name)!);
+            expect(c).toBeGreaterThanOrEqual(vips.length - (totalCap - cap.get(n.name)!));
+          }
+        },
+      ),
     );
   });
 
   it("with state, after any VIPs come and go, every node masters at most one more than ⌈V·w/W⌉", () => {
     fc.assert(
-      fc.property(fc.array(fc.uniqueArray(fc.integer({ min: 0, max: 200 }), { maxLength: 60 }), { minLength: 2, maxLength: 5 }), fc.integer({ min: 1, max: 5 }), (generations, n) => {
-        let state: VrrpState = { lbNodes: [], instances: [] };
-        let alive: number[] = [];
-        for (const gen of generations) {
-          alive = [...alive.filter((x) => gen.includes(x)), ...gen.filter((x) => !alive.includes(x))];
-          const { instances } = planVrrp(alive.map(v4), nodes(n), vrrp(), state);
-          const cap = masterCapacity(alive.length, nodes(n));
-          for (const [node, count] of countBy(masters(instances))) expect(count).toBeLessThanOrEqual(cap.get(node)! + 1);
-          state = stateAfter(instances, nodes(n));
-        }
-      }),
+      fc.property(
+        fc.array(fc.uniqueArray(fc.integer({ min: 0, max: 200 }), { maxLength: 60 }), { minLength: 2, maxLength: 5 }),
+        fc.integer({ min: 1, max: 5 }),
+        (generations, n) => {
+          let state: VrrpState = { lbNodes: [], instances: [] };
+          let alive: number[] = [];
+          for (const gen of generations) {
+            alive = [...alive.filter((x) => gen.includes(x)), ...gen.filter((x) => !alive.includes(x))];
+            const { instances } = planVrrp(alive.map(v4), nodes(n), vrrp(), state);
+            const cap = masterCapacity(alive.length, nodes(n));
+            for (const [node, count] of countBy(masters(instances)))
+              expect(count).toBeLessThanOrEqual(cap.get(node)! + 1);
+            state = stateAfter(instances, nodes(n));
+          }
+        },
+      ),
     );
   });
 
@@ -70,7 +98,12 @@ describe("planVrrp", () => {
       fc.property(vipsArb(60), fc.integer({ min: 1, max: 5 }), fc.nat(), (vips, n, pick) => {
         const first = planVrrp(vips, nodes(n), vrrp());
         const gone = vips[pick % vips.length]!;
-        const second = planVrrp(vips.filter((v) => v !== gone), nodes(n), vrrp(), stateAfter(first.instances, nodes(n)));
+        const second = planVrrp(
+          vips.filter((v) => v !== gone),
+          nodes(n),
+          vrrp(),
+          stateAfter(first.instances, nodes(n)),
+        );
         expect(changed(masters(first.instances), masters(second.instances))).toEqual([]);
       }),
     );
@@ -78,10 +111,13 @@ describe("planVrrp", () => {
 
   it("gives 12 VIPs over 3 equal nodes exactly 4 masters each", () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 4000 }).map(v4), { minLength: 12, maxLength: 12 }), (vips) => {
-        const counts = countBy(masters(planVrrp(vips, nodes(3), vrrp()).instances));
-        expect([...counts.values()]).toEqual([4, 4, 4]);
-      }),
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 4000 }).map(v4), { minLength: 12, maxLength: 12 }),
+        (vips) => {
+          const counts = countBy(masters(planVrrp(vips, nodes(3), vrrp()).instances));
+          expect([...counts.values()]).toEqual([4, 4, 4]);
+        },
+      ),
     );
   });
 
@@ -172,16 +208,21 @@ describe("planVrrp", () => {
 
   it("keeps VRIDs unique and in the configured range, one family per instance, and places a VIP only once", () => {
     fc.assert(
-      fc.property(vipsArb(60), fc.integer({ min: 1, max: 255 }), fc.integer({ min: 0, max: 20 }), (vips, first, width) => {
-        const last = Math.min(255, first + width);
-        const { instances, unplaced } = planVrrp(vips, nodes(3), vrrp(first, last));
-        const ids = instances.map((i) => i.vrid);
-        expect(new Set(ids).size).toBe(ids.length);
-        for (const v of ids) expect(v >= first && v <= last).toBe(true);
-        const all = [...instances.flatMap((i) => i.vips), ...unplaced].sort();
-        expect(all).toEqual([...vips].sort());
-        for (const i of instances) expect(i.vips.every((v) => v.includes(":") === (i.family === 6))).toBe(true);
-      }),
+      fc.property(
+        vipsArb(60),
+        fc.integer({ min: 1, max: 255 }),
+        fc.integer({ min: 0, max: 20 }),
+        (vips, first, width) => {
+          const last = Math.min(255, first + width);
+          const { instances, unplaced } = planVrrp(vips, nodes(3), vrrp(first, last));
+          const ids = instances.map((i) => i.vrid);
+          expect(new Set(ids).size).toBe(ids.length);
+          for (const v of ids) expect(v >= first && v <= last).toBe(true);
+          const all = [...instances.flatMap((i) => i.vips), ...unplaced].sort();
+          expect(all).toEqual([...vips].sort());
+          for (const i of instances) expect(i.vips.every((v) => v.includes(":") === (i.family === 6))).toBe(true);
+        },
+      ),
     );
   });
 
@@ -202,7 +243,13 @@ describe("planVrrp", () => {
 
   it("older VIPs win a contested VRID", () => {
     const [a, b] = [v4(1), v4(2)];
-    const state: VrrpState = { lbNodes: [], instances: [{ vrid: 9 as Vrid, vips: [b] }, { vrid: 9 as Vrid, vips: [a] }] };
+    const state: VrrpState = {
+      lbNodes: [],
+      instances: [
+        { vrid: 9 as Vrid, vips: [b] },
+        { vrid: 9 as Vrid, vips: [a] },
+      ],
+    };
     const got = vrids(planVrrp([a, b], nodes(2), vrrp(), state).instances);
     expect(got.get(a)).toBe(9);
     expect(got.get(b)).not.toBe(9);

@@ -22,7 +22,11 @@ export interface WriteOptions {
  * Write a file so that readers see the old contents or the new, never a mix: write a temporary
  * file beside it, fsync, then rename over the target (atomic on one filesystem).
  */
-export const writeFileAtomic = (path: string, contents: string, options: WriteOptions = {}): ResultAsync<void, FileError> =>
+export const writeFileAtomic = (
+  path: string,
+  contents: string,
+  options: WriteOptions = {},
+): ResultAsync<void, FileError> =>
   ResultAsync.fromPromise(
     (async () => {
       const dir = dirname(path);

@@ -13,14 +13,28 @@ const INTERFACE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
 
 const ip = (args: readonly string[]): ResultAsync<string, NetnsError> =>
   run("ip", args, { timeoutMs: 15_000 })
-    .mapErr((e): NetnsError => ({ kind: "netns", message: e.code === "ENOENT" ? "ip is not installed (apt-get install -y iproute2)" : e.message }))
-    .andThen((r) => (r.code === 0 ? ok(r.stdout) : err<string, NetnsError>({ kind: "netns", message: `ip ${args.join(" ")}: ${r.stderr.trim() || `exit ${r.code}`}` })));
+    .mapErr((e): NetnsError => ({
+      kind: "netns",
+      message: e.code === "ENOENT" ? "ip is not installed (apt-get install -y iproute2)" : e.message,
+    }))
+    .andThen((r) =>
+      r.code === 0
+        ? ok(r.stdout)
+        : err<string, NetnsError>({
+            kind: "netns",
+            message: `ip ${args.join(" ")}: ${r.stderr.trim() || `exit ${r.code}`}`,
+          }),
+    );
 
 /** Create a network namespace with its loopback up. Needs root (CAP_SYS_ADMIN). */
 export const createNamespace = (name: string): ResultAsync<void, NetnsError> =>
   NAME.test(name)
-    ? ip(["netns", "add", name]).andThen(() => ip(["-n", name, "link", "set", "lo", "up"])).map(() => undefined)
-    : new ResultAsync(Promise.resolve(err<void, NetnsError>({ kind: "netns", message: `"${name}" is not a namespace name` })));
+    ? ip(["netns", "add", name])
+        .andThen(() => ip(["-n", name, "link", "set", "lo", "up"]))
+        .map(() => undefined)
+    : new ResultAsync(
+        Promise.resolve(err<void, NetnsError>({ kind: "netns", message: `"${name}" is not a namespace name` })),
+      );
 
 /** Delete a network namespace, ending any process still inside it first; never fails. */
 export const deleteNamespace = async (name: string): Promise<void> => {
@@ -45,7 +59,11 @@ export const deleteNamespace = async (name: string): Promise<void> => {
  */
 export const addInterface = (ns: string, name: string): ResultAsync<void, NetnsError> => {
   if (!NAME.test(ns) || !INTERFACE.test(name)) {
-    return new ResultAsync(Promise.resolve(err<void, NetnsError>({ kind: "netns", message: `bad namespace or interface name "${ns}" / "${name}"` })));
+    return new ResultAsync(
+      Promise.resolve(
+        err<void, NetnsError>({ kind: "netns", message: `bad namespace or interface name "${ns}" / "${name}"` }),
+      ),
+    );
   }
   const peer = name.length < 15 ? `${name}p` : `p${name.slice(1)}`;
   return ip(["-n", ns, "link", "add", name, "type", "dummy"])

@@ -37,7 +37,11 @@ export interface RunOptions {
  * so no argument is ever re-parsed by a shell. Resolves with the exit status whatever it is;
  * fails only when the process could not start.
  */
-export const run = (command: string, args: readonly string[], options: RunOptions = {}): ResultAsync<RunOutput, RunError> =>
+export const run = (
+  command: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): ResultAsync<RunOutput, RunError> =>
   ResultAsync.fromPromise(
     new Promise<RunOutput>((resolve, reject) => {
       const max = options.maxOutputBytes ?? 1 << 20;

@@ -47,7 +47,11 @@ export interface Started {
  * code `ENOENT` when the program is missing). The child gets its own process group, so `stop()`
  * ends its children too.
  */
-export const start = (command: string, args: readonly string[], options: StartOptions = {}): ResultAsync<Started, RunError> =>
+export const start = (
+  command: string,
+  args: readonly string[],
+  options: StartOptions = {},
+): ResultAsync<Started, RunError> =>
   ResultAsync.fromPromise(
     new Promise<Started>((resolve, reject) => {
       const stdio = options.stdio ?? "ignore";

@@ -13,7 +13,19 @@ const alive = (pid: number): boolean => {
 
 describe("start", () => {
   it("passes arguments as they are and returns before the process ends", async () => {
-    const p = (await start(process.execPath, ["-e", "console.log(JSON.stringify(process.argv.slice(1))); setTimeout(() => {}, 20000)", "a b", "$(id)", "; x"], { stdio: "pipe" }))._unsafeUnwrap();
+    const p = (
+      await start(
+        process.execPath,
+        [
+          "-e",
+          "console.log(JSON.stringify(process.argv.slice(1))); setTimeout(() => {}, 20000)",
+          "a b",
+          "$(id)",
+          "; x",
+        ],
+        { stdio: "pipe" },
+      )
+    )._unsafeUnwrap();
     const [line] = (await once(p.stdout!, "data")) as [Buffer];
     expect(JSON.parse(line.toString())).toEqual(["a b", "$(id)", "; x"]);
     expect(alive(p.pid)).toBe(true);
@@ -24,7 +36,11 @@ describe("start", () => {
 
   it("reports a missing program as a spawn error with ENOENT", async () => {
     const r = await start("/nonexistent/portico-test-binary", []);
-    expect(r._unsafeUnwrapErr()).toMatchObject({ kind: "spawn", code: "ENOENT", message: "/nonexistent/portico-test-binary: not found" });
+    expect(r._unsafeUnwrapErr()).toMatchObject({
+      kind: "spawn",
+      code: "ENOENT",
+      message: "/nonexistent/portico-test-binary: not found",
+    });
   });
 
   it("resolves exited with the exit code of a process that ends by itself", async () => {
@@ -35,7 +51,8 @@ describe("start", () => {
   });
 
   it("ends the process group, and kills a process that ignores SIGTERM after the grace time", async () => {
-    const script = "process.on('SIGTERM', () => {}); const c = require('child_process').spawn(process.execPath, ['-e', 'process.on(\"SIGTERM\", () => {}); setTimeout(() => {}, 20000)'], { stdio: 'ignore' }); console.log(c.pid); setTimeout(() => {}, 20000);";
+    const script =
+      "process.on('SIGTERM', () => {}); const c = require('child_process').spawn(process.execPath, ['-e', 'process.on(\"SIGTERM\", () => {}); setTimeout(() => {}, 20000)'], { stdio: 'ignore' }); console.log(c.pid); setTimeout(() => {}, 20000);";
     const p = (await start(process.execPath, ["-e", script], { stdio: "pipe" }))._unsafeUnwrap();
     const [line] = (await once(p.stdout!, "data")) as [Buffer];
     const grandchild = Number(line.toString().trim());
@@ -47,7 +64,16 @@ describe("start", () => {
   });
 
   it("feeds standard input through the handle", async () => {
-    const p = (await start(process.execPath, ["-e", "process.stdin.once('data', (d) => { process.stdout.write(d.toString().toUpperCase()); process.exit(0); })"], { stdio: "pipe" }))._unsafeUnwrap();
+    const p = (
+      await start(
+        process.execPath,
+        [
+          "-e",
+          "process.stdin.once('data', (d) => { process.stdout.write(d.toString().toUpperCase()); process.exit(0); })",
+        ],
+        { stdio: "pipe" },
+      )
+    )._unsafeUnwrap();
     p.stdin!.write("ping\n");
     const [out] = (await once(p.stdout!, "data")) as [Buffer];
     expect(out.toString()).toBe("PING\n");

@@ -60,5 +60,7 @@ export const askHttp = (host: string, port: number, timeoutMs: number): Promise<
       const body = (data.split("\r\n\r\n")[1] ?? "").trim();
       finish(body === "" ? { kind: "empty" } : { kind: "answer", body });
     });
-    socket.on("error", (e: NodeJS.ErrnoException) => finish(e.code === "ECONNREFUSED" ? { kind: "refused" } : { kind: "error", code: e.code ?? "unknown" }));
+    socket.on("error", (e: NodeJS.ErrnoException) =>
+      finish(e.code === "ECONNREFUSED" ? { kind: "refused" } : { kind: "error", code: e.code ?? "unknown" }),
+    );
   });

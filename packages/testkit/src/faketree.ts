@@ -29,7 +29,8 @@ export const fakeTree = async (root: string, machine: FakeMachine): Promise<{ sy
   const proc = join(root, "proc");
   await put(`${sys}/devices/system/cpu/possible`, `${machine.possible}\n`);
   await put(`${sys}/devices/system/cpu/online`, `${machine.online}\n`);
-  for (const [i, cpus] of (machine.numa ?? []).entries()) await put(`${sys}/devices/system/node/node${i}/cpulist`, `${cpus}\n`);
+  for (const [i, cpus] of (machine.numa ?? []).entries())
+    await put(`${sys}/devices/system/node/node${i}/cpulist`, `${cpus}\n`);
   await put(`${sys}/devices/system/node/online`, "0\n");
   const interrupts: string[] = ["           CPU0       CPU1"];
   for (const nic of machine.nics) {

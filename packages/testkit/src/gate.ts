@@ -32,7 +32,11 @@ const debianPackage = (program: string): string => (program === "ip" ? "iproute2
  * `describe` that runs only when every requirement is met. Locally an unmet requirement skips the
  * block and prints why; under CI=true it fails the block instead, so CI can never pass by skipping.
  */
-export const describeWith = async (requirements: readonly Requirement[], name: string, body: () => void): Promise<void> => {
+export const describeWith = async (
+  requirements: readonly Requirement[],
+  name: string,
+  body: () => void,
+): Promise<void> => {
   const reasons = (await Promise.all(requirements.map((r) => r.check()))).filter((r): r is string => r !== undefined);
   if (reasons.length === 0) {
     describe(name, body);

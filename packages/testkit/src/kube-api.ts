@@ -51,7 +51,8 @@ interface Watcher {
 }
 
 const apiVersionOf = (r: Resource): string => (r.group === "" ? r.version : `${r.group}/${r.version}`);
-const keyOf = (r: Resource, namespace: string | undefined, name: string): string => `${r.group}/${r.plural}/${namespace ?? ""}/${name}`;
+const keyOf = (r: Resource, namespace: string | undefined, name: string): string =>
+  `${r.group}/${r.plural}/${namespace ?? ""}/${name}`;
 const clone = <T>(v: T): T => structuredClone(v);
 const meta = (o: Obj): Record<string, unknown> => (o.metadata ??= {});
 
@@ -155,7 +156,14 @@ export class KubeApiServer {
   /** Send a BOOKMARK with the current resourceVersion to every open watch. */
   bookmark(): void {
     for (const w of this.#watchers) {
-      this.#send(w.res, { type: "BOOKMARK", object: { kind: w.resource.kind, apiVersion: apiVersionOf(w.resource), metadata: { resourceVersion: String(this.#rv) } } });
+      this.#send(w.res, {
+        type: "BOOKMARK",
+        object: {
+          kind: w.resource.kind,
+          apiVersion: apiVersionOf(w.resource),
+          metadata: { resourceVersion: String(this.#rv) },
+        },
+      });
     }
   }
 
@@ -176,7 +184,9 @@ export class KubeApiServer {
     const nm = meta(next);
     if (namespace !== undefined) nm["namespace"] = namespace;
     nm["uid"] = existing ? meta(existing)["uid"] : (nm["uid"] ?? randomUUID());
-    nm["creationTimestamp"] = existing ? meta(existing)["creationTimestamp"] : (nm["creationTimestamp"] ?? new Date().toISOString().replace(/\.\d+Z$/, "Z"));
+    nm["creationTimestamp"] = existing
+      ? meta(existing)["creationTimestamp"]
+      : (nm["creationTimestamp"] ?? new Date().toISOString().replace(/\.\d+Z$/, "Z"));
     const specChanged = existing === undefined || JSON.stringify(existing["spec"]) !== JSON.stringify(next["spec"]);
     nm["generation"] = existing === undefined ? 1 : Number(meta(existing)["generation"] ?? 1) + (specChanged ? 1 : 0);
     if (existing && next["status"] === undefined) next["status"] = existing["status"];
@@ -258,39 +268,73 @@ export class KubeApiServer {
     if (this.#latencyMs > 0) await new Promise((r) => setTimeout(r, this.#latencyMs));
     const url = new URL(req.url ?? "/", "http://x");
     const body = await readBody(req);
-    const contentType = String(req.headers["content-type"] ?? "").split(";")[0]!.trim();
+    const contentType = String(req.headers["content-type"] ?? "")
+      .split(";")[0]!
+      .trim();
     const reply = (status: number, payload: unknown): void => {
-      this.requests.push({ method: req.method ?? "", path: url.pathname, query: url.search, contentType, body: parseJson(body), status, client: clientOf(req), at: Date.now() });
+      this.requests.push({
+        method: req.method ?? "",
+        path: url.pathname,
+        query: url.search,
+        contentType,
+        body: parseJson(body),
+        status,
+        client: clientOf(req),
+        at: Date.now(),
+      });
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(payload));
     };
     const route = parsePath(url.pathname);
-    if (!route) return reply(404, statusObject(404, "NotFound", `the server could not find the requested resource (${url.pathname})`));
+    if (!route)
+      return reply(
+        404,
+        statusObject(404, "NotFound", `the server could not find the requested resource (${url.pathname})`),
+      );
     const { resource, namespace, name, subresource } = route;
     const method = req.method ?? "GET";
 
     if (name === undefined) {
       if (method === "GET" && (url.searchParams.get("watch") === "true" || url.searchParams.get("watch") === "1")) {
-        this.requests.push({ method, path: url.pathname, query: url.search, contentType, body: undefined, status: 200, client: clientOf(req), at: Date.now() });
+        this.requests.push({
+          method,
+          path: url.pathname,
+          query: url.search,
+          contentType,
+          body: undefined,
+          status: 200,
+          client: clientOf(req),
+          at: Date.now(),
+        });
         return this.#watch(resource, namespace, Number(url.searchParams.get("resourceVersion") ?? "0"), res);
       }
       if (method === "GET") {
         const items = [...this.#objects.values()]
-          .filter((e) => e.resource === resource && (namespace === undefined || meta(e.object)["namespace"] === namespace))
+          .filter(
+            (e) => e.resource === resource && (namespace === undefined || meta(e.object)["namespace"] === namespace),
+          )
           .map((e) => e.object)
           .sort((a, b) => String(meta(a)["name"]).localeCompare(String(meta(b)["name"])));
-        return reply(200, { apiVersion: apiVersionOf(resource), kind: `${resource.kind}List`, metadata: { resourceVersion: String(this.#rv) }, items });
+        return reply(200, {
+          apiVersion: apiVersionOf(resource),
+          kind: `${resource.kind}List`,
+          metadata: { resourceVersion: String(this.#rv) },
+          items,
+        });
       }
       if (method === "POST") {
         const obj = parseJson(body) as Obj | undefined;
-        if (!obj || typeof obj !== "object") return reply(400, statusObject(400, "BadRequest", "body is not a JSON object"));
+        if (!obj || typeof obj !== "object")
+          return reply(400, statusObject(400, "BadRequest", "body is not a JSON object"));
         const m = meta(obj);
         let objName = typeof m["name"] === "string" ? m["name"] : undefined;
-        if (objName === undefined && typeof m["generateName"] === "string") objName = `${m["generateName"]}${randomUUID().slice(0, 5)}`;
+        if (objName === undefined && typeof m["generateName"] === "string")
+          objName = `${m["generateName"]}${randomUUID().slice(0, 5)}`;
         if (objName === undefined) return reply(422, statusObject(422, "Invalid", "metadata.name: Required value"));
         m["name"] = objName;
         const key = keyOf(resource, namespace, objName);
-        if (this.#objects.has(key)) return reply(409, statusObject(409, "AlreadyExists", `${resource.plural} "${objName}" already exists`));
+        if (this.#objects.has(key))
+          return reply(409, statusObject(409, "AlreadyExists", `${resource.plural} "${objName}" already exists`));
         if (namespace !== undefined) m["namespace"] = namespace;
         m["uid"] = randomUUID();
         m["creationTimestamp"] = new Date().toISOString().replace(/\.\d+Z$/, "Z");
@@ -305,26 +349,47 @@ export class KubeApiServer {
     if (!existing) return reply(404, statusObject(404, "NotFound", `${resource.plural} "${name}" not found`));
     if (method === "GET") return reply(200, existing);
     if (method === "DELETE") return reply(200, this.#delete(resource, key));
-    if (method !== "PUT" && method !== "PATCH") return reply(405, statusObject(405, "MethodNotAllowed", `${method} is not allowed`));
+    if (method !== "PUT" && method !== "PATCH")
+      return reply(405, statusObject(405, "MethodNotAllowed", `${method} is not allowed`));
 
     let next: Obj;
     if (method === "PUT") {
       const obj = parseJson(body) as Obj | undefined;
-      if (!obj || typeof obj !== "object") return reply(400, statusObject(400, "BadRequest", "body is not a JSON object"));
+      if (!obj || typeof obj !== "object")
+        return reply(400, statusObject(400, "BadRequest", "body is not a JSON object"));
       next = obj;
     } else {
       const patch = parseJson(body);
       if (contentType === "application/merge-patch+json") next = mergePatch(clone(existing), patch) as Obj;
       else if (contentType === "application/json-patch+json") {
         const applied = jsonPatch(clone(existing), patch);
-        if (typeof applied === "string") return reply(applied.startsWith("test") ? 409 : 422, statusObject(applied.startsWith("test") ? 409 : 422, applied.startsWith("test") ? "Conflict" : "Invalid", applied));
+        if (typeof applied === "string")
+          return reply(
+            applied.startsWith("test") ? 409 : 422,
+            statusObject(
+              applied.startsWith("test") ? 409 : 422,
+              applied.startsWith("test") ? "Conflict" : "Invalid",
+              applied,
+            ),
+          );
         next = applied as Obj;
-      } else return reply(415, statusObject(415, "UnsupportedMediaType", `the body of the request was in an unknown format: ${contentType}`));
+      } else
+        return reply(
+          415,
+          statusObject(415, "UnsupportedMediaType", `the body of the request was in an unknown format: ${contentType}`),
+        );
     }
     // Optimistic concurrency: a stated resourceVersion must be the current one.
     const stated = meta(next)["resourceVersion"];
     if (stated !== undefined && stated !== meta(existing)["resourceVersion"]) {
-      return reply(409, statusObject(409, "Conflict", `Operation cannot be fulfilled on ${resource.plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`));
+      return reply(
+        409,
+        statusObject(
+          409,
+          "Conflict",
+          `Operation cannot be fulfilled on ${resource.plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+        ),
+      );
     }
     // The status subresource changes only status; the main resource never changes status.
     const merged = clone(existing);
@@ -337,7 +402,8 @@ export class KubeApiServer {
         if (nm[k] === undefined) delete mm[k];
         else mm[k] = nm[k];
       }
-      if (JSON.stringify(existing["spec"]) !== JSON.stringify(merged["spec"])) mm["generation"] = Number(mm["generation"] ?? 1) + 1;
+      if (JSON.stringify(existing["spec"]) !== JSON.stringify(merged["spec"]))
+        mm["generation"] = Number(mm["generation"] ?? 1) + 1;
     }
     const mm = meta(merged);
     const finalizers = (mm["finalizers"] as unknown[] | undefined) ?? [];
@@ -354,7 +420,10 @@ export class KubeApiServer {
     res.flushHeaders();
     if (fromRv !== 0 && fromRv < this.#compactedRv) {
       // As the real API server does: a 200 stream carrying one ERROR event with a 410 Status.
-      this.#send(res, { type: "ERROR", object: statusObject(410, "Expired", `too old resource version: ${fromRv} (${this.#compactedRv})`) });
+      this.#send(res, {
+        type: "ERROR",
+        object: statusObject(410, "Expired", `too old resource version: ${fromRv} (${this.#compactedRv})`),
+      });
       res.end();
       return;
     }
@@ -365,9 +434,18 @@ export class KubeApiServer {
   }
 }
 
-const clientOf = (req: IncomingMessage): string => String(req.headers["authorization"] ?? "").replace(/^Bearer token-/, "");
+const clientOf = (req: IncomingMessage): string =>
+  String(req.headers["authorization"] ?? "").replace(/^Bearer token-/, "");
 
-const statusObject = (code: number, reason: string, message: string) => ({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code });
+const statusObject = (code: number, reason: string, message: string) => ({
+  kind: "Status",
+  apiVersion: "v1",
+  metadata: {},
+  status: "Failure",
+  message,
+  reason,
+  code,
+});
 
 const readBody = (req: IncomingMessage): Promise<string> =>
   new Promise((resolve) => {
@@ -386,7 +464,9 @@ const parseJson = (text: string): unknown => {
   }
 };
 
-const parsePath = (path: string): { resource: Resource; namespace?: string; name?: string; subresource?: string } | undefined => {
+const parsePath = (
+  path: string,
+): { resource: Resource; namespace?: string; name?: string; subresource?: string } | undefined => {
   const parts = path.split("/").filter((p) => p !== "");
   let group = "";
   let rest: string[];
@@ -403,13 +483,21 @@ const parsePath = (path: string): { resource: Resource; namespace?: string; name
   }
   const resource = RESOURCES.find((r) => r.group === group && r.version === version && r.plural === rest[0]);
   if (!resource || (namespace !== undefined && !resource.namespaced)) return undefined;
-  return { resource, ...(namespace === undefined ? {} : { namespace }), ...(rest[1] === undefined ? {} : { name: rest[1] }), ...(rest[2] === undefined ? {} : { subresource: rest[2] }) };
+  return {
+    resource,
+    ...(namespace === undefined ? {} : { namespace }),
+    ...(rest[1] === undefined ? {} : { name: rest[1] }),
+    ...(rest[2] === undefined ? {} : { subresource: rest[2] }),
+  };
 };
 
 /** RFC 7386 JSON merge patch. */
 const mergePatch = (target: unknown, patch: unknown): unknown => {
   if (typeof patch !== "object" || patch === null || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = typeof target === "object" && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const out: Record<string, unknown> =
+    typeof target === "object" && target !== null && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
     else out[k] = mergePatch(out[k], v);
@@ -422,16 +510,22 @@ const jsonPatch = (doc: unknown, ops: unknown): unknown => {
   if (!Array.isArray(ops)) return "a JSON patch must be a list of operations";
   let root = doc;
   for (const op of ops as { op: string; path: string; value?: unknown }[]) {
-    const segments = op.path.split("/").slice(1).map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+    const segments = op.path
+      .split("/")
+      .slice(1)
+      .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
     const last = segments.pop();
     if (last === undefined) {
       if (op.op === "replace" || op.op === "add") root = op.value;
       continue;
     }
     let parent: unknown = root;
-    for (const s of segments) parent = Array.isArray(parent) ? parent[Number(s)] : (parent as Record<string, unknown> | undefined)?.[s];
+    for (const s of segments)
+      parent = Array.isArray(parent) ? parent[Number(s)] : (parent as Record<string, unknown> | undefined)?.[s];
     if (typeof parent !== "object" || parent === null) return `${op.op} ${op.path}: the parent does not exist`;
-    const current = Array.isArray(parent) ? parent[last === "-" ? parent.length : Number(last)] : (parent as Record<string, unknown>)[last];
+    const current = Array.isArray(parent)
+      ? parent[last === "-" ? parent.length : Number(last)]
+      : (parent as Record<string, unknown>)[last];
     switch (op.op) {
       case "test":
         if (JSON.stringify(current) !== JSON.stringify(op.value)) return `test ${op.path} failed`;

@@ -45,6 +45,7 @@ export class NetnsLab {
 export const must = async (command: string, args: readonly string[], timeoutMs = 30_000): Promise<string> => {
   const r = await run(command, args, { timeoutMs });
   if (r.isErr()) throw new Error(r.error.message);
-  if (r.value.code !== 0) throw new Error(`${command} ${args.join(" ")} exited ${r.value.code}: ${r.value.stderr.trim()}`);
+  if (r.value.code !== 0)
+    throw new Error(`${command} ${args.join(" ")} exited ${r.value.code}: ${r.value.stderr.trim()}`);
   return r.value.stdout;
 };

@@ -6,7 +6,17 @@ import { applyHaproxy, parseShowProc, sendCommand, sendCommands } from "@portico
 import { run, start, type Started } from "@portico/host";
 import { must, NetnsLab } from "@portico/testkit";
 import { parseCidr } from "@portico/core";
-import type { Backend, CheckBackend, Frontend, HttpCheck, Plan, ProxyProtocol, Server, ServiceKey, NodeName } from "@portico/core";
+import type {
+  Backend,
+  CheckBackend,
+  Frontend,
+  HttpCheck,
+  Plan,
+  ProxyProtocol,
+  Server,
+  ServiceKey,
+  NodeName,
+} from "@portico/core";
 import { emptyPlan, ident, ip, port, settings } from "../fixtures.js";
 
 // A data-plane lab: namespaces `lb` (haproxy), `client` and `node1..3` (fake Kubernetes nodes),
@@ -84,7 +94,20 @@ export class DataplaneLab {
     this.dir = await mkdtemp("/tmp/portico-dp-");
     this.lb = await this.netns.add("lb");
     this.client = await this.netns.add("cl");
-    await must("ip", ["-n", this.lb, "link", "add", "c0", "type", "veth", "peer", "name", "eth0", "netns", this.client]);
+    await must("ip", [
+      "-n",
+      this.lb,
+      "link",
+      "add",
+      "c0",
+      "type",
+      "veth",
+      "peer",
+      "name",
+      "eth0",
+      "netns",
+      this.client,
+    ]);
     await this.addr(this.lb, "c0", "198.18.10.1/24");
     await this.addr(this.client, "eth0", `${CLIENT_ADDRESSES[0]}/24`);
     await must("ip", ["-n", this.client, "addr", "add", `${CLIENT_ADDRESSES[1]}/24`, "dev", "eth0"]);
@@ -92,17 +115,52 @@ export class DataplaneLab {
     await must("ip", ["-n", this.lb, "addr", "add", `${VIP}/32`, "dev", "lo"]);
     for (const [i, n] of NODES.entries()) {
       const ns = await this.netns.add(n);
-      await must("ip", ["-n", this.lb, "link", "add", `n${i + 1}`, "type", "veth", "peer", "name", "eth0", "netns", ns]);
+      await must("ip", [
+        "-n",
+        this.lb,
+        "link",
+        "add",
+        `n${i + 1}`,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "eth0",
+        "netns",
+        ns,
+      ]);
       await this.addr(this.lb, `n${i + 1}`, `198.18.2${i + 1}.1/24`);
       await this.addr(ns, "eth0", `198.18.2${i + 1}.2/24`);
-      const proc = (await start("ip", ["netns", "exec", ns, process.execPath, FAKE_NODE, n, String(NODE_PORT), String(HEALTH_PORT)], { stdio: "pipe" }))._unsafeUnwrap();
+      const proc = (
+        await start(
+          "ip",
+          ["netns", "exec", ns, process.execPath, FAKE_NODE, n, String(NODE_PORT), String(HEALTH_PORT)],
+          { stdio: "pipe" },
+        )
+      )._unsafeUnwrap();
       this.nodes.set(n, { ns, proc });
       await waitForLine(proc, "ready");
     }
     // No haproxy yet: apply only writes the validated file.
     const written = (await applyHaproxy(this.plan(first)))._unsafeUnwrap();
     if (written.action !== "written") throw new Error(`first apply: ${written.action}`);
-    this.haproxy = (await start("ip", ["netns", "exec", this.lb, "haproxy", "-W", "-S", this.plan(first).settings.haproxy.masterSocket, "-f", this.configPath], { stdio: "pipe" }))._unsafeUnwrap();
+    this.haproxy = (
+      await start(
+        "ip",
+        [
+          "netns",
+          "exec",
+          this.lb,
+          "haproxy",
+          "-W",
+          "-S",
+          this.plan(first).settings.haproxy.masterSocket,
+          "-f",
+          this.configPath,
+        ],
+        { stdio: "pipe" },
+      )
+    )._unsafeUnwrap();
     this.haproxy.stdout!.on("data", (b: Buffer) => (this.haproxyLog += b.toString()));
     this.haproxy.stderr!.on("data", (b: Buffer) => (this.haproxyLog += b.toString()));
     let last = "";
@@ -135,9 +193,32 @@ export class DataplaneLab {
       weight: s.servers[n]!,
       ...(cluster ? { track: ident(`node_${n}`) } : {}),
     }));
-    const http: HttpCheck = { kind: "http", source: cluster ? "kubeProxy" : "healthCheckNodePort", path: "/healthz", port: port(HEALTH_PORT), expectStatus: 200, intervalMs: s.intervalMs ?? 200, rise: s.rise ?? 2, fall: s.fall ?? 2 };
+    const http: HttpCheck = {
+      kind: "http",
+      source: cluster ? "kubeProxy" : "healthCheckNodePort",
+      path: "/healthz",
+      port: port(HEALTH_PORT),
+      expectStatus: 200,
+      intervalMs: s.intervalMs ?? 200,
+      rise: s.rise ?? 2,
+      fall: s.fall ?? 2,
+    };
     // Cluster policy: the fake nodes' health port stands in for kube-proxy's, checked once per node.
-    const checks: CheckBackend[] = cluster ? [{ id: ident(CHECK_BACKEND), healthCheck: http, servers: servers.map((x) => ({ id: x.id, node: x.node, address: x.address, port: port(HEALTH_PORT), weight: 1 })) }] : [];
+    const checks: CheckBackend[] = cluster
+      ? [
+          {
+            id: ident(CHECK_BACKEND),
+            healthCheck: http,
+            servers: servers.map((x) => ({
+              id: x.id,
+              node: x.node,
+              address: x.address,
+              port: port(HEALTH_PORT),
+              weight: 1,
+            })),
+          },
+        ]
+      : [];
     const backend: Backend = {
       id: ident("be_lab_web_80_4"),
       service: key,
@@ -170,7 +251,9 @@ export class DataplaneLab {
           statsSocket: `${this.dir}/admin.sock`,
           masterSocket: `${this.dir}/master.sock`,
           ...(s.threads === undefined ? {} : { threads: s.threads }),
-          ...(s.exporter === true ? { prometheus: { address: ip(EXPORTER.split(":")[0]!), port: port(Number(EXPORTER.split(":")[1])) } } : {}),
+          ...(s.exporter === true
+            ? { prometheus: { address: ip(EXPORTER.split(":")[0]!), port: port(Number(EXPORTER.split(":")[1])) } }
+            : {}),
         },
       },
     };
@@ -180,8 +263,30 @@ export class DataplaneLab {
    * Run the client in its namespace: up to `count` connections, `parallel` at a time, for at most
    * `maxMs`, from the client address `from`.
    */
-  async traffic(count: number, maxMs: number, parallel = 2, targetPort = 80, from: string = CLIENT_ADDRESSES[0]): Promise<ClientSummary> {
-    const r = await run("ip", ["netns", "exec", this.client, process.execPath, CLIENT, VIP, String(targetPort), String(count), String(maxMs), String(parallel), from], { timeoutMs: maxMs + 15_000 });
+  async traffic(
+    count: number,
+    maxMs: number,
+    parallel = 2,
+    targetPort = 80,
+    from: string = CLIENT_ADDRESSES[0],
+  ): Promise<ClientSummary> {
+    const r = await run(
+      "ip",
+      [
+        "netns",
+        "exec",
+        this.client,
+        process.execPath,
+        CLIENT,
+        VIP,
+        String(targetPort),
+        String(count),
+        String(maxMs),
+        String(parallel),
+        from,
+      ],
+      { timeoutMs: maxMs + 15_000 },
+    );
     const out = r._unsafeUnwrap();
     if (out.code !== 0) throw new Error(`client exited ${out.code}: ${out.stderr}`);
     return JSON.parse(out.stdout) as ClientSummary;
@@ -192,13 +297,22 @@ export class DataplaneLab {
    * safety cap) and then reports.
    */
   async loop(capMs: number, parallel = 2): Promise<{ stop(): Promise<ClientSummary> }> {
-    const proc = (await start("ip", ["netns", "exec", this.client, process.execPath, CLIENT, VIP, "80", "1000000", String(capMs), String(parallel)], { stdio: "pipe" }))._unsafeUnwrap();
+    const proc = (
+      await start(
+        "ip",
+        ["netns", "exec", this.client, process.execPath, CLIENT, VIP, "80", "1000000", String(capMs), String(parallel)],
+        { stdio: "pipe" },
+      )
+    )._unsafeUnwrap();
     let out = "";
     proc.stdout!.on("data", (b: Buffer) => (out += b.toString()));
     return {
       stop: async () => {
         proc.stdin!.write("stop\n");
-        const exit = await Promise.race([proc.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 15_000))]);
+        const exit = await Promise.race([
+          proc.exited,
+          new Promise<undefined>((r) => setTimeout(() => r(undefined), 15_000)),
+        ]);
         if (exit === undefined) await proc.stop("SIGKILL");
         if (exit?.code !== 0) throw new Error(`client loop ended ${JSON.stringify(exit)}`);
         return JSON.parse(out) as ClientSummary;
@@ -208,15 +322,22 @@ export class DataplaneLab {
 
   /** GET a URL from inside the LB namespace: the status and body, or the connection error. */
   async httpGetInLb(url: string): Promise<{ status: number; body: string } | { error: string }> {
-    const script = "fetch(process.argv[1], { signal: AbortSignal.timeout(5000) }).then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() })), (e) => console.log(JSON.stringify({ error: String(e.cause?.code ?? e.message) })))";
-    const out = (await run("ip", ["netns", "exec", this.lb, process.execPath, "-e", script, url], { timeoutMs: 15_000 }))._unsafeUnwrap();
+    const script =
+      "fetch(process.argv[1], { signal: AbortSignal.timeout(5000) }).then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() })), (e) => console.log(JSON.stringify({ error: String(e.cause?.code ?? e.message) })))";
+    const out = (
+      await run("ip", ["netns", "exec", this.lb, process.execPath, "-e", script, url], { timeoutMs: 15_000 })
+    )._unsafeUnwrap();
     if (out.code !== 0) throw new Error(`GET ${url} exited ${out.code}: ${out.stderr}`);
     return JSON.parse(out.stdout) as { status: number; body: string } | { error: string };
   }
 
   /** Hold a TCP port on every address of the LB namespace with a process that is not haproxy. */
   async occupy(p: number): Promise<Started> {
-    const proc = (await start("ip", ["netns", "exec", this.lb, process.execPath, FAKE_NODE, "blocker", String(p), String(p + 1)], { stdio: "pipe" }))._unsafeUnwrap();
+    const proc = (
+      await start("ip", ["netns", "exec", this.lb, process.execPath, FAKE_NODE, "blocker", String(p), String(p + 1)], {
+        stdio: "pipe",
+      })
+    )._unsafeUnwrap();
     await waitForLine(proc, "ready");
     return proc;
   }
@@ -233,10 +354,15 @@ export class DataplaneLab {
    * slots not in maintenance: up or down.
    */
   async serverUp(n: NodeId, address: string = nodeAddress(n)): Promise<boolean> {
-    const answers = (await sendCommands(`${this.dir}/admin.sock`, [{ kind: "show-servers-state", backend: "be_lab_web_80_4" }]))._unsafeUnwrap();
+    const answers = (
+      await sendCommands(`${this.dir}/admin.sock`, [{ kind: "show-servers-state", backend: "be_lab_web_80_4" }])
+    )._unsafeUnwrap();
     // Columns: be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state ...; op 2 =
     // running; admin bits 0x01 (forced), 0x02 (inherited from a tracked server) and 0x20 are maintenance.
-    const row = (answers[0] ?? "").split("\n").map((l) => l.split(" ")).find((f) => f[4] === address && (Number(f[6]) & 0x23) === 0);
+    const row = (answers[0] ?? "")
+      .split("\n")
+      .map((l) => l.split(" "))
+      .find((f) => f[4] === address && (Number(f[6]) & 0x23) === 0);
     return row?.[5] === "2";
   }
 

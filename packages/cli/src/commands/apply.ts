@@ -25,7 +25,9 @@ export const applyCommand = async (flags: Flags, io: Io): Promise<number> => {
   const snapshot = ingest(documents);
   bar.step(`planning ${snapshot.services.length} Services`);
   const p = plan(snapshot, config, await installedVrrpState(config));
-  bar.step(`applying: haproxy -c on the new haproxy.cfg, then runtime API or reload${config.keepalived.apply === false ? "" : ", then keepalived"}`);
+  bar.step(
+    `applying: haproxy -c on the new haproxy.cfg, then runtime API or reload${config.keepalived.apply === false ? "" : ", then keepalived"}`,
+  );
   const outcome = await applyOnNode(p, config, lbNode.name);
   bar.done();
   if ("error" in outcome.haproxy) {
@@ -34,13 +36,30 @@ export const applyCommand = async (flags: Flags, io: Io): Promise<number> => {
   }
   const r = outcome.haproxy.ok;
   const s = summarise(p);
-  io.stdout(`Applied on LB node ${node}: ${s.services} Services (${s.ready} ready, ${s.partial} partial, ${s.failed} failed), ${s.frontends} frontends\n`);
+  io.stdout(
+    `Applied on LB node ${node}: ${s.services} Services (${s.ready} ready, ${s.partial} partial, ${s.failed} failed), ${s.frontends} frontends\n`,
+  );
   io.stdout(
     match(r.action)
-      .with("unchanged", () => `  haproxy: ${r.configPath} already up to date (generation ${r.generation}); nothing sent\n`)
-      .with("runtime", () => `  haproxy: ${r.runtimeOps} runtime API commands, no reload; wrote ${r.configPath} (generation ${r.generation}) in ${r.durationMs} ms\n`)
-      .with("reload", () => `  haproxy: wrote ${r.configPath} and reloaded; worker ${r.worker ?? "?"} runs generation ${r.generation} (${r.durationMs} ms)\n`)
-      .with("written", () => `  haproxy: wrote ${r.configPath} (generation ${r.generation}); no master CLI at ${p.settings.haproxy.masterSocket}, so nothing was reloaded: haproxy reads it when it starts\n`)
+      .with(
+        "unchanged",
+        () => `  haproxy: ${r.configPath} already up to date (generation ${r.generation}); nothing sent\n`,
+      )
+      .with(
+        "runtime",
+        () =>
+          `  haproxy: ${r.runtimeOps} runtime API commands, no reload; wrote ${r.configPath} (generation ${r.generation}) in ${r.durationMs} ms\n`,
+      )
+      .with(
+        "reload",
+        () =>
+          `  haproxy: wrote ${r.configPath} and reloaded; worker ${r.worker ?? "?"} runs generation ${r.generation} (${r.durationMs} ms)\n`,
+      )
+      .with(
+        "written",
+        () =>
+          `  haproxy: wrote ${r.configPath} (generation ${r.generation}); no master CLI at ${p.settings.haproxy.masterSocket}, so nothing was reloaded: haproxy reads it when it starts\n`,
+      )
       .exhaustive(),
   );
   if (r.note !== undefined) io.stdout(`  note: ${r.note}\n`);
@@ -49,7 +68,9 @@ export const applyCommand = async (flags: Flags, io: Io): Promise<number> => {
       const e = outcome.keepalived.error;
       return fail(io, `keepalived: ${e.message}${e.hint === undefined ? "" : `\nhint: ${e.hint}`}`, EXIT.applyFailed);
     }
-    io.stdout(`  keepalived: ${outcome.keepalived.ok === "unchanged" ? `${p.settings.keepalived.configPath} already up to date` : `wrote ${p.settings.keepalived.configPath} and ${outcome.keepalived.ok === "started" ? "started keepalived" : "reloaded keepalived (SIGHUP)"}`}\n`);
+    io.stdout(
+      `  keepalived: ${outcome.keepalived.ok === "unchanged" ? `${p.settings.keepalived.configPath} already up to date` : `wrote ${p.settings.keepalived.configPath} and ${outcome.keepalived.ok === "started" ? "started keepalived" : "reloaded keepalived (SIGHUP)"}`}\n`,
+    );
   }
   return s.failed > 0 ? EXIT.someFailed : EXIT.ok;
 };

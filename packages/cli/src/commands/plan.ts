@@ -11,10 +11,17 @@ import { EXIT, fail, type Flags } from "../args.js";
 
 /** Read the plan that is running: `<dir>/plan.json` as `render` and `apply` write it, or that file itself. */
 const readRunningPlan = async (path: string): Promise<{ plan: Plan; file: string } | { error: string }> => {
-  const file = await stat(path).then((s) => (s.isDirectory() ? join(path, "plan.json") : path)).catch(() => path);
+  const file = await stat(path)
+    .then((s) => (s.isDirectory() ? join(path, "plan.json") : path))
+    .catch(() => path);
   try {
     const parsed = JSON.parse(await readFile(file, "utf8")) as Plan;
-    if (!Array.isArray(parsed.services) || !Array.isArray(parsed.frontends) || !Array.isArray(parsed.backends) || !Array.isArray(parsed.vrrpInstances)) {
+    if (
+      !Array.isArray(parsed.services) ||
+      !Array.isArray(parsed.frontends) ||
+      !Array.isArray(parsed.backends) ||
+      !Array.isArray(parsed.vrrpInstances)
+    ) {
       return { error: `${file}: not a Portico plan (render or apply writes plan.json)` };
     }
     return { plan: parsed, file };
@@ -34,9 +41,15 @@ const readRunningPlan = async (path: string): Promise<{ plan: Plan; file: string
 /** `portico plan --cluster <file|dir> [--config <file>] [--output text|json] [--against <dir|plan.json>]` */
 export const planCommand = async (flags: Flags, io: Io): Promise<number> => {
   const output = flags.string("output") ?? "text";
-  if (output !== "text" && output !== "json") return fail(io, `plan: --output must be text or json, not "${output}"`, EXIT.usage);
+  if (output !== "text" && output !== "json")
+    return fail(io, `plan: --output must be text or json, not "${output}"`, EXIT.usage);
   const clusterPath = flags.required("cluster");
-  if (clusterPath === undefined) return fail(io, "plan needs --cluster <file|dir> (what `kubectl get services,nodes,endpointslices -A -o yaml` prints)", EXIT.usage);
+  if (clusterPath === undefined)
+    return fail(
+      io,
+      "plan needs --cluster <file|dir> (what `kubectl get services,nodes,endpointslices -A -o yaml` prints)",
+      EXIT.usage,
+    );
   const config = await loadConfig(flags.configPath(io));
   if (config.isErr()) return fail(io, config.error.message, EXIT.usage);
   const bar = progress(io, output !== "json");
@@ -53,11 +66,18 @@ export const planCommand = async (flags: Flags, io: Io): Promise<number> => {
     const running = await readRunningPlan(againstPath);
     if ("error" in running) return fail(io, running.error, EXIT.usage);
     const d = diffPlans(running.plan, p);
-    io.stdout(output === "json" ? `${JSON.stringify({ against: running.file, diff: d, advice: advise(p, config.value) }, null, 2)}\n` : formatDiff(d, running.file, io.color === true ? COLOURS : PLAIN) + formatAdvice(advise(p, config.value)));
+    io.stdout(
+      output === "json"
+        ? `${JSON.stringify({ against: running.file, diff: d, advice: advise(p, config.value) }, null, 2)}\n`
+        : formatDiff(d, running.file, io.color === true ? COLOURS : PLAIN) + formatAdvice(advise(p, config.value)),
+    );
   } else {
-    io.stdout(output === "json" ? `${JSON.stringify(p, null, 2)}\n` : formatPlan(p) + formatAdvice(advise(p, config.value)));
+    io.stdout(
+      output === "json" ? `${JSON.stringify(p, null, 2)}\n` : formatPlan(p) + formatAdvice(advise(p, config.value)),
+    );
   }
   return p.services.some((s) => s.state === "failed") ? EXIT.someFailed : EXIT.ok;
 };
 
-const formatAdvice = (advice: readonly string[]): string => (advice.length === 0 ? "" : `\nAdvice:\n${advice.map((a) => `  - ${a}`).join("\n")}\n`);
+const formatAdvice = (advice: readonly string[]): string =>
+  advice.length === 0 ? "" : `\nAdvice:\n${advice.map((a) => `  - ${a}`).join("\n")}\n`;

@@ -44,7 +44,10 @@ export const renderCommand = async (flags: Flags, io: Io): Promise<number> => {
   const declared = config.tuning.topologies.find((t) => t.node === node);
   if (declared !== undefined) {
     const tuning = planTuning(declared.topology, config.tuning);
-    files.push(["tuning.json", `${JSON.stringify({ apiVersion: "portico.dev/v1alpha1", kind: "TuningPlan", node, topology: declared.topology, ...tuning }, null, 2)}\n`]);
+    files.push([
+      "tuning.json",
+      `${JSON.stringify({ apiVersion: "portico.dev/v1alpha1", kind: "TuningPlan", node, topology: declared.topology, ...tuning }, null, 2)}\n`,
+    ]);
   }
   for (const [i, [name, text]] of files.entries()) {
     bar.count("writing files", i, files.length);
@@ -56,7 +59,9 @@ export const renderCommand = async (flags: Flags, io: Io): Promise<number> => {
   }
   bar.done();
   const s = summarise(p);
-  io.stdout(`Rendered for LB node ${node}: ${s.services} Services (${s.ready} ready, ${s.partial} partial, ${s.failed} failed), ${s.frontends} frontends, ${s.vrrpInstances} VRRP instances\n`);
+  io.stdout(
+    `Rendered for LB node ${node}: ${s.services} Services (${s.ready} ready, ${s.partial} partial, ${s.failed} failed), ${s.frontends} frontends, ${s.vrrpInstances} VRRP instances\n`,
+  );
   for (const [name] of files) io.stdout(`  wrote ${join(out, name)}\n`);
   return s.failed > 0 ? EXIT.someFailed : EXIT.ok;
 };

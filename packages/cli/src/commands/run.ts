@@ -31,8 +31,22 @@ const applier = (config: Config, node: LbNodeName) => {
       ...("error" in r.haproxy ? [`haproxy: ${r.haproxy.error.message}`] : []),
       ...(r.keepalived !== undefined && "error" in r.keepalived ? [`keepalived: ${r.keepalived.error.message}`] : []),
     ];
-    const haproxy = "error" in r.haproxy ? "error" : r.haproxy.ok.action === "runtime" ? "runtime" : r.haproxy.ok.action === "reload" ? "reload" : "none";
-    const keepalived = r.keepalived === undefined ? "none" : "error" in r.keepalived ? "error" : r.keepalived.ok === "unchanged" ? "none" : "reload";
+    const haproxy =
+      "error" in r.haproxy
+        ? "error"
+        : r.haproxy.ok.action === "runtime"
+          ? "runtime"
+          : r.haproxy.ok.action === "reload"
+            ? "reload"
+            : "none";
+    const keepalived =
+      r.keepalived === undefined
+        ? "none"
+        : "error" in r.keepalived
+          ? "error"
+          : r.keepalived.ok === "unchanged"
+            ? "none"
+            : "reload";
     return { haproxy, keepalived, errors };
   };
 };
@@ -52,7 +66,11 @@ export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
     if (kubeconfig === undefined) kc.loadFromDefault();
     else kc.loadFromFile(kubeconfig);
   } catch (e) {
-    return fail(io, `cannot load the kubeconfig${kubeconfig === undefined ? "" : ` ${kubeconfig}`}: ${(e as Error).message.split("\n")[0] ?? ""}`, EXIT.usage);
+    return fail(
+      io,
+      `cannot load the kubeconfig${kubeconfig === undefined ? "" : ` ${kubeconfig}`}: ${(e as Error).message.split("\n")[0] ?? ""}`,
+      EXIT.usage,
+    );
   }
   if (kc.getCurrentCluster() === null) return fail(io, "no cluster in the kubeconfig (pass --kubeconfig)", EXIT.usage);
 
@@ -71,7 +89,10 @@ export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
   } catch (e) {
     return fail(io, `cannot start: ${(e as Error).message} (controller.listen ${address}:${port})`, EXIT.usage);
   }
-  logger.info({ node, metrics: `http://${address.includes(":") ? `[${address}]` : address}:${port}/metrics` }, "portico run started");
+  logger.info(
+    { node, metrics: `http://${address.includes(":") ? `[${address}]` : address}:${port}/metrics` },
+    "portico run started",
+  );
   // Stop on SIGTERM/SIGINT without touching HAProxy or keepalived: traffic keeps flowing.
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));

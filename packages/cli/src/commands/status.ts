@@ -7,7 +7,15 @@ import { run } from "@portico/host";
 import { EXIT, fail, type Flags } from "../args.js";
 import type { Io } from "../io.js";
 import { findLbNode, loadConfig } from "../load.js";
-import { buildStatus, formatStatus, NO_COLOURS, parseIpAddr, type StatusColours, type StatusSources, type StatusView } from "../status.js";
+import {
+  buildStatus,
+  formatStatus,
+  NO_COLOURS,
+  parseIpAddr,
+  type StatusColours,
+  type StatusSources,
+  type StatusView,
+} from "../status.js";
 
 /** Why status could not be read: a message, the fix in one line, and the exit code. */
 interface StatusError {
@@ -47,17 +55,24 @@ const readPlanBeside = async (configPath: string): Promise<Plan | undefined> => 
 };
 
 /** Read everything status shows from this node: installed files, the runtime API, the interface. */
-export const readStatus = async (config: Config, lbNode: LbNode): Promise<{ view: StatusView } | { error: StatusError }> => {
+export const readStatus = async (
+  config: Config,
+  lbNode: LbNode,
+): Promise<{ view: StatusView } | { error: StatusError }> => {
   const h = config.haproxy;
   let cfg: string;
   try {
     cfg = await readFile(h.configPath, "utf8");
   } catch (e) {
-    const why = errno(e) === "ENOENT" ? "no such file" : errno(e) === "EACCES" ? "permission denied" : (e as Error).message;
+    const why =
+      errno(e) === "ENOENT" ? "no such file" : errno(e) === "EACCES" ? "permission denied" : (e as Error).message;
     return {
       error: {
         message: `cannot read the installed haproxy.cfg ${h.configPath} (config haproxy.configPath): ${why}`,
-        hint: errno(e) === "EACCES" ? "run portico status as root or as a user that can read it" : "run portico apply on this node first, or set haproxy.configPath to where the file is",
+        hint:
+          errno(e) === "EACCES"
+            ? "run portico status as root or as a user that can read it"
+            : "run portico apply on this node first, or set haproxy.configPath to where the file is",
         code: EXIT.usage,
       },
     };
@@ -68,13 +83,26 @@ export const readStatus = async (config: Config, lbNode: LbNode): Promise<{ view
     const missing = e.message.includes("ENOENT");
     const refused = e.message.includes("ECONNREFUSED");
     const denied = e.message.includes("EACCES");
-    const why = missing ? "the socket does not exist" : refused ? "nothing listens on it" : denied ? "permission denied" : e.message;
-    const hint = missing || refused
-      ? `HAProxy is not running with this stats socket: start it (systemctl start haproxy) or set haproxy.statsSocket in the config to its "stats socket" path`
-      : denied
-        ? "run portico status as root or as a member of the socket's group (the stats socket is mode 660)"
-        : (e.hint ?? "check that HAProxy answers on its stats socket (echo 'show info' | socat stdio <socket>)");
-    return { error: { message: `cannot read HAProxy's runtime API at ${h.statsSocket} (config haproxy.statsSocket): ${why}`, hint, code: EXIT.applyFailed } };
+    const why = missing
+      ? "the socket does not exist"
+      : refused
+        ? "nothing listens on it"
+        : denied
+          ? "permission denied"
+          : e.message;
+    const hint =
+      missing || refused
+        ? `HAProxy is not running with this stats socket: start it (systemctl start haproxy) or set haproxy.statsSocket in the config to its "stats socket" path`
+        : denied
+          ? "run portico status as root or as a member of the socket's group (the stats socket is mode 660)"
+          : (e.hint ?? "check that HAProxy answers on its stats socket (echo 'show info' | socat stdio <socket>)");
+    return {
+      error: {
+        message: `cannot read HAProxy's runtime API at ${h.statsSocket} (config haproxy.statsSocket): ${why}`,
+        hint,
+        code: EXIT.applyFailed,
+      },
+    };
   }
   const ip = await run("ip", ["-j", "addr", "show", "dev", lbNode.interface], { timeoutMs: 10_000 });
   const addresses = ip.isErr()
@@ -103,21 +131,24 @@ const REDRAW = "\u001b[H\u001b[J";
 /** `portico status --config <file> --node <lbNode> [--watch [--interval <duration>]] [--output text|json]` */
 export const statusCommand = async (flags: Flags, io: Io): Promise<number> => {
   const output = flags.string("output") ?? "text";
-  if (output !== "text" && output !== "json") return fail(io, `status: --output must be text or json, not "${output}"`, EXIT.usage);
+  if (output !== "text" && output !== "json")
+    return fail(io, `status: --output must be text or json, not "${output}"`, EXIT.usage);
   const node = flags.required("node");
   if (node === undefined) return fail(io, "status needs --node <lbNode>", EXIT.usage);
   const watch = flags.boolean("watch");
   const intervalText = flags.string("interval");
   if (intervalText !== undefined && !watch) return fail(io, "status: --interval needs --watch", EXIT.usage);
   const interval = parseDuration(intervalText ?? "2s", 200, 3_600_000);
-  if (interval.isErr()) return fail(io, `status: --interval: ${interval.error} (accepted: 200ms to 1h, e.g. 2s)`, EXIT.usage);
+  if (interval.isErr())
+    return fail(io, `status: --interval: ${interval.error} (accepted: 200ms to 1h, e.g. 2s)`, EXIT.usage);
   const config = await loadConfig(flags.configPath(io));
   if (config.isErr()) return fail(io, config.error.message, EXIT.usage);
   const found = findLbNode(config.value, node);
   if (found.isErr()) return fail(io, found.error.message, EXIT.usage);
 
   const colours = io.color === true ? COLOURS : NO_COLOURS;
-  const render = (view: StatusView): string => (output === "json" ? `${JSON.stringify(view, null, watch ? undefined : 2)}\n` : formatStatus(view, colours));
+  const render = (view: StatusView): string =>
+    output === "json" ? `${JSON.stringify(view, null, watch ? undefined : 2)}\n` : formatStatus(view, colours);
 
   if (!watch) {
     const r = await readStatus(config.value, found.value);
@@ -141,7 +172,10 @@ export const statusCommand = async (flags: Flags, io: Io): Promise<number> => {
           : `portico: ${r.error.message}\nhint: ${r.error.hint}\n`
         : render(r.view);
     if (output === "json") io.stdout(body);
-    else io.stdout(`${inPlace ? REDRAW : ""}Every ${intervalText ?? "2s"} at ${stamp} (Ctrl-C to stop)\n${body}${inPlace ? "" : "\n"}`);
+    else
+      io.stdout(
+        `${inPlace ? REDRAW : ""}Every ${intervalText ?? "2s"} at ${stamp} (Ctrl-C to stop)\n${body}${inPlace ? "" : "\n"}`,
+      );
     await new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(t);

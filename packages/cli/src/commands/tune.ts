@@ -8,9 +8,13 @@ import { findLbNode, loadConfig } from "../load.js";
 
 const describeTopology = (t: Topology): string => {
   const nics = t.interfaces.map(
-    (n) => `${n.name}: ${n.rxQueues} rx / ${n.txQueues} tx queues, NUMA node ${n.numaNode ?? "unknown"}, ${n.irqs.length} queue interrupt${n.irqs.length === 1 ? "" : "s"}`,
+    (n) =>
+      `${n.name}: ${n.rxQueues} rx / ${n.txQueues} tx queues, NUMA node ${n.numaNode ?? "unknown"}, ${n.irqs.length} queue interrupt${n.irqs.length === 1 ? "" : "s"}`,
   );
-  const numa = t.numaNodes.length === 0 ? "no NUMA nodes" : t.numaNodes.map((x) => `node ${x.id}: ${formatCpuList(x.cpus)}`).join("; ");
+  const numa =
+    t.numaNodes.length === 0
+      ? "no NUMA nodes"
+      : t.numaNodes.map((x) => `node ${x.id}: ${formatCpuList(x.cpus)}`).join("; ");
   return `CPUs online ${formatCpuList(t.onlineCpus)} (of ${t.cpuCount}); ${numa}\n${nics.map((l) => `  ${l}\n`).join("")}`;
 };
 
@@ -19,8 +23,14 @@ const line = (o: WriteOutcome): string =>
     .with({ status: "unchanged" }, (x) => `  unchanged     ${x.path} = ${x.current}`)
     .with({ status: "would-change" }, (x) => `  would set     ${x.path}: ${x.current} -> ${x.write.value}`)
     .with({ status: "changed" }, (x) => `  set           ${x.path}: ${x.previous} -> ${x.readBack}`)
-    .with({ status: "kernel-changed" }, (x) => `  CHANGED BY KERNEL ${x.path}: wrote ${x.write.value}, reads back ${x.readBack} (was ${x.previous})`)
-    .with({ status: "refused" }, (x) => `  REFUSED       ${x.path}: ${x.write.value} (${x.message}; still ${x.previous})`)
+    .with(
+      { status: "kernel-changed" },
+      (x) => `  CHANGED BY KERNEL ${x.path}: wrote ${x.write.value}, reads back ${x.readBack} (was ${x.previous})`,
+    )
+    .with(
+      { status: "refused" },
+      (x) => `  REFUSED       ${x.path}: ${x.write.value} (${x.message}; still ${x.previous})`,
+    )
     .with({ status: "missing" }, (x) => (x.ok ? `  not present   ${x.message}` : `  MISSING       ${x.message}`))
     .exhaustive();
 
@@ -45,10 +55,17 @@ export const tuneCommand = async (flags: Flags, io: Io): Promise<number> => {
   if (found.isErr()) return fail(io, found.error.message, EXIT.usage);
   const lb = found.value;
   const topology = await readTopology({ sysRoot, procRoot, interfaces: [lb.interface] });
-  if (topology.isErr()) return fail(io, `${topology.error.message}${topology.error.hint === undefined ? "" : ` (${topology.error.hint})`}`, EXIT.usage);
+  if (topology.isErr())
+    return fail(
+      io,
+      `${topology.error.message}${topology.error.hint === undefined ? "" : ` (${topology.error.hint})`}`,
+      EXIT.usage,
+    );
 
   const plan = planTuning(topology.value, config.value.tuning);
-  io.stdout(`Tuning LB node ${node}${dryRun ? " (dry run: nothing is written)" : ""}\n${describeTopology(topology.value)}`);
+  io.stdout(
+    `Tuning LB node ${node}${dryRun ? " (dry run: nothing is written)" : ""}\n${describeTopology(topology.value)}`,
+  );
   for (const note of plan.notes) io.stdout(`note: ${note}\n`);
   const report = await applyTuning(plan, { sysRoot, procRoot, dryRun });
   if (report.isErr()) return fail(io, report.error.message, EXIT.usage);
@@ -62,10 +79,14 @@ export const tuneCommand = async (flags: Flags, io: Io): Promise<number> => {
 
   const irqbalance = await irqbalanceRunning(procRoot);
   if (irqbalance.isOk() && irqbalance.value) {
-    io.stderr(`portico: warning: irqbalance is running; it may move the interface's interrupts and override the IRQ side of this tuning\n`);
+    io.stderr(
+      `portico: warning: irqbalance is running; it may move the interface's interrupts and override the IRQ side of this tuning\n`,
+    );
   }
   if (plan.irqbalanceBan.length > 0) {
-    io.stdout(`To keep irqbalance off the pinned interrupts, put this in /etc/default/irqbalance and restart it:\n  ${irqbalanceBanLine(plan.irqbalanceBan)}\n`);
+    io.stdout(
+      `To keep irqbalance off the pinned interrupts, put this in /etc/default/irqbalance and restart it:\n  ${irqbalanceBanLine(plan.irqbalanceBan)}\n`,
+    );
   }
   return report.value.ok ? EXIT.ok : EXIT.someFailed;
 };

@@ -31,9 +31,11 @@ export type Obj = Record<string, unknown>;
 export const metaOf = (o: Obj | undefined): Obj => (o?.["metadata"] ?? {}) as Obj;
 /** A Service's `status.loadBalancer.ingress` (empty when absent). */
 export const ingressOf = (o: Obj | undefined): { ip?: string; ipMode?: string }[] =>
-  ((((o?.["status"] ?? {}) as Obj)["loadBalancer"] ?? {}) as { ingress?: { ip?: string; ipMode?: string }[] }).ingress ?? [];
+  ((((o?.["status"] ?? {}) as Obj)["loadBalancer"] ?? {}) as { ingress?: { ip?: string; ipMode?: string }[] })
+    .ingress ?? [];
 /** The name of the object an Event is about. */
-export const regardingOf = (e: Obj | undefined): string | undefined => ((e?.["involvedObject"] ?? e?.["regarding"]) as Obj | undefined)?.["name"] as string | undefined;
+export const regardingOf = (e: Obj | undefined): string | undefined =>
+  ((e?.["involvedObject"] ?? e?.["regarding"]) as Obj | undefined)?.["name"] as string | undefined;
 
 /** A line printed by a test file, tagged so the figures are easy to find in CI output. */
 export const sayer =
@@ -47,7 +49,10 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 /** The first line of a child's stdout that starts with `prefix`; fails after `capMs` (a safety cap). */
 export const waitForLine = async (proc: Started, prefix: string, capMs = 20_000): Promise<string> => {
   let seen = "";
-  const timer = setTimeout(() => proc.stdout!.emit("error", new Error(`no "${prefix}" within ${capMs} ms: ${seen}`)), capMs);
+  const timer = setTimeout(
+    () => proc.stdout!.emit("error", new Error(`no "${prefix}" within ${capMs} ms: ${seen}`)),
+    capMs,
+  );
   try {
     for (;;) {
       const line = seen.split("\n").find((l) => l.startsWith(prefix));

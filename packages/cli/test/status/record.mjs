@@ -20,7 +20,8 @@ try {
   const ip = await run("ip", ["-n", scenario.ns, "-j", "addr", "show", "dev", "eth0"]);
   if (ip.isErr() || ip.value.code !== 0) throw new Error("ip addr failed");
   await writeFile(join(fixtures, "ip-addr.json"), ip.value.stdout);
-  for (const f of ["haproxy.cfg", "keepalived.conf", "plan.json"]) await copyFile(join(dir, "etc", f), join(fixtures, f));
+  for (const f of ["haproxy.cfg", "keepalived.conf", "plan.json"])
+    await copyFile(join(dir, "etc", f), join(fixtures, f));
   process.stdout.write(`recorded into ${fixtures}\n`);
 } finally {
   await scenario.stop();

@@ -90,7 +90,20 @@ export const startScenario = async (dir) => {
         `keepalived:\n  configPath: ${dir}/etc/keepalived.conf\n  pidFile: ${dir}/keepalived.pid\n  apply: false\n`,
     );
     const quiet = { stdout: () => {}, stderr: (t) => process.stderr.write(t), env: {}, cwd: dir };
-    const rendered = await main(["render", "--cluster", join(quickstart, "cluster.yaml"), "--config", config, "--node", "lb1", "--out", join(dir, "etc")], quiet);
+    const rendered = await main(
+      [
+        "render",
+        "--cluster",
+        join(quickstart, "cluster.yaml"),
+        "--config",
+        config,
+        "--node",
+        "lb1",
+        "--out",
+        join(dir, "etc"),
+      ],
+      quiet,
+    );
     if (rendered > 1) throw new Error(`render exited ${rendered}`);
 
     const made = await createNamespace(ns);
@@ -100,13 +113,28 @@ export const startScenario = async (dir) => {
     await must("ip", ["-n", ns, "link", "set", "eth0", "up"]);
     await must("ip", ["-n", ns, "addr", "add", "198.18.1.1/24", "dev", "eth0"]);
     for (const vip of HELD) await must("ip", ["-n", ns, "addr", "add", `${vip}/32`, "dev", "eth0"]);
-    for (const node of ["198.18.2.10", "198.18.2.11", "198.18.2.12"]) await must("ip", ["-n", ns, "addr", "add", `${node}/32`, "dev", "lo"]);
+    for (const node of ["198.18.2.10", "198.18.2.11", "198.18.2.12"])
+      await must("ip", ["-n", ns, "addr", "add", `${node}/32`, "dev", "lo"]);
 
-    const nodes = (await start("ip", ["netns", "exec", ns, process.execPath, "-e", NODES], { stdio: "pipe" }))._unsafeUnwrap();
+    const nodes = (
+      await start("ip", ["netns", "exec", ns, process.execPath, "-e", NODES], { stdio: "pipe" })
+    )._unsafeUnwrap();
     procs.push(nodes);
     await line(nodes, "ready", 10_000);
 
-    const haproxy = (await start("ip", ["netns", "exec", ns, "haproxy", "-W", "-S", `${dir}/master.sock`, "-f", `${dir}/etc/haproxy.cfg`]))._unsafeUnwrap();
+    const haproxy = (
+      await start("ip", [
+        "netns",
+        "exec",
+        ns,
+        "haproxy",
+        "-W",
+        "-S",
+        `${dir}/master.sock`,
+        "-f",
+        `${dir}/etc/haproxy.cfg`,
+      ])
+    )._unsafeUnwrap();
     procs.push(haproxy);
     for (let i = 0; ; i++) {
       if ((await sendCommands(`${dir}/admin.sock`, [{ kind: "show-info" }])).isOk()) break;
@@ -120,10 +148,17 @@ export const startScenario = async (dir) => {
       return m[1];
     };
     // shop/web is Cluster policy: its slotN is the node in the check backend's slotN.
-    const worker2 = /^ {4}server (slot[0-9]+) \S+ weight 1 # node_worker_2_[0-9a-f]{8}$/m.exec(cfg.slice(cfg.indexOf("\nbackend chk_kube_proxy_")));
+    const worker2 = /^ {4}server (slot[0-9]+) \S+ weight 1 # node_worker_2_[0-9a-f]{8}$/m.exec(
+      cfg.slice(cfg.indexOf("\nbackend chk_kube_proxy_")),
+    );
     if (worker2 === null) throw new Error("no check slot for worker-2 in the rendered config");
     const set = await sendCommands(`${dir}/admin.sock`, [
-      { kind: "set-state", backend: backend("be_ingress_nginx_ingress_nginx_controller_443_v4"), server: "slot1", state: "drain" },
+      {
+        kind: "set-state",
+        backend: backend("be_ingress_nginx_ingress_nginx_controller_443_v4"),
+        server: "slot1",
+        state: "drain",
+      },
       { kind: "set-state", backend: backend("be_shop_api_8443_v4"), server: "slot1", state: "maint" },
       { kind: "set-state", backend: backend("be_shop_web_80_v4"), server: worker2[1], state: "maint" },
     ]);
@@ -135,13 +170,17 @@ export const startScenario = async (dir) => {
       const stat = (await sendCommands(`${dir}/admin.sock`, [{ kind: "show-stat" }]))._unsafeUnwrap()[0] ?? "";
       const [header = "", ...lines] = stat.split("\n");
       const col = (name) => header.replace(/^# /, "").split(",").indexOf(name);
-      const rows = lines.map((l) => l.split(",")).filter((f) => f[0]?.startsWith("chk_kube_proxy_") && f[1] !== "BACKEND" && f[col("addr")] !== "0.0.0.0:1");
+      const rows = lines
+        .map((l) => l.split(","))
+        .filter((f) => f[0]?.startsWith("chk_kube_proxy_") && f[1] !== "BACKEND" && f[col("addr")] !== "0.0.0.0:1");
       const states = rows.map((f) => f[col("status")]);
       if (rows.length === 3 && states.filter((x) => x === "DOWN").length === 2 && states.includes("UP")) break;
       if (i > 300) throw new Error(`checks did not settle within 30 s:\n${stat}`);
       await sleep(100);
     }
-    const client = (await start("ip", ["netns", "exec", ns, process.execPath, "-e", CLIENT, ...HELD], { stdio: "pipe" }))._unsafeUnwrap();
+    const client = (
+      await start("ip", ["netns", "exec", ns, process.execPath, "-e", CLIENT, ...HELD], { stdio: "pipe" })
+    )._unsafeUnwrap();
     procs.push(client);
     await line(client, "connected", 10_000);
     await sleep(300);

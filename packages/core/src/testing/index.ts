@@ -67,10 +67,16 @@ export const aService = (o: ServiceInput = {}): Json => {
       ipFamilies: o.ipFamilies ?? ["IPv4"],
       ...(o.ipFamilyPolicy === undefined ? {} : { ipFamilyPolicy: o.ipFamilyPolicy }),
       ...(o.loadBalancerIP === undefined ? {} : { loadBalancerIP: o.loadBalancerIP }),
-      ...(o.loadBalancerSourceRanges === undefined ? {} : { loadBalancerSourceRanges: [...o.loadBalancerSourceRanges] }),
+      ...(o.loadBalancerSourceRanges === undefined
+        ? {}
+        : { loadBalancerSourceRanges: [...o.loadBalancerSourceRanges] }),
       ...(o.sessionAffinity === undefined ? {} : { sessionAffinity: o.sessionAffinity }),
-      ...(o.sessionAffinityTimeoutSeconds === undefined ? {} : { sessionAffinityConfig: { clientIP: { timeoutSeconds: o.sessionAffinityTimeoutSeconds } } }),
-      ...(o.allocateLoadBalancerNodePorts === undefined ? {} : { allocateLoadBalancerNodePorts: o.allocateLoadBalancerNodePorts }),
+      ...(o.sessionAffinityTimeoutSeconds === undefined
+        ? {}
+        : { sessionAffinityConfig: { clientIP: { timeoutSeconds: o.sessionAffinityTimeoutSeconds } } }),
+      ...(o.allocateLoadBalancerNodePorts === undefined
+        ? {}
+        : { allocateLoadBalancerNodePorts: o.allocateLoadBalancerNodePorts }),
       ports: ports.map((p) => ({
         name: p.name ?? `p${p.port}`,
         port: p.port,
@@ -79,7 +85,9 @@ export const aService = (o: ServiceInput = {}): Json => {
         ...(p.nodePort === undefined ? {} : { nodePort: p.nodePort }),
       })),
     },
-    status: { loadBalancer: o.statusIps === undefined ? {} : { ingress: o.statusIps.map((ip) => ({ ip, ipMode: "VIP" })) } },
+    status: {
+      loadBalancer: o.statusIps === undefined ? {} : { ingress: o.statusIps.map((ip) => ({ ip, ipMode: "VIP" })) },
+    },
   };
 };
 
@@ -103,7 +111,11 @@ export const aNode = (name: string, ip: string, o: NodeInput = {}): Json => ({
   },
   spec: o.taints === undefined ? {} : { taints: o.taints.map((t) => ({ ...t })) },
   status: {
-    addresses: [{ type: "InternalIP", address: ip }, ...(o.moreIps ?? []).map((a) => ({ type: "InternalIP", address: a })), { type: "Hostname", address: name }],
+    addresses: [
+      { type: "InternalIP", address: ip },
+      ...(o.moreIps ?? []).map((a) => ({ type: "InternalIP", address: a })),
+      { type: "Hostname", address: name },
+    ],
   },
 });
 
@@ -123,7 +135,13 @@ export interface SliceInput {
 }
 
 /** An EndpointSlice for `namespace/service` with the given endpoints. */
-export const anEndpointSlice = (namespace: string, service: string, endpoints: readonly EndpointInput[], suffix = "abcde", o: SliceInput = {}): Json => ({
+export const anEndpointSlice = (
+  namespace: string,
+  service: string,
+  endpoints: readonly EndpointInput[],
+  suffix = "abcde",
+  o: SliceInput = {},
+): Json => ({
   apiVersion: "discovery.k8s.io/v1",
   kind: "EndpointSlice",
   metadata: { name: `${service}-${suffix}`, namespace, labels: { "kubernetes.io/service-name": service } },
@@ -138,7 +156,13 @@ export const anEndpointSlice = (namespace: string, service: string, endpoints: r
 
 /** Options for {@link aConfig}. */
 export interface ConfigInput {
-  readonly pools?: readonly { name: string; addresses: readonly string[]; autoAssign?: boolean; namespaces?: readonly string[]; serviceSelector?: Json }[];
+  readonly pools?: readonly {
+    name: string;
+    addresses: readonly string[];
+    autoAssign?: boolean;
+    namespaces?: readonly string[];
+    serviceSelector?: Json;
+  }[];
   readonly lbNodes?: readonly { name: string; address: string; interface: string }[];
   readonly handleUnclassed?: boolean;
   readonly loadBalancerClass?: string;
@@ -156,15 +180,19 @@ export const aConfig = (o: ConfigInput = {}): Json => ({
   kind: "PorticoConfig",
   loadBalancerClass: o.loadBalancerClass ?? "portico.dev/haproxy",
   handleUnclassed: o.handleUnclassed ?? true,
-  pools: (o.pools ?? [{ name: "default", addresses: ["198.18.100.10-198.18.100.50", "2001:db8:100::/120"] }]).map((p) => ({
-    ...p,
-    addresses: [...p.addresses],
-    ...(p.namespaces === undefined ? {} : { namespaces: [...p.namespaces] }),
-  })),
-  lbNodes: (o.lbNodes ?? [
-    { name: "lb1", address: "198.18.1.1", interface: "eth0" },
-    { name: "lb2", address: "198.18.1.2", interface: "eth0" },
-  ]).map((n) => ({ ...n })),
+  pools: (o.pools ?? [{ name: "default", addresses: ["198.18.100.10-198.18.100.50", "2001:db8:100::/120"] }]).map(
+    (p) => ({
+      ...p,
+      addresses: [...p.addresses],
+      ...(p.namespaces === undefined ? {} : { namespaces: [...p.namespaces] }),
+    }),
+  ),
+  lbNodes: (
+    o.lbNodes ?? [
+      { name: "lb1", address: "198.18.1.1", interface: "eth0" },
+      { name: "lb2", address: "198.18.1.2", interface: "eth0" },
+    ]
+  ).map((n) => ({ ...n })),
   ...(o.vrrp === undefined ? {} : { vrrp: o.vrrp }),
   ...(o.healthCheck === undefined ? {} : { healthCheck: o.healthCheck }),
   ...(o.haproxy === undefined ? {} : { haproxy: o.haproxy }),
@@ -186,7 +214,12 @@ export const aParsedConfig = (o: ConfigInput = {}): Config =>
 export const aSnapshot = (...objects: readonly unknown[]): ClusterSnapshot => ingest(objects);
 
 /** Ingest and plan in one step. */
-export const planOf = (objects: readonly unknown[], config: Config = aParsedConfig()): Plan => plan(ingest(objects), config);
+export const planOf = (objects: readonly unknown[], config: Config = aParsedConfig()): Plan =>
+  plan(ingest(objects), config);
 
 /** Three worker nodes, 198.18.2.1-3. */
-export const threeNodes = (): Json[] => [aNode("worker-1", "198.18.2.1"), aNode("worker-2", "198.18.2.2"), aNode("worker-3", "198.18.2.3")];
+export const threeNodes = (): Json[] => [
+  aNode("worker-1", "198.18.2.1"),
+  aNode("worker-2", "198.18.2.2"),
+  aNode("worker-3", "198.18.2.3"),
+];
