@@ -27,7 +27,15 @@ export interface DoctorOptions {
   readonly procRoot?: string;
   /** Capture VRRP adverts for this long to find VRID clashes; 0 skips; default 3000. */
   readonly captureMs?: number;
+  /** The config file itself, checked for the packaged example's marker line. */
+  readonly configPath?: string;
 }
+
+/**
+ * EXAMPLE_MARKER: the line that opens the example `/etc/portico/portico.yaml` the Debian package
+ * installs; doctor fails while it is there, so an unedited example is never taken for a config.
+ */
+export const EXAMPLE_MARKER = "# portico: the packaged example;";
 
 /** Minimum versions: HAProxy 2.4 (dynamic servers), keepalived 2.0 (VRRPv3 sub-second adverts). */
 export const MINIMUM = { haproxy: [2, 4], keepalived: [2, 0] } as const;
@@ -241,8 +249,23 @@ const checkVrids = async (opts: DoctorOptions): Promise<CheckResult> => {
   );
 };
 
+const checkEdited = async (path: string): Promise<CheckResult> => {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    const message = `cannot read ${path}: ${(e as Error).message}`;
+    return fail("config edited", message, "pass --config with the config portico run uses");
+  }
+  const isExample = text.split("\n").some((line) => line.startsWith(EXAMPLE_MARKER));
+  if (!isExample) return ok("config edited", `${path} is not the packaged example`);
+  const fix = `set pools and lbNodes for this network, then delete the line starting "${EXAMPLE_MARKER}"`;
+  return fail("config edited", `${path} is still the packaged example (its pools and lbNodes are placeholders)`, fix);
+};
+
 /** Run every check; the order is the order they print in. */
 export const runDoctor = async (opts: DoctorOptions): Promise<CheckResult[]> => [
+  ...(opts.configPath === undefined ? [] : [await checkEdited(opts.configPath)]),
   await checkProgram("haproxy", ["-v"]),
   await checkProgram("keepalived", ["--version"]),
   ...(await checkInterface(opts)),

@@ -6,7 +6,9 @@ import { renderCommand } from "./commands/render.js";
 import { runCommand } from "./commands/run.js";
 import { statusCommand } from "./commands/status.js";
 import { tuneCommand } from "./commands/tune.js";
+import { completionScript, SHELLS, type Shell } from "./completion.js";
 import { processIo, type Io } from "./io.js";
+import { versionLine } from "./version.js";
 
 const USAGE = `portico: cloud-style LoadBalancer Services for bare-metal Kubernetes (HAProxy + keepalived)
 
@@ -18,6 +20,8 @@ Usage:
   portico doctor [--config <file>] --node <lbNode> [--kubeconfig <file>]
   portico status [--config <file>] --node <lbNode> [--watch [--interval <duration>]] [--output text|json]
   portico tune   [--config <file>] --node <lbNode> [--dry-run] [--sysfs-root <dir>] [--procfs-root <dir>]
+  portico completion bash|zsh
+  portico --version
 
 --cluster reads what \`kubectl get services,nodes,endpointslices -A -o yaml\` prints
 (a List, multi-document YAML, or JSON; or a directory of such files).
@@ -105,6 +109,20 @@ const COMMANDS = {
   status: statusCommand,
 } as const;
 
+/** `portico completion bash|zsh`: print the script that completes commands and flags in that shell. */
+const completion = (rest: readonly string[], io: Io): number => {
+  const [shell, ...extra] = rest;
+  if (shell === "--help" || shell === "-h") {
+    io.stdout("Usage: portico completion bash|zsh\n\nPrint a completion script: source <(portico completion bash)\n");
+    return EXIT.ok;
+  }
+  if (shell === undefined || extra.length > 0 || !(SHELLS as readonly string[]).includes(shell)) {
+    return fail(io, `completion takes one shell: ${SHELLS.join(" or ")} (see portico --help)`, EXIT.usage);
+  }
+  io.stdout(completionScript(shell as Shell));
+  return EXIT.ok;
+};
+
 /** Run the `portico` command line; resolves to the exit code. Never throws for bad input. */
 export const main = async (argv: readonly string[], io: Io = processIo()): Promise<number> => {
   const [command, ...rest] = argv;
@@ -112,6 +130,11 @@ export const main = async (argv: readonly string[], io: Io = processIo()): Promi
     io.stdout(USAGE);
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
+  if (command === "--version" || command === "version") {
+    io.stdout(versionLine());
+    return EXIT.ok;
+  }
+  if (command === "completion") return completion(rest, io);
   if (!(command in COMMANDS))
     return fail(
       io,

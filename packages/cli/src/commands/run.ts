@@ -3,22 +3,21 @@ import { HaproxyRenderer } from "@portico/adapter-haproxy";
 import { KeepalivedRenderer } from "@portico/adapter-keepalived";
 import type { Config, LbNodeName, Plan } from "@portico/core";
 import { pino, type Logger } from "pino";
+import pretty from "pino-pretty";
 import { EXIT, fail, type Flags } from "../args.js";
 import { Controller, type NodeApplyResult } from "../controller.js";
 import type { Io } from "../io.js";
 import { findLbNode, loadConfig } from "../load.js";
 import { applyOnNode, installedVrrpState } from "../node-apply.js";
 
-/** Structured JSON logs; readable lines on a terminal. */
+/**
+ * Structured JSON logs; readable lines on a terminal. pino-pretty runs as a stream in this thread,
+ * not as a transport: a transport is a worker thread loaded from a file, which the single-file
+ * build does not have.
+ */
 const makeLogger = (io: Io): Logger =>
   io.color === true
-    ? pino({
-        base: null,
-        transport: {
-          target: "pino-pretty",
-          options: { colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" },
-        },
-      })
+    ? pino({ base: null }, pretty({ colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" }))
     : pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime });
 
 /** Apply on this node and say what happened in the controller's terms. */
