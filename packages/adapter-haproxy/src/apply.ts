@@ -6,8 +6,9 @@ import type { AdapterError, HaproxyConfig, Plan } from "@portico/core";
 import { readInstalled } from "./_installed.js";
 import { keepStates } from "./_serverState.js";
 import { slotOps } from "./_slotOps.js";
-import { renderHaproxy, serverStateFile } from "./render.js";
-import type { HaproxyRenderer } from "./renderer.js";
+import { renderHaproxy } from "./render/full.js";
+import { serverStateFile } from "./render/global.js";
+import type { HaproxyRenderer } from "./render/cached.js";
 import { sendCommand, sendCommands, succeeded, type RuntimeCommand } from "./runtime.js";
 import { validateHaproxy } from "./validate.js";
 

@@ -1,3 +1,5 @@
+import { readServerLine } from "./_serverLine.js";
+
 /** A server line of a haproxy.cfg Portico rendered: a slot (of a backend or of a shared check backend), or a named server. */
 export interface LayoutServer {
   /** The name HAProxy knows it by: `slot<n>`, or the server's id for named servers. */
@@ -33,9 +35,6 @@ export interface HaproxyLayout {
 const SECTION = /^(frontend|backend) ([a-z0-9_-]{1,63})$/;
 const BIND = /^ {4}bind (?:\[([0-9a-f:.]+)\]|([0-9.]+)):([0-9]{1,5})\b/;
 const DEFAULT_BACKEND = /^ {4}default_backend ([a-z0-9_-]{1,63})$/;
-const SERVER =
-  /^ {4}server ([a-z0-9_-]{1,63}) (\S+) weight ([0-9]{1,3})( disabled)?(?: track ([a-z0-9_-]{1,63}\/[a-z0-9_-]{1,63}))?(?: # ([a-z0-9_-]{1,63}))?$/;
-
 /**
  * Read the frontends and backends of a haproxy.cfg that Portico rendered. Lines it does not
  * recognise are skipped: this is a view of the file for `portico status`, never a parser of
@@ -63,15 +62,15 @@ export const readLayout = (text: string): HaproxyLayout => {
       if (d !== null) fe.backend = d[1]!;
       continue;
     }
-    const m = SERVER.exec(line);
-    if (m === null) continue;
+    const m = readServerLine(line);
+    if (m === undefined) continue;
     backends.get(section.id)!.push({
-      name: m[1]!,
-      id: m[6] ?? m[1]!,
-      endpoint: m[2]!,
-      weight: Number(m[3]),
-      enabled: m[4] === undefined,
-      ...(m[5] === undefined ? {} : { tracks: m[5] }),
+      name: m.slot,
+      id: m.id ?? m.slot,
+      endpoint: m.endpoint,
+      weight: m.weight,
+      enabled: m.enabled,
+      ...(m.track === undefined ? {} : { tracks: m.track }),
     });
   }
   return { frontends, backends };
