@@ -1,3 +1,4 @@
+import type { ReadFn } from "@portico/core";
 import { readServerLine } from "./_serverLine.js";
 
 /** A server line of a haproxy.cfg Portico rendered: a slot (of a backend or of a shared check backend), or a named server. */
@@ -40,7 +41,7 @@ const DEFAULT_BACKEND = /^ {4}default_backend ([a-z0-9_-]{1,63})$/;
  * recognise are skipped: this is a view of the file for `portico status`, never a parser of
  * arbitrary HAProxy configuration.
  */
-export const readLayout = (text: string): HaproxyLayout => {
+export const readLayout: ReadFn<HaproxyLayout> = (text) => {
   const frontends: { id: string; binds: { address: string; port: number }[]; backend?: string }[] = [];
   const backends = new Map<string, LayoutServer[]>();
   let section: { kind: string; id: string } | undefined;
