@@ -5,7 +5,9 @@ import { parseCidr, parseIp, parsePort, type Cidr, type Ident, type Ip, type Por
 // built by hand (it is a public type), and a stray newline or '#' in haproxy.cfg would inject
 // configuration. Each check returns the value to print, so nothing unchecked reaches the file.
 
-const IDENT = /^[a-z0-9_-]{1,63}$/;
+/** A derived identifier's grammar, for the patterns that read one back out of haproxy.cfg. */
+export const IDENT_PATTERN = "[a-z0-9_-]{1,63}";
+const IDENT = new RegExp(`^${IDENT_PATTERN}$`);
 // Same rule as the config parser: absolute, no spaces or quotes, no `..`.
 const SAFE_PATH = /^\/[A-Za-z0-9_./-]{1,255}$/;
 

@@ -1,4 +1,5 @@
 import { hash8 } from "@portico/core";
+import { IDENT_PATTERN } from "./_guards.js";
 import { INDENT, printSlotSkeleton, readSlotLine, type ServerLine } from "./_serverLine.js";
 
 /** One server slot as a rendered haproxy.cfg declares it. */
@@ -19,7 +20,7 @@ export interface Installed {
   readonly generation: string;
 }
 
-const BACKEND = /^backend ([a-z0-9_-]{1,63})$/;
+const BACKEND = new RegExp(`^backend (${IDENT_PATTERN})$`);
 const DESCRIPTION = /^ {4}description /;
 
 /**

@@ -1,3 +1,5 @@
+import { IDENT_PATTERN as NAME } from "./_guards.js";
+
 // The grammar of a haproxy.cfg `server` line as Portico prints it, printed and read in one place:
 // `server <name> <endpoint> weight <w>[ disabled][ track <backend>/<server>][ # <id>]`.
 
@@ -19,7 +21,6 @@ export interface ServerLine {
 /** The indent of every line inside a section. */
 export const INDENT = "    ";
 
-const NAME = "[a-z0-9_-]{1,63}";
 const SLOT = "slot[1-9][0-9]{0,3}";
 const grammar = (name: string, tracked: string): RegExp =>
   new RegExp(

@@ -1,4 +1,5 @@
 import type { ReadFn } from "@portico/core";
+import { IDENT_PATTERN } from "./_guards.js";
 import { readServerLine } from "./_serverLine.js";
 
 /** A server line of a haproxy.cfg Portico rendered: a slot (of a backend or of a shared check backend), or a named server. */
@@ -33,9 +34,9 @@ export interface HaproxyLayout {
   readonly backends: ReadonlyMap<string, readonly LayoutServer[]>;
 }
 
-const SECTION = /^(frontend|backend) ([a-z0-9_-]{1,63})$/;
+const SECTION = new RegExp(`^(frontend|backend) (${IDENT_PATTERN})$`);
 const BIND = /^ {4}bind (?:\[([0-9a-f:.]+)\]|([0-9.]+)):([0-9]{1,5})\b/;
-const DEFAULT_BACKEND = /^ {4}default_backend ([a-z0-9_-]{1,63})$/;
+const DEFAULT_BACKEND = new RegExp(`^ {4}default_backend (${IDENT_PATTERN})$`);
 /**
  * Read the frontends and backends of a haproxy.cfg that Portico rendered. Lines it does not
  * recognise are skipped: this is a view of the file for `portico status`, never a parser of
