@@ -7,7 +7,7 @@
 
 /** Render a Plan into haproxy.cfg text; see {@link HaproxyRenderOptions}. */
 export { renderHaproxy, type HaproxyRenderOptions } from "./render/full.js";
-/** Render reusing the sections of the last render (and a controller's renderer that keeps them); byte-identical to `renderHaproxy`. */
+/** Render from the last render's sections (and a controller's renderer); byte-identical to `renderHaproxy`. */
 export {
   HaproxyRenderer,
   renderHaproxyCached,

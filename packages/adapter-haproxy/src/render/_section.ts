@@ -1,7 +1,7 @@
 import { hash8 } from "@portico/core";
 import { INDENT } from "../_serverLine.js";
 
-/** A rendered section, its skeleton (slot lines reduced to their names; see `readInstalled`) and the skeleton's hash. */
+/** A rendered section, its skeleton (slot lines reduced to their names, as `readInstalled` reads them) and its hash. */
 export interface Section {
   readonly text: string;
   readonly skeleton: string;

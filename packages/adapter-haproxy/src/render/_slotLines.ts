@@ -25,7 +25,10 @@ export interface CheckSlots {
 /** Every this many slots, where the slot's line starts in a section is kept (so a patch searches a few lines). */
 export const HINT_EVERY = 16;
 
-/** A head and its server lines, each preceded by a newline and the indent; `skeleton` (the lines alone) as `readInstalled` reduces them. */
+/**
+ * A head and its server lines, each preceded by a newline and the indent; `skeleton` (the lines
+ * alone) as `readInstalled` reduces them.
+ */
 export interface ServerLines {
   readonly text: string;
   readonly skeleton: string;
