@@ -1,6 +1,6 @@
-import type { NodeHead, HaproxyCheckView, InstanceView } from "./_view.js";
 import { match } from "ts-pattern";
 import { block, comment, seconds, section } from "./_conf.js";
+import type { HaproxyCheckView, InstanceView, NodeHead } from "./_view.js";
 
 // The blocks of keepalived.conf, printed from the checked views of the LB node and its instances.
 
