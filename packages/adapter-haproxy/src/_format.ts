@@ -1,4 +1,4 @@
-import { ipFamily, type Ip, type Port } from "@portico/core";
+import { ipFamily, parseIp, parsePort, type Ip, type Port } from "@portico/core";
 
 /**
  * `address:port` as HAProxy reads it. IPv6 goes in brackets: HAProxy splits the port off at the
@@ -13,3 +13,16 @@ export const formatEndpoint = (ip: Ip, port: Port): string =>
  * the unit.
  */
 export const formatDuration = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+
+const ENDPOINT = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):([0-9]{1,5})$/;
+
+/**
+ * The address and port of an endpoint as {@link formatEndpoint} prints it, both parsed, so only a
+ * parsed IP and port reach the runtime API; undefined for anything else.
+ */
+export const parseEndpoint = (endpoint: string): { address: Ip; port: Port } | undefined => {
+  const m = ENDPOINT.exec(endpoint);
+  const address = parseIp(m?.[1] ?? m?.[2] ?? "");
+  const port = parsePort(Number(m?.[3]));
+  return m === null || address.isErr() || port.isErr() ? undefined : { address: address.value, port: port.value };
+};

@@ -1,19 +1,10 @@
 import { hash8 } from "@portico/core";
+import { IDENT_PATTERN } from "./_guards.js";
+import { INDENT, printSlotSkeleton, readSlotLine, type ServerLine } from "./_serverLine.js";
 
 /** One server slot as a rendered haproxy.cfg declares it. */
-export interface SlotLine {
+export interface SlotLine extends ServerLine {
   readonly backend: string;
-  /** `slot<n>`. */
-  readonly slot: string;
-  /** `address:port` as printed (`[v6]:port` for IPv6). */
-  readonly endpoint: string;
-  readonly weight: number;
-  /** False for an empty slot (`disabled`). */
-  readonly enabled: boolean;
-  /** The server id after `#`: which node (or pod) fills the slot. */
-  readonly id?: string;
-  /** `backend/slot<n>` of a Cluster-policy slot that follows a shared check (`track`). */
-  readonly track?: string;
 }
 
 /** What a haproxy.cfg rendered by Portico says: its slots per backend, and its shape. */
@@ -29,10 +20,7 @@ export interface Installed {
   readonly generation: string;
 }
 
-const BACKEND = /^backend ([a-z0-9_-]{1,63})$/;
-/** A server slot line as rendered: name, endpoint, weight, ` disabled` when empty, the tracked check slot, the server id. */
-export const SLOT_LINE =
-  /^ {4}server (slot[1-9][0-9]{0,3}) (\S+) weight ([0-9]{1,3})( disabled)?( track [a-z0-9_-]{1,63}\/slot[1-9][0-9]{0,3})?(?: # ([a-z0-9_-]{1,63}))?$/;
+const BACKEND = new RegExp(`^backend (${IDENT_PATTERN})$`);
 const DESCRIPTION = /^ {4}description /;
 
 /**
@@ -50,22 +38,13 @@ export const readInstalled = (text: string): Installed => {
     const b = line.startsWith("backend ") ? BACKEND.exec(line) : null;
     if (b !== null) backend = b[1];
     else if (!line.startsWith(" ")) backend = undefined;
-    const s = line.startsWith("    server slot") ? SLOT_LINE.exec(line) : null;
-    if (s !== null && backend !== undefined) {
-      const slots = backends.get(backend) ?? [];
-      const track = s[5]?.slice(" track ".length);
-      slots.push({
-        backend,
-        slot: s[1]!,
-        endpoint: s[2]!,
-        weight: Number(s[3]),
-        enabled: s[4] === undefined,
-        ...(s[6] === undefined ? {} : { id: s[6] }),
-        ...(track === undefined ? {} : { track }),
-      });
-      backends.set(backend, slots);
+    const s = backend !== undefined && line.startsWith("    server slot") ? readSlotLine(line, backend) : undefined;
+    if (s !== undefined) {
+      const slots = backends.get(s.backend) ?? [];
+      slots.push(s);
+      backends.set(s.backend, slots);
       // What a slot tracks is fixed for the life of the file: part of its shape.
-      skeleton.push(`    server ${s[1]!}${track === undefined ? "" : ` track ${track}`}`);
+      skeleton.push(`${INDENT}${printSlotSkeleton(s.slot, s.track)}`);
       continue;
     }
     skeleton.push(line);

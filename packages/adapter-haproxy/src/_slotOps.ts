@@ -1,9 +1,7 @@
 import { err, ok, type Result } from "neverthrow";
-import { parseIp, parsePort, type Ip, type Port } from "@portico/core";
+import { parseEndpoint } from "./_format.js";
 import type { Installed, SlotLine } from "./_installed.js";
 import type { RuntimeCommand } from "./runtime.js";
-
-const ENDPOINT = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):([0-9]{1,5})$/;
 
 /**
  * The runtime-API commands that turn the slots of `from` into those of `to`, for two files with
@@ -76,12 +74,4 @@ const slotChange = (
       { kind: "set-weight", backend, server, weight: next.weight },
     ],
   });
-};
-
-// Only a parsed IP and port reach the socket.
-const parseEndpoint = (endpoint: string): { address: Ip; port: Port } | undefined => {
-  const m = ENDPOINT.exec(endpoint);
-  const address = parseIp(m?.[1] ?? m?.[2] ?? "");
-  const port = parsePort(Number(m?.[3]));
-  return m === null || address.isErr() || port.isErr() ? undefined : { address: address.value, port: port.value };
 };

@@ -2,12 +2,13 @@ import { readFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import { err, ok, ResultAsync, type Result } from "neverthrow";
 import { writeFileAtomic } from "@portico/host";
-import type { AdapterError, HaproxyConfig, Plan } from "@portico/core";
+import type { AdapterError, ApplyFn, HaproxyConfig, Plan } from "@portico/core";
 import { readInstalled } from "./_installed.js";
 import { keepStates } from "./_serverState.js";
 import { slotOps } from "./_slotOps.js";
-import { renderHaproxy, serverStateFile } from "./render.js";
-import type { HaproxyRenderer } from "./renderer.js";
+import { renderHaproxy } from "./render/full.js";
+import { serverStateFile } from "./render/global.js";
+import type { HaproxyRenderer } from "./render/cached.js";
 import { sendCommand, sendCommands, succeeded, type RuntimeCommand } from "./runtime.js";
 import { validateHaproxy } from "./validate.js";
 
@@ -52,10 +53,8 @@ export interface HaproxyApplyReport {
  * reloads through the master CLI, confirms that a new worker runs the new generation, and on
  * failure puts the previous file back and reloads it.
  */
-export const applyHaproxy = (
-  plan: Plan,
-  options: HaproxyApplyOptions = {},
-): ResultAsync<HaproxyApplyReport, AdapterError> => new ResultAsync(applyAsync(plan, options));
+export const applyHaproxy: ApplyFn<Plan, HaproxyApplyOptions | void, HaproxyApplyReport> = (plan, options) =>
+  new ResultAsync(applyAsync(plan, options ?? {}));
 
 const applyAsync = async (
   plan: Plan,

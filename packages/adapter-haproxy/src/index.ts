@@ -6,11 +6,14 @@
  */
 
 /** Render a Plan into haproxy.cfg text; see {@link HaproxyRenderOptions}. */
-export { renderHaproxy, type HaproxyRenderOptions } from "./render.js";
-/** Render reusing the sections of the last render; byte-identical to `renderHaproxy`. */
-export { renderHaproxyCached, type HaproxyRenderCache, type RenderedHaproxy } from "./render.js";
-/** Plan after plan through one render cache, for a long-running controller. */
-export { HaproxyRenderer } from "./renderer.js";
+export { renderHaproxy, type HaproxyRenderOptions } from "./render/full.js";
+/** Render from the last render's sections (and a controller's renderer); byte-identical to `renderHaproxy`. */
+export {
+  HaproxyRenderer,
+  renderHaproxyCached,
+  type HaproxyRenderCache,
+  type RenderedHaproxy,
+} from "./render/cached.js";
 /** Validate haproxy.cfg text with `haproxy -c`; see {@link HaproxyValidateOptions}. */
 export { validateHaproxy, type HaproxyValidateOptions } from "./validate.js";
 /** Apply a Plan on an LB node: runtime API when only servers changed, else a checked seamless reload. */

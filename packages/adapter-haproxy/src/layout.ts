@@ -1,3 +1,7 @@
+import type { ReadFn } from "@portico/core";
+import { IDENT_PATTERN } from "./_guards.js";
+import { readServerLine } from "./_serverLine.js";
+
 /** A server line of a haproxy.cfg Portico rendered: a slot (of a backend or of a shared check backend), or a named server. */
 export interface LayoutServer {
   /** The name HAProxy knows it by: `slot<n>`, or the server's id for named servers. */
@@ -30,18 +34,15 @@ export interface HaproxyLayout {
   readonly backends: ReadonlyMap<string, readonly LayoutServer[]>;
 }
 
-const SECTION = /^(frontend|backend) ([a-z0-9_-]{1,63})$/;
+const SECTION = new RegExp(`^(frontend|backend) (${IDENT_PATTERN})$`);
 const BIND = /^ {4}bind (?:\[([0-9a-f:.]+)\]|([0-9.]+)):([0-9]{1,5})\b/;
-const DEFAULT_BACKEND = /^ {4}default_backend ([a-z0-9_-]{1,63})$/;
-const SERVER =
-  /^ {4}server ([a-z0-9_-]{1,63}) (\S+) weight ([0-9]{1,3})( disabled)?(?: track ([a-z0-9_-]{1,63}\/[a-z0-9_-]{1,63}))?(?: # ([a-z0-9_-]{1,63}))?$/;
-
+const DEFAULT_BACKEND = new RegExp(`^ {4}default_backend (${IDENT_PATTERN})$`);
 /**
  * Read the frontends and backends of a haproxy.cfg that Portico rendered. Lines it does not
  * recognise are skipped: this is a view of the file for `portico status`, never a parser of
  * arbitrary HAProxy configuration.
  */
-export const readLayout = (text: string): HaproxyLayout => {
+export const readLayout: ReadFn<HaproxyLayout> = (text) => {
   const frontends: { id: string; binds: { address: string; port: number }[]; backend?: string }[] = [];
   const backends = new Map<string, LayoutServer[]>();
   let section: { kind: string; id: string } | undefined;
@@ -63,15 +64,15 @@ export const readLayout = (text: string): HaproxyLayout => {
       if (d !== null) fe.backend = d[1]!;
       continue;
     }
-    const m = SERVER.exec(line);
-    if (m === null) continue;
+    const m = readServerLine(line);
+    if (m === undefined) continue;
     backends.get(section.id)!.push({
-      name: m[1]!,
-      id: m[6] ?? m[1]!,
-      endpoint: m[2]!,
-      weight: Number(m[3]),
-      enabled: m[4] === undefined,
-      ...(m[5] === undefined ? {} : { tracks: m[5] }),
+      name: m.slot,
+      id: m.id ?? m.slot,
+      endpoint: m.endpoint,
+      weight: m.weight,
+      enabled: m.enabled,
+      ...(m.track === undefined ? {} : { tracks: m.track }),
     });
   }
   return { frontends, backends };

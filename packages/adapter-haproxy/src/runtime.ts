@@ -2,7 +2,8 @@ import { createConnection } from "node:net";
 import { err, ok, ResultAsync, type Result } from "neverthrow";
 import { match } from "ts-pattern";
 import type { AdapterError, Ip, Port } from "@portico/core";
-import { checkIdent, checkInt, checkIp, checkOneOf, checkPath, checkPort, show } from "./_check.js";
+import { guardIdent, guardInt, guardIp, guardOneOf, guardPath, guardPort, show } from "./_guards.js";
+import { SLOT_NAME } from "./_serverLine.js";
 
 /**
  * A command for HAProxy's runtime API (the stats socket) or its master CLI. A closed set: every
@@ -40,36 +41,33 @@ export type RuntimeCommand =
   /** Master CLI only: re-execute the master, which starts new workers on the file as it is now. */
   | { readonly kind: "reload" };
 
-// Slot names are `slot<n>`; backend names are derived identifiers.
-const SERVER = /^slot[1-9][0-9]{0,3}$/;
-
 /** The text of one command, or why it cannot be sent. */
 export const formatCommand = (c: RuntimeCommand): Result<string, string> => {
   const target = (backend: string, server: string): Result<string, string> =>
-    checkIdent(backend).andThen((b) =>
-      SERVER.test(server) ? ok(`${b}/${server}`) : err(`${show(server)} is not a server slot name`),
+    guardIdent(backend).andThen((b) =>
+      SLOT_NAME.test(server) ? ok(`${b}/${server}`) : err(`${show(server)} is not a server slot name`),
     );
   return match(c)
     .with({ kind: "set-addr" }, (x) =>
       target(x.backend, x.server).andThen((t) =>
-        checkIp(x.address).andThen((a) => checkPort(x.port).map((p) => `set server ${t} addr ${a} port ${p}`)),
+        guardIp(x.address).andThen((a) => guardPort(x.port).map((p) => `set server ${t} addr ${a} port ${p}`)),
       ),
     )
     .with({ kind: "set-weight" }, (x) =>
-      target(x.backend, x.server).andThen((t) => checkInt(x.weight, 0, 256).map((w) => `set server ${t} weight ${w}`)),
+      target(x.backend, x.server).andThen((t) => guardInt(x.weight, 0, 256).map((w) => `set server ${t} weight ${w}`)),
     )
     .with({ kind: "set-state" }, (x) =>
       target(x.backend, x.server).andThen((t) =>
-        checkOneOf(x.state, ["ready", "drain", "maint"] as const).map((s) => `set server ${t} state ${s}`),
+        guardOneOf(x.state, ["ready", "drain", "maint"] as const).map((s) => `set server ${t} state ${s}`),
       ),
     )
     .with({ kind: "set-health" }, (x) =>
       target(x.backend, x.server).andThen((t) =>
-        checkOneOf(x.health, ["up", "stopping", "down"] as const).map((h) => `set server ${t} health ${h}`),
+        guardOneOf(x.health, ["up", "stopping", "down"] as const).map((h) => `set server ${t} health ${h}`),
       ),
     )
     .with({ kind: "show-servers-state" }, (x) =>
-      x.backend === undefined ? ok("show servers state") : checkIdent(x.backend).map((b) => `show servers state ${b}`),
+      x.backend === undefined ? ok("show servers state") : guardIdent(x.backend).map((b) => `show servers state ${b}`),
     )
     .with({ kind: "show-info" }, () => ok("show info"))
     .with({ kind: "show-stat" }, () => ok("show stat"))
@@ -159,7 +157,7 @@ const exchange = (
   timeoutMs: number,
   halfClose = false,
 ): ResultAsync<string, AdapterError> => {
-  const path = checkPath(socket);
+  const path = guardPath(socket);
   if (path.isErr()) return errAsync({ kind: "apply", adapter: "haproxy", message: `socket path: ${path.error}` });
   return ResultAsync.fromPromise(
     new Promise<string>((resolve, reject) => {

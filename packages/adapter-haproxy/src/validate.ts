@@ -5,7 +5,7 @@ import { err, ok, ResultAsync, type Result } from "neverthrow";
 import { run, type RunOutput } from "@portico/host";
 import type { AdapterError, Plan, ServiceKey, ValidateFn } from "@portico/core";
 import { parseAlerts, serviceOf, type Alert } from "./_alerts.js";
-import { showKey } from "./_check.js";
+import { showKey } from "./_guards.js";
 
 /** Options for {@link validateHaproxy}. */
 export interface HaproxyValidateOptions {

@@ -1,7 +1,7 @@
 import { readFile, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { err, ok, ResultAsync, type Result } from "neverthrow";
-import type { AdapterError } from "@portico/core";
+import type { AdapterError, ApplyFn } from "@portico/core";
 import { run, writeFileAtomic } from "@portico/host";
 import { validateKeepalived } from "./validate.js";
 
@@ -146,7 +146,5 @@ const apply = async (
  * Apply to every LB node together: keepalived 2.2.7 drops adverts whose VIP list differs from
  * its own, so while nodes disagree about an instance's VIPs the backups may become masters too.
  */
-export const applyKeepalived = (
-  text: string,
-  options: KeepalivedApplyOptions,
-): ResultAsync<KeepalivedApplyOutcome, AdapterError> => new ResultAsync(apply(text, options));
+export const applyKeepalived: ApplyFn<string, KeepalivedApplyOptions, KeepalivedApplyOutcome> = (text, options) =>
+  new ResultAsync(apply(text, options));

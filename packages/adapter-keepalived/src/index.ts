@@ -3,14 +3,13 @@
  * with the real `keepalived -t`, installed and reloaded; and the VRRP state read back from it.
  * @packageDocumentation
  */
+export { renderKeepalived, type KeepalivedRenderOptions } from "./render.js";
 export {
-  renderKeepalived,
+  KeepalivedRenderer,
   renderKeepalivedCached,
   type KeepalivedRenderCache,
-  type KeepalivedRenderOptions,
   type RenderedKeepalived,
-} from "./render.js";
-export { KeepalivedRenderer } from "./renderer.js";
+} from "./cached.js";
 export { validateKeepalived, type KeepalivedValidateOptions } from "./validate.js";
 export { validateKeepalivedIsolated, type KeepalivedIsolatedOptions } from "./isolated.js";
 export {

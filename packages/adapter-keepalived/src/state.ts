@@ -1,4 +1,4 @@
-import { parseIp, parseVrid, type Ip, type LbNodeName, type Vrid, type VrrpState } from "@portico/core";
+import { parseIp, parseVrid, type Ip, type LbNodeName, type ReadFn, type Vrid, type VrrpState } from "@portico/core";
 
 const INSTANCE = /^vrrp_instance \S+ \{\n([\s\S]*?)\n\}$/gm;
 const VRID = /^\s*virtual_router_id (\d{1,3})$/m;
@@ -10,7 +10,7 @@ const MASTER = /^# Intended master: ([a-z0-9-]{1,63})\.$/;
  * VRID, its VIPs and its intended master. Pass it to `plan` so VRIDs stay what keepalived runs
  * even when the previous plan is gone. Anything that does not parse is left out, never guessed.
  */
-export const readKeepalivedState = (text: string): VrrpState => {
+export const readKeepalivedState: ReadFn<VrrpState> = (text) => {
   const instances: { vrid: Vrid; vips: Ip[]; master?: LbNodeName }[] = [];
   const lines = text.split("\n");
   for (const m of text.matchAll(INSTANCE)) {

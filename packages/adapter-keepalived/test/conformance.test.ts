@@ -1,7 +1,10 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Ident, Ip, LbNode, LbNodeName, Millis, Plan, Vrid, VrrpInstance } from "@portico/core";
-import { describeAdapter, type HostileCase } from "@portico/testkit";
-import { describe, expect, it } from "vitest";
-import { renderKeepalived } from "../src/index.js";
+import { describeAdapter, program, type HostileCase } from "@portico/testkit";
+import { afterAll, describe, expect, it } from "vitest";
+import { applyKeepalived, readKeepalivedState, renderKeepalived, validateKeepalived } from "../src/index.js";
 import { emptyPlan, ipv6NodesPlan, singleNodePlan, typicalPlan } from "./fixtures.js";
 
 const node = "lb1" as LbNodeName;
@@ -115,13 +118,34 @@ const unrenderable: readonly Plan[] = [
   withInstance({ priorities: [...ranked("lb1", 150), ...ranked("lb1", 100)] }),
 ];
 
-describeAdapter({
+// keepalived -t refuses an instance on an interface that does not exist where it runs; the empty
+// plan's file names no interface, so it validates anywhere. apply validates first and so never
+// installs (or starts keepalived on) what the tool refuses.
+const noInterface = (): string => renderKeepalived(withNode(0, { interface: "nosuch0" }), { node })._unsafeUnwrap();
+const dir = mkdtempSync(join(tmpdir(), "portico-keepalived-conformance-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const keepalived = [program("keepalived", ["--version"])];
+
+await describeAdapter<string>({
   name: "keepalived",
   render: (plan) => renderKeepalived(plan, { node }),
   emptyPlan,
   typicalPlans: () => [typicalPlan(), singleNodePlan(), ipv6NodesPlan()],
   hostile: () => hostile,
   unrenderable: () => [...hostile.map((c) => c.plan), ...unrenderable],
+  validate: {
+    requires: keepalived,
+    validate: (text) => validateKeepalived(text, {}),
+    accepted: () => [emptyPlan()],
+    refused: () => [noInterface()],
+  },
+  apply: {
+    requires: keepalived,
+    apply: (text) =>
+      applyKeepalived(text, { configPath: join(dir, "keepalived.conf"), pidFile: join(dir, "keepalived.pid") }),
+    refused: () => [noInterface()],
+  },
+  read: readKeepalivedState,
 });
 
 describe("keepalived adapter refuses hostile plans", () => {

@@ -19,3 +19,19 @@ export type RenderFn<Options> = (plan: Plan, options: Options) => Result<string,
 
 /** Optional: check rendered text with the real tool (e.g. `haproxy -c`). */
 export type ValidateFn<Options> = (text: string, options: Options) => ResultAsync<void, AdapterError>;
+
+/**
+ * Optional: install on this machine what the adapter renders and make the running tool take it.
+ * `Input` is the rendered text, or the Plan when what is installed shapes the text (HAProxy keeps
+ * live servers in their slots, so it renders against the installed file itself).
+ */
+export type ApplyFn<Input extends Plan | string, Options, Report> = (
+  input: Input,
+  options: Options,
+) => ResultAsync<Report, AdapterError>;
+
+/**
+ * Optional: what an installed file says (its slots, its VRRP state), for status and for the next
+ * plan. Total: lines it does not recognise are skipped, never thrown on.
+ */
+export type ReadFn<State> = (installed: string) => State;

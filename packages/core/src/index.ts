@@ -1,4 +1,4 @@
-export type { AdapterError, RenderFn, ValidateFn } from "./adapter.js";
+export type { AdapterError, ApplyFn, ReadFn, RenderFn, ValidateFn } from "./adapter.js";
 export {
   CONFIG_API_VERSION,
   CONFIG_DEFAULTS,

@@ -1,4 +1,10 @@
-export { describeAdapter, type AdapterUnderTest, type HostileCase } from "./conformance.js";
+export {
+  describeAdapter,
+  type AdapterUnderTest,
+  type ApplyUnderTest,
+  type HostileCase,
+  type ValidateUnderTest,
+} from "./conformance.js";
 export { describeWith, inCi, program, root, type Requirement } from "./gate.js";
 export { must, NetnsLab } from "./netns.js";
 export { KubeApiServer, type RecordedRequest } from "./kube-api.js";

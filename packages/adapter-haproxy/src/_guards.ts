@@ -1,11 +1,13 @@
 import { err, ok, type Result } from "neverthrow";
 import { parseCidr, parseIp, parsePort, type Cidr, type Ident, type Ip, type Port } from "@portico/core";
 
-// The planner already guarantees all of this; the renderer checks again because a Plan can be
+// The planner already guarantees all of this; the renderer guards again because a Plan can be
 // built by hand (it is a public type), and a stray newline or '#' in haproxy.cfg would inject
 // configuration. Each check returns the value to print, so nothing unchecked reaches the file.
 
-const IDENT = /^[a-z0-9_-]{1,63}$/;
+/** A derived identifier's grammar, for the patterns that read one back out of haproxy.cfg. */
+export const IDENT_PATTERN = "[a-z0-9_-]{1,63}";
+const IDENT = new RegExp(`^${IDENT_PATTERN}$`);
 // Same rule as the config parser: absolute, no spaces or quotes, no `..`.
 const SAFE_PATH = /^\/[A-Za-z0-9_./-]{1,255}$/;
 
@@ -21,34 +23,34 @@ export const showKey = (key: string): string =>
   /^[a-z0-9][a-z0-9.-]{0,252}\/[a-z0-9][a-z0-9.-]{0,252}$/.test(key) ? key : show(key);
 
 /** A derived identifier: `[a-z0-9_-]`, 1-63 characters. */
-export const checkIdent = (value: unknown): Result<Ident, string> =>
+export const guardIdent = (value: unknown): Result<Ident, string> =>
   typeof value === "string" && IDENT.test(value)
     ? ok(value as Ident)
     : err(`${show(value)} is not a derived identifier ([a-z0-9_-], 1-63 characters)`);
 
 /** An IP address, returned in canonical form (the parsed value, not the input, is printed). */
-export const checkIp = (value: unknown): Result<Ip, string> =>
+export const guardIp = (value: unknown): Result<Ip, string> =>
   typeof value === "string" ? parseIp(value) : err(`${show(value)} is not an IP address`);
 
 /** A port, 1-65535. */
-export const checkPort = (value: unknown): Result<Port, string> => parsePort(value);
+export const guardPort = (value: unknown): Result<Port, string> => parsePort(value);
 
 /** A whole number within bounds. */
-export const checkInt = (value: unknown, min: number, max: number): Result<number, string> =>
+export const guardInt = (value: unknown, min: number, max: number): Result<number, string> =>
   typeof value === "number" && Number.isInteger(value) && value >= min && value <= max
     ? ok(value)
     : err(`${show(value)} is not a whole number from ${min} to ${max}`);
 
 /** An absolute path that needs no quoting in haproxy.cfg. */
-export const checkPath = (value: unknown): Result<string, string> =>
+export const guardPath = (value: unknown): Result<string, string> =>
   typeof value === "string" && SAFE_PATH.test(value) && !value.split("/").includes("..")
     ? ok(value)
     : err(`${show(value)} is not an absolute path of [A-Za-z0-9_./-]`);
 
 /** One of a closed set of keywords. */
-export const checkOneOf = <T extends string>(value: unknown, allowed: readonly T[]): Result<T, string> =>
+export const guardOneOf = <T extends string>(value: unknown, allowed: readonly T[]): Result<T, string> =>
   allowed.includes(value as T) ? ok(value as T) : err(`${show(value)} is not one of ${allowed.join(", ")}`);
 
 /** A CIDR, returned in canonical form; host bits must already be zero (the planner masks them). */
-export const checkCidr = (value: unknown): Result<Cidr, string> =>
+export const guardCidr = (value: unknown): Result<Cidr, string> =>
   typeof value === "string" ? parseCidr(value) : err(`${show(value)} is not a CIDR`);
