@@ -1,10 +1,11 @@
 import { err, ok, type Result } from "neverthrow";
 import { formatMillis, parseDuration } from "./duration.js";
-import { ipFamily, parseIp, preview, type Ip } from "./ip.js";
-import { describeRef } from "./ingest.js";
+import { preview } from "./_preview.js";
+import { describeRef } from "./diagnostics.js";
+import { ipFamily, parseIp, type Ip } from "./ip.js";
 import { formatSelector, parseSelectorString, type LabelSelector } from "./labels.js";
 import { isDns1123Label, type Diagnostic, type Millis, type Service } from "./model.js";
-import type { Balance, ProxyProtocol } from "./plan.js";
+import { BALANCES, PROXY_PROTOCOLS, type Balance, type ProxyProtocol } from "./vocabulary.js";
 
 /** The prefix of every Portico annotation. */
 export const ANNOTATION_PREFIX = "portico.dev/";
@@ -87,7 +88,7 @@ const timeoutSpec = (name: string, what: string, example: string): AnnotationSpe
 export const ANNOTATIONS = {
   proxyProtocol: {
     key: `${ANNOTATION_PREFIX}proxy-protocol`,
-    type: "none | v1 | v2",
+    type: PROXY_PROTOCOLS.join(" | "),
     default: "none",
     defaultText: "none",
     example: "v2",
@@ -95,11 +96,11 @@ export const ANNOTATIONS = {
       "Send the PROXY protocol header to the backends so they see the client's address. The Service's pods must expect it; status then reports ipMode: Proxy.",
     configDefault: true,
     onInvalid: "default",
-    parse: oneOf<ProxyProtocol>(["none", "v1", "v2"]),
+    parse: oneOf<ProxyProtocol>(PROXY_PROTOCOLS),
   },
   balance: {
     key: `${ANNOTATION_PREFIX}balance`,
-    type: "roundrobin | leastconn | source",
+    type: BALANCES.join(" | "),
     default: "roundrobin",
     defaultText: "roundrobin",
     example: "leastconn",
@@ -107,7 +108,7 @@ export const ANNOTATIONS = {
       "HAProxy's balance algorithm for the Service's backends; `source` uses consistent hashing so servers can change at run time.",
     configDefault: true,
     onInvalid: "default",
-    parse: oneOf<Balance>(["roundrobin", "leastconn", "source"]),
+    parse: oneOf<Balance>(BALANCES),
   },
   timeoutConnect: timeoutSpec(
     "connect",

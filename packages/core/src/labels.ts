@@ -1,5 +1,5 @@
 import { err, ok, type Result } from "neverthrow";
-import { preview } from "./ip.js";
+import { preview } from "./_preview.js";
 
 /** A label selector operator, as in `metav1.LabelSelectorRequirement`. */
 export type SelectorOperator = "In" | "NotIn" | "Exists" | "DoesNotExist";

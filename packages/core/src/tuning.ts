@@ -1,21 +1,6 @@
-import { err, ok, type Result } from "neverthrow";
+import type { InterfaceName } from "./interfaceName.js";
 import type { LbNodeName } from "./model.js";
 import { cpuDifference, cpuIntersection, cpuSet, formatCpuList, formatCpuMask, type CpuSet } from "./cpus.js";
-
-declare const brand: unique symbol;
-
-/** A Linux network interface name: 1-15 of `[A-Za-z0-9_.:-]`, not `.` or `..`. Safe in a sysfs path. */
-export type InterfaceName = string & { readonly [brand]: "InterfaceName" };
-
-const IFNAME = /^[A-Za-z0-9_.:-]{1,15}$/;
-
-/** Parse a Linux interface name; the only way to get an {@link InterfaceName}, so no other string reaches a path. */
-export const parseInterfaceName = (value: unknown): Result<InterfaceName, string> =>
-  typeof value === "string" && IFNAME.test(value) && value !== "." && value !== ".."
-    ? ok(value as InterfaceName)
-    : err(
-        `${JSON.stringify(value) ?? String(value)} is not a Linux interface name (1-15 of A-Z a-z 0-9 _ . : -, not . or ..)`,
-      );
 
 /** A NUMA node and its CPUs. */
 export interface NumaNode {
