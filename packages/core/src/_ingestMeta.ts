@@ -26,12 +26,18 @@ export const ingestMeta = (
         : isDns1123Label(name);
   const nsOk = !namespaced || isDns1123Label(namespace);
   if (!nameOk || !nsOk) {
+    const rule =
+      !nameOk && kind !== "Service"
+        ? "a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', at most 253"
+        : "a DNS-1123 label: lowercase letters, digits and '-', at most 63";
     diagnostics.push({
       severity: "error",
       reason: "InvalidObject",
       object: { kind },
       field: nameOk ? "metadata.namespace" : "metadata.name",
-      message: `${kind} with ${nameOk ? `metadata.namespace "${preview(namespace)}"` : `metadata.name "${preview(name)}"`}: not a valid Kubernetes name (${!nameOk && kind !== "Service" ? "a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', at most 253" : "a DNS-1123 label: lowercase letters, digits and '-', at most 63"}); object ignored`,
+      message:
+        `${kind} with ${nameOk ? `metadata.namespace "${preview(namespace)}"` : `metadata.name "${preview(name)}"`}: ` +
+        `not a valid Kubernetes name (${rule}); object ignored`,
     });
     return undefined;
   }

@@ -18,7 +18,7 @@ import {
 // Kubernetes times are second-precision UTC; clients may print fractions (toISOString), which are dropped.
 const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{1,9})?Z$/;
 
-/** Read a Service; undefined when it is not a LoadBalancer (nor carries a load-balancer status) or has no valid name. */
+/** Read a Service; undefined when it has no valid name, or is no LoadBalancer and carries no load-balancer status. */
 export const ingestService = (object: Json, diagnostics: Diagnostic[]): Service | undefined => {
   const m = ingestMeta(object, "Service", true, diagnostics);
   if (!m) return undefined;
@@ -146,7 +146,8 @@ export const ingestService = (object: Json, diagnostics: Diagnostic[]): Service 
       "error",
       "InvalidAddressRequest",
       "spec.loadBalancerIP",
-      `${preview(JSON.stringify(spec["loadBalancerIP"]))} is not an IP address; no address is assigned until it is fixed`,
+      `${preview(JSON.stringify(spec["loadBalancerIP"]))} is not an IP address; ` +
+        `no address is assigned until it is fixed`,
     );
   }
 
@@ -172,7 +173,8 @@ export const ingestService = (object: Json, diagnostics: Diagnostic[]): Service 
         "error",
         "InvalidSourceRanges",
         field,
-        `${c.error}; the Service is not served until its source ranges are valid (admitting everyone instead would open it)`,
+        `${c.error}; the Service is not served until its source ranges are valid ` +
+          `(admitting everyone instead would open it)`,
       );
     } else if (!sourceRanges.includes(c.value)) sourceRanges.push(c.value);
   }

@@ -92,7 +92,9 @@ export const ingestIncremental = (
         reason: "UnknownObject",
         object: { kind: "Unknown" },
         field: path,
-        message: `${path}: not a Kubernetes object (no kind); ignored (expected Services, Nodes and EndpointSlices, or a List of them, as kubectl get -o yaml prints)`,
+        message:
+          `${path}: not a Kubernetes object (no kind); ignored (expected Services, Nodes and EndpointSlices, or a ` +
+          `List of them, as kubectl get -o yaml prints)`,
       });
     }
   }

@@ -62,7 +62,7 @@ export interface VrrpConfig {
   readonly advertIntMs: Millis;
   /** True (the default when absent): a returning higher-priority node takes its VIPs back; false: `nopreempt`. */
   readonly preempt?: boolean;
-  /** How keepalived learns that HAProxy is gone; absent means the default `script` check (pgrep on /run/haproxy.pid). */
+  /** How keepalived learns that HAProxy is gone; absent means the default `script` check (pgrep). */
   readonly haproxyCheck?: HaproxyCheck;
 }
 
@@ -89,7 +89,10 @@ export interface HaproxyConfig {
   readonly configPath: string;
   readonly statsSocket: string;
   readonly masterSocket: string;
-  /** `maxconn` of every frontend: one flooded Service cannot take every connection. Absent (hand-built plans): HAProxy's global limit. */
+  /**
+   * `maxconn` of every frontend: one flooded Service cannot take every connection.
+   * Absent (hand-built plans): HAProxy's global limit.
+   */
   readonly frontendMaxconn?: number;
   /** `nbthread`; absent: HAProxy's default, one thread per CPU it may run on. */
   readonly threads?: number;

@@ -48,8 +48,8 @@ export const HAPROXY_FIELDS = {
     default: 20_000,
     example: "50000",
     description:
-      "maxconn of every frontend (one Service port): a flood on one Service cannot take every connection of the node. " +
-      "HAProxy's global limit (from the open-files limit) still applies.",
+      "maxconn of every frontend (one Service port): a flood on one Service cannot take every connection " +
+      "of the node. HAProxy's global limit (from the open-files limit) still applies.",
   }),
   threads: optional<number>({
     ...wholeNumber(1, 256),

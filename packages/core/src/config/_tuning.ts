@@ -30,7 +30,7 @@ export const TUNING_FIELDS = {
     default: 32768,
     example: "65536",
     description: "RFS's global flow table; each queue gets entries / queues.",
-    // The kernel rounds the table up to a power of two; asking for one keeps what is read back equal to what was written.
+    // The kernel rounds the table up to a power of two; asking for one reads back what was written.
     parse: (v, p, bad) =>
       typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= MAX_SOCK_FLOW_ENTRIES && (v & (v - 1)) === 0
         ? v
