@@ -1,6 +1,6 @@
 // Writes docs/reference.md from @portico/core's own option and config tables (npm run docs:reference).
 import { fileURLToPath } from "node:url";
-import { renderReference } from "@portico/core";
+import { renderReference } from "@portico/core/reference";
 import { writeFileAtomic } from "@portico/host";
 
 const path = fileURLToPath(new URL("../docs/reference.md", import.meta.url));

@@ -1,3 +1,3 @@
 import { libraryBuild } from "../../tsup.shared.js";
 
-export default libraryBuild({ index: "src/index.ts", testing: "src/testing/index.ts" });
+export default libraryBuild({ index: "src/index.ts", testing: "src/testing/index.ts", reference: "src/reference.ts" });

@@ -1,10 +1,11 @@
 import { err, ok, type Result } from "neverthrow";
 import { formatMillis, parseDuration } from "./duration.js";
-import { ipFamily, parseIp, preview, type Ip } from "./ip.js";
-import { describeRef } from "./ingest.js";
+import { preview } from "./_preview.js";
+import { describeRef } from "./diagnostics.js";
+import { ipFamily, parseIp, type Ip } from "./ip.js";
 import { formatSelector, parseSelectorString, type LabelSelector } from "./labels.js";
 import { isDns1123Label, type Diagnostic, type Millis, type Service } from "./model.js";
-import type { Balance, ProxyProtocol } from "./plan.js";
+import { BALANCES, PROXY_PROTOCOLS, type Balance, type ProxyProtocol } from "./vocabulary.js";
 
 /** The prefix of every Portico annotation. */
 export const ANNOTATION_PREFIX = "portico.dev/";
@@ -87,27 +88,29 @@ const timeoutSpec = (name: string, what: string, example: string): AnnotationSpe
 export const ANNOTATIONS = {
   proxyProtocol: {
     key: `${ANNOTATION_PREFIX}proxy-protocol`,
-    type: "none | v1 | v2",
+    type: PROXY_PROTOCOLS.join(" | "),
     default: "none",
     defaultText: "none",
     example: "v2",
     description:
-      "Send the PROXY protocol header to the backends so they see the client's address. The Service's pods must expect it; status then reports ipMode: Proxy.",
+      "Send the PROXY protocol header to the backends so they see the client's address. The Service's pods must " +
+      "expect it; status then reports ipMode: Proxy.",
     configDefault: true,
     onInvalid: "default",
-    parse: oneOf<ProxyProtocol>(["none", "v1", "v2"]),
+    parse: oneOf<ProxyProtocol>(PROXY_PROTOCOLS),
   },
   balance: {
     key: `${ANNOTATION_PREFIX}balance`,
-    type: "roundrobin | leastconn | source",
+    type: BALANCES.join(" | "),
     default: "roundrobin",
     defaultText: "roundrobin",
     example: "leastconn",
     description:
-      "HAProxy's balance algorithm for the Service's backends; `source` uses consistent hashing so servers can change at run time.",
+      "HAProxy's balance algorithm for the Service's backends; `source` uses consistent hashing so servers can " +
+      "change at run time.",
     configDefault: true,
     onInvalid: "default",
-    parse: oneOf<Balance>(["roundrobin", "leastconn", "source"]),
+    parse: oneOf<Balance>(BALANCES),
   },
   timeoutConnect: timeoutSpec(
     "connect",
@@ -124,7 +127,8 @@ export const ANNOTATIONS = {
     defaultText: "config healthCheck.intervalMs",
     example: "5s",
     description:
-      "Time between health checks of each server. Applies to externalTrafficPolicy: Local (the Service's own healthCheckNodePort); Cluster-policy checks are shared by all Services and use the config.",
+      "Time between health checks of each server. Applies to externalTrafficPolicy: Local (the Service's own " +
+      "healthCheckNodePort); Cluster-policy checks are shared by all Services and use the config.",
     configDefault: false,
     onInvalid: "default",
     parse: duration(100, 3_600_000),
@@ -159,7 +163,9 @@ export const ANNOTATIONS = {
     defaultText: "equal",
     example: "pods-per-node",
     description:
-      "With externalTrafficPolicy: Local, pods-per-node weighs each node by its ready, non-terminating endpoints from the EndpointSlices (0 drains it), so every pod gets an equal share. Ignored for Cluster policy, where kube-proxy already spreads over every pod.",
+      "With externalTrafficPolicy: Local, pods-per-node weighs each node by its ready, non-terminating endpoints " +
+      "from the EndpointSlices (0 drains it), so every pod gets an equal share. Ignored for Cluster policy, where " +
+      "kube-proxy already spreads over every pod.",
     configDefault: true,
     onInvalid: "default",
     parse: oneOf<Weighting>(["equal", "pods-per-node"]),
@@ -171,7 +177,8 @@ export const ANNOTATIONS = {
     defaultText: "any pool that allows the Service, in config order",
     example: "public",
     description:
-      "Take the address from this pool only (also pools with autoAssign: false). A pool that does not exist or does not allow the Service is an error.",
+      "Take the address from this pool only (also pools with autoAssign: false). A pool that does not exist or does " +
+      "not allow the Service is an error.",
     configDefault: true,
     onInvalid: "error",
     parse: (raw: string): Result<string | undefined, string> =>
@@ -195,7 +202,8 @@ export const ANNOTATIONS = {
     defaultText: "none (an address is allocated)",
     example: "198.18.100.20,2001:db8:100::20",
     description:
-      "Ask for these addresses (wins over the deprecated spec.loadBalancerIP). An address outside the Service's pools or held by another Service is an error condition, never a silent different address.",
+      "Ask for these addresses (wins over the deprecated spec.loadBalancerIP). An address outside the Service's " +
+      "pools or held by another Service is an error condition, never a silent different address.",
     configDefault: false,
     onInvalid: "error",
     parse: parseIps,
@@ -207,7 +215,8 @@ export const ANNOTATIONS = {
     defaultText: "none (the address is not shared)",
     example: "dns",
     description:
-      "Services with the same key may share an address when their (port, protocol) sets do not overlap; each port has its own backend, so policies and selectors may differ.",
+      "Services with the same key may share an address when their (port, protocol) sets do not overlap; each port " +
+      "has its own backend, so policies and selectors may differ.",
     configDefault: false,
     onInvalid: "default",
     parse: (raw: string): Result<string | undefined, string> =>
@@ -258,12 +267,13 @@ export const parseServiceDefaults = (
   const out: Record<string, unknown> = {};
   const specs = Object.entries(ANNOTATIONS) as [OptionName, AnnotationSpec<unknown>][];
   const allowed = specs.filter(([, s]) => s.configDefault);
+  const allowedNames = allowed.map(([, s]) => optionShortName(s)).join(", ");
   for (const [key, value] of Object.entries(raw as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const found = allowed.find(([, s]) => optionShortName(s) === key);
     if (found === undefined) {
       issues.push({
         path: `${path}.${preview(key)}`,
-        message: `not an option with a cluster-wide default; known: ${allowed.map(([, s]) => optionShortName(s)).join(", ")}`,
+        message: `not an option with a cluster-wide default; known: ${allowedNames}`,
       });
       continue;
     }
@@ -297,7 +307,9 @@ export const parseServiceOptions = (
         reason: "UnknownAnnotation",
         object: ref,
         field,
-        message: `${describeRef(ref)}: annotation ${preview(key)} is not a Portico option; known: ${[...known].sort().join(", ")}`,
+        message:
+          `${describeRef(ref)}: annotation ${preview(key)} is not a Portico option; known: ` +
+          `${[...known].sort().join(", ")}`,
       });
     }
   }
@@ -323,7 +335,8 @@ export const parseServiceOptions = (
       message:
         spec.onInvalid === "error"
           ? `${describeRef(ref)}: annotation ${spec.key}: ${parsed.error}; no address is assigned until it is fixed`
-          : `${describeRef(ref)}: annotation ${spec.key}: ${parsed.error}; using the default (${fallback === spec.default ? spec.defaultText : formatOptionValue(fallback)})`,
+          : `${describeRef(ref)}: annotation ${spec.key}: ${parsed.error}; using the default ` +
+            `(${fallback === spec.default ? spec.defaultText : formatOptionValue(fallback)})`,
     });
     out[name] = fallback;
   }

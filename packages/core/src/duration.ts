@@ -1,5 +1,5 @@
 import { err, ok, type Result } from "neverthrow";
-import { preview } from "./ip.js";
+import { preview } from "./_preview.js";
 import type { Millis } from "./model.js";
 
 const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

@@ -1,24 +1,25 @@
 export type { AdapterError, ApplyFn, ReadFn, RenderFn, ValidateFn } from "./adapter.js";
-export {
-  CONFIG_API_VERSION,
-  CONFIG_DEFAULTS,
-  CONFIG_KIND,
-  formatConfigIssues,
-  parseConfig,
-  parseHostPort,
-  parseRange,
-  type AddressRange,
-  type Config,
-  type ConfigIssue,
-  type ControllerConfig,
-  type HaproxyCheck,
-  type HaproxyConfig,
-  type HealthCheckConfig,
-  type KeepalivedConfig,
-  type LbNode,
-  type Pool,
-  type VrrpConfig,
-} from "./config.js";
+export { CONFIG_DEFAULTS, formatConfigIssues, parseConfig, type ConfigIssue } from "./config.js";
+export { CONFIG_API_VERSION, CONFIG_KIND } from "./config/apiVersion.js";
+export type {
+  AddressRange,
+  Config,
+  ControllerConfig,
+  HaproxyCheck,
+  HaproxyConfig,
+  HealthCheckConfig,
+  KeepalivedConfig,
+  LbNode,
+  Pool,
+  VrrpConfig,
+} from "./settings.js";
+export { parseRange } from "./addressRange.js";
+export { parseHostPort } from "./hostPort.js";
+export { BALANCES, PROXY_PROTOCOLS } from "./vocabulary.js";
+export { isInterfaceName, parseInterfaceName, type InterfaceName } from "./interfaceName.js";
+export { isSafePath, parseSafePath, type SafePath } from "./safePath.js";
+export { describeRef, fieldDiagnostic, sortDiagnostics } from "./diagnostics.js";
+export { SERVICE_NAME_LABEL, SOURCE_RANGES_ANNOTATION } from "./kubernetesKeys.js";
 export { hash53, hash8 } from "./hash.js";
 export {
   bigIntToIp,
@@ -35,6 +36,7 @@ export {
 export {
   isDns1123Label,
   isDns1123Subdomain,
+  isIdent,
   parsePort,
   parseVrid,
   serviceKey,
@@ -99,15 +101,7 @@ export {
   type Weighting,
 } from "./annotations.js";
 export { formatMillis, parseDuration } from "./duration.js";
-export {
-  describeRef,
-  ingest,
-  ingestIncremental,
-  SERVICE_NAME_LABEL,
-  SOURCE_RANGES_ANNOTATION,
-  sortDiagnostics,
-  type IngestCache,
-} from "./ingest.js";
+export { ingest, ingestIncremental, type IngestCache } from "./ingest.js";
 export {
   allocate,
   describeFailure,
@@ -186,10 +180,8 @@ export {
 export {
   floorPowerOfTwo,
   irqbalanceBanLine,
-  parseInterfaceName,
   planTuning,
   type DeclaredTopology,
-  type InterfaceName,
   type InterfaceTopology,
   type IrqAffinityMode,
   type NumaNode,
@@ -201,4 +193,3 @@ export {
   type TuningPolicy,
   type TuningWrite,
 } from "./tuning.js";
-export { CONFIG_FIELDS, renderReference, type ConfigFieldSpec } from "./reference.js";

@@ -1,4 +1,5 @@
 import { err, ok, type Result } from "neverthrow";
+import { preview } from "./_preview.js";
 
 /** An IP address family: 4 or 6. */
 export type IpFamily = 4 | 6;
@@ -92,13 +93,6 @@ export const cidrBounds = (family: IpFamily, value: bigint, len: number): { firs
   const hostMask = (1n << hostBits) - 1n;
   const first = value & (familyMax(family) ^ hostMask);
   return { first, last: first | hostMask };
-};
-
-/** A short, printable preview of untrusted text for error messages (never for config files). */
-export const preview = (text: unknown, max = 64): string => {
-  const s = typeof text === "string" ? text : String(text);
-  const shown = JSON.stringify(s.length > max ? s.slice(0, max) : s).slice(1, -1);
-  return s.length > max ? `${shown}…` : shown;
 };
 
 const parseV6Groups = (text: string): number[] | undefined => {

@@ -1,5 +1,5 @@
 import { err, ok, type Result } from "neverthrow";
-import { preview } from "./ip.js";
+import { preview } from "./_preview.js";
 
 /** A label selector operator, as in `metav1.LabelSelectorRequirement`. */
 export type SelectorOperator = "In" | "NotIn" | "Exists" | "DoesNotExist";
@@ -102,7 +102,8 @@ export const parseSelectorString = (text: string): Result<LabelSelector, string>
       r = requirement(p, "Exists", []);
     } else
       return err(
-        `"${preview(p)}" is not a selector requirement (key=value, key!=value, key in (a,b), key notin (a,b), key, !key)`,
+        `"${preview(p)}" is not a selector requirement ` +
+          `(key=value, key!=value, key in (a,b), key notin (a,b), key, !key)`,
       );
     if (r.isErr()) return err(r.error);
     out.push(r.value);

@@ -22,6 +22,11 @@ export type Millis = Brand<number, "Millis">;
  */
 export type Ident = Brand<string, "Ident">;
 
+const IDENT = /^[a-z0-9_-]{1,63}$/;
+
+/** isIdent: whether a value has the shape of an {@link Ident} (`[a-z0-9_-]`, 1-63), as a hand-built plan must. */
+export const isIdent = (value: unknown): value is Ident => typeof value === "string" && IDENT.test(value);
+
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 

@@ -2,7 +2,7 @@ import { match } from "ts-pattern";
 import { ANNOTATIONS, parseServiceOptions, type ServiceOptions } from "./annotations.js";
 import type { Config } from "./config.js";
 import { ident } from "./_ident.js";
-import { describeRef, sortDiagnostics } from "./ingest.js";
+import { describeRef, sortDiagnostics } from "./diagnostics.js";
 import { ipFamily, type Ip, type IpFamily } from "./ip.js";
 import {
   allocate,

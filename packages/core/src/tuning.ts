@@ -1,21 +1,6 @@
-import { err, ok, type Result } from "neverthrow";
+import type { InterfaceName } from "./interfaceName.js";
 import type { LbNodeName } from "./model.js";
 import { cpuDifference, cpuIntersection, cpuSet, formatCpuList, formatCpuMask, type CpuSet } from "./cpus.js";
-
-declare const brand: unique symbol;
-
-/** A Linux network interface name: 1-15 of `[A-Za-z0-9_.:-]`, not `.` or `..`. Safe in a sysfs path. */
-export type InterfaceName = string & { readonly [brand]: "InterfaceName" };
-
-const IFNAME = /^[A-Za-z0-9_.:-]{1,15}$/;
-
-/** Parse a Linux interface name; the only way to get an {@link InterfaceName}, so no other string reaches a path. */
-export const parseInterfaceName = (value: unknown): Result<InterfaceName, string> =>
-  typeof value === "string" && IFNAME.test(value) && value !== "." && value !== ".."
-    ? ok(value as InterfaceName)
-    : err(
-        `${JSON.stringify(value) ?? String(value)} is not a Linux interface name (1-15 of A-Z a-z 0-9 _ . : -, not . or ..)`,
-      );
 
 /** A NUMA node and its CPUs. */
 export interface NumaNode {
@@ -50,7 +35,10 @@ export interface Topology {
   readonly interfaces: readonly InterfaceTopology[];
 }
 
-/** `auto`: RPS only where the device has fewer queues than CPUs; `always`: also with enough RSS queues; `off`: never. */
+/**
+ * `auto`: RPS only where the device has fewer queues than CPUs; `always`: also with enough RSS queues;
+ * `off`: never.
+ */
 export type RpsMode = "auto" | "always" | "off";
 
 /** `spread`: pin each queue interrupt to one NUMA-local CPU; `off`: leave interrupts to the kernel/irqbalance. */
@@ -147,7 +135,8 @@ export const planTuning = (topology: Topology, policy: TuningPolicy): TuningPlan
   const usable = cpuDifference(online, policy.excludeCpus);
   if (usable.length === 0) {
     notes.push(
-      `no CPU is left for packet steering: online ${list(online)}, excluded ${list(policy.excludeCpus)}; nothing planned`,
+      `no CPU is left for packet steering: online ${list(online)}, excluded ${list(policy.excludeCpus)}; ` +
+        `nothing planned`,
     );
     return { writes, notes, irqbalanceBan: ban };
   }
@@ -177,7 +166,9 @@ export const planTuning = (topology: Topology, policy: TuningPolicy): TuningPlan
             irq: irq.irq,
             cpus,
             value: formatCpuList(cpus),
-            reason: `${name}: queue interrupt ${irq.irq} #${i} pinned to CPU ${cpu}, one ${where} CPU per interrupt in turn`,
+            reason:
+              `${name}: queue interrupt ${irq.irq} #${i} pinned to CPU ${cpu}, ` +
+              `one ${where} CPU per interrupt in turn`,
           });
         });
       if (nic.irqs.length > 0) irqCpus = cpuSet(pinned);
@@ -192,7 +183,8 @@ export const planTuning = (topology: Topology, policy: TuningPolicy): TuningPlan
     } else if (policy.rps === "auto" && nic.rxQueues >= local.length) {
       // RPS would only spread over the local CPUs, and RSS already gives each of them a queue.
       notes.push(
-        `${name}: RPS skipped: ${nic.rxQueues} receive queues for ${local.length} ${where} CPUs, so RSS already spreads receive work (set tuning.rps: always to force it)`,
+        `${name}: RPS skipped: ${nic.rxQueues} receive queues for ${local.length} ${where} CPUs, so RSS already ` +
+          `spreads receive work (set tuning.rps: always to force it)`,
       );
     } else {
       const away = cpuDifference(local, irqCpus);
@@ -201,9 +193,11 @@ export const planTuning = (topology: Topology, policy: TuningPolicy): TuningPlan
       const useAway = irqCpus.length > 0 && away.length > 0 && away.length * 2 >= local.length;
       const cpus = useAway ? away : local;
       const why = useAway
-        ? `the ${where} CPUs (${list(local)}) minus those taking ${name}'s interrupts (${list(cpuIntersection(local, irqCpus))})`
+        ? `the ${where} CPUs (${list(local)}) minus those taking ${name}'s interrupts ` +
+          `(${list(cpuIntersection(local, irqCpus))})`
         : irqCpus.length > 0 && cpuIntersection(local, irqCpus).length > 0
-          ? `the ${where} CPUs (${list(local)}), interrupt CPUs (${list(irqCpus)}) kept because too few would remain without them`
+          ? `the ${where} CPUs (${list(local)}), interrupt CPUs (${list(irqCpus)}) kept because too few would remain ` +
+            `without them`
           : `the ${where} CPUs (${list(local)})`;
       const forced = policy.rps === "always" && nic.rxQueues >= local.length ? " (forced by tuning.rps: always)" : "";
       for (let q = 0; q < nic.rxQueues; q++) {
@@ -229,7 +223,9 @@ export const planTuning = (topology: Topology, policy: TuningPolicy): TuningPlan
           queue: q,
           count,
           value: `${count}`,
-          reason: `${name} rx-${q}: RFS flow table: ${policy.rpsSockFlowEntries} socket flow entries / ${nic.rxQueues} queues, rounded down to a power of two (the kernel rounds any other value up)`,
+          reason:
+            `${name} rx-${q}: RFS flow table: ${policy.rpsSockFlowEntries} socket flow entries / ${nic.rxQueues} ` +
+            `queues, rounded down to a power of two (the kernel rounds any other value up)`,
         });
       }
       rfsWanted = true;
@@ -242,7 +238,8 @@ export const planTuning = (topology: Topology, policy: TuningPolicy): TuningPlan
       notes.push(`${name}: XPS off by policy`);
     } else if (nic.txQueues < 2) {
       notes.push(
-        `${name}: XPS skipped: ${nic.txQueues} transmit queue${nic.txQueues === 1 ? "" : "s"}, nothing to choose between`,
+        `${name}: XPS skipped: ${nic.txQueues} transmit queue${nic.txQueues === 1 ? "" : "s"}, ` +
+          `nothing to choose between`,
       );
     } else {
       partition(usable, nic.txQueues).forEach((cpus, q) => {
@@ -252,7 +249,9 @@ export const planTuning = (topology: Topology, policy: TuningPolicy): TuningPlan
           queue: q,
           cpus,
           value: mask(cpus),
-          reason: `${name} tx-${q}: transmit from CPUs ${list(cpus)} on this queue (${usable.length} CPUs shared over ${nic.txQueues} queues)`,
+          reason:
+            `${name} tx-${q}: transmit from CPUs ${list(cpus)} on this queue (${usable.length} CPUs shared over ` +
+            `${nic.txQueues} queues)`,
         });
       });
     }

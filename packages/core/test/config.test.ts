@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { formatConfigIssues, parseConfig } from "../src/config.js";
+import { CONFIG_DEFAULTS, formatConfigIssues, parseConfig } from "../src/config.js";
+import { parseHostPort } from "../src/hostPort.js";
 import { aConfig } from "../src/testing/index.js";
 
 describe("parseConfig", () => {
@@ -189,5 +190,29 @@ describe("parseConfig", () => {
       parseConfig(aConfig({ haproxy: { statsSocket: "/run/x sock\nlevel admin" } }))._unsafeUnwrapErr(),
     );
     expect(text).toContain("haproxy.statsSocket:");
+  });
+
+  it("a config that sets no optional field takes exactly the defaults CONFIG_DEFAULTS prints", () => {
+    const c = parseConfig(aConfig())._unsafeUnwrap();
+    const D = CONFIG_DEFAULTS;
+    expect(c.healthCheck).toEqual(D.healthCheck);
+    expect(c.vrrp).toEqual(D.vrrp);
+    expect(c.haproxy).toEqual(D.haproxy);
+    expect(c.keepalived).toEqual(D.keepalived);
+    expect(c.controller).toEqual({
+      lease: D.controller.lease,
+      coalesce: D.controller.coalesce,
+      listen: parseHostPort(D.controller.listen),
+    });
+    expect(c.lbNodes.map((n) => ({ weight: n.weight, drain: n.drain }))).toEqual([D.lbNode, D.lbNode]);
+    expect(c.pools.map((p) => p.autoAssign)).toEqual([D.pool.autoAssign]);
+    expect({ ...c.tuning, excludeCpus: "" }).toEqual({ ...D.tuning, topologies: [] });
+    expect([c.loadBalancerClass, c.handleUnclassed, c.maxBackendsPerService, c.podIpsRoutable]).toEqual([
+      D.loadBalancerClass,
+      D.handleUnclassed,
+      D.maxBackendsPerService,
+      D.podIpsRoutable,
+    ]);
+    expect(c.serviceDefaults).toEqual(D.serviceDefaults);
   });
 });

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { parseConfig } from "../src/config.js";
 import { ANNOTATIONS, type AnnotationSpec } from "../src/annotations.js";
 import { CONFIG_FIELDS, renderReference } from "../src/reference.js";
@@ -8,53 +9,53 @@ import { aConfig } from "../src/testing/index.js";
 
 const REFERENCE = fileURLToPath(new URL("../../../docs/reference.md", import.meta.url));
 
-// The fields the parser itself knows at one level, read from its own "unknown field" message.
-const knownAt = (section: string): string[] => {
-  const base = aConfig() as Record<string, unknown>;
-  const withUnknown: Record<string, unknown> = structuredClone(base);
-  const target: Record<string, unknown> =
-    section === ""
-      ? withUnknown
-      : section === "pools[]"
-        ? ((withUnknown["pools"] as Record<string, unknown>[])[0] as Record<string, unknown>)
-        : section === "lbNodes[]"
-          ? ((withUnknown["lbNodes"] as Record<string, unknown>[])[0] as Record<string, unknown>)
-          : ((withUnknown[section] = {}) as Record<string, unknown>);
-  target["zzUnknown"] = 1;
-  const issue = parseConfig(withUnknown)
-    ._unsafeUnwrapErr()
-    .find((i) => i.path.endsWith("zzUnknown"));
-  return (/known fields: (.*)$/.exec(issue?.message ?? "")?.[1] ?? "").split(", ").sort();
+type Json = Record<string, unknown>;
+
+// Put a value at a documented path (`pools[].name` is the first pool's name) of a copy of the config.
+const withValue = (config: Json, path: string, value: unknown): Json => {
+  const out = structuredClone(config);
+  const parts = path.split(".");
+  let at: Json = out;
+  parts.forEach((raw, i) => {
+    const list = raw.endsWith("[]");
+    const key = list ? raw.slice(0, -2) : raw;
+    if (i === parts.length - 1) at[key] = value;
+    else if (list) at = (at[key] as Json[])[0]!;
+    else at = (at[key] ??= {}) as Json;
+  });
+  return out;
 };
 
-const documentedAt = (section: string): string[] =>
-  CONFIG_FIELDS.map((f) => f.path)
-    .filter((p) =>
-      section === ""
-        ? !p.includes(".") && !p.includes("[")
-        : p.startsWith(`${section}.`) && !p.slice(section.length + 1).includes("."),
-    )
-    .map((p) => (section === "" ? p : p.slice(section.length + 1)))
-    .sort();
+// The rows that hold other rows (`healthCheck`, `pools[]`), and the names of the fields directly in each.
+const sections = (): Map<string, string[]> => {
+  const out = new Map<string, string[]>();
+  for (const { path } of CONFIG_FIELDS) {
+    const dot = path.lastIndexOf(".");
+    const parent = dot < 0 ? "" : path.slice(0, dot);
+    out.set(parent, [...(out.get(parent) ?? []), path.slice(dot + 1)]);
+  }
+  return out;
+};
 
 describe("the generated reference", () => {
   it("docs/reference.md is what npm run docs:reference writes (regenerate it when this fails)", async () => {
     expect(await readFile(REFERENCE, "utf8")).toBe(renderReference());
   });
 
-  it("documents every config field the parser accepts, and no other", () => {
-    for (const section of [
-      "",
-      "pools[]",
-      "lbNodes[]",
-      "healthCheck",
-      "vrrp",
-      "haproxy",
-      "keepalived",
-      "controller",
-      "tuning",
-    ]) {
-      expect(documentedAt(section), `section ${section || "(top level)"}`).toEqual(knownAt(section));
+  it("every documented field's example is accepted by the parser at that field", () => {
+    for (const f of CONFIG_FIELDS.filter((x) => !x.example.includes("..."))) {
+      const r = parseConfig(withValue(aConfig(), f.path, parseYaml(f.example)));
+      expect(r.isOk() ? [] : r.error, f.path).toEqual([]);
+    }
+  });
+
+  it("the parser refuses a field the reference does not document, naming exactly the documented ones", () => {
+    for (const [section, names] of sections()) {
+      if (section.startsWith("serviceDefaults")) continue;
+      const path = section === "" ? "zzUnknown" : `${section}.zzUnknown`;
+      const issues = parseConfig(withValue(aConfig(), path, 1))._unsafeUnwrapErr();
+      const unknown = issues.find((i) => i.path === path.replace(/\[\]/g, "[0]"));
+      expect(unknown?.message, section || "(top level)").toBe(`unknown field; known fields: ${names.join(", ")}`);
     }
   });
 

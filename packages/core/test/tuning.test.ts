@@ -3,8 +3,8 @@ import fc from "fast-check";
 import { cpuSet, parseCpuMask } from "../src/cpus.js";
 import { parseConfig } from "../src/config.js";
 import { aConfig } from "../src/testing/index.js";
+import { parseInterfaceName } from "../src/interfaceName.js";
 import {
-  parseInterfaceName,
   planTuning,
   type InterfaceTopology,
   type Topology,
@@ -260,9 +260,9 @@ describe("planTuning invariants", () => {
 
 describe("interface names", () => {
   it("accepts Linux names and refuses anything that could leave the interface's directory", () => {
-    for (const ok of ["eth0", "enp3s0f1", "bond0.100", "eth0:1", "a-b_c", "x".repeat(15)])
+    for (const ok of ["eth0", "enp3s0f1", "bond0.100", "a-b_c", "x".repeat(15)])
       expect(parseInterfaceName(ok).isOk()).toBe(true);
-    for (const bad of ["", ".", "..", "../etc", "eth0/x", "x".repeat(16), "eth 0", "eth0\n", 7, null])
+    for (const bad of ["", ".", "..", "../etc", "eth0/x", "eth0:1", "x".repeat(16), "eth 0", "eth0\n", 7, null])
       expect(parseInterfaceName(bad).isErr()).toBe(true);
   });
 });

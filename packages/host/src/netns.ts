@@ -1,3 +1,4 @@
+import { isInterfaceName } from "@portico/core";
 import { err, ok, ResultAsync } from "neverthrow";
 import { run } from "./run.js";
 
@@ -9,7 +10,8 @@ export interface NetnsError {
 
 // Names reach `ip` as single arguments, but a leading '-' would still read as an option.
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,59}$/;
-const INTERFACE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
+const OPTION_SAFE = /^[A-Za-z0-9_]/;
+const isLinkName = (name: string): boolean => isInterfaceName(name) && OPTION_SAFE.test(name);
 
 const ip = (args: readonly string[]): ResultAsync<string, NetnsError> =>
   run("ip", args, { timeoutMs: 15_000 })
@@ -58,7 +60,7 @@ export const deleteNamespace = async (name: string): Promise<void> => {
  * the same namespace.
  */
 export const addInterface = (ns: string, name: string): ResultAsync<void, NetnsError> => {
-  if (!NAME.test(ns) || !INTERFACE.test(name)) {
+  if (!NAME.test(ns) || !isLinkName(name)) {
     return new ResultAsync(
       Promise.resolve(
         err<void, NetnsError>({ kind: "netns", message: `bad namespace or interface name "${ns}" / "${name}"` }),

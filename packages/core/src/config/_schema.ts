@@ -1,0 +1,129 @@
+import { preview } from "../_preview.js";
+import { ANNOTATIONS, optionShortName, parseServiceDefaults, type AnnotationSpec } from "../annotations.js";
+import type { ServiceDefaults } from "../annotations.js";
+import {
+  boolean,
+  defaulted,
+  optional,
+  wholeNumber,
+  type Bad,
+  type ConfigField,
+  type FieldDoc,
+  type Section,
+} from "./_field.js";
+import { CONFIG_API_VERSION, CONFIG_KIND } from "./apiVersion.js";
+import { CONTROLLER_SECTION } from "./_controller.js";
+import { HAPROXY_SECTION } from "./_haproxy.js";
+import { HEALTH_CHECK_SECTION } from "./_healthCheck.js";
+import { KEEPALIVED_SECTION } from "./_keepalived.js";
+import { LB_NODES_SECTION } from "./_lbNode.js";
+import { POOLS_SECTION } from "./_pool.js";
+import { TUNING_SECTION } from "./_tuning.js";
+import { VRRP_SECTION } from "./_vrrp.js";
+
+const QUALIFIED_NAME =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+const exactly = (value: string): ConfigField<string> =>
+  optional<string>({
+    required: true,
+    type: "string",
+    defaultText: "required",
+    example: value,
+    description: `Must be ${value}.`,
+    parse: (v, p, bad) => (v === value ? value : bad(p, `must be ${value}, got "${preview(v)}"`)),
+  });
+
+/** `serviceDefaults`: one field per option with a cluster-wide default, read with the annotation's parser. */
+export const SERVICE_DEFAULTS_SECTION: Section = {
+  type: "mapping",
+  defaultText: "{}",
+  example: "{balance: leastconn}",
+  description: "Cluster-wide defaults for per-Service options; keys are the annotation names without portico.dev/.",
+  fields: Object.fromEntries(
+    (Object.values(ANNOTATIONS) as readonly AnnotationSpec<unknown>[])
+      .filter((s) => s.configDefault)
+      .map((s) => [
+        optionShortName(s),
+        {
+          type: s.type,
+          defaultText: s.defaultText,
+          example: s.example,
+          description: `Default for ${s.key}.`,
+        } satisfies FieldDoc,
+      ]),
+  ),
+};
+
+/** Parse `serviceDefaults`; its problems are recorded through `bad` and leave no defaults. */
+export const readServiceDefaults = (raw: unknown, bad: Bad): ServiceDefaults =>
+  parseServiceDefaults(raw, "serviceDefaults").match(
+    (d) => d,
+    (list) => {
+      for (const i of list) bad(i.path, i.message);
+      return {};
+    },
+  );
+
+/** The top-level fields of `portico.yaml`, in the order the parser lists them and the reference prints them. */
+export const TOP_LEVEL_FIELDS = {
+  apiVersion: exactly(CONFIG_API_VERSION),
+  kind: exactly(CONFIG_KIND),
+  loadBalancerClass: defaulted<string>({
+    type: "qualified name",
+    default: "portico.dev/haproxy",
+    example: "portico.dev/haproxy",
+    description: "Services with this spec.loadBalancerClass are Portico's; a foreign class is never touched.",
+    parse: (v, p, bad) =>
+      typeof v === "string" && v.length <= 316 && QUALIFIED_NAME.test(v)
+        ? v
+        : bad(p, `"${preview(v)}" is not a qualified name like portico.dev/haproxy`),
+  }),
+  handleUnclassed: defaulted<boolean>({
+    ...boolean,
+    default: true,
+    example: "true",
+    description: "Also take LoadBalancer Services without a loadBalancerClass.",
+  }),
+  maxBackendsPerService: defaulted<number>({
+    ...wholeNumber(0, 100_000),
+    default: 0,
+    example: "50",
+    description:
+      "externalTrafficPolicy: Cluster: at most this many backend nodes per Service, a rendezvous-hash subset " +
+      "that changes minimally as nodes come and go; 0 keeps every node.",
+  }),
+  podIpsRoutable: defaulted<boolean>({
+    ...boolean,
+    default: false,
+    example: "true",
+    description:
+      "Pod IPs are reachable from the LB nodes: ports without a nodePort (allocateLoadBalancerNodePorts: false) " +
+      "then target the ready pods directly.",
+  }),
+};
+
+const T = TOP_LEVEL_FIELDS;
+
+/**
+ * The whole of `portico.yaml`: every key the parser accepts, in the order it lists them, each a
+ * field or a section of fields. The parser reads each field through its declaration here, and
+ * the reference is printed from it.
+ */
+export const CONFIG_SCHEMA: Readonly<Record<string, ConfigField<unknown, never> | Section>> = {
+  apiVersion: T.apiVersion,
+  kind: T.kind,
+  loadBalancerClass: T.loadBalancerClass,
+  handleUnclassed: T.handleUnclassed,
+  pools: POOLS_SECTION,
+  lbNodes: LB_NODES_SECTION,
+  healthCheck: HEALTH_CHECK_SECTION,
+  vrrp: VRRP_SECTION,
+  haproxy: HAPROXY_SECTION,
+  keepalived: KEEPALIVED_SECTION,
+  controller: CONTROLLER_SECTION,
+  tuning: TUNING_SECTION,
+  serviceDefaults: SERVICE_DEFAULTS_SECTION,
+  maxBackendsPerService: T.maxBackendsPerService,
+  podIpsRoutable: T.podIpsRoutable,
+};

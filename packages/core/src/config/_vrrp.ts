@@ -1,0 +1,137 @@
+import { isRecord } from "../_json.js";
+import { preview } from "../_preview.js";
+import { parseVrid, type Millis, type Vrid } from "../model.js";
+import { parseSafePath } from "../safePath.js";
+import type { HaproxyCheck, VrrpConfig } from "../settings.js";
+import {
+  boolean,
+  checkKnown,
+  defaulted,
+  parsed,
+  readField,
+  wholeNumber,
+  type Bad,
+  type ConfigField,
+  type Section,
+} from "./_field.js";
+
+/** The fields of a `script` HAProxy check (`vrrp.haproxyCheck`). */
+export const HAPROXY_CHECK_SCRIPT_FIELDS = {
+  pidFile: defaulted<string>({
+    type: "absolute path",
+    default: "/run/haproxy.pid",
+    example: "/run/haproxy.pid",
+    description: "HAProxy's pid file, read by pgrep.",
+    parse: parsed(parseSafePath),
+  }),
+  // keepalived takes whole seconds for a vrrp_script interval.
+  intervalS: defaulted<number>({
+    ...wholeNumber(1, 60),
+    default: 1,
+    example: "1",
+    description: "Seconds between checks.",
+  }),
+  fall: defaulted<number>({ ...wholeNumber(1, 10), default: 2, example: "2", description: "Failed checks to FAULT." }),
+  rise: defaulted<number>({ ...wholeNumber(1, 10), default: 2, example: "2", description: "Good checks to recover." }),
+};
+
+const SCRIPT = HAPROXY_CHECK_SCRIPT_FIELDS;
+const SCRIPT_DEFAULT = {
+  kind: "script",
+  pidFile: SCRIPT.pidFile.default,
+  intervalS: SCRIPT.intervalS.default,
+  fall: SCRIPT.fall.default,
+  rise: SCRIPT.rise.default,
+} as const satisfies HaproxyCheck;
+
+const parseHaproxyCheck = (v: unknown, p: string, bad: Bad): HaproxyCheck | undefined => {
+  if (!isRecord(v)) return bad(p, "must be a mapping with kind script or process");
+  if (v["kind"] === "process") {
+    checkKnown(v, ["kind"], p, bad);
+    return { kind: "process" };
+  }
+  if (v["kind"] !== "script" && v["kind"] !== undefined)
+    return bad(`${p}.kind`, `"${preview(v["kind"])}" is not one of script, process`);
+  checkKnown(v, ["kind", ...Object.keys(SCRIPT)], p, bad);
+  const pidFile = readField(SCRIPT.pidFile, v, "pidFile", p, bad);
+  const intervalS = readField(SCRIPT.intervalS, v, "intervalS", p, bad);
+  const fall = readField(SCRIPT.fall, v, "fall", p, bad);
+  const rise = readField(SCRIPT.rise, v, "rise", p, bad);
+  return pidFile === undefined || intervalS === undefined || fall === undefined || rise === undefined
+    ? undefined
+    : { kind: "script", pidFile, intervalS, fall, rise };
+};
+
+const vrid: Pick<ConfigField<Vrid>, "type" | "parse"> = { type: "VRID 1-255", parse: parsed(parseVrid) };
+
+/** The fields of `vrrp`. */
+export const VRRP_FIELDS = {
+  vridFirst: defaulted<Vrid>({
+    ...vrid,
+    default: 1 as Vrid,
+    example: "1",
+    description: "First VRRP router id Portico may use.",
+  }),
+  vridLast: defaulted<Vrid>({
+    ...vrid,
+    default: 255 as Vrid,
+    example: "255",
+    description: "Last VRRP router id Portico may use.",
+  }),
+  advertIntMs: defaulted<Millis>({
+    type: "multiple of 10, 10-40950",
+    default: 100 as Millis,
+    example: "100",
+    description: "VRRPv3 advertisement interval; failover takes about three of these.",
+    // keepalived takes advert_int in centiseconds at the finest (VRRPv3).
+    parse: (v, q, bad) =>
+      typeof v === "number" && Number.isInteger(v) && v % 10 === 0 && v >= 10 && v <= 40_950
+        ? (v as Millis)
+        : bad(q, "must be a multiple of 10 between 10 and 40950 (milliseconds)"),
+  }),
+  preempt: defaulted<boolean>({
+    ...boolean,
+    default: true,
+    example: "false",
+    description: "false renders nopreempt: a returning higher-priority node does not take its VIPs back.",
+  }),
+  haproxyCheck: defaulted<HaproxyCheck>({
+    type: `{kind: script, ${Object.keys(SCRIPT).join(", ")}} | {kind: process}`,
+    default: SCRIPT_DEFAULT,
+    defaultText: `{${Object.entries(SCRIPT_DEFAULT)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(", ")}}`,
+    example: "{kind: process}",
+    description:
+      "How keepalived knows HAProxy is alive (FAULT without it, never a weighted tracker): " +
+      "a pgrep script as keepalived.scriptUser, or vrrp_track_process (host namespaces only).",
+    parse: parseHaproxyCheck,
+  }),
+};
+
+/** The `vrrp` section. */
+export const VRRP_SECTION: Section = {
+  type: "mapping",
+  defaultText: "{}",
+  example: "{}",
+  description: "VRRP router ids and timing.",
+  fields: VRRP_FIELDS,
+};
+
+/** Parse the `vrrp` mapping; a field left undefined had a problem, recorded through `bad`. */
+export const parseVrrp = (
+  s: Readonly<Record<string, unknown>>,
+  p: string,
+  bad: Bad,
+): { -readonly [K in keyof VrrpConfig]-?: VrrpConfig[K] | undefined } => {
+  const F = VRRP_FIELDS;
+  const vridFirst = readField(F.vridFirst, s, "vridFirst", p, bad);
+  const vridLast = readField(F.vridLast, s, "vridLast", p, bad);
+  if (vridFirst !== undefined && vridLast !== undefined && vridFirst > vridLast)
+    bad(`${p}.vridLast`, `must not be below vridFirst (${vridFirst})`);
+  const advertIntMs = readField(F.advertIntMs, s, "advertIntMs", p, bad);
+  const preempt = readField(F.preempt, s, "preempt", p, bad);
+  const haproxyCheck = readField(F.haproxyCheck, s, "haproxyCheck", p, bad);
+  checkKnown(s, Object.keys(F), p, bad);
+  return { vridFirst, vridLast, advertIntMs, preempt, haproxyCheck };
+};

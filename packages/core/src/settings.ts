@@ -1,0 +1,149 @@
+import type { ServiceDefaults } from "./annotations.js";
+import type { Ip, IpFamily } from "./ip.js";
+import type { LabelSelector } from "./labels.js";
+import type { LbNodeName, Millis, Port, Vrid } from "./model.js";
+import type { TuningConfig } from "./tuning.js";
+
+/** One contiguous block of a pool, inclusive on both ends. */
+export interface AddressRange {
+  readonly family: IpFamily;
+  readonly first: bigint;
+  readonly last: bigint;
+  /** As written in the config, canonicalised (`a-b` or `cidr`). */
+  readonly text: string;
+}
+
+/** An address pool. */
+export interface Pool {
+  readonly name: string;
+  readonly ranges: readonly AddressRange[];
+  /** False: addresses are handed out only to Services that ask for this pool or an address in it. */
+  readonly autoAssign: boolean;
+  /** When set, only Services in these namespaces may take addresses from the pool. */
+  readonly namespaces?: readonly string[];
+  /** When set, only Services whose labels match may take addresses from the pool. */
+  readonly serviceSelector?: LabelSelector;
+}
+
+/** A dedicated load-balancer node. */
+export interface LbNode {
+  readonly name: LbNodeName;
+  /** The address VRRP adverts come from (`unicast_src_ip`) and peers send to. */
+  readonly address: Ip;
+  /** The interface that carries the VIPs. */
+  readonly interface: string;
+  /** Relative share of VIPs this node masters, 1-100; absent means 1. */
+  readonly weight?: number;
+  /** True: master no VIPs, stay a backup for all (maintenance). Absent means false. */
+  readonly drain?: boolean;
+}
+
+/** Health-check timing shared by every backend unless a Service overrides it. */
+export interface HealthCheckConfig {
+  /** kube-proxy's health port, checked for `externalTrafficPolicy: Cluster`. */
+  readonly kubeProxyPort: Port;
+  readonly intervalMs: Millis;
+  readonly rise: number;
+  readonly fall: number;
+  /**
+   * Check interval while a server is changing state (after a first failed or good check).
+   * Absent (hand-built plans): the check's interval. Never slower than the check's interval.
+   */
+  readonly fastinterMs?: Millis;
+  /** Check interval while a server is down. Absent: the check's interval. Never slower than the check's interval. */
+  readonly downinterMs?: Millis;
+}
+
+/** VRRP settings. */
+export interface VrrpConfig {
+  readonly vridFirst: Vrid;
+  readonly vridLast: Vrid;
+  /** VRRPv3 advertisement interval; failover takes about 3x this. */
+  readonly advertIntMs: Millis;
+  /** True (the default when absent): a returning higher-priority node takes its VIPs back; false: `nopreempt`. */
+  readonly preempt?: boolean;
+  /** How keepalived learns that HAProxy is gone; absent means the default `script` check (pgrep). */
+  readonly haproxyCheck?: HaproxyCheck;
+}
+
+/**
+ * HAProxy liveness for keepalived; either way a node without HAProxy goes to FAULT and gives up
+ * its VIPs (never a weighted tracker, which `nopreempt` would defeat).
+ * - `script`: `vrrp_script` running `pgrep -F <pidFile> -r R,S,D,I,T` as `scriptUser` every
+ *   `intervalS` seconds; works everywhere, including keepalived in a network namespace.
+ * - `process`: `vrrp_track_process` on the process name `haproxy`; event driven (no polling) but
+ *   only works when keepalived runs in the host's network and PID namespaces.
+ */
+export type HaproxyCheck =
+  | {
+      readonly kind: "script";
+      readonly pidFile: string;
+      readonly intervalS: number;
+      readonly fall: number;
+      readonly rise: number;
+    }
+  | { readonly kind: "process" };
+
+/** Where HAProxy's files and sockets live on an LB node (Debian's defaults). */
+export interface HaproxyConfig {
+  readonly configPath: string;
+  readonly statsSocket: string;
+  readonly masterSocket: string;
+  /**
+   * `maxconn` of every frontend: one flooded Service cannot take every connection.
+   * Absent (hand-built plans): HAProxy's global limit.
+   */
+  readonly frontendMaxconn?: number;
+  /** `nbthread`; absent: HAProxy's default, one thread per CPU it may run on. */
+  readonly threads?: number;
+  /** Where HAProxy's own Prometheus exporter answers `GET /metrics`; absent: no exporter. */
+  readonly prometheus?: { readonly address: Ip; readonly port: Port };
+}
+
+/** Where keepalived's files live on an LB node (Debian's defaults). */
+export interface KeepalivedConfig {
+  readonly configPath: string;
+  /** keepalived's main pid file, read by apply to send SIGHUP; absent means /run/keepalived.pid. */
+  readonly pidFile?: string;
+  /** The non-root user keepalived runs check scripts as; absent means `nobody`. */
+  readonly scriptUser?: string;
+  /** Whether `portico apply` and `portico run` install keepalived.conf and reload keepalived; absent means true. */
+  readonly apply?: boolean;
+}
+
+/** How `portico run` watches the cluster, elects a status writer and reports itself. */
+export interface ControllerConfig {
+  /** The Lease that elects the one LB node that writes Service status. */
+  readonly lease: {
+    readonly namespace: string;
+    readonly name: string;
+    readonly durationMs: Millis;
+    readonly renewDeadlineMs: Millis;
+    readonly retryPeriodMs: Millis;
+  };
+  /** Bursts of events make one plan: after `quietMs` without events, at most `maxDelayMs` after the first. */
+  readonly coalesce: { readonly quietMs: Millis; readonly maxDelayMs: Millis };
+  /** Where /metrics, /healthz and /readyz listen (keep it local or firewalled). */
+  readonly listen: { readonly address: Ip; readonly port: Port };
+}
+
+/** The parsed `portico.yaml`; every field beyond the documented example has a default. */
+export interface Config {
+  readonly loadBalancerClass: string;
+  readonly handleUnclassed: boolean;
+  readonly pools: readonly Pool[];
+  readonly lbNodes: readonly LbNode[];
+  readonly healthCheck: HealthCheckConfig;
+  readonly vrrp: VrrpConfig;
+  readonly haproxy: HaproxyConfig;
+  readonly keepalived: KeepalivedConfig;
+  readonly controller: ControllerConfig;
+  /** Packet-processing tuning for `portico tune` (RPS/RFS/XPS, IRQ affinity), and declared topologies for `render`. */
+  readonly tuning: TuningConfig;
+  /** Cluster-wide defaults for per-Service options (keys as the annotations without the prefix). */
+  readonly serviceDefaults: ServiceDefaults;
+  /** Cluster policy: at most this many backend nodes per Service (rendezvous subset); 0 = all. */
+  readonly maxBackendsPerService: number;
+  /** Pod IPs are routable from the LB nodes, so ports without a nodePort can target pods directly. */
+  readonly podIpsRoutable: boolean;
+}
