@@ -1,15 +1,19 @@
 import { err, ok, type Result } from "neverthrow";
-import { parseCidr, parseIp, parsePort, type Cidr, type Ident, type Ip, type Port } from "@portico/core";
+import {
+  isIdent,
+  isSafePath,
+  parseCidr,
+  parseIp,
+  parsePort,
+  type Cidr,
+  type Ident,
+  type Ip,
+  type Port,
+} from "@portico/core";
 
 // The planner already guarantees all of this; the renderer guards again because a Plan can be
 // built by hand (it is a public type), and a stray newline or '#' in haproxy.cfg would inject
 // configuration. Each check returns the value to print, so nothing unchecked reaches the file.
-
-/** A derived identifier's grammar, for the patterns that read one back out of haproxy.cfg. */
-export const IDENT_PATTERN = "[a-z0-9_-]{1,63}";
-const IDENT = new RegExp(`^${IDENT_PATTERN}$`);
-// Same rule as the config parser: absolute, no spaces or quotes, no `..`.
-const SAFE_PATH = /^\/[A-Za-z0-9_./-]{1,255}$/;
 
 /** A printable, bounded rendering of untrusted input for error messages (never for the file). */
 export const show = (value: unknown): string => {
@@ -24,9 +28,7 @@ export const showKey = (key: string): string =>
 
 /** A derived identifier: `[a-z0-9_-]`, 1-63 characters. */
 export const guardIdent = (value: unknown): Result<Ident, string> =>
-  typeof value === "string" && IDENT.test(value)
-    ? ok(value as Ident)
-    : err(`${show(value)} is not a derived identifier ([a-z0-9_-], 1-63 characters)`);
+  isIdent(value) ? ok(value as Ident) : err(`${show(value)} is not a derived identifier ([a-z0-9_-], 1-63 characters)`);
 
 /** An IP address, returned in canonical form (the parsed value, not the input, is printed). */
 export const guardIp = (value: unknown): Result<Ip, string> =>
@@ -43,9 +45,7 @@ export const guardInt = (value: unknown, min: number, max: number): Result<numbe
 
 /** An absolute path that needs no quoting in haproxy.cfg. */
 export const guardPath = (value: unknown): Result<string, string> =>
-  typeof value === "string" && SAFE_PATH.test(value) && !value.split("/").includes("..")
-    ? ok(value)
-    : err(`${show(value)} is not an absolute path of [A-Za-z0-9_./-]`);
+  isSafePath(value) ? ok(value) : err(`${show(value)} is not an absolute path of [A-Za-z0-9_./-]`);
 
 /** One of a closed set of keywords. */
 export const guardOneOf = <T extends string>(value: unknown, allowed: readonly T[]): Result<T, string> =>

@@ -1,5 +1,5 @@
 import { hash8 } from "@portico/core";
-import { IDENT_PATTERN } from "./_guards.js";
+import { IDENT_PATTERN } from "@portico/core";
 import { INDENT, printSlotSkeleton, readSlotLine, type ServerLine } from "./_serverLine.js";
 
 /** One server slot as a rendered haproxy.cfg declares it. */

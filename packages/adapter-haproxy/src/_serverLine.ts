@@ -1,4 +1,4 @@
-import { IDENT_PATTERN as NAME } from "./_guards.js";
+import { IDENT_PATTERN as NAME } from "@portico/core";
 
 // The grammar of a haproxy.cfg `server` line as Portico prints it, printed and read in one place:
 // `server <name> <endpoint> weight <w>[ disabled][ track <backend>/<server>][ # <id>]`.

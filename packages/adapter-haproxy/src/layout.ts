@@ -1,5 +1,5 @@
 import type { ReadFn } from "@portico/core";
-import { IDENT_PATTERN } from "./_guards.js";
+import { IDENT_PATTERN } from "@portico/core";
 import { readServerLine } from "./_serverLine.js";
 
 /** A server line of a haproxy.cfg Portico rendered: a slot (of a backend or of a shared check backend), or a named server. */

@@ -1,6 +1,9 @@
 import { err, ok, type Result } from "neverthrow";
 import {
   isDns1123Label,
+  isIdent,
+  isInterfaceName,
+  isSafePath,
   parseIp,
   type AdapterError,
   type Ident,
@@ -13,9 +16,6 @@ import {
 // value anyone can build (or cast), and one stray newline or brace in keepalived.conf would let
 // text from outside Portico become configuration.
 
-const IDENT = /^[a-z0-9_-]{1,63}$/;
-const INTERFACE = /^[A-Za-z0-9_.-]{1,15}$/;
-const SAFE_PATH = /^\/[A-Za-z0-9_./-]{1,255}$/;
 const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 /** An Err of kind `render` from this adapter. */
@@ -32,9 +32,7 @@ const fail = <T>(where: string, value: unknown, what: string): Result<T, Adapter
 
 /** A derived identifier: `[a-z0-9_-]`, 1-63 characters. */
 export const checkIdent = (value: unknown, where: string): Result<Ident, AdapterError> =>
-  typeof value === "string" && IDENT.test(value)
-    ? ok(value as Ident)
-    : fail(where, value, "an identifier ([a-z0-9_-], at most 63)");
+  isIdent(value) ? ok(value as Ident) : fail(where, value, "an identifier ([a-z0-9_-], at most 63)");
 
 /** An IP address in canonical form (canonical text keeps the output byte-stable). */
 export const checkIp = (value: unknown, where: string): Result<Ip, AdapterError> => {
@@ -47,9 +45,7 @@ export const checkIp = (value: unknown, where: string): Result<Ip, AdapterError>
 
 /** A Linux interface name: 1-15 of `A-Z a-z 0-9 _ . -`, and not `.` or `..`. */
 export const checkInterface = (value: unknown, where: string): Result<string, AdapterError> =>
-  typeof value === "string" && INTERFACE.test(value) && value !== "." && value !== ".."
-    ? ok(value)
-    : fail(where, value, "a Linux interface name (1-15 of A-Z a-z 0-9 _ . -)");
+  isInterfaceName(value) ? ok(value) : fail(where, value, "a Linux interface name (1-15 of A-Z a-z 0-9 _ . -)");
 
 /** A VRRP virtual router id, 1-255. */
 export const checkVrid = (value: unknown, where: string): Result<Vrid, AdapterError> =>
@@ -75,9 +71,7 @@ export const checkAdvertIntMs = (value: unknown, where: string): Result<number, 
 
 /** An absolute path of `[A-Za-z0-9_./-]` without `..`: safe inside a keepalived script line. */
 export const checkPath = (value: unknown, where: string): Result<string, AdapterError> =>
-  typeof value === "string" && SAFE_PATH.test(value) && !value.split("/").includes("..")
-    ? ok(value)
-    : fail(where, value, "an absolute path of [A-Za-z0-9_./-]");
+  isSafePath(value) ? ok(value) : fail(where, value, "an absolute path of [A-Za-z0-9_./-]");
 
 /** A non-root Unix user name for keepalived's `script_user`. */
 export const checkUser = (value: unknown, where: string): Result<string, AdapterError> =>

@@ -36,6 +36,7 @@ export {
 export {
   isDns1123Label,
   isDns1123Subdomain,
+  IDENT_PATTERN,
   isIdent,
   parsePort,
   parseVrid,

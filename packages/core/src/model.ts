@@ -22,7 +22,9 @@ export type Millis = Brand<number, "Millis">;
  */
 export type Ident = Brand<string, "Ident">;
 
-const IDENT = /^[a-z0-9_-]{1,63}$/;
+/** IDENT_PATTERN: an {@link Ident}'s grammar as a regular expression source, for patterns that read one back. */
+export const IDENT_PATTERN = "[a-z0-9_-]{1,63}";
+const IDENT = new RegExp(`^${IDENT_PATTERN}$`);
 
 /** isIdent: whether a value has the shape of an {@link Ident} (`[a-z0-9_-]`, 1-63), as a hand-built plan must. */
 export const isIdent = (value: unknown): value is Ident => typeof value === "string" && IDENT.test(value);

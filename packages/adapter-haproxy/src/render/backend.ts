@@ -1,6 +1,13 @@
 import { err, ok, safeTry, type Result } from "neverthrow";
 import { match } from "ts-pattern";
-import type { AdapterError, Backend, Balance, HealthCheckConfig, ProxyProtocol, Server } from "@portico/core";
+import {
+  BALANCES,
+  PROXY_PROTOCOLS,
+  type AdapterError,
+  type Backend,
+  type HealthCheckConfig,
+  type Server,
+} from "@portico/core";
 import { formatDuration } from "../_format.js";
 import { guardIdent, guardInt, guardOneOf, show } from "../_guards.js";
 import type { SlotLine } from "../_installed.js";
@@ -11,11 +18,6 @@ import type { Memo } from "./_memo.js";
 import { label, renderError, unique, type Fail } from "./_renderError.js";
 import { sectionLines, sectionOf, type Section } from "./_section.js";
 import { guardServer, slotServerLines, type CheckSlots } from "./_slotLines.js";
-
-// Mirrors the core's Balance and ProxyProtocol unions; checked at run time because a hand-built
-// Plan can hold anything.
-const BALANCES = ["roundrobin", "leastconn", "source"] as const satisfies readonly Balance[];
-const PROXY_PROTOCOLS = ["none", "v1", "v2"] as const satisfies readonly ProxyProtocol[];
 
 /**
  * A rendered Cluster-policy backend, as a node joining or leaving patches it: the server in each
