@@ -1,31 +1,41 @@
-// Shared pieces of the network benchmarks: what a case needs from the machine, a data-plane lab
-// built from the test kit's NetnsLab (per-run-prefixed namespaces, 198.18.0.0/15 only) and the
-// tests' own lab programs (fake node, client, probes), and cleanup that runs on failure and on
-// SIGINT/SIGTERM too.
-//   client 198.18.10.2 --- 198.18.10.1 lb (198.18.100.0/24 routed locally on lo: the VIPs)
-//   lb 198.18.2<i>.1 --- 198.18.2<i>.2 node<i>   (fake node: nodePort 30080, /healthz 32100)
-import { once } from "node:events";
+// What the benchmark cases share: what a case needs from the machine, how it reports (one JSON line
+// last on stdout, read by run.ts), cleanup that runs on failure and on SIGINT/SIGTERM too, and the
+// test kit's data-plane lab (per-run-prefixed namespaces, 198.18.0.0/15 only) with every VIP of
+// 198.18.100.0/24 local to the LB namespace, as keepalived would make it (keepalived's own figures
+// are figure 5's).
 import { mkdtemp, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { run, start } from "@portico/host";
-import { must, NetnsLab } from "@portico/testkit/lab";
+import { run, start, type Started } from "@portico/host";
+import { dataplaneNet, must, NetnsLab, traffic, VIP_RANGE, type ClientSummary } from "@portico/testkit/lab";
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
-export const FAKE_NODE = join(repo, "packages/adapter-haproxy/test/lab/fake-node.mjs");
-export const CLIENT = join(repo, "packages/adapter-haproxy/test/lab/client.mjs");
-export const FIRST_CONNECT = join(repo, "packages/cli/test/e2e/first-connect.mjs");
-export const KEEPALIVED_PROBE = join(repo, "packages/adapter-keepalived/test/lab/probe.mjs");
-export const LOAD = join(repo, "bench/load.mjs");
-export const PORTICO_BIN = join(repo, "packages/cli/dist/bin.js");
-export const NODE_PORT = 30080;
-export const HEALTH_PORT = 32100;
+const here = dirname(fileURLToPath(import.meta.url));
+/** The built `portico` binary, beside the CLI package's entry. */
+export const PORTICO_BIN = join(dirname(fileURLToPath(import.meta.resolve("@portico/cli"))), "bin.js");
+/** A built program of this workspace (`load`, `takeover`, `convergence-probe`). */
+export const benchProgram = (name: string): string => join(here, `${name}.js`);
 
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A figure as a case reports it. */
+export interface CaseFigure {
+  readonly name: string;
+  readonly values: readonly number[];
+  readonly unit: string;
+  readonly goal?: string;
+  /** Report p50 and p99 beside the median. */
+  readonly percentiles?: boolean;
+}
+
+/** What a case prints as its last line. */
+export type CaseResult =
+  | { readonly figures: readonly CaseFigure[]; readonly details?: unknown }
+  | { readonly unavailable: string }
+  | { readonly error: string };
 
 /** Undefined when the machine has what a case needs, else why not. */
-export const missing = async (programs) => {
-  const reasons = [];
+export const missing = async (programs: readonly (readonly [string, readonly string[]])[]) => {
+  const reasons: string[] = [];
   if (process.getuid?.() !== 0) reasons.push("needs root (network namespaces)");
   for (const [name, args] of programs) {
     const r = await run(name, args, { timeoutMs: 10_000 });
@@ -34,28 +44,33 @@ export const missing = async (programs) => {
   return reasons.length === 0 ? undefined : reasons.join("; ");
 };
 
-/** Print a case's result as its last stdout line (what bench/run.mjs reads). */
-export const report = (result) => process.stdout.write(`${JSON.stringify(result)}\n`);
+/** Print a case's result as its last stdout line (what run.ts reads). */
+export const report = (result: CaseResult): void => {
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+};
 
 /** End the case with a "not available" result (never a figure) when `missing` finds a reason. */
-export const requireTools = async (programs) => {
+export const requireTools = async (programs: readonly (readonly [string, readonly string[]])[]): Promise<void> => {
   const why = await missing(programs);
   if (why === undefined) return;
   report({ unavailable: why });
   process.exit(0);
 };
 
+/** What a case registers to be undone, in reverse, whatever happens. */
+export type Cleanups = (() => Promise<unknown>)[];
+
 /**
  * Run `body(cleanups)` and always run the registered cleanups afterwards (in reverse), also on
  * SIGINT/SIGTERM; a failure is reported as the case's error, never as a figure.
  */
-export const withCleanup = async (body) => {
-  const cleanups = [];
-  let cleaning;
+export const withCleanup = async (body: (cleanups: Cleanups) => Promise<void>): Promise<void> => {
+  const cleanups: Cleanups = [];
+  let cleaning: Promise<void> | undefined;
   const clean = () =>
     (cleaning ??= (async () => {
       for (const c of cleanups.splice(0).reverse())
-        await c().catch((e) => process.stderr.write(`cleanup: ${e.message}\n`));
+        await c().catch((e: Error) => process.stderr.write(`cleanup: ${e.message}\n`));
     })());
   const onSignal = async () => {
     await clean();
@@ -66,145 +81,80 @@ export const withCleanup = async (body) => {
   try {
     await body(cleanups);
   } catch (e) {
-    report({ error: e.stack ?? String(e) });
+    report({ error: (e as Error).stack ?? String(e) });
     process.exitCode = 1;
   } finally {
     await clean();
   }
 };
 
+/** A started process (with pipes) whose output is kept read. */
+export type Drained = Started & {
+  readonly stdin: NonNullable<Started["stdin"]>;
+  readonly stdout: NonNullable<Started["stdout"]>;
+  readonly stderr: NonNullable<Started["stderr"]>;
+  log(): string;
+};
+
 /**
- * Keep reading a started process's output (the last 20 kB stay in `proc.log()`): a pipe nobody
- * reads fills up, and an HAProxy master blocked writing its reload notices stops answering.
+ * Keep reading a started process's output (the last 20 kB stay in `log()`): a pipe nobody reads
+ * fills up, and an HAProxy master blocked writing its reload notices stops answering.
  */
-export const drained = (proc) => {
+export const drained = (proc: Started): Drained => {
   let log = "";
-  const keep = (b) => {
+  const keep = (b: Buffer) => {
     log = (log + b.toString()).slice(-20_000);
   };
   proc.stdout?.on("data", keep);
   proc.stderr?.on("data", keep);
-  proc.log = () => log;
-  return proc;
+  return Object.assign(proc, { log: () => log }) as Drained;
 };
 
-/** Wait for a line starting with `prefix` on a started process's stdout (bounded). */
-export const waitForLine = async (proc, prefix, capMs = 20_000) => {
-  let seen = "";
-  const timer = setTimeout(
-    () => proc.stdout.emit("error", new Error(`no "${prefix}" within ${capMs} ms: ${seen}`)),
-    capMs,
-  );
-  try {
-    for (;;) {
-      const line = seen.split("\n").find((l) => l.startsWith(prefix));
-      if (line !== undefined) return line;
-      const [chunk] = await once(proc.stdout, "data");
-      seen += chunk.toString();
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-};
+/** What {@link dataplaneLab} built. */
+export interface BenchLab {
+  readonly netns: NetnsLab;
+  readonly dir: string;
+  readonly lb: string;
+  readonly client: string;
+  readonly nodes: readonly string[];
+  nodeAddress(node: string): string;
+  /** Start a process this lab stops on cleanup; its output is drained (see `drained`). */
+  start(command: string, args: readonly string[]): Promise<Drained>;
+  /** Make a fake node's /healthz answer 200 or 503. */
+  health(node: string, status: 200 | 503): Promise<void>;
+  /** The lab's client: up to `count` connections to vip:port, `parallel` at a time, at most `maxMs`. */
+  traffic(vip: string, port: number, count: number, maxMs: number, parallel?: number): Promise<ClientSummary>;
+}
 
-/** Poll `ok` every `everyMs` until it holds; throws after `capMs` (a safety cap). Returns ms taken. */
-export const until = async (what, ok, capMs = 20_000, everyMs = 5) => {
-  const t0 = performance.now();
-  while (!(await ok())) {
-    if (performance.now() - t0 > capMs) throw new Error(`timed out after ${capMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-  return performance.now() - t0;
-};
-
-/**
- * Build the data-plane lab: an LB namespace, a client namespace and `nodes` fake-node
- * namespaces. Registers its own cleanup. Returns names, addresses and helpers.
- */
-export const dataplaneLab = async (cleanups, nodes = 3) => {
+/** Build the test kit's data-plane lab with `nodes` fake nodes; it registers its own cleanup. */
+export const dataplaneLab = async (cleanups: Cleanups, nodes = 3): Promise<BenchLab> => {
   const netns = new NetnsLab();
   const dir = await mkdtemp("/tmp/portico-bench-");
-  const procs = [];
+  const procs: Started[] = [];
+  let stopNodes = async (): Promise<void> => {};
   cleanups.push(async () => {
     for (const p of procs.splice(0).reverse()) await p.stop("SIGTERM", 3_000);
+    await stopNodes();
     await netns.destroy();
     await rm(dir, { recursive: true, force: true });
   });
-  const lb = await netns.add("lb");
-  const client = await netns.add("cl");
-  const addr = async (ns, dev, cidr) => {
-    await must("ip", ["-n", ns, "addr", "add", cidr, "dev", dev]);
-    await must("ip", ["-n", ns, "link", "set", dev, "up"]);
-  };
-  await must("ip", ["-n", lb, "link", "add", "c0", "type", "veth", "peer", "name", "eth0", "netns", client]);
-  await addr(lb, "c0", "198.18.10.1/24");
-  await addr(client, "eth0", "198.18.10.2/24");
-  await must("ip", ["-n", client, "route", "add", "198.18.100.0/24", "via", "198.18.10.1"]);
-  // Every VIP of the pool is local to the LB namespace, as keepalived would make it (keepalived's own
-  // figures are figure 5's).
-  await must("ip", ["-n", lb, "route", "add", "local", "198.18.100.0/24", "dev", "lo"]);
-  const names = [];
-  const fakes = new Map();
-  for (let i = 1; i <= nodes; i++) {
-    const name = `node${i}`;
-    const ns = await netns.add(name);
-    await must("ip", ["-n", lb, "link", "add", `n${i}`, "type", "veth", "peer", "name", "eth0", "netns", ns]);
-    await addr(lb, `n${i}`, `198.18.2${i}.1/24`);
-    await addr(ns, "eth0", `198.18.2${i}.2/24`);
-    const proc = drained(
-      (
-        await start(
-          "ip",
-          ["netns", "exec", ns, process.execPath, FAKE_NODE, name, String(NODE_PORT), String(HEALTH_PORT)],
-          { stdio: "pipe" },
-        )
-      )._unsafeUnwrap(),
-    );
-    procs.push(proc);
-    await waitForLine(proc, "ready");
-    names.push(name);
-    fakes.set(name, proc);
-  }
+  const names = Array.from({ length: nodes }, (_, i) => `node${i + 1}`);
+  const net = await dataplaneNet(netns, names);
+  stopNodes = () => net.stopNodes();
+  await must("ip", ["-n", net.lb, "route", "add", "local", VIP_RANGE, "dev", "lo"]);
   return {
     netns,
     dir,
-    lb,
-    client,
+    lb: net.lb,
+    client: net.client,
     nodes: names,
-    nodeAddress: (n) => `198.18.2${names.indexOf(n) + 1}.2`,
-    /** Start a process this lab stops on cleanup; its output is drained (see `drained`). */
+    nodeAddress: (n) => net.nodes.find((x) => x.name === n)!.address,
     start: async (command, args) => {
       const proc = drained((await start(command, args, { stdio: "pipe" }))._unsafeUnwrap());
       procs.push(proc);
       return proc;
     },
-    /** Make a fake node's /healthz answer 200 or 503. */
-    health: async (n, status) => {
-      const proc = fakes.get(n);
-      proc.stdin.write(`${status}\n`);
-      await waitForLine(proc, `health ${status}`);
-    },
-    /** The tests' client: up to `count` connections to vip:port, `parallel` at a time, at most `maxMs`. */
-    traffic: async (vip, port, count, maxMs, parallel = 2) => {
-      const r = await run(
-        "ip",
-        [
-          "netns",
-          "exec",
-          client,
-          process.execPath,
-          CLIENT,
-          vip,
-          String(port),
-          String(count),
-          String(maxMs),
-          String(parallel),
-        ],
-        { timeoutMs: maxMs + 15_000 },
-      );
-      const out = r._unsafeUnwrap();
-      if (out.code !== 0) throw new Error(`client exited ${out.code}: ${out.stderr}`);
-      return JSON.parse(out.stdout);
-    },
+    health: (n, status) => net.health(n, status),
+    traffic: (vip, port, count, maxMs, parallel = 2) => traffic(net.client, vip, port, { count, maxMs, parallel }),
   };
 };
