@@ -263,6 +263,8 @@ const up = async (lab) => {
       n.name,
       nodePorts.join(","),
       healthPorts.join(","),
+      "--http",
+      "--state-dir",
       n.dir,
     ]);
     if (s.isErr()) throw new Error(s.error.message);

@@ -20,7 +20,10 @@ export const until = async (
   return Date.now() - t0;
 };
 
-/** waitForLine resolves with the first line a started child prints from now on that starts with `prefix`; fails after `capMs`. */
+/**
+ * waitForLine resolves with the first line a started child prints from now on that starts with
+ * `prefix`; fails after `capMs` (a safety cap).
+ */
 export const waitForLine = async (proc: Started, prefix: string, capMs = 20_000): Promise<string> => {
   let seen = "";
   const timer = setTimeout(

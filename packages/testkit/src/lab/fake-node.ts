@@ -1,13 +1,14 @@
 // A fake Kubernetes node, run inside the node's network namespace:
-//   node fake-node.js <name> <nodePort,...> <healthPort,...> [<stateDir>]
+//   node fake-node.js <name> <nodePort,...> <healthPort,...> [--http] [--state-dir <dir>]
 // Every nodePort answers with one JSON line `{ node, port, client, proxy, peer }`: the client
-// address from a PROXY v1 or v2 header when there is one, else the connection's own peer. An HTTP
-// request gets the same line as an HTTP answer (curl works). Every health port answers GET /healthz
-// with 200 {"node", "localEndpoints": 1} or 503 (0 endpoints).
-// Without <stateDir> it is driven by its parent: it prints "ready" once every port listens, a line
-// "503" or "200" on stdin flips its health (it prints `health <status>`), and it ends with stdin.
-// With <stateDir> it runs on its own: 503 while `<stateDir>/fail` exists, its pid written to
-// `<stateDir>/pid` once every port listens, or why a port could not be had to `<stateDir>/error`.
+// address from a PROXY v1 or v2 header when there is one, else the connection's own peer. It
+// answers as soon as it has a PROXY header, else at the first line or 12 bytes; with --http it
+// reads the request after the header first, and answers an HTTP request in HTTP (curl works).
+// Every health port answers GET /healthz with 200 {"node", "localEndpoints": 1} or 503 (0).
+// Without --state-dir it is driven by its parent: it prints "ready" once every port listens, a
+// line "503" or "200" on stdin flips its health (it prints `health <status>`), and it ends with
+// stdin. With --state-dir it runs on its own: 503 while `<dir>/fail` exists, its pid written to
+// `<dir>/pid` once every port listens, or why a port could not be had to `<dir>/error`.
 import { existsSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
@@ -15,7 +16,9 @@ import { join } from "node:path";
 import { writeFileAtomic } from "@portico/host";
 import { readProxyHeader, type ProxyHeader } from "./proxy-header.js";
 
-const [name = "", nodePortList = "", healthPortList = "", stateDir] = process.argv.slice(2);
+const [name = "", nodePortList = "", healthPortList = "", ...flags] = process.argv.slice(2);
+const http1 = flags.includes("--http");
+const stateDir = flags.includes("--state-dir") ? flags[flags.indexOf("--state-dir") + 1] : undefined;
 const ports = (list: string): number[] => list.split(",").filter(Boolean).map(Number);
 let healthy = true;
 const isHealthy = (): boolean => (stateDir === undefined ? healthy : !existsSync(join(stateDir, "fail")));
@@ -24,10 +27,11 @@ const HTTP_REQUEST = /^[A-Z]{3,7} \S+ HTTP\/1\.[01]\r?\n/;
 const hostPort = (address = "", port = 0): string =>
   address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
 
-/** Whether the request after the header is all in: an HTTP request's headers, else a line or 12 bytes. */
-const requestIn = (rest: Buffer): boolean => {
+/** Whether to answer now: at a PROXY header, else at a line or 12 bytes; with --http, at the whole request. */
+const answerNow = (header: ProxyHeader, rest: Buffer): boolean => {
+  if (!http1 && header.proxy !== "none") return true;
   const text = rest.toString("latin1");
-  if (HTTP_REQUEST.test(text)) return text.includes("\r\n\r\n") || text.includes("\n\n");
+  if (http1 && HTTP_REQUEST.test(text)) return text.includes("\r\n\r\n") || text.includes("\n\n");
   return rest.length >= 12 || rest.includes(0x0a);
 };
 
@@ -42,11 +46,12 @@ const nodePortServer = (port: number): net.Server =>
       header ??= readProxyHeader(buf);
       if (header === undefined) return;
       const rest = buf.subarray(header.length);
-      if (!requestIn(rest)) return;
+      if (!answerNow(header, rest)) return;
       sock.removeAllListeners("data");
       const peer = hostPort(sock.remoteAddress, sock.remotePort);
-      const body = `${JSON.stringify({ node: name, port, client: header.client ?? peer, proxy: header.proxy, peer })}\n`;
-      if (!HTTP_REQUEST.test(rest.toString("latin1"))) {
+      const answer = { node: name, port, client: header.client ?? peer, proxy: header.proxy, peer };
+      const body = `${JSON.stringify(answer)}\n`;
+      if (!http1 || !HTTP_REQUEST.test(rest.toString("latin1"))) {
         sock.end(body);
         return;
       }

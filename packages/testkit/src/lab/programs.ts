@@ -13,11 +13,12 @@ const program = (name: string): string => join(packageRoot(), "dist", "lab", `${
 
 /**
  * FAKE_NODE_BIN is the lab's fake Kubernetes node:
- * `node FAKE_NODE_BIN <name> <nodePort,...> <healthPort,...> [<stateDir>]`. Each nodePort answers
- * `{ node, port, client, proxy, peer }` (the client from a PROXY v1/v2 header, else the peer), each
- * health port GET /healthz. Without a state directory it prints "ready", flips its health on a
- * "503" or "200" line on stdin (printing `health <status>`) and ends with stdin; with one it runs
- * detached, failing while `<stateDir>/fail` exists and writing `<stateDir>/pid` (or `/error`).
+ * `node FAKE_NODE_BIN <name> <nodePort,...> <healthPort,...> [--http] [--state-dir <dir>]`. Each
+ * nodePort answers `{ node, port, client, proxy, peer }` (the client from a PROXY v1/v2 header, else
+ * the peer) at once, or with `--http` after reading the request (in HTTP to an HTTP request); each
+ * health port answers GET /healthz. Without a state directory it prints "ready", flips its health
+ * on a "503" or "200" line on stdin (printing `health <status>`) and ends with stdin; with one it
+ * runs detached, failing while `<dir>/fail` exists and writing `<dir>/pid` (or `<dir>/error`).
  */
 export const FAKE_NODE_BIN = program("fake-node");
 
