@@ -25,14 +25,13 @@ import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
 import { ingest, parseConfig, plan } from "@portico/core";
 import { createNamespace, deleteNamespace, isInstalled, run, start, writeFileAtomic } from "@portico/host";
+import { FAKE_NODE_BIN, HTTP_GET_BIN } from "@portico/testkit/lab";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, "../..");
 const CLUSTER = join(here, "cluster.yaml");
 const CONFIG = join(here, "portico.yaml");
 const CLI = join(repo, "packages/cli/dist/bin.js");
-const FAKE_NODE = join(here, "fake-node.mjs");
-const GET = join(here, "get.mjs");
 const CLIENT_ADDRESS = "198.18.0.100";
 const CLIENT_ADDRESS6 = "2001:db8::100";
 const SUBNET_BITS = 24;
@@ -260,11 +259,13 @@ const up = async (lab) => {
       "exec",
       n.ns,
       process.execPath,
-      FAKE_NODE,
+      FAKE_NODE_BIN,
       n.name,
-      n.dir,
       nodePorts.join(","),
       healthPorts.join(","),
+      "--http",
+      "--state-dir",
+      n.dir,
     ]);
     if (s.isErr()) throw new Error(s.error.message);
   }
@@ -307,7 +308,7 @@ const up = async (lab) => {
   const urls = p.frontends.map((f) => `http://${hostPort(f.vip, f.port)}/`);
   const served = await run(
     "ip",
-    ["netns", "exec", lab.client.ns, process.execPath, GET, String(CAP_MS.serve), ...urls],
+    ["netns", "exec", lab.client.ns, process.execPath, HTTP_GET_BIN, String(CAP_MS.serve), ...urls],
     { timeoutMs: CAP_MS.serve + 15_000 },
   );
   if (served.isErr()) throw new Error(served.error.message);
@@ -408,7 +409,8 @@ const flagsText = (lab) =>
 const summary = (lab, record, answers, ms, curl) => {
   const f = flagsText(lab);
   const c = lab.client.ns;
-  const get = (url) => (curl ? `ip netns exec ${c} curl -s ${url}` : `ip netns exec ${c} node ${rel(GET)} 5000 ${url}`);
+  const get = (url) =>
+    curl ? `ip netns exec ${c} curl -s ${url}` : `ip netns exec ${c} node ${rel(HTTP_GET_BIN)} 5000 ${url}`;
   const first = record.services[0];
   const v6 = record.services.find((s) => s.vip.includes(":"));
   const proxied = record.services.find((s) => s.proxy !== "none") ?? first;

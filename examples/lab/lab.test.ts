@@ -4,7 +4,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { run } from "@portico/host";
-import { describeWith, program, root } from "@portico/testkit";
+import { describeWith, program, root, traffic as clientRun, type ClientSummary } from "@portico/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
 
 // `npm run lab` as a user runs it (the same script, as a child process), under a per-run prefix
@@ -13,8 +13,6 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const LAB = fileURLToPath(new URL("./lab.mjs", import.meta.url));
-// The data-plane tests' client: N connections, prints which node answered each and what it saw.
-const CLIENT = fileURLToPath(new URL("../../packages/adapter-haproxy/test/lab/client.mjs", import.meta.url));
 const CAP_MS = 180_000;
 
 interface Recorded {
@@ -36,14 +34,6 @@ interface Recorded {
   }[];
 }
 
-interface ClientSummary {
-  readonly ok: number;
-  readonly failed: number;
-  readonly byNode: Readonly<Record<string, number>>;
-  readonly errors: readonly string[];
-  readonly samples: readonly { readonly local: string; readonly seen: string | null; readonly proxy: string }[];
-}
-
 await describeWith(
   [program("haproxy", ["-v"]), program("keepalived", ["--version"]), program("ip", ["-V"]), root],
   "npm run lab: the one-command lab starts, serves, and leaves nothing behind",
@@ -62,16 +52,9 @@ await describeWith(
       return r.value;
     };
 
-    const traffic = async (vip: string, port: number, count: number): Promise<ClientSummary> => {
-      const r = await run(
-        "ip",
-        ["netns", "exec", lab.client.ns, process.execPath, CLIENT, vip, String(port), String(count), "15000", "2"],
-        { timeoutMs: 30_000 },
-      );
-      if (r.isErr()) throw new Error(r.error.message);
-      if (r.value.code !== 0) throw new Error(`client exited ${r.value.code}: ${r.value.stderr}`);
-      return JSON.parse(r.value.stdout) as ClientSummary;
-    };
+    /** The lab's client: `count` connections, which node answered each and what it saw. */
+    const traffic = (vip: string, port: number, count: number): Promise<ClientSummary> =>
+      clientRun(lab.client.ns, vip, port, { count, maxMs: 15_000, parallel: 2 });
 
     /** Every process whose command line names the lab's state directory (HAProxy, keepalived, the fake nodes). */
     const labProcesses = async (): Promise<number[]> => {

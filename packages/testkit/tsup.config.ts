@@ -1,5 +1,13 @@
 import { libraryBuild } from "../../tsup.shared.js";
 
-// Only the runner-free entry is built: tests import the TypeScript source directly; the
-// benchmarks (plain Node) import `@portico/testkit/lab` from dist.
-export default libraryBuild({ lab: "src/lab.ts" });
+// Tests import the TypeScript source (`.`); plain Node programs (the benchmarks, the example lab)
+// import `@portico/testkit/lab` from dist, and the programs under lab/ run with `node` inside
+// network namespaces, so each is an entry of its own.
+export default libraryBuild({
+  lab: "src/lab.ts",
+  "lab/fake-node": "src/lab/fake-node.ts",
+  "lab/client": "src/lab/client.ts",
+  "lab/first-connect": "src/lab/first-connect.ts",
+  "lab/vip-probe": "src/lab/vip-probe.ts",
+  "lab/http-get": "src/lab/http-get.ts",
+});

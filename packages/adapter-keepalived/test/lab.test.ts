@@ -1,8 +1,7 @@
 import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import {
   bigIntToIp,
   masterCapacity,
@@ -15,7 +14,7 @@ import {
   type Plan,
   type VrrpInstance,
 } from "@portico/core";
-import { describeWith, must, NetnsLab, program, root } from "@portico/testkit";
+import { describeWith, must, NetnsLab, program, root, VIP_PROBE_BIN, type VipProbeResult } from "@portico/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyKeepalived, renderKeepalived, runningKeepalived } from "../src/index.js";
 
@@ -25,7 +24,6 @@ import { applyKeepalived, renderKeepalived, runningKeepalived } from "../src/ind
 // the client can tell who holds a VIP. Every failover figure below is printed, never asserted
 // against its target: the assertions are about behaviour, with generous caps.
 
-const PROBE = join(dirname(fileURLToPath(import.meta.url)), "lab", "probe.mjs");
 const PORT = "8080";
 const NAMES = ["lb1", "lb2", "lb3"] as const;
 const VIP_COUNT = 12;
@@ -65,13 +63,6 @@ const planFor = (config: Config, state = vrrpStateOf({ vrrpInstances: [], lbNode
 
 const masterOf = (plan: Plan, vip: Ip): LbNodeName =>
   plan.vrrpInstances.find((i: VrrpInstance) => i.vips.includes(vip))!.priorities[0]!.lbNode;
-
-interface ProbeResult {
-  readonly started: number;
-  readonly attempts: number;
-  readonly events: readonly { readonly t: number; readonly outcome: string }[];
-  readonly first: { readonly t: number; readonly answer: string } | null;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -167,13 +158,13 @@ await describeWith(
       until: string,
       act: () => Promise<void>,
       options: { warmMs?: number; maxMs?: number } = {},
-    ): Promise<{ result: ProbeResult; t0: number }> => {
+    ): Promise<{ result: VipProbeResult; t0: number }> => {
       const maxMs = options.maxMs ?? CAP_MS;
       const readyFile = join(dir, `probe-${++probes}.ready`);
       const probe = lab.exec(
         ns.get("client")!,
         process.execPath,
-        [PROBE, vip, PORT, until, String(maxMs), readyFile],
+        [VIP_PROBE_BIN, vip, PORT, until, String(maxMs), readyFile],
         maxMs + 10_000,
       );
       // The probe must have seen the VIP served before `act`: Node's start inside the namespace
@@ -185,7 +176,7 @@ await describeWith(
       await act();
       const out = await probe;
       if (out.isErr()) throw new Error(out.error.message);
-      const result = JSON.parse(out.value.stdout.trim().split("\n").at(-1) ?? "{}") as ProbeResult;
+      const result = JSON.parse(out.value.stdout.trim().split("\n").at(-1) ?? "{}") as VipProbeResult;
       return { result, t0 };
     };
 

@@ -9,4 +9,29 @@ export { describeWith, inCi, program, root, type Requirement } from "./gate.js";
 export { must, NetnsLab } from "./netns.js";
 export { KubeApiServer, type RecordedRequest } from "./kube-api.js";
 export { fakeTree, type FakeMachine } from "./faketree.js";
-export { freePort, settled, until } from "./wait.js";
+export { freePort, settled, until, waitForLine } from "./wait.js";
+export { askFakeNode, askHttp, type HttpOutcome } from "./ask.js";
+export {
+  CLIENT_BIN,
+  FAKE_NODE_BIN,
+  FIRST_CONNECT_BIN,
+  HTTP_GET_BIN,
+  VIP_PROBE_BIN,
+  type ClientSummary,
+  type VipProbeResult,
+} from "./lab/programs.js";
+export {
+  clientLoop,
+  dataplaneNet,
+  HEALTH_PORT,
+  LB_ADDRESS,
+  NODE_PORT,
+  nodeAddressAt,
+  traffic,
+  VIP_RANGE,
+  type ClientLoop,
+  type DataplaneNet,
+  type FakeNode,
+  type TrafficOptions,
+} from "./lab/dataplane.js";
+export { readProxyHeader, type ProxyHeader } from "./lab/proxy-header.js";

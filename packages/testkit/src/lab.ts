@@ -1,8 +1,9 @@
 /**
  * The parts of the test kit that work outside a test runner (no vitest import), built to
- * `dist/lab.js` so plain Node programs such as the benchmarks (`bench/`) can use the same labs
- * as the tests: per-run network namespaces, the wire-level API server, polling helpers, and the
- * questions the probes in client namespaces ask.
+ * `dist/lab.js` so plain Node programs such as the benchmarks (`bench/`) and the example lab use
+ * the same labs as the tests: per-run network namespaces, the data-plane network with its fake
+ * nodes, the programs that run inside the namespaces (fake node, client, probes), the wire-level
+ * API server, polling helpers, and the questions the probes ask.
  *
  * @packageDocumentation
  */
@@ -13,5 +14,32 @@ export { must, NetnsLab } from "./netns.js";
 export { KubeApiServer, type RecordedRequest } from "./kube-api.js";
 /** One question to a lab's fake node or LB node, as the probes in client namespaces ask it. */
 export { askFakeNode, askHttp, type HttpOutcome } from "./ask.js";
-/** Bounded polling and a free local port. */
-export { freePort, until } from "./wait.js";
+/** Bounded polling, a child's output lines, and a free local port. */
+export { freePort, until, waitForLine } from "./wait.js";
+/** The programs that run inside the namespaces, and what they print. */
+export {
+  CLIENT_BIN,
+  FAKE_NODE_BIN,
+  FIRST_CONNECT_BIN,
+  HTTP_GET_BIN,
+  VIP_PROBE_BIN,
+  type ClientSummary,
+  type VipProbeResult,
+} from "./lab/programs.js";
+/** The data-plane lab's network: LB, client and fake-node namespaces, and the client's runs. */
+export {
+  clientLoop,
+  dataplaneNet,
+  HEALTH_PORT,
+  LB_ADDRESS,
+  NODE_PORT,
+  nodeAddressAt,
+  traffic,
+  VIP_RANGE,
+  type ClientLoop,
+  type DataplaneNet,
+  type FakeNode,
+  type TrafficOptions,
+} from "./lab/dataplane.js";
+/** The PROXY protocol header parser the fake node reads its connections with. */
+export { readProxyHeader, type ProxyHeader } from "./lab/proxy-header.js";

@@ -1,13 +1,45 @@
+import { once } from "node:events";
 import { createServer } from "node:net";
+import type { Started } from "@portico/host";
 
-/** Poll `ok` every 20 ms until it holds; throws after `capMs` (a safety cap, not a target). Resolves with the time taken. */
-export const until = async (what: string, ok: () => Promise<boolean> | boolean, capMs = 20_000): Promise<number> => {
+/**
+ * until polls `ok` every `everyMs` until it holds; throws after `capMs` (a safety cap, not a
+ * target). Resolves with the time taken.
+ */
+export const until = async (
+  what: string,
+  ok: () => Promise<boolean> | boolean,
+  capMs = 20_000,
+  everyMs = 20,
+): Promise<number> => {
   const t0 = Date.now();
   while (!(await ok())) {
     if (Date.now() - t0 > capMs) throw new Error(`timed out after ${capMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
   return Date.now() - t0;
+};
+
+/**
+ * waitForLine resolves with the first line a started child prints from now on that starts with
+ * `prefix`; fails after `capMs` (a safety cap).
+ */
+export const waitForLine = async (proc: Started, prefix: string, capMs = 20_000): Promise<string> => {
+  let seen = "";
+  const timer = setTimeout(
+    () => proc.stdout!.emit("error", new Error(`no "${prefix}" within ${capMs} ms: ${seen}`)),
+    capMs,
+  );
+  try {
+    for (;;) {
+      const line = seen.split("\n").find((l) => l.startsWith(prefix));
+      if (line !== undefined) return line;
+      const [chunk] = (await once(proc.stdout!, "data")) as [Buffer];
+      seen += chunk.toString();
+    }
+  } finally {
+    clearTimeout(timer);
+  }
 };
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */

@@ -1,10 +1,20 @@
-import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { applyHaproxy, parseShowProc, sendCommand, sendCommands } from "@portico/adapter-haproxy";
 import { run, start, type Started } from "@portico/host";
-import { must, NetnsLab } from "@portico/testkit";
+import {
+  clientLoop,
+  dataplaneNet,
+  FAKE_NODE_BIN,
+  HEALTH_PORT,
+  must,
+  NetnsLab,
+  NODE_PORT,
+  traffic,
+  waitForLine,
+  type ClientSummary,
+  type DataplaneNet,
+} from "@portico/testkit";
 import { parseCidr } from "@portico/core";
 import type {
   Backend,
@@ -19,33 +29,17 @@ import type {
 } from "@portico/core";
 import { emptyPlan, ident, ip, port, settings } from "../fixtures.js";
 
-// A data-plane lab: namespaces `lb` (haproxy), `client` and `node1..3` (fake Kubernetes nodes),
-// joined by veth pairs made inside the namespaces (nothing in the host's own namespace).
-//   client 198.18.10.2 (and .3) --- 198.18.10.1 lb (VIP 198.18.100.10 on lo)
-//   lb 198.18.2<i>.1 --- 198.18.2<i>.2 node<i>   (nodePort 30080, healthz 32100)
-
-const FAKE_NODE = fileURLToPath(new URL("./fake-node.mjs", import.meta.url));
-const CLIENT = fileURLToPath(new URL("./client.mjs", import.meta.url));
+// The testkit's data-plane network (namespaces `lb` for haproxy, `cl` and `node1..3` with fake
+// Kubernetes nodes) with one VIP, 198.18.100.10, on the LB namespace's lo and a second client address.
 
 export const VIP = "198.18.100.10";
 /** The client namespace's addresses: connections come from the first unless told otherwise. */
 export const CLIENT_ADDRESSES = ["198.18.10.2", "198.18.10.3"] as const;
-export const NODE_PORT = 30080;
 /** Where the exporter listens, in the LB namespace's own loopback. */
 export const EXPORTER = "127.0.0.1:8405";
-export const HEALTH_PORT = 32100;
 export const NODES = ["node1", "node2", "node3"] as const;
 export type NodeId = (typeof NODES)[number];
 export const nodeAddress = (n: NodeId): string => `198.18.2${NODES.indexOf(n) + 1}.2`;
-
-/** What the client process reports. */
-export interface ClientSummary {
-  readonly ok: number;
-  readonly failed: number;
-  readonly byNode: Readonly<Record<string, number>>;
-  readonly errors: readonly string[];
-  readonly samples: readonly { readonly local: string; readonly seen: string | null; readonly proxy: string }[];
-}
 
 /** How the test wants the one Service laid out. */
 export interface LabService {
@@ -78,9 +72,7 @@ export const CHECK_BACKEND = "chk_lab";
 export class DataplaneLab {
   readonly netns = new NetnsLab();
   dir = "";
-  lb = "";
-  client = "";
-  readonly nodes = new Map<NodeId, { ns: string; proc: Started }>();
+  net: DataplaneNet | undefined;
   haproxy: Started | undefined;
   /** haproxy's own output, for failure messages. */
   haproxyLog = "";
@@ -89,58 +81,19 @@ export class DataplaneLab {
     return `${this.dir}/haproxy.cfg`;
   }
 
+  get lb(): string {
+    return this.net?.lb ?? "";
+  }
+
+  get client(): string {
+    return this.net?.client ?? "";
+  }
+
   /** Build the namespaces, start the fake nodes, write a first config and start haproxy on it. */
   async up(first: LabService): Promise<void> {
     this.dir = await mkdtemp("/tmp/portico-dp-");
-    this.lb = await this.netns.add("lb");
-    this.client = await this.netns.add("cl");
-    await must("ip", [
-      "-n",
-      this.lb,
-      "link",
-      "add",
-      "c0",
-      "type",
-      "veth",
-      "peer",
-      "name",
-      "eth0",
-      "netns",
-      this.client,
-    ]);
-    await this.addr(this.lb, "c0", "198.18.10.1/24");
-    await this.addr(this.client, "eth0", `${CLIENT_ADDRESSES[0]}/24`);
-    await must("ip", ["-n", this.client, "addr", "add", `${CLIENT_ADDRESSES[1]}/24`, "dev", "eth0"]);
-    await must("ip", ["-n", this.client, "route", "add", "198.18.100.0/24", "via", "198.18.10.1"]);
+    this.net = await dataplaneNet(this.netns, NODES, CLIENT_ADDRESSES);
     await must("ip", ["-n", this.lb, "addr", "add", `${VIP}/32`, "dev", "lo"]);
-    for (const [i, n] of NODES.entries()) {
-      const ns = await this.netns.add(n);
-      await must("ip", [
-        "-n",
-        this.lb,
-        "link",
-        "add",
-        `n${i + 1}`,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "eth0",
-        "netns",
-        ns,
-      ]);
-      await this.addr(this.lb, `n${i + 1}`, `198.18.2${i + 1}.1/24`);
-      await this.addr(ns, "eth0", `198.18.2${i + 1}.2/24`);
-      const proc = (
-        await start(
-          "ip",
-          ["netns", "exec", ns, process.execPath, FAKE_NODE, n, String(NODE_PORT), String(HEALTH_PORT)],
-          { stdio: "pipe" },
-        )
-      )._unsafeUnwrap();
-      this.nodes.set(n, { ns, proc });
-      await waitForLine(proc, "ready");
-    }
     // No haproxy yet: apply only writes the validated file.
     const written = (await applyHaproxy(this.plan(first)))._unsafeUnwrap();
     if (written.action !== "written") throw new Error(`first apply: ${written.action}`);
@@ -175,7 +128,7 @@ export class DataplaneLab {
 
   async down(): Promise<void> {
     await this.haproxy?.stop("SIGTERM", 3_000);
-    for (const { proc } of this.nodes.values()) await proc.stop("SIGTERM", 2_000);
+    await this.net?.stopNodes();
     await this.netns.destroy();
     if (this.dir !== "") await rm(this.dir, { recursive: true, force: true });
   }
@@ -270,26 +223,7 @@ export class DataplaneLab {
     targetPort = 80,
     from: string = CLIENT_ADDRESSES[0],
   ): Promise<ClientSummary> {
-    const r = await run(
-      "ip",
-      [
-        "netns",
-        "exec",
-        this.client,
-        process.execPath,
-        CLIENT,
-        VIP,
-        String(targetPort),
-        String(count),
-        String(maxMs),
-        String(parallel),
-        from,
-      ],
-      { timeoutMs: maxMs + 15_000 },
-    );
-    const out = r._unsafeUnwrap();
-    if (out.code !== 0) throw new Error(`client exited ${out.code}: ${out.stderr}`);
-    return JSON.parse(out.stdout) as ClientSummary;
+    return traffic(this.client, VIP, targetPort, { count, maxMs, parallel, from });
   }
 
   /**
@@ -297,27 +231,7 @@ export class DataplaneLab {
    * safety cap) and then reports.
    */
   async loop(capMs: number, parallel = 2): Promise<{ stop(): Promise<ClientSummary> }> {
-    const proc = (
-      await start(
-        "ip",
-        ["netns", "exec", this.client, process.execPath, CLIENT, VIP, "80", "1000000", String(capMs), String(parallel)],
-        { stdio: "pipe" },
-      )
-    )._unsafeUnwrap();
-    let out = "";
-    proc.stdout!.on("data", (b: Buffer) => (out += b.toString()));
-    return {
-      stop: async () => {
-        proc.stdin!.write("stop\n");
-        const exit = await Promise.race([
-          proc.exited,
-          new Promise<undefined>((r) => setTimeout(() => r(undefined), 15_000)),
-        ]);
-        if (exit === undefined) await proc.stop("SIGKILL");
-        if (exit?.code !== 0) throw new Error(`client loop ended ${JSON.stringify(exit)}`);
-        return JSON.parse(out) as ClientSummary;
-      },
-    };
+    return clientLoop(this.client, VIP, 80, { maxMs: capMs, parallel });
   }
 
   /** GET a URL from inside the LB namespace: the status and body, or the connection error. */
@@ -334,9 +248,11 @@ export class DataplaneLab {
   /** Hold a TCP port on every address of the LB namespace with a process that is not haproxy. */
   async occupy(p: number): Promise<Started> {
     const proc = (
-      await start("ip", ["netns", "exec", this.lb, process.execPath, FAKE_NODE, "blocker", String(p), String(p + 1)], {
-        stdio: "pipe",
-      })
+      await start(
+        "ip",
+        ["netns", "exec", this.lb, process.execPath, FAKE_NODE_BIN, "blocker", String(p), String(p + 1)],
+        { stdio: "pipe" },
+      )
     )._unsafeUnwrap();
     await waitForLine(proc, "ready");
     return proc;
@@ -344,9 +260,7 @@ export class DataplaneLab {
 
   /** Make a node's /healthz answer 200 or 503. */
   async health(n: NodeId, status: 200 | 503): Promise<void> {
-    const node = this.nodes.get(n)!;
-    node.proc.stdin!.write(`${status}\n`);
-    await waitForLine(node.proc, `health ${status}`);
+    await this.net!.health(n, status);
   }
 
   /**
@@ -368,7 +282,15 @@ export class DataplaneLab {
 
   /** Give a node's namespace another address on its link to the LB namespace (same subnet); idempotent. */
   async addNodeAddress(n: NodeId, address: string): Promise<void> {
-    await must("ip", ["-n", this.nodes.get(n)!.ns, "addr", "replace", `${address}/24`, "dev", "eth0"]);
+    await must("ip", [
+      "-n",
+      this.net!.nodes.find((x) => x.name === n)!.ns,
+      "addr",
+      "replace",
+      `${address}/24`,
+      "dev",
+      "eth0",
+    ]);
   }
 
   /** The master's reload count and the pids of its workers (`show proc` on the master CLI). */
@@ -387,22 +309,4 @@ export class DataplaneLab {
     }
     throw new Error(`condition not met within ${capMs} ms`);
   }
-
-  private async addr(ns: string, dev: string, cidr: string): Promise<void> {
-    await must("ip", ["-n", ns, "addr", "add", cidr, "dev", dev]);
-    await must("ip", ["-n", ns, "link", "set", dev, "up"]);
-  }
 }
-
-const waitForLine = async (proc: Started, line: string): Promise<void> => {
-  let seen = "";
-  const timer = setTimeout(() => proc.stdout!.emit("error", new Error(`no "${line}" within 10 s: ${seen}`)), 10_000);
-  try {
-    while (!seen.split("\n").includes(line)) {
-      const [chunk] = (await once(proc.stdout!, "data")) as [Buffer];
-      seen += chunk.toString();
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-};

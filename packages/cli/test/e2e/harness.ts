@@ -1,6 +1,4 @@
-import { once } from "node:events";
 import { join, resolve } from "node:path";
-import type { Started } from "@portico/host";
 
 // What the `portico run` end-to-end files share: where the programs are, reading a child's
 // output, and reading the plain objects the test API server holds.
@@ -8,22 +6,16 @@ import type { Started } from "@portico/host";
 const repo = resolve(import.meta.dirname, "../../../..");
 /** The built `portico` binary. */
 export const BIN = join(repo, "packages/cli/dist/bin.js");
-/** The data-plane lab's fake node: a nodePort server and a /healthz server. */
-export const FAKE_NODE = join(repo, "packages/adapter-haproxy/test/lab/fake-node.mjs");
-/** The data-plane lab's bounded client; prints one JSON {@link ClientSummary}. */
-export const CLIENT = join(repo, "packages/adapter-haproxy/test/lab/client.mjs");
-/** Tries a VIP every 5 ms until a fake node answers; prints `connected <epoch ms> <node>`. */
-export const PROBE = join(import.meta.dirname, "first-connect.mjs");
+/** The lab's programs under the names these files use: fake node, bounded client, first-connect probe. */
+export {
+  CLIENT_BIN as CLIENT,
+  FAKE_NODE_BIN as FAKE_NODE,
+  FIRST_CONNECT_BIN as PROBE,
+  waitForLine,
+  type ClientSummary,
+} from "@portico/testkit";
 /** The upstream load-balancer cleanup finalizer. */
 export const CLEANUP = "service.kubernetes.io/load-balancer-cleanup";
-
-/** What client.mjs prints. */
-export interface ClientSummary {
-  readonly ok: number;
-  readonly failed: number;
-  readonly byNode: Readonly<Record<string, number>>;
-  readonly errors: readonly string[];
-}
 
 /** A plain object as the test API server stores it. */
 export type Obj = Record<string, unknown>;
@@ -45,22 +37,3 @@ export const sayer =
   };
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** The first line of a child's stdout that starts with `prefix`; fails after `capMs` (a safety cap). */
-export const waitForLine = async (proc: Started, prefix: string, capMs = 20_000): Promise<string> => {
-  let seen = "";
-  const timer = setTimeout(
-    () => proc.stdout!.emit("error", new Error(`no "${prefix}" within ${capMs} ms: ${seen}`)),
-    capMs,
-  );
-  try {
-    for (;;) {
-      const line = seen.split("\n").find((l) => l.startsWith(prefix));
-      if (line !== undefined) return line;
-      const [chunk] = (await once(proc.stdout!, "data")) as [Buffer];
-      seen += chunk.toString();
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-};

@@ -1,19 +1,18 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseShowProc, sendCommand, sendCommands } from "@portico/adapter-haproxy";
-import { run, start, type Started } from "@portico/host";
-import { must, type NetnsLab } from "@portico/testkit";
-import { BIN, CLIENT, FAKE_NODE, waitForLine, type ClientSummary } from "./harness.js";
+import { start, type Started } from "@portico/host";
+import { clientLoop, dataplaneNet, must, traffic, type ClientSummary, type NetnsLab } from "@portico/testkit";
+import { BIN } from "./harness.js";
 
-// One LB node in a network namespace, a client namespace in front of it and fake nodes behind it,
-// for the `portico run` end-to-end files that need a single LB node:
-//   client 198.18.10.2 --- 198.18.10.1 lb (the VIPs on lo; haproxy -W -S)
-//   lb 198.18.2<i>.1 --- 198.18.2<i>.2 node<i>   (nodePort 30080, healthz 32100)
-// `portico run` itself stays in the test's namespace: it reaches HAProxy only through files and
-// unix sockets, and the master forks its workers, so binds land in the LB namespace.
+// One LB node in a network namespace, a client namespace in front of it and fake nodes behind it
+// (the testkit's data-plane network, the VIPs on the LB namespace's lo), for the `portico run`
+// end-to-end files that need a single LB node. `portico run` itself stays in the test's namespace:
+// it reaches HAProxy only through files and unix sockets, and the master forks its workers, so
+// binds land in the LB namespace.
 
 /** The address of the i-th fake node (0-based). */
-export const nodeAddressAt = (i: number): string => `198.18.2${i + 1}.2`;
+export { nodeAddressAt } from "@portico/testkit";
 
 /** The namespaces and fake nodes of {@link buildOneLb}. */
 export interface OneLb {
@@ -28,59 +27,19 @@ export const buildOneLb = async (
   vips: readonly string[],
   nodes: readonly string[],
 ): Promise<OneLb> => {
-  const lb = await netns.add("lb");
-  const client = await netns.add("cl");
-  await must("ip", ["-n", lb, "link", "add", "c0", "type", "veth", "peer", "name", "eth0", "netns", client]);
-  for (const [ns, dev, cidr] of [
-    [lb, "c0", "198.18.10.1/24"],
-    [client, "eth0", "198.18.10.2/24"],
-  ] as const) {
-    await must("ip", ["-n", ns, "addr", "add", cidr, "dev", dev]);
-    await must("ip", ["-n", ns, "link", "set", dev, "up"]);
-  }
-  await must("ip", ["-n", client, "route", "add", "198.18.100.0/24", "via", "198.18.10.1"]);
-  for (const vip of vips) await must("ip", ["-n", lb, "addr", "add", `${vip}/32`, "dev", "lo"]);
-  const fakeNodes: Started[] = [];
-  for (const [i, n] of nodes.entries()) {
-    const ns = await netns.add(n);
-    await must("ip", ["-n", lb, "link", "add", `n${i + 1}`, "type", "veth", "peer", "name", "eth0", "netns", ns]);
-    await must("ip", ["-n", lb, "addr", "add", `198.18.2${i + 1}.1/24`, "dev", `n${i + 1}`]);
-    await must("ip", ["-n", lb, "link", "set", `n${i + 1}`, "up"]);
-    await must("ip", ["-n", ns, "addr", "add", `${nodeAddressAt(i)}/24`, "dev", "eth0"]);
-    await must("ip", ["-n", ns, "link", "set", "eth0", "up"]);
-    const proc = (
-      await start("ip", ["netns", "exec", ns, process.execPath, FAKE_NODE, n, "30080", "32100"], { stdio: "pipe" })
-    )._unsafeUnwrap();
-    fakeNodes.push(proc);
-    await waitForLine(proc, "ready");
-  }
-  return { lb, client, fakeNodes };
+  const net = await dataplaneNet(netns, nodes);
+  for (const vip of vips) await must("ip", ["-n", net.lb, "addr", "add", `${vip}/32`, "dev", "lo"]);
+  return { lb: net.lb, client: net.client, fakeNodes: net.nodes.map((n) => n.proc) };
 };
 
 /** Up to `count` connections from the client namespace to `vip`:`port`, `parallel` at a time. */
-export const trafficFrom = async (
+export const trafficFrom = (
   client: string,
   vip: string,
   count: number,
   port = 80,
   parallel = 2,
-): Promise<ClientSummary> => {
-  const args = [
-    "netns",
-    "exec",
-    client,
-    process.execPath,
-    CLIENT,
-    vip,
-    String(port),
-    String(count),
-    "10000",
-    String(parallel),
-  ];
-  const out = (await run("ip", args, { timeoutMs: 25_000 }))._unsafeUnwrap();
-  if (out.code !== 0) throw new Error(`client exited ${out.code}: ${out.stderr}`);
-  return JSON.parse(out.stdout) as ClientSummary;
-};
+): Promise<ClientSummary> => traffic(client, vip, port, { count, maxMs: 10_000, parallel });
 
 /** A connection loop from the client namespace to `vip`:80, running until {@link Loop.stop}. */
 export interface Loop {
@@ -88,20 +47,8 @@ export interface Loop {
 }
 
 /** Start a connection loop (bounded: at most `maxMs`, and a million connections). */
-export const loopFrom = async (client: string, vip: string, maxMs: number): Promise<Loop> => {
-  const args = ["netns", "exec", client, process.execPath, CLIENT, vip, "80", "1000000", String(maxMs), "2"];
-  const loop = (await start("ip", args, { stdio: "pipe" }))._unsafeUnwrap();
-  let out = "";
-  loop.stdout!.on("data", (b: Buffer) => (out += b.toString()));
-  return {
-    async stop() {
-      loop.stdin!.write("stop\n");
-      const exit = await Promise.race([loop.exited, new Promise((r) => setTimeout(r, 15_000)).then(() => undefined)]);
-      if (exit === undefined) await loop.stop("SIGKILL");
-      return JSON.parse(out) as ClientSummary;
-    },
-  };
-};
+export const loopFrom = (client: string, vip: string, maxMs: number): Promise<Loop> =>
+  clientLoop(client, vip, 80, { maxMs });
 
 /** The HAProxy worker pids a master runs. */
 export const workersOf = async (masterSock: string): Promise<number[]> => {

@@ -1,15 +1,15 @@
-// The failover benchmark's probe, run in the client namespace (after the keepalived lab's
-// probe.mjs): connects to vip:port over and over, each attempt capped at 60 ms, one in flight,
+// The failover benchmark's probe, run in the client namespace (after the test kit's
+// vip-probe): connects to vip:port over and over, each attempt capped at 60 ms, one in flight,
 // sends an HTTP/1.0 request and reads which LB node answered. Prints "ready" once `from` answers;
 // then, at the first answer from any other node, prints one JSON line { t, answer, attempts }
 // (t: wall-clock ms when that answer came) and exits. Gives up (exit 1) after maxMs.
-// Usage: node takeover.mjs <vip> <port> <from> <maxMs>
+// Usage: node takeover.js <vip> <port> <from> <maxMs>
 import { askHttp } from "@portico/testkit/lab";
 
-const [vip, port, from, maxMs] = process.argv.slice(2);
+const [vip = "", port = "0", from = "", maxMs = "0"] = process.argv.slice(2);
 const deadline = Date.now() + Number(maxMs);
 
-const attempt = async () => {
+const attempt = async (): Promise<string | undefined> => {
   const outcome = await askHttp(vip, Number(port), 60);
   return outcome.kind === "answer" ? outcome.body : undefined;
 };

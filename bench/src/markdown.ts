@@ -6,25 +6,52 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "@portico/host";
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
+const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const resultsPath = join(repo, "bench", "results", "latest.json");
 const docPath = join(repo, "BENCHMARKS.md");
 const START = "<!-- figures:start -->";
 const END = "<!-- figures:end -->";
 
+/** What run.ts writes, as far as this table reads it. */
+interface Results {
+  readonly date: string;
+  readonly quick: boolean;
+  readonly seconds?: number;
+  readonly machine: {
+    readonly cpus: number;
+    readonly cpu: string;
+    readonly node: string;
+    readonly haproxy: string;
+    readonly keepalived: string;
+  };
+  readonly figures: readonly {
+    readonly name: string;
+    readonly unit: string;
+    readonly runs: number;
+    readonly median?: number;
+    readonly min: number;
+    readonly max: number;
+    readonly p99?: number;
+    readonly goal?: string;
+    readonly unavailable?: string;
+    readonly error?: string;
+  }[];
+}
+
 const results = JSON.parse(
   await readFile(resultsPath, "utf8").catch(() => {
     throw new Error(`no ${resultsPath}: run \`npm run bench\` first`);
   }),
-);
+) as Results;
 const doc = await readFile(docPath, "utf8");
 const from = doc.indexOf(START);
 const to = doc.indexOf(END);
 if (from < 0 || to < from) throw new Error(`BENCHMARKS.md has no ${START} ... ${END} section`);
 
-const fmt = (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
-const withUnit = (v, unit) => `${fmt(v)}${unit === "" ? "" : ` ${unit}`}`;
-const cell = (text) => String(text).replaceAll("|", "\\|");
+const fmt = (v: number): string =>
+  Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
+const withUnit = (v: number, unit: string): string => `${fmt(v)}${unit === "" ? "" : ` ${unit}`}`;
+const cell = (text: unknown): string => String(text).replaceAll("|", "\\|");
 const m = results.machine;
 const lines = [
   START,

@@ -1,7 +1,7 @@
 // Figure 3, convergence: `portico run` against the wire-level test API server, applying to a real
-// HAProxy in the data-plane lab (bench/_lab.mjs).
+// HAProxy in the data-plane lab (the test kit's, see _case.ts).
 //   a. Service created in the API -> first successful connection to its VIP (a probe in the client
-//      namespace, bench/probe.mjs, tries every 5 ms), `runs` times, each a new Service on its own VIP.
+//      namespace, convergence-probe.ts, tries every 5 ms), `runs` times, each a new Service on its own VIP.
 //      Each run starts from an idle controller: the previous Service's status is published and no
 //      plan has run for 300 ms (its status write, echoed back by the watch, is planned too), so a
 //      run measures one Service's convergence, not the tail of the previous run's work.
@@ -11,25 +11,19 @@
 // keepalived is off (`keepalived.apply: false`; failover is figure 5): the VIPs are local to the
 // LB namespace. Controller settings are the defaults (coalesce: a change after a quiet spell is
 // planned after 10 ms, a burst after 100 ms without events, at most 1 s after its first).
-// Usage: node convergence-case.mjs <createRuns> <flipRuns>  -> one JSON line.
+// Usage: node convergence-case.js <createRuns> <flipRuns>  -> one JSON line.
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseShowProc, sendCommand, sendCommands } from "@portico/adapter-haproxy";
 import { aNode, aService, anEndpointSlice } from "@portico/core/testing";
-import { freePort, KubeApiServer } from "@portico/testkit/lab";
-import {
-  dataplaneLab,
-  HEALTH_PORT,
-  requireTools,
-  NODE_PORT,
-  PORTICO_BIN,
-  report,
-  sleep,
-  until,
-  withCleanup,
-} from "./_lab.mjs";
+import { freePort, HEALTH_PORT, KubeApiServer, NODE_PORT, until } from "@portico/testkit/lab";
+import { benchProgram, dataplaneLab, PORTICO_BIN, report, requireTools, sleep, withCleanup } from "./_case.js";
 
-const [createRuns, flipRuns] = process.argv.slice(2).map(Number);
+/** A Service's `status.loadBalancer.ingress` as the API server holds it (empty when absent). */
+const ingressOf = (o: Record<string, unknown> | undefined): { ip?: string }[] =>
+  (o?.["status"] as { loadBalancer?: { ingress?: { ip?: string }[] } } | undefined)?.loadBalancer?.ingress ?? [];
+
+const [createRuns = 0, flipRuns = 0] = process.argv.slice(2).map(Number);
 const INTER_MS = 200;
 const FALL = 2;
 const RISE = 1;
@@ -73,8 +67,8 @@ await withCleanup(async (cleanups) => {
     "--kubeconfig",
     join(lab.dir, "kubeconfig"),
   ]);
-  portico.stdout.on("data", (b) => (logs = (logs + b.toString()).slice(-20_000)));
-  portico.stderr.on("data", (b) => (logs = (logs + b.toString()).slice(-20_000)));
+  portico.stdout.on("data", (b: Buffer) => (logs = (logs + b.toString()).slice(-20_000)));
+  portico.stderr.on("data", (b: Buffer) => (logs = (logs + b.toString()).slice(-20_000)));
   try {
     await until(
       "the first haproxy.cfg",
@@ -99,7 +93,7 @@ await withCleanup(async (cleanups) => {
       20,
     );
   } catch (e) {
-    throw new Error(`${e.message}\nportico logs:\n${logs}`);
+    throw new Error(`${(e as Error).message}\nportico logs:\n${logs}`);
   }
 
   // One probe for the whole run: no Node start-up inside a measurement.
@@ -108,20 +102,20 @@ await withCleanup(async (cleanups) => {
     "exec",
     lab.client,
     process.execPath,
-    join(import.meta.dirname, "probe.mjs"),
+    benchProgram("convergence-probe"),
   ]);
   let probeOut = "";
-  probe.stdout.on("data", (b) => (probeOut += b.toString()));
-  const probeLine = async (prefix, capMs = 35_000) => {
+  probe.stdout.on("data", (b: Buffer) => (probeOut += b.toString()));
+  const probeLine = async (prefix: string, capMs = 35_000): Promise<string> => {
     await until(
       `the probe's "${prefix}"`,
       () => probeOut.split("\n").some((l) => l.startsWith(prefix)),
       capMs,
       2,
-    ).catch((e) => {
+    ).catch((e: Error) => {
       throw new Error(`${e.message}\nprobe: ${probeOut.slice(-2000)}\nportico logs:\n${logs}`);
     });
-    const line = probeOut.split("\n").find((l) => l.startsWith(prefix));
+    const line = probeOut.split("\n").find((l) => l.startsWith(prefix)) ?? "";
     probeOut = probeOut.slice(probeOut.indexOf(line) + line.length);
     return line;
   };
@@ -154,14 +148,14 @@ await withCleanup(async (cleanups) => {
   await idle();
 
   // a. Service created -> first successful connection.
-  const created = [];
+  const created: number[] = [];
   for (let i = 0; i < createRuns; i++) {
     const name = `svc${i}`;
     const vip = `198.18.100.${10 + i}`;
     probe.stdin.write(`first ${vip} 80\n`);
     // The probe is in its loop (refused: nothing listens on the VIP yet).
     await sleep(50);
-    api.put(anEndpointSlice("default", name, [{ ip: `198.19.1.${i + 1}`, node: lab.nodes[i % 3] }]));
+    api.put(anEndpointSlice("default", name, [{ ip: `198.19.1.${i + 1}`, node: lab.nodes[i % 3]! }]));
     const t0 = Date.now();
     api.put(
       aService({
@@ -176,7 +170,7 @@ await withCleanup(async (cleanups) => {
     created.push(Number(line.split(" ")[2]) - t0);
     await until(
       `${name}'s status`,
-      () => api.get("Service", "default", name)?.status?.loadBalancer?.ingress?.some((i) => i.ip === vip) === true,
+      () => ingressOf(api.get("Service", "default", name)).some((i) => i.ip === vip),
       30_000,
       10,
     );
@@ -200,7 +194,7 @@ await withCleanup(async (cleanups) => {
       annotations: { "portico.dev/load-balancer-ips": vip },
     }),
   );
-  const serverUp = async (node) => {
+  const serverUp = async (node: string): Promise<boolean | undefined> => {
     const answers = await sendCommands(admin, [{ kind: "show-servers-state" }]);
     if (answers.isErr()) return undefined;
     // Columns: be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state ...; op 2 = running.
@@ -216,9 +210,9 @@ await withCleanup(async (cleanups) => {
     30_000,
     20,
   );
-  const moved = [];
-  const detected = [];
-  const after = [];
+  const moved: number[] = [];
+  const detected: number[] = [];
+  const after: number[] = [];
   for (let i = 0; i < flipRuns; i++) {
     probe.stdin.write(`watch ${vip} 80\n`);
     await sleep(300);
@@ -229,7 +223,11 @@ await withCleanup(async (cleanups) => {
     // Connections keep going a while after: the moment traffic moved is after the last answer from node1.
     await sleep(3 * INTER_MS);
     probe.stdin.write("stop\n");
-    const answers = JSON.parse((await probeLine("answers ")).slice("answers ".length));
+    const answers = JSON.parse((await probeLine("answers ")).slice("answers ".length)) as [
+      number,
+      number,
+      string | null,
+    ][];
     const lastFromNode1 = answers.findLastIndex((a) => a[2] === "node1");
     const next = answers[lastFromNode1 + 1];
     if (next === undefined || !answers.slice(lastFromNode1 + 1).every((a) => a[2] === "node2"))

@@ -12,22 +12,26 @@
 import { createInterface } from "node:readline";
 import { askFakeNode } from "@portico/testkit/lab";
 
-const connect = async (host, port) => (await askFakeNode(host, Number(port))) ?? null;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const connect = async (host: string, port: string): Promise<string | null> =>
+  (await askFakeNode(host, Number(port))) ?? null;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 let watching = false;
-const first = async (host, port) => {
+const first = async (host: string, port: string): Promise<void> => {
   const deadline = Date.now() + 30_000;
   for (let attempt = 0; attempt < 6000 && Date.now() < deadline; attempt++) {
     const node = await connect(host, port);
-    if (node !== null) return process.stdout.write(`connected ${host} ${Date.now()} ${node}\n`);
+    if (node !== null) {
+      process.stdout.write(`connected ${host} ${Date.now()} ${node}\n`);
+      return;
+    }
     await sleep(5);
   }
   process.stdout.write(`gave-up ${host}\n`);
 };
-const watch = async (host, port) => {
+const watch = async (host: string, port: string): Promise<void> => {
   watching = true;
-  const answers = [];
+  const answers: [number, number, string | null][] = [];
   const deadline = Date.now() + 60_000;
   while (watching && Date.now() < deadline) {
     const t0 = Date.now();
@@ -40,7 +44,7 @@ const watch = async (host, port) => {
 
 process.stdout.write("ready\n");
 for await (const line of createInterface({ input: process.stdin })) {
-  const [command, host, port] = line.trim().split(" ");
+  const [command, host = "", port = "0"] = line.trim().split(" ");
   if (command === "first") void first(host, port);
   else if (command === "watch") void watch(host, port);
   else if (command === "stop") watching = false;

@@ -8,18 +8,18 @@
 //   7. Per-pod share max/min of each Local Service from its servers' weights (share of a pod =
 //      its node's weight / total weight / pods on that node), with the weighting and with equal
 //      weights (the same Local Services planned without the annotation).
-// Usage: node health-checks-case.mjs <nodes> <services>  -> one JSON line.
-import { ingest, parseConfig, plan } from "@portico/core";
+// Usage: node health-checks-case.js <nodes> <services>  -> one JSON line.
+import { ingest, parseConfig, plan, type Plan } from "@portico/core";
 import { aConfig, aNode, aService, anEndpointSlice } from "@portico/core/testing";
 import { renderHaproxy } from "@portico/adapter-haproxy";
-import { report } from "./_lab.mjs";
+import { report } from "./_case.js";
 
-const [nodes, services] = process.argv.slice(2).map(Number);
-const nodeName = (i) => `node-${i}`;
-const podsOn = (svc, k) => 1 + ((svc + k) % 4);
+const [nodes = 0, services = 0] = process.argv.slice(2).map(Number);
+const nodeName = (i: number): string => `node-${i}`;
+const podsOn = (svc: number, k: number): number => 1 + ((svc + k) % 4);
 
-const cluster = (weighting, only = () => true) => {
-  const objects = [];
+const cluster = (weighting: string, only: (s: number) => boolean = () => true): unknown[] => {
+  const objects: unknown[] = [];
   for (let i = 0; i < nodes; i++)
     objects.push(aNode(nodeName(i), `198.18.${2 + Math.floor(i / 250)}.${1 + (i % 250)}`));
   for (let s = 0; s < services; s++) {
@@ -35,7 +35,7 @@ const cluster = (weighting, only = () => true) => {
         annotations: local ? { "portico.dev/weighting": weighting } : {},
       }),
     );
-    const endpoints = [];
+    const endpoints: { ip: string; node: string }[] = [];
     for (let k = 0; k < (local ? 5 : 3); k++) {
       const node = nodeName((s * 7 + k * 131) % nodes);
       for (let j = 0; j < (local ? podsOn(s, k) : 1); j++)
@@ -55,18 +55,19 @@ const config = parseConfig(
   }),
 )._unsafeUnwrap();
 
-const duration = (text) => {
-  const m = /^(\d+)(ms|s|m)?$/.exec(text);
+const duration = (text: string | undefined): number => {
+  const m = /^(\d+)(ms|s|m)?$/.exec(text ?? "");
   if (m === null) throw new Error(`unexpected duration ${text}`);
   return Number(m[1]) * (m[2] === "s" ? 1000 : m[2] === "m" ? 60_000 : 1);
 };
 /** Checks per second the rendered config sends, and the number of checking servers. */
-const checksPerSecond = (cfg) => {
+const checksPerSecond = (cfg: string): { rate: number; servers: number } => {
   let rate = 0;
   let servers = 0;
   let defaults = { check: false, inter: 2000 };
   let section = { check: false, inter: 2000 };
-  const settings = (line, base) => {
+  type Checking = { check: boolean; inter: number };
+  const settings = (line: string, base: Checking): Checking => {
     const words = line.trim().split(/\s+/);
     const at = words.indexOf("inter");
     return { check: base.check || words.includes("check"), inter: at >= 0 ? duration(words[at + 1]) : base.inter };
@@ -102,7 +103,7 @@ const naive = (nodes * services * 1000) / interMs;
 // Services are planned independently: the Local ones alone give the same backends, far faster.
 const equal = plan(ingest(cluster("equal", (s) => s % 2 === 0)), config);
 /** Worst per-pod share max/min over the Local Services of a plan. */
-const worstRatio = (p) => {
+const worstRatio = (p: Plan): number => {
   let worst = 1;
   for (let s = 0; s < services; s += 2) {
     const backend = p.backends.find((b) => b.service === `default/svc-${s}`);
@@ -110,7 +111,7 @@ const worstRatio = (p) => {
     const total = backend.servers.reduce((n, x) => n + x.weight, 0);
     const shares = backend.servers.map((x) => {
       const k = [0, 1, 2, 3, 4].find((k) => nodeName((s * 7 + k * 131) % nodes) === x.node);
-      return x.weight / total / podsOn(s, k);
+      return x.weight / total / podsOn(s, k ?? 0);
     });
     worst = Math.max(worst, Math.max(...shares) / Math.min(...shares));
   }

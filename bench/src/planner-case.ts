@@ -1,16 +1,16 @@
 // One planner-scale case in its own process (so peak RSS is this case's alone):
-// node --expose-gc planner-case.mjs <services> <nodes> <runs>  -> one JSON line on stdout.
+// node --expose-gc planner-case.js <services> <nodes> <runs>  -> one JSON line on stdout.
 // Peak RSS is measured per run: the last run's garbage is collected and the kernel's high-water
 // mark reset (/proc/self/clear_refs) before each run, so a run's peak is what one plan and render
 // hold at once, not what earlier runs left for the collector.
-import { ingest, plan } from "@portico/core";
+import { ingest, plan, type LbNodeName } from "@portico/core";
 import { renderHaproxy } from "@portico/adapter-haproxy";
 import { renderKeepalived } from "@portico/adapter-keepalived";
 import { readFileSync, writeFileSync } from "node:fs";
-import { cluster, config } from "./cluster.mjs";
+import { cluster, config } from "./_cluster.js";
 
-const peakKb = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))?.[1]);
-const resetPeak = () => {
+const peakKb = (): number => Number(/VmHWM:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))?.[1]);
+const resetPeak = (): boolean => {
   try {
     writeFileSync("/proc/self/clear_refs", "5");
     return true;
@@ -19,14 +19,14 @@ const resetPeak = () => {
   }
 };
 
-const [services, nodes, runs] = process.argv.slice(2).map(Number);
+const [services = 0, nodes = 0, runs = 0] = process.argv.slice(2).map(Number);
 const objects = cluster(services, nodes);
 const cfg = config(services);
-const totals = [];
-const plans = [];
-const renders = [];
+const totals: number[] = [];
+const plans: number[] = [];
+const renders: number[] = [];
 let bytes = 0;
-const peaks = [];
+const peaks: number[] = [];
 for (let r = 0; r < runs; r++) {
   globalThis.gc?.();
   const reset = resetPeak();
@@ -34,7 +34,7 @@ for (let r = 0; r < runs; r++) {
   const p = plan(ingest(objects), cfg);
   const t1 = process.hrtime.bigint();
   const haproxy = renderHaproxy(p, {})._unsafeUnwrap();
-  const keepalived = renderKeepalived(p, { node: "lb1" })._unsafeUnwrap();
+  const keepalived = renderKeepalived(p, { node: "lb1" as LbNodeName })._unsafeUnwrap();
   const t2 = process.hrtime.bigint();
   plans.push(Number(t1 - t0) / 1e6);
   renders.push(Number(t2 - t1) / 1e6);

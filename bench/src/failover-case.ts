@@ -4,17 +4,17 @@
 // HTTP with its node's name. The master of one VIP fails `runs` times in each of three ways: its
 // keepalived killed with SIGKILL, its link set down, its keepalived stopped with SIGTERM. The time
 // is from the failure to the first TCP answer from the backup, seen by a probe in the client
-// namespace (bench/takeover.mjs); after each run the master is restored and takes the VIP back.
-// Usage: node failover-case.mjs <runs>  -> one JSON line.
+// namespace (takeover.ts); after each run the master is restored and takes the VIP back.
+// Usage: node failover-case.js <runs>  -> one JSON line.
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { applyKeepalived, renderKeepalived, runningKeepalived } from "@portico/adapter-keepalived";
-import { parseConfig, planVrrp, vrrpStateOf } from "@portico/core";
+import { parseConfig, planVrrp, vrrpStateOf, type Ip, type LbNodeName, type Plan } from "@portico/core";
 import { start } from "@portico/host";
-import { must, NetnsLab } from "@portico/testkit/lab";
-import { requireTools, report, until, withCleanup } from "./_lab.mjs";
+import { must, NetnsLab, until } from "@portico/testkit/lab";
+import { benchProgram, report, requireTools, withCleanup } from "./_case.js";
 
-const [runs] = process.argv.slice(2).map(Number);
+const [runs = 0] = process.argv.slice(2).map(Number);
 await requireTools([
   ["keepalived", ["--version"]],
   ["haproxy", ["-v"]],
@@ -29,12 +29,14 @@ const CAP_MS = 20_000;
 await withCleanup(async (cleanups) => {
   const lab = new NetnsLab();
   const dir = await mkdtemp("/tmp/portico-bench-ka-");
-  const ns = new Map();
-  const nodeDir = (name) => join(dir, name);
-  const pidFile = (name) => join(nodeDir(name), "keepalived.pid");
-  const vrrpPid = (name) => join(nodeDir(name), "vrrp.pid");
-  const haproxyPid = (name) => join(nodeDir(name), "haproxy.pid");
-  const signal = async (file, sig) => process.kill(Number((await readFile(file, "utf8")).trim()), sig);
+  const ns = new Map<string, string>();
+  const nsOf = (name: string): string => ns.get(name)!;
+  const nodeDir = (name: string) => join(dir, name);
+  const pidFile = (name: string) => join(nodeDir(name), "keepalived.pid");
+  const vrrpPid = (name: string) => join(nodeDir(name), "vrrp.pid");
+  const haproxyPid = (name: string) => join(nodeDir(name), "haproxy.pid");
+  const signal = async (file: string, sig: NodeJS.Signals) =>
+    process.kill(Number((await readFile(file, "utf8")).trim()), sig);
   cleanups.push(async () => {
     for (const name of NAMES)
       for (const f of [vrrpPid(name), pidFile(name), haproxyPid(name)])
@@ -51,11 +53,11 @@ await withCleanup(async (cleanups) => {
     lbNodes: NAMES.map((n) => ({ name: n, address: `198.18.1.${n.slice(2)}`, interface: "eth0" })),
     vrrp: { vridFirst: 40, vridLast: 80 },
   })._unsafeUnwrap();
-  const plan = {
+  const plan: Plan = {
     services: [],
     frontends: [],
     backends: [],
-    vrrpInstances: planVrrp([VIP], config.lbNodes, config.vrrp, vrrpStateOf({ vrrpInstances: [], lbNodes: [] }))
+    vrrpInstances: planVrrp([VIP as Ip], config.lbNodes, config.vrrp, vrrpStateOf({ vrrpInstances: [], lbNodes: [] }))
       .instances,
     lbNodes: config.lbNodes,
     diagnostics: [],
@@ -66,32 +68,32 @@ await withCleanup(async (cleanups) => {
       healthCheck: config.healthCheck,
     },
   };
-  const [master, backup] = plan.vrrpInstances[0].priorities.map((p) => p.lbNode);
-  const apply = async (name) => {
-    const own = {
+  const [master = "", backup = ""] = plan.vrrpInstances[0]!.priorities.map((p) => p.lbNode as string);
+  const apply = async (name: string) => {
+    const own: Plan = {
       ...plan,
       settings: {
         ...plan.settings,
         vrrp: {
           ...plan.settings.vrrp,
-          haproxyCheck: { kind: "script", pidFile: haproxyPid(name), intervalS: 1, fall: 2, rise: 2 },
+          haproxyCheck: { kind: "script" as const, pidFile: haproxyPid(name), intervalS: 1, fall: 2, rise: 2 },
         },
       },
     };
-    const r = await applyKeepalived(renderKeepalived(own, { node: name })._unsafeUnwrap(), {
+    const r = await applyKeepalived(renderKeepalived(own, { node: name as LbNodeName })._unsafeUnwrap(), {
       configPath: join(nodeDir(name), "keepalived.conf"),
       pidFile: pidFile(name),
       vrrpPidFile: vrrpPid(name),
-      netns: ns.get(name),
+      netns: nsOf(name),
       timeoutMs: CAP_MS,
     });
     if (r.isErr()) throw new Error(`${r.error.message} ${r.error.hint ?? ""}`);
     return r.value;
   };
   const holders = async () => {
-    const on = [];
+    const on: string[] = [];
     for (const name of NAMES)
-      if ((await must("ip", ["-n", ns.get(name), "-o", "addr", "show", "dev", "eth0"])).includes(` ${VIP}/32`))
+      if ((await must("ip", ["-n", nsOf(name), "-o", "addr", "show", "dev", "eth0"])).includes(` ${VIP}/32`))
         on.push(name);
     return on;
   };
@@ -115,7 +117,7 @@ await withCleanup(async (cleanups) => {
     ]);
     await must("ip", ["-n", n, "link", "set", "eth0", "up"]);
   }
-  await must("ip", ["-n", ns.get("client"), "route", "add", "198.18.100.0/24", "dev", "eth0"]);
+  await must("ip", ["-n", nsOf("client"), "route", "add", "198.18.100.0/24", "dev", "eth0"]);
   for (const name of NAMES) {
     await mkdir(nodeDir(name), { mode: 0o755 });
     await writeFile(
@@ -137,7 +139,7 @@ await withCleanup(async (cleanups) => {
     await must("ip", [
       "netns",
       "exec",
-      ns.get(name),
+      nsOf(name),
       "haproxy",
       "-D",
       "-p",
@@ -153,16 +155,16 @@ await withCleanup(async (cleanups) => {
   await settle();
 
   /** Start the probe, wait until the master answers, fail it, return ms to the backup's first answer. */
-  const takeover = async (fail) => {
+  const takeover = async (fail: () => Promise<unknown>): Promise<number> => {
     const probe = (
       await start(
         "ip",
         [
           "netns",
           "exec",
-          ns.get("client"),
+          nsOf("client"),
           process.execPath,
-          join(import.meta.dirname, "takeover.mjs"),
+          benchProgram("takeover"),
           VIP,
           PORT,
           master,
@@ -172,13 +174,13 @@ await withCleanup(async (cleanups) => {
       )
     )._unsafeUnwrap();
     let out = "";
-    probe.stdout.on("data", (b) => (out += b.toString()));
+    probe.stdout!.on("data", (b: Buffer) => (out += b.toString()));
     try {
       await until("the probe reaching the master", () => out.startsWith("ready\n"), CAP_MS, 2);
       const t0 = Date.now();
       await fail();
       await until("the backup's answer", () => out.split("\n").length > 2, CAP_MS + 5_000, 2);
-      const moved = JSON.parse(out.split("\n")[1]);
+      const moved = JSON.parse(out.split("\n")[1] ?? "") as { t: number; answer: string };
       if (moved.answer !== backup) throw new Error(`answer from ${moved.answer}, not the backup ${backup}`);
       return moved.t - t0;
     } finally {
@@ -195,9 +197,9 @@ await withCleanup(async (cleanups) => {
   const dropLeftover = async () => {
     // A killed keepalived leaves its VIP on the interface (a crashed node keeps it until reboot).
     if ((await holders()).includes(master))
-      await must("ip", ["-n", ns.get(master), "addr", "del", `${VIP}/32`, "dev", "eth0"]);
+      await must("ip", ["-n", nsOf(master), "addr", "del", `${VIP}/32`, "dev", "eth0"]);
   };
-  const results = { kill: [], linkDown: [], graceful: [] };
+  const results = { kill: [] as number[], linkDown: [] as number[], graceful: [] as number[] };
   for (let r = 0; r < runs; r++) {
     results.kill.push(
       await takeover(async () => {
@@ -211,8 +213,8 @@ await withCleanup(async (cleanups) => {
     await apply(master);
     await settle();
 
-    results.linkDown.push(await takeover(() => must("ip", ["-n", ns.get(master), "link", "set", "eth0", "down"])));
-    await must("ip", ["-n", ns.get(master), "link", "set", "eth0", "up"]);
+    results.linkDown.push(await takeover(() => must("ip", ["-n", nsOf(master), "link", "set", "eth0", "down"])));
+    await must("ip", ["-n", nsOf(master), "link", "set", "eth0", "up"]);
     await settle();
 
     results.graceful.push(await takeover(() => signal(pidFile(master), "SIGTERM")));

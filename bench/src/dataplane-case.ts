@@ -1,4 +1,4 @@
-// Figures 4, 6 and 7 in one data-plane lab (bench/_lab.mjs), with plans made by the real planner
+// Figures 4, 6 and 7 in one data-plane lab (the test kit's, see _case.ts), with plans made by the real planner
 // from Kubernetes-shaped objects and applied by the real applyHaproxy to a real HAProxy master.
 //   4. Hitless updates: `changes` membership/weight changes of a Local-policy Service (its
 //      EndpointSlice: pods move between nodes, pods-per-node weighting) under a continuous
@@ -7,30 +7,21 @@
 //      for the new worker), forced by making the installed file's shape differ before each apply.
 //   6. Data-plane overhead: connections per second through the rendered config (HTTP health checks
 //      and PROXY v2 on) versus a minimal hand-written config for the same three backends, in a
-//      second HAProxy in the same namespace, with the same load tool (bench/load.mjs), rounds
+//      second HAProxy in the same namespace, with the same load tool (load.ts), rounds
 //      alternating.
 //   7. Equal load, measured: pods 3/1/2 on three nodes; per-pod share max/min with and without
 //      `portico.dev/weighting: pods-per-node`, from real connections.
-// Usage: node dataplane-case.mjs <changes> <overheadRounds> <overheadMs> <equalConnections>
+// Usage: node dataplane-case.js <changes> <overheadRounds> <overheadMs> <equalConnections>
 import { appendFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { applyHaproxy, parseShowProc, sendCommand } from "@portico/adapter-haproxy";
-import { ingest, plan } from "@portico/core";
+import { ingest, plan, type Plan } from "@portico/core";
 import { aNode, aParsedConfig, aService, anEndpointSlice } from "@portico/core/testing";
-import {
-  CLIENT,
-  dataplaneLab,
-  HEALTH_PORT,
-  LOAD,
-  requireTools,
-  NODE_PORT,
-  report,
-  sleep,
-  until,
-  withCleanup,
-} from "./_lab.mjs";
+import { CLIENT_BIN, HEALTH_PORT, NODE_PORT, until, type ClientSummary } from "@portico/testkit/lab";
+import { benchProgram, dataplaneLab, report, requireTools, sleep, withCleanup } from "./_case.js";
 
-const [changes, overheadRounds, overheadMs, equalConnections] = process.argv.slice(2).map(Number);
+const [changes = 0, overheadRounds = 0, overheadMs = 0, equalConnections = 0] = process.argv.slice(2).map(Number);
+const LOAD = benchProgram("load");
 await requireTools([
   ["haproxy", ["-v"]],
   ["ip", ["-V"]],
@@ -54,7 +45,7 @@ await withCleanup(async (cleanups) => {
     haproxy: paths,
   });
   const nodes = lab.nodes.map((n) => aNode(n, lab.nodeAddress(n)));
-  const service = (name, vip, annotations) =>
+  const service = (name: string, vip: string, annotations: Record<string, string>) =>
     aService({
       name,
       policy: "Local",
@@ -62,7 +53,7 @@ await withCleanup(async (cleanups) => {
       ports: [{ name: "http", port: 80, nodePort: NODE_PORT }],
       annotations: { "portico.dev/load-balancer-ips": vip, ...annotations },
     });
-  const pods = (name, counts) =>
+  const pods = (name: string, counts: Record<string, number>) =>
     anEndpointSlice(
       "default",
       name,
@@ -74,7 +65,7 @@ await withCleanup(async (cleanups) => {
     service("proxied", PROXIED, { "portico.dev/proxy-protocol": "v2" }),
     pods("proxied", { node1: 1, node2: 1, node3: 1 }),
   ];
-  const planFor = (webCounts, weighting = "pods-per-node") => {
+  const planFor = (webCounts: Record<string, number>, weighting = "pods-per-node"): Plan => {
     const p = plan(
       ingest([
         ...nodes,
@@ -89,7 +80,7 @@ await withCleanup(async (cleanups) => {
       throw new Error(`benchmark Service not planned cleanly: ${JSON.stringify(p.diagnostics.slice(0, 3))}`);
     return p;
   };
-  const apply = async (p) => {
+  const apply = async (p: Plan) => {
     const r = await applyHaproxy(p);
     if (r.isErr()) throw new Error(r.error.message);
     return r.value;
@@ -117,7 +108,7 @@ await withCleanup(async (cleanups) => {
       "exec",
       lab.client,
       process.execPath,
-      CLIENT,
+      CLIENT_BIN,
       WEB,
       "80",
       "10000000",
@@ -125,21 +116,21 @@ await withCleanup(async (cleanups) => {
       "2",
     ]);
     let out = "";
-    proc.stdout.on("data", (b) => (out += b.toString()));
+    proc.stdout.on("data", (b: Buffer) => (out += b.toString()));
     return async () => {
       proc.stdin.write("stop\n");
       const exit = await Promise.race([proc.exited, sleep(15_000).then(() => undefined)]);
       if (exit?.code !== 0) throw new Error(`client loop ended ${JSON.stringify(exit)}`);
-      return JSON.parse(out.trim().split("\n").pop());
+      return JSON.parse(out.trim().split("\n").pop() ?? "") as ClientSummary;
     };
   };
-  const hitless = async (forceReload) => {
+  const hitless = async (forceReload: boolean) => {
     const before = (await workers()).map((w) => w.pid);
     const reloadsBefore =
       parseShowProc((await sendCommand(paths.masterSocket, { kind: "show-proc" }))._unsafeUnwrap())?.reloads ?? 0;
     const stop = await loop();
     await sleep(300);
-    const actions = {};
+    const actions: Record<string, number> = {};
     const t0 = performance.now();
     for (const [i, counts] of sequence.entries()) {
       // The baseline: a line the runtime path cannot express makes the installed file differ in
@@ -165,7 +156,7 @@ await withCleanup(async (cleanups) => {
       workerKept: forceReload ? undefined : after.every((p) => before.includes(p)),
     };
   };
-  const step = (what) => process.stderr.write(`[dataplane] ${what} at ${Math.round(performance.now())} ms\n`);
+  const step = (what: string) => process.stderr.write(`[dataplane] ${what} at ${Math.round(performance.now())} ms\n`);
   step("lab up");
   const runtime = await hitless(false);
   step("hitless done");
@@ -175,7 +166,7 @@ await withCleanup(async (cleanups) => {
 
   // 7. Equal load, measured with real connections: pods 3/1/2.
   const equalPods = { node1: 3, node2: 1, node3: 2 };
-  const share = async (weighting) => {
+  const share = async (weighting: string) => {
     await apply(planFor(equalPods, weighting));
     await sleep(300);
     const r = await lab.traffic(WEB, 80, equalConnections, 60_000, 4);
@@ -214,10 +205,10 @@ await withCleanup(async (cleanups) => {
     async () => (await lab.traffic(MINIMAL, 80, 3, 5_000, 1)).ok === 3,
     20_000,
     50,
-  ).catch((e) => {
+  ).catch((e: Error) => {
     throw new Error(`${e.message}: ${minimalProc.log()}`);
   });
-  const load = async (vip) => {
+  const load = async (vip: string): Promise<number> => {
     const out = (
       await lab.netns.exec(
         lab.client,
@@ -227,13 +218,18 @@ await withCleanup(async (cleanups) => {
       )
     )._unsafeUnwrap();
     if (out.code !== 0) throw new Error(`load exited ${out.code}: ${out.stderr}`);
-    const r = JSON.parse(out.stdout.trim().split("\n").pop());
+    const r = JSON.parse(out.stdout.trim().split("\n").pop() ?? "") as {
+      ok: number;
+      failed: number;
+      ms: number;
+      errors: string[];
+    };
     if (r.failed > 0) throw new Error(`load through ${vip}: ${r.failed} failed: ${r.errors.join("; ")}`);
     return (r.ok * 1000) / r.ms;
   };
-  const rendered = [];
-  const minimal = [];
-  const ratios = [];
+  const rendered: number[] = [];
+  const minimal: number[] = [];
+  const ratios: number[] = [];
   for (let i = 0; i < overheadRounds; i++) {
     // Alternate which goes first, so a trend in machine load hits both alike.
     let r;

@@ -1,12 +1,21 @@
 // Synthetic clusters for benchmarks: S LoadBalancer Services (2 TCP ports each, half Local) over
 // N nodes, with EndpointSlices, all addresses in the benchmarking ranges.
 import { aConfig, aNode, aService, anEndpointSlice } from "@portico/core/testing";
-import { parseConfig } from "@portico/core";
+import { parseConfig, type Config } from "@portico/core";
 
-const nodeIp = (i) => `198.18.${2 + Math.floor(i / 250)}.${1 + (i % 250)}`;
+const nodeIp = (i: number): string => `198.18.${2 + Math.floor(i / 250)}.${1 + (i % 250)}`;
 
-export const cluster = (services, nodes) => {
-  const objects = [];
+/** The fields of a cluster object the benchmarks change. */
+export interface KubeObject {
+  readonly kind: string;
+  readonly metadata: { readonly name: string };
+  readonly spec?: { readonly ports: readonly Record<string, unknown>[] };
+  readonly endpoints?: readonly unknown[];
+}
+
+/** S LoadBalancer Services (2 TCP ports each, half Local) over N nodes, with their EndpointSlices. */
+export const cluster = (services: number, nodes: number): KubeObject[] => {
+  const objects: Record<string, unknown>[] = [];
   for (let i = 0; i < nodes; i++) objects.push(aNode(`node-${i}`, nodeIp(i)));
   for (let i = 0; i < services; i++) {
     const name = `svc-${i}`;
@@ -35,11 +44,11 @@ export const cluster = (services, nodes) => {
       ),
     );
   }
-  return objects;
+  return objects as unknown as KubeObject[];
 };
 
 /** A config whose pools hold enough addresses for `services`. */
-export const config = (services) =>
+export const config = (services: number): Config =>
   parseConfig(
     aConfig({
       pools: [{ name: "bench", addresses: [`198.18.128.0/${services > 16000 ? 16 : 18}`] }],

@@ -2,16 +2,16 @@
 // connections at a time to host:port for `ms` milliseconds (and at most `max` connections); each
 // sends a line and reads the fake node's answer to the end. Prints one JSON line:
 // { ok, failed, ms, errors }.
-// Usage: node load.mjs <host> <port> <ms> <parallel> <max>
+// Usage: node load.js <host> <port> <ms> <parallel> <max>
 import net from "node:net";
 
-const [host, port, ms, parallel, max] = process.argv.slice(2);
+const [host = "", port = "0", ms = "0", parallel = "1", max = "0"] = process.argv.slice(2);
 const t0 = performance.now();
 const deadline = t0 + Number(ms);
 let started = 0;
-const result = { ok: 0, failed: 0, ms: 0, errors: [] };
+const result = { ok: 0, failed: 0, ms: 0, errors: [] as string[] };
 
-const once = () =>
+const once = (): Promise<void> =>
   new Promise((resolve) => {
     const sock = net.createConnection({ host, port: Number(port) });
     let got = 0;
@@ -36,7 +36,7 @@ const once = () =>
     });
   });
 
-const worker = async () => {
+const worker = async (): Promise<void> => {
   while (performance.now() < deadline && started < Number(max)) {
     started += 1;
     await once();

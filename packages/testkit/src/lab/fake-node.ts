@@ -1,0 +1,120 @@
+// A fake Kubernetes node, run inside the node's network namespace:
+//   node fake-node.js <name> <nodePort,...> <healthPort,...> [--http] [--state-dir <dir>]
+// Every nodePort answers with one JSON line `{ node, port, client, proxy, peer }`: the client
+// address from a PROXY v1 or v2 header when there is one, else the connection's own peer. It
+// answers as soon as it has a PROXY header, else at the first line or 12 bytes; with --http it
+// reads the request after the header first, and answers an HTTP request in HTTP (curl works).
+// Every health port answers GET /healthz with 200 {"node", "localEndpoints": 1} or 503 (0).
+// Without --state-dir it is driven by its parent: it prints "ready" once every port listens, a
+// line "503" or "200" on stdin flips its health (it prints `health <status>`), and it ends with
+// stdin. With --state-dir it runs on its own: 503 while `<dir>/fail` exists, its pid written to
+// `<dir>/pid` once every port listens, or why a port could not be had to `<dir>/error`.
+import { existsSync } from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import { join } from "node:path";
+import { writeFileAtomic } from "@portico/host";
+import { readProxyHeader, type ProxyHeader } from "./proxy-header.js";
+
+const [name = "", nodePortList = "", healthPortList = "", ...flags] = process.argv.slice(2);
+const http1 = flags.includes("--http");
+const stateDir = flags.includes("--state-dir") ? flags[flags.indexOf("--state-dir") + 1] : undefined;
+const ports = (list: string): number[] => list.split(",").filter(Boolean).map(Number);
+let healthy = true;
+const isHealthy = (): boolean => (stateDir === undefined ? healthy : !existsSync(join(stateDir, "fail")));
+
+const HTTP_REQUEST = /^[A-Z]{3,7} \S+ HTTP\/1\.[01]\r?\n/;
+const hostPort = (address = "", port = 0): string =>
+  address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
+
+/** Whether to answer now: at a PROXY header, else at a line or 12 bytes; with --http, at the whole request. */
+const answerNow = (header: ProxyHeader, rest: Buffer): boolean => {
+  if (!http1 && header.proxy !== "none") return true;
+  const text = rest.toString("latin1");
+  if (http1 && HTTP_REQUEST.test(text)) return text.includes("\r\n\r\n") || text.includes("\n\n");
+  return rest.length >= 12 || rest.includes(0x0a);
+};
+
+const nodePortServer = (port: number): net.Server =>
+  net.createServer((sock) => {
+    let buf = Buffer.alloc(0);
+    let header: ProxyHeader | undefined;
+    sock.on("error", () => {});
+    sock.setTimeout(10_000, () => sock.destroy());
+    sock.on("data", (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      header ??= readProxyHeader(buf);
+      if (header === undefined) return;
+      const rest = buf.subarray(header.length);
+      if (!answerNow(header, rest)) return;
+      sock.removeAllListeners("data");
+      const peer = hostPort(sock.remoteAddress, sock.remotePort);
+      const answer = { node: name, port, client: header.client ?? peer, proxy: header.proxy, peer };
+      const body = `${JSON.stringify(answer)}\n`;
+      if (!http1 || !HTTP_REQUEST.test(rest.toString("latin1"))) {
+        sock.end(body);
+        return;
+      }
+      const head = `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}`;
+      sock.end(`${head}\r\nconnection: close\r\n\r\n${body}`);
+    });
+  });
+
+const healthServer = (): http.Server =>
+  http.createServer((req, res) => {
+    if (req.url !== "/healthz") {
+      res.writeHead(404).end();
+      return;
+    }
+    const ok = isHealthy();
+    res.writeHead(ok ? 200 : 503, { "content-type": "application/json" });
+    res.end(`${JSON.stringify({ node: name, localEndpoints: ok ? 1 : 0 })}\n`);
+  });
+
+/** IPv4 and IPv6 on separate sockets, so an IPv4 peer reads as 198.18.0.11, not ::ffff:198.18.0.11. */
+const listen = (make: () => net.Server, port: number): Promise<unknown> =>
+  Promise.all(
+    [{ host: "0.0.0.0" }, { host: "::", ipv6Only: true }].map(
+      (at) =>
+        new Promise<void>((resolve, reject) => {
+          const server = make();
+          server.once("error", (e: NodeJS.ErrnoException) =>
+            // A kernel without IPv6 serves IPv4 alone.
+            at.host === "::" && e.code === "EAFNOSUPPORT" ? resolve() : reject(e),
+          );
+          server.listen({ port, ...at }, resolve);
+        }),
+    ),
+  );
+
+const listening = Promise.all([
+  ...ports(nodePortList).map((p) => listen(() => nodePortServer(p), p)),
+  ...ports(healthPortList).map((p) => listen(healthServer, p)),
+]);
+
+if (stateDir === undefined) {
+  await listening;
+  process.stdout.write("ready\n");
+  process.stdin.setEncoding("utf8");
+  process.stdin.on("data", (d: string) => {
+    for (const line of d.split("\n")) {
+      if (line.trim() === "503") healthy = false;
+      if (line.trim() === "200") healthy = true;
+      if (line.trim() !== "") process.stdout.write(`health ${healthy ? 200 : 503}\n`);
+    }
+  });
+  process.stdin.on("end", () => process.exit(0));
+} else {
+  try {
+    await listening;
+  } catch (e) {
+    // Nobody reads this process's output (it outlives the command that started it): say why in a file.
+    await writeFileAtomic(join(stateDir, "error"), `${(e as Error).message}\n`, { mode: 0o644 });
+    process.exit(1);
+  }
+  const written = await writeFileAtomic(join(stateDir, "pid"), `${process.pid}\n`, { mode: 0o644 });
+  if (written.isErr()) {
+    process.stderr.write(`${name}: ${written.error.message}\n`);
+    process.exit(1);
+  }
+}
