@@ -1,6 +1,6 @@
 import type { Ip, ServiceKey } from "./model.js";
-import type { Backend, CheckBackend, Frontend, Plan, Server, ServicePlan, VrrpInstance } from "./plan.js";
-import { sameJson } from "./_sameJson.js";
+import type { Backend, CheckBackend, Frontend, Plan, Server, ServicePlan, VrrpInstance } from "./plan/types.js";
+import { sameJson } from "./same.js";
 import { Ordered, spanOf, type Span } from "./_span.js";
 import { serverSlotCount } from "./slots.js";
 

@@ -84,7 +84,7 @@ export type {
   UnservedListener,
   VrrpInstance,
   VrrpPriority,
-} from "./plan.js";
+} from "./plan/types.js";
 export {
   ANNOTATION_PREFIX,
   ANNOTATIONS,
@@ -138,17 +138,12 @@ export {
   type NodeEndpoints,
 } from "./servers.js";
 export { backendAddress, EXCLUDE_LABEL, isEligible, TO_BE_DELETED_TAINT } from "./nodes.js";
-export {
-  byAge,
-  DEGRADED_CONDITION,
-  healthChecksPerLbNode,
-  isResponsibleFor,
-  KUBE_PROXY_CHECK_ID,
-  plan,
-  READY_CONDITION,
-} from "./planner.js";
+export { byAge, isResponsibleFor } from "./plan/responsible.js";
+export { healthChecksPerLbNode, KUBE_PROXY_CHECK_ID } from "./plan/checks.js";
+export { DEGRADED_CONDITION, READY_CONDITION } from "./plan/status.js";
+export { plan } from "./plan/plan.js";
 /** Incremental planning: the same Plan as `plan`, reusing the work (and objects) of the last one. */
-export { planIncremental, type PlanCache } from "./planner.js";
+export { planIncremental, type PlanCache } from "./plan/incremental.js";
 export {
   isDrained,
   masterCapacity,

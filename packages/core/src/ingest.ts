@@ -19,7 +19,7 @@ import {
   type Taint,
 } from "./model.js";
 import { match } from "ts-pattern";
-import { keepSame, sameItems } from "./_same.js";
+import { keepSame, sameItems } from "./same.js";
 
 type Json = Record<string, unknown>;
 

@@ -3,7 +3,7 @@ import { hash53 } from "./hash.js";
 import { compareIp, ipFamily, type Ip } from "./ip.js";
 import { ident } from "./_ident.js";
 import type { LbNodeName, Vrid } from "./model.js";
-import type { VrrpInstance, VrrpPriority } from "./plan.js";
+import type { VrrpInstance, VrrpPriority } from "./plan/types.js";
 
 /** An LB node's weight: how many VIPs it masters relative to the others (default 1). */
 export const weightOf = (node: LbNode): number => node.weight ?? 1;

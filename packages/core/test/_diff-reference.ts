@@ -1,7 +1,7 @@
 // diffPlans as it was before its fast paths (identity, one walk per server list): the reference
 // the property tests hold the fast version to, for any pair of plans.
 import type { Ip, ServiceKey } from "../src/model.js";
-import type { Backend, CheckBackend, Frontend, Plan, Server, VrrpInstance } from "../src/plan.js";
+import type { Backend, CheckBackend, Frontend, Plan, Server, VrrpInstance } from "../src/plan/types.js";
 import { serverSlotCount } from "../src/slots.js";
 
 /** How a change reaches the data plane: HAProxy's runtime API, a reload, or keepalived's SIGHUP. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { ingest } from "../src/ingest.js";
-import { plan } from "../src/planner.js";
+import { plan } from "../src/plan/plan.js";
 import { isEligible } from "../src/nodes.js";
 import { ipFamily } from "../src/ip.js";
 import { poolOf } from "../src/ipam.js";

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { DEGRADED_CONDITION, READY_CONDITION, healthChecksPerLbNode } from "../src/planner.js";
+import { DEGRADED_CONDITION, READY_CONDITION } from "../src/plan/status.js";
+import { healthChecksPerLbNode } from "../src/plan/checks.js";
 import { parseSelectorObject, parseSelectorString, matchesSelector, formatSelector } from "../src/labels.js";
 import { parseDuration } from "../src/duration.js";
 import { parseConfig } from "../src/config.js";
 import { aConfig, aNode, anEndpointSlice, aParsedConfig, aService, planOf, threeNodes } from "../src/testing/index.js";
-import type { Plan } from "../src/plan.js";
+import type { Plan } from "../src/plan/types.js";
 
 const svc = (p: Plan, key: string) => p.services.find((s) => s.key === key)!;
 const reasons = (p: Plan, key: string) => svc(p, key).diagnostics.map((d) => d.reason);

@@ -2,9 +2,10 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { diffPlans } from "../src/diff.js";
 import { ingest } from "../src/ingest.js";
-import { plan, planIncremental, type PlanCache } from "../src/planner.js";
+import { plan } from "../src/plan/plan.js";
+import { planIncremental, type PlanCache } from "../src/plan/incremental.js";
 import { NO_VRRP_STATE, vrrpStateOf } from "../src/vrrp.js";
-import type { Backend, Plan, Server } from "../src/plan.js";
+import type { Backend, Plan, Server } from "../src/plan/types.js";
 import { aNode, aParsedConfig, anEndpointSlice, aService, planOf, threeNodes } from "../src/testing/index.js";
 import { referenceDiffPlans } from "./_diff-reference.js";
 

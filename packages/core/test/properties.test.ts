@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { ingest, ingestIncremental } from "../src/ingest.js";
-import { plan } from "../src/planner.js";
+import { plan } from "../src/plan/plan.js";
 import { isEligible } from "../src/nodes.js";
 import { aConfig, aNode, aParsedConfig, aService } from "../src/testing/index.js";
 import { parseConfig } from "../src/config.js";

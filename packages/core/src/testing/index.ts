@@ -5,8 +5,8 @@
 import { parseConfig, formatConfigIssues, type Config } from "../config.js";
 import { ingest } from "../ingest.js";
 import type { ClusterSnapshot } from "../model.js";
-import { plan } from "../planner.js";
-import type { Plan } from "../plan.js";
+import { plan } from "../plan/plan.js";
+import type { Plan } from "../plan/types.js";
 
 type Json = Record<string, unknown>;
 
