@@ -157,15 +157,10 @@ export {
   type VrrpState,
 } from "./vrrp.js";
 export { compareIp } from "./ip.js";
-export {
-  diffPlans,
-  type ChangePath,
-  type PlanDiff,
-  type ServerChange,
-  type ServiceDiff,
-  type VrrpChange,
-} from "./diff.js";
+export { diffPlans } from "./diff/diff.js";
+export type { ChangePath, PlanDiff, ServerChange, ServiceDiff, VrrpChange } from "./diff/types.js";
 export { serverSlotCount } from "./slots.js";
+export { keepSame, same, sameItems, sameJson } from "./same.js";
 export {
   cpuDifference,
   cpuIntersection,

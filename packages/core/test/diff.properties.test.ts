@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { diffPlans } from "../src/diff.js";
+import { diffPlans } from "../src/diff/diff.js";
 import { ingest } from "../src/ingest.js";
 import { plan } from "../src/plan/plan.js";
 import { planIncremental, type PlanCache } from "../src/plan/incremental.js";
 import { NO_VRRP_STATE, vrrpStateOf } from "../src/vrrp.js";
 import type { Backend, Plan, Server } from "../src/plan/types.js";
 import { aNode, aParsedConfig, anEndpointSlice, aService, planOf, threeNodes } from "../src/testing/index.js";
-import { referenceDiffPlans } from "./_diff-reference.js";
+import { diffPlansInFull } from "../src/diff/full.js";
 
 // A small universe of names, so random edits keep hitting the same objects.
 const NODES = ["w1", "w2", "w3", "w4", "w5"];
@@ -152,7 +152,7 @@ const plansArb = fc
   });
 
 const same = (before: Plan, after: Plan): void => {
-  expect(diffPlans(before, after)).toStrictEqual(referenceDiffPlans(before, after));
+  expect(diffPlans(before, after)).toStrictEqual(diffPlansInFull(before, after));
 };
 
 // Hand-made oddities the planner never produces: equal copies in place of kept objects, server

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { diffPlans } from "../src/diff.js";
+import { diffPlans } from "../src/diff/diff.js";
 import { KUBE_PROXY_CHECK_ID } from "../src/plan/checks.js";
 import { aNode, aParsedConfig, aService, planOf, threeNodes } from "../src/testing/index.js";
 
