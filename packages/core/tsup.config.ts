@@ -1,3 +1,4 @@
 import { libraryBuild } from "../../tsup.shared.js";
 
-export default libraryBuild({ index: "src/index.ts", testing: "src/testing/index.ts" });
+// fast-check stays the test runner's own copy: the testing entry's generators are used with its `fc`.
+export default libraryBuild({ index: "src/index.ts", testing: "src/testing/index.ts" }, { external: ["fast-check"] });
