@@ -170,16 +170,18 @@ describe("planner invariants", () => {
   });
 });
 
+// Clusters for the Service semantics of addresses: sharing keys, requested addresses, families
+// and policies, sticky status addresses, EndpointSlices, over two pools (one not auto-assigned).
 type Obj = Record<string, unknown>;
 
-const contractConfig = aParsedConfig({
+const twoPools = aParsedConfig({
   pools: [
     { name: "p", addresses: ["198.18.100.10-198.18.100.17", "2001:db8:100::/125"] },
     { name: "q", addresses: ["198.18.101.0/30"], autoAssign: false },
   ],
 });
 
-const contractNodeArb = fc.record({
+const addressingNodeArb = fc.record({
   name: fc.constantFrom(...NODES),
   v6: fc.boolean(),
   excluded: fc.boolean(),
@@ -192,7 +194,7 @@ const toNode = (n: { name: string; v6: boolean; excluded: boolean; deleting: boo
     deleting: n.deleting,
   });
 
-const contractServiceArb = fc.record({
+const addressingServiceArb = fc.record({
   name: fc.constantFrom<string>("a", "b", "c", "d", "e", "f"),
   created: fc.constantFrom("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z"),
   policy: fc.constantFrom("Local" as const, "Cluster" as const),
@@ -225,7 +227,7 @@ const contractServiceArb = fc.record({
     { nil: undefined },
   ),
 });
-type ServiceCase = typeof contractServiceArb extends fc.Arbitrary<infer T> ? T : never;
+type ServiceCase = typeof addressingServiceArb extends fc.Arbitrary<infer T> ? T : never;
 
 const toService = (s: ServiceCase): Obj[] => [
   aService({
@@ -259,15 +261,15 @@ const toService = (s: ServiceCase): Obj[] => [
       ]),
 ];
 
-const contractClusterArb = fc.record({
-  nodes: fc.uniqueArray(contractNodeArb, { maxLength: 5, selector: (n) => n.name }),
-  services: fc.uniqueArray(contractServiceArb, { maxLength: 6, selector: (s) => s.name }),
+const addressingClusterArb = fc.record({
+  nodes: fc.uniqueArray(addressingNodeArb, { maxLength: 5, selector: (n) => n.name }),
+  services: fc.uniqueArray(addressingServiceArb, { maxLength: 6, selector: (s) => s.name }),
 });
 const objectsOf = (c: {
   nodes: { name: string; v6: boolean; excluded: boolean; deleting: boolean }[];
   services: ServiceCase[];
 }): Obj[] => [...c.nodes.map(toNode), ...c.services.flatMap(toService)];
-const planObjects = (objs: readonly unknown[]) => plan(ingest(objs), contractConfig);
+const planObjects = (objs: readonly unknown[]) => plan(ingest(objs), twoPools);
 
 // Feed a plan's published status back into the objects: the steady state a controller reaches.
 const withStatus = (objs: Obj[], p: ReturnType<typeof planObjects>): Obj[] =>
@@ -287,7 +289,7 @@ describe("planner invariants: the Service semantics", () => {
       objects.chain((objs) => fc.tuple(fc.constant(objs), fc.shuffledSubarray([...objs], { minLength: objs.length })));
     for (const [objects, config] of [
       [clusterObjectsArb, smallPool],
-      [contractClusterArb.map(objectsOf), contractConfig],
+      [addressingClusterArb.map(objectsOf), twoPools],
     ] as const) {
       fc.assert(
         fc.property(permuted(objects), ([objs, shuffled]) => {
@@ -299,9 +301,9 @@ describe("planner invariants: the Service semantics", () => {
 
   it("no address is on two Services unless they share a key and their ports do not overlap", () => {
     fc.assert(
-      fc.property(contractClusterArb, (c) => {
+      fc.property(addressingClusterArb, (c) => {
         const snap = ingest(objectsOf(c));
-        const p = plan(snap, contractConfig);
+        const p = plan(snap, twoPools);
         const holders = new Map<string, string[]>();
         for (const s of p.services) for (const v of s.vips) holders.set(v, [...(holders.get(v) ?? []), s.key]);
         for (const keys of holders.values()) {
@@ -319,7 +321,7 @@ describe("planner invariants: the Service semantics", () => {
 
   it("sticky addresses never move while valid", () => {
     fc.assert(
-      fc.property(contractClusterArb, (c) => {
+      fc.property(addressingClusterArb, (c) => {
         const objs = objectsOf(c);
         const first = planObjects(objs);
         const second = planObjects(withStatus(objs, first));
@@ -334,14 +336,14 @@ describe("planner invariants: the Service semantics", () => {
     const changeArb = fc.oneof(
       fc.record({
         kind: fc.constant("add-service" as const),
-        s: contractServiceArb.map((s) => ({ ...s, name: "zz-new", request: undefined, statusIps: [] })),
+        s: addressingServiceArb.map((s) => ({ ...s, name: "zz-new", request: undefined, statusIps: [] })),
       }),
       fc.record({ kind: fc.constant("remove-service" as const), index: fc.nat() }),
       fc.record({ kind: fc.constant("add-node" as const), v6: fc.boolean() }),
       fc.record({ kind: fc.constant("remove-node" as const), index: fc.nat() }),
     );
     fc.assert(
-      fc.property(contractClusterArb, changeArb, (c, change) => {
+      fc.property(addressingClusterArb, changeArb, (c, change) => {
         const objs = objectsOf(c);
         const steady = withStatus(objs, planObjects(objs));
         const before = planObjects(steady);
@@ -377,9 +379,9 @@ describe("planner invariants: the Service semantics", () => {
 
   it("dual-stack Services get one VIP per requested family from a pool of that family", () => {
     fc.assert(
-      fc.property(contractClusterArb, (c) => {
+      fc.property(addressingClusterArb, (c) => {
         const snap = ingest(objectsOf(c));
-        const p = plan(snap, contractConfig);
+        const p = plan(snap, twoPools);
         for (const sp of p.services.filter((s) => s.state !== "failed")) {
           const s = snap.services.find((x) => x.key === sp.key)!;
           const want = s.ipFamilyPolicy === "SingleStack" ? s.ipFamilies.slice(0, 1) : s.ipFamilies;
@@ -388,7 +390,7 @@ describe("planner invariants: the Service semantics", () => {
           expect(new Set(got).size).toBe(got.length);
           for (const f of got) expect(want).toContain(f);
           if (!sp.diagnostics.some((d) => d.severity === "error")) expect(got).toEqual(want);
-          for (const v of sp.vips) expect(poolOf(v, contractConfig.pools)).toBeDefined();
+          for (const v of sp.vips) expect(poolOf(v, twoPools.pools)).toBeDefined();
         }
       }),
     );
@@ -441,10 +443,10 @@ describe("planner invariants: the Service semantics", () => {
 
   it("weights equal local ready endpoint counts", () => {
     fc.assert(
-      fc.property(contractClusterArb, (c) => {
+      fc.property(addressingClusterArb, (c) => {
         const objs = objectsOf(c);
         const snap = ingest(objs);
-        const p = plan(snap, contractConfig);
+        const p = plan(snap, twoPools);
         for (const b of p.backends) {
           const sc = c.services.find((s) => `default/${s.name}` === b.service)!;
           if (sc.policy !== "Local" || sc.slice === undefined) continue;
@@ -469,7 +471,7 @@ describe("planner invariants: the Service semantics", () => {
   it("the number of distinct health checks for Cluster-policy Services equals LB-node x eligible-node pairs whatever the number of Services", () => {
     fc.assert(
       fc.property(
-        fc.uniqueArray(contractNodeArb, { minLength: 1, maxLength: 5, selector: (n) => n.name }),
+        fc.uniqueArray(addressingNodeArb, { minLength: 1, maxLength: 5, selector: (n) => n.name }),
         fc.integer({ min: 1, max: 12 }),
         (nodes, count) => {
           const services = Array.from({ length: count }, (_, i) =>
@@ -556,7 +558,7 @@ describe("planner invariants: the Service semantics", () => {
     ];
     fc.assert(
       fc.property(
-        contractClusterArb,
+        addressingClusterArb,
         fc.array(fc.tuple(fc.constantFrom(...keys), fc.constantFrom(...HOSTILE), fc.string({ maxLength: 200 })), {
           minLength: 1,
           maxLength: 6,
