@@ -75,7 +75,10 @@ export interface VrrpPlan {
   readonly unplaced: readonly Ip[];
 }
 
-/** The most VIPs each node masters when every VIP has its own instance: ⌈V·w/W⌉ for active nodes, 0 for drained ones. */
+/**
+ * The most VIPs each node masters when every VIP has its own instance: ⌈V·w/W⌉ for active nodes,
+ * 0 for drained ones.
+ */
 export const masterCapacity = (vipCount: number, lbNodes: readonly LbNode[]): Map<LbNodeName, number> => {
   const active = lbNodes.filter((n) => !isDrained(n));
   const total = active.reduce((s, n) => s + weightOf(n), 0);

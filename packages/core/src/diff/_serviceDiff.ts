@@ -72,10 +72,9 @@ export const serviceDiff = (
     for (const c of changes) servers.push(c);
     if (changes.length === 0) continue;
     // A Cluster-policy backend has exactly the slots of the check backend it tracks.
-    if (
-      x.healthCheck.kind === "track" ? l.reshapedChecks.has(x.healthCheck.backend) : overflows(old.servers, x.servers)
-    )
-      slotsOutgrown = true;
+    const tracking = x.healthCheck.kind === "track" ? x.healthCheck.backend : undefined;
+    const outgrown = tracking === undefined ? overflows(old.servers, x.servers) : l.reshapedChecks.has(tracking);
+    if (outgrown) slotsOutgrown = true;
   }
   const vipsBefore = a?.vips ?? NONE;
   const vipsAfter = b?.vips ?? NONE;
@@ -88,14 +87,9 @@ export const serviceDiff = (
       if (i !== j && !sameJson(i, j)) vrrpMoved = true;
     }
   }
-  const needsReload =
-    slotsOutgrown ||
-    frontends.added.length +
-      frontends.removed.length +
-      backends.added.length +
-      backends.removed.length +
-      backends.changed.length >
-      0;
+  const frontendsChanged = frontends.added.length + frontends.removed.length > 0;
+  const backendsChanged = backends.added.length + backends.removed.length + backends.changed.length > 0;
+  const needsReload = slotsOutgrown || frontendsChanged || backendsChanged;
   const paths: ChangePath[] = [];
   if (needsReload) paths.push("reload");
   else if (servers.length > 0) paths.push("runtime");
@@ -115,16 +109,9 @@ export const serviceDiff = (
       released: sorted([...vipsA].filter((v) => !vipsB.has(v))),
     };
   }
-  if (
-    !needsReload &&
-    servers.length === 0 &&
-    !vrrpMoved &&
-    !status &&
-    vips.added.length + vips.released.length === 0 &&
-    a !== undefined &&
-    b !== undefined
-  )
-    return undefined;
+  const vipsMoved = vips.added.length + vips.released.length > 0;
+  const changed = needsReload || servers.length > 0 || vrrpMoved || status || vipsMoved;
+  if (!changed && a !== undefined && b !== undefined) return undefined;
   return {
     diff: {
       key,

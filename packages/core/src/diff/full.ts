@@ -105,10 +105,9 @@ export const diffPlansInFull = (before: Plan, after: Plan): PlanDiff => {
       servers.push(...changes);
       if (changes.length === 0) continue;
       // A Cluster-policy backend has exactly the slots of the check backend it tracks.
-      if (
-        x.healthCheck.kind === "track" ? reshapedChecks.has(x.healthCheck.backend) : overflows(old.servers, x.servers)
-      )
-        slotsOutgrown = true;
+      const tracking = x.healthCheck.kind === "track" ? x.healthCheck.backend : undefined;
+      const outgrown = tracking === undefined ? overflows(old.servers, x.servers) : reshapedChecks.has(tracking);
+      if (outgrown) slotsOutgrown = true;
     }
     const moved = (v: Ip): boolean => {
       const i = vrrpBefore.get(v);

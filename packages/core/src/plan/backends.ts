@@ -137,21 +137,24 @@ export const secondPass = (
       "error",
       "MissingHealthCheckNodePort",
       "spec.healthCheckNodePort",
-      "externalTrafficPolicy is Local but no healthCheckNodePort is allocated, so nodes without endpoints cannot be told apart",
+      "externalTrafficPolicy is Local but no healthCheckNodePort is allocated, " +
+        "so nodes without endpoints cannot be told apart",
     );
   }
   const explicitly = (k: string): boolean => service.annotations[k] !== undefined;
   if (service.externalTrafficPolicy === "Cluster") {
-    if (
-      [ANNOTATIONS.healthCheckInterval.key, ANNOTATIONS.healthCheckRise.key, ANNOTATIONS.healthCheckFall.key].some(
-        explicitly,
-      )
-    ) {
+    const checkAnnotations = [
+      ANNOTATIONS.healthCheckInterval,
+      ANNOTATIONS.healthCheckRise,
+      ANNOTATIONS.healthCheckFall,
+    ];
+    if (checkAnnotations.some((a) => explicitly(a.key))) {
       say(
         "warning",
         "HealthCheckShared",
         undefined,
-        "health-check annotations apply to externalTrafficPolicy: Local only; Cluster-policy Services share one kube-proxy check per node (config healthCheck)",
+        "health-check annotations apply to externalTrafficPolicy: Local only; " +
+          "Cluster-policy Services share one kube-proxy check per node (config healthCheck)",
       );
     }
     if (explicitly(ANNOTATIONS.weighting.key) && options.weighting === "pods-per-node") {
@@ -159,7 +162,8 @@ export const secondPass = (
         "warning",
         "WeightingIgnored",
         `metadata.annotations[${ANNOTATIONS.weighting.key}]`,
-        "pods-per-node applies to externalTrafficPolicy: Local; with Cluster, kube-proxy already spreads over every pod",
+        "pods-per-node applies to externalTrafficPolicy: Local; " +
+          "with Cluster, kube-proxy already spreads over every pod",
       );
     }
   }
@@ -259,7 +263,8 @@ export const secondPass = (
         "warning",
         "NoNodePort",
         `${field}.nodePort`,
-        `TCP port ${port.port} has no nodePort (allocateLoadBalancerNodePorts: false?) and the config does not say pod IPs are routable from the LB nodes (podIpsRoutable); not served`,
+        `TCP port ${port.port} has no nodePort (allocateLoadBalancerNodePorts: false?) and the config does not ` +
+          "say pod IPs are routable from the LB nodes (podIpsRoutable); not served",
       );
       d.ports.push({ port: port.port, protocol: port.protocol, error: "portico.dev/NoNodePort" });
       return;
@@ -332,7 +337,8 @@ export const secondPass = (
       "error",
       "NoServablePorts",
       "spec.ports",
-      "no TCP port with a nodePort (or, with podIpsRoutable, without one), so there is nothing to serve and no address is assigned",
+      "no TCP port with a nodePort (or, with podIpsRoutable, without one), " +
+        "so there is nothing to serve and no address is assigned",
     );
   // Frontends and listeners equal to last time's keep their identity too.
   const wasFrontends = new Map<string, Frontend>((was?.served.frontends ?? []).map((f) => [f.id, f]));

@@ -22,9 +22,9 @@ export const healthChecksPerLbNode = (p: Plan): number =>
 
 /**
  * The shared kube-proxy check backend: one server per node that some Cluster-policy backend of
- * the `live` (served) Services tracks, at the LB nodes' address family. Present while any backend tracks it, even with no node to check yet (every
- * node excluded, or none listed): the tracking backends then wait in empty slots, and the first
- * node to come is a runtime-API change.
+ * the `live` (served) Services tracks, at the LB nodes' address family. Present while any backend
+ * tracks it, even with no node to check yet (every node excluded, or none listed): the tracking
+ * backends then wait in empty slots, and the first node to come is a runtime-API change.
  */
 export const kubeProxyChecks = (
   live: readonly Served[],

@@ -121,7 +121,10 @@ export interface Backend {
   readonly balance: Balance;
   readonly proxyProtocol: ProxyProtocol;
   readonly healthCheck: HealthCheck;
-  /** `nodePort` (also when absent): nodes' address:nodePort; `pod`: endpoints' pod IP:port (allocateLoadBalancerNodePorts: false). */
+  /**
+   * `nodePort` (also when absent): nodes' address:nodePort; `pod`: endpoints' pod IP:port
+   * (allocateLoadBalancerNodePorts: false).
+   */
   readonly target?: "nodePort" | "pod";
   readonly affinity?: Affinity;
   readonly timeouts?: BackendTimeouts;
