@@ -5,8 +5,13 @@ import type { Ident, Node } from "../model.js";
 import { backendAddress } from "../nodes.js";
 import { nodeServer } from "../servers.js";
 import { byServer } from "./_nodeServers.js";
-import type { Served } from "./backends.js";
-import type { CheckBackend, HttpCheck, Plan } from "./types.js";
+import type { Backend, CheckBackend, HttpCheck, Plan } from "./types.js";
+
+/** What a served Service contributes to the check: its backends and the node lists they track. */
+interface Tracking {
+  readonly backends: readonly Backend[];
+  readonly tracked: readonly (readonly { readonly node: Node }[])[];
+}
 
 /** The id of the shared backend that checks kube-proxy's health port once per node. */
 export const KUBE_PROXY_CHECK_ID: Ident = ident("chk", "kube-proxy");
@@ -27,7 +32,7 @@ export const healthChecksPerLbNode = (p: Plan): number =>
  * backends then wait in empty slots, and the first node to come is a runtime-API change.
  */
 export const kubeProxyChecks = (
-  live: readonly Served[],
+  live: readonly Tracking[],
   nodes: readonly Node[],
   config: Config,
   idOf: (n: Node) => Ident,
