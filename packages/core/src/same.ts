@@ -2,8 +2,8 @@
 // (`sameItems`), and as JSON prints it (`sameJson`).
 
 /**
- * same: deep equality of plain data (what ingest and the planner build: primitives, arrays, plain
- * objects), with identity as the fast path. The incremental planner uses it to keep the objects
+ * same tells whether two plain values (what ingest and the planner build: primitives, arrays,
+ * plain objects) are deeply equal, with identity as the fast path. The incremental planner uses it to keep the objects
  * of the last plan wherever a new one would be equal, so later stages can compare by identity.
  */
 export const same = (a: unknown, b: unknown): boolean => {
@@ -24,11 +24,11 @@ export const same = (a: unknown, b: unknown): boolean => {
   return true;
 };
 
-/** keepSame: `next`, or `previous` when the two are equal (so equal values keep one identity). */
+/** keepSame returns `next`, or `previous` when the two are equal (so equal values keep one identity). */
 export const keepSame = <T>(previous: T | undefined, next: T): T =>
   previous !== undefined && same(previous, next) ? previous : next;
 
-/** sameItems: whether two lists hold the same items (by identity, `===`) in the same order. */
+/** sameItems tells whether two lists hold the same items (by identity, `===`) in the same order. */
 export const sameItems = <T>(a: readonly T[] | undefined, b: readonly T[] | undefined): boolean => {
   if (a === b) return true;
   if (a === undefined || b === undefined || a.length !== b.length) return false;
@@ -37,7 +37,7 @@ export const sameItems = <T>(a: readonly T[] | undefined, b: readonly T[] | unde
 };
 
 /**
- * sameJson: whether `JSON.stringify` prints `a` and `b` alike, without building the strings when a walk
+ * sameJson tells whether `JSON.stringify` prints `a` and `b` alike, without building the strings when a walk
  * shows it at once: identical values, or plain objects and arrays with the same keys in the same
  * order holding such values. Whatever the walk cannot vouch for (a `toJSON`, a boxed primitive,
  * a member printed alike but not identical) is settled by the strings themselves, so the answer

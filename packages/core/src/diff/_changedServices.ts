@@ -1,5 +1,6 @@
 import type { ServiceKey } from "../model.js";
 import type { Backend, Frontend, Plan, ServicePlan, VrrpInstance } from "../plan/types.js";
+import { sameItems } from "../same.js";
 import { Ordered, spanOf, type Span } from "../_span.js";
 import { sorted, vipsInstances } from "./_lists.js";
 import { collect, serviceDiff, type Lookups, type ServicesDiff } from "./_serviceDiff.js";
@@ -109,9 +110,7 @@ export const changedServices = (
   if (!backendsById.both(before.backends, after.backends, be)) return undefined;
 
   // Only the VRRP instances that are not the very same objects can move a VIP.
-  const sameVrrp =
-    before.vrrpInstances.length === after.vrrpInstances.length &&
-    before.vrrpInstances.every((i, k) => i === after.vrrpInstances[k]);
+  const sameVrrp = sameItems(before.vrrpInstances, after.vrrpInstances);
   const EMPTY = new Map<string, VrrpInstance>();
   const f = differing(before.frontends, after.frontends, fe);
   const b = differing(before.backends, after.backends, be);
