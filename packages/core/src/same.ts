@@ -3,8 +3,9 @@
 
 /**
  * same tells whether two plain values (what ingest and the planner build: primitives, arrays,
- * plain objects) are deeply equal, with identity as the fast path. The incremental planner uses it to keep the objects
- * of the last plan wherever a new one would be equal, so later stages can compare by identity.
+ * plain objects) are deeply equal, with identity as the fast path. The incremental planner uses
+ * it to keep the objects of the last plan wherever a new one would be equal, so later stages can
+ * compare by identity.
  */
 export const same = (a: unknown, b: unknown): boolean => {
   if (a === b) return true;
@@ -37,9 +38,9 @@ export const sameItems = <T>(a: readonly T[] | undefined, b: readonly T[] | unde
 };
 
 /**
- * sameJson tells whether `JSON.stringify` prints `a` and `b` alike, without building the strings when a walk
- * shows it at once: identical values, or plain objects and arrays with the same keys in the same
- * order holding such values. Whatever the walk cannot vouch for (a `toJSON`, a boxed primitive,
+ * sameJson tells whether `JSON.stringify` prints `a` and `b` alike, without building the strings
+ * when a walk shows it at once: identical values, or plain objects and arrays with the same keys
+ * in the same order holding such values. Whatever the walk cannot vouch for (a `toJSON`, a boxed primitive,
  * a member printed alike but not identical) is settled by the strings themselves, so the answer
  * is always the one comparing the strings gives. `skip` leaves out one top-level key, as
  * `JSON.stringify({ ...a, [skip]: undefined })` does.
