@@ -1,5 +1,5 @@
 import { ok, type Result } from "neverthrow";
-import type { AdapterError, Plan, VrrpInstance } from "@portico/core";
+import { sameItems, type AdapterError, type Plan, type VrrpInstance } from "@portico/core";
 import { file } from "./_conf.js";
 import { headSections, instanceSection } from "./_sections.js";
 import { checkInstances, nodeHead, type CheckedInstance, type InstanceView } from "./_view.js";
@@ -30,9 +30,6 @@ export interface KeepalivedRenderCache {
 interface CachedInstance extends CheckedInstance {
   readonly block: string;
 }
-
-const sameItems = <T>(a: readonly T[], b: readonly T[]): boolean =>
-  a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
  * `renderKeepalived`, reusing the checks and blocks of a previous render for the VRRP

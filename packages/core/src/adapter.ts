@@ -1,6 +1,6 @@
 import type { Result, ResultAsync } from "neverthrow";
 import type { ServiceKey } from "./model.js";
-import type { Plan } from "./plan.js";
+import type { Plan } from "./plan/types.js";
 
 /** What went wrong in an adapter; expected failures are values, never thrown. */
 export interface AdapterError {

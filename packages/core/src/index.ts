@@ -15,7 +15,7 @@ export type {
 } from "./settings.js";
 export { parseRange } from "./addressRange.js";
 export { parseHostPort } from "./hostPort.js";
-export { BALANCES, PROXY_PROTOCOLS } from "./vocabulary.js";
+export { BALANCES, PROXY_PROTOCOLS, type Balance, type ProxyProtocol } from "./vocabulary.js";
 export { isInterfaceName, parseInterfaceName, type InterfaceName } from "./interfaceName.js";
 export { isSafePath, parseSafePath, type SafePath } from "./safePath.js";
 export { describeRef, fieldDiagnostic, sortDiagnostics } from "./diagnostics.js";
@@ -67,7 +67,6 @@ export type {
   Affinity,
   Backend,
   BackendTimeouts,
-  Balance,
   CheckBackend,
   Condition,
   Frontend,
@@ -78,7 +77,6 @@ export type {
   IpMode,
   Plan,
   PlanSettings,
-  ProxyProtocol,
   Server,
   ServicePlan,
   ServiceStatus,
@@ -87,7 +85,7 @@ export type {
   UnservedListener,
   VrrpInstance,
   VrrpPriority,
-} from "./plan.js";
+} from "./plan/types.js";
 export {
   ANNOTATION_PREFIX,
   ANNOTATIONS,
@@ -133,17 +131,12 @@ export {
   type NodeEndpoints,
 } from "./servers.js";
 export { backendAddress, EXCLUDE_LABEL, isEligible, TO_BE_DELETED_TAINT } from "./nodes.js";
-export {
-  byAge,
-  DEGRADED_CONDITION,
-  healthChecksPerLbNode,
-  isResponsibleFor,
-  KUBE_PROXY_CHECK_ID,
-  plan,
-  READY_CONDITION,
-} from "./planner.js";
+export { byAge, isResponsibleFor } from "./plan/responsible.js";
+export { healthChecksPerLbNode, KUBE_PROXY_CHECK_ID } from "./plan/checks.js";
+export { DEGRADED_CONDITION, READY_CONDITION } from "./plan/status.js";
+export { plan } from "./plan/plan.js";
 /** Incremental planning: the same Plan as `plan`, reusing the work (and objects) of the last one. */
-export { planIncremental, type PlanCache } from "./planner.js";
+export { planIncremental, type PlanCache } from "./plan/incremental.js";
 export {
   isDrained,
   masterCapacity,
@@ -157,15 +150,10 @@ export {
   type VrrpState,
 } from "./vrrp.js";
 export { compareIp } from "./ip.js";
-export {
-  diffPlans,
-  type ChangePath,
-  type PlanDiff,
-  type ServerChange,
-  type ServiceDiff,
-  type VrrpChange,
-} from "./diff.js";
+export { diffPlans } from "./diff/diff.js";
+export type { ChangePath, PlanDiff, ServerChange, ServiceDiff, VrrpChange } from "./diff/types.js";
 export { serverSlotCount } from "./slots.js";
+export { keepSame, same, sameItems, sameJson } from "./same.js";
 export {
   cpuDifference,
   cpuIntersection,

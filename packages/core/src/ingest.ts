@@ -4,7 +4,7 @@ import { cmp } from "./_ingestMeta.js";
 import { ingestNode } from "./_ingestNode.js";
 import { ingestService } from "./_ingestService.js";
 import { isRecord, type Json } from "./_json.js";
-import { keepSame, sameItems } from "./_same.js";
+import { keepSame, sameItems } from "./same.js";
 import { sortDiagnostics } from "./diagnostics.js";
 import type { ClusterSnapshot, Diagnostic, EndpointSlice, Node, Service } from "./model.js";
 

@@ -1,4 +1,4 @@
-import type { AddressRange, Pool } from "./config.js";
+import type { AddressRange, Pool } from "./settings.js";
 import { bigIntToIp, compareIp, ipFamily, ipToBigInt, type Ip, type IpFamily } from "./ip.js";
 import { matchesSelector } from "./labels.js";
 import type { ServiceKey } from "./model.js";
@@ -233,7 +233,10 @@ export const describeFailure = (f: AllocationFailure, family: IpFamily): string 
     case "AddressNotInPool":
       return `requested address ${f.ip} is not in a pool this Service may use`;
     case "AddressInUse":
-      return `requested address ${f.ip} is held by ${f.holder} (an older Service, or one without the same portico.dev/allow-shared-ip key)`;
+      return (
+        `requested address ${f.ip} is held by ${f.holder} ` +
+        "(an older Service, or one without the same portico.dev/allow-shared-ip key)"
+      );
     case "PortsOverlap":
       return `address ${f.ip} is shared with ${f.holder}, which already uses ${f.ports.join(", ")}`;
     case "AddressPoolExhausted":

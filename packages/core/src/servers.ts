@@ -2,7 +2,7 @@ import { hash53 } from "./hash.js";
 import { ipFamily, compareIp, type Ip, type IpFamily } from "./ip.js";
 import { ident } from "./_ident.js";
 import type { EndpointSlice, Ident, Node, NodeName, Port, ServicePort } from "./model.js";
-import type { Server } from "./plan.js";
+import type { Server } from "./plan/types.js";
 
 /** HAProxy's largest server weight. */
 export const MAX_WEIGHT = 256;

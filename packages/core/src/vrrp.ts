@@ -1,9 +1,9 @@
-import type { LbNode, VrrpConfig } from "./config.js";
+import type { LbNode, VrrpConfig } from "./settings.js";
 import { hash53 } from "./hash.js";
 import { compareIp, ipFamily, type Ip } from "./ip.js";
 import { ident } from "./_ident.js";
 import type { LbNodeName, Vrid } from "./model.js";
-import type { VrrpInstance, VrrpPriority } from "./plan.js";
+import type { VrrpInstance, VrrpPriority } from "./plan/types.js";
 
 /** An LB node's weight: how many VIPs it masters relative to the others (default 1). */
 export const weightOf = (node: LbNode): number => node.weight ?? 1;
@@ -75,7 +75,10 @@ export interface VrrpPlan {
   readonly unplaced: readonly Ip[];
 }
 
-/** The most VIPs each node masters when every VIP has its own instance: ⌈V·w/W⌉ for active nodes, 0 for drained ones. */
+/**
+ * The most VIPs each node masters when every VIP has its own instance: ⌈V·w/W⌉ for active nodes,
+ * 0 for drained ones.
+ */
 export const masterCapacity = (vipCount: number, lbNodes: readonly LbNode[]): Map<LbNodeName, number> => {
   const active = lbNodes.filter((n) => !isDrained(n));
   const total = active.reduce((s, n) => s + weightOf(n), 0);

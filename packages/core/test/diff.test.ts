@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { diffPlans } from "../src/diff.js";
-import { KUBE_PROXY_CHECK_ID } from "../src/planner.js";
+import { diffPlans } from "../src/diff/diff.js";
+import { KUBE_PROXY_CHECK_ID } from "../src/plan/checks.js";
 import { aNode, aParsedConfig, aService, planOf, threeNodes } from "../src/testing/index.js";
 
 // Local policy without EndpointSlices: every eligible node is a checked server (in a slot).

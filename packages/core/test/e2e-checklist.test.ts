@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { aNode, anEndpointSlice, aParsedConfig, aService, planOf } from "../src/testing/index.js";
-import type { Plan } from "../src/plan.js";
+import type { Plan } from "../src/plan/types.js";
 
 // The rows of the Kubernetes e2e LoadBalancer suite (test/e2e/network/loadbalancer.go) that a
 // planner can decide on its own: each row plans a "before" and an "after" cluster, the way the

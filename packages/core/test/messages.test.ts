@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig, formatConfigIssues } from "../src/config.js";
 import { ingest } from "../src/ingest.js";
-import { plan } from "../src/planner.js";
+import { plan } from "../src/plan/plan.js";
 import { aNode, aService } from "../src/testing/index.js";
 
 // Every error names the object, the field, and what would be accepted.

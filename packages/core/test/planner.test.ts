@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ingest } from "../src/ingest.js";
-import { DEGRADED_CONDITION, plan, READY_CONDITION } from "../src/planner.js";
+import { plan } from "../src/plan/plan.js";
+import { DEGRADED_CONDITION, READY_CONDITION } from "../src/plan/status.js";
 import { vrrpStateOf } from "../src/vrrp.js";
 import { aNode, aParsedConfig, aService, planOf, threeNodes } from "../src/testing/index.js";
 

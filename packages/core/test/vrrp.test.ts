@@ -3,10 +3,10 @@ import fc from "fast-check";
 import type { LbNode } from "../src/config.js";
 import { bigIntToIp, type Ip } from "../src/ip.js";
 import type { LbNodeName, Millis, Vrid } from "../src/model.js";
-import type { VrrpInstance } from "../src/plan.js";
+import type { VrrpInstance } from "../src/plan/types.js";
 import { masterCapacity, planVrrp, rendezvousOrder, vrrpStateOf, type VrrpState } from "../src/vrrp.js";
 
-// VRRP planning on its own: VIPs in, instances out. The invariants below are the contract the
+// VRRP planning on its own: VIPs in, instances out. The invariants below are what the
 // keepalived adapter and the lab tests rely on.
 
 const v4 = (i: number): Ip => bigIntToIp(0xc6126400n + BigInt(i), 4); // 198.18.100.0 + i

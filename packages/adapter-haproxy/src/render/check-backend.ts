@@ -1,5 +1,5 @@
 import { err, ok, safeTry, type Result } from "neverthrow";
-import type { AdapterError, CheckBackend, HealthCheckConfig } from "@portico/core";
+import { sameItems, type AdapterError, type CheckBackend, type HealthCheckConfig } from "@portico/core";
 import { guardIdent } from "../_guards.js";
 import type { SlotLine } from "../_installed.js";
 import { layoutSlots, sameId } from "../_slots.js";
@@ -54,7 +54,9 @@ export const renderCheckBackend = (
     const servers = yield* slotServerLines(head, id, layout, family, installed, fail, undefined, memo);
     const ids = layout.map((s) => s?.id as string | undefined);
     const kept =
-      was !== undefined && was.trackable.backend === id && sameIds(was.trackable.ids, ids) ? was.trackable : undefined;
+      was !== undefined && was.trackable.backend === id && sameItems(was.trackable.ids, ids)
+        ? was.trackable
+        : undefined;
     const slotOf = new Map<string, number>();
     ids.forEach((x, i) => x !== undefined && slotOf.set(x, i));
     const trackable: CheckSlots = kept ?? {
@@ -72,6 +74,3 @@ export const renderCheckBackend = (
       section: sectionOf(servers.text, head + servers.skeleton, was?.section),
     });
   });
-
-const sameIds = (a: readonly (string | undefined)[], b: readonly (string | undefined)[]): boolean =>
-  a.length === b.length && a.every((x, i) => x === b[i]);

@@ -1,4 +1,4 @@
-import type { HaproxyConfig, HealthCheckConfig, KeepalivedConfig, LbNode, VrrpConfig } from "./config.js";
+import type { HaproxyConfig, HealthCheckConfig, KeepalivedConfig, LbNode, VrrpConfig } from "../settings.js";
 import type {
   Cidr,
   Diagnostic,
@@ -12,13 +12,8 @@ import type {
   Protocol,
   ServiceKey,
   Vrid,
-} from "./model.js";
-
-/** PROXY protocol towards the backends; `none` when the Service did not ask for it. */
-export type ProxyProtocol = "none" | "v1" | "v2";
-
-/** HAProxy balance algorithms Portico plans. */
-export type Balance = "roundrobin" | "leastconn" | "source";
+} from "../model.js";
+import type { Balance, ProxyProtocol } from "../vocabulary.js";
 
 /** `status.loadBalancer.ingress[].ipMode` (Kubernetes 1.30+). */
 export type IpMode = "VIP" | "Proxy";
@@ -121,7 +116,10 @@ export interface Backend {
   readonly balance: Balance;
   readonly proxyProtocol: ProxyProtocol;
   readonly healthCheck: HealthCheck;
-  /** `nodePort` (also when absent): nodes' address:nodePort; `pod`: endpoints' pod IP:port (allocateLoadBalancerNodePorts: false). */
+  /**
+   * `nodePort` (also when absent): nodes' address:nodePort; `pod`: endpoints' pod IP:port
+   * (allocateLoadBalancerNodePorts: false).
+   */
   readonly target?: "nodePort" | "pod";
   readonly affinity?: Affinity;
   readonly timeouts?: BackendTimeouts;

@@ -1,24 +1,180 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { ingest } from "../src/ingest.js";
-import { plan } from "../src/planner.js";
+import { plan } from "../src/plan/plan.js";
 import { isEligible } from "../src/nodes.js";
 import { ipFamily } from "../src/ip.js";
 import { poolOf } from "../src/ipam.js";
 import { rendezvousSubset } from "../src/servers.js";
-import { aNode, anEndpointSlice, aParsedConfig, aService } from "../src/testing/index.js";
+import { aConfig, aNode, anEndpointSlice, aParsedConfig, aService } from "../src/testing/index.js";
+import { clusterObjectsArb, NODES } from "../src/testing/arbitraries.js";
+import { parseConfig } from "../src/config.js";
 
+const HOSTILE = [
+  "\n",
+  "\r\n",
+  "#",
+  "${x}",
+  '"',
+  "'",
+  "`",
+  "}",
+  "{",
+  "\u0000",
+  "\u001b[31m",
+  " backend evil",
+  "%[src]",
+  "\\",
+  ";",
+];
+
+const smallPool = aParsedConfig({
+  pools: [{ name: "p", addresses: ["198.18.100.10-198.18.100.16", "2001:db8:100::/126"] }],
+});
+
+describe("planner invariants", () => {
+  it("never gives one address to two Services", () => {
+    fc.assert(
+      fc.property(clusterObjectsArb, (objs) => {
+        const vips = plan(ingest(objs), smallPool).services.flatMap((s) => s.vips);
+        expect(new Set(vips).size).toBe(vips.length);
+      }),
+    );
+  });
+
+  it("gives every frontend exactly the eligible nodes with that port's nodePort as servers", () => {
+    fc.assert(
+      fc.property(clusterObjectsArb, (objs) => {
+        const snap = ingest(objs);
+        const p = plan(snap, smallPool);
+        for (const fe of p.frontends) {
+          const be = p.backends.find((b) => b.id === fe.backend)!;
+          const svc = snap.services.find((s) => s.key === fe.service)!;
+          const nodePort = svc.ports.find((x) => x.port === fe.port && x.protocol === "TCP")!.nodePort;
+          const want = snap.nodes.filter(isEligible).flatMap((n) =>
+            n.internalIps
+              .filter((ip) => ip.includes(":") === (be.family === 6))
+              .slice(0, 1)
+              .map((ip) => `${n.name} ${ip}:${nodePort}`),
+          );
+          expect(be.servers.map((s) => `${s.node} ${s.address}:${s.port}`).sort()).toEqual(want.sort());
+        }
+      }),
+    );
+  });
+
+  it("keeps VRIDs unique and within the configured range", () => {
+    fc.assert(
+      fc.property(
+        clusterObjectsArb,
+        fc.integer({ min: 1, max: 255 }),
+        fc.integer({ min: 0, max: 5 }),
+        (objs, first, width) => {
+          const last = Math.min(255, first + width);
+          const config = parseConfig({
+            ...aConfig({ pools: [{ name: "p", addresses: ["198.18.100.0/24", "2001:db8:100::/120"] }] }),
+            vrrp: { vridFirst: first, vridLast: last },
+          })._unsafeUnwrap();
+          const p = plan(ingest(objs), config);
+          const vrids = p.vrrpInstances.map((i) => i.vrid);
+          expect(new Set(vrids).size).toBe(vrids.length);
+          for (const v of vrids) expect(v >= first && v <= last).toBe(true);
+          // Every published VIP is in exactly one instance.
+          const inInstances = p.vrrpInstances.flatMap((i) => i.vips).sort();
+          const published = p.services
+            .filter((s) => s.state !== "failed")
+            .flatMap((s) => s.vips)
+            .sort();
+          expect(inInstances).toEqual(expect.arrayContaining(published));
+        },
+      ),
+    );
+  });
+
+  it("keeps a sticky address while it stays in a pool and nobody older holds it", () => {
+    fc.assert(
+      fc.property(clusterObjectsArb, (objs) => {
+        const first = plan(ingest(objs), smallPool);
+        // Feed the plan's own status back: nothing may move.
+        const withStatus = objs.map((o) => {
+          const meta = o["metadata"] as { namespace?: string; name: string };
+          const s = first.services.find((x) => x.key === `${meta.namespace}/${meta.name}`);
+          return o["kind"] === "Service" && s
+            ? { ...o, status: { loadBalancer: { ingress: s.status.loadBalancer.ingress.map((i) => ({ ip: i.ip })) } } }
+            : o;
+        });
+        const second = plan(ingest(withStatus), smallPool);
+        for (const s of first.services.filter((x) => x.status.loadBalancer.ingress.length > 0)) {
+          expect(second.services.find((x) => x.key === s.key)?.vips).toEqual(s.vips);
+        }
+      }),
+    );
+  });
+
+  it("a Service with hostile annotation values never changes another Service's plan and never reaches frontends, backends or VRRP", () => {
+    fc.assert(
+      fc.property(
+        clusterObjectsArb,
+        fc.array(
+          fc.tuple(
+            fc.constantFrom("portico.dev/proxy-protocol", "portico.dev/x", "other/y"),
+            fc.oneof(fc.constantFrom(...HOSTILE), fc.string({ maxLength: 2000 })),
+          ),
+          { minLength: 1, maxLength: 4 },
+        ),
+        (objs, annotations) => {
+          const victim = aService({
+            name: "victim",
+            namespace: "zz",
+            created: "2026-06-01T00:00:00Z",
+            annotations: Object.fromEntries(annotations.map(([k, v]) => [k, `v2${v}`])),
+          });
+          const calm = aService({ name: "victim", namespace: "zz", created: "2026-06-01T00:00:00Z" });
+          const hostilePlan = plan(ingest([...objs, victim]), smallPool);
+          const calmPlan = plan(ingest([...objs, calm]), smallPool);
+          const others = (p: typeof hostilePlan) =>
+            JSON.stringify({
+              s: p.services.filter((s) => s.key !== "zz/victim"),
+              f: p.frontends.filter((f) => f.service !== "zz/victim"),
+              b: p.backends.filter((b) => b.service !== "zz/victim"),
+            });
+          expect(others(hostilePlan)).toBe(others(calmPlan));
+          // The victim's own data plane is what a calm victim gets, but for the PROXY version (the
+          // one option an annotation may legitimately set): no byte of the values gets through.
+          const dataPlane = (p: typeof hostilePlan) =>
+            JSON.stringify({
+              f: p.frontends,
+              b: p.backends.map((b) => ({ ...b, proxyProtocol: "none" })),
+              v: p.vrrpInstances,
+            });
+          expect(dataPlane(hostilePlan)).toBe(dataPlane(calmPlan));
+          for (const b of hostilePlan.backends) expect(["none", "v1", "v2"]).toContain(b.proxyProtocol);
+        },
+      ),
+    );
+  });
+
+  it("never throws on arbitrary objects", () => {
+    fc.assert(
+      fc.property(fc.array(fc.anything()), (docs) => {
+        plan(ingest(docs), smallPool);
+      }),
+    );
+  });
+});
+
+// Clusters for the Service semantics of addresses: sharing keys, requested addresses, families
+// and policies, sticky status addresses, EndpointSlices, over two pools (one not auto-assigned).
 type Obj = Record<string, unknown>;
-const NODES = ["w1", "w2", "w3", "w4", "w5"] as const;
 
-const config = aParsedConfig({
+const twoPools = aParsedConfig({
   pools: [
     { name: "p", addresses: ["198.18.100.10-198.18.100.17", "2001:db8:100::/125"] },
     { name: "q", addresses: ["198.18.101.0/30"], autoAssign: false },
   ],
 });
 
-const nodeArb = fc.record({
+const addressingNodeArb = fc.record({
   name: fc.constantFrom(...NODES),
   v6: fc.boolean(),
   excluded: fc.boolean(),
@@ -31,7 +187,7 @@ const toNode = (n: { name: string; v6: boolean; excluded: boolean; deleting: boo
     deleting: n.deleting,
   });
 
-const serviceArb = fc.record({
+const addressingServiceArb = fc.record({
   name: fc.constantFrom<string>("a", "b", "c", "d", "e", "f"),
   created: fc.constantFrom("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z"),
   policy: fc.constantFrom("Local" as const, "Cluster" as const),
@@ -64,7 +220,7 @@ const serviceArb = fc.record({
     { nil: undefined },
   ),
 });
-type ServiceCase = typeof serviceArb extends fc.Arbitrary<infer T> ? T : never;
+type ServiceCase = typeof addressingServiceArb extends fc.Arbitrary<infer T> ? T : never;
 
 const toService = (s: ServiceCase): Obj[] => [
   aService({
@@ -98,15 +254,15 @@ const toService = (s: ServiceCase): Obj[] => [
       ]),
 ];
 
-const clusterArb = fc.record({
-  nodes: fc.uniqueArray(nodeArb, { maxLength: 5, selector: (n) => n.name }),
-  services: fc.uniqueArray(serviceArb, { maxLength: 6, selector: (s) => s.name }),
+const addressingClusterArb = fc.record({
+  nodes: fc.uniqueArray(addressingNodeArb, { maxLength: 5, selector: (n) => n.name }),
+  services: fc.uniqueArray(addressingServiceArb, { maxLength: 6, selector: (s) => s.name }),
 });
 const objectsOf = (c: {
   nodes: { name: string; v6: boolean; excluded: boolean; deleting: boolean }[];
   services: ServiceCase[];
 }): Obj[] => [...c.nodes.map(toNode), ...c.services.flatMap(toService)];
-const planObjects = (objs: readonly unknown[]) => plan(ingest(objs), config);
+const planObjects = (objs: readonly unknown[]) => plan(ingest(objs), twoPools);
 
 // Feed a plan's published status back into the objects: the steady state a controller reaches.
 const withStatus = (objs: Obj[], p: ReturnType<typeof planObjects>): Obj[] =>
@@ -120,25 +276,27 @@ const withStatus = (objs: Obj[], p: ReturnType<typeof planObjects>): Obj[] =>
     };
   });
 
-describe("Service contract invariants", () => {
+describe("planner invariants: the Service semantics", () => {
   it("gives the same plan for any permutation of the input objects", () => {
-    fc.assert(
-      fc.property(
-        clusterArb
-          .map(objectsOf)
-          .chain((objs) => fc.tuple(fc.constant(objs), fc.shuffledSubarray(objs, { minLength: objs.length }))),
-        ([objs, shuffled]) => {
-          expect(JSON.stringify(planObjects(shuffled))).toBe(JSON.stringify(planObjects(objs)));
-        },
-      ),
-    );
+    const permuted = (objects: fc.Arbitrary<readonly unknown[]>) =>
+      objects.chain((objs) => fc.tuple(fc.constant(objs), fc.shuffledSubarray([...objs], { minLength: objs.length })));
+    for (const [objects, config] of [
+      [clusterObjectsArb, smallPool],
+      [addressingClusterArb.map(objectsOf), twoPools],
+    ] as const) {
+      fc.assert(
+        fc.property(permuted(objects), ([objs, shuffled]) => {
+          expect(JSON.stringify(plan(ingest(shuffled), config))).toBe(JSON.stringify(plan(ingest(objs), config)));
+        }),
+      );
+    }
   });
 
   it("no address is on two Services unless they share a key and their ports do not overlap", () => {
     fc.assert(
-      fc.property(clusterArb, (c) => {
+      fc.property(addressingClusterArb, (c) => {
         const snap = ingest(objectsOf(c));
-        const p = plan(snap, config);
+        const p = plan(snap, twoPools);
         const holders = new Map<string, string[]>();
         for (const s of p.services) for (const v of s.vips) holders.set(v, [...(holders.get(v) ?? []), s.key]);
         for (const keys of holders.values()) {
@@ -156,7 +314,7 @@ describe("Service contract invariants", () => {
 
   it("sticky addresses never move while valid", () => {
     fc.assert(
-      fc.property(clusterArb, (c) => {
+      fc.property(addressingClusterArb, (c) => {
         const objs = objectsOf(c);
         const first = planObjects(objs);
         const second = planObjects(withStatus(objs, first));
@@ -171,14 +329,14 @@ describe("Service contract invariants", () => {
     const changeArb = fc.oneof(
       fc.record({
         kind: fc.constant("add-service" as const),
-        s: serviceArb.map((s) => ({ ...s, name: "zz-new", request: undefined, statusIps: [] })),
+        s: addressingServiceArb.map((s) => ({ ...s, name: "zz-new", request: undefined, statusIps: [] })),
       }),
       fc.record({ kind: fc.constant("remove-service" as const), index: fc.nat() }),
       fc.record({ kind: fc.constant("add-node" as const), v6: fc.boolean() }),
       fc.record({ kind: fc.constant("remove-node" as const), index: fc.nat() }),
     );
     fc.assert(
-      fc.property(clusterArb, changeArb, (c, change) => {
+      fc.property(addressingClusterArb, changeArb, (c, change) => {
         const objs = objectsOf(c);
         const steady = withStatus(objs, planObjects(objs));
         const before = planObjects(steady);
@@ -214,9 +372,9 @@ describe("Service contract invariants", () => {
 
   it("dual-stack Services get one VIP per requested family from a pool of that family", () => {
     fc.assert(
-      fc.property(clusterArb, (c) => {
+      fc.property(addressingClusterArb, (c) => {
         const snap = ingest(objectsOf(c));
-        const p = plan(snap, config);
+        const p = plan(snap, twoPools);
         for (const sp of p.services.filter((s) => s.state !== "failed")) {
           const s = snap.services.find((x) => x.key === sp.key)!;
           const want = s.ipFamilyPolicy === "SingleStack" ? s.ipFamilies.slice(0, 1) : s.ipFamilies;
@@ -225,7 +383,7 @@ describe("Service contract invariants", () => {
           expect(new Set(got).size).toBe(got.length);
           for (const f of got) expect(want).toContain(f);
           if (!sp.diagnostics.some((d) => d.severity === "error")) expect(got).toEqual(want);
-          for (const v of sp.vips) expect(poolOf(v, config.pools)).toBeDefined();
+          for (const v of sp.vips) expect(poolOf(v, twoPools.pools)).toBeDefined();
         }
       }),
     );
@@ -278,10 +436,10 @@ describe("Service contract invariants", () => {
 
   it("weights equal local ready endpoint counts", () => {
     fc.assert(
-      fc.property(clusterArb, (c) => {
+      fc.property(addressingClusterArb, (c) => {
         const objs = objectsOf(c);
         const snap = ingest(objs);
-        const p = plan(snap, config);
+        const p = plan(snap, twoPools);
         for (const b of p.backends) {
           const sc = c.services.find((s) => `default/${s.name}` === b.service)!;
           if (sc.policy !== "Local" || sc.slice === undefined) continue;
@@ -306,7 +464,7 @@ describe("Service contract invariants", () => {
   it("the number of distinct health checks for Cluster-policy Services equals LB-node x eligible-node pairs whatever the number of Services", () => {
     fc.assert(
       fc.property(
-        fc.uniqueArray(nodeArb, { minLength: 1, maxLength: 5, selector: (n) => n.name }),
+        fc.uniqueArray(addressingNodeArb, { minLength: 1, maxLength: 5, selector: (n) => n.name }),
         fc.integer({ min: 1, max: 12 }),
         (nodes, count) => {
           const services = Array.from({ length: count }, (_, i) =>
@@ -393,7 +551,7 @@ describe("Service contract invariants", () => {
     ];
     fc.assert(
       fc.property(
-        clusterArb,
+        addressingClusterArb,
         fc.array(fc.tuple(fc.constantFrom(...keys), fc.constantFrom(...HOSTILE), fc.string({ maxLength: 200 })), {
           minLength: 1,
           maxLength: 6,

@@ -1,0 +1,363 @@
+import { ANNOTATIONS, type ServiceOptions } from "../annotations.js";
+import type { Config } from "../settings.js";
+import { ident } from "../_ident.js";
+import { ipFamily, type Ip, type IpFamily } from "../ip.js";
+import { describeFailure, type Allocation } from "../ipam.js";
+import { matchesSelector } from "../labels.js";
+import type { Diagnostic, EndpointSlice, Ident, Node, NodeName, Service, ServicePort } from "../model.js";
+import { nodeServerId, endpointsByNode, podServers, rendezvousSubset, type NodeEndpoints } from "../servers.js";
+import { keepSame } from "../same.js";
+import { KUBE_PROXY_CHECK_ID } from "./checks.js";
+import { byServer, keeper, withAddresses, type Addressed } from "./_nodeServers.js";
+import { isServable, sayFor, type FirstPass } from "./services.js";
+import type { Backend, Frontend, HealthCheck, HttpCheck, IngressPort, Server, UnservedListener } from "./types.js";
+
+/** What the second pass builds for one Service: addresses, ports, frontends, backends, listeners. */
+export interface Served {
+  readonly diag: readonly Diagnostic[];
+  readonly vips: readonly { readonly family: IpFamily; readonly ip: Ip }[];
+  /** Every family must be served (RequireDualStack) and one is not. */
+  readonly dualStackBroken: boolean;
+  readonly ports: readonly IngressPort[];
+  readonly frontends: readonly Frontend[];
+  readonly backends: readonly Backend[];
+  readonly listeners: readonly UnservedListener[];
+  /** Ports x families that were to be served. */
+  readonly wanted: number;
+  /** The node lists whose nodes this Service's Cluster-policy backends track (shared lists are one entry). */
+  readonly tracked: readonly (readonly { readonly node: Node }[])[];
+}
+
+/** The second pass over one Service, and what it read besides the first pass. */
+export interface SecondPass {
+  readonly first: FirstPass;
+  readonly allocation: Allocation | undefined;
+  readonly nodes: readonly Node[];
+  readonly slices: readonly EndpointSlice[];
+  readonly served: Served;
+}
+
+/** What every Service's second pass shares within one plan: the eligible nodes, read once. */
+export interface SecondContext {
+  readonly config: Config;
+  readonly nodes: readonly Node[];
+  readonly idOf: (n: Node) => Ident;
+  readonly addressedOf: (family: IpFamily) => readonly Addressed[];
+  /** The lists `addressedOf` gave, by family. */
+  readonly addressed: ReadonlyMap<IpFamily, readonly Addressed[]>;
+}
+
+/**
+ * The context of one plan's second passes over the eligible `nodes`; `kept` are lists of
+ * addressed nodes known to be those of `nodes` (the last plan's, when the nodes are the same).
+ */
+export const secondContext = (
+  config: Config,
+  nodes: readonly Node[],
+  kept?: ReadonlyMap<IpFamily, readonly Addressed[]>,
+): SecondContext => {
+  // Server ids are hashes of node names; a big cluster builds Services x nodes servers, so each
+  // id is computed once per plan.
+  const nodeIds = new Map<string, Ident>();
+  const idOf = (n: Node): Ident => {
+    let id = nodeIds.get(n.name);
+    if (id === undefined) nodeIds.set(n.name, (id = nodeServerId(n)));
+    return id;
+  };
+  // The eligible nodes with an address of each family, shared by every Service without a node
+  // selector.
+  const addressed = new Map<IpFamily, readonly Addressed[]>();
+  const addressedOf = (family: IpFamily): readonly Addressed[] => {
+    let list = addressed.get(family) ?? kept?.get(family);
+    if (list === undefined) list = withAddresses(nodes, family);
+    addressed.set(family, list);
+    return list;
+  };
+  return { config, nodes, idOf, addressedOf, addressed };
+};
+
+interface Draft {
+  readonly diag: Diagnostic[];
+  readonly vips: { family: IpFamily; ip: Ip }[];
+  dualStackBroken: boolean;
+  readonly ports: IngressPort[];
+  readonly frontends: Frontend[];
+  readonly backends: Backend[];
+  readonly listeners: UnservedListener[];
+  wanted: number;
+  readonly tracked: (readonly { readonly node: Node }[])[];
+}
+
+/**
+ * The second pass over one Service: its addresses from IPAM's answer, and per port and family a
+ * frontend and a backend (or a listener it does not serve). `was` is the last plan's pass of
+ * this Service, whose objects equal ones keep (so a renderer can compare by identity).
+ */
+export const secondPass = (
+  first: FirstPass,
+  allocation: Allocation | undefined,
+  slices: readonly EndpointSlice[],
+  ctx: SecondContext,
+  was?: SecondPass,
+): SecondPass => {
+  const { config, nodes, idOf } = ctx;
+  const { service, options } = first;
+  // The last plan's backends of this Service: servers equal to theirs are kept (the same objects).
+  const previous = new Map<string, Backend>((was?.served.backends ?? []).map((b) => [b.id, b]));
+  const d: Draft = {
+    diag: [],
+    vips: [],
+    dualStackBroken: false,
+    ports: [],
+    frontends: [],
+    backends: [],
+    listeners: [],
+    wanted: 0,
+    tracked: [],
+  };
+  const say = sayFor(service, d.diag);
+  for (const a of allocation ?? []) {
+    if (a.kind === "allocated") d.vips.push({ family: ipFamily(a.ip), ip: a.ip });
+    else say("error", a.failure.kind, undefined, describeFailure(a.failure, a.family));
+  }
+  if (service.ipFamilyPolicy === "RequireDualStack" && d.vips.length < first.families.length && d.vips.length > 0) {
+    d.dualStackBroken = true;
+    say(
+      "error",
+      "DualStackNotServed",
+      "spec.ipFamilyPolicy",
+      "RequireDualStack needs an address of every family in spec.ipFamilies; not served until both can be",
+    );
+  }
+
+  const localHealth = healthCheckFor(service, options, config);
+  const usesNodePorts = service.ports.some((p) => p.protocol === "TCP" && p.nodePort !== undefined);
+  if (service.externalTrafficPolicy === "Local" && service.healthCheckNodePort === undefined && usesNodePorts) {
+    say(
+      "error",
+      "MissingHealthCheckNodePort",
+      "spec.healthCheckNodePort",
+      "externalTrafficPolicy is Local but no healthCheckNodePort is allocated, " +
+        "so nodes without endpoints cannot be told apart",
+    );
+  }
+  const explicitly = (k: string): boolean => service.annotations[k] !== undefined;
+  if (service.externalTrafficPolicy === "Cluster") {
+    const checkAnnotations = [
+      ANNOTATIONS.healthCheckInterval,
+      ANNOTATIONS.healthCheckRise,
+      ANNOTATIONS.healthCheckFall,
+    ];
+    if (checkAnnotations.some((a) => explicitly(a.key))) {
+      say(
+        "warning",
+        "HealthCheckShared",
+        undefined,
+        "health-check annotations apply to externalTrafficPolicy: Local only; " +
+          "Cluster-policy Services share one kube-proxy check per node (config healthCheck)",
+      );
+    }
+    if (explicitly(ANNOTATIONS.weighting.key) && options.weighting === "pods-per-node") {
+      say(
+        "warning",
+        "WeightingIgnored",
+        `metadata.annotations[${ANNOTATIONS.weighting.key}]`,
+        "pods-per-node applies to externalTrafficPolicy: Local; " +
+          "with Cluster, kube-proxy already spreads over every pod",
+      );
+    }
+  }
+  if (service.externalTrafficPolicy === "Local" && options.weighting === "pods-per-node" && slices.length === 0) {
+    say(
+      "info",
+      "NoEndpointSlices",
+      undefined,
+      "pods-per-node weighting has no EndpointSlices to count yet; every node gets weight 1",
+    );
+  }
+  const selected =
+    options.nodeSelector === undefined
+      ? undefined
+      : nodes.filter((n) => matchesSelector(options.nodeSelector!, n.labels));
+  const addressedBy = new Map<IpFamily, readonly Addressed[]>();
+  const addressedFor = (family: IpFamily) => {
+    let list = addressedBy.get(family);
+    if (list === undefined)
+      addressedBy.set(
+        family,
+        (list = selected === undefined ? ctx.addressedOf(family) : withAddresses(selected, family)),
+      );
+    return list;
+  };
+  const countsBy = new Map<IpFamily, Map<NodeName, NodeEndpoints>>();
+
+  // `reuse` is the last plan's server list of the same backend: a server equal to one there is
+  // that object, found by walking both lists in node order.
+  const nodeServers = (
+    family: IpFamily,
+    port: ServicePort,
+    reuse: readonly Server[] | undefined,
+    track?: (list: readonly { readonly node: Node }[]) => void,
+  ): Server[] => {
+    const withAddress = addressedFor(family);
+    const keep = keeper(reuse);
+    if (service.externalTrafficPolicy === "Cluster") {
+      const subset =
+        config.maxBackendsPerService <= 0 || withAddress.length <= config.maxBackendsPerService
+          ? withAddress
+          : rendezvousSubset(service.key, withAddress, config.maxBackendsPerService);
+      track?.(subset);
+      return subset.map((x) => {
+        const id = idOf(x.node);
+        return keep(x.node, x.address, port.nodePort!, 1, id, id);
+      });
+    }
+    if (slices.length === 0) return withAddress.map((x) => keep(x.node, x.address, port.nodePort!, 1, idOf(x.node)));
+    let counts = countsBy.get(family);
+    if (counts === undefined) countsBy.set(family, (counts = endpointsByNode(slices, family)));
+    // As kube-proxy does: serving-terminating endpoints take traffic only when none is ready
+    // anywhere; then they are what the weights count, rather than draining every node.
+    const anyReady = [...counts.values()].some((c) => c.ready > 0);
+    return withAddress
+      .filter((x) => (counts.get(x.node.name)?.serving ?? 0) > 0)
+      .map((x) => {
+        const c = counts.get(x.node.name);
+        return keep(
+          x.node,
+          x.address,
+          port.nodePort!,
+          options.weighting === "pods-per-node" ? (anyReady ? (c?.ready ?? 0) : (c?.serving ?? 0)) : 1,
+          idOf(x.node),
+        );
+      });
+  };
+
+  const noAddress = d.vips.length === 0 || d.dualStackBroken;
+  service.ports.forEach((port, i) => {
+    const field = `spec.ports[${i}]`;
+    if (port.protocol !== "TCP") {
+      say(
+        "warning",
+        "ProtocolNotServed",
+        `${field}.protocol`,
+        `${port.protocol} port ${port.port} is not served yet (HAProxy serves TCP only)`,
+      );
+      d.ports.push({ port: port.port, protocol: port.protocol, error: "portico.dev/ProtocolNotServed" });
+      for (const { family, ip } of noAddress ? [] : d.vips) {
+        d.listeners.push({
+          id: ident(port.protocol.toLowerCase(), service.namespace, service.name, port.port, `v${family}`),
+          service: service.key,
+          vip: ip,
+          port: port.port,
+          protocol: port.protocol,
+          servers:
+            port.nodePort === undefined ? [] : nodeServers(family, port, undefined).map(({ track: _t, ...s }) => s),
+          reason: "ProtocolNotServed",
+        });
+      }
+      return;
+    }
+    const toPods = port.nodePort === undefined;
+    if (toPods && !config.podIpsRoutable) {
+      say(
+        "warning",
+        "NoNodePort",
+        `${field}.nodePort`,
+        `TCP port ${port.port} has no nodePort (allocateLoadBalancerNodePorts: false?) and the config does not ` +
+          "say pod IPs are routable from the LB nodes (podIpsRoutable); not served",
+      );
+      d.ports.push({ port: port.port, protocol: port.protocol, error: "portico.dev/NoNodePort" });
+      return;
+    }
+    const health: HealthCheck | undefined = toPods
+      ? {
+          kind: "tcp",
+          source: "endpoint",
+          intervalMs: localHealth.intervalMs,
+          rise: localHealth.rise,
+          fall: localHealth.fall,
+        }
+      : service.externalTrafficPolicy === "Cluster"
+        ? { kind: "track", source: "kubeProxy", backend: KUBE_PROXY_CHECK_ID }
+        : service.healthCheckNodePort === undefined
+          ? undefined
+          : localHealth;
+    if (noAddress || health === undefined) {
+      d.ports.push({ port: port.port, protocol: port.protocol, error: "portico.dev/NotServed" });
+      return;
+    }
+    d.wanted += d.vips.length - 1;
+    for (const { family, ip } of d.vips) {
+      const backendId = ident("be", service.namespace, service.name, port.port, `v${family}`);
+      const before = previous.get(backendId);
+      const servers = toPods
+        ? podServers(slices, family, port)
+        : nodeServers(family, port, before?.servers, (list) => d.tracked.push(list));
+      // Built fresh above, so sorting in place copies nothing.
+      servers.sort(byServer);
+      const timeouts = {
+        ...(options.timeoutConnect === undefined ? {} : { connectMs: options.timeoutConnect }),
+        ...(options.timeoutServer === undefined ? {} : { serverMs: options.timeoutServer }),
+        ...(options.timeoutTunnel === undefined ? {} : { tunnelMs: options.timeoutTunnel }),
+      };
+      d.backends.push(
+        keepSame(before, {
+          id: backendId,
+          service: service.key,
+          servicePort: port.port,
+          family,
+          balance: options.balance,
+          proxyProtocol: options.proxyProtocol,
+          healthCheck: health,
+          target: toPods ? "pod" : "nodePort",
+          ...(service.sessionAffinity === "ClientIP"
+            ? { affinity: { kind: "clientIp", timeoutSeconds: service.sessionAffinityTimeoutSeconds } }
+            : {}),
+          ...(Object.keys(timeouts).length === 0 ? {} : { timeouts }),
+          servers,
+        } satisfies Backend),
+      );
+      d.frontends.push({
+        id: ident("fe", service.namespace, service.name, port.port, `v${family}`),
+        service: service.key,
+        vip: ip,
+        port: port.port,
+        protocol: "TCP",
+        backend: backendId,
+        sourceRanges: service.loadBalancerSourceRanges,
+        ...(options.timeoutClient === undefined ? {} : { clientTimeoutMs: options.timeoutClient }),
+      });
+    }
+    d.ports.push({ port: port.port, protocol: port.protocol });
+  });
+  d.wanted += d.ports.length;
+  if (service.ports.length === 0) say("error", "NoPorts", "spec.ports", "the Service has no valid ports");
+  else if (!isServable(service, config))
+    say(
+      "error",
+      "NoServablePorts",
+      "spec.ports",
+      "no TCP port with a nodePort (or, with podIpsRoutable, without one), " +
+        "so there is nothing to serve and no address is assigned",
+    );
+  // Frontends and listeners equal to last time's keep their identity too.
+  const wasFrontends = new Map<string, Frontend>((was?.served.frontends ?? []).map((f) => [f.id, f]));
+  const wasListeners = new Map<string, UnservedListener>((was?.served.listeners ?? []).map((l) => [l.id, l]));
+  const served: Served = {
+    ...d,
+    frontends: d.frontends.map((f) => keepSame(wasFrontends.get(f.id), f)),
+    listeners: d.listeners.map((l) => keepSame(wasListeners.get(l.id), l)),
+  };
+  return { first, allocation, nodes, slices, served };
+};
+
+const healthCheckFor = (service: Service, options: ServiceOptions, config: Config): HttpCheck => ({
+  kind: "http",
+  source: "healthCheckNodePort",
+  path: "/healthz",
+  port: service.healthCheckNodePort ?? config.healthCheck.kubeProxyPort,
+  expectStatus: 200,
+  intervalMs: options.healthCheckInterval ?? config.healthCheck.intervalMs,
+  rise: options.healthCheckRise ?? config.healthCheck.rise,
+  fall: options.healthCheckFall ?? config.healthCheck.fall,
+});

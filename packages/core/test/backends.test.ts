@@ -1,0 +1,158 @@
+import { describe, expect, it } from "vitest";
+import { DEGRADED_CONDITION } from "../src/plan/status.js";
+import { healthChecksPerLbNode } from "../src/plan/checks.js";
+import { aNode, anEndpointSlice, aParsedConfig, aService, planOf, threeNodes } from "../src/testing/index.js";
+import { svc } from "./_fixtures.js";
+
+describe("backends", () => {
+  it("Local targets only nodes with ready or serving-terminating endpoints, weighting pods-per-node (0 drains)", () => {
+    const p = planOf([
+      ...threeNodes(),
+      aNode("worker-4", "198.18.2.4"),
+      aService({ policy: "Local", annotations: { "portico.dev/weighting": "pods-per-node" } }),
+      anEndpointSlice("default", "web", [
+        { ip: "10.0.0.1", node: "worker-1" },
+        { ip: "10.0.0.2", node: "worker-1" },
+        { ip: "10.0.0.3", node: "worker-2" },
+        { ip: "10.0.0.4", node: "worker-3", ready: false, serving: true, terminating: true },
+        { ip: "10.0.0.5", node: "worker-4", ready: false, serving: false },
+      ]),
+    ]);
+    expect(p.backends[0]?.servers.map((s) => `${s.node}:${s.weight}`)).toEqual([
+      "worker-1:2",
+      "worker-2:1",
+      "worker-3:0",
+    ]);
+  });
+
+  it("pods-per-node counts serving-terminating endpoints when no node has a ready one, instead of draining every node", () => {
+    const p = planOf([
+      ...threeNodes(),
+      aService({ policy: "Local", annotations: { "portico.dev/weighting": "pods-per-node" } }),
+      anEndpointSlice("default", "web", [
+        { ip: "10.0.0.1", node: "worker-1", ready: false, serving: true, terminating: true },
+        { ip: "10.0.0.2", node: "worker-1", ready: false, serving: true, terminating: true },
+        { ip: "10.0.0.3", node: "worker-2", ready: false, serving: true, terminating: true },
+      ]),
+    ]);
+    expect(p.backends[0]?.servers.map((s) => `${s.node}:${s.weight}`)).toEqual(["worker-1:2", "worker-2:1"]);
+  });
+
+  it("config serviceDefaults makes pods-per-node the default for Local, never for Cluster", () => {
+    const config = aParsedConfig({ serviceDefaults: { weighting: "pods-per-node" } });
+    const slice = anEndpointSlice("default", "web", [
+      { ip: "10.0.0.1", node: "worker-1" },
+      { ip: "10.0.0.2", node: "worker-1" },
+    ]);
+    expect(
+      planOf([...threeNodes(), aService({ policy: "Local" }), slice], config).backends[0]?.servers.map((s) => s.weight),
+    ).toEqual([2]);
+    expect(planOf([...threeNodes(), aService(), slice], config).backends[0]?.servers.map((s) => s.weight)).toEqual([
+      1, 1, 1,
+    ]);
+  });
+
+  it("portico.dev/node-selector limits backend nodes", () => {
+    const p = planOf([
+      aNode("a", "198.18.2.1", { labels: { role: "ingress" } }),
+      aNode("b", "198.18.2.2"),
+      aService({ annotations: { "portico.dev/node-selector": "role=ingress" } }),
+    ]);
+    expect(p.backends[0]?.servers.map((s) => s.node)).toEqual(["a"]);
+  });
+
+  it("Cluster backends track one shared kube-proxy check per node, so Services add no checks", () => {
+    const one = planOf([...threeNodes(), aService({ name: "a" })]);
+    const many = planOf([
+      ...threeNodes(),
+      ...["a", "b", "c", "d"].map((n) =>
+        aService({
+          name: n,
+          ports: [
+            { port: 80, nodePort: 30080 },
+            { port: 443, nodePort: 30443 },
+          ],
+        }),
+      ),
+    ]);
+    expect(healthChecksPerLbNode(one)).toBe(3);
+    expect(healthChecksPerLbNode(many)).toBe(3);
+    expect(
+      many.backends.every((b) => b.healthCheck.kind === "track" && b.servers.every((s) => s.track !== undefined)),
+    ).toBe(true);
+  });
+
+  it("subsets Cluster backends to maxBackendsPerService nodes", () => {
+    const nodes = Array.from({ length: 10 }, (_, i) => aNode(`w${i}`, `198.18.2.${i + 1}`));
+    const p = planOf([...nodes, aService()], aParsedConfig({ maxBackendsPerService: 4 }));
+    expect(p.backends[0]?.servers).toHaveLength(4);
+    expect(p.checks?.[0]?.servers).toHaveLength(4);
+  });
+
+  it("allocateLoadBalancerNodePorts: false targets pod IPs when they are routable, else says why", () => {
+    const objects = [
+      ...threeNodes(),
+      aService({ allocateLoadBalancerNodePorts: false, ports: [{ name: "http", port: 80 }] }),
+      anEndpointSlice(
+        "default",
+        "web",
+        [
+          { ip: "10.0.0.1", node: "worker-1" },
+          { ip: "10.0.0.2", node: "worker-2", ready: false },
+        ],
+        "x",
+        { ports: [{ name: "http", port: 8080 }] },
+      ),
+    ];
+    const routable = planOf(objects, aParsedConfig({ podIpsRoutable: true }));
+    expect(routable.backends[0]).toMatchObject({ target: "pod", healthCheck: { kind: "tcp" } });
+    expect(routable.backends[0]?.servers.map((s) => `${s.address}:${s.port}`)).toEqual(["10.0.0.1:8080"]);
+    const not = planOf(objects);
+    expect(not.services[0]).toMatchObject({ state: "failed" });
+    expect(not.services[0]?.diagnostics.map((d) => d.reason)).toEqual(["NoServablePorts", "NoNodePort"]);
+  });
+
+  it("sessionAffinity ClientIP carries its timeout; per-Service options reach the backend and frontend", () => {
+    const p = planOf([
+      ...threeNodes(),
+      aService({
+        sessionAffinity: "ClientIP",
+        sessionAffinityTimeoutSeconds: 300,
+        annotations: {
+          "portico.dev/balance": "leastconn",
+          "portico.dev/timeout-server": "90s",
+          "portico.dev/timeout-client": "1m",
+        },
+      }),
+    ]);
+    expect(p.backends[0]).toMatchObject({
+      affinity: { kind: "clientIp", timeoutSeconds: 300 },
+      balance: "leastconn",
+      timeouts: { serverMs: 90_000 },
+    });
+    expect(p.frontends[0]?.clientTimeoutMs).toBe(60_000);
+  });
+
+  it("health-check annotations set Local checks and are flagged on Cluster Services", () => {
+    const hc = {
+      "portico.dev/health-check-interval": "5s",
+      "portico.dev/health-check-rise": "4",
+      "portico.dev/health-check-fall": "6",
+    };
+    const p = planOf([
+      ...threeNodes(),
+      aService({ name: "local", policy: "Local", annotations: hc }),
+      aService({ name: "cluster", annotations: hc }),
+    ]);
+    expect(p.backends.find((b) => b.service === "default/local")?.healthCheck).toMatchObject({
+      kind: "http",
+      intervalMs: 5000,
+      rise: 4,
+      fall: 6,
+    });
+    expect(svc(p, "default/cluster").status.conditions.find((c) => c.type === DEGRADED_CONDITION)).toMatchObject({
+      status: "True",
+      reason: "HealthCheckShared",
+    });
+  });
+});
