@@ -11,6 +11,7 @@ import {
   type Plan,
   type Vrid,
   type VrrpInstance,
+  type HaproxyCheck,
 } from "@portico/core";
 import {
   checkAdvertIntMs,
@@ -44,15 +45,8 @@ export interface InstanceView {
 
 /** How keepalived learns that HAProxy is gone, checked. */
 export type HaproxyCheckView =
-  | {
-      readonly kind: "script";
-      readonly pidFile: string;
-      readonly intervalS: number;
-      readonly fall: number;
-      readonly rise: number;
-      readonly user: string;
-    }
-  | { readonly kind: "process" };
+  | (Extract<HaproxyCheck, { readonly kind: "script" }> & { readonly user: string })
+  | Extract<HaproxyCheck, { readonly kind: "process" }>;
 
 /** Everything keepalived.conf needs for one LB node, checked. */
 export interface NodeView {

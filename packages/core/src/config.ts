@@ -12,19 +12,6 @@ import { parseTuningSection, TUNING_DEFAULTS } from "./config/_tuning.js";
 import { parseVrrp, VRRP_FIELDS } from "./config/_vrrp.js";
 import type { Config } from "./settings.js";
 
-export type {
-  AddressRange,
-  Config,
-  ControllerConfig,
-  HaproxyCheck,
-  HaproxyConfig,
-  HealthCheckConfig,
-  KeepalivedConfig,
-  LbNode,
-  Pool,
-  VrrpConfig,
-} from "./settings.js";
-
 /** ConfigIssue: one problem in the config, the path of the field and what is wrong with it. */
 export interface ConfigIssue {
   readonly path: string;

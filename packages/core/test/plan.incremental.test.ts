@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import type { Config } from "../src/config.js";
+import type { Config } from "../src/settings.js";
 import { ingest } from "../src/ingest.js";
 import type { ClusterSnapshot } from "../src/model.js";
 import { planIncremental, type PlanCache } from "../src/plan/incremental.js";

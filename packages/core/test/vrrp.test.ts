@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import type { LbNode } from "../src/config.js";
+import type { LbNode } from "../src/settings.js";
 import { bigIntToIp, type Ip } from "../src/ip.js";
 import type { LbNodeName, Millis, Vrid } from "../src/model.js";
 import type { VrrpInstance } from "../src/plan/types.js";

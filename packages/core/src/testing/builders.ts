@@ -2,7 +2,8 @@
  * Test builders for Portico: Kubernetes-shaped objects with sensible defaults, in the shape
  * `kubectl get -o json` prints, so tests go through the same ingest path as users' input.
  */
-import { parseConfig, formatConfigIssues, type Config } from "../config.js";
+import { parseConfig, formatConfigIssues } from "../config.js";
+import type { Config } from "../settings.js";
 import { ingest } from "../ingest.js";
 import type { ClusterSnapshot } from "../model.js";
 import { plan } from "../plan/plan.js";
