@@ -1,4 +1,5 @@
 import { err, ok, type Result } from "neverthrow";
+import { sameItems } from "./same.js";
 
 declare const brand: unique symbol;
 
@@ -32,8 +33,8 @@ export const cpuIntersection = (a: CpuSet, b: readonly number[]): CpuSet => {
   return cpuSet(a.filter((c) => keep.has(c)));
 };
 
-/** Whether two CPU sets hold the same CPUs. */
-export const sameCpus = (a: CpuSet, b: CpuSet): boolean => a.length === b.length && a.every((c, i) => c === b[i]);
+/** Whether two CPU sets hold the same CPUs (both are sorted and without repeats). */
+export const sameCpus = (a: CpuSet, b: CpuSet): boolean => sameItems(a, b);
 
 /**
  * Format a CPU set the way the kernel prints a cpumask (`rps_cpus`, `xps_cpus`, `smp_affinity`):
