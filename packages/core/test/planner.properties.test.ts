@@ -515,23 +515,6 @@ describe("planner invariants: the Service semantics", () => {
   });
 
   it("hostile input never throws and never reaches a config", () => {
-    const HOSTILE = [
-      "\n",
-      "\r\n",
-      "#",
-      "${x}",
-      '"',
-      "'",
-      "`",
-      "}",
-      "{",
-      "\u0000",
-      "\u001b[31m",
-      " backend evil",
-      "%[src]",
-      "\\",
-      ";",
-    ];
     const keys = [
       "portico.dev/proxy-protocol",
       "portico.dev/balance",
