@@ -56,12 +56,17 @@ export const workersOf = async (masterSock: string): Promise<number[]> => {
   return r.isOk() ? (parseShowProc(r.value)?.workers.map((w) => w.pid) ?? []) : [];
 };
 
-/** Active servers (not in a maintenance slot) of every backend: address -> [op state, user weight]. */
-export const serversOf = async (adminSock: string): Promise<Map<string, { up: boolean; weight: number }>> => {
+// `show servers state` rows, split into columns: be_id be_name srv_id srv_name srv_addr srv_op_state
+// srv_admin_state srv_uweight ... srv_port (18) ...
+const stateRows = async (adminSock: string): Promise<string[][]> => {
   const answers = await sendCommands(adminSock, [{ kind: "show-servers-state" }]);
   const rows = answers.isOk() ? (answers.value[0] ?? "").split("\n").map((l) => l.split(" ")) : [];
-  // Columns: be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight ...
-  const active = rows.filter((f) => f.length > 8 && /^\d/.test(f[0]!) && f[6] !== "1" && f[6] !== "5");
+  return rows.filter((f) => f.length > 18 && /^\d/.test(f[0]!));
+};
+
+/** Active servers (not in a maintenance slot) of every backend: address -> [op state, user weight]. */
+export const serversOf = async (adminSock: string): Promise<Map<string, { up: boolean; weight: number }>> => {
+  const active = (await stateRows(adminSock)).filter((f) => f[6] !== "1" && f[6] !== "5");
   return new Map(active.map((f) => [f[4]!, { up: f[5] === "2", weight: Number(f[7]) }]));
 };
 
@@ -77,13 +82,8 @@ export const installedCfg = (dir: string): Promise<string> =>
   readFile(join(dir, "haproxy.cfg"), "utf8").catch(() => "");
 
 /** Every server line of every backend as HAProxy runs it: backend, server, address, port, states, weight. */
-export const serverRowsOf = async (adminSock: string): Promise<string[]> => {
-  const answers = await sendCommands(adminSock, [{ kind: "show-servers-state" }]);
-  const rows = answers.isOk() ? (answers.value[0] ?? "").split("\n").map((l) => l.split(" ")) : [];
-  return rows
-    .filter((f) => f.length > 18 && /^\d/.test(f[0]!))
-    .map((f) => [1, 3, 4, 18, 5, 6, 7].map((i) => f[i]).join(" "));
-};
+export const serverRowsOf = async (adminSock: string): Promise<string[]> =>
+  (await stateRows(adminSock)).map((f) => [1, 3, 4, 18, 5, 6, 7].map((i) => f[i]).join(" "));
 
 /** portico.yaml for the one LB node `lb1` of this lab, its files and sockets in `dir`. */
 export const oneLbConfig = (dir: string, pool: string, listen: number): string =>
