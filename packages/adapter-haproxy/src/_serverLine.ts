@@ -47,34 +47,27 @@ export const printServerLine = (s: ServerLine): string =>
 export const printSlotSkeleton = (slot: string, track: string | undefined): string =>
   `server ${slot}${track === undefined ? "" : ` track ${track}`}`;
 
+// Both patterns capture the same groups: name, endpoint, weight, `disabled`, track, id.
+const fromMatch = (m: RegExpExecArray): ServerLine => ({
+  slot: m[1]!,
+  endpoint: m[2]!,
+  weight: Number(m[3]),
+  enabled: m[4] === undefined,
+  ...(m[6] === undefined ? {} : { id: m[6] }),
+  ...(m[5] === undefined ? {} : { track: m[5] }),
+});
+
 /** An indented slot line of `backend` as rendered (`slot1`..`slot9999`, tracking a slot), or undefined. */
 export const readSlotLine = (
   line: string,
   backend: string,
 ): (ServerLine & { readonly backend: string }) | undefined => {
   const m = SLOT_LINE.exec(line);
-  if (m === null) return undefined;
-  return {
-    backend,
-    slot: m[1]!,
-    endpoint: m[2]!,
-    weight: Number(m[3]),
-    enabled: m[4] === undefined,
-    ...(m[6] === undefined ? {} : { id: m[6] }),
-    ...(m[5] === undefined ? {} : { track: m[5] }),
-  };
+  return m === null ? undefined : { backend, ...fromMatch(m) };
 };
 
 /** An indented server line of any name, or undefined. */
 export const readServerLine = (line: string): ServerLine | undefined => {
   const m = SERVER_LINE.exec(line);
-  if (m === null) return undefined;
-  return {
-    slot: m[1]!,
-    endpoint: m[2]!,
-    weight: Number(m[3]),
-    enabled: m[4] === undefined,
-    ...(m[6] === undefined ? {} : { id: m[6] }),
-    ...(m[5] === undefined ? {} : { track: m[5] }),
-  };
+  return m === null ? undefined : fromMatch(m);
 };
