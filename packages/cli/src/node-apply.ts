@@ -15,12 +15,15 @@ import {
   type Plan,
   type VrrpState,
 } from "@portico/core";
+import { applyBirdOnNode, type BirdNodeOutcome } from "./bird-apply.js";
 
 /** What applying a plan on one LB node did, target by target. */
 export interface NodeApplyOutcome {
   readonly haproxy: { readonly ok: HaproxyApplyReport } | { readonly error: AdapterError };
   /** Absent when the config leaves keepalived alone (`keepalived.apply: false`). */
   readonly keepalived?: { readonly ok: KeepalivedApplyOutcome } | { readonly error: AdapterError };
+  /** Absent without a `bgp` section or with `bgp.apply: false`. */
+  readonly bird?: BirdNodeOutcome;
 }
 
 /**
@@ -48,10 +51,13 @@ export const applyOnNode = async (
     (ok) => ({ ok }),
     (error) => ({ error }),
   );
-  if (config.keepalived.apply === false) return { haproxy };
+  // BIRD after HAProxy, so a VIP is announced once its frontend is there.
+  const birdOutcome = await applyBirdOnNode(plan, config, node);
+  const bird = birdOutcome === undefined ? {} : { bird: birdOutcome };
+  if (config.keepalived.apply === false) return { haproxy, ...bird };
   const text =
     keepalivedRenderer === undefined ? renderKeepalived(plan, { node }) : keepalivedRenderer.render(plan, { node });
-  if (text.isErr()) return { haproxy, keepalived: { error: text.error } };
+  if (text.isErr()) return { haproxy, keepalived: { error: text.error }, ...bird };
   const keepalived = (
     await applyKeepalived(text.value, {
       configPath: config.keepalived.configPath,
@@ -61,5 +67,5 @@ export const applyOnNode = async (
     (ok) => ({ ok }),
     (error) => ({ error }),
   );
-  return { haproxy, keepalived };
+  return { haproxy, keepalived, ...bird };
 };

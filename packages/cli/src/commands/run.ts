@@ -30,6 +30,7 @@ const applier = (config: Config, node: LbNodeName) => {
     const errors = [
       ...("error" in r.haproxy ? [`haproxy: ${r.haproxy.error.message}`] : []),
       ...(r.keepalived !== undefined && "error" in r.keepalived ? [`keepalived: ${r.keepalived.error.message}`] : []),
+      ...(r.bird !== undefined && "error" in r.bird ? [`bird: ${r.bird.error.message}`] : []),
     ];
     const haproxy =
       "error" in r.haproxy
