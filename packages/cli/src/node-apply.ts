@@ -11,6 +11,7 @@ import {
   NO_VRRP_STATE,
   type AdapterError,
   type Config,
+  type Ip,
   type LbNodeName,
   type Plan,
   type VrrpState,
@@ -46,13 +47,14 @@ export const applyOnNode = async (
   node: LbNodeName,
   renderer?: HaproxyRenderer,
   keepalivedRenderer?: KeepalivedRenderer,
+  announce?: readonly Ip[],
 ): Promise<NodeApplyOutcome> => {
   const haproxy = (await applyHaproxy(plan, renderer === undefined ? {} : { renderer })).match(
     (ok) => ({ ok }),
     (error) => ({ error }),
   );
   // BIRD after HAProxy, so a VIP is announced once its frontend is there.
-  const birdOutcome = await applyBirdOnNode(plan, config, node);
+  const birdOutcome = await applyBirdOnNode(plan, config, node, announce);
   const bird = birdOutcome === undefined ? {} : { bird: birdOutcome };
   if (config.keepalived.apply === false) return { haproxy, ...bird };
   const text =
