@@ -6,7 +6,10 @@ import { applyBirdOnNode } from "./bird-apply.js";
 import { announcedBy, servableVips, type ServesVip } from "./servable.js";
 
 /** How often `portico run` looks at HAProxy: a VIP it cannot serve is withdrawn within about this long. */
-export const ANNOUNCE_POLL_MS = 25;
+export const ANNOUNCE_POLL_MS = 20;
+
+/** Looks in a row HAProxy may not answer before every VIP is withdrawn: a reload rebinds the stats socket. */
+export const ANNOUNCE_MISSES = 3;
 
 /** A running {@link Announcer} and the plan it judges by. */
 export interface BgpRuntime {
@@ -51,7 +54,7 @@ export const startBgpRuntime = async (
       now: () => performance.now(),
       ...(log === undefined ? {} : { log }),
     },
-    { pollMs: ANNOUNCE_POLL_MS, upDelayMs: bgp.upDelayMs, missesToWithdraw: 3 },
+    { pollMs: ANNOUNCE_POLL_MS, upDelayMs: bgp.upDelayMs, missesToWithdraw: ANNOUNCE_MISSES },
     now,
   );
   announcer.start();

@@ -1,0 +1,189 @@
+import { readStats } from "@portico/adapter-haproxy";
+import { setAnnounced } from "@portico/adapter-bird";
+import type { Ip, Plan } from "@portico/core";
+import { run } from "@portico/host";
+import { clientLoop, describeWith, program, root, traffic, until } from "@portico/testkit";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { Announcer } from "../src/announcer.js";
+import { ANNOUNCE_MISSES, ANNOUNCE_POLL_MS } from "../src/bgp-runtime.js";
+import { announcedBy, servableVips } from "../src/servable.js";
+import { BgpLab, labConfig, labPlan, nexthopsOf, VIP } from "./e2e/bgp-lab.js";
+import { sayer } from "./e2e/harness.js";
+
+// Real BIRD on both sides, real HAProxy on the LB nodes, real 5-tuple ECMP in the router's kernel.
+
+const say = sayer("bgp-lab");
+const lab = new BgpLab();
+const config = labConfig(3);
+const plan = labPlan(config);
+const ALL = ["198.18.1.1", "198.18.1.2", "198.18.1.3"];
+
+const routerSays = async (...words: string[]): Promise<string> =>
+  (await run("birdc", ["-s", lab.routerSocket, ...words], { timeoutMs: 5_000 }))._unsafeUnwrap().stdout;
+
+const sinceOf = async (name: string): Promise<string | undefined> =>
+  (await lab.routerProtocols()).find((p) => p.name === name)?.since;
+
+const drained = (p: Plan, lb: string): Plan => ({
+  ...p,
+  lbNodes: p.lbNodes.map((n) => (n.name === lb ? { ...n, drain: true } : n)),
+  announcements: (p.announcements ?? []).map((a) => ({ ...a, lbNodes: a.lbNodes.filter((n) => n !== lb) })),
+});
+
+await describeWith(
+  [root, program("bird", ["--version"]), program("haproxy", ["-v"]), program("nft", ["--version"])],
+  "BGP ECMP with BIRD in network namespaces",
+  () => {
+    beforeAll(async () => {
+      await lab.up(3);
+    }, 90_000);
+    afterAll(async () => {
+      await lab.down();
+    }, 60_000);
+
+    it("every LB node announces the VIP and the router spreads flows over all of them", async () => {
+      expect(await nexthopsOf(lab.rt, VIP)).toEqual(ALL);
+      const s = await traffic(lab.client, VIP, 80, { count: 300, maxMs: 20_000, parallel: 4 });
+      say(`300 flows over 3 LB nodes: ${JSON.stringify(s.byNode)}, ${s.failed} failed`);
+      expect(s.failed).toBe(0);
+      for (const lb of ["lb1", "lb2", "lb3"]) expect(s.byNode[lb] ?? 0).toBeGreaterThan(30);
+    }, 60_000);
+
+    it("a new VIP is announced by birdc configure without resetting the unchanged session", async () => {
+      const lb1 = lab.lbs[0]!;
+      const before = await sinceOf("lb1");
+      const more = labPlan(config, 1);
+      const second = more.announcements!.map((a) => a.vip).find((v) => v !== VIP)!;
+      expect(await lab.applyBird(lb1, more)).toEqual(expect.objectContaining({ value: "reconfigured" }));
+      await until("the second VIP at the router", async () => (await nexthopsOf(lab.rt, second)).length === 1, 10_000);
+      expect(await sinceOf("lb1")).toBe(before);
+      expect(await lab.applyBird(lb1, more)).toEqual(expect.objectContaining({ value: "unchanged" }));
+      expect(await lab.applyBird(lb1, plan)).toEqual(expect.objectContaining({ value: "reconfigured" }));
+      await until("the second VIP gone", async () => (await nexthopsOf(lab.rt, second)).length === 0, 10_000);
+      expect(await sinceOf("lb1")).toBe(before);
+    }, 60_000);
+
+    it("a config bird -p refuses is never installed, and the running session keeps its routes", async () => {
+      const lb1 = lab.lbs[0]!;
+      const installed = await lab.installed(lb1);
+      const before = await sinceOf("lb1");
+      const broken: Plan = {
+        ...plan,
+        settings: {
+          ...plan.settings,
+          bgp: {
+            ...plan.settings.bgp!,
+            peers: plan.settings.bgp!.peers.map((p) => ({
+              ...p,
+              passwordFile: "/nonexistent/portico/peer.bird" as never,
+            })),
+          },
+        },
+      };
+      const r = await lab.applyBird(lb1, broken);
+      expect(r.isErr() && r.error.kind).toBe("validate");
+      expect(await lab.installed(lb1)).toBe(installed);
+      expect(await sinceOf("lb1")).toBe(before);
+      expect(await nexthopsOf(lab.rt, VIP)).toEqual(ALL);
+    }, 30_000);
+
+    it("an LB node whose HAProxy dies withdraws its VIP, and announces it again after the up-delay once it is back", async () => {
+      const lb2 = lab.lbs[1]!;
+      const own = lab.planFor(lb2, plan);
+      const announcer = new Announcer(
+        {
+          servable: async () => {
+            const rows = await readStats(own.settings.haproxy.statsSocket, { timeoutMs: 200 });
+            return rows.isErr() ? undefined : new Set(servableVips(own, lb2.name, rows.value));
+          },
+          set: async (vip, on) => await setAnnounced(vip, on, { socket: lb2.birdSocket }),
+          now: () => performance.now(),
+        },
+        { pollMs: ANNOUNCE_POLL_MS, upDelayMs: config.bgp!.upDelayMs, missesToWithdraw: ANNOUNCE_MISSES },
+        [VIP as Ip],
+      );
+      announcer.setPlanned(announcedBy(own, lb2.name));
+      announcer.start();
+      try {
+        await announcer.tick();
+        expect(announcer.announced()).toEqual([VIP]);
+        const t0 = performance.now();
+        await lb2.haproxy!.stop("SIGKILL", 1_000);
+        await until(
+          "lb2 withdrawn at the router",
+          async () => !(await nexthopsOf(lab.rt, VIP)).includes("198.18.1.2"),
+          10_000,
+          5,
+        );
+        const withdrawMs = performance.now() - t0;
+        say(`HAProxy killed on lb2: its route left the router after ${withdrawMs.toFixed(0)} ms`);
+        expect(withdrawMs).toBeLessThan(5_000);
+        expect(announcer.announced()).toEqual([]);
+        // From before HAProxy starts: it cannot be servable any earlier.
+        const t1 = performance.now();
+        await lab.startHaproxy(lb2, plan);
+        await until(
+          "lb2 announced again",
+          async () => (await nexthopsOf(lab.rt, VIP)).includes("198.18.1.2"),
+          20_000,
+          5,
+        );
+        const announceMs = performance.now() - t1;
+        say(
+          `HAProxy back on lb2: announced again after ${announceMs.toFixed(0)} ms (up-delay ${config.bgp!.upDelayMs} ms)`,
+        );
+        expect(announceMs).toBeGreaterThanOrEqual(config.bgp!.upDelayMs);
+      } finally {
+        await announcer.stop();
+      }
+    }, 60_000);
+
+    it("a drained LB node moves flows away (prepend + graceful shutdown), then withdraws before it stops; no flow fails", async () => {
+      const lb3 = lab.lbs[2]!;
+      const loop = await clientLoop(lab.client, VIP, 80, { maxMs: 30_000, parallel: 2 });
+      try {
+        // Leaving, step one: still announced, but with 65535:0 and a longer path the router stops choosing it.
+        (await lab.applyBird(lb3, plan, { gracefulShutdown: true }))._unsafeUnwrap();
+        await until(
+          "lb3 out of the ECMP set",
+          async () => !(await nexthopsOf(lab.rt, VIP)).includes("198.18.1.3"),
+          10_000,
+          5,
+        );
+        const routes = await routerSays("show", "route", `${VIP}/32`, "all");
+        expect(routes).toContain("(65535,0)");
+        expect(routes).toMatch(/BGP\.as_path: 64512 64512 64512 64512/);
+        // Step two: withdrawn; then HAProxy on lb3 stops.
+        (await lab.applyBird(lb3, drained(plan, "lb3")))._unsafeUnwrap();
+        await until(
+          "lb3's route gone",
+          async () => !(await routerSays("show", "route", `${VIP}/32`, "all")).includes("198.18.1.3"),
+          10_000,
+          5,
+        );
+        await lb3.haproxy!.stop("SIGTERM", 3_000);
+        const after = await traffic(lab.client, VIP, 80, { count: 100, maxMs: 10_000, parallel: 2 });
+        expect(after.byNode["lb3"]).toBeUndefined();
+        expect(after.failed).toBe(0);
+      } finally {
+        const s = await loop.stop();
+        say(`during the drain: ${s.ok} flows, ${s.failed} failed, ${JSON.stringify(s.byNode)}`);
+        expect(s.failed).toBe(0);
+        expect(s.ok).toBeGreaterThan(0);
+      }
+    }, 60_000);
+
+    it("an LB node killed outright leaves the router's table after BFD detection (100 ms x 3)", async () => {
+      expect(await nexthopsOf(lab.rt, VIP)).toEqual(["198.18.1.1", "198.18.1.2"]);
+      const t0 = performance.now();
+      await lab.blackhole(lab.lbs[0]!);
+      await until("lb1's route gone", async () => (await nexthopsOf(lab.rt, VIP)).join() === "198.18.1.2", 10_000, 5);
+      const ms = performance.now() - t0;
+      say(`lb1 blackholed: its route left the router after ${ms.toFixed(0)} ms (BFD 100 ms x 3; hold time 9 s)`);
+      // Far below the 9 s hold time: BFD took it down.
+      expect(ms).toBeLessThan(3_000);
+      const bfd = await routerSays("show", "bfd", "sessions");
+      expect(bfd).toMatch(/198\.18\.1\.1\s+\S+\s+Down/);
+    }, 30_000);
+  },
+);
