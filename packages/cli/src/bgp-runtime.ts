@@ -16,6 +16,8 @@ export interface BgpRuntime {
   readonly announcer: Announcer;
   /** Tell it the plan that now runs. */
   setPlan(plan: Plan): void;
+  /** The VIPs the plan that runs has this node announce. */
+  planned(): readonly Ip[];
   /**
    * Leave: with `bgp.drain: withdraw` withdraw every VIP; with `prepend` keep them announced with
    * the graceful-shutdown community and a prepended path, so the routers move new flows away first.
@@ -60,6 +62,7 @@ export const startBgpRuntime = async (
   announcer.start();
   return {
     announcer,
+    planned: () => (plan === undefined ? [] : announcedBy(plan, node)),
     setPlan(p) {
       plan = p;
       announcer.setPlanned(announcedBy(p, node));

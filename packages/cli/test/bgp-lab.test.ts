@@ -4,7 +4,13 @@ import type { Ip, Plan } from "@portico/core";
 import { run } from "@portico/host";
 import { clientLoop, describeWith, program, root, traffic, until } from "@portico/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { ok } from "neverthrow";
+import { Registry } from "prom-client";
 import { Announcer } from "../src/announcer.js";
+import { registerBgpMetrics } from "../src/bgp-metrics.js";
+import { formatBgpStatus, readBgpStatus } from "../src/bgp-status.js";
+import { checkBgp } from "../src/doctor-bgp.js";
+import { NO_COLOURS } from "../src/status-view.js";
 import { ANNOUNCE_MISSES, ANNOUNCE_POLL_MS } from "../src/bgp-runtime.js";
 import { announcedBy, servableVips } from "../src/servable.js";
 import { BgpLab, labConfig, labPlan, nexthopsOf, VIP } from "./e2e/bgp-lab.js";
@@ -48,6 +54,41 @@ await describeWith(
       expect(s.failed).toBe(0);
       for (const lb of ["lb1", "lb2", "lb3"]) expect(s.byNode[lb] ?? 0).toBeGreaterThan(30);
     }, 60_000);
+
+    it("status shows the sessions, BFD and what the node announces; doctor finds BIRD and each peer; metrics say so", async () => {
+      const lb1 = lab.lbs[0]!;
+      const peers = [...config.bgp!.peers, { ...config.bgp!.peers[0]!, address: "198.18.1.253" as Ip }];
+      const cfg = { ...config, bgp: { ...config.bgp!, socket: lb1.birdSocket as never, peers } };
+      const view = await readBgpStatus(cfg, lb1.name, plan);
+      expect(view.sessions).toEqual([
+        expect.objectContaining({ peer: "198.18.1.254", asn: 64500, info: "Established", bfd: "Up", exported: 1 }),
+      ]);
+      expect([view.announced, view.planned]).toEqual([[VIP], [VIP]]);
+      const text = formatBgpStatus(view, NO_COLOURS).join("\n");
+      say(`portico status, BGP part:\n${text}`);
+      expect(text).toContain(`BGP: announcing 1 VIP (${VIP})`);
+      expect(text).toMatch(/peer 198\.18\.1\.254 AS 64500 {2}Established {2}since \S+ \S+ {2}BFD Up {2}1 exported/);
+      const checks = await checkBgp({ config: cfg, node: config.lbNodes[0]!, netns: lb1.ns });
+      expect(checks.map((c) => [c.name, c.verdict])).toEqual([
+        ["bird installed", "OK"],
+        ["bird running", "OK"],
+        ["BGP peer 198.18.1.254", "OK"],
+        ["BGP peer 198.18.1.253", "FAIL"],
+      ]);
+      const registry = new Registry();
+      const announcer = new Announcer(
+        { servable: async () => undefined, set: async () => ok(undefined), now: () => 0 },
+        { pollMs: 1000, upDelayMs: 0, missesToWithdraw: 3 },
+        [VIP as Ip],
+      );
+      const runtime = { announcer, planned: () => [VIP as Ip], setPlan: () => undefined, leave: async () => undefined };
+      registerBgpMetrics(registry, runtime, lb1.birdSocket);
+      const metrics = await registry.metrics();
+      expect(metrics).toContain('portico_bgp_session_established{peer="198.18.1.254"} 1');
+      expect(metrics).toContain('portico_bgp_bfd_up{peer="198.18.1.254"} 1');
+      expect(metrics).toContain("portico_bgp_announced_prefixes 1");
+      expect(metrics).toContain("portico_bgp_planned_prefixes 1");
+    }, 30_000);
 
     it("a new VIP is announced by birdc configure without resetting the unchanged session", async () => {
       const lb1 = lab.lbs[0]!;

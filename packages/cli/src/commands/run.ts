@@ -10,6 +10,7 @@ import type { Io } from "../io.js";
 import { findLbNode, loadConfig } from "../load.js";
 import { applyOnNode, installedVrrpState } from "../node-apply.js";
 import { startBgpRuntime, type BgpRuntime } from "../bgp-runtime.js";
+import { registerBgpMetrics, type BgpMetrics } from "../bgp-metrics.js";
 
 /**
  * Structured JSON logs; readable lines on a terminal. pino-pretty runs as a stream in this thread,
@@ -80,11 +81,12 @@ export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
 
   const logger = makeLogger(io);
   // BGP: announce what this node can serve, withdraw what it cannot (absent without a bgp section).
-  const bgp = await startBgpRuntime(config.value, lbNode.value.name, (e) =>
-    e.error === undefined
-      ? logger.info({ vip: e.vip }, e.announced ? "announced" : "withdrawn")
-      : logger.warn({ vip: e.vip, error: e.error }, e.announced ? "cannot announce" : "cannot withdraw"),
-  );
+  let metrics: BgpMetrics | undefined;
+  const bgp = await startBgpRuntime(config.value, lbNode.value.name, (e) => {
+    if (e.error === undefined) metrics?.changed(e.announced);
+    if (e.error === undefined) logger.info({ vip: e.vip }, e.announced ? "announced" : "withdrawn");
+    else logger.warn({ vip: e.vip, error: e.error }, e.announced ? "cannot announce" : "cannot withdraw");
+  });
   const controller = new Controller({
     kubeConfig: kc,
     config: config.value,
@@ -93,6 +95,8 @@ export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
     logger,
     initialVrrp: await installedVrrpState(config.value),
   });
+  if (bgp !== undefined && config.value.bgp !== undefined)
+    metrics = registerBgpMetrics(controller.registry, bgp, config.value.bgp.socket);
   const { address, port } = config.value.controller.listen;
   try {
     await controller.start();
