@@ -5,7 +5,8 @@ import { applyHaproxy, parseShowProc, sendCommand } from "@portico/adapter-hapro
 import { parseConfig, type Config, type Ip, type LbNodeName, type Plan } from "@portico/core";
 import { aNode, aService, planOf } from "@portico/core/testing";
 import { run, start, type Started } from "@portico/host";
-import { FAKE_NODE_BIN, must, NetnsLab, until, waitForLine } from "@portico/testkit";
+// The lab entry (built), so the benchmark that bundles this file runs it too.
+import { FAKE_NODE_BIN, must, NetnsLab, until, waitForLine } from "@portico/testkit/lab";
 
 // A router namespace running BIRD (ECMP into its kernel table, 5-tuple hashing), a client behind
 // it, and LB namespaces running HAProxy and BIRD as Portico renders them, peering with the router
@@ -95,16 +96,16 @@ export class BgpLab {
   client = "";
   router: Started | undefined;
   readonly lbs: LbInLab[] = [];
+  /** The config every LB node's plan is made from (BFD as `up` was told). */
+  config: Config = labConfig(1);
 
   get routerSocket(): string {
     return join(this.dir, "rt.ctl");
   }
 
   /** Build the namespaces, start the router's BIRD, and on each LB node HAProxy and BIRD as Portico renders them. */
-  async up(
-    lbs: number,
-    bfd: { intervalMs: number; multiplier: number } | undefined = { intervalMs: 100, multiplier: 3 },
-  ) {
+  async up(lbs: number, bfd: { intervalMs: number; multiplier: number } | "off" = { intervalMs: 100, multiplier: 3 }) {
+    this.config = labConfig(lbs, { bfd: bfd === "off" ? { enabled: false } : { enabled: true, ...bfd } });
     this.dir = await mkdtemp("/tmp/portico-bgp-");
     this.rt = await this.netns.add("rt");
     this.client = await this.netns.add("cl");
@@ -133,9 +134,8 @@ export class BgpLab {
     await must("ip", ["netns", "exec", this.rt, "sysctl", "-qw", "net.ipv4.ip_forward=1"]);
     // Hash on the 5-tuple, so flows from one client spread over the LB nodes.
     await must("ip", ["netns", "exec", this.rt, "sysctl", "-qw", "net.ipv4.fib_multipath_hash_policy=1"]);
-    const config = labConfig(lbs);
-    for (let i = 1; i <= lbs; i++) await this.#lb(i, config);
-    await writeFile(join(this.dir, "rt.conf"), routerBird(lbs, bfd));
+    for (let i = 1; i <= lbs; i++) await this.#lb(i, this.config);
+    await writeFile(join(this.dir, "rt.conf"), routerBird(lbs, bfd === "off" ? undefined : bfd));
     this.router = (
       await start(
         "ip",
