@@ -1,4 +1,3 @@
-import { readStats } from "@portico/adapter-haproxy";
 import { setAnnounced } from "@portico/adapter-bird";
 import type { Ip, Plan } from "@portico/core";
 import { run } from "@portico/host";
@@ -11,8 +10,7 @@ import { registerBgpMetrics } from "../src/bgp-metrics.js";
 import { formatBgpStatus, readBgpStatus } from "../src/bgp-status.js";
 import { checkBgp } from "../src/doctor-bgp.js";
 import { NO_COLOURS } from "../src/status-view.js";
-import { ANNOUNCE_MISSES, ANNOUNCE_POLL_MS } from "../src/bgp-runtime.js";
-import { announcedBy, servableVips } from "../src/servable.js";
+import { startBgpRuntime } from "../src/bgp-runtime.js";
 import { BgpLab, labConfig, labPlan, nexthopsOf, VIP } from "./e2e/bgp-lab.js";
 import { sayer } from "./e2e/harness.js";
 
@@ -131,20 +129,15 @@ await describeWith(
     it("an LB node whose HAProxy dies withdraws its VIP, and announces it again after the up-delay once it is back", async () => {
       const lb2 = lab.lbs[1]!;
       const own = lab.planFor(lb2, plan);
-      const announcer = new Announcer(
-        {
-          servable: async () => {
-            const rows = await readStats(own.settings.haproxy.statsSocket, { timeoutMs: 200 });
-            return rows.isErr() ? undefined : new Set(servableVips(own, lb2.name, rows.value));
-          },
-          set: async (vip, on) => await setAnnounced(vip, on, { socket: lb2.birdSocket }),
-          now: () => performance.now(),
-        },
-        { pollMs: ANNOUNCE_POLL_MS, upDelayMs: config.bgp!.upDelayMs, missesToWithdraw: ANNOUNCE_MISSES },
-        [VIP as Ip],
-      );
-      announcer.setPlanned(announcedBy(own, lb2.name));
-      announcer.start();
+      // portico run's own runtime, pointed at lb2's HAProxy and BIRD sockets.
+      const lb2Config = {
+        ...config,
+        haproxy: { ...config.haproxy, statsSocket: own.settings.haproxy.statsSocket },
+        bgp: { ...config.bgp!, socket: lb2.birdSocket as never },
+      };
+      const runtime = (await startBgpRuntime(lb2Config, lb2.name))!;
+      runtime.setPlan(own);
+      const announcer = runtime.announcer;
       try {
         await announcer.tick();
         expect(announcer.announced()).toEqual([VIP]);
@@ -174,6 +167,18 @@ await describeWith(
           `HAProxy back on lb2: announced again after ${announceMs.toFixed(0)} ms (up-delay ${config.bgp!.upDelayMs} ms)`,
         );
         expect(announceMs).toBeGreaterThanOrEqual(config.bgp!.upDelayMs);
+        // Stopping portico run (drain: withdraw) withdraws first; BIRD and its session stay.
+        const before = await sinceOf("lb2");
+        await runtime.leave();
+        await until(
+          "lb2 withdrawn on leave",
+          async () => !(await nexthopsOf(lab.rt, VIP)).includes("198.18.1.2"),
+          10_000,
+          5,
+        );
+        expect(await sinceOf("lb2")).toBe(before);
+        (await setAnnounced(VIP as Ip, true, { socket: lb2.birdSocket }))._unsafeUnwrap();
+        await until("lb2 back", async () => (await nexthopsOf(lab.rt, VIP)).includes("198.18.1.2"), 10_000, 5);
       } finally {
         await announcer.stop();
       }
