@@ -81,7 +81,7 @@ export const withCleanup = async (body: (cleanups: Cleanups) => Promise<void>): 
   try {
     await body(cleanups);
   } catch (e) {
-    report({ error: (e as Error).stack ?? String(e) });
+    report({ error: (e as Error).stack ?? JSON.stringify(e) });
     process.exitCode = 1;
   } finally {
     await clean();

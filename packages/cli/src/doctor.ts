@@ -4,6 +4,7 @@ import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import type { Config, LbNode } from "@portico/core";
 import { irqbalanceRunning } from "@portico/adapter-sysfs";
 import { run } from "@portico/host";
+import { checkBgp } from "./doctor-bgp.js";
 
 /** How a check came out. */
 export type Verdict = "OK" | "WARN" | "FAIL";
@@ -276,6 +277,7 @@ export const runDoctor = async (opts: DoctorOptions): Promise<CheckResult[]> => 
   await checkPath("haproxy runtime socket", opts.config.haproxy.statsSocket, "socket"),
   await checkPath("keepalived config path", opts.config.keepalived.configPath, "file"),
   ...(opts.kubeconfig === undefined ? [] : [await checkKubeconfig(opts.kubeconfig)]),
+  ...(await checkBgp(opts)),
 ];
 
 /** The worst verdict decides the exit code: 0 all OK, 1 warnings, 3 failures (2 stays "bad usage"). */

@@ -11,16 +11,20 @@ import {
   NO_VRRP_STATE,
   type AdapterError,
   type Config,
+  type Ip,
   type LbNodeName,
   type Plan,
   type VrrpState,
 } from "@portico/core";
+import { applyBirdOnNode, type BirdNodeOutcome } from "./bird-apply.js";
 
 /** What applying a plan on one LB node did, target by target. */
 export interface NodeApplyOutcome {
   readonly haproxy: { readonly ok: HaproxyApplyReport } | { readonly error: AdapterError };
   /** Absent when the config leaves keepalived alone (`keepalived.apply: false`). */
   readonly keepalived?: { readonly ok: KeepalivedApplyOutcome } | { readonly error: AdapterError };
+  /** Absent without a `bgp` section or with `bgp.apply: false`. */
+  readonly bird?: BirdNodeOutcome;
 }
 
 /**
@@ -43,15 +47,19 @@ export const applyOnNode = async (
   node: LbNodeName,
   renderer?: HaproxyRenderer,
   keepalivedRenderer?: KeepalivedRenderer,
+  announce?: readonly Ip[],
 ): Promise<NodeApplyOutcome> => {
   const haproxy = (await applyHaproxy(plan, renderer === undefined ? {} : { renderer })).match(
     (ok) => ({ ok }),
     (error) => ({ error }),
   );
-  if (config.keepalived.apply === false) return { haproxy };
+  // BIRD after HAProxy, so a VIP is announced once its frontend is there.
+  const birdOutcome = await applyBirdOnNode(plan, config, node, announce);
+  const bird = birdOutcome === undefined ? {} : { bird: birdOutcome };
+  if (config.keepalived.apply === false) return { haproxy, ...bird };
   const text =
     keepalivedRenderer === undefined ? renderKeepalived(plan, { node }) : keepalivedRenderer.render(plan, { node });
-  if (text.isErr()) return { haproxy, keepalived: { error: text.error } };
+  if (text.isErr()) return { haproxy, keepalived: { error: text.error }, ...bird };
   const keepalived = (
     await applyKeepalived(text.value, {
       configPath: config.keepalived.configPath,
@@ -61,5 +69,5 @@ export const applyOnNode = async (
     (ok) => ({ ok }),
     (error) => ({ error }),
   );
-  return { haproxy, keepalived };
+  return { haproxy, keepalived, ...bird };
 };

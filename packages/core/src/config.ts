@@ -1,6 +1,7 @@
 import { err, ok, type Result } from "neverthrow";
 import { isRecord } from "./_json.js";
 import { checkKnown, defaultsOf, readField, readSection, type Bad } from "./config/_field.js";
+import { BFD_FIELDS, BGP_FIELDS, checkBgpUse, parseBgp } from "./config/_bgp.js";
 import { COALESCE_FIELDS, LEASE_FIELDS, LISTEN_DEFAULT, parseController } from "./config/_controller.js";
 import { HAPROXY_FIELDS, parseHaproxy } from "./config/_haproxy.js";
 import { HEALTH_CHECK_FIELDS, parseHealthCheck } from "./config/_healthCheck.js";
@@ -33,6 +34,7 @@ export const CONFIG_DEFAULTS = {
   maxBackendsPerService: T.maxBackendsPerService.default,
   podIpsRoutable: T.podIpsRoutable.default,
   pool: defaultsOf(POOL_FIELDS),
+  bgp: { ...defaultsOf(BGP_FIELDS), bfd: defaultsOf(BFD_FIELDS) },
 } as const;
 
 /** parseConfig: `portico.yaml` (already decoded from YAML/JSON) as a {@link Config}, collecting every problem. */
@@ -60,6 +62,8 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
   const keepalived = readSection(input, "keepalived", bad, (s, p) => parseKeepalived(s, p, bad));
   const controller = readSection(input, "controller", bad, (s, p) => parseController(s, p, bad));
   const tuning = parseTuningSection(input["tuning"], lbNodes, bad);
+  const bgp = input["bgp"] === undefined ? undefined : readSection(input, "bgp", bad, (s, p) => parseBgp(s, p, bad));
+  checkBgpUse(pools, lbNodes, { bgp: input["bgp"], lbNodes: input["lbNodes"] }, bad);
 
   if (issues.length > 0) return err(issues);
   // Every field was either defaulted or parsed; issues would have been recorded otherwise.
@@ -104,6 +108,7 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
     serviceDefaults,
     maxBackendsPerService: d(maxBackendsPerService),
     podIpsRoutable: d(podIpsRoutable),
+    ...(bgp === undefined ? {} : { bgp }),
   });
 };
 

@@ -182,3 +182,19 @@ export {
   type TuningPolicy,
   type TuningWrite,
 } from "./tuning.js";
+export type { BfdConfig, BgpConfig, BgpPeer } from "./settings.js";
+export {
+  ANNOUNCES,
+  BGP_DRAINS,
+  formatBgpCommunity,
+  GRACEFUL_SHUTDOWN,
+  isAsn,
+  isBgpCommunity,
+  parseAsn,
+  parseBgpCommunity,
+  type Announce,
+  type Asn,
+  type BgpCommunity,
+  type BgpDrain,
+} from "./bgp.js";
+export { announceOf, planAnnouncements, splitByAnnounce, type BgpAnnouncement } from "./plan/announce.js";

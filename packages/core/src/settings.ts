@@ -1,7 +1,9 @@
 import type { ServiceDefaults } from "./annotations.js";
+import type { Announce, Asn, BgpCommunity, BgpDrain } from "./bgp.js";
 import type { Ip, IpFamily } from "./ip.js";
 import type { LabelSelector } from "./labels.js";
 import type { LbNodeName, Millis, Port, Vrid } from "./model.js";
+import type { SafePath } from "./safePath.js";
 import type { TuningConfig } from "./tuning.js";
 
 /** One contiguous block of a pool, inclusive on both ends. */
@@ -23,6 +25,8 @@ export interface Pool {
   readonly namespaces?: readonly string[];
   /** When set, only Services whose labels match may take addresses from the pool. */
   readonly serviceSelector?: LabelSelector;
+  /** How the pool's VIPs are announced; absent means `vrrp`. */
+  readonly announce?: Announce;
 }
 
 /** A dedicated load-balancer node. */
@@ -36,6 +40,8 @@ export interface LbNode {
   readonly weight?: number;
   /** True: master no VIPs, stay a backup for all (maintenance). Absent means false. */
   readonly drain?: boolean;
+  /** The BGP router id; absent means the node's address, which must then be IPv4. */
+  readonly routerId?: Ip;
 }
 
 /** Health-check timing shared by every backend unless a Service overrides it. */
@@ -146,4 +152,46 @@ export interface Config {
   readonly maxBackendsPerService: number;
   /** Pod IPs are routable from the LB nodes, so ports without a nodePort can target pods directly. */
   readonly podIpsRoutable: boolean;
+  /** BGP announcements for pools with `announce: bgp`; absent when the config has no `bgp` section. */
+  readonly bgp?: BgpConfig;
+}
+
+/** BFD on a BGP session (BIRD's bfd protocol): the session goes down after `multiplier` missed packets. */
+export interface BfdConfig {
+  readonly enabled: boolean;
+  /** Transmit and receive interval. */
+  readonly intervalMs: Millis;
+  readonly multiplier: number;
+}
+
+/** One BGP neighbour of every LB node, with the section's defaults filled in. */
+export interface BgpPeer {
+  readonly address: Ip;
+  readonly asn: Asn;
+  /** A file holding BIRD's `password "<secret>";` line, included into the session (TCP MD5). */
+  readonly passwordFile?: SafePath;
+  readonly bfd: BfdConfig;
+  /** The TTL of a multihop session; absent: a directly connected neighbour. */
+  readonly multihop?: number;
+  readonly holdTimeS: number;
+  readonly keepaliveS: number;
+  /** Attached to every VIP announced to this peer, sorted. */
+  readonly communities: readonly BgpCommunity[];
+  /** LOCAL_PREF on iBGP sessions; absent: BIRD's default (100). */
+  readonly localPreference?: number;
+}
+
+/** BGP settings: who the LB nodes are, who they peer with, how they leave. */
+export interface BgpConfig {
+  readonly asn: Asn;
+  /** Sorted by address. */
+  readonly peers: readonly BgpPeer[];
+  readonly drain: BgpDrain;
+  /** How long a VIP must be servable again before it is announced again. */
+  readonly upDelayMs: Millis;
+  readonly configPath: SafePath;
+  /** BIRD's control socket, for birdc. */
+  readonly socket: SafePath;
+  /** Whether `portico apply` and `portico run` install bird.conf and reconfigure BIRD. */
+  readonly apply: boolean;
 }

@@ -11,6 +11,9 @@ const REFERENCE = fileURLToPath(new URL("../../../docs/reference.md", import.met
 
 type Json = Record<string, unknown>;
 
+// The documented example with a bgp section, so that bgp's own fields have a section to sit in.
+const base = (): Json => ({ ...aConfig(), bgp: { asn: 64512, peers: [{ address: "198.18.1.254", asn: 64500 }] } });
+
 // Put a value at a documented path (`pools[].name` is the first pool's name) of a copy of the config.
 const withValue = (config: Json, path: string, value: unknown): Json => {
   const out = structuredClone(config);
@@ -44,7 +47,7 @@ describe("the generated reference", () => {
 
   it("every documented field's example is accepted by the parser at that field", () => {
     for (const f of CONFIG_FIELDS.filter((x) => !x.example.includes("..."))) {
-      const r = parseConfig(withValue(aConfig(), f.path, parseYaml(f.example)));
+      const r = parseConfig(withValue(base(), f.path, parseYaml(f.example)));
       expect(r.isOk() ? [] : r.error, f.path).toEqual([]);
     }
   });
@@ -53,7 +56,7 @@ describe("the generated reference", () => {
     for (const [section, names] of sections()) {
       if (section.startsWith("serviceDefaults")) continue;
       const path = section === "" ? "zzUnknown" : `${section}.zzUnknown`;
-      const issues = parseConfig(withValue(aConfig(), path, 1))._unsafeUnwrapErr();
+      const issues = parseConfig(withValue(base(), path, 1))._unsafeUnwrapErr();
       const unknown = issues.find((i) => i.path === path.replace(/\[\]/g, "[0]"));
       expect(unknown?.message, section || "(top level)").toBe(`unknown field; known fields: ${names.join(", ")}`);
     }

@@ -72,5 +72,15 @@ export const applyCommand = async (flags: Flags, io: Io): Promise<number> => {
       `  keepalived: ${outcome.keepalived.ok === "unchanged" ? `${p.settings.keepalived.configPath} already up to date` : `wrote ${p.settings.keepalived.configPath} and ${outcome.keepalived.ok === "started" ? "started keepalived" : "reloaded keepalived (SIGHUP)"}`}\n`,
     );
   }
+  if (outcome.bird !== undefined) {
+    if ("error" in outcome.bird) {
+      const e = outcome.bird.error;
+      return fail(io, `bird: ${e.message}${e.hint === undefined ? "" : `\nhint: ${e.hint}`}`, EXIT.applyFailed);
+    }
+    const path = config.bgp?.configPath ?? "bird.conf";
+    io.stdout(
+      `  bird: ${outcome.bird.ok === "unchanged" ? `${path} already up to date` : `wrote ${path} and ${outcome.bird.ok === "started" ? "started bird" : "reconfigured bird (birdc configure)"}`}\n`,
+    );
+  }
   return s.failed > 0 ? EXIT.someFailed : EXIT.ok;
 };

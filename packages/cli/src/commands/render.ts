@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { ingest, plan, planTuning } from "@portico/core";
 import { renderHaproxy } from "@portico/adapter-haproxy";
 import { renderKeepalived } from "@portico/adapter-keepalived";
+import { renderBird } from "@portico/adapter-bird";
 import { writeFileAtomic } from "@portico/host";
 import { EXIT, fail, type Flags } from "../args.js";
 import type { Io } from "../io.js";
@@ -33,12 +34,16 @@ export const renderCommand = async (flags: Flags, io: Io): Promise<number> => {
   bar.done();
   if (haproxy.isErr()) return fail(io, `haproxy: ${haproxy.error.message}`, EXIT.usage);
   if (keepalived.isErr()) return fail(io, `keepalived: ${keepalived.error.message}`, EXIT.usage);
+  // bird.conf only for a config with a bgp section: every VIP this node announces, enabled.
+  const bird = config.bgp === undefined ? undefined : renderBird(p, { node: lbNode.name });
+  if (bird?.isErr() === true) return fail(io, `bird: ${bird.error.message}`, EXIT.usage);
   const files: [string, string][] = [
     ["haproxy.cfg", haproxy.value],
     ["keepalived.conf", keepalived.value],
     ["status.json", `${JSON.stringify(statusReport(p, node), null, 2)}\n`],
     // The plan itself, so `portico plan --against <dir>` can show what the next plan changes.
     ["plan.json", `${JSON.stringify(p, null, 2)}\n`],
+    ...(bird?.isOk() === true ? [["bird.conf", bird.value] as [string, string]] : []),
   ];
   // tuning.json only when the config declares this node's topology; otherwise `portico tune` reads it on the node.
   const declared = config.tuning.topologies.find((t) => t.node === node);

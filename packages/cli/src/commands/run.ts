@@ -9,6 +9,8 @@ import { Controller, type NodeApplyResult } from "../controller.js";
 import type { Io } from "../io.js";
 import { findLbNode, loadConfig } from "../load.js";
 import { applyOnNode, installedVrrpState } from "../node-apply.js";
+import { startBgpRuntime, type BgpRuntime } from "../bgp-runtime.js";
+import { registerBgpMetrics, type BgpMetrics } from "../bgp-metrics.js";
 
 /**
  * Structured JSON logs; readable lines on a terminal. pino-pretty runs as a stream in this thread,
@@ -21,15 +23,18 @@ const makeLogger = (io: Io): Logger =>
     : pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime });
 
 /** Apply on this node and say what happened in the controller's terms. */
-const applier = (config: Config, node: LbNodeName) => {
+const applier = (config: Config, node: LbNodeName, bgp?: BgpRuntime) => {
   // One render cache for the life of the controller: each plan re-renders only what changed.
   const renderer = new HaproxyRenderer();
   const keepalivedRenderer = new KeepalivedRenderer();
   return async (plan: Plan): Promise<NodeApplyResult> => {
-    const r = await applyOnNode(plan, config, node, renderer, keepalivedRenderer);
+    // BIRD's file carries what the announcer announces now; the announcer then judges the new plan.
+    const r = await applyOnNode(plan, config, node, renderer, keepalivedRenderer, bgp?.announcer.announced() ?? []);
+    bgp?.setPlan(plan);
     const errors = [
       ...("error" in r.haproxy ? [`haproxy: ${r.haproxy.error.message}`] : []),
       ...(r.keepalived !== undefined && "error" in r.keepalived ? [`keepalived: ${r.keepalived.error.message}`] : []),
+      ...(r.bird !== undefined && "error" in r.bird ? [`bird: ${r.bird.error.message}`] : []),
     ];
     const haproxy =
       "error" in r.haproxy
@@ -75,14 +80,23 @@ export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
   if (kc.getCurrentCluster() === null) return fail(io, "no cluster in the kubeconfig (pass --kubeconfig)", EXIT.usage);
 
   const logger = makeLogger(io);
+  // BGP: announce what this node can serve, withdraw what it cannot (absent without a bgp section).
+  let metrics: BgpMetrics | undefined;
+  const bgp = await startBgpRuntime(config.value, lbNode.value.name, (e) => {
+    if (e.error === undefined) metrics?.changed(e.announced);
+    if (e.error === undefined) logger.info({ vip: e.vip }, e.announced ? "announced" : "withdrawn");
+    else logger.warn({ vip: e.vip, error: e.error }, e.announced ? "cannot announce" : "cannot withdraw");
+  });
   const controller = new Controller({
     kubeConfig: kc,
     config: config.value,
     node: lbNode.value.name,
-    apply: applier(config.value, lbNode.value.name),
+    apply: applier(config.value, lbNode.value.name, bgp),
     logger,
     initialVrrp: await installedVrrpState(config.value),
   });
+  if (bgp !== undefined && config.value.bgp !== undefined)
+    metrics = registerBgpMetrics(controller.registry, bgp, config.value.bgp.socket);
   const { address, port } = config.value.controller.listen;
   try {
     await controller.start();
@@ -99,6 +113,8 @@ export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
     process.once("SIGINT", () => resolve("SIGINT"));
   });
   logger.info({ signal }, "stopping; HAProxy and keepalived keep running as they are");
+  // A node that stops takes no new flows: its BGP VIPs are withdrawn first (BIRD keeps its sessions).
+  await bgp?.leave();
   await controller.stop();
   return EXIT.ok;
 };

@@ -7,6 +7,7 @@ import { run } from "@portico/host";
 import { EXIT, fail, type Flags } from "../args.js";
 import type { Io } from "../io.js";
 import { findLbNode, loadConfig } from "../load.js";
+import { readBgpStatus } from "../bgp-status.js";
 import {
   buildStatus,
   formatStatus,
@@ -122,7 +123,8 @@ export const readStatus = async (
     keepalived: await readPidAlive(config.keepalived.pidFile ?? "/run/keepalived.pid"),
     ...(plan === undefined ? {} : { plan }),
   };
-  return { view: buildStatus(sources) };
+  const bgp = config.bgp === undefined ? undefined : await readBgpStatus(config, lbNode.name, plan);
+  return { view: { ...buildStatus(sources), ...(bgp === undefined ? {} : { bgp }) } };
 };
 
 // Home, then clear to the end of the screen: the next table replaces the last in place.

@@ -64,6 +64,17 @@ export const LB_NODE_FIELDS = {
     description:
       "Holds no masters, stays a backup everywhere: set it, apply on every node, then stop and remove the node.",
   }),
+  routerId: optional<Ip>({
+    type: "IPv4 address",
+    defaultText: "the node's address (when IPv4)",
+    example: "198.18.1.1",
+    description: "The node's BGP router id (section bgp).",
+    parse: (v, q, bad) =>
+      (typeof v === "string" ? parseIp(v) : err(`${preview(v)} is not an IPv4 address`)).match(
+        (ip) => (ipFamily(ip) === 4 ? ip : bad(q, `${ip} is not an IPv4 address`)),
+        (e) => bad(q, e),
+      ),
+  }),
 };
 
 /** The `lbNodes` list. */
@@ -86,9 +97,11 @@ const parseLbNode = (raw: unknown, path: string, bad: Bad): LbNode | undefined =
   const name = readField(F.name, raw, "name", path, bad);
   const address = readField(F.address, raw, "address", path, bad);
   const iface = readField(F.interface, raw, "interface", path, bad);
+  const routerId = readField(F.routerId, raw, "routerId", path, bad);
   if (name === undefined || address === undefined || iface === undefined || weight === undefined || drain === undefined)
     return undefined;
-  return { name, address, interface: iface, weight, drain };
+  if (routerId === undefined && raw["routerId"] !== undefined && raw["routerId"] !== null) return undefined;
+  return { name, address, interface: iface, weight, drain, ...(routerId === undefined ? {} : { routerId }) };
 };
 
 /** Parse `lbNodes`: a non-empty list of LB nodes with unique names and addresses of one family. */

@@ -2,9 +2,20 @@ import { isRecord } from "../_json.js";
 import { preview } from "../_preview.js";
 import { parseRange } from "../addressRange.js";
 import { parseSelectorObject, type LabelSelector } from "../labels.js";
+import { ANNOUNCES, type Announce } from "../bgp.js";
 import { isDns1123Label } from "../model.js";
 import type { AddressRange, Pool } from "../settings.js";
-import { boolean, checkKnown, checkUnique, defaulted, optional, readField, type Bad, type Section } from "./_field.js";
+import {
+  boolean,
+  checkKnown,
+  checkUnique,
+  defaulted,
+  oneOf,
+  optional,
+  readField,
+  type Bad,
+  type Section,
+} from "./_field.js";
 
 const dns1123 = (v: unknown, q: string, bad: Bad): string | undefined =>
   isDns1123Label(v) ? v : bad(q, `"${preview(v)}" is not a DNS-1123 label (lowercase letters, digits, '-')`);
@@ -69,6 +80,15 @@ export const POOL_FIELDS = {
         (e) => bad(q, e),
       ),
   }),
+  announce: defaulted<Announce>({
+    type: ANNOUNCES.join(" | "),
+    default: "vrrp",
+    example: "bgp",
+    description:
+      "vrrp: keepalived moves each VIP to one master; bgp: every LB node that can serve a VIP announces it " +
+      "(section bgp) and the routers spread flows by ECMP.",
+    parse: (v, q, bad) => oneOf(v, ANNOUNCES, q, bad),
+  }),
 };
 
 /** The `pools` list. */
@@ -92,6 +112,7 @@ const parsePool = (raw: unknown, path: string, bad: Bad): Pool | undefined => {
   const autoAssign = readField(F.autoAssign, raw, "autoAssign", path, bad);
   const namespaces = readField(F.namespaces, raw, "namespaces", path, bad);
   const serviceSelector = readField(F.serviceSelector, raw, "serviceSelector", path, bad);
+  const announce = readField(F.announce, raw, "announce", path, bad);
   return name === undefined
     ? undefined
     : {
@@ -100,6 +121,7 @@ const parsePool = (raw: unknown, path: string, bad: Bad): Pool | undefined => {
         autoAssign: autoAssign === true,
         ...(namespaces === undefined ? {} : { namespaces }),
         ...(serviceSelector === undefined ? {} : { serviceSelector }),
+        announce: announce ?? "vrrp",
       };
 };
 

@@ -12,6 +12,7 @@ import {
   type Section,
 } from "./_field.js";
 import { CONFIG_API_VERSION, CONFIG_KIND } from "./apiVersion.js";
+import { BGP_SECTION } from "./_bgp.js";
 import { CONTROLLER_SECTION } from "./_controller.js";
 import { HAPROXY_SECTION } from "./_haproxy.js";
 import { HEALTH_CHECK_SECTION } from "./_healthCheck.js";
@@ -126,4 +127,5 @@ export const CONFIG_SCHEMA: Readonly<Record<string, ConfigField<unknown, never> 
   serviceDefaults: SERVICE_DEFAULTS_SECTION,
   maxBackendsPerService: T.maxBackendsPerService,
   podIpsRoutable: T.podIpsRoutable,
+  bgp: BGP_SECTION,
 };

@@ -10,6 +10,7 @@ import { kubeProxyChecks } from "./checks.js";
 import type { Addressed } from "./_nodeServers.js";
 import { nodeDelta, patchNodes, type NodeDelta } from "./_patchNodes.js";
 import { assemble, groupByService, liveOf, requestsOf, servedVips, settingsOf, slicesByService } from "./plan.js";
+import { planAnnouncements, splitByAnnounce } from "./announce.js";
 import { responsibleServices } from "./responsible.js";
 import { firstPass, type FirstPass } from "./services.js";
 import { outcomeOf, servicePlanOf } from "./status.js";
@@ -113,7 +114,8 @@ export const planIncremental = (
   });
 
   // VRRP, kept while the VIPs and what runs are.
-  const vips = servedVips(passes);
+  const announced = splitByAnnounce(servedVips(passes), config.pools);
+  const vips = announced.vrrp;
   const vrrpKept = c !== undefined && sameItems(c.vrrp.vips, vips) && same(c.vrrp.state, vrrp);
   const vrrpPlan = vrrpKept ? c.vrrp.plan : planVrrp(vips, config.lbNodes, config.vrrp, vrrp);
   const unplaced = new Set(vrrpPlan.unplaced);
@@ -138,6 +140,7 @@ export const planIncremental = (
     live,
     checks: keepSame(c?.plan.checks, kubeProxyChecks(live, nodes, config, ctx.idOf)),
     vrrpInstances: vrrpInstancesOf(vrrpPlan, c),
+    announcements: keepSame(c?.plan.announcements, planAnnouncements(announced.bgp, config)),
     settings: c?.plan.settings ?? settingsOf(config),
   });
   return {

@@ -5,11 +5,13 @@ import { allocate, type AddressRequest } from "../ipam.js";
 import type { ClusterSnapshot, Diagnostic, EndpointSlice } from "../model.js";
 import { isEligible } from "../nodes.js";
 import { NO_VRRP_STATE, planVrrp, type VrrpState } from "../vrrp.js";
+import { planAnnouncements, splitByAnnounce } from "./announce.js";
 import { secondContext, secondPass, type SecondPass, type Served } from "./backends.js";
 import { kubeProxyChecks } from "./checks.js";
 import { responsibleServices } from "./responsible.js";
 import { firstPass, type FirstPass } from "./services.js";
 import { outcomeOf, servicePlanOf, statusToClear, type Outcome } from "./status.js";
+import type { BgpAnnouncement } from "./announce.js";
 import type { CheckBackend, Plan, PlanSettings, ServicePlan, VrrpInstance } from "./types.js";
 
 /**
@@ -33,7 +35,8 @@ export const plan = (snapshot: ClusterSnapshot, config: Config, vrrp: VrrpState 
     secondPass(f, allocations.get(f.service.key), slices.get(f.service.key) ?? NONE, ctx),
   );
   // VRRP over the addresses of the Services that will be served; then each Service's status.
-  const vrrpPlan = planVrrp(servedVips(seconds), config.lbNodes, config.vrrp, vrrp);
+  const announced = splitByAnnounce(servedVips(seconds), config.pools);
+  const vrrpPlan = planVrrp(announced.vrrp, config.lbNodes, config.vrrp, vrrp);
   const unplaced = new Set(vrrpPlan.unplaced);
   const outcomes = seconds.map((s) => outcomeOf(s, unplaced, config));
   const servicePlans = seconds.map((s, i) => servicePlanOf(s, outcomes[i]!, problems.get(s.first.service.key) ?? NONE));
@@ -44,6 +47,7 @@ export const plan = (snapshot: ClusterSnapshot, config: Config, vrrp: VrrpState 
     live,
     checks: kubeProxyChecks(live, nodes, config, ctx.idOf),
     vrrpInstances: vrrpPlan.instances,
+    announcements: planAnnouncements(announced.bgp, config),
     settings: settingsOf(config),
   });
 };
@@ -56,6 +60,8 @@ export interface PlanParts {
   readonly live: readonly Served[];
   readonly checks: readonly CheckBackend[];
   readonly vrrpInstances: readonly VrrpInstance[];
+  /** Who announces the BGP VIPs; absent or empty leaves the Plan without announcements. */
+  readonly announcements?: readonly BgpAnnouncement[];
   readonly settings: PlanSettings;
 }
 
@@ -68,6 +74,9 @@ export const assemble = (snapshot: ClusterSnapshot, config: Config, parts: PlanP
   unservedListeners: parts.live.flatMap((d) => d.listeners).sort(byId),
   statusToClear: statusToClear(snapshot.services, config),
   vrrpInstances: parts.vrrpInstances,
+  ...(parts.announcements === undefined || parts.announcements.length === 0
+    ? {}
+    : { announcements: parts.announcements }),
   lbNodes: config.lbNodes,
   diagnostics: sortDiagnostics([...snapshot.diagnostics, ...parts.outcomes.flatMap((o) => o.diag)]),
   settings: parts.settings,
@@ -83,6 +92,7 @@ export const settingsOf = (config: Config): PlanSettings => ({
   keepalived: config.keepalived,
   vrrp: config.vrrp,
   healthCheck: config.healthCheck,
+  ...(config.bgp === undefined ? {} : { bgp: config.bgp }),
 });
 
 /** Ingest's diagnostics about Services, by Service key. */

@@ -1,4 +1,4 @@
-import type { HaproxyConfig, HealthCheckConfig, KeepalivedConfig, LbNode, VrrpConfig } from "../settings.js";
+import type { BgpConfig, HaproxyConfig, HealthCheckConfig, KeepalivedConfig, LbNode, VrrpConfig } from "../settings.js";
 import type {
   Cidr,
   Diagnostic,
@@ -14,6 +14,7 @@ import type {
   Vrid,
 } from "../model.js";
 import type { Balance, ProxyProtocol } from "../vocabulary.js";
+import type { BgpAnnouncement } from "./announce.js";
 
 /** `status.loadBalancer.ingress[].ipMode` (Kubernetes 1.30+). */
 export type IpMode = "VIP" | "Proxy";
@@ -209,6 +210,8 @@ export interface PlanSettings {
   readonly keepalived: KeepalivedConfig;
   readonly vrrp: VrrpConfig;
   readonly healthCheck: HealthCheckConfig;
+  /** The config's `bgp` section; absent without one. */
+  readonly bgp?: BgpConfig;
 }
 
 /**
@@ -235,6 +238,8 @@ export interface Plan {
   readonly statusToClear?: readonly ServiceKey[];
   /** By VRID. */
   readonly vrrpInstances: readonly VrrpInstance[];
+  /** The VIPs of pools with `announce: bgp` and who announces them, by address; absent means none. */
+  readonly announcements?: readonly BgpAnnouncement[];
   /** As configured. */
   readonly lbNodes: readonly LbNode[];
   /** Every diagnostic: from ingest (all objects) and from planning. */

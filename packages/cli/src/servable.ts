@@ -1,0 +1,30 @@
+import type { StatRow } from "@portico/adapter-haproxy";
+import type { Ip, LbNodeName, Plan } from "@portico/core";
+
+/** The BGP VIPs the plan has this LB node announce. */
+export const announcedBy = (plan: Plan, node: LbNodeName): Ip[] =>
+  (plan.announcements ?? []).filter((a) => a.lbNodes.includes(node)).map((a) => a.vip);
+
+/**
+ * Another data plane's say on whether this node can serve a VIP (the L4 data plane: its Maglev
+ * table for the VIP is non-empty). Absent: HAProxy's word alone.
+ */
+export type ServesVip = (vip: Ip) => boolean;
+
+/**
+ * servableVips: the BGP VIPs of the plan this LB node can serve now, by HAProxy's `show stat`:
+ * every frontend of the VIP is bound (`OPEN`) and its backend has a server up, unless the plan
+ * gives that backend no servers at all (then no LB node could, and the Service's status says so).
+ * A VIP with no HAProxy frontend (L4 only) is left to `alsoServes`.
+ */
+export const servableVips = (plan: Plan, node: LbNodeName, rows: readonly StatRow[], alsoServes?: ServesVip): Ip[] => {
+  const open = new Set(rows.filter((r) => r.type === "frontend" && r.status === "OPEN").map((r) => r.proxy));
+  const up = new Set(rows.filter((r) => r.type === "backend" && r.status.startsWith("UP")).map((r) => r.proxy));
+  const planned = new Map(plan.backends.map((b) => [b.id as string, b.servers.length]));
+  return announcedBy(plan, node).filter((vip) => {
+    const frontends = plan.frontends.filter((f) => f.vip === vip);
+    const haproxy = frontends.every((f) => open.has(f.id) && (planned.get(f.backend) === 0 || up.has(f.backend)));
+    if (alsoServes !== undefined) return (frontends.length === 0 || haproxy) && alsoServes(vip);
+    return frontends.length > 0 && haproxy;
+  });
+};
