@@ -88,13 +88,15 @@ const sameCondition = (a: KubeCondition, b: Condition): boolean =>
  * one not in the plan is cleaned up only if it carries the finalizer and its class is Portico's
  * (`classes`, the config), since the finalizer's name is the upstream one that every
  * load-balancer controller puts on the Services it serves. `now` stamps conditions whose status
- * changed.
+ * changed. `holds` names the Services to leave as they are but for adding the finalizer: ones not
+ * installed yet, and ones whose frontends still serve on this LB node (their finalizer stays on).
  */
 export const reconcileStatus = (
   services: readonly ServiceObject[],
   plan: Plan,
   now: string,
   classes: ClassPolicy,
+  holds: (key: string) => boolean = () => false,
 ): StatusAction[] => {
   const planned = new Map<string, ServicePlan>(plan.services.map((s) => [s.key, s]));
   const actions: StatusAction[] = [];
@@ -111,7 +113,9 @@ export const reconcileStatus = (
     const sp = planned.get(`${namespace}/${name}`);
     const event = (e: ServiceEvent): void => void actions.push({ kind: "event", namespace, name, uid, event: e });
 
+    const held = holds(`${namespace}/${name}`);
     if (sp === undefined) {
+      if (held) continue;
       // Not (or no longer) ours. Only a Service of our class that carries the finalizer was ever
       // ours; on a foreign class the finalizer, the status and the deletion are another
       // controller's. The API server clears the class when the type leaves LoadBalancer, so a
@@ -155,6 +159,7 @@ export const reconcileStatus = (
       });
       event({ type: "Normal", reason: "EnsuringLoadBalancer", message: "Ensuring load balancer" });
     }
+    if (held) continue;
 
     const desiredIngress = sp.status.loadBalancer.ingress.map((i) => ({
       ip: i.ip,

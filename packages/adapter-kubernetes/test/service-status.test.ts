@@ -193,4 +193,21 @@ describe("status publishing", () => {
     await turn();
     expect((svc("web")["metadata"] as { finalizers: string[] }).finalizers).toEqual([CLEANUP_FINALIZER]);
   });
+
+  it("a held Service gets its finalizer but no status, and a deleted one that is held keeps its finalizer", async () => {
+    server.put(aService({ name: "web" }));
+    const services = server.list("Service");
+    const p = plan(ingest([...services, ...server.list("Node")]), config);
+    const held = (key: string) => key === "default/web";
+    const actions = reconcileStatus(services as ServiceObject[], p, "2026-11-26T00:00:00Z", config, held);
+    expect(actions.map((a) => a.kind)).toEqual(["addFinalizer", "event"]);
+    await publishStatus(kc, actions, always);
+    server.delete("Service", "default", "web");
+    const deleting = server.list("Service");
+    const after = plan(ingest([...deleting, ...server.list("Node")]), config);
+    expect(reconcileStatus(deleting as ServiceObject[], after, "2026-11-26T00:00:00Z", config, held)).toEqual([]);
+    expect(
+      reconcileStatus(deleting as ServiceObject[], after, "2026-11-26T00:00:00Z", config).map((a) => a.kind),
+    ).toContain("removeFinalizer");
+  });
 });

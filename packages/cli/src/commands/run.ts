@@ -1,5 +1,5 @@
 import { KubeConfig } from "@kubernetes/client-node";
-import { HaproxyRenderer } from "@portico/adapter-haproxy";
+import { HaproxyRenderer, parseShowProc, sendCommand } from "@portico/adapter-haproxy";
 import { KeepalivedRenderer } from "@portico/adapter-keepalived";
 import type { Config, LbNodeName, Plan } from "@portico/core";
 import { pino, type Logger } from "pino";
@@ -51,6 +51,12 @@ const applier = (config: Config, node: LbNodeName) => {
   };
 };
 
+/** Whether the haproxy master on `socket` runs a worker. */
+const haproxyServing = (socket: string) => async (): Promise<boolean> => {
+  const answer = await sendCommand(socket, { kind: "show-proc" }, { timeoutMs: 2_000 });
+  return answer.isOk() && (parseShowProc(answer.value)?.workers.length ?? 0) > 0;
+};
+
 /** `portico run --config <file> --node <lbNode> [--kubeconfig <file>]`: the controller; runs until SIGTERM or SIGINT. */
 export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
   const node = flags.required("node");
@@ -82,6 +88,7 @@ export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
     apply: applier(config.value, lbNode.value.name),
     logger,
     initialVrrp: await installedVrrpState(config.value),
+    serving: haproxyServing(config.value.haproxy.masterSocket),
   });
   const { address, port } = config.value.controller.listen;
   try {
