@@ -204,8 +204,8 @@ export const reconcileStatus = (
     const ready = sp.status.conditions.find((c) => c.type === "portico.dev/LoadBalancerReady");
     const readyBefore = current.find((c) => c.type === "portico.dev/LoadBalancerReady");
     if (
-      sp.state === "failed" &&
-      ready !== undefined &&
+      // Failed, or served as before while the new spec is not (the last good load balancer kept).
+      ready?.status === "False" &&
       (readyBefore === undefined || !sameCondition(readyBefore, ready))
     ) {
       event({

@@ -58,6 +58,7 @@ await describeWith(
     let lb = "";
     let client = "";
     let listen = 0;
+    let sshVip = "";
     let beforeHaproxy: { readyz: { status: number; text: string }; statusWrites: number } | undefined;
 
     const server = (): KubeApiServer => api!;
@@ -193,13 +194,52 @@ await describeWith(
       expect(await installedCfg(dir)).not.toContain(`${POOL[0]}:80`);
       await until("ssh ready", () => readyOf(svc("ssh"))?.status === "True", CAP);
       // With web gone, ssh (never published) may take either address of the pool.
-      const sshVip = ingressOf(svc("ssh"))[0]?.ip ?? "";
+      sshVip = ingressOf(svc("ssh"))[0]?.ip ?? "";
       expect(POOL).toContain(sshVip);
       await until("ssh serving", async () => (await trafficFrom(client, sshVip, 4, 2222)).ok === 4, CAP);
       await until("portico ready", async () => (await readyz()).status === 200, CAP);
       expect(await metric("portico_installed_behind_services")).toBe(0);
       say(
         `web's finalizer held while its frontend served; port freed -> apply retried, web deleted ${goneMs} ms later, ssh Ready on ${sshVip}:2222`,
+      );
+    }, 90_000);
+
+    it("3. a typo on a live Service keeps its load balancer: same VIP, same frontends, Ready=False naming the field, a Warning Event", async () => {
+      onTestFailed(() => say(`portico logs:\n${portico!.logs()}`));
+      await until("portico ready", async () => (await readyz()).status === 200, CAP);
+      const cfg = await installedCfg(dir);
+      const ingress = ingressOf(svc("ssh"));
+      const o = svc("ssh")!;
+      (metaOf(o) as { annotations?: Record<string, string> }).annotations = {
+        "portico.dev/load-balancer-ips": "198.18.100.300",
+      };
+      server().put(o);
+      await until("ssh kept", () => readyOf(svc("ssh"))?.reason === "LastGoodLoadBalancerKept", CAP);
+      const ready = readyOf(svc("ssh"))!;
+      expect(ready.status).toBe("False");
+      expect(ready.message).toContain("metadata.annotations[portico.dev/load-balancer-ips]");
+      expect(ingressOf(svc("ssh"))).toEqual(ingress);
+      await until(
+        "a SyncLoadBalancerFailed Event naming the field",
+        () =>
+          eventsAbout("ssh").some(
+            (e) => e["reason"] === "SyncLoadBalancerFailed" && String(e["message"]).includes("load-balancer-ips"),
+          ),
+        CAP,
+      );
+      // Nothing installed changed, and the Service still serves.
+      expect(await installedCfg(dir)).toBe(cfg);
+      const r = await trafficFrom(client, sshVip, 6, 2222);
+      expect(r.failed, r.errors.join("; ")).toBe(0);
+
+      // Fixed: Ready again, on the same address.
+      const fixed = svc("ssh")!;
+      delete (metaOf(fixed) as { annotations?: Record<string, string> }).annotations;
+      server().put(fixed);
+      await until("ssh ready again", () => readyOf(svc("ssh"))?.status === "True", CAP);
+      expect(ingressOf(svc("ssh"))).toEqual(ingress);
+      say(
+        `bad load-balancer-ips on live ssh: kept ${sshVip}:2222 (6/6 connections, haproxy.cfg unchanged), Ready=False ${ready.reason}; fixed -> Ready=True`,
       );
     }, 90_000);
   },

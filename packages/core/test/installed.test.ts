@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { APPLY_FAILED, statusAsInstalled, type InstalledFrontend } from "../src/plan/installed.js";
 import { READY_CONDITION } from "../src/plan/status.js";
+import type { Ip } from "../src/model.js";
 import type { Plan } from "../src/plan/types.js";
 import { aNode, aService, planOf } from "../src/testing/index.js";
 
@@ -63,7 +64,7 @@ describe("status as installed", () => {
 
   it("a frontend installed on another address or for another Service does not count as installed", () => {
     const p = twoServices();
-    const moved = frontendsOf(p).map((f) => (f.service === "default/ssh" ? { ...f, vip: "198.18.100.10" } : f));
+    const moved = frontendsOf(p).map((f) => (f.service === "default/ssh" ? { ...f, vip: "198.18.100.10" as Ip } : f));
     const v = statusAsInstalled(p, { frontends: moved, applyError: "x" });
     expect(v.services.find((s) => s.key === "default/ssh")!.status.loadBalancer.ingress).toEqual([]);
   });

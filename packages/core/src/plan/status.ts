@@ -5,6 +5,7 @@ import type { Ip } from "../ip.js";
 import { poolOf } from "../ipam.js";
 import type { Diagnostic, Service } from "../model.js";
 import type { SecondPass } from "./backends.js";
+import { LAST_GOOD_KEPT } from "./lastGood.js";
 import { isOurClass, isResponsibleFor } from "./responsible.js";
 import type { Condition, Ingress, ServicePlan } from "./types.js";
 
@@ -126,6 +127,12 @@ const conditionsFor = (
         }) as const,
     )
     .exhaustive();
+  // A live Service whose new request is invalid is served as before, but not as asked.
+  const kept = errors.find((d) => d.reason === LAST_GOOD_KEPT);
+  const readyNow: Condition =
+    kept === undefined || state === "failed"
+      ? ready
+      : { ...ready, status: "False", reason: LAST_GOOD_KEPT, message: summary(errors) };
   const degraded: Condition =
     warnings.length === 0
       ? {
@@ -142,7 +149,7 @@ const conditionsFor = (
           message: summary(warnings),
           observedGeneration: generation,
         };
-  return [ready, degraded];
+  return [readyNow, degraded];
 };
 
 // Condition messages are capped by the API at 32768 bytes; keep them readable well below that.
