@@ -49,6 +49,8 @@ export interface ControllerOptions {
   readonly initialVrrp?: VrrpState;
   /** Whether a HAProxy worker runs on this node; default: always. Status and readiness wait for it. */
   readonly serving?: ServingProbe;
+  /** The plan narrowed to what this node can install (ports another program holds left out); default: as planned. */
+  readonly prepare?: (plan: Plan) => Promise<Plan>;
 }
 
 /**
@@ -204,8 +206,9 @@ export class Controller {
     const endPlan = this.#metrics.planDuration.startTimer();
     // VRIDs and masters stay where they run: each plan starts from the last one's VRRP state.
     const running = this.#lastPlan === undefined ? (this.#o.initialVrrp ?? NO_VRRP_STATE) : vrrpStateOf(this.#lastPlan);
-    const { plan: p, cache } = planIncremental(snapshot, this.#o.config, running, this.#planCache);
+    const { plan: planned, cache } = planIncremental(snapshot, this.#o.config, running, this.#planCache);
     this.#planCache = cache;
+    const p = this.#o.prepare === undefined ? planned : await this.#o.prepare(planned);
     endPlan();
     this.#metrics.plans.inc();
     for (const state of ["ready", "partial", "failed"] as const)

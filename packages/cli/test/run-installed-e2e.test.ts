@@ -27,12 +27,12 @@ import {
 } from "./e2e/one-lb.js";
 
 // Status says what the LB node installed, not what it planned. In e2e/one-lb.ts's lab (one LB node,
-// real HAProxy, two fake nodes) something else already listens on 0.0.0.0:2222 in the LB
-// namespace, as sshd does on an LB node; a Service on port 2222 then makes every reload fail to
-// bind, and HAProxy is rolled back to what it ran before.
+// real HAProxy, two fake nodes) something else already holds 0.0.0.0:2222 in the LB namespace; a
+// Service on port 2222 then makes every reload fail to bind, and HAProxy is rolled back to what it
+// ran before. Then a program listens on a port, as sshd does on 0.0.0.0:22.
 //   web (port 80) is served before; ssh (port 2222) is the Service whose apply fails.
 
-const POOL = ["198.18.100.10", "198.18.100.11"] as const;
+const POOL = ["198.18.100.10", "198.18.100.11", "198.18.100.12"] as const;
 const NODES = ["node1", "node2"] as const;
 const say = sayer("portico run installed e2e");
 /** A safety cap on each wait (a loaded 2-core machine is slow), never a target. */
@@ -45,7 +45,7 @@ const readyOf = (o: Obj | undefined): Condition | undefined =>
   conditionsOf(o).find((c) => c.type === "portico.dev/LoadBalancerReady");
 
 await describeWith(
-  [program("haproxy", ["-v"]), program("ip", ["-V"]), root],
+  [program("haproxy", ["-v"]), program("ip", ["-V"]), program("python3", ["--version"]), root],
   "portico run publishes what its LB node installed (real HAProxy, a port already taken)",
   () => {
     const netns = new NetnsLab();
@@ -92,7 +92,7 @@ await describeWith(
         api.put(aService({ name: "web", created: "2026-01-01T00:00:00Z" }));
         listen = await freePort();
         await writeFile(join(dir, "kubeconfig"), api.kubeconfig("lb1"));
-        await writeFile(join(dir, "portico.yaml"), oneLbConfig(dir, `${POOL[0]}-${POOL[1]}`, listen));
+        await writeFile(join(dir, "portico.yaml"), oneLbConfig(dir, `${POOL[0]}-${POOL[2]}`, listen));
         portico = await startPortico(dir);
         await until("the first haproxy.cfg", async () => (await installedCfg(dir)) !== "", CAP);
         // Planned and written, but no HAProxy runs yet: not ready, and no status for web.
@@ -101,11 +101,13 @@ await describeWith(
         const args = ["netns", "exec", lb, "haproxy", "-W", "-S", `${dir}/master.sock`, "-f", join(dir, "haproxy.cfg")];
         haproxy = (await start("ip", args, { stdio: "pipe" }))._unsafeUnwrap();
         await until("an haproxy worker", async () => (await workersOf(`${dir}/master.sock`)).length > 0, CAP);
-        // The port's other owner: a listener on every address of the LB namespace.
-        const listener =
-          "const s=require('net').createServer(c=>c.end());s.listen(2222,'0.0.0.0',()=>console.log('ready'))";
+        // The port's other owner: a socket bound to every address of the LB namespace and not
+        // listening, which the look at listening sockets before a reload cannot see, so only the
+        // reload finds it (and is rolled back).
+        const bound =
+          "import socket,sys,time\ns=socket.socket()\ns.bind(('0.0.0.0',2222))\nprint('ready',flush=True)\ntime.sleep(600)";
         squatter = (
-          await start("ip", ["netns", "exec", lb, process.execPath, "-e", listener], { stdio: "pipe" })
+          await start("ip", ["netns", "exec", lb, "python3", "-c", bound], { stdio: "pipe" })
         )._unsafeUnwrap();
         await waitForLine(squatter, "ready");
       } catch (e) {
@@ -241,6 +243,46 @@ await describeWith(
       say(
         `bad load-balancer-ips on live ssh: kept ${sshVip}:2222 (6/6 connections, haproxy.cfg unchanged), Ready=False ${ready.reason}; fixed -> Ready=True`,
       );
+    }, 90_000);
+
+    it("4. a port another program listens on (as sshd on 0.0.0.0:22): that Service gets PortInUse, the reload goes on without it, and every other Service keeps being served", async () => {
+      onTestFailed(() => say(`portico logs:\n${portico!.logs()}`));
+      const listener =
+        "const s=require('net').createServer(c=>c.end());s.listen(2223,'0.0.0.0',()=>console.log('ready'))";
+      const sshd = (
+        await start("ip", ["netns", "exec", lb, process.execPath, "-e", listener], { stdio: "pipe" })
+      )._unsafeUnwrap();
+      try {
+        await waitForLine(sshd, "ready");
+        const failed = failedApplies();
+        server().put(
+          aService({ name: "sshd", created: "2026-01-04T00:00:00Z", ports: [{ port: 2223, nodePort: NODE_PORT }] }),
+        );
+        server().put(aService({ name: "late", created: "2026-01-05T00:00:00Z" }));
+        await until("sshd PortInUse", () => readyOf(svc("sshd"))?.reason === "PortInUse", CAP);
+        const ready = readyOf(svc("sshd"))!;
+        expect(ready.status).toBe("False");
+        expect(ready.message).toContain("another program listens on *:2223");
+        expect(ingressOf(svc("sshd"))).toEqual([]);
+        await until("late ready", () => readyOf(svc("late"))?.status === "True", CAP);
+        const lateVip = ingressOf(svc("late"))[0]?.ip ?? "";
+        await until("late serving", async () => (await trafficFrom(client, lateVip, 4)).ok === 4, CAP);
+        const r = await trafficFrom(client, sshVip, 4, 2222);
+        expect(r.failed, r.errors.join("; ")).toBe(0);
+        // No apply failed: the reload went on without sshd's frontend.
+        expect(failedApplies()).toBe(failed);
+        expect(await installedCfg(dir)).not.toContain(":2223");
+        await until(
+          "a Warning Event about sshd",
+          () => eventsAbout("sshd").some((e) => e["reason"] === "SyncLoadBalancerFailed"),
+          CAP,
+        );
+        say(
+          `sshd on a port another program listens on: Ready=False PortInUse (${ready.message}); late served on ${lateVip}, ssh still serving, 0 failed applies`,
+        );
+      } finally {
+        await sshd.stop("SIGTERM", 2_000);
+      }
     }, 90_000);
   },
 );

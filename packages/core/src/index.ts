@@ -141,6 +141,8 @@ export {
   type InstalledState,
   type InstalledStatus,
 } from "./plan/installed.js";
+export { PORT_IN_USE, withoutTakenPorts, type TakenPort } from "./plan/takenPorts.js";
+export { LAST_GOOD_KEPT } from "./plan/lastGood.js";
 export { plan } from "./plan/plan.js";
 /** Incremental planning: the same Plan as `plan`, reusing the work (and objects) of the last one. */
 export { planIncremental, type PlanCache } from "./plan/incremental.js";

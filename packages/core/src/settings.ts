@@ -146,4 +146,6 @@ export interface Config {
   readonly maxBackendsPerService: number;
   /** Pod IPs are routable from the LB nodes, so ports without a nodePort can target pods directly. */
   readonly podIpsRoutable: boolean;
+  /** Ports the LB nodes use themselves: no Service gets a frontend on them. */
+  readonly reservedPorts: readonly Port[];
 }

@@ -8,7 +8,7 @@ import { EXIT, fail, type Flags } from "../args.js";
 import { Controller, type NodeApplyResult } from "../controller.js";
 import type { Io } from "../io.js";
 import { findLbNode, loadConfig } from "../load.js";
-import { applyOnNode, installedVrrpState } from "../node-apply.js";
+import { applyOnNode, installablePlan, installedVrrpState } from "../node-apply.js";
 
 /**
  * Structured JSON logs; readable lines on a terminal. pino-pretty runs as a stream in this thread,
@@ -89,6 +89,7 @@ export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
     logger,
     initialVrrp: await installedVrrpState(config.value),
     serving: haproxyServing(config.value.haproxy.masterSocket),
+    prepare: installablePlan,
   });
   const { address, port } = config.value.controller.listen;
   try {
