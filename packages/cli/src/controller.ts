@@ -94,6 +94,8 @@ export class Controller {
     const log = options.logger;
     this.#watch = new ClusterWatch(options.kubeConfig, {
       onChange: () => this.#source.changed(),
+      onDropped: (what) =>
+        log.warn({ dropped: what }, "the API server sent what cannot be cached; restarting that watch"),
       // The watch reports health as it changes: one line as an outage starts, one as it ends.
       onHealth: (h) => {
         this.#metrics.apiConnected.set(h.connected ? 1 : 0);
