@@ -1,4 +1,4 @@
-import type { Condition, Plan, ServicePlan } from "@portico/core";
+import { PORTS_ERROR_CONDITION, type Condition, type Plan, type ServicePlan } from "@portico/core";
 
 /** The finalizer the upstream service controller uses, so a Service's VIP is released before it goes. */
 export const CLEANUP_FINALIZER = "service.kubernetes.io/load-balancer-cleanup";
@@ -63,7 +63,10 @@ export type StatusAction =
       readonly namespace: string;
       readonly name: string;
       readonly ingress: readonly unknown[] | null;
+      /** Every condition as it should be: other controllers' as read, and Portico's. */
       readonly conditions: readonly KubeCondition[];
+      /** Portico's condition types to remove (no longer set). */
+      readonly removeConditions?: readonly string[];
     }
   | {
       readonly kind: "event";
@@ -73,7 +76,9 @@ export type StatusAction =
       readonly event: ServiceEvent;
     };
 
-const ownCondition = (c: { type: string }): boolean => c.type.startsWith(OWN_CONDITION_PREFIX);
+/** Whether a condition type is Portico's to write: its own types, and the upstream one it sets for ports it cannot serve. */
+export const ownCondition = (c: { type: string }): boolean =>
+  c.type.startsWith(OWN_CONDITION_PREFIX) || c.type === PORTS_ERROR_CONDITION;
 const sameCondition = (a: KubeCondition, b: Condition): boolean =>
   a.status === b.status &&
   a.reason === b.reason &&
@@ -134,6 +139,7 @@ export const reconcileStatus = (
           name,
           ingress: null,
           conditions: current.filter((c) => !ownCondition(c)),
+          removeConditions: current.filter(ownCondition).map((c) => c.type),
         });
       }
       actions.push({
@@ -188,10 +194,11 @@ export const reconcileStatus = (
         };
       }),
     ];
-    const conditionsChanged = sp.status.conditions.some((c) => {
-      const before = current.find((x) => x.type === c.type);
-      return before === undefined || !sameCondition(before, c);
-    });
+    const conditionsChanged =
+      sp.status.conditions.some((c) => {
+        const before = current.find((x) => x.type === c.type);
+        return before === undefined || !sameCondition(before, c);
+      }) || current.some((c) => ownCondition(c) && !sp.status.conditions.some((x) => x.type === c.type));
     if (!ingressChanged && !conditionsChanged) continue;
     actions.push({
       kind: "patchStatus",
@@ -199,6 +206,9 @@ export const reconcileStatus = (
       name,
       ingress: desiredIngress.length === 0 ? null : desiredIngress,
       conditions,
+      removeConditions: current
+        .filter((c) => ownCondition(c) && !sp.status.conditions.some((x) => x.type === c.type))
+        .map((c) => c.type),
     });
 
     const ready = sp.status.conditions.find((c) => c.type === "portico.dev/LoadBalancerReady");

@@ -134,6 +134,7 @@ export { backendAddress, EXCLUDE_LABEL, isEligible, TO_BE_DELETED_TAINT } from "
 export { byAge, isResponsibleFor } from "./plan/responsible.js";
 export { healthChecksPerLbNode, KUBE_PROXY_CHECK_ID } from "./plan/checks.js";
 export { DEGRADED_CONDITION, READY_CONDITION } from "./plan/status.js";
+export { PORTS_ERROR_CONDITION, portsCondition } from "./plan/status.js";
 export {
   APPLY_FAILED,
   statusAsInstalled,

@@ -69,3 +69,17 @@ describe("ports an LB node already uses", () => {
     expect(withoutTakenPorts(free, [{ port: 9999 as Port, owner: "x" }])).toBe(free);
   });
 });
+
+describe("LoadBalancerPortsError for ports an LB node uses", () => {
+  it("a Service port refused as in use sets LoadBalancerPortsError naming it; one left with no port publishes none", () => {
+    const p = planOf(objects, aParsedConfig({ reservedPorts: [22] }));
+    const both = p.services.find((s) => s.key === "default/both")!;
+    expect(both.status.conditions.find((c) => c.type === "LoadBalancerPortsError")).toMatchObject({
+      status: "True",
+      reason: "LoadBalancerPortsNotServed",
+      message: "ports not served: 22/TCP (portico.dev/PortInUse)",
+    });
+    const web = p.services.find((s) => s.key === "default/web")!;
+    expect(web.status.conditions.map((c) => c.type)).not.toContain("LoadBalancerPortsError");
+  });
+});

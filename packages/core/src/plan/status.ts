@@ -14,6 +14,33 @@ export const READY_CONDITION = "portico.dev/LoadBalancerReady";
 /** Set (status True) while a Service has warnings: bad annotations, ports not served. */
 export const DEGRADED_CONDITION = "portico.dev/Degraded";
 
+/** The upstream condition type for ports a load balancer cannot serve (KEP-1435). */
+export const PORTS_ERROR_CONDITION = "LoadBalancerPortsError";
+
+/**
+ * The {@link PORTS_ERROR_CONDITION} for a Service whose ingress lists ports that are not served,
+ * or `undefined` when every port is: reason `LoadBalancerMixedProtocolNotSupported`, as upstream,
+ * when a port's protocol is served by no data plane this LB node has.
+ */
+export const portsCondition = (ingress: readonly Ingress[], generation: number): Condition | undefined => {
+  const failing = [
+    ...new Set(
+      ingress.flatMap((i) =>
+        i.ports.flatMap((p) => (p.error === undefined ? [] : [`${p.port}/${p.protocol} (${p.error})`])),
+      ),
+    ),
+  ];
+  if (failing.length === 0) return undefined;
+  const protocol = ingress.some((i) => i.ports.some((p) => p.error === "portico.dev/ProtocolNotServed"));
+  return {
+    type: PORTS_ERROR_CONDITION,
+    status: "True",
+    reason: protocol ? "LoadBalancerMixedProtocolNotSupported" : "LoadBalancerPortsNotServed",
+    message: `ports not served: ${failing.join(", ")}`.slice(0, 4000),
+    observedGeneration: generation,
+  };
+};
+
 /** One Service once VRRP is planned: every diagnostic of its passes, and whether it is served. */
 export interface Outcome {
   readonly diag: readonly Diagnostic[];
@@ -61,9 +88,23 @@ export const servicePlanOf = (second: SecondPass, outcome: Outcome, problems: re
     ipMode,
     proxyProtocol: options.proxyProtocol,
     frontends: state === "failed" ? [] : d.frontends.map((f) => f.id).sort(),
-    status: { loadBalancer: { ingress }, conditions: conditionsFor(state, sorted, service.generation) },
+    status: {
+      loadBalancer: { ingress },
+      conditions: withPortsCondition(conditionsFor(state, sorted, service.generation), ingress, service.generation),
+    },
     diagnostics: sorted,
   };
+};
+
+/** `conditions` with the {@link PORTS_ERROR_CONDITION} that `ingress` calls for, and no stale one. */
+export const withPortsCondition = (
+  conditions: readonly Condition[],
+  ingress: readonly Ingress[],
+  generation: number,
+): Condition[] => {
+  const ports = portsCondition(ingress, generation);
+  const rest = conditions.filter((c) => c.type !== PORTS_ERROR_CONDITION);
+  return ports === undefined ? rest : [...rest, ports];
 };
 
 /**

@@ -1,5 +1,5 @@
 import type { Ip, Port } from "../model.js";
-import { READY_CONDITION } from "./status.js";
+import { READY_CONDITION, withPortsCondition } from "./status.js";
 import type { Condition, Frontend, Plan, ServicePlan } from "./types.js";
 
 /** TakenPort: a port an LB node cannot give a frontend, on one address or (no `address`) on all. */
@@ -67,13 +67,15 @@ const refuse = (sp: ServicePlan, refused: readonly { frontend: Frontend; by: Tak
     message: `Service ${sp.key}: port already in use on the LB node: ${named.join(", ")}`,
     observedGeneration: before?.observedGeneration ?? 0,
   };
+  const published = state === "failed" ? [] : ingress;
+  const conditions = [ready, ...sp.status.conditions.filter((c) => c.type !== READY_CONDITION)];
   return {
     ...sp,
     state,
     frontends: left,
     status: {
-      loadBalancer: { ingress: state === "failed" ? [] : ingress },
-      conditions: [ready, ...sp.status.conditions.filter((c) => c.type !== READY_CONDITION)],
+      loadBalancer: { ingress: published },
+      conditions: withPortsCondition(conditions, published, ready.observedGeneration),
     },
   };
 };
