@@ -177,7 +177,7 @@ export const reconcileStatus = (
       })),
     }));
     const currentIngress = svc.status?.loadBalancer?.ingress ?? [];
-    const ingressChanged = JSON.stringify(currentIngress) !== JSON.stringify(desiredIngress);
+    const ingressChanged = JSON.stringify(currentIngress) !== JSON.stringify(asStored(desiredIngress, currentIngress));
     const conditions: KubeCondition[] = [
       ...current.filter((c) => !ownCondition(c)),
       ...sp.status.conditions.map((c) => {
@@ -237,6 +237,16 @@ export const reconcileStatus = (
     }
   }
   return actions;
+};
+
+/**
+ * The ingress as the API server stores it: one before 1.30 drops `ipMode` (an unknown field), so
+ * when every stored entry lacks it the desired one is compared without it; otherwise each
+ * publish would write it again, and each write come back as a change, forever.
+ */
+const asStored = (desired: readonly { ipMode?: string }[], stored: readonly unknown[]): readonly unknown[] => {
+  const dropsIpMode = stored.length > 0 && stored.every((i) => typeof i === "object" && i !== null && !("ipMode" in i));
+  return dropsIpMode ? desired.map(({ ipMode: _ipMode, ...rest }) => rest) : desired;
 };
 
 const isOurClass = (lbClass: string | undefined, classes: ClassPolicy): boolean =>

@@ -268,4 +268,18 @@ describe("status publishing", () => {
     const patches = server.writes().filter((w) => w.path.endsWith("/status"));
     expect(patches.map((w) => w.contentType)).toEqual(["application/strategic-merge-patch+json"]);
   });
+
+  it("on an API server that drops ipMode (before 1.30) the status, once written, is not written again and records no Event again", async () => {
+    server.put(aService({ name: "web" }));
+    await turn();
+    // What a 1.29 kube-apiserver keeps of the ingress: ipMode is an unknown field, pruned.
+    const stored = svc("web");
+    const status = stored["status"] as { loadBalancer: { ingress: Record<string, unknown>[] } };
+    for (const i of status.loadBalancer.ingress) delete i["ipMode"];
+    server.put(stored);
+    const eventsBefore = events("web").length;
+    const { actions } = await turn();
+    expect(actions).toEqual([]);
+    expect(events("web")).toHaveLength(eventsBefore);
+  });
 });
