@@ -191,7 +191,8 @@ await describeWith(
       await squatter!.stop("SIGTERM", 2_000);
       squatter = undefined;
       const t0 = Date.now();
-      await until("web deleted", () => svc("web") === undefined, CAP);
+      // The retry backs off (1 s doubling to 30 s) while applies keep failing: allow one full wait.
+      await until("web deleted", () => svc("web") === undefined, 2 * CAP);
       const goneMs = Date.now() - t0;
       expect(await installedCfg(dir)).not.toContain(`${POOL[0]}:80`);
       await until("ssh ready", () => readyOf(svc("ssh"))?.status === "True", CAP);
