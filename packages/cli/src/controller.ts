@@ -21,6 +21,7 @@ import {
 } from "@portico/core";
 import type { Logger } from "pino";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { ApplyRetry } from "./_applyRetry.js";
 import { Installed, type ServingProbe } from "./installed.js";
 
 /** What applying a plan on this LB node did. */
@@ -83,8 +84,7 @@ export class Controller {
   /** What this node's HAProxy has installed: status says only that. */
   readonly #installed: Installed;
   #servingCheck: NodeJS.Timeout | undefined;
-  /** A failed apply is tried again on its snapshot after this long, doubling up to a cap, as the service controller retries. */
-  #applyRetry: { timer: NodeJS.Timeout | undefined; delayMs: number } = { timer: undefined, delayMs: APPLY_RETRY_MS };
+  readonly #applyRetry = new ApplyRetry();
 
   constructor(options: ControllerOptions) {
     this.#o = options;
@@ -149,7 +149,7 @@ export class Controller {
     this.#stopped = true;
     clearTimeout(this.#retry);
     clearTimeout(this.#servingCheck);
-    clearTimeout(this.#applyRetry.timer);
+    this.#applyRetry.cancel();
     this.#source.stop();
     await this.#watch.stop();
     await this.#elector.stop();
@@ -185,7 +185,7 @@ export class Controller {
   }
 
   #enqueue(snapshot: ClusterSnapshot): void {
-    clearTimeout(this.#applyRetry.timer);
+    this.#applyRetry.cancel();
     this.#pending = snapshot;
     if (!this.#running) void this.#drain();
   }
@@ -220,7 +220,10 @@ export class Controller {
     this.#lastPlan = p;
     this.#installed.record(p, result.haproxy !== "error", result.errors);
     await this.#checkServing();
-    this.#retryIfFailed(snapshot, result.errors.length > 0);
+    // Tried again on its snapshot, unless a newer one, queued or being planned, supersedes it.
+    this.#applyRetry.after(result.errors.length > 0, () => {
+      if (!this.#stopped && this.#pending === undefined && !this.#running) this.#enqueue(snapshot);
+    });
     this.#metrics.applies.inc({ target: "haproxy", kind: result.haproxy });
     this.#metrics.applies.inc({ target: "keepalived", kind: result.keepalived });
     if (result.errors.length > 0) {
@@ -261,20 +264,6 @@ export class Controller {
       }
     })();
     return this.#publishing;
-  }
-
-  #retryIfFailed(snapshot: ClusterSnapshot, failed: boolean): void {
-    clearTimeout(this.#applyRetry.timer);
-    if (!failed) {
-      this.#applyRetry.delayMs = APPLY_RETRY_MS;
-      return;
-    }
-    const delayMs = this.#applyRetry.delayMs;
-    this.#applyRetry.delayMs = Math.min(delayMs * 2, APPLY_RETRY_MAX_MS);
-    this.#applyRetry.timer = setTimeout(() => {
-      // A newer snapshot, queued or being planned, supersedes this one.
-      if (!this.#stopped && this.#pending === undefined && !this.#running) this.#enqueue(snapshot);
-    }, delayMs);
   }
 
   /**
@@ -344,9 +333,6 @@ export class Controller {
     });
   }
 }
-
-const APPLY_RETRY_MS = 1_000;
-const APPLY_RETRY_MAX_MS = 30_000;
 
 const makeMetrics = (registry: Registry) => ({
   plans: new Counter({ name: "portico_plans_total", help: "Plans computed", registers: [registry] }),
