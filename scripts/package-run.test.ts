@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 await describeWith([built, program("dpkg-deb", ["--version"])], "portico run from the Debian package", () => {
-  it("watches, applies, publishes status, serves metrics, logs JSON and stops on SIGTERM", async () => {
+  it("watches, applies, adds the finalizer, holds status and readiness with no HAProxy running, serves metrics, logs JSON and stops on SIGTERM", async () => {
     (await run("dpkg-deb", ["-x", deb, join(dir, "root")]))._unsafeUnwrap();
     const port = await freePort();
     await writeFile(join(dir, "kubeconfig"), server.kubeconfig("lb1"));
@@ -69,14 +69,21 @@ await describeWith([built, program("dpkg-deb", ["--version"])], "portico run fro
     proc.stdout?.on("data", (b: Buffer) => (logs += b.toString()));
     proc.stderr?.on("data", (b: Buffer) => (logs += b.toString()));
     try {
-      const readyz = async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status;
-      await until("ready", async () => (await readyz()) === 200);
+      // No HAProxy runs here: not ready, saying why; the config is written and the finalizer added,
+      // and status waits for a running HAProxy.
+      const readyz = async () => {
+        const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+        return r === undefined ? "" : `${r.status} ${await r.text()}`;
+      };
+      await until("readyz says why", async () => (await readyz()) === "503 no haproxy worker runs on this node\n");
       server.put(aService({ name: "web", policy: "Local" }));
-      const status = () => JSON.stringify(server.get("Service", "default", "web")?.["status"] ?? {});
-      await until("status", () => status().includes("198.18.100.10"));
-      expect(await readFile(join(dir, "haproxy.cfg"), "utf8")).toContain("bind 198.18.100.10:80 transparent");
+      const cfg = () => readFile(join(dir, "haproxy.cfg"), "utf8").catch(() => "");
+      await until("config written", async () => (await cfg()).includes("bind 198.18.100.10:80 transparent"));
+      const meta = () => JSON.stringify(server.get("Service", "default", "web")?.["metadata"] ?? {});
+      await until("finalizer", () => meta().includes("load-balancer-cleanup"));
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       expect(metrics).toMatch(/portico_services\{state="ready"\} 1/);
+      expect(metrics).toContain("portico_haproxy_running 0");
     } finally {
       await proc.stop();
     }

@@ -37,3 +37,5 @@ export {
 export { parseShowStat, readStats, serverState, type CheckResult, type ServerState, type StatRow } from "./stats.js";
 /** The frontends, backends and server slots a rendered haproxy.cfg declares, for `portico status`. */
 export { readLayout, type HaproxyLayout, type LayoutFrontend, type LayoutServer } from "./layout.js";
+/** The ports of an LB node something other than HAProxy listens on (from /proc), so a reload never binds them. */
+export { foreignListeners, parseProcNetTcp, type Listener } from "./listeners.js";

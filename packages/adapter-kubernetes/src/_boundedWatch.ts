@@ -10,7 +10,25 @@ export interface BoundedWatchOptions {
   readonly onOpen: () => void;
   /** True once the owner stopped: no watch is opened then. */
   readonly stopped: () => boolean;
+  /** Told what was dropped when an event is malformed; the watch then ends with an error (and restarts). */
+  readonly onMalformed?: (what: string) => void;
 }
+
+const PHASES = new Set(["ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"]);
+
+/**
+ * Why a watch event cannot be given to client-node's cache (which reads `object.metadata` of
+ * every event in an async handler, so a bad one is an unhandled rejection), or `undefined`.
+ */
+export const malformedEvent = (phase: unknown, object: unknown): string | undefined => {
+  if (typeof phase !== "string" || !PHASES.has(phase)) return `an event of type ${JSON.stringify(phase)?.slice(0, 40)}`;
+  if (typeof object !== "object" || object === null || Array.isArray(object)) return `a ${phase} event with no object`;
+  if (phase === "ERROR" || phase === "BOOKMARK") return undefined;
+  const metadata = (object as { metadata?: unknown }).metadata;
+  if (typeof metadata !== "object" || metadata === null || typeof (metadata as { name?: unknown }).name !== "string")
+    return `a ${phase} event whose object has no metadata.name`;
+  return undefined;
+};
 
 const aborted = (): AbortController => {
   const c = new AbortController();
@@ -60,8 +78,22 @@ export class BoundedWatch extends Watch {
       (timeoutSeconds + 30) * 1000,
     );
     const counted = (phase: string, apiObj: unknown, watchObj?: unknown): void => {
+      const bad = malformedEvent(phase, apiObj);
+      if (bad !== undefined) {
+        // A dropped event leaves the cache behind: end this watch so the informer restarts.
+        this.#o.onMalformed?.(`${path}: dropped ${bad}`);
+        finish(new Error(`the watch of ${path} sent ${bad}`));
+        controller?.abort();
+        return;
+      }
       events++;
-      callback(phase, apiObj, watchObj);
+      // The client's handler is async: a rejection it makes ends the watch rather than the process.
+      const r = callback(phase, apiObj, watchObj) as unknown;
+      if (r instanceof Promise)
+        r.catch((e: unknown) => {
+          finish(e);
+          controller?.abort();
+        });
     };
     try {
       controller = await super.watch(path, { ...query, allowWatchBookmarks: true, timeoutSeconds }, counted, finish);

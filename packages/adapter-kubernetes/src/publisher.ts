@@ -1,6 +1,6 @@
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from "@kubernetes/client-node";
 import { match } from "ts-pattern";
-import type { StatusAction } from "./service-status.js";
+import { ownCondition, type StatusAction } from "./service-status.js";
 
 /** The outcome of applying status actions. */
 export interface PublishReport {
@@ -16,8 +16,8 @@ export const EVENT_SOURCE = "portico";
 const MAX_EVENT_MESSAGE = 1000;
 
 /**
- * Apply status actions through the real client: status with a merge patch on the `status`
- * subresource, finalizers with a JSON patch whose `test` states the list they were computed from
+ * Apply status actions through the real client: status with a strategic merge patch of Portico's
+ * conditions (by type) and the ingress on the `status` subresource, finalizers with a JSON patch whose `test` states the list they were computed from
  * (after a concurrent change the test fails with 422, and it is retried on the next plan), Events
  * as core/v1 Events. `isLeader` is asked before every write, so losing the lease stops writes at once.
  */
@@ -29,6 +29,7 @@ export const publishStatus = async (
 ): Promise<PublishReport> => {
   const core = kc.makeApiClient(CoreV1Api);
   const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+  const strategic = setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch);
   let applied = 0;
   const failed: { action: StatusAction; message: string }[] = [];
   for (const action of actions) {
@@ -36,13 +37,23 @@ export const publishStatus = async (
     try {
       await match(action)
         .with({ kind: "patchStatus" }, (a) =>
+          // A strategic merge of Portico's conditions only (merged by type), so a condition another
+          // controller writes meanwhile is never overwritten; the ingress list is atomic.
           core.patchNamespacedServiceStatus(
             {
               name: a.name,
               namespace: a.namespace,
-              body: { status: { loadBalancer: { ingress: a.ingress }, conditions: a.conditions } },
+              body: {
+                status: {
+                  loadBalancer: { ingress: a.ingress },
+                  conditions: [
+                    ...a.conditions.filter(ownCondition),
+                    ...(a.removeConditions ?? []).map((type) => ({ type, $patch: "delete" })),
+                  ],
+                },
+              },
             },
-            merge,
+            strategic,
           ),
         )
         .with({ kind: "addFinalizer" }, { kind: "removeFinalizer" }, (a) =>

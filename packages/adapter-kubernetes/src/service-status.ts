@@ -1,4 +1,4 @@
-import type { Condition, Plan, ServicePlan } from "@portico/core";
+import { PORTS_ERROR_CONDITION, type Condition, type Plan, type ServicePlan } from "@portico/core";
 
 /** The finalizer the upstream service controller uses, so a Service's VIP is released before it goes. */
 export const CLEANUP_FINALIZER = "service.kubernetes.io/load-balancer-cleanup";
@@ -63,7 +63,10 @@ export type StatusAction =
       readonly namespace: string;
       readonly name: string;
       readonly ingress: readonly unknown[] | null;
+      /** Every condition as it should be: other controllers' as read, and Portico's. */
       readonly conditions: readonly KubeCondition[];
+      /** Portico's condition types to remove (no longer set). */
+      readonly removeConditions?: readonly string[];
     }
   | {
       readonly kind: "event";
@@ -73,7 +76,9 @@ export type StatusAction =
       readonly event: ServiceEvent;
     };
 
-const ownCondition = (c: { type: string }): boolean => c.type.startsWith(OWN_CONDITION_PREFIX);
+/** Whether a condition type is Portico's to write: its own types, and the upstream one it sets for ports it cannot serve. */
+export const ownCondition = (c: { type: string }): boolean =>
+  c.type.startsWith(OWN_CONDITION_PREFIX) || c.type === PORTS_ERROR_CONDITION;
 const sameCondition = (a: KubeCondition, b: Condition): boolean =>
   a.status === b.status &&
   a.reason === b.reason &&
@@ -88,13 +93,15 @@ const sameCondition = (a: KubeCondition, b: Condition): boolean =>
  * one not in the plan is cleaned up only if it carries the finalizer and its class is Portico's
  * (`classes`, the config), since the finalizer's name is the upstream one that every
  * load-balancer controller puts on the Services it serves. `now` stamps conditions whose status
- * changed.
+ * changed. `holds` names the Services to leave as they are but for adding the finalizer: ones not
+ * installed yet, and ones whose frontends still serve on this LB node (their finalizer stays on).
  */
 export const reconcileStatus = (
   services: readonly ServiceObject[],
   plan: Plan,
   now: string,
   classes: ClassPolicy,
+  holds: (key: string) => boolean = () => false,
 ): StatusAction[] => {
   const planned = new Map<string, ServicePlan>(plan.services.map((s) => [s.key, s]));
   const actions: StatusAction[] = [];
@@ -111,7 +118,9 @@ export const reconcileStatus = (
     const sp = planned.get(`${namespace}/${name}`);
     const event = (e: ServiceEvent): void => void actions.push({ kind: "event", namespace, name, uid, event: e });
 
+    const held = holds(`${namespace}/${name}`);
     if (sp === undefined) {
+      if (held) continue;
       // Not (or no longer) ours. Only a Service of our class that carries the finalizer was ever
       // ours; on a foreign class the finalizer, the status and the deletion are another
       // controller's. The API server clears the class when the type leaves LoadBalancer, so a
@@ -130,6 +139,7 @@ export const reconcileStatus = (
           name,
           ingress: null,
           conditions: current.filter((c) => !ownCondition(c)),
+          removeConditions: current.filter(ownCondition).map((c) => c.type),
         });
       }
       actions.push({
@@ -155,6 +165,7 @@ export const reconcileStatus = (
       });
       event({ type: "Normal", reason: "EnsuringLoadBalancer", message: "Ensuring load balancer" });
     }
+    if (held) continue;
 
     const desiredIngress = sp.status.loadBalancer.ingress.map((i) => ({
       ip: i.ip,
@@ -166,7 +177,7 @@ export const reconcileStatus = (
       })),
     }));
     const currentIngress = svc.status?.loadBalancer?.ingress ?? [];
-    const ingressChanged = JSON.stringify(currentIngress) !== JSON.stringify(desiredIngress);
+    const ingressChanged = JSON.stringify(currentIngress) !== JSON.stringify(asStored(desiredIngress, currentIngress));
     const conditions: KubeCondition[] = [
       ...current.filter((c) => !ownCondition(c)),
       ...sp.status.conditions.map((c) => {
@@ -183,10 +194,11 @@ export const reconcileStatus = (
         };
       }),
     ];
-    const conditionsChanged = sp.status.conditions.some((c) => {
-      const before = current.find((x) => x.type === c.type);
-      return before === undefined || !sameCondition(before, c);
-    });
+    const conditionsChanged =
+      sp.status.conditions.some((c) => {
+        const before = current.find((x) => x.type === c.type);
+        return before === undefined || !sameCondition(before, c);
+      }) || current.some((c) => ownCondition(c) && !sp.status.conditions.some((x) => x.type === c.type));
     if (!ingressChanged && !conditionsChanged) continue;
     actions.push({
       kind: "patchStatus",
@@ -194,13 +206,16 @@ export const reconcileStatus = (
       name,
       ingress: desiredIngress.length === 0 ? null : desiredIngress,
       conditions,
+      removeConditions: current
+        .filter((c) => ownCondition(c) && !sp.status.conditions.some((x) => x.type === c.type))
+        .map((c) => c.type),
     });
 
     const ready = sp.status.conditions.find((c) => c.type === "portico.dev/LoadBalancerReady");
     const readyBefore = current.find((c) => c.type === "portico.dev/LoadBalancerReady");
     if (
-      sp.state === "failed" &&
-      ready !== undefined &&
+      // Failed, or served as before while the new spec is not (the last good load balancer kept).
+      ready?.status === "False" &&
       (readyBefore === undefined || !sameCondition(readyBefore, ready))
     ) {
       event({
@@ -222,6 +237,16 @@ export const reconcileStatus = (
     }
   }
   return actions;
+};
+
+/**
+ * The ingress as the API server stores it: one before 1.30 drops `ipMode` (an unknown field), so
+ * when every stored entry lacks it the desired one is compared without it; otherwise each
+ * publish would write it again, and each write come back as a change, forever.
+ */
+const asStored = (desired: readonly { ipMode?: string }[], stored: readonly unknown[]): readonly unknown[] => {
+  const dropsIpMode = stored.length > 0 && stored.every((i) => typeof i === "object" && i !== null && !("ipMode" in i));
+  return dropsIpMode ? desired.map(({ ipMode: _ipMode, ...rest }) => rest) : desired;
 };
 
 const isOurClass = (lbClass: string | undefined, classes: ClassPolicy): boolean =>

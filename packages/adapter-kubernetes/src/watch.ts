@@ -31,6 +31,8 @@ export interface ClusterWatchOptions {
   readonly minWatchSeconds?: number;
   /** Items per LIST page (`limit`); default 500, as client-go's pager. */
   readonly pageSize?: number;
+  /** Told what was dropped: list items and watch events that cannot be cached. */
+  readonly onDropped?: (what: string) => void;
 }
 
 /** One informer: what it lists and watches, and where it is in its backoff. */
@@ -87,6 +89,7 @@ export class ClusterWatch {
         // The client would open a watch after a list that ended after stop(): refuse it.
         if (this.#stopped) throw new Error("stopped");
         this.#dropped += dropped;
+        if (dropped > 0) options.onDropped?.(`${spec.path}: dropped ${dropped} list items with no metadata.name`);
         healthy();
         return list;
       };
@@ -95,6 +98,10 @@ export class ClusterWatch {
         shortWatchMs: 1_000,
         onOpen: healthy,
         stopped: () => this.#stopped,
+        onMalformed: (what) => {
+          this.#dropped++;
+          options.onDropped?.(what);
+        },
       });
       const informer = new ListWatch(spec.path, watch, list, false);
       const feed: Feed = { ...spec, informer, backoff: new BackoffState(backoff), synced: false, failing: false };

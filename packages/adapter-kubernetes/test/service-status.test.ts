@@ -60,7 +60,7 @@ describe("status publishing", () => {
     expect(conditions[0]?.observedGeneration ?? 0).toBe(0);
     expect(events("web")).toEqual(["EnsuringLoadBalancer", "EnsuredLoadBalancer"]);
     const statusPatch = server.writes().find((w) => w.path.endsWith("/status"));
-    expect(statusPatch?.contentType).toBe("application/merge-patch+json");
+    expect(statusPatch?.contentType).toBe("application/strategic-merge-patch+json");
   });
 
   it("writes nothing when status already says what the plan says", async () => {
@@ -192,5 +192,94 @@ describe("status publishing", () => {
     expect(report.failed.map((f) => f.message)).toContain("HTTP 409");
     await turn();
     expect((svc("web")["metadata"] as { finalizers: string[] }).finalizers).toEqual([CLEANUP_FINALIZER]);
+  });
+
+  it("a held Service gets its finalizer but no status, and a deleted one that is held keeps its finalizer", async () => {
+    server.put(aService({ name: "web" }));
+    const services = server.list("Service");
+    const p = plan(ingest([...services, ...server.list("Node")]), config);
+    const held = (key: string) => key === "default/web";
+    const actions = reconcileStatus(services as ServiceObject[], p, "2026-11-26T00:00:00Z", config, held);
+    expect(actions.map((a) => a.kind)).toEqual(["addFinalizer", "event"]);
+    await publishStatus(kc, actions, always);
+    server.delete("Service", "default", "web");
+    const deleting = server.list("Service");
+    const after = plan(ingest([...deleting, ...server.list("Node")]), config);
+    expect(reconcileStatus(deleting as ServiceObject[], after, "2026-11-26T00:00:00Z", config, held)).toEqual([]);
+    expect(
+      reconcileStatus(deleting as ServiceObject[], after, "2026-11-26T00:00:00Z", config).map((a) => a.kind),
+    ).toContain("removeFinalizer");
+  });
+
+  it("sets LoadBalancerPortsError for a UDP port no data plane serves, removes it once fixed, and keeps another controller's conditions", async () => {
+    const udp = [
+      { port: 80, nodePort: 30080 },
+      { port: 53, nodePort: 30053, protocol: "UDP" },
+    ];
+    server.put(aService({ name: "dns", ports: udp }));
+    const stored = server.get("Service", "default", "dns")!;
+    const other = {
+      type: "example.com/Healthy",
+      status: "True",
+      reason: "Fine",
+      message: "",
+      lastTransitionTime: "2026-11-26T00:00:00Z",
+    };
+    stored["status"] = { conditions: [other] };
+    server.put(stored);
+    await turn();
+    const types = () =>
+      ((svc("dns")["status"] as { conditions: { type: string; reason: string }[] }).conditions ?? []).map(
+        (c) => `${c.type} ${c.reason}`,
+      );
+    expect(types()).toContain("LoadBalancerPortsError LoadBalancerMixedProtocolNotSupported");
+    expect(types()).toContain("example.com/Healthy Fine");
+    server.put({
+      ...svc("dns"),
+      spec: {
+        ...(svc("dns")["spec"] as object),
+        ports: [{ name: "p80", port: 80, nodePort: 30080, protocol: "TCP", targetPort: 80 }],
+      },
+    });
+    await turn();
+    expect(types().filter((t) => t.startsWith("LoadBalancerPortsError"))).toEqual([]);
+    expect(types()).toContain("example.com/Healthy Fine");
+  });
+
+  it("never overwrites a condition another controller wrote after the status was read (a strategic merge of Portico's types only)", async () => {
+    server.put(aService({ name: "web" }));
+    const services = server.list("Service");
+    const p = plan(ingest([...services, ...server.list("Node")]), config);
+    const actions = reconcileStatus(services as ServiceObject[], p, "2026-11-26T00:00:00Z", config);
+    // Meanwhile another controller adds its own condition.
+    const stored = server.get("Service", "default", "web")!;
+    const theirs = {
+      type: "example.com/Checked",
+      status: "True",
+      reason: "Ok",
+      message: "",
+      lastTransitionTime: "2026-11-26T00:00:00Z",
+    };
+    stored["status"] = { ...(stored["status"] as object), conditions: [theirs] };
+    server.put(stored);
+    await publishStatus(kc, actions, always);
+    const types = ((svc("web")["status"] as { conditions: { type: string }[] }).conditions ?? []).map((c) => c.type);
+    expect(types).toEqual(["example.com/Checked", "portico.dev/LoadBalancerReady", "portico.dev/Degraded"]);
+    const patches = server.writes().filter((w) => w.path.endsWith("/status"));
+    expect(patches.map((w) => w.contentType)).toEqual(["application/strategic-merge-patch+json"]);
+  });
+
+  it("on an API server that drops ipMode (before 1.30) the status, once written, is not written again and records no Event again", async () => {
+    server.put(aService({ name: "web" }));
+    await turn();
+    // What a 1.29 kube-apiserver keeps of the ingress: ipMode is an unknown field, pruned.
+    const stored = svc("web");
+    const status = stored["status"] as { loadBalancer: { ingress: Record<string, unknown>[] } };
+    for (const i of status.loadBalancer.ingress) delete i["ipMode"];
+    server.put(stored);
+    const eventsBefore = events("web").length;
+    const { actions } = await turn();
+    expect(actions).toEqual([]);
+    expect(events("web")).toHaveLength(eventsBefore);
   });
 });

@@ -175,6 +175,27 @@ describe("ClusterWatch and SnapshotSource", () => {
     expect(healthReports.filter((h) => !h.connected)).toEqual([]);
   });
 
+  it.each([
+    ["an ADDED event with a null object", '{"type":"ADDED","object":null}'],
+    ["a MODIFIED event whose object has no metadata", '{"type":"MODIFIED","object":{"kind":"Service"}}'],
+    ["an event of an unknown type", '{"type":"EXPLODED","object":{"metadata":{"name":"x"}}}'],
+  ])(
+    "a hostile API server's %s: no unhandled rejection; what was dropped is told, the informer restarts and loses no later change",
+    async (_, line) => {
+      const dropped: string[] = [];
+      await startWatch({ onDropped: (what) => dropped.push(what) });
+      await until("first snapshot", () => snapshots.length === 1);
+      const restarts = watch!.health().restarts;
+      server.sendRawWatchLine("Service", line);
+      await until("the drop told", () => dropped.length > 0);
+      expect(dropped[0]).toMatch(/^\/api\/v1\/services: dropped /);
+      await until("the informer restarted", () => watch!.health().restarts > restarts);
+      server.put(aService({ name: "after" }));
+      await until("the change after it seen", () => serviceKeys().includes("default/after"));
+      expect(watch!.health()).toMatchObject({ connected: true, dropped: 1 });
+    },
+  );
+
   it("stops quietly: no outage reported, no watch left open", async () => {
     await startWatch();
     await until("first snapshot", () => snapshots.length === 1);

@@ -21,6 +21,8 @@ import {
 } from "@portico/core";
 import type { Logger } from "pino";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { ApplyRetry } from "./_applyRetry.js";
+import { Installed, type ServingProbe } from "./installed.js";
 
 /** What applying a plan on this LB node did. */
 export interface NodeApplyResult {
@@ -46,6 +48,10 @@ export interface ControllerOptions {
   readonly statusRetryMs?: number;
   /** The VRRP state running before the first plan (read from the installed keepalived.conf). */
   readonly initialVrrp?: VrrpState;
+  /** Whether a HAProxy worker runs on this node; default: always. Status and readiness wait for it. */
+  readonly serving?: ServingProbe;
+  /** The plan narrowed to what this node can install (ports another program holds left out); default: as planned. */
+  readonly prepare?: (plan: Plan) => Promise<Plan>;
 }
 
 /**
@@ -75,14 +81,21 @@ export class Controller {
   #publishAgain = false;
   /** When the API server became unreachable and the watch's restart count then, while it is. */
   #outage: { readonly since: number; readonly restarts: number } | undefined;
+  /** What this node's HAProxy has installed: status says only that. */
+  readonly #installed: Installed;
+  #servingCheck: NodeJS.Timeout | undefined;
+  readonly #applyRetry = new ApplyRetry();
 
   constructor(options: ControllerOptions) {
     this.#o = options;
     this.registry = options.registry ?? new Registry();
     this.#metrics = makeMetrics(this.registry);
+    this.#installed = new Installed(options.serving ?? (() => Promise.resolve(true)));
     const log = options.logger;
     this.#watch = new ClusterWatch(options.kubeConfig, {
       onChange: () => this.#source.changed(),
+      onDropped: (what) =>
+        log.warn({ dropped: what }, "the API server sent what cannot be cached; restarting that watch"),
       // The watch reports health as it changes: one line as an outage starts, one as it ends.
       onHealth: (h) => {
         this.#metrics.apiConnected.set(h.connected ? 1 : 0);
@@ -135,13 +148,18 @@ export class Controller {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#retry);
+    clearTimeout(this.#servingCheck);
+    this.#applyRetry.cancel();
     this.#source.stop();
     await this.#watch.stop();
     await this.#elector.stop();
     await new Promise<void>((r) => (this.#server ? this.#server.close(() => r()) : r()));
   }
 
-  /** Ready: synced, connected, and the last apply succeeded. The reason when not. */
+  /**
+   * Ready: synced, connected, HAProxy running, the last apply succeeded and what is installed is
+   * the plan. The reason when not.
+   */
   readiness(): { ready: boolean; reason: string } {
     const h = this.#watch.health();
     if (!h.synced) return { ready: false, reason: "initial lists have not completed" };
@@ -149,6 +167,10 @@ export class Controller {
     if (this.#lastPlan === undefined) return { ready: false, reason: "no plan yet" };
     if (this.#lastApply !== undefined && this.#lastApply.errors.length > 0)
       return { ready: false, reason: `last apply failed: ${this.#lastApply.errors.join("; ")}` };
+    if (!this.#installed.running) return { ready: false, reason: "no haproxy worker runs on this node" };
+    const behind = this.#installed.view(this.#lastPlan).behind;
+    if (behind > 0)
+      return { ready: false, reason: `the installed configuration is behind the plan: ${behind} Services` };
     return { ready: true, reason: "ok" };
   }
 
@@ -163,6 +185,7 @@ export class Controller {
   }
 
   #enqueue(snapshot: ClusterSnapshot): void {
+    this.#applyRetry.cancel();
     this.#pending = snapshot;
     if (!this.#running) void this.#drain();
   }
@@ -185,8 +208,9 @@ export class Controller {
     const endPlan = this.#metrics.planDuration.startTimer();
     // VRIDs and masters stay where they run: each plan starts from the last one's VRRP state.
     const running = this.#lastPlan === undefined ? (this.#o.initialVrrp ?? NO_VRRP_STATE) : vrrpStateOf(this.#lastPlan);
-    const { plan: p, cache } = planIncremental(snapshot, this.#o.config, running, this.#planCache);
+    const { plan: planned, cache } = planIncremental(snapshot, this.#o.config, running, this.#planCache);
     this.#planCache = cache;
+    const p = this.#o.prepare === undefined ? planned : await this.#o.prepare(planned);
     endPlan();
     this.#metrics.plans.inc();
     for (const state of ["ready", "partial", "failed"] as const)
@@ -194,6 +218,12 @@ export class Controller {
     const result = await this.#o.apply(p);
     this.#lastApply = result;
     this.#lastPlan = p;
+    this.#installed.record(p, result.haproxy !== "error", result.errors);
+    await this.#checkServing();
+    // Tried again on its snapshot, unless a newer one, queued or being planned, supersedes it.
+    this.#applyRetry.after(result.errors.length > 0, () => {
+      if (!this.#stopped && this.#pending === undefined && !this.#running) this.#enqueue(snapshot);
+    });
     this.#metrics.applies.inc({ target: "haproxy", kind: result.haproxy });
     this.#metrics.applies.inc({ target: "keepalived", kind: result.keepalived });
     if (result.errors.length > 0) {
@@ -236,14 +266,32 @@ export class Controller {
     return this.#publishing;
   }
 
+  /**
+   * Ask whether HAProxy runs and say so in the metrics; while it does not, ask again every retry
+   * period, and publish once it does (status waits for a running HAProxy).
+   */
+  async #checkServing(): Promise<void> {
+    clearTimeout(this.#servingCheck);
+    const started = await this.#installed.refresh();
+    this.#metrics.haproxyRunning.set(this.#installed.running ? 1 : 0);
+    if (this.#lastPlan !== undefined) this.#metrics.behind.set(this.#installed.view(this.#lastPlan).behind);
+    if (this.#stopped) return;
+    if (!this.#installed.running)
+      this.#servingCheck = setTimeout(() => void this.#checkServing(), this.#o.statusRetryMs ?? 1_000);
+    else if (started) void this.#publish();
+  }
+
   async #publishOnce(): Promise<void> {
     const p = this.#lastPlan;
     if (p === undefined || !this.#elector.isLeader() || this.#stopped) return;
+    // Status says what this node installed, not what it planned.
+    const view = this.#installed.view(p);
     const actions = reconcileStatus(
       this.#watch.services() as ServiceObject[],
-      p,
+      { ...p, services: view.services },
       new Date().toISOString().replace(/\.\d+Z$/, "Z"),
       this.#o.config,
+      view.holds,
     );
     if (actions.length === 0) return;
     const report = await publishStatus(this.#o.kubeConfig, actions, () => this.#elector.isLeader());
@@ -266,8 +314,11 @@ export class Controller {
       if (path === "/healthz") {
         res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
       } else if (path === "/readyz") {
-        const r = this.readiness();
-        res.writeHead(r.ready ? 200 : 503, { "content-type": "text/plain" }).end(`${r.reason}\n`);
+        // Whether HAProxy runs is asked afresh: it can stop between two plans.
+        void this.#checkServing().then(() => {
+          const r = this.readiness();
+          res.writeHead(r.ready ? 200 : 503, { "content-type": "text/plain" }).end(`${r.reason}\n`);
+        });
       } else if (path === "/metrics") {
         void this.registry
           .metrics()
@@ -321,6 +372,16 @@ const makeMetrics = (registry: Registry) => ({
   statusWrites: new Counter({
     name: "portico_status_writes_total",
     help: "Status, finalizer and Event writes",
+    registers: [registry],
+  }),
+  haproxyRunning: new Gauge({
+    name: "portico_haproxy_running",
+    help: "1 while a HAProxy worker runs on this LB node",
+    registers: [registry],
+  }),
+  behind: new Gauge({
+    name: "portico_installed_behind_services",
+    help: "Services of the plan whose frontends this LB node has not installed (0: installed is the plan)",
     registers: [registry],
   }),
   statusWriteErrors: new Counter({

@@ -1,5 +1,10 @@
 import { readFile } from "node:fs/promises";
-import { applyHaproxy, type HaproxyApplyReport, type HaproxyRenderer } from "@portico/adapter-haproxy";
+import {
+  applyHaproxy,
+  foreignListeners,
+  type HaproxyApplyReport,
+  type HaproxyRenderer,
+} from "@portico/adapter-haproxy";
 import {
   applyKeepalived,
   readKeepalivedState,
@@ -9,6 +14,7 @@ import {
 } from "@portico/adapter-keepalived";
 import {
   NO_VRRP_STATE,
+  withoutTakenPorts,
   type AdapterError,
   type Config,
   type Ip,
@@ -34,6 +40,15 @@ export interface NodeApplyOutcome {
 export const installedVrrpState = async (config: Config): Promise<VrrpState> => {
   const text = await readFile(config.keepalived.configPath, "utf8").catch(() => undefined);
   return text === undefined ? NO_VRRP_STATE : readKeepalivedState(text);
+};
+
+/**
+ * The plan without the frontends on ports that another program of this LB node listens on (sshd
+ * on 0.0.0.0:22): those Services say so, and the reload goes on without them.
+ */
+export const installablePlan = async (plan: Plan): Promise<Plan> => {
+  const ports = new Set<number>(plan.frontends.map((f) => f.port));
+  return withoutTakenPorts(plan, await foreignListeners(plan.settings.haproxy.masterSocket, ports));
 };
 
 /**

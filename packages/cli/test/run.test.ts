@@ -22,8 +22,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 describe("portico run", () => {
-  it("writes the config for a new Service, publishes its status, serves metrics, and stops cleanly on SIGTERM", async () => {
+  it("with no HAProxy running: writes the config for a new Service and its finalizer, publishes no status, is not ready, and stops cleanly on SIGTERM", async () => {
     const port = await freePort();
     await writeFile(join(dir, "kubeconfig"), server.kubeconfig("lb1"));
     await writeFile(
@@ -52,24 +54,28 @@ describe("portico run", () => {
     proc.stdout?.on("data", (b: Buffer) => (logs += b.toString()));
     proc.stderr?.on("data", (b: Buffer) => (logs += b.toString()));
     try {
-      await until(
-        "ready",
-        async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200,
-      );
+      // No HAProxy runs here: not ready, and saying why.
+      const readyz = async () => {
+        const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+        return r === undefined ? "" : `${r.status} ${await r.text()}`;
+      };
+      await until("readyz says why", async () => (await readyz()) === "503 no haproxy worker runs on this node\n");
       const created = Date.now();
       server.put(aService({ name: "web", policy: "Local" }));
-      await until("status", () =>
-        JSON.stringify(server.get("Service", "default", "web")?.["status"] ?? {}).includes("198.18.100.10"),
+      const cfg = () => readFile(join(dir, "haproxy.cfg"), "utf8").catch(() => "");
+      await until("config written", async () => (await cfg()).includes("bind 198.18.100.10:80 transparent"));
+      await until("finalizer", () =>
+        JSON.stringify(server.get("Service", "default", "web")?.["metadata"] ?? {}).includes("load-balancer-cleanup"),
       );
       process.stdout.write(
-        `portico run: Service created -> status published in ${Date.now() - created} ms (config written, no live HAProxy)\n`,
+        `portico run: Service created -> config written and finalizer added in ${Date.now() - created} ms (no live HAProxy)\n`,
       );
-      expect(await readFile(join(dir, "haproxy.cfg"), "utf8")).toContain("bind 198.18.100.10:80 transparent");
-      expect((server.get("Service", "default", "web")!["metadata"] as { finalizers: string[] }).finalizers).toEqual([
-        "service.kubernetes.io/load-balancer-cleanup",
-      ]);
+      // Status waits for a running HAProxy: nothing serves the address yet.
+      await sleep(500);
+      expect(server.get("Service", "default", "web")?.["status"] ?? {}).not.toHaveProperty("loadBalancer.ingress");
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       expect(metrics).toContain("portico_leader 1");
+      expect(metrics).toContain("portico_haproxy_running 0");
       expect(metrics).toMatch(/portico_services\{state="ready"\} 1/);
     } finally {
       await proc.stop();

@@ -33,6 +33,7 @@ export const CONFIG_DEFAULTS = {
   serviceDefaults: {},
   maxBackendsPerService: T.maxBackendsPerService.default,
   podIpsRoutable: T.podIpsRoutable.default,
+  reservedPorts: T.reservedPorts.default,
   pool: defaultsOf(POOL_FIELDS),
   bgp: { ...defaultsOf(BGP_FIELDS), bfd: defaultsOf(BFD_FIELDS) },
 } as const;
@@ -52,6 +53,7 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
   const serviceDefaults = readServiceDefaults(input["serviceDefaults"], bad);
   const maxBackendsPerService = readField(T.maxBackendsPerService, input, "maxBackendsPerService", "", bad);
   const podIpsRoutable = readField(T.podIpsRoutable, input, "podIpsRoutable", "", bad);
+  const reservedPorts = readField(T.reservedPorts, input, "reservedPorts", "", bad);
   const loadBalancerClass = readField(T.loadBalancerClass, input, "loadBalancerClass", "", bad);
   const handleUnclassed = readField(T.handleUnclassed, input, "handleUnclassed", "", bad);
   const pools = parsePools(input["pools"], bad);
@@ -108,6 +110,7 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
     serviceDefaults,
     maxBackendsPerService: d(maxBackendsPerService),
     podIpsRoutable: d(podIpsRoutable),
+    reservedPorts: d(reservedPorts),
     ...(bgp === undefined ? {} : { bgp }),
   });
 };

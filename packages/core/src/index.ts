@@ -134,6 +134,16 @@ export { backendAddress, EXCLUDE_LABEL, isEligible, TO_BE_DELETED_TAINT } from "
 export { byAge, isResponsibleFor } from "./plan/responsible.js";
 export { healthChecksPerLbNode, KUBE_PROXY_CHECK_ID } from "./plan/checks.js";
 export { DEGRADED_CONDITION, READY_CONDITION } from "./plan/status.js";
+export { PORTS_ERROR_CONDITION, portsCondition } from "./plan/status.js";
+export {
+  APPLY_FAILED,
+  statusAsInstalled,
+  type InstalledFrontend,
+  type InstalledState,
+  type InstalledStatus,
+} from "./plan/installed.js";
+export { PORT_IN_USE, withoutTakenPorts, type TakenPort } from "./plan/takenPorts.js";
+export { LAST_GOOD_KEPT } from "./plan/lastGood.js";
 export { plan } from "./plan/plan.js";
 /** Incremental planning: the same Plan as `plan`, reusing the work (and objects) of the last one. */
 export { planIncremental, type PlanCache } from "./plan/incremental.js";

@@ -154,6 +154,8 @@ export interface Config {
   readonly podIpsRoutable: boolean;
   /** BGP announcements for pools with `announce: bgp`; absent when the config has no `bgp` section. */
   readonly bgp?: BgpConfig;
+  /** Ports the LB nodes use themselves: no Service gets a frontend on them. */
+  readonly reservedPorts: readonly Port[];
 }
 
 /** BFD on a BGP session (BIRD's bfd protocol): the session goes down after `multiplier` missed packets. */

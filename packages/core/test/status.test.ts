@@ -38,7 +38,10 @@ describe("status", () => {
     expect(s.status.conditions.map((c) => [c.type, c.status, c.reason, c.observedGeneration])).toEqual([
       [READY_CONDITION, "True", "PartiallyServed", 7],
       [DEGRADED_CONDITION, "True", "ProtocolNotServed", 7],
+      // The upstream condition for ports no data plane serves (KEP-1435).
+      ["LoadBalancerPortsError", "True", "LoadBalancerMixedProtocolNotSupported", 7],
     ]);
+    expect(s.status.conditions[2]!.message).toBe("ports not served: 80/UDP (portico.dev/ProtocolNotServed)");
     expect(p.unservedListeners?.map((l) => `${l.protocol} ${l.vip} ${l.port} ${l.servers.length}`)).toEqual([
       "UDP 198.18.100.10 80 1",
       "UDP 2001:db8:100::1 80 1",

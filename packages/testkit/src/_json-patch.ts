@@ -1,6 +1,5 @@
-// The two patch formats the API server takes for JSON bodies. Strategic merge patch is
-// kube-apiserver's own and is not served here: a client that sends it gets 415, as it would from
-// a server that does not know the type.
+// The two generic patch formats the API server takes for JSON bodies; strategic merge patch, for
+// Services only, is in _strategic-merge.ts (any other kind gets 415).
 
 /** RFC 7386 JSON merge patch: `null` deletes a key, objects merge, anything else replaces. */
 export const mergePatch = (target: unknown, patch: unknown): unknown => {

@@ -70,6 +70,11 @@ export class WatchHub {
     }
   }
 
+  /** Write `line` as it is to every open watch of `resource`: fault injection, not a real server's answer. */
+  sendRaw(resource: Resource, line: string): void {
+    for (const w of this.#watchers) if (w.resource === resource && !w.res.writableEnded) w.res.write(`${line}\n`);
+  }
+
   /** Cut every open watch, as a lost connection does. */
   cutAll(): void {
     for (const w of this.#watchers) w.res.destroy();

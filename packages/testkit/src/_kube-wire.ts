@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { jsonPatch, mergePatch } from "./_json-patch.js";
+import { strategicMergeService } from "./_strategic-merge.js";
 
 // The wire vocabulary of the test API server: which resources it serves and where, the
 // metav1.Status body of every error, and the two time formats of the Kubernetes API.
@@ -190,6 +191,9 @@ export const asObject = (body: unknown): Parsed =>
 /** `existing` with a merge or JSON patch applied (on a copy). */
 export const patched = (existing: Obj, contentType: string, patch: unknown): Parsed => {
   if (contentType === "application/merge-patch+json") return asObject(mergePatch(structuredClone(existing), patch));
+  // Strategic merge is served for Services only (the lists it merges are theirs).
+  if (contentType === "application/strategic-merge-patch+json" && existing["kind"] === "Service")
+    return asObject(strategicMergeService(structuredClone(existing), patch));
   if (contentType === "application/json-patch+json") {
     const applied = jsonPatch(structuredClone(existing), patch);
     if ("ok" in applied) return asObject(applied.ok);

@@ -160,6 +160,17 @@ export class KubeApiServer {
     this.#delete(resource, keyOf(resource, resource.namespaced ? namespace : undefined, name));
   }
 
+  /**
+   * Send `line` as it is on every open watch of `kind`: what a broken or hostile API server (or a
+   * proxy between) might send, which kube-apiserver itself never does.
+   */
+  sendRawWatchLine(kind: string, line: string): void {
+    this.#watches.sendRaw(
+      RESOURCES.find((r) => r.kind === kind)!,
+      line,
+    );
+  }
+
   /** Writes (anything but GET) recorded so far. */
   writes(): RecordedRequest[] {
     return this.requests.filter((r) => r.method !== "GET");

@@ -181,6 +181,42 @@ describe("the test API server answers as kube-apiserver does", () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
   });
 
+  it("a strategic merge patch of a Service's status merges conditions by type and deletes with $patch: delete, and replaces the atomic ingress list (kube-apiserver: ServiceStatus.conditions is patchStrategy=merge, patchMergeKey=type; LoadBalancerStatus.ingress is listType=atomic)", async () => {
+    server.put(aService("web"));
+    const c = (type: string, reason: string) => ({
+      type,
+      status: "True",
+      reason,
+      message: "",
+      lastTransitionTime: "2026-12-01T00:00:00Z",
+    });
+    const smp = (patch: unknown) =>
+      call("PATCH", `${SERVICES}/web/status`, patch, "application/strategic-merge-patch+json");
+    await smp({
+      status: {
+        conditions: [c("other.io/A", "theirs"), c("portico.dev/R", "one")],
+        loadBalancer: { ingress: [{ ip: "198.18.100.10" }, { ip: "198.18.100.11" }] },
+      },
+    });
+    const after = await smp({
+      status: {
+        conditions: [c("portico.dev/R", "two"), { type: "portico.dev/Gone", $patch: "delete" }],
+        loadBalancer: { ingress: [{ ip: "198.18.100.12" }] },
+      },
+    });
+    expect(after.status).toBe(200);
+    const status = after.body["status"] as { conditions: { type: string; reason: string }[]; loadBalancer: unknown };
+    expect(status.conditions.map((x) => `${x.type} ${x.reason}`)).toEqual(["other.io/A theirs", "portico.dev/R two"]);
+    expect(status.loadBalancer).toEqual({ ingress: [{ ip: "198.18.100.12" }] });
+    const removed = await smp({
+      status: { conditions: [{ type: "portico.dev/R", $patch: "delete" }], loadBalancer: { ingress: null } },
+    });
+    expect((removed.body["status"] as { conditions: { type: string }[] }).conditions.map((x) => x.type)).toEqual([
+      "other.io/A",
+    ]);
+    expect((removed.body["status"] as { loadBalancer: unknown }).loadBalancer).toEqual({});
+  });
+
   it("the status subresource changes only status, and the main resource never does", async () => {
     server.put(aService("web"));
     const ip = { loadBalancer: { ingress: [{ ip: "198.18.100.10" }] } };
@@ -313,7 +349,8 @@ describe("the test API server answers as kube-apiserver does", () => {
     expect(await call("GET", "/api/v1/widgets")).toEqual(status(404, "NotFound"));
     expect(await call("GET", `${SERVICES}/nope`)).toEqual(status(404, "NotFound"));
     expect(await call("POST", SERVICES, aService("web"))).toEqual(status(409, "AlreadyExists"));
-    expect(await call("PATCH", `${SERVICES}/web`, {}, "application/strategic-merge-patch+json")).toEqual(
+    server.put(aNode("n1"));
+    expect(await call("PATCH", "/api/v1/nodes/n1", {}, "application/strategic-merge-patch+json")).toEqual(
       status(415, "UnsupportedMediaType"),
     );
     // A JSON patch whose `test` fails is a patch that cannot be applied: 422, not 409.

@@ -1,5 +1,5 @@
 import { KubeConfig } from "@kubernetes/client-node";
-import { HaproxyRenderer } from "@portico/adapter-haproxy";
+import { HaproxyRenderer, parseShowProc, sendCommand } from "@portico/adapter-haproxy";
 import { KeepalivedRenderer } from "@portico/adapter-keepalived";
 import type { Config, LbNodeName, Plan } from "@portico/core";
 import { pino, type Logger } from "pino";
@@ -8,7 +8,7 @@ import { EXIT, fail, type Flags } from "../args.js";
 import { Controller, type NodeApplyResult } from "../controller.js";
 import type { Io } from "../io.js";
 import { findLbNode, loadConfig } from "../load.js";
-import { applyOnNode, installedVrrpState } from "../node-apply.js";
+import { applyOnNode, installablePlan, installedVrrpState } from "../node-apply.js";
 import { startBgpRuntime, type BgpRuntime } from "../bgp-runtime.js";
 import { registerBgpMetrics, type BgpMetrics } from "../bgp-metrics.js";
 
@@ -56,6 +56,12 @@ const applier = (config: Config, node: LbNodeName, bgp?: BgpRuntime) => {
   };
 };
 
+/** Whether the haproxy master on `socket` runs a worker. */
+const haproxyServing = (socket: string) => async (): Promise<boolean> => {
+  const answer = await sendCommand(socket, { kind: "show-proc" }, { timeoutMs: 2_000 });
+  return answer.isOk() && (parseShowProc(answer.value)?.workers.length ?? 0) > 0;
+};
+
 /** `portico run --config <file> --node <lbNode> [--kubeconfig <file>]`: the controller; runs until SIGTERM or SIGINT. */
 export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
   const node = flags.required("node");
@@ -94,6 +100,8 @@ export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
     apply: applier(config.value, lbNode.value.name, bgp),
     logger,
     initialVrrp: await installedVrrpState(config.value),
+    serving: haproxyServing(config.value.haproxy.masterSocket),
+    prepare: installablePlan,
   });
   if (bgp !== undefined && config.value.bgp !== undefined)
     metrics = registerBgpMetrics(controller.registry, bgp, config.value.bgp.socket);

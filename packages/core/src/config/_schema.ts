@@ -13,6 +13,7 @@ import {
 } from "./_field.js";
 import { CONFIG_API_VERSION, CONFIG_KIND } from "./apiVersion.js";
 import { BGP_SECTION } from "./_bgp.js";
+import { parsePort, type Port } from "../model.js";
 import { CONTROLLER_SECTION } from "./_controller.js";
 import { HAPROXY_SECTION } from "./_haproxy.js";
 import { HEALTH_CHECK_SECTION } from "./_healthCheck.js";
@@ -102,6 +103,24 @@ export const TOP_LEVEL_FIELDS = {
       "Pod IPs are reachable from the LB nodes: ports without a nodePort (allocateLoadBalancerNodePorts: false) " +
       "then target the ready pods directly.",
   }),
+  reservedPorts: defaulted<readonly Port[]>({
+    type: "list of ports",
+    default: [],
+    example: "[22, 9100]",
+    description:
+      "Ports the LB nodes use themselves (sshd, node_exporter): a Service port among them gets no frontend and a " +
+      "PortInUse condition, and every other Service is served as usual.",
+    parse: (v, p, bad) => {
+      if (!Array.isArray(v)) return bad(p, "must be a list of ports");
+      const ports: Port[] = [];
+      for (const [i, x] of v.entries()) {
+        const port = parsePort(x);
+        if (port.isErr()) return bad(`${p}[${i}]`, port.error);
+        if (!ports.includes(port.value)) ports.push(port.value);
+      }
+      return ports.sort((a, b) => a - b);
+    },
+  }),
 };
 
 const T = TOP_LEVEL_FIELDS;
@@ -128,4 +147,5 @@ export const CONFIG_SCHEMA: Readonly<Record<string, ConfigField<unknown, never> 
   maxBackendsPerService: T.maxBackendsPerService,
   podIpsRoutable: T.podIpsRoutable,
   bgp: BGP_SECTION,
+  reservedPorts: T.reservedPorts,
 };

@@ -13,6 +13,7 @@ import { firstPass, type FirstPass } from "./services.js";
 import { outcomeOf, servicePlanOf, statusToClear, type Outcome } from "./status.js";
 import type { BgpAnnouncement } from "./announce.js";
 import type { CheckBackend, Plan, PlanSettings, ServicePlan, VrrpInstance } from "./types.js";
+import { withoutTakenPorts, type TakenPort } from "./takenPorts.js";
 
 /**
  * Plan the load balancers for a cluster snapshot: total and deterministic. The same snapshot and
@@ -66,7 +67,14 @@ export interface PlanParts {
 }
 
 /** The Plan from its parts: every list sorted by key or id. */
-export const assemble = (snapshot: ClusterSnapshot, config: Config, parts: PlanParts): Plan => ({
+export const assemble = (snapshot: ClusterSnapshot, config: Config, parts: PlanParts): Plan =>
+  withoutTakenPorts(assembled(snapshot, config, parts), reservedOf(config));
+
+// The LB nodes' own ports, refused to every Service on every address.
+const reservedOf = (config: Config): TakenPort[] =>
+  config.reservedPorts.map((port) => ({ port, owner: "reservedPorts" }));
+
+const assembled = (snapshot: ClusterSnapshot, config: Config, parts: PlanParts): Plan => ({
   services: parts.servicePlans.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
   frontends: parts.live.flatMap((d) => d.frontends).sort(byId),
   backends: parts.live.flatMap((d) => d.backends).sort(byId),

@@ -5,6 +5,7 @@ import { describeRef } from "../diagnostics.js";
 import { ipFamily, type IpFamily } from "../ip.js";
 import { familyAvailable, poolsFor, type AddressRequest } from "../ipam.js";
 import type { Diagnostic, Service } from "../model.js";
+import { LAST_GOOD_KEPT, lastGood } from "./lastGood.js";
 
 /** Adds one diagnostic about a Service. */
 export type Say = (
@@ -50,6 +51,7 @@ export const firstPass = (service: Service, problems: readonly Diagnostic[], con
   const families = familiesFor(service, options, config, say);
   const invalidRequest = problems.some((d) => d.reason === "InvalidAddressRequest");
   let blocked = invalid.has("loadBalancerIps") || invalid.has("pool") || invalidRequest;
+  let familyBlocked = false;
   const requested =
     options.loadBalancerIps.length > 0
       ? options.loadBalancerIps
@@ -79,24 +81,44 @@ export const firstPass = (service: Service, problems: readonly Diagnostic[], con
           `${families.map((f) => `IPv${f}`).join(" and ")}; no address is assigned until they agree`,
       );
       blocked = true;
+      familyBlocked = true;
     }
   }
-  if (!service.sourceRangesValid) blocked = true;
+  const kept = familyBlocked
+    ? undefined
+    : lastGood(
+        service,
+        options,
+        requested,
+        { ips: invalid.has("loadBalancerIps"), pool: invalid.has("pool"), spec: invalidRequest },
+        config,
+      );
+  if (kept !== undefined)
+    say(
+      "error",
+      LAST_GOOD_KEPT,
+      kept.field,
+      `${kept.why}; the Service keeps the load balancer it has (${kept.addresses.join(", ")}) until it is fixed`,
+    );
+  // Kept, a Service is served in the families it was served in, on the addresses it had.
+  const served =
+    kept === undefined ? families : families.filter((f) => kept.addresses.some((ip) => ipFamily(ip) === f));
   const request: AddressRequest | undefined =
-    !blocked && isServable(service, config)
+    (!blocked || kept !== undefined) && service.sourceRangesValid && isServable(service, config)
       ? {
           key: service.key,
           namespace: service.namespace,
           labels: service.labels,
-          families,
-          requested,
-          ...(options.pool === undefined ? {} : { pool: options.pool }),
-          current: service.statusIps,
+          families: served,
+          // A live Service whose request is invalid asks for the addresses it has, from any pool.
+          requested: kept === undefined ? requested : [],
+          ...(options.pool === undefined || kept !== undefined ? {} : { pool: options.pool }),
+          current: kept?.addresses ?? service.statusIps,
           ...(options.allowSharedIp === undefined ? {} : { sharingKey: options.allowSharedIp }),
           ports: service.ports.map((p) => `${p.port}/${p.protocol}`),
         }
       : undefined;
-  return { service, problems, options, diag, families, request };
+  return { service, problems, options, diag, families: served, request };
 };
 
 /**

@@ -5,6 +5,7 @@ import type { Ip } from "../ip.js";
 import { poolOf } from "../ipam.js";
 import type { Diagnostic, Service } from "../model.js";
 import type { SecondPass } from "./backends.js";
+import { LAST_GOOD_KEPT } from "./lastGood.js";
 import { isOurClass, isResponsibleFor } from "./responsible.js";
 import type { Condition, Ingress, ServicePlan } from "./types.js";
 
@@ -12,6 +13,33 @@ import type { Condition, Ingress, ServicePlan } from "./types.js";
 export const READY_CONDITION = "portico.dev/LoadBalancerReady";
 /** Set (status True) while a Service has warnings: bad annotations, ports not served. */
 export const DEGRADED_CONDITION = "portico.dev/Degraded";
+
+/** The upstream condition type for ports a load balancer cannot serve (KEP-1435). */
+export const PORTS_ERROR_CONDITION = "LoadBalancerPortsError";
+
+/**
+ * The {@link PORTS_ERROR_CONDITION} for a Service whose ingress lists ports that are not served,
+ * or `undefined` when every port is: reason `LoadBalancerMixedProtocolNotSupported`, as upstream,
+ * when a port's protocol is served by no data plane this LB node has.
+ */
+export const portsCondition = (ingress: readonly Ingress[], generation: number): Condition | undefined => {
+  const failing = [
+    ...new Set(
+      ingress.flatMap((i) =>
+        i.ports.flatMap((p) => (p.error === undefined ? [] : [`${p.port}/${p.protocol} (${p.error})`])),
+      ),
+    ),
+  ];
+  if (failing.length === 0) return undefined;
+  const protocol = ingress.some((i) => i.ports.some((p) => p.error === "portico.dev/ProtocolNotServed"));
+  return {
+    type: PORTS_ERROR_CONDITION,
+    status: "True",
+    reason: protocol ? "LoadBalancerMixedProtocolNotSupported" : "LoadBalancerPortsNotServed",
+    message: `ports not served: ${failing.join(", ")}`.slice(0, 4000),
+    observedGeneration: generation,
+  };
+};
 
 /** One Service once VRRP is planned: every diagnostic of its passes, and whether it is served. */
 export interface Outcome {
@@ -60,9 +88,23 @@ export const servicePlanOf = (second: SecondPass, outcome: Outcome, problems: re
     ipMode,
     proxyProtocol: options.proxyProtocol,
     frontends: state === "failed" ? [] : d.frontends.map((f) => f.id).sort(),
-    status: { loadBalancer: { ingress }, conditions: conditionsFor(state, sorted, service.generation) },
+    status: {
+      loadBalancer: { ingress },
+      conditions: withPortsCondition(conditionsFor(state, sorted, service.generation), ingress, service.generation),
+    },
     diagnostics: sorted,
   };
+};
+
+/** `conditions` with the {@link PORTS_ERROR_CONDITION} that `ingress` calls for, and no stale one. */
+export const withPortsCondition = (
+  conditions: readonly Condition[],
+  ingress: readonly Ingress[],
+  generation: number,
+): Condition[] => {
+  const ports = portsCondition(ingress, generation);
+  const rest = conditions.filter((c) => c.type !== PORTS_ERROR_CONDITION);
+  return ports === undefined ? rest : [...rest, ports];
 };
 
 /**
@@ -126,6 +168,12 @@ const conditionsFor = (
         }) as const,
     )
     .exhaustive();
+  // A live Service whose new request is invalid is served as before, but not as asked.
+  const kept = errors.find((d) => d.reason === LAST_GOOD_KEPT);
+  const readyNow: Condition =
+    kept === undefined || state === "failed"
+      ? ready
+      : { ...ready, status: "False", reason: LAST_GOOD_KEPT, message: summary(errors) };
   const degraded: Condition =
     warnings.length === 0
       ? {
@@ -142,7 +190,7 @@ const conditionsFor = (
           message: summary(warnings),
           observedGeneration: generation,
         };
-  return [ready, degraded];
+  return [readyNow, degraded];
 };
 
 // Condition messages are capped by the API at 32768 bytes; keep them readable well below that.

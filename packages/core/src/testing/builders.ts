@@ -173,6 +173,7 @@ export interface ConfigInput {
   readonly serviceDefaults?: Json;
   readonly maxBackendsPerService?: number;
   readonly podIpsRoutable?: boolean;
+  readonly reservedPorts?: readonly number[];
 }
 
 /** The documented example config, with overrides. */
@@ -200,6 +201,7 @@ export const aConfig = (o: ConfigInput = {}): Json => ({
   ...(o.serviceDefaults === undefined ? {} : { serviceDefaults: o.serviceDefaults }),
   ...(o.maxBackendsPerService === undefined ? {} : { maxBackendsPerService: o.maxBackendsPerService }),
   ...(o.podIpsRoutable === undefined ? {} : { podIpsRoutable: o.podIpsRoutable }),
+  ...(o.reservedPorts === undefined ? {} : { reservedPorts: [...o.reservedPorts] }),
 });
 
 /** {@link aConfig}, parsed; throws on an invalid config (tests only). */
