@@ -1,5 +1,6 @@
 import { match } from "ts-pattern";
 import { block, comment, seconds, section } from "./_conf.js";
+import type { Ip } from "@portico/core";
 import type { HaproxyCheckView, InstanceView, NodeHead } from "./_view.js";
 
 // The blocks of keepalived.conf, printed from the checked views of the LB node and its instances.
@@ -33,7 +34,24 @@ const globalDefs = (node: NodeHead): string[] =>
     "# A master that meets a higher priority adverts once more before stepping down, so the",
     "# winner announces its VIPs again (stale neighbour caches after a brief split brain).",
     "vrrp_higher_prio_send_advert",
+    ...checkSource(node),
+    "# 100 ms adverts must go out on time even while HAProxy's threads keep every CPU busy:",
+    "# real-time scheduling for the VRRP process (keepalived caps its CPU time between blocking",
+    "# calls, so a runaway loop cannot hang the node), raised up to 60 should it still run late,",
+    "# and its memory never swapped out.",
+    "vrrp_rt_priority 50",
+    "max_auto_priority 60",
+    "vrrp_no_swap",
   ]);
+
+const checkSource = (node: NodeHead): string[] =>
+  node.peers.length === 0
+    ? []
+    : [
+        "# An advert in unicast mode counts only from a configured peer's address: anyone else on the",
+        "# network could otherwise take every VIP with one forged advert of priority 254.",
+        "vrrp_check_unicast_src",
+      ];
 
 const scriptSecurity = (check: HaproxyCheckView): string[] =>
   match(check)
@@ -110,6 +128,23 @@ const instanceNotes = (node: NodeHead, inst: InstanceView): string[] => [
       : []),
 ];
 
+const preemptLines = (node: NodeHead): string[] =>
+  !node.preempt
+    ? ["# preempt: false in the Portico config: a returning node leaves the VIPs where they are.", "nopreempt"]
+    : node.preemptDelayS === 0
+      ? []
+      : [
+          `# A returning higher-priority node waits ${node.preemptDelayS} s before taking these VIPs back (its HAProxy`,
+          "# and checks settle first), since each move resets every connection on them.",
+          `preempt_delay ${node.preemptDelayS}`,
+        ];
+
+// RFC 5798 senders use TTL 255 and routers decrement it: 255 proves the advert never crossed one.
+const peerLine =
+  (node: NodeHead) =>
+  (peer: Ip): string =>
+    node.peersOnLink ? `${peer} min_ttl 255` : peer;
+
 const instanceBlock = (node: NodeHead, inst: InstanceView): string[] => {
   // Unicast needs the instance's family on both ends (see instanceNotes for the other cases).
   const unicast = inst.family === node.family && node.peers.length > 0;
@@ -122,10 +157,8 @@ const instanceBlock = (node: NodeHead, inst: InstanceView): string[] => {
       `virtual_router_id ${inst.vrid}`,
       `priority ${inst.priority}`,
       `advert_int ${seconds(node.advertIntMs)}`,
-      ...(node.preempt
-        ? []
-        : ["# preempt: false in the Portico config: a returning node leaves the VIPs where they are.", "nopreempt"]),
-      ...(unicast ? [`unicast_src_ip ${node.address}`, ...block("unicast_peer", node.peers)] : []),
+      ...preemptLines(node),
+      ...(unicast ? [`unicast_src_ip ${node.address}`, ...block("unicast_peer", node.peers.map(peerLine(node)))] : []),
       ...block(
         "virtual_ipaddress",
         inst.vips.map((vip) => `${vip}/${prefix} dev ${node.interface}`),

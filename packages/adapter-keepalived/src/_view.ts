@@ -59,6 +59,10 @@ export interface NodeView {
   readonly advertIntMs: number;
   /** False: `nopreempt` (a returning higher-priority node does not take its VIPs back). */
   readonly preempt: boolean;
+  /** Seconds a returning node waits before preempting (0: none); only rendered with `preempt`. */
+  readonly preemptDelayS: number;
+  /** True: peers share a link, so their adverts must arrive with TTL 255 (`min_ttl 255`). */
+  readonly peersOnLink: boolean;
   readonly haproxyCheck: HaproxyCheckView;
   /** Sorted by VRID. */
   readonly instances: readonly InstanceView[];
@@ -117,6 +121,15 @@ export const nodeHead = (plan: Plan, node: LbNodeName): Result<NodeHead, Adapter
     const preempt = plan.settings.vrrp.preempt ?? CONFIG_DEFAULTS.vrrp.preempt;
     if (typeof preempt !== "boolean")
       return err(renderError(`settings.vrrp.preempt: ${quote(preempt)} is not true or false`));
+    const preemptDelayS = yield* checkInt(
+      plan.settings.vrrp.preemptDelayS ?? CONFIG_DEFAULTS.vrrp.preemptDelayS,
+      0,
+      1000,
+      "settings.vrrp.preemptDelayS",
+    );
+    const peersOnLink = plan.settings.vrrp.peersOnLink ?? CONFIG_DEFAULTS.vrrp.peersOnLink;
+    if (typeof peersOnLink !== "boolean")
+      return err(renderError(`settings.vrrp.peersOnLink: ${quote(peersOnLink)} is not true or false`));
     const check = plan.settings.vrrp.haproxyCheck ?? CONFIG_DEFAULTS.vrrp.haproxyCheck;
     let haproxyCheck: HaproxyCheckView;
     if (check.kind === "process") haproxyCheck = { kind: "process" };
@@ -147,6 +160,8 @@ export const nodeHead = (plan: Plan, node: LbNodeName): Result<NodeHead, Adapter
       peers,
       advertIntMs,
       preempt,
+      preemptDelayS,
+      peersOnLink,
       haproxyCheck,
     });
   });

@@ -9,6 +9,8 @@ interface RenderedInstance {
   readonly priority: number;
   readonly srcIp: string | undefined;
   readonly peers: readonly string[] | undefined;
+  /** Each peer line's options after the address (`min_ttl 255`). */
+  readonly peerOptions: readonly string[] | undefined;
 }
 
 // Just enough of keepalived.conf to read back what the renderer wrote for each instance.
@@ -18,11 +20,15 @@ const instances = (text: string): RenderedInstance[] =>
     body,
     priority: Number(/^ {4}priority (\d+)$/m.exec(body)?.[1]),
     srcIp: /^ {4}unicast_src_ip (\S+)$/m.exec(body)?.[1],
-    peers: /^ {4}unicast_peer \{\n([\s\S]*?)\n {4}\}$/m
-      .exec(body)?.[1]
-      ?.split("\n")
-      .map((l) => l.trim()),
+    peers: peerLines(body)?.map((l) => l.split(" ")[0]!),
+    peerOptions: peerLines(body)?.map((l) => l.split(" ").slice(1).join(" ")),
   }));
+
+const peerLines = (body: string): string[] | undefined =>
+  /^ {4}unicast_peer \{\n([\s\S]*?)\n {4}\}$/m
+    .exec(body)?.[1]
+    ?.split("\n")
+    .map((l) => l.trim());
 
 const render = (plan: Plan, node: string): string =>
   renderKeepalived(plan, { node: node as LbNodeName })._unsafeUnwrap();
@@ -94,6 +100,42 @@ describe("renderKeepalived", () => {
     expect(v6?.peers).toEqual(["2001:db8:1::2"]);
     const typicalV6 = instances(render(plan, "lb1")).find((r) => r.body.includes("2001:db8:100::a/128 dev eth0"));
     expect(typicalV6?.srcIp).toBeUndefined();
+  });
+
+  it("accepts adverts only from its peers' addresses, with TTL 255 unless the peers are routed", () => {
+    const text = render(plan, "lb1");
+    expect(text).toMatch(/^ {4}vrrp_check_unicast_src$/m);
+    const unicast = instances(text).filter((r) => r.peers !== undefined);
+    expect(unicast.length).toBeGreaterThan(0);
+    for (const r of unicast) expect(r.peerOptions?.every((o) => o === "min_ttl 255")).toBe(true);
+    const routed: Plan = {
+      ...plan,
+      settings: { ...plan.settings, vrrp: { ...plan.settings.vrrp, peersOnLink: false } },
+    };
+    const routedText = render(routed, "lb1");
+    expect(routedText).toMatch(/^ {4}vrrp_check_unicast_src$/m);
+    expect(routedText).not.toContain("min_ttl");
+  });
+
+  it("delays preemption by preemptDelayS (10 s by default), and never with nopreempt", () => {
+    const delays = (p: Plan): string[] =>
+      instances(render(p, "lb1")).map((r) => /^ {4}preempt_delay (\S+)$/m.exec(r.body)?.[1] ?? "");
+    expect(new Set(delays(plan))).toEqual(new Set(["10"]));
+    const vrrp = (extra: object): Plan => ({
+      ...plan,
+      settings: { ...plan.settings, vrrp: { ...plan.settings.vrrp, ...extra } },
+    });
+    expect(new Set(delays(vrrp({ preemptDelayS: 0 })))).toEqual(new Set([""]));
+    expect(new Set(delays(vrrp({ preemptDelayS: 300 })))).toEqual(new Set(["300"]));
+    expect(render(vrrp({ preempt: false }), "lb1")).not.toContain("preempt_delay");
+    expect(
+      renderKeepalived(vrrp({ preemptDelayS: 1001 }), { node: "lb1" as LbNodeName })._unsafeUnwrapErr().message,
+    ).toBe('settings.vrrp.preemptDelayS: "1001" is not a whole number from 0 to 1000');
+  });
+
+  it("runs the VRRP process at a real-time priority, never swapped out", () => {
+    const text = render(plan, "lb1");
+    expect(text).toMatch(/^ {4}vrrp_rt_priority 50\n {4}max_auto_priority 60\n {4}vrrp_no_swap$/m);
   });
 
   it("has no unicast keywords when the node has no peer", () => {

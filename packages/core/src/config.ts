@@ -83,6 +83,8 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
       advertIntMs: d(vrrp?.advertIntMs),
       preempt: d(vrrp?.preempt),
       haproxyCheck: d(vrrp?.haproxyCheck),
+      preemptDelayS: d(vrrp?.preemptDelayS),
+      peersOnLink: d(vrrp?.peersOnLink),
     },
     haproxy: {
       configPath: d(haproxy?.configPath),

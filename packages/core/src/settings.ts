@@ -62,6 +62,16 @@ export interface VrrpConfig {
   readonly advertIntMs: Millis;
   /** True (the default when absent): a returning higher-priority node takes its VIPs back; false: `nopreempt`. */
   readonly preempt?: boolean;
+  /**
+   * With preemption on, seconds a returning higher-priority node waits (after its advert timeout)
+   * before taking its VIPs back; absent means 10 s. Also delays the first master after a start.
+   */
+  readonly preemptDelayS?: number;
+  /**
+   * True (the default when absent): every LB node shares one link with the others, so adverts must
+   * arrive with TTL 255 (`min_ttl 255`); false for peers reached through routers.
+   */
+  readonly peersOnLink?: boolean;
   /** How keepalived learns that HAProxy is gone; absent means the default `script` check (pgrep). */
   readonly haproxyCheck?: HaproxyCheck;
 }

@@ -21,6 +21,8 @@ describe("parseConfig", () => {
       advertIntMs: 100,
       preempt: true,
       haproxyCheck: { kind: "script", pidFile: "/run/haproxy.pid", intervalS: 1, fall: 2, rise: 2 },
+      preemptDelayS: 10,
+      peersOnLink: true,
     });
     expect(config.keepalived).toEqual({
       configPath: "/etc/keepalived/keepalived.conf",

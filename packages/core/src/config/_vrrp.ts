@@ -95,6 +95,23 @@ export const VRRP_FIELDS = {
     example: "false",
     description: "false renders nopreempt: a returning higher-priority node does not take its VIPs back.",
   }),
+  preemptDelayS: defaulted<number>({
+    // keepalived takes preempt_delay from 0 to 1000 s.
+    ...wholeNumber(0, 1000),
+    default: 10,
+    example: "30",
+    description:
+      "With preempt: seconds a returning higher-priority node waits before taking its VIPs back " +
+      "(its checks settle first); each move resets the connections on those VIPs. Also delays the first master after a start.",
+  }),
+  peersOnLink: defaulted<boolean>({
+    ...boolean,
+    default: true,
+    example: "false",
+    description:
+      "true: LB nodes share one link, so a VRRP advert must arrive with TTL 255 (min_ttl 255, as RFC 5798 asks); " +
+      "false for peers reached through routers (source address checked only).",
+  }),
   haproxyCheck: defaulted<HaproxyCheck>({
     type: `{kind: script, ${Object.keys(SCRIPT).join(", ")}} | {kind: process}`,
     default: SCRIPT_DEFAULT,
@@ -132,6 +149,8 @@ export const parseVrrp = (
   const advertIntMs = readField(F.advertIntMs, s, "advertIntMs", p, bad);
   const preempt = readField(F.preempt, s, "preempt", p, bad);
   const haproxyCheck = readField(F.haproxyCheck, s, "haproxyCheck", p, bad);
+  const preemptDelayS = readField(F.preemptDelayS, s, "preemptDelayS", p, bad);
+  const peersOnLink = readField(F.peersOnLink, s, "peersOnLink", p, bad);
   checkKnown(s, Object.keys(F), p, bad);
-  return { vridFirst, vridLast, advertIntMs, preempt, haproxyCheck };
+  return { vridFirst, vridLast, advertIntMs, preempt, haproxyCheck, preemptDelayS, peersOnLink };
 };
