@@ -117,17 +117,18 @@ describe("renderKeepalived", () => {
     expect(routedText).not.toContain("min_ttl");
   });
 
-  it("delays preemption by preemptDelayS (10 s by default), and never with nopreempt", () => {
+  it("delays preemption by preemptDelayS (none by default), and never with nopreempt", () => {
     const delays = (p: Plan): string[] =>
       instances(render(p, "lb1")).map((r) => /^ {4}preempt_delay (\S+)$/m.exec(r.body)?.[1] ?? "");
-    expect(new Set(delays(plan))).toEqual(new Set(["10"]));
+    expect(new Set(delays(plan))).toEqual(new Set([""]));
     const vrrp = (extra: object): Plan => ({
       ...plan,
       settings: { ...plan.settings, vrrp: { ...plan.settings.vrrp, ...extra } },
     });
+    expect(new Set(delays(vrrp({ preemptDelayS: 10 })))).toEqual(new Set(["10"]));
     expect(new Set(delays(vrrp({ preemptDelayS: 0 })))).toEqual(new Set([""]));
     expect(new Set(delays(vrrp({ preemptDelayS: 300 })))).toEqual(new Set(["300"]));
-    expect(render(vrrp({ preempt: false }), "lb1")).not.toContain("preempt_delay");
+    expect(render(vrrp({ preempt: false, preemptDelayS: 10 }), "lb1")).not.toContain("preempt_delay");
     expect(
       renderKeepalived(vrrp({ preemptDelayS: 1001 }), { node: "lb1" as LbNodeName })._unsafeUnwrapErr().message,
     ).toBe('settings.vrrp.preemptDelayS: "1001" is not a whole number from 0 to 1000');

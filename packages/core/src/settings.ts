@@ -64,7 +64,7 @@ export interface VrrpConfig {
   readonly preempt?: boolean;
   /**
    * With preemption on, seconds a returning higher-priority node waits (after its advert timeout)
-   * before taking its VIPs back; absent means 10 s. Also delays the first master after a start.
+   * before taking its VIPs back; absent means 0 (none). Also delays the first master after a start.
    */
   readonly preemptDelayS?: number;
   /**

@@ -21,7 +21,7 @@ describe("parseConfig", () => {
       advertIntMs: 100,
       preempt: true,
       haproxyCheck: { kind: "script", pidFile: "/run/haproxy.pid", intervalS: 1, fall: 2, rise: 2 },
-      preemptDelayS: 10,
+      preemptDelayS: 0,
       peersOnLink: true,
     });
     expect(config.keepalived).toEqual({

@@ -98,11 +98,13 @@ export const VRRP_FIELDS = {
   preemptDelayS: defaulted<number>({
     // keepalived takes preempt_delay from 0 to 1000 s.
     ...wholeNumber(0, 1000),
-    default: 10,
+    // Not on by default: keepalived 2.2.7 also waits this long after a reload, and a master whose
+    // instance a reload changed hands its VIPs to a backup meanwhile (seen in the lab).
+    default: 0,
     example: "30",
     description:
-      "With preempt: seconds a returning higher-priority node waits before taking its VIPs back " +
-      "(its checks settle first); each move resets the connections on those VIPs. Also delays the first master after a start.",
+      "With preempt: seconds a returning higher-priority node waits before taking its VIPs back (its checks settle first). " +
+      "Also delays the first master after a start, and a reload that changes an instance moves its VIPs to a backup meanwhile.",
   }),
   peersOnLink: defaulted<boolean>({
     ...boolean,
