@@ -35,12 +35,7 @@ const globalDefs = (node: NodeHead): string[] =>
     "# winner announces its VIPs again (stale neighbour caches after a brief split brain).",
     "vrrp_higher_prio_send_advert",
     ...checkSource(node),
-    "# 100 ms adverts must go out on time even while HAProxy's threads keep every CPU busy:",
-    "# real-time scheduling for the VRRP process (keepalived caps its CPU time between blocking",
-    "# calls, so a runaway loop cannot hang the node), raised up to 60 should it still run late,",
-    "# and its memory never swapped out.",
-    "vrrp_rt_priority 50",
-    "max_auto_priority 60",
+    "# The VRRP process's memory is never swapped out, so a busy node does not delay its adverts.",
     "vrrp_no_swap",
   ]);
 
