@@ -162,6 +162,8 @@ await describeWith([built(deb), program("dpkg-deb", ["--version"])], "the Debian
       expect((await stat(join(fs, f))).isFile(), f).toBe(true);
     }
     expect((await stat(bin)).mode & 0o777).toBe(0o755);
+    // keepalived runs it as root under enable_script_security: root's, and writable by root only.
+    expect((await stat(join(fs, "usr/lib/portico/haproxy-check"))).mode & 0o777).toBe(0o755);
   });
 
   it("maintainer scripts never start, restart or enable anything", async () => {

@@ -60,6 +60,11 @@ const scriptSecurity = (check: HaproxyCheckView): string[] =>
       "# from a path that a non-root user can write.",
       "enable_script_security",
     ])
+    .with({ kind: "stats" }, () => [
+      "# The HAProxy check runs as root (the stats socket is root's), so keepalived must refuse",
+      "# any script on a path that a non-root user can write.",
+      "enable_script_security",
+    ])
     .exhaustive();
 
 const haproxyTracker = (check: HaproxyCheckView): string[] =>
@@ -82,6 +87,23 @@ const haproxyTracker = (check: HaproxyCheckView): string[] =>
       ]),
     ])
     .with({ kind: "process" }, () => trackProcess())
+    .with({ kind: "stats" }, (c) => [
+      ...comment(
+        `HAProxy liveness: every ${c.intervalS} s, as root, does a worker answer show info on ${c.socket}?`,
+        "A master whose worker is wedged or stopped fails this, as it would not fail a pid check.",
+        `After ${c.fall} failures every instance below goes to FAULT and a peer takes its VIPs; after`,
+        `${c.rise} successes it may hold them again. init_fail: no VIPs before the first success.`,
+      ),
+      ...block(`vrrp_script ${TRACK}`, [
+        `script "${c.program} ${c.socket}"`,
+        "user root",
+        `interval ${c.intervalS}`,
+        `timeout ${c.intervalS}`,
+        `fall ${c.fall}`,
+        `rise ${c.rise}`,
+        "init_fail",
+      ]),
+    ])
     .exhaustive();
 
 const trackProcess = (): string[] => [
@@ -158,7 +180,7 @@ const instanceBlock = (node: NodeHead, inst: InstanceView): string[] => {
         "virtual_ipaddress",
         inst.vips.map((vip) => `${vip}/${prefix} dev ${node.interface}`),
       ),
-      ...block(node.haproxyCheck.kind === "script" ? "track_script" : "track_process", [TRACK]),
+      ...block(node.haproxyCheck.kind === "process" ? "track_process" : "track_script", [TRACK]),
     ]),
   ];
 };

@@ -46,7 +46,8 @@ export interface InstanceView {
 /** How keepalived learns that HAProxy is gone, checked. */
 export type HaproxyCheckView =
   | (Extract<HaproxyCheck, { readonly kind: "script" }> & { readonly user: string })
-  | Extract<HaproxyCheck, { readonly kind: "process" }>;
+  | Extract<HaproxyCheck, { readonly kind: "process" }>
+  | Extract<HaproxyCheck, { readonly kind: "stats" }>;
 
 /** Everything keepalived.conf needs for one LB node, checked. */
 export interface NodeView {
@@ -145,10 +146,19 @@ export const nodeHead = (plan: Plan, node: LbNodeName): Result<NodeHead, Adapter
           "settings.keepalived.scriptUser",
         ),
       };
+    } else if (check.kind === "stats") {
+      haproxyCheck = {
+        kind: "stats",
+        socket: yield* checkPath(check.socket, "settings.vrrp.haproxyCheck.socket"),
+        program: yield* checkPath(check.program, "settings.vrrp.haproxyCheck.program"),
+        intervalS: yield* checkInt(check.intervalS, 1, 60, "settings.vrrp.haproxyCheck.intervalS"),
+        fall: yield* checkInt(check.fall, 1, 10, "settings.vrrp.haproxyCheck.fall"),
+        rise: yield* checkInt(check.rise, 1, 10, "settings.vrrp.haproxyCheck.rise"),
+      };
     } else
       return err(
         renderError(
-          `settings.vrrp.haproxyCheck.kind: ${quote((check as { kind: unknown }).kind)} is not script or process`,
+          `settings.vrrp.haproxyCheck.kind: ${quote((check as { kind: unknown }).kind)} is not script, process or stats`,
         ),
       );
 

@@ -1,7 +1,7 @@
 import type { LbNodeName, Millis, Plan } from "@portico/core";
 import { describe, expect, it } from "vitest";
 import { renderKeepalived } from "../src/index.js";
-import { ipv6NodesPlan, processNopreemptPlan, singleNodePlan, typicalPlan } from "./fixtures.js";
+import { ipv6NodesPlan, processNopreemptPlan, singleNodePlan, statsCheckPlan, typicalPlan } from "./fixtures.js";
 
 interface RenderedInstance {
   readonly id: string;
@@ -139,6 +139,30 @@ describe("renderKeepalived", () => {
     expect(text).toMatch(/^ {4}vrrp_no_swap$/m);
     // Real-time VRRP made reloads move VIPs in the lab (docs/operations.md, Scheduling).
     expect(text).not.toMatch(/^ {4}(vrrp_rt_priority|max_auto_priority)/m);
+  });
+
+  it("with the stats check, asks the stats socket as root through the check program, and tracks it as a script", () => {
+    const text = render(statsCheckPlan(), "lb1");
+    expect(text).toMatch(
+      /^vrrp_script haproxy \{\n {4}script "\/usr\/lib\/portico\/haproxy-check \/run\/haproxy\/admin\.sock"\n {4}user root\n {4}interval 1\n {4}timeout 1\n {4}fall 2\n {4}rise 2\n {4}init_fail\n\}$/m,
+    );
+    expect(text).toMatch(/^ {4}enable_script_security$/m);
+    expect(text).not.toContain("script_user");
+    expect(instances(text).every((r) => r.body.includes("    track_script {\n        haproxy\n    }"))).toBe(true);
+    const hostile = statsCheckPlan();
+    const bad = {
+      ...hostile,
+      settings: {
+        ...hostile.settings,
+        vrrp: {
+          ...hostile.settings.vrrp,
+          haproxyCheck: { ...statsCheckPlan().settings.vrrp.haproxyCheck!, socket: '/x" ; rm' },
+        },
+      },
+    } as Plan;
+    expect(renderKeepalived(bad, { node: "lb1" as LbNodeName })._unsafeUnwrapErr().message).toContain(
+      "settings.vrrp.haproxyCheck.socket",
+    );
   });
 
   it("has no unicast keywords when the node has no peer", () => {

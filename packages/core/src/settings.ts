@@ -92,7 +92,19 @@ export type HaproxyCheck =
       readonly fall: number;
       readonly rise: number;
     }
-  | { readonly kind: "process" };
+  | { readonly kind: "process" }
+  /**
+   * `stats`: a `vrrp_script` running `program <socket>` as root, which asks HAProxy's stats socket
+   * for `show info`: a worker must answer, so a wedged or stopped worker fails it too.
+   */
+  | {
+      readonly kind: "stats";
+      readonly socket: string;
+      readonly program: string;
+      readonly intervalS: number;
+      readonly fall: number;
+      readonly rise: number;
+    };
 
 /** Where HAProxy's files and sockets live on an LB node (Debian's defaults). */
 export interface HaproxyConfig {

@@ -81,7 +81,26 @@ describe("parseConfig", () => {
     const kind = formatConfigIssues(
       parseConfig({ ...aConfig(), vrrp: { haproxyCheck: { kind: "magic" } } })._unsafeUnwrapErr(),
     );
-    expect(kind).toContain('vrrp.haproxyCheck.kind: "magic" is not one of script, process');
+    expect(kind).toContain('vrrp.haproxyCheck.kind: "magic" is not one of script, process, stats');
+    // The stats check: its defaults, and its paths parsed like every other path.
+    expect(
+      parseConfig({ ...aConfig(), vrrp: { haproxyCheck: { kind: "stats" } } })._unsafeUnwrap().vrrp.haproxyCheck,
+    ).toEqual({
+      kind: "stats",
+      socket: "/run/haproxy/admin.sock",
+      program: "/usr/lib/portico/haproxy-check",
+      intervalS: 1,
+      fall: 2,
+      rise: 2,
+    });
+    const stats = formatConfigIssues(
+      parseConfig({
+        ...aConfig(),
+        vrrp: { haproxyCheck: { kind: "stats", socket: "x y", pidFile: "/a" } },
+      })._unsafeUnwrapErr(),
+    );
+    expect(stats).toContain("vrrp.haproxyCheck.socket:");
+    expect(stats).toContain("vrrp.haproxyCheck.pidFile");
     const allDrained = formatConfigIssues(
       parseConfig({
         ...aConfig(),

@@ -35,7 +35,29 @@ export const HAPROXY_CHECK_SCRIPT_FIELDS = {
   rise: defaulted<number>({ ...wholeNumber(1, 10), default: 2, example: "2", description: "Good checks to recover." }),
 };
 
+/** The fields of a `stats` HAProxy check: a worker must answer on the stats socket. */
+export const HAPROXY_CHECK_STATS_FIELDS = {
+  socket: defaulted<string>({
+    type: "absolute path",
+    default: "/run/haproxy/admin.sock",
+    example: "/run/haproxy/admin.sock",
+    description: "HAProxy's stats socket (haproxy.statsSocket), asked for show info.",
+    parse: parsed(parseSafePath),
+  }),
+  program: defaulted<string>({
+    type: "absolute path",
+    default: "/usr/lib/portico/haproxy-check",
+    example: "/usr/lib/portico/haproxy-check",
+    description: "The check program the Debian package installs (root-owned, run as root).",
+    parse: parsed(parseSafePath),
+  }),
+  intervalS: HAPROXY_CHECK_SCRIPT_FIELDS.intervalS,
+  fall: HAPROXY_CHECK_SCRIPT_FIELDS.fall,
+  rise: HAPROXY_CHECK_SCRIPT_FIELDS.rise,
+};
+
 const SCRIPT = HAPROXY_CHECK_SCRIPT_FIELDS;
+const STATS = HAPROXY_CHECK_STATS_FIELDS;
 const SCRIPT_DEFAULT = {
   kind: "script",
   pidFile: SCRIPT.pidFile.default,
@@ -50,8 +72,23 @@ const parseHaproxyCheck = (v: unknown, p: string, bad: Bad): HaproxyCheck | unde
     checkKnown(v, ["kind"], p, bad);
     return { kind: "process" };
   }
+  if (v["kind"] === "stats") {
+    checkKnown(v, ["kind", ...Object.keys(STATS)], p, bad);
+    const socket = readField(STATS.socket, v, "socket", p, bad);
+    const program = readField(STATS.program, v, "program", p, bad);
+    const intervalS = readField(STATS.intervalS, v, "intervalS", p, bad);
+    const fall = readField(STATS.fall, v, "fall", p, bad);
+    const rise = readField(STATS.rise, v, "rise", p, bad);
+    return socket === undefined ||
+      program === undefined ||
+      intervalS === undefined ||
+      fall === undefined ||
+      rise === undefined
+      ? undefined
+      : { kind: "stats", socket, program, intervalS, fall, rise };
+  }
   if (v["kind"] !== "script" && v["kind"] !== undefined)
-    return bad(`${p}.kind`, `"${preview(v["kind"])}" is not one of script, process`);
+    return bad(`${p}.kind`, `"${preview(v["kind"])}" is not one of script, process, stats`);
   checkKnown(v, ["kind", ...Object.keys(SCRIPT)], p, bad);
   const pidFile = readField(SCRIPT.pidFile, v, "pidFile", p, bad);
   const intervalS = readField(SCRIPT.intervalS, v, "intervalS", p, bad);
@@ -115,7 +152,7 @@ export const VRRP_FIELDS = {
       "false for peers reached through routers (source address checked only).",
   }),
   haproxyCheck: defaulted<HaproxyCheck>({
-    type: `{kind: script, ${Object.keys(SCRIPT).join(", ")}} | {kind: process}`,
+    type: `{kind: script, ${Object.keys(SCRIPT).join(", ")}} | {kind: process} | {kind: stats, ${Object.keys(STATS).join(", ")}}`,
     default: SCRIPT_DEFAULT,
     defaultText: `{${Object.entries(SCRIPT_DEFAULT)
       .map(([k, v]) => `${k}: ${v}`)
@@ -123,7 +160,8 @@ export const VRRP_FIELDS = {
     example: "{kind: process}",
     description:
       "How keepalived knows HAProxy is alive (FAULT without it, never a weighted tracker): " +
-      "a pgrep script as keepalived.scriptUser, or vrrp_track_process (host namespaces only).",
+      "a pgrep script as keepalived.scriptUser, vrrp_track_process (host namespaces only), " +
+      "or stats: a worker must answer show info on the stats socket (a wedged worker fails it).",
     parse: parseHaproxyCheck,
   }),
 };
