@@ -91,6 +91,7 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
       statsSocket: d(haproxy?.statsSocket),
       masterSocket: d(haproxy?.masterSocket),
       frontendMaxconn: d(haproxy?.frontendMaxconn),
+      peersPort: d(haproxy?.peersPort),
       // Absent by default: no line is rendered.
       ...(haproxy?.threads === undefined ? {} : { threads: haproxy.threads }),
       ...(haproxy?.prometheus === undefined ? {} : { prometheus: haproxy.prometheus }),

@@ -116,6 +116,11 @@ export interface HaproxyConfig {
    * Absent (hand-built plans): HAProxy's global limit.
    */
   readonly frontendMaxconn?: number;
+  /**
+   * Loopback port of HAProxy's local peer, through which a reload hands the stick tables
+   * (ClientIP affinity) to the new worker; absent means 10000.
+   */
+  readonly peersPort?: number;
   /** `nbthread`; absent: HAProxy's default, one thread per CPU it may run on. */
   readonly threads?: number;
   /** Where HAProxy's own Prometheus exporter answers `GET /metrics`; absent: no exporter. */

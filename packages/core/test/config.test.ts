@@ -39,6 +39,7 @@ describe("parseConfig", () => {
       statsSocket: "/run/haproxy/admin.sock",
       masterSocket: "/run/haproxy-master.sock",
       frontendMaxconn: 20_000,
+      peersPort: 10_000,
     });
     expect(config.pools[0]?.ranges.map((r) => r.text)).toEqual(["198.18.100.10-198.18.100.50", "2001:db8:100::/120"]);
   });
