@@ -162,6 +162,8 @@ await describeWith([built(deb), program("dpkg-deb", ["--version"])], "the Debian
       expect((await stat(join(fs, f))).isFile(), f).toBe(true);
     }
     expect((await stat(bin)).mode & 0o777).toBe(0o755);
+    // keepalived runs it as root under enable_script_security: root's, and writable by root only.
+    expect((await stat(join(fs, "usr/lib/portico/haproxy-check"))).mode & 0o777).toBe(0o755);
   });
 
   it("maintainer scripts never start, restart or enable anything", async () => {
@@ -213,6 +215,10 @@ await describeWith([built(deb), program("dpkg-deb", ["--version"])], "the Debian
       expect.arrayContaining(["AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"]),
     );
     expect(setting("CapabilityBoundingSet")[0]!.split(" ")).not.toContain("CAP_SYS_ADMIN");
+    // keepalived runs in a unit of its own, so Portico keeps only what nftables needs.
+    expect(setting("CapabilityBoundingSet")).toEqual(["CAP_NET_ADMIN"]);
+    expect(setting("RestrictAddressFamilies")[0]!.split(" ")).not.toContain("AF_PACKET");
+    expect([setting("ProtectKernelTunables"), setting("PrivateDevices")]).toEqual([["yes"], ["yes"]]);
     const writable = setting("ReadWritePaths")[0]!.split(" ");
     const { haproxy, keepalived } = CONFIG_DEFAULTS;
     for (const path of [haproxy.configPath, haproxy.statsSocket, keepalived.configPath, keepalived.pidFile].map((p) =>
@@ -246,6 +252,19 @@ await describeWith([built(deb), program("systemd-analyze", ["--version"])], "sys
     }
     const r = await must("systemd-analyze", ["verify", "--man=no", ...units.map((u) => join(dir, u))]);
     expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+  });
+
+  it("rates portico.service's exposure at most 4.0 (systemd-analyze security, offline)", async () => {
+    const fs = await unpacked("deb-security");
+    const unit = join(scratch, "security", "portico.service");
+    await mkdir(dirname(unit), { recursive: true });
+    const text = await readFile(join(fs, "lib/systemd/system/portico.service"), "utf8");
+    await writeFile(unit, text.replaceAll("/usr/bin/portico", join(fs, "usr/bin/portico")));
+    // --threshold fails the command when the exposure (x10) is above it; 3.6 when written.
+    const r = await must("systemd-analyze", ["security", "--offline=yes", "--threshold=40", unit]);
+    const level = Number(/exposure level for portico\.service: (\d+\.\d)/.exec(r.stdout)?.[1]);
+    expect(level).toBeLessThanOrEqual(4);
     expect(r.code).toBe(0);
   });
 });

@@ -81,6 +81,8 @@ export const buildDeb = (ctx, { man, changelog, bundled }) => {
   const packaging = join(root, "packaging/debian");
   put(stage, "lib/systemd/system/portico.service", readFileSync(join(deploy, "portico.service")));
   put(stage, "lib/systemd/system/portico-tune.service", readFileSync(join(deploy, "portico-tune.service")));
+  // keepalived's HAProxy check for vrrp.haproxyCheck kind stats (Perl: perl-base is essential).
+  put(stage, "usr/lib/portico/haproxy-check", readFileSync(join(root, "packaging/haproxy-check")), 0o755);
   // The doctor check looks for the first line; editing the file means deleting it.
   const marker = `${MARKER} set pools and lbNodes for your network, then delete this line.\n`;
   const example = marker + readFileSync(join(deploy, "portico.yaml"), "utf8");

@@ -1,5 +1,6 @@
 import { match } from "ts-pattern";
 import { block, comment, seconds, section } from "./_conf.js";
+import type { Ip } from "@portico/core";
 import type { HaproxyCheckView, InstanceView, NodeHead } from "./_view.js";
 
 // The blocks of keepalived.conf, printed from the checked views of the LB node and its instances.
@@ -33,7 +34,19 @@ const globalDefs = (node: NodeHead): string[] =>
     "# A master that meets a higher priority adverts once more before stepping down, so the",
     "# winner announces its VIPs again (stale neighbour caches after a brief split brain).",
     "vrrp_higher_prio_send_advert",
+    ...checkSource(node),
+    "# The VRRP process's memory is never swapped out, so a busy node does not delay its adverts.",
+    "vrrp_no_swap",
   ]);
+
+const checkSource = (node: NodeHead): string[] =>
+  node.peers.length === 0
+    ? []
+    : [
+        "# An advert in unicast mode counts only from a configured peer's address: anyone else on the",
+        "# network could otherwise take every VIP with one forged advert of priority 254.",
+        "vrrp_check_unicast_src",
+      ];
 
 const scriptSecurity = (check: HaproxyCheckView): string[] =>
   match(check)
@@ -45,6 +58,11 @@ const scriptSecurity = (check: HaproxyCheckView): string[] =>
     .with({ kind: "process" }, () => [
       "# Portico configures no scripts; should one appear, keepalived will not run it as root",
       "# from a path that a non-root user can write.",
+      "enable_script_security",
+    ])
+    .with({ kind: "stats" }, () => [
+      "# The HAProxy check runs as root (the stats socket is root's), so keepalived must refuse",
+      "# any script on a path that a non-root user can write.",
       "enable_script_security",
     ])
     .exhaustive();
@@ -69,6 +87,23 @@ const haproxyTracker = (check: HaproxyCheckView): string[] =>
       ]),
     ])
     .with({ kind: "process" }, () => trackProcess())
+    .with({ kind: "stats" }, (c) => [
+      ...comment(
+        `HAProxy liveness: every ${c.intervalS} s, as root, does a worker answer show info on ${c.socket}?`,
+        "A master whose worker is wedged or stopped fails this, as it would not fail a pid check.",
+        `After ${c.fall} failures every instance below goes to FAULT and a peer takes its VIPs; after`,
+        `${c.rise} successes it may hold them again. init_fail: no VIPs before the first success.`,
+      ),
+      ...block(`vrrp_script ${TRACK}`, [
+        `script "${c.program} ${c.socket}"`,
+        "user root",
+        `interval ${c.intervalS}`,
+        `timeout ${c.intervalS}`,
+        `fall ${c.fall}`,
+        `rise ${c.rise}`,
+        "init_fail",
+      ]),
+    ])
     .exhaustive();
 
 const trackProcess = (): string[] => [
@@ -110,6 +145,23 @@ const instanceNotes = (node: NodeHead, inst: InstanceView): string[] => [
       : []),
 ];
 
+const preemptLines = (node: NodeHead): string[] =>
+  !node.preempt
+    ? ["# preempt: false in the Portico config: a returning node leaves the VIPs where they are.", "nopreempt"]
+    : node.preemptDelayS === 0
+      ? []
+      : [
+          `# A returning higher-priority node waits ${node.preemptDelayS} s before taking these VIPs back (its HAProxy`,
+          "# and checks settle first), since each move resets every connection on them.",
+          `preempt_delay ${node.preemptDelayS}`,
+        ];
+
+// RFC 5798 senders use TTL 255 and routers decrement it: 255 proves the advert never crossed one.
+const peerLine =
+  (node: NodeHead) =>
+  (peer: Ip): string =>
+    node.peersOnLink ? `${peer} min_ttl 255` : peer;
+
 const instanceBlock = (node: NodeHead, inst: InstanceView): string[] => {
   // Unicast needs the instance's family on both ends (see instanceNotes for the other cases).
   const unicast = inst.family === node.family && node.peers.length > 0;
@@ -122,15 +174,13 @@ const instanceBlock = (node: NodeHead, inst: InstanceView): string[] => {
       `virtual_router_id ${inst.vrid}`,
       `priority ${inst.priority}`,
       `advert_int ${seconds(node.advertIntMs)}`,
-      ...(node.preempt
-        ? []
-        : ["# preempt: false in the Portico config: a returning node leaves the VIPs where they are.", "nopreempt"]),
-      ...(unicast ? [`unicast_src_ip ${node.address}`, ...block("unicast_peer", node.peers)] : []),
+      ...preemptLines(node),
+      ...(unicast ? [`unicast_src_ip ${node.address}`, ...block("unicast_peer", node.peers.map(peerLine(node)))] : []),
       ...block(
         "virtual_ipaddress",
         inst.vips.map((vip) => `${vip}/${prefix} dev ${node.interface}`),
       ),
-      ...block(node.haproxyCheck.kind === "script" ? "track_script" : "track_process", [TRACK]),
+      ...block(node.haproxyCheck.kind === "process" ? "track_process" : "track_script", [TRACK]),
     ]),
   ];
 };

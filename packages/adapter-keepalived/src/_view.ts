@@ -46,7 +46,8 @@ export interface InstanceView {
 /** How keepalived learns that HAProxy is gone, checked. */
 export type HaproxyCheckView =
   | (Extract<HaproxyCheck, { readonly kind: "script" }> & { readonly user: string })
-  | Extract<HaproxyCheck, { readonly kind: "process" }>;
+  | Extract<HaproxyCheck, { readonly kind: "process" }>
+  | Extract<HaproxyCheck, { readonly kind: "stats" }>;
 
 /** Everything keepalived.conf needs for one LB node, checked. */
 export interface NodeView {
@@ -59,6 +60,10 @@ export interface NodeView {
   readonly advertIntMs: number;
   /** False: `nopreempt` (a returning higher-priority node does not take its VIPs back). */
   readonly preempt: boolean;
+  /** Seconds a returning node waits before preempting (0: none); only rendered with `preempt`. */
+  readonly preemptDelayS: number;
+  /** True: peers share a link, so their adverts must arrive with TTL 255 (`min_ttl 255`). */
+  readonly peersOnLink: boolean;
   readonly haproxyCheck: HaproxyCheckView;
   /** Sorted by VRID. */
   readonly instances: readonly InstanceView[];
@@ -117,6 +122,15 @@ export const nodeHead = (plan: Plan, node: LbNodeName): Result<NodeHead, Adapter
     const preempt = plan.settings.vrrp.preempt ?? CONFIG_DEFAULTS.vrrp.preempt;
     if (typeof preempt !== "boolean")
       return err(renderError(`settings.vrrp.preempt: ${quote(preempt)} is not true or false`));
+    const preemptDelayS = yield* checkInt(
+      plan.settings.vrrp.preemptDelayS ?? CONFIG_DEFAULTS.vrrp.preemptDelayS,
+      0,
+      1000,
+      "settings.vrrp.preemptDelayS",
+    );
+    const peersOnLink = plan.settings.vrrp.peersOnLink ?? CONFIG_DEFAULTS.vrrp.peersOnLink;
+    if (typeof peersOnLink !== "boolean")
+      return err(renderError(`settings.vrrp.peersOnLink: ${quote(peersOnLink)} is not true or false`));
     const check = plan.settings.vrrp.haproxyCheck ?? CONFIG_DEFAULTS.vrrp.haproxyCheck;
     let haproxyCheck: HaproxyCheckView;
     if (check.kind === "process") haproxyCheck = { kind: "process" };
@@ -132,10 +146,19 @@ export const nodeHead = (plan: Plan, node: LbNodeName): Result<NodeHead, Adapter
           "settings.keepalived.scriptUser",
         ),
       };
+    } else if (check.kind === "stats") {
+      haproxyCheck = {
+        kind: "stats",
+        socket: yield* checkPath(check.socket, "settings.vrrp.haproxyCheck.socket"),
+        program: yield* checkPath(check.program, "settings.vrrp.haproxyCheck.program"),
+        intervalS: yield* checkInt(check.intervalS, 1, 60, "settings.vrrp.haproxyCheck.intervalS"),
+        fall: yield* checkInt(check.fall, 1, 10, "settings.vrrp.haproxyCheck.fall"),
+        rise: yield* checkInt(check.rise, 1, 10, "settings.vrrp.haproxyCheck.rise"),
+      };
     } else
       return err(
         renderError(
-          `settings.vrrp.haproxyCheck.kind: ${quote((check as { kind: unknown }).kind)} is not script or process`,
+          `settings.vrrp.haproxyCheck.kind: ${quote((check as { kind: unknown }).kind)} is not script, process or stats`,
         ),
       );
 
@@ -147,6 +170,8 @@ export const nodeHead = (plan: Plan, node: LbNodeName): Result<NodeHead, Adapter
       peers,
       advertIntMs,
       preempt,
+      preemptDelayS,
+      peersOnLink,
       haproxyCheck,
     });
   });

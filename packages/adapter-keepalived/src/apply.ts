@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { err, ok, ResultAsync, type Result } from "neverthrow";
 import type { AdapterError, ApplyFn } from "@portico/core";
 import { run, writeFileAtomic } from "@portico/host";
+import { defaultSupervisor, KEEPALIVED_UNIT, keepalivedLaunch, type KeepalivedSupervisor } from "./launch.js";
 import { validateKeepalived } from "./validate.js";
 
 /** Options for {@link applyKeepalived}. */
@@ -15,6 +16,11 @@ export interface KeepalivedApplyOptions {
   readonly vrrpPidFile?: string;
   /** Validate and start keepalived inside this network namespace (labs and tests). */
   readonly netns?: string;
+  /**
+   * Who keeps a keepalived that apply starts; default systemd when it is PID 1, else direct.
+   * Ignored with `netns` (always direct there).
+   */
+  readonly supervisor?: KeepalivedSupervisor;
   /** The keepalived program; default `keepalived`. */
   readonly binary?: string;
   /** Give up on validation or start after this long; default 30 s. */
@@ -98,7 +104,6 @@ const apply = async (
     }
   }
 
-  // -P: VRRP only (Portico configures no health checkers); own pid files, so several can share a host.
   const vrrpPidFile = options.vrrpPidFile ?? join(dirname(options.pidFile), "keepalived_vrrp.pid");
   // No live keepalived owns these pid files (it crashed, or is a zombie not yet reaped), but
   // keepalived would still take a leftover pid as "already running" and exit at once.
@@ -109,16 +114,27 @@ const apply = async (
       return err(failure("io", `cannot remove the stale pid file ${file}: ${(e as Error).message}`));
     }
   }
-  const args = ["-P", "-f", options.configPath, "-p", options.pidFile, "-r", vrrpPidFile];
-  const started = await (options.netns === undefined
-    ? run(binary, args, { timeoutMs })
-    : run("ip", ["netns", "exec", options.netns, binary, ...args], { timeoutMs }));
+  const supervisor = options.supervisor ?? defaultSupervisor();
+  const launch = keepalivedLaunch(
+    {
+      binary,
+      configPath: options.configPath,
+      pidFile: options.pidFile,
+      vrrpPidFile,
+      ...(options.netns === undefined ? {} : { netns: options.netns }),
+    },
+    supervisor,
+  );
+  const started = await run(launch.command, launch.args, { timeoutMs });
   if (started.isErr()) return err(failure("unavailable", started.error.message, "apt-get install -y keepalived"));
   if (started.value.code !== 0) {
     return err(
       failure(
         "apply",
         `${binary} did not start (exit ${started.value.code ?? started.value.signal ?? "unknown"}): ${started.value.stderr.trim().slice(0, 2000)}`,
+        launch.command === "systemd-run"
+          ? `systemctl status ${KEEPALIVED_UNIT}; a unit of that name that runs without a live pid file must be stopped first.`
+          : undefined,
       ),
     );
   }
@@ -133,7 +149,7 @@ const apply = async (
         failure(
           "apply",
           `${binary} started but wrote no live pid to ${options.pidFile}`,
-          "Check keepalived's log (journalctl -u keepalived or syslog).",
+          `Check keepalived's log (journalctl -u ${KEEPALIVED_UNIT}, or syslog).`,
         ),
       );
 };
@@ -141,7 +157,8 @@ const apply = async (
 /**
  * Install keepalived.conf and make keepalived run it: validate with `keepalived -t` first (a
  * config that fails is never written), write it atomically, then SIGHUP the running keepalived
- * or, when none runs, start one. `unchanged` when keepalived already runs this exact text.
+ * or, when none runs, start one: in a systemd unit of its own when systemd is PID 1 (see
+ * {@link keepalivedLaunch}), directly otherwise. `unchanged` when keepalived already runs this exact text.
  *
  * Apply to every LB node together: keepalived 2.2.7 drops adverts whose VIP list differs from
  * its own, so while nodes disagree about an instance's VIPs the backups may become masters too.

@@ -18,4 +18,11 @@ export {
   type KeepalivedApplyOptions,
   type KeepalivedApplyOutcome,
 } from "./apply.js";
+export {
+  defaultSupervisor,
+  KEEPALIVED_UNIT,
+  keepalivedLaunch,
+  type KeepalivedLaunch,
+  type KeepalivedSupervisor,
+} from "./launch.js";
 export { readKeepalivedState } from "./state.js";

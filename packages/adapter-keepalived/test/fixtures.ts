@@ -107,6 +107,23 @@ export const processNopreemptPlan = (): Plan => ({
   settings: { ...settings, vrrp: { ...settings.vrrp, preempt: false, haproxyCheck: { kind: "process" } } },
 });
 
+/** The single-node plan with the stats-socket check (a worker must answer) and a 30 s preemption delay. */
+export const statsCheckPlan = (): Plan => {
+  const single = singleNodePlan();
+  const check = {
+    kind: "stats" as const,
+    socket: "/run/haproxy/admin.sock",
+    program: "/usr/lib/portico/haproxy-check",
+    intervalS: 1,
+    fall: 2,
+    rise: 2,
+  };
+  return {
+    ...single,
+    settings: { ...single.settings, vrrp: { ...single.settings.vrrp, haproxyCheck: check, preemptDelayS: 30 } },
+  };
+};
+
 /** Every golden case: `test/golden/<case>-<node>.conf` for each LB node of the plan. */
 export const goldenCases: readonly { readonly name: string; readonly plan: () => Plan }[] = [
   { name: "empty", plan: emptyPlan },
@@ -114,4 +131,5 @@ export const goldenCases: readonly { readonly name: string; readonly plan: () =>
   { name: "single", plan: singleNodePlan },
   { name: "ipv6-nodes", plan: ipv6NodesPlan },
   { name: "process-nopreempt", plan: processNopreemptPlan },
+  { name: "stats-check", plan: statsCheckPlan },
 ];

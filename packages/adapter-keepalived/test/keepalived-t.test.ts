@@ -5,7 +5,7 @@ import type { LbNode, Plan } from "@portico/core";
 import { describeWith, must, NetnsLab, program, root } from "@portico/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { renderKeepalived, validateKeepalived } from "../src/index.js";
-import { goldenCases, typicalPlan } from "./fixtures.js";
+import { goldenCases, statsCheckPlan, typicalPlan } from "./fixtures.js";
 
 const withPrefix = (node: LbNode): string => `${node.address}/${node.address.includes(":") ? 64 : 24}`;
 
@@ -33,9 +33,24 @@ await describeWith(
       await lab.destroy();
     });
 
+    // keepalived -t refuses a check program that is not there (see below): the stats check's
+    // program, which the Debian package installs, stands in as a root-owned one that exists here.
+    const withProgram = (plan: Plan): Plan => {
+      const check = plan.settings.vrrp.haproxyCheck;
+      return check?.kind !== "stats"
+        ? plan
+        : {
+            ...plan,
+            settings: {
+              ...plan.settings,
+              vrrp: { ...plan.settings.vrrp, haproxyCheck: { ...check, program: "/usr/bin/true" } },
+            },
+          };
+    };
+
     for (const c of cases) {
       it(`accepts ${c.name}`, async () => {
-        const text = renderKeepalived(c.plan, { node: c.node.name })._unsafeUnwrap();
+        const text = renderKeepalived(withProgram(c.plan), { node: c.node.name })._unsafeUnwrap();
         const result = await validateKeepalived(text, {
           netns: namespaces.get(c.name) ?? "missing",
           timeoutMs: 20_000,
@@ -43,6 +58,12 @@ await describeWith(
         expect(result.isOk(), JSON.stringify(result.isErr() ? result.error : undefined)).toBe(true);
       });
     }
+
+    it("rejects a stats check whose program is not installed, so such a config is never installed", async () => {
+      const text = renderKeepalived(statsCheckPlan(), { node: "lb1" as LbNode["name"] })._unsafeUnwrap();
+      const result = await validateKeepalived(text, { netns: namespaces.get("stats-check-lb1") ?? "missing" });
+      expect(result._unsafeUnwrapErr().message).toContain("Disabling track script haproxy since not found");
+    });
 
     it("rejects a config whose interface does not exist there, as kind validate with a hint", async () => {
       const base = typicalPlan();

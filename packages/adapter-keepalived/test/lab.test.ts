@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   bigIntToIp,
   masterCapacity,
@@ -29,6 +30,8 @@ const NAMES = ["lb1", "lb2", "lb3"] as const;
 const VIP_COUNT = 12;
 /** A safety cap per wait, about 10x the slowest expected move (HAProxy death: 2 s to notice). */
 const CAP_MS = 20_000;
+/** The hostile neighbour: forged VRRPv3 adverts from a raw socket. */
+const FORGE = fileURLToPath(new URL("./forge-vrrp.pl", import.meta.url));
 
 const configFor = (names: readonly string[], extra: Record<string, unknown> = {}): Config =>
   parseConfig({
@@ -72,6 +75,8 @@ await describeWith(
     program("haproxy", ["-v"]),
     program("ip", ["-V"]),
     program("pgrep", ["-V"]),
+    program("perl", ["-v"]),
+    program("nft", ["--version"]),
     root,
   ],
   "keepalived lab: 3 LB namespaces, real keepalived and HAProxy",
@@ -433,7 +438,103 @@ await describeWith(
       }, 90_000);
     });
 
-    describe("5. LB node removed", () => {
+    describe("5. forged adverts", () => {
+      /** Send `count` forged adverts of priority 254 for the victim's instance to its master, from `src` with `ttl`. */
+      const forge = async (src: string, ttl: number, count: number): Promise<void> => {
+        const { vip } = victim();
+        const inst = plan.vrrpInstances.find((i) => i.vips.includes(vip))!;
+        const master = plan.lbNodes.find((n) => n.name === M())!.address;
+        const sorted = [...inst.vips].sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+        const args = [FORGE, src, master, String(ttl), String(inst.vrid), "254", String(count), "100", ...sorted];
+        const out = await lab.exec(ns.get("client")!, "perl", args, 30_000);
+        if (out.isErr()) throw new Error(out.error.message);
+        expect(out.value.stdout.trim()).toBe(`sent ${count}`);
+      };
+
+      /** Forge for 2 s and watch who holds the victim's VIP meanwhile and 1 s after. */
+      const holdersWhileForging = async (
+        src: string,
+        ttl: number,
+      ): Promise<{ seen: Set<string>; movedAfterMs?: number }> => {
+        const { vip } = victim();
+        const seen = new Set<string>();
+        const t0 = Date.now();
+        let movedAfterMs: number | undefined;
+        let forging = true;
+        const sending = forge(src, ttl, 20).finally(() => (forging = false));
+        while (forging || Date.now() - t0 < 3000) {
+          for (const n of (await holders()).get(vip) ?? []) {
+            seen.add(n);
+            if (n !== M() && movedAfterMs === undefined) movedAfterMs = Date.now() - t0;
+          }
+          if (!(await holders()).get(vip)?.includes(M()) && movedAfterMs === undefined) movedAfterMs = Date.now() - t0;
+          await sleep(50);
+        }
+        await sending;
+        return movedAfterMs === undefined ? { seen } : { seen, movedAfterMs };
+      };
+
+      it("a forged advert of priority 254 from a non-peer address leaves the VIP on its master", async () => {
+        const { vip } = victim();
+        const { seen } = await holdersWhileForging("198.18.1.100", 255);
+        expect([...seen], vip).toEqual([M()]);
+      }, 60_000);
+
+      it("a forged advert from a peer's address that crossed a router (TTL below 255) leaves the VIP on its master", async () => {
+        const { vip, backup } = victim();
+        const peer = plan.lbNodes.find((n) => n.name === backup)!.address;
+        const { seen } = await holdersWhileForging(peer, 64);
+        expect([...seen], vip).toEqual([M()]);
+      }, 60_000);
+
+      it("the same advert from a peer's address with TTL 255 is obeyed (the forgery is well formed; filter the link)", async () => {
+        const { backup } = victim();
+        const peer = plan.lbNodes.find((n) => n.name === backup)!.address;
+        const { movedAfterMs } = await holdersWhileForging(peer, 255);
+        expect(movedAfterMs).toBeDefined();
+        report("forged advert from a peer's own address on the link -> master gives up the VIP", movedAfterMs!);
+        // Once the forger stops, the master takes the VIP back.
+        await settle((v) => masterOf(plan, v), "after the forged adverts");
+      }, 60_000);
+
+      it("with docs/operations.md's nftables filter on the master, the same advert leaves the VIP on it", async () => {
+        const { vip, backup } = victim();
+        const peer = plan.lbNodes.find((n) => n.name === backup)!.address;
+        const macOf = async (name: string) =>
+          /link\/ether (\S+)/.exec(await must("ip", ["-n", ns.get(name)!, "-o", "link", "show", "eth0"]))![1]!;
+        const others = NAMES.filter((n) => n !== M());
+        const peers = plan.lbNodes.filter((n) => n.name !== M()).map((n) => n.address);
+        const macs = await Promise.all(others.map(macOf));
+        const ruleset = [
+          "table inet portico_vrrp {",
+          `  set peers4 { type ipv4_addr; elements = { ${peers.join(", ")} } }`,
+          `  set peer_macs { type ether_addr; elements = { ${macs.join(", ")} } }`,
+          "  chain input {",
+          "    type filter hook input priority filter - 10; policy accept;",
+          '    iifname "eth0" ip protocol 112 ip saddr != @peers4 drop',
+          '    iifname "eth0" ip protocol 112 ip ttl != 255 drop',
+          '    iifname "eth0" ip protocol 112 ether saddr != @peer_macs drop',
+          '    iifname "eth0" ip6 nexthdr 112 ip6 saddr != fe80::/10 drop',
+          '    iifname "eth0" ip6 nexthdr 112 ip6 hoplimit != 255 drop',
+          "  }",
+          "}",
+          "",
+        ].join("\n");
+        const file = join(dir, "vrrp-filter.nft");
+        await writeFile(file, ruleset);
+        await must("ip", ["netns", "exec", ns.get(M())!, "nft", "-f", file]);
+        try {
+          const { seen } = await holdersWhileForging(peer, 255);
+          expect([...seen], vip).toEqual([M()]);
+          // The peers' own adverts still pass: every VIP stays where the plan puts it.
+          await settle((v) => masterOf(plan, v), "with the filter");
+        } finally {
+          await must("ip", ["netns", "exec", ns.get(M())!, "nft", "delete", "table", "inet", "portico_vrrp"]);
+        }
+      }, 60_000);
+    });
+
+    describe("6. LB node removed", () => {
       it("draining lb3, stopping it and re-applying the others without it moves only lb3's VIPs, once", async () => {
         const before = await holders();
         const drainedConfig = configFor(NAMES);

@@ -1,7 +1,7 @@
 import type { LbNodeName, Millis, Plan } from "@portico/core";
 import { describe, expect, it } from "vitest";
 import { renderKeepalived } from "../src/index.js";
-import { ipv6NodesPlan, processNopreemptPlan, singleNodePlan, typicalPlan } from "./fixtures.js";
+import { ipv6NodesPlan, processNopreemptPlan, singleNodePlan, statsCheckPlan, typicalPlan } from "./fixtures.js";
 
 interface RenderedInstance {
   readonly id: string;
@@ -9,6 +9,8 @@ interface RenderedInstance {
   readonly priority: number;
   readonly srcIp: string | undefined;
   readonly peers: readonly string[] | undefined;
+  /** Each peer line's options after the address (`min_ttl 255`). */
+  readonly peerOptions: readonly string[] | undefined;
 }
 
 // Just enough of keepalived.conf to read back what the renderer wrote for each instance.
@@ -18,11 +20,15 @@ const instances = (text: string): RenderedInstance[] =>
     body,
     priority: Number(/^ {4}priority (\d+)$/m.exec(body)?.[1]),
     srcIp: /^ {4}unicast_src_ip (\S+)$/m.exec(body)?.[1],
-    peers: /^ {4}unicast_peer \{\n([\s\S]*?)\n {4}\}$/m
-      .exec(body)?.[1]
-      ?.split("\n")
-      .map((l) => l.trim()),
+    peers: peerLines(body)?.map((l) => l.split(" ")[0]!),
+    peerOptions: peerLines(body)?.map((l) => l.split(" ").slice(1).join(" ")),
   }));
+
+const peerLines = (body: string): string[] | undefined =>
+  /^ {4}unicast_peer \{\n([\s\S]*?)\n {4}\}$/m
+    .exec(body)?.[1]
+    ?.split("\n")
+    .map((l) => l.trim());
 
 const render = (plan: Plan, node: string): string =>
   renderKeepalived(plan, { node: node as LbNodeName })._unsafeUnwrap();
@@ -94,6 +100,69 @@ describe("renderKeepalived", () => {
     expect(v6?.peers).toEqual(["2001:db8:1::2"]);
     const typicalV6 = instances(render(plan, "lb1")).find((r) => r.body.includes("2001:db8:100::a/128 dev eth0"));
     expect(typicalV6?.srcIp).toBeUndefined();
+  });
+
+  it("accepts adverts only from its peers' addresses, with TTL 255 unless the peers are routed", () => {
+    const text = render(plan, "lb1");
+    expect(text).toMatch(/^ {4}vrrp_check_unicast_src$/m);
+    const unicast = instances(text).filter((r) => r.peers !== undefined);
+    expect(unicast.length).toBeGreaterThan(0);
+    for (const r of unicast) expect(r.peerOptions?.every((o) => o === "min_ttl 255")).toBe(true);
+    const routed: Plan = {
+      ...plan,
+      settings: { ...plan.settings, vrrp: { ...plan.settings.vrrp, peersOnLink: false } },
+    };
+    const routedText = render(routed, "lb1");
+    expect(routedText).toMatch(/^ {4}vrrp_check_unicast_src$/m);
+    expect(routedText).not.toContain("min_ttl");
+  });
+
+  it("delays preemption by preemptDelayS (none by default), and never with nopreempt", () => {
+    const delays = (p: Plan): string[] =>
+      instances(render(p, "lb1")).map((r) => /^ {4}preempt_delay (\S+)$/m.exec(r.body)?.[1] ?? "");
+    expect(new Set(delays(plan))).toEqual(new Set([""]));
+    const vrrp = (extra: object): Plan => ({
+      ...plan,
+      settings: { ...plan.settings, vrrp: { ...plan.settings.vrrp, ...extra } },
+    });
+    expect(new Set(delays(vrrp({ preemptDelayS: 10 })))).toEqual(new Set(["10"]));
+    expect(new Set(delays(vrrp({ preemptDelayS: 0 })))).toEqual(new Set([""]));
+    expect(new Set(delays(vrrp({ preemptDelayS: 300 })))).toEqual(new Set(["300"]));
+    expect(render(vrrp({ preempt: false, preemptDelayS: 10 }), "lb1")).not.toContain("preempt_delay");
+    expect(
+      renderKeepalived(vrrp({ preemptDelayS: 1001 }), { node: "lb1" as LbNodeName })._unsafeUnwrapErr().message,
+    ).toBe('settings.vrrp.preemptDelayS: "1001" is not a whole number from 0 to 1000');
+  });
+
+  it("keeps the VRRP process in memory, and leaves it at normal scheduling priority", () => {
+    const text = render(plan, "lb1");
+    expect(text).toMatch(/^ {4}vrrp_no_swap$/m);
+    // Real-time VRRP made reloads move VIPs in the lab (docs/operations.md, Scheduling).
+    expect(text).not.toMatch(/^ {4}(vrrp_rt_priority|max_auto_priority)/m);
+  });
+
+  it("with the stats check, asks the stats socket as root through the check program, and tracks it as a script", () => {
+    const text = render(statsCheckPlan(), "lb1");
+    expect(text).toMatch(
+      /^vrrp_script haproxy \{\n {4}script "\/usr\/lib\/portico\/haproxy-check \/run\/haproxy\/admin\.sock"\n {4}user root\n {4}interval 1\n {4}timeout 1\n {4}fall 2\n {4}rise 2\n {4}init_fail\n\}$/m,
+    );
+    expect(text).toMatch(/^ {4}enable_script_security$/m);
+    expect(text).not.toContain("script_user");
+    expect(instances(text).every((r) => r.body.includes("    track_script {\n        haproxy\n    }"))).toBe(true);
+    const hostile = statsCheckPlan();
+    const bad = {
+      ...hostile,
+      settings: {
+        ...hostile.settings,
+        vrrp: {
+          ...hostile.settings.vrrp,
+          haproxyCheck: { ...statsCheckPlan().settings.vrrp.haproxyCheck!, socket: '/x" ; rm' },
+        },
+      },
+    } as Plan;
+    expect(renderKeepalived(bad, { node: "lb1" as LbNodeName })._unsafeUnwrapErr().message).toContain(
+      "settings.vrrp.haproxyCheck.socket",
+    );
   });
 
   it("has no unicast keywords when the node has no peer", () => {

@@ -5,8 +5,9 @@ export const POOL_WARN_RATIO = 0.9;
 
 /**
  * What a seasoned operator would point out about a plan: Cluster-policy Services (each packet may
- * cross to another node), PROXY protocol (the pods must expect it), pools nearly used up, and
- * an LB node mastering far more VIPs than the others.
+ * cross to another node), PROXY protocol (the pods must expect it), ClientIP affinity through
+ * nodePorts (kube-proxy pins per LB node, not per client), pools nearly used up, and an LB node
+ * mastering far more VIPs than the others.
  */
 export const advise = (plan: Plan, config: Config): string[] => {
   const out: string[] = [];
@@ -23,6 +24,7 @@ export const advise = (plan: Plan, config: Config): string[] => {
       `${s.key} sends PROXY ${s.proxyProtocol}: its pods must expect the header (e.g. ingress-nginx use-proxy-protocol: "true"), or every connection fails.`,
     );
   }
+  out.push(...affinityAdvice(plan));
   for (const pool of config.pools) {
     for (const family of [4, 6] as const) {
       const size = pool.ranges.filter((r) => r.family === family).reduce((n, r) => n + (r.last - r.first + 1n), 0n);
@@ -54,4 +56,18 @@ export const advise = (plan: Plan, config: Config): string[] => {
     }
   }
   return out;
+};
+
+// kube-proxy keys its own ClientIP affinity on the source it sees: through a nodePort that is the
+// LB node's address, so each LB node's traffic through a node lands on one pod.
+const affinityAdvice = (plan: Plan): string[] => {
+  const pinned = new Map<string, number>();
+  for (const b of plan.backends)
+    if (b.affinity !== undefined && b.target === "nodePort") pinned.set(b.service, b.affinity.timeoutSeconds);
+  return [...pinned]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(
+      ([service, seconds]) =>
+        `${service} uses sessionAffinity: ClientIP: HAProxy keeps each client on one node, but kube-proxy there applies the Service's own affinity to the address it sees, the LB node's, so everything one LB node sends to that node goes to one pod for ${seconds} s. For per-client affinity route to the pods directly (podIpsRoutable: true) or run one pod per node with externalTrafficPolicy: Local.`,
+    );
 };

@@ -89,12 +89,15 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
       advertIntMs: d(vrrp?.advertIntMs),
       preempt: d(vrrp?.preempt),
       haproxyCheck: d(vrrp?.haproxyCheck),
+      preemptDelayS: d(vrrp?.preemptDelayS),
+      peersOnLink: d(vrrp?.peersOnLink),
     },
     haproxy: {
       configPath: d(haproxy?.configPath),
       statsSocket: d(haproxy?.statsSocket),
       masterSocket: d(haproxy?.masterSocket),
       frontendMaxconn: d(haproxy?.frontendMaxconn),
+      peersPort: d(haproxy?.peersPort),
       // Absent by default: no line is rendered.
       ...(haproxy?.threads === undefined ? {} : { threads: haproxy.threads }),
       ...(haproxy?.prometheus === undefined ? {} : { prometheus: haproxy.prometheus }),

@@ -68,6 +68,16 @@ export interface VrrpConfig {
   readonly advertIntMs: Millis;
   /** True (the default when absent): a returning higher-priority node takes its VIPs back; false: `nopreempt`. */
   readonly preempt?: boolean;
+  /**
+   * With preemption on, seconds a returning higher-priority node waits (after its advert timeout)
+   * before taking its VIPs back; absent means 0 (none). Also delays the first master after a start.
+   */
+  readonly preemptDelayS?: number;
+  /**
+   * True (the default when absent): every LB node shares one link with the others, so adverts must
+   * arrive with TTL 255 (`min_ttl 255`); false for peers reached through routers.
+   */
+  readonly peersOnLink?: boolean;
   /** How keepalived learns that HAProxy is gone; absent means the default `script` check (pgrep). */
   readonly haproxyCheck?: HaproxyCheck;
 }
@@ -88,7 +98,19 @@ export type HaproxyCheck =
       readonly fall: number;
       readonly rise: number;
     }
-  | { readonly kind: "process" };
+  | { readonly kind: "process" }
+  /**
+   * `stats`: a `vrrp_script` running `program <socket>` as root, which asks HAProxy's stats socket
+   * for `show info`: a worker must answer, so a wedged or stopped worker fails it too.
+   */
+  | {
+      readonly kind: "stats";
+      readonly socket: string;
+      readonly program: string;
+      readonly intervalS: number;
+      readonly fall: number;
+      readonly rise: number;
+    };
 
 /** Where HAProxy's files and sockets live on an LB node (Debian's defaults). */
 export interface HaproxyConfig {
@@ -100,6 +122,11 @@ export interface HaproxyConfig {
    * Absent (hand-built plans): HAProxy's global limit.
    */
   readonly frontendMaxconn?: number;
+  /**
+   * Loopback port of HAProxy's local peer, through which a reload hands the stick tables
+   * (ClientIP affinity) to the new worker; absent means 10000.
+   */
+  readonly peersPort?: number;
   /** `nbthread`; absent: HAProxy's default, one thread per CPU it may run on. */
   readonly threads?: number;
   /** Where HAProxy's own Prometheus exporter answers `GET /metrics`; absent: no exporter. */

@@ -21,6 +21,8 @@ describe("parseConfig", () => {
       advertIntMs: 100,
       preempt: true,
       haproxyCheck: { kind: "script", pidFile: "/run/haproxy.pid", intervalS: 1, fall: 2, rise: 2 },
+      preemptDelayS: 0,
+      peersOnLink: true,
     });
     expect(config.keepalived).toEqual({
       configPath: "/etc/keepalived/keepalived.conf",
@@ -37,6 +39,7 @@ describe("parseConfig", () => {
       statsSocket: "/run/haproxy/admin.sock",
       masterSocket: "/run/haproxy-master.sock",
       frontendMaxconn: 20_000,
+      peersPort: 10_000,
     });
     expect(config.pools[0]?.ranges.map((r) => r.text)).toEqual(["198.18.100.10-198.18.100.50", "2001:db8:100::/120"]);
   });
@@ -79,7 +82,26 @@ describe("parseConfig", () => {
     const kind = formatConfigIssues(
       parseConfig({ ...aConfig(), vrrp: { haproxyCheck: { kind: "magic" } } })._unsafeUnwrapErr(),
     );
-    expect(kind).toContain('vrrp.haproxyCheck.kind: "magic" is not one of script, process');
+    expect(kind).toContain('vrrp.haproxyCheck.kind: "magic" is not one of script, process, stats');
+    // The stats check: its defaults, and its paths parsed like every other path.
+    expect(
+      parseConfig({ ...aConfig(), vrrp: { haproxyCheck: { kind: "stats" } } })._unsafeUnwrap().vrrp.haproxyCheck,
+    ).toEqual({
+      kind: "stats",
+      socket: "/run/haproxy/admin.sock",
+      program: "/usr/lib/portico/haproxy-check",
+      intervalS: 1,
+      fall: 2,
+      rise: 2,
+    });
+    const stats = formatConfigIssues(
+      parseConfig({
+        ...aConfig(),
+        vrrp: { haproxyCheck: { kind: "stats", socket: "x y", pidFile: "/a" } },
+      })._unsafeUnwrapErr(),
+    );
+    expect(stats).toContain("vrrp.haproxyCheck.socket:");
+    expect(stats).toContain("vrrp.haproxyCheck.pidFile");
     const allDrained = formatConfigIssues(
       parseConfig({
         ...aConfig(),

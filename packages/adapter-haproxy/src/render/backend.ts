@@ -17,6 +17,7 @@ import { checkTiming, renderHttpCheck } from "./_healthCheck.js";
 import type { Memo } from "./_memo.js";
 import { label, renderError, unique, type Fail } from "./_renderError.js";
 import { sectionLines, sectionOf, type Section } from "./_section.js";
+import { PEERS } from "./peers.js";
 import { guardServer, slotServerLines, type CheckSlots } from "./_slotLines.js";
 
 /**
@@ -90,9 +91,13 @@ export const renderBackend = (
       const expire = yield* guardInt(b.affinity.timeoutSeconds, 1, 86_400).mapErr(fail("affinity.timeoutSeconds"));
       if (b.family !== 4 && b.family !== 6) return err(fail("family")(`${show(b.family)} is not 4 or 6`));
       const family = b.family;
-      // sessionAffinity: ClientIP. A stick table survives runtime server changes; when the stuck
-      // server goes down, `option redispatch` moves the client and the entry is rewritten.
-      affinity.push(`stick-table type ${family === 6 ? "ipv6" : "ip"} size 100k expire ${expire}s`, "stick on src");
+      // sessionAffinity: ClientIP. A stick table survives runtime server changes, and reloads through
+      // the local peer; when the stuck server goes down, `option redispatch` moves the client and
+      // the entry is rewritten.
+      affinity.push(
+        `stick-table type ${family === 6 ? "ipv6" : "ip"} size 100k expire ${expire}s peers ${PEERS}`,
+        "stick on src",
+      );
     }
     const timeouts: string[] = [];
     for (const [name, value] of [

@@ -6,6 +6,7 @@ import { generationOf } from "../_installed.js";
 import { INDENT } from "../_serverLine.js";
 import { renderError, unique } from "./_renderError.js";
 import { plainSection, sectionLines, sectionOf, type Section } from "./_section.js";
+import { LOCAL_PEER, needsPeers, renderPeers } from "./peers.js";
 
 // The file's sections that the settings alone make: the header, `global` (which carries the
 // file's generation), `defaults` and the Prometheus exporter's frontend.
@@ -32,11 +33,18 @@ export const renderHead = (plan: Plan, header: boolean): Result<Head, AdapterErr
   safeTry(function* () {
     const sections: Section[] = [];
     if (header) sections.push(plainSection(HEADER.join("\n")));
-    const global = yield* renderGlobal(plan.settings.haproxy);
+    const peers = needsPeers(plan);
+    const global = [
+      ...(yield* renderGlobal(plan.settings.haproxy)),
+      ...(peers
+        ? [`${INDENT}# The stick tables' local peer (peers section below).`, `${INDENT}localpeer ${LOCAL_PEER}`]
+        : []),
+    ];
     sections.push(
       sectionOf(global.join("\n"), global.filter((l) => !l.startsWith(`${INDENT}description `)).join("\n"), undefined),
     );
     sections.push(DEFAULTS_SECTION);
+    if (peers) sections.push(yield* renderPeers(plan.settings.haproxy));
     const maxconn =
       plan.settings.haproxy.frontendMaxconn === undefined
         ? undefined

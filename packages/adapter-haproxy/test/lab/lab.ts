@@ -64,6 +64,8 @@ export interface LabService {
   readonly policy?: "Local" | "Cluster";
   /** A node's address other than {@link nodeAddress} (an extra address the lab gave it). */
   readonly addresses?: Partial<Record<NodeId, string>>;
+  /** `sessionAffinity: ClientIP` with this timeout: a stick table on the client address. */
+  readonly affinitySeconds?: number;
 }
 
 /** The shared check backend of Cluster-policy lab plans. */
@@ -180,6 +182,9 @@ export class DataplaneLab {
       balance: "roundrobin",
       proxyProtocol: s.proxy ?? "none",
       healthCheck: cluster ? { kind: "track", source: "kubeProxy", backend: ident(CHECK_BACKEND) } : http,
+      ...(s.affinitySeconds === undefined
+        ? {}
+        : { affinity: { kind: "clientIp" as const, timeoutSeconds: s.affinitySeconds } }),
       servers,
     };
     const sourceRanges = (s.sourceRanges ?? []).map((c) => parseCidr(c)._unsafeUnwrap());

@@ -51,6 +51,14 @@ export const HAPROXY_FIELDS = {
       "maxconn of every frontend (one Service port): a flood on one Service cannot take every connection " +
       "of the node. HAProxy's global limit (from the open-files limit) still applies.",
   }),
+  peersPort: defaulted<number>({
+    ...wholeNumber(1, 65_535),
+    default: 10_000,
+    example: "10000",
+    description:
+      "Loopback TCP port of HAProxy's local peer (127.0.0.1), rendered only when a Service uses sessionAffinity: ClientIP: " +
+      "a reload hands the stick tables from the old worker to the new one through it.",
+  }),
   threads: optional<number>({
     ...wholeNumber(1, 256),
     defaultText: "absent (one thread per CPU)",

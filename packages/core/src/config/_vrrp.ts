@@ -35,7 +35,29 @@ export const HAPROXY_CHECK_SCRIPT_FIELDS = {
   rise: defaulted<number>({ ...wholeNumber(1, 10), default: 2, example: "2", description: "Good checks to recover." }),
 };
 
+/** The fields of a `stats` HAProxy check: a worker must answer on the stats socket. */
+export const HAPROXY_CHECK_STATS_FIELDS = {
+  socket: defaulted<string>({
+    type: "absolute path",
+    default: "/run/haproxy/admin.sock",
+    example: "/run/haproxy/admin.sock",
+    description: "HAProxy's stats socket (haproxy.statsSocket), asked for show info.",
+    parse: parsed(parseSafePath),
+  }),
+  program: defaulted<string>({
+    type: "absolute path",
+    default: "/usr/lib/portico/haproxy-check",
+    example: "/usr/lib/portico/haproxy-check",
+    description: "The check program the Debian package installs (root-owned, run as root).",
+    parse: parsed(parseSafePath),
+  }),
+  intervalS: HAPROXY_CHECK_SCRIPT_FIELDS.intervalS,
+  fall: HAPROXY_CHECK_SCRIPT_FIELDS.fall,
+  rise: HAPROXY_CHECK_SCRIPT_FIELDS.rise,
+};
+
 const SCRIPT = HAPROXY_CHECK_SCRIPT_FIELDS;
+const STATS = HAPROXY_CHECK_STATS_FIELDS;
 const SCRIPT_DEFAULT = {
   kind: "script",
   pidFile: SCRIPT.pidFile.default,
@@ -50,8 +72,23 @@ const parseHaproxyCheck = (v: unknown, p: string, bad: Bad): HaproxyCheck | unde
     checkKnown(v, ["kind"], p, bad);
     return { kind: "process" };
   }
+  if (v["kind"] === "stats") {
+    checkKnown(v, ["kind", ...Object.keys(STATS)], p, bad);
+    const socket = readField(STATS.socket, v, "socket", p, bad);
+    const program = readField(STATS.program, v, "program", p, bad);
+    const intervalS = readField(STATS.intervalS, v, "intervalS", p, bad);
+    const fall = readField(STATS.fall, v, "fall", p, bad);
+    const rise = readField(STATS.rise, v, "rise", p, bad);
+    return socket === undefined ||
+      program === undefined ||
+      intervalS === undefined ||
+      fall === undefined ||
+      rise === undefined
+      ? undefined
+      : { kind: "stats", socket, program, intervalS, fall, rise };
+  }
   if (v["kind"] !== "script" && v["kind"] !== undefined)
-    return bad(`${p}.kind`, `"${preview(v["kind"])}" is not one of script, process`);
+    return bad(`${p}.kind`, `"${preview(v["kind"])}" is not one of script, process, stats`);
   checkKnown(v, ["kind", ...Object.keys(SCRIPT)], p, bad);
   const pidFile = readField(SCRIPT.pidFile, v, "pidFile", p, bad);
   const intervalS = readField(SCRIPT.intervalS, v, "intervalS", p, bad);
@@ -95,8 +132,27 @@ export const VRRP_FIELDS = {
     example: "false",
     description: "false renders nopreempt: a returning higher-priority node does not take its VIPs back.",
   }),
+  preemptDelayS: defaulted<number>({
+    // keepalived takes preempt_delay from 0 to 1000 s.
+    ...wholeNumber(0, 1000),
+    // Not on by default: keepalived 2.2.7 also waits this long after a reload, and a master whose
+    // instance a reload changed hands its VIPs to a backup meanwhile (seen in the lab).
+    default: 0,
+    example: "30",
+    description:
+      "With preempt: seconds a returning higher-priority node waits before taking its VIPs back (its checks settle first). " +
+      "Also delays the first master after a start, and a reload that changes an instance moves its VIPs to a backup meanwhile.",
+  }),
+  peersOnLink: defaulted<boolean>({
+    ...boolean,
+    default: true,
+    example: "false",
+    description:
+      "true: LB nodes share one link, so a VRRP advert must arrive with TTL 255 (min_ttl 255, as RFC 5798 asks); " +
+      "false for peers reached through routers (source address checked only).",
+  }),
   haproxyCheck: defaulted<HaproxyCheck>({
-    type: `{kind: script, ${Object.keys(SCRIPT).join(", ")}} | {kind: process}`,
+    type: `{kind: script, ${Object.keys(SCRIPT).join(", ")}} | {kind: process} | {kind: stats, ${Object.keys(STATS).join(", ")}}`,
     default: SCRIPT_DEFAULT,
     defaultText: `{${Object.entries(SCRIPT_DEFAULT)
       .map(([k, v]) => `${k}: ${v}`)
@@ -104,7 +160,8 @@ export const VRRP_FIELDS = {
     example: "{kind: process}",
     description:
       "How keepalived knows HAProxy is alive (FAULT without it, never a weighted tracker): " +
-      "a pgrep script as keepalived.scriptUser, or vrrp_track_process (host namespaces only).",
+      "a pgrep script as keepalived.scriptUser, vrrp_track_process (host namespaces only), " +
+      "or stats: a worker must answer show info on the stats socket (a wedged worker fails it).",
     parse: parseHaproxyCheck,
   }),
 };
@@ -132,6 +189,8 @@ export const parseVrrp = (
   const advertIntMs = readField(F.advertIntMs, s, "advertIntMs", p, bad);
   const preempt = readField(F.preempt, s, "preempt", p, bad);
   const haproxyCheck = readField(F.haproxyCheck, s, "haproxyCheck", p, bad);
+  const preemptDelayS = readField(F.preemptDelayS, s, "preemptDelayS", p, bad);
+  const peersOnLink = readField(F.peersOnLink, s, "peersOnLink", p, bad);
   checkKnown(s, Object.keys(F), p, bad);
-  return { vridFirst, vridLast, advertIntMs, preempt, haproxyCheck };
+  return { vridFirst, vridLast, advertIntMs, preempt, haproxyCheck, preemptDelayS, peersOnLink };
 };
