@@ -182,3 +182,12 @@ export {
   type TuningPolicy,
   type TuningWrite,
 } from "./tuning.js";
+export {
+  MAGLEV_SIZES,
+  maglevOwner,
+  maglevShares,
+  maglevSize,
+  maglevTable,
+  type MaglevMember,
+  type MaglevTable,
+} from "./maglev.js";
