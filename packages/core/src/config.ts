@@ -10,6 +10,7 @@ import { parsePools, POOL_FIELDS } from "./config/_pool.js";
 import { CONFIG_SCHEMA, readServiceDefaults, TOP_LEVEL_FIELDS as T } from "./config/_schema.js";
 import { parseTuningSection, TUNING_DEFAULTS } from "./config/_tuning.js";
 import { parseVrrp, VRRP_FIELDS } from "./config/_vrrp.js";
+import { NFTABLES_FIELDS, parseNftables } from "./config/_nftables.js";
 import type { Config } from "./settings.js";
 
 /** ConfigIssue: one problem in the config, the path of the field and what is wrong with it. */
@@ -33,6 +34,7 @@ export const CONFIG_DEFAULTS = {
   maxBackendsPerService: T.maxBackendsPerService.default,
   podIpsRoutable: T.podIpsRoutable.default,
   pool: defaultsOf(POOL_FIELDS),
+  nftables: defaultsOf(NFTABLES_FIELDS),
 } as const;
 
 /** parseConfig: `portico.yaml` (already decoded from YAML/JSON) as a {@link Config}, collecting every problem. */
@@ -60,6 +62,7 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
   const keepalived = readSection(input, "keepalived", bad, (s, p) => parseKeepalived(s, p, bad));
   const controller = readSection(input, "controller", bad, (s, p) => parseController(s, p, bad));
   const tuning = parseTuningSection(input["tuning"], lbNodes, bad);
+  const nftables = readSection(input, "nftables", bad, (s, p) => parseNftables(s, p, bad));
 
   if (issues.length > 0) return err(issues);
   // Every field was either defaulted or parsed; issues would have been recorded otherwise.
@@ -104,6 +107,13 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
     serviceDefaults,
     maxBackendsPerService: d(maxBackendsPerService),
     podIpsRoutable: d(podIpsRoutable),
+    nftables: {
+      configPath: d(nftables?.configPath),
+      apply: d(nftables?.apply),
+      tcpDataPlane: d(nftables?.tcpDataPlane),
+      udpDataPlane: d(nftables?.udpDataPlane),
+      sctpDataPlane: d(nftables?.sctpDataPlane),
+    },
   });
 };
 

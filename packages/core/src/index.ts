@@ -191,3 +191,7 @@ export {
   type MaglevMember,
   type MaglevTable,
 } from "./maglev.js";
+export { DATA_PLANES, L4_DATA_PLANES, type DataPlane, type L4DataPlane } from "./vocabulary.js";
+export type { L4Listener } from "./plan/types.js";
+export type { NftablesConfig } from "./settings.js";
+export { dataPlaneOf } from "./plan/l4.js";

@@ -3,6 +3,7 @@ import type { Ip, IpFamily } from "./ip.js";
 import type { LabelSelector } from "./labels.js";
 import type { LbNodeName, Millis, Port, Vrid } from "./model.js";
 import type { TuningConfig } from "./tuning.js";
+import type { DataPlane, L4DataPlane } from "./vocabulary.js";
 
 /** One contiguous block of a pool, inclusive on both ends. */
 export interface AddressRange {
@@ -127,6 +128,17 @@ export interface ControllerConfig {
   readonly listen: { readonly address: Ip; readonly port: Port };
 }
 
+/** NftablesConfig: the in-kernel L4 data plane on an LB node and the default data plane per protocol. */
+export interface NftablesConfig {
+  /** Where the ruleset is written before `nft -f` loads it. */
+  readonly configPath: string;
+  /** Whether apply and run load it. */
+  readonly apply: boolean;
+  readonly tcpDataPlane: DataPlane;
+  readonly udpDataPlane: L4DataPlane;
+  readonly sctpDataPlane: L4DataPlane;
+}
+
 /** The parsed `portico.yaml`; every field beyond the documented example has a default. */
 export interface Config {
   readonly loadBalancerClass: string;
@@ -146,4 +158,6 @@ export interface Config {
   readonly maxBackendsPerService: number;
   /** Pod IPs are routable from the LB nodes, so ports without a nodePort can target pods directly. */
   readonly podIpsRoutable: boolean;
+  /** The L4 data plane; absent in hand-built configs means the defaults. */
+  readonly nftables?: NftablesConfig;
 }

@@ -19,6 +19,7 @@ import { KEEPALIVED_SECTION } from "./_keepalived.js";
 import { LB_NODES_SECTION } from "./_lbNode.js";
 import { POOLS_SECTION } from "./_pool.js";
 import { TUNING_SECTION } from "./_tuning.js";
+import { NFTABLES_SECTION } from "./_nftables.js";
 import { VRRP_SECTION } from "./_vrrp.js";
 
 const QUALIFIED_NAME =
@@ -126,4 +127,5 @@ export const CONFIG_SCHEMA: Readonly<Record<string, ConfigField<unknown, never> 
   serviceDefaults: SERVICE_DEFAULTS_SECTION,
   maxBackendsPerService: T.maxBackendsPerService,
   podIpsRoutable: T.podIpsRoutable,
+  nftables: NFTABLES_SECTION,
 };

@@ -66,6 +66,7 @@ export const assemble = (snapshot: ClusterSnapshot, config: Config, parts: PlanP
   backends: parts.live.flatMap((d) => d.backends).sort(byId),
   checks: parts.checks,
   unservedListeners: parts.live.flatMap((d) => d.listeners).sort(byId),
+  l4Listeners: parts.live.flatMap((d) => d.l4).sort(byId),
   statusToClear: statusToClear(snapshot.services, config),
   vrrpInstances: parts.vrrpInstances,
   lbNodes: config.lbNodes,
@@ -83,6 +84,7 @@ export const settingsOf = (config: Config): PlanSettings => ({
   keepalived: config.keepalived,
   vrrp: config.vrrp,
   healthCheck: config.healthCheck,
+  ...(config.nftables === undefined ? {} : { nftables: config.nftables }),
 });
 
 /** Ingest's diagnostics about Services, by Service key. */
@@ -119,7 +121,7 @@ export const servedVips = (seconds: readonly SecondPass[]): Ip[] => {
   const out: Ip[] = [];
   const seen = new Set<Ip>();
   for (const { served } of seconds) {
-    if (served.frontends.length === 0 || served.dualStackBroken) continue;
+    if (served.frontends.length + served.l4.length === 0 || served.dualStackBroken) continue;
     for (const v of served.vips) {
       if (seen.has(v.ip)) continue;
       seen.add(v.ip);

@@ -1,0 +1,61 @@
+import type { NftablesConfig } from "../settings.js";
+import { DATA_PLANES, L4_DATA_PLANES, type DataPlane, type L4DataPlane } from "../vocabulary.js";
+import { boolean, checkKnown, defaulted, oneOf, readFields, type Bad, type Section } from "./_field.js";
+import { safePath } from "./_haproxy.js";
+
+/** The fields of `nftables`. */
+export const NFTABLES_FIELDS = {
+  configPath: defaulted<string>({
+    ...safePath,
+    default: "/etc/portico/nftables.conf",
+    example: "/etc/portico/nftables.conf",
+    description: "Where the L4 ruleset (Portico's own nftables tables) is written before nft -f loads it.",
+  }),
+  apply: defaulted<boolean>({
+    ...boolean,
+    default: true,
+    example: "false",
+    description: "Whether portico apply and portico run load the L4 ruleset with nft; false when nothing is L4.",
+  }),
+  tcpDataPlane: defaulted<DataPlane>({
+    type: DATA_PLANES.join(" | "),
+    default: "proxy",
+    example: "direct",
+    description: "The data plane of TCP ports whose Service has no portico.dev/data-plane annotation.",
+    parse: (v, p, bad) => oneOf(v, DATA_PLANES, p, bad),
+  }),
+  udpDataPlane: defaulted<L4DataPlane>({
+    type: L4_DATA_PLANES.join(" | "),
+    default: "nat",
+    example: "direct",
+    description: "The data plane of UDP ports whose Service has no portico.dev/data-plane annotation.",
+    parse: (v, p, bad) => oneOf(v, L4_DATA_PLANES, p, bad),
+  }),
+  sctpDataPlane: defaulted<L4DataPlane>({
+    type: L4_DATA_PLANES.join(" | "),
+    default: "nat",
+    example: "nat",
+    description: "The data plane of SCTP ports whose Service has no portico.dev/data-plane annotation.",
+    parse: (v, p, bad) => oneOf(v, L4_DATA_PLANES, p, bad),
+  }),
+};
+
+/** The `nftables` section. */
+export const NFTABLES_SECTION: Section = {
+  type: "mapping",
+  defaultText: "{}",
+  example: "{udpDataPlane: direct}",
+  description: "The in-kernel L4 data plane (nat and direct forwarding with Maglev tables) and its defaults.",
+  fields: NFTABLES_FIELDS,
+};
+
+/** Parse the `nftables` mapping; a field left undefined had a problem, recorded through `bad`. */
+export const parseNftables = (
+  s: Readonly<Record<string, unknown>>,
+  p: string,
+  bad: Bad,
+): { -readonly [K in keyof NftablesConfig]-?: NftablesConfig[K] | undefined } => {
+  const v = readFields(NFTABLES_FIELDS, s, p, bad);
+  checkKnown(s, Object.keys(NFTABLES_FIELDS), p, bad);
+  return v;
+};
