@@ -15,12 +15,15 @@ import {
   type Plan,
   type VrrpState,
 } from "@portico/core";
+import { applyL4, type L4ApplyOutcome } from "./l4-apply.js";
 
 /** What applying a plan on one LB node did, target by target. */
 export interface NodeApplyOutcome {
   readonly haproxy: { readonly ok: HaproxyApplyReport } | { readonly error: AdapterError };
   /** Absent when the config leaves keepalived alone (`keepalived.apply: false`). */
   readonly keepalived?: { readonly ok: KeepalivedApplyOutcome } | { readonly error: AdapterError };
+  /** Absent when there is no L4 ruleset to install (see `applyL4`). */
+  readonly nftables?: L4ApplyOutcome;
 }
 
 /**
@@ -43,15 +46,19 @@ export const applyOnNode = async (
   node: LbNodeName,
   renderer?: HaproxyRenderer,
   keepalivedRenderer?: KeepalivedRenderer,
+  l4?: { readonly force: boolean; readonly down?: ReadonlySet<string> },
 ): Promise<NodeApplyOutcome> => {
   const haproxy = (await applyHaproxy(plan, renderer === undefined ? {} : { renderer })).match(
     (ok) => ({ ok }),
     (error) => ({ error }),
   );
-  if (config.keepalived.apply === false) return { haproxy };
+  // The L4 ruleset next: like HAProxy, it serves traffic before keepalived moves any VIP here.
+  const nft = await applyL4(plan, config, node, l4?.force ?? true, l4?.down);
+  const nftables = nft === undefined ? {} : { nftables: nft };
+  if (config.keepalived.apply === false) return { haproxy, ...nftables };
   const text =
     keepalivedRenderer === undefined ? renderKeepalived(plan, { node }) : keepalivedRenderer.render(plan, { node });
-  if (text.isErr()) return { haproxy, keepalived: { error: text.error } };
+  if (text.isErr()) return { haproxy, ...nftables, keepalived: { error: text.error } };
   const keepalived = (
     await applyKeepalived(text.value, {
       configPath: config.keepalived.configPath,
@@ -61,5 +68,5 @@ export const applyOnNode = async (
     (ok) => ({ ok }),
     (error) => ({ error }),
   );
-  return { haproxy, keepalived };
+  return { haproxy, ...nftables, keepalived };
 };
