@@ -1,11 +1,11 @@
 // Maglev: flows moved when one of N nodes leaves. Each run builds the table of N nodes (names of
-// that run) and the table without one of them, at the same size, and
+// that run) at the configured default size (nftables.maglevTableSize) and the table without one of them, at the same size, and
 // follows 100k flows (a hash of each flow's 5-tuple, mod the table size, as the ruleset's jhash
 // does) from one table to the other. Reported per N: with equal weights, the share of all flows
 // that moved (goal at most 1/N + 1%); with pods-per-node weights 1-4, the share of all flows that
 // moved although their node stayed (goal at most 1%).
 // Usage: node maglev-case.js <runs>  -> one JSON line.
-import { hash53, maglevSize, maglevTable } from "@portico/core";
+import { CONFIG_DEFAULTS, hash53, maglevTable } from "@portico/core";
 import { report, type CaseFigure } from "./_case.js";
 
 const [runs = 10] = process.argv.slice(2).map(Number);
@@ -20,7 +20,7 @@ const figures: CaseFigure[] = [];
 for (const n of [3, 5, 10, 20, 50]) {
   const equal: number[] = [];
   const beyond: number[] = [];
-  const size = maglevSize(n);
+  const size = CONFIG_DEFAULTS.nftables.maglevTableSize;
   const slots = flowSlots(size);
   for (let r = 0; r < runs; r++) {
     for (const weighted of [false, true]) {

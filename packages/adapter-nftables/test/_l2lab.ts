@@ -23,7 +23,7 @@ export interface L2Lab {
   readonly nodes: readonly { readonly name: string; readonly ns: string; readonly proc: Started }[];
   readonly dir: string;
   /** Send `count` datagrams from the client, each from its own source port. */
-  ask(host: string, port: number, count: number, from?: string): Promise<UdpAnswers>;
+  ask(host: string, port: number, count: number, from?: string, firstSourcePort?: number): Promise<UdpAnswers>;
   destroy(): Promise<void>;
 }
 
@@ -108,7 +108,7 @@ export const l2Lab = async (
       client,
       nodes,
       dir,
-      async ask(host, port, count, from) {
+      async ask(host, port, count, from, firstSourcePort) {
         const out = await must(
           "ip",
           [
@@ -121,7 +121,8 @@ export const l2Lab = async (
             String(port),
             String(count),
             "1000",
-            ...(from === undefined ? [] : [from]),
+            from ?? "",
+            ...(firstSourcePort === undefined ? [] : [String(firstSourcePort)]),
           ],
           60_000,
         );

@@ -15,11 +15,11 @@ const node = "lb1" as LbNodeName;
 const config = parseConfig({
   ...aConfig({ lbNodes: [{ name: "lb1", address: LB, interface: "eth0" }] }),
 })._unsafeUnwrap();
-const planFor = (mode: "nat" | "direct", sourceRanges?: string[]): Plan =>
+const NODES = ["n1", "n2", "n3"] as const;
+const planFor = (mode: "nat" | "direct", sourceRanges?: string[], nodes: readonly string[] = NODES): Plan =>
   planOf(
     [
-      aNode("n1", nodeV4(0), { moreIps: [nodeV6(0)] }),
-      aNode("n2", nodeV4(1), { moreIps: [nodeV6(1)] }),
+      ...nodes.map((n) => aNode(n, nodeV4(NODES.indexOf(n as "n1")), { moreIps: [nodeV6(NODES.indexOf(n as "n1"))] })),
       aService({
         name: "dns",
         annotations: { "portico.dev/data-plane": mode },
@@ -37,7 +37,7 @@ const [VIP, VIP6] = [vips.find((v) => !v.includes(":"))!, vips.find((v) => v.inc
 await describeWith([root, program("nft", ["--version"]), program("ip", ["-V"])], "L4 traffic through nftables", () => {
   let lab: L2Lab;
   beforeAll(async () => {
-    lab = await l2Lab(["n1", "n2"], [VIP, VIP6], [NODE_PORT, SERVICE_PORT]);
+    lab = await l2Lab(NODES, [VIP, VIP6], [NODE_PORT, SERVICE_PORT]);
   }, 60_000);
   afterAll(async () => {
     await lab?.destroy();
@@ -52,11 +52,11 @@ await describeWith([root, program("nft", ["--version"]), program("ip", ["-V"])],
     )._unsafeUnwrap();
   const nodesOf = (a: { answers: readonly { node?: string }[] }) => new Set(a.answers.map((x) => x.node));
 
-  it("nat: every datagram is answered, spread over both nodes, which see the LB node", async () => {
+  it("nat: every datagram is answered, spread over every node, each seeing the LB node", async () => {
     await load(planFor("nat"));
     const r = await lab.ask(VIP, SERVICE_PORT, 40);
     expect(r.answers.filter((a) => a.timeout)).toEqual([]);
-    expect(nodesOf(r)).toEqual(new Set(["n1", "n2"]));
+    expect(nodesOf(r)).toEqual(new Set(NODES));
     expect(new Set(r.answers.map((a) => a.client?.split(":")[0]))).toEqual(new Set([LB]));
     const listed = (await must("ip", ["netns", "exec", lab.lb, "nft", "list", "table", "inet", "portico"])).trim();
     const v4 = readNftablesState(listed).listeners.find((x) => x.id.endsWith(`_v4_${x.id.slice(-8)}`))!;
@@ -106,7 +106,7 @@ await describeWith([root, program("nft", ["--version"]), program("ip", ["-V"])],
     ]);
     const r = await lab.ask(VIP, SERVICE_PORT, 40);
     expect(r.answers.filter((a) => a.timeout)).toEqual([]);
-    expect(nodesOf(r)).toEqual(new Set(["n1", "n2"]));
+    expect(nodesOf(r)).toEqual(new Set(NODES));
     expect(r.answers.every((a) => a.client === `${CLIENT[0]}:${a.sport}`)).toBe(true);
     const r6 = await lab.ask(VIP6, SERVICE_PORT, 20);
     expect(r6.answers.filter((a) => a.timeout)).toEqual([]);
@@ -120,7 +120,20 @@ await describeWith([root, program("nft", ["--version"]), program("ip", ["-V"])],
     await load(planFor("nat"));
     const r = await lab.ask(VIP6, SERVICE_PORT, 20);
     expect(r.answers.filter((a) => a.timeout)).toEqual([]);
-    expect(nodesOf(r)).toEqual(new Set(["n1", "n2"]));
+    expect(nodesOf(r)).toEqual(new Set(NODES));
+  });
+
+  it("direct: a node leaving moves only its own flows; every other flow stays on its node", async () => {
+    await load(planFor("direct"));
+    const before = await lab.ask(VIP, SERVICE_PORT, 60, CLIENT[0], 41000);
+    await load(planFor("direct", undefined, ["n1", "n2"]));
+    const after = await lab.ask(VIP, SERVICE_PORT, 60, CLIENT[0], 41000);
+    expect(after.answers.filter((a) => a.timeout)).toEqual([]);
+    const was = new Map(before.answers.map((a) => [a.sport, a.node]));
+    const stayed = after.answers.filter((a) => was.get(a.sport) !== "n3");
+    expect(stayed.length).toBeGreaterThan(0);
+    expect(stayed.every((a) => a.node === was.get(a.sport))).toBe(true);
+    expect(after.answers.some((a) => a.node === "n3")).toBe(false);
   });
 
   it("source ranges admit the listed client address and drop the other, in both modes", async () => {

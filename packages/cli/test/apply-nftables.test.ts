@@ -61,6 +61,6 @@ await describeWith([program("nft", ["--version"]), program("ip", ["-V"]), root],
     expect(first.stdout).toContain(`nftables: wrote ${dir}/etc/nftables.conf and loaded it (nft -f)`);
     const listed = (await lab.exec(ns, "nft", ["list", "table", "inet", "portico"]))._unsafeUnwrap().stdout;
     const api = readNftablesState(listed).listeners.find((l) => l.id.includes("api"));
-    expect(api?.shares.map((s) => [s.target, s.slots])).toEqual([["198.18.2.12 . 30894", 4093]]);
+    expect(api?.shares.map((s) => [s.target, s.slots])).toEqual([["198.18.2.12 . 30894", 16381]]);
   });
 });

@@ -113,6 +113,7 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
       tcpDataPlane: d(nftables?.tcpDataPlane),
       udpDataPlane: d(nftables?.udpDataPlane),
       sctpDataPlane: d(nftables?.sctpDataPlane),
+      maglevTableSize: d(nftables?.maglevTableSize),
     },
   });
 };

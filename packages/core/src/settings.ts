@@ -137,6 +137,8 @@ export interface NftablesConfig {
   readonly tcpDataPlane: DataPlane;
   readonly udpDataPlane: L4DataPlane;
   readonly sctpDataPlane: L4DataPlane;
+  /** Slots of every Maglev table; absent: 16381. */
+  readonly maglevTableSize?: number;
 }
 
 /** The parsed `portico.yaml`; every field beyond the documented example has a default. */

@@ -1,4 +1,5 @@
 import type { NftablesConfig } from "../settings.js";
+import { MAGLEV_SIZES } from "../maglev.js";
 import { DATA_PLANES, L4_DATA_PLANES, type DataPlane, type L4DataPlane } from "../vocabulary.js";
 import { boolean, checkKnown, defaulted, oneOf, readFields, type Bad, type Section } from "./_field.js";
 import { safePath } from "./_haproxy.js";
@@ -37,6 +38,18 @@ export const NFTABLES_FIELDS = {
     example: "nat",
     description: "The data plane of SCTP ports whose Service has no portico.dev/data-plane annotation.",
     parse: (v, p, bad) => oneOf(v, L4_DATA_PLANES, p, bad),
+  }),
+  maglevTableSize: defaulted<number>({
+    type: MAGLEV_SIZES.join(" | "),
+    default: 16381,
+    example: "65521",
+    description:
+      "Slots of every Maglev table (a prime): the same whatever nodes come, go or fail, so a change moves only " +
+      "the flows it must. At least 100 per node keeps shares within about 1% of the weights.",
+    parse: (v, p, bad) =>
+      typeof v === "number" && (MAGLEV_SIZES as readonly number[]).includes(v)
+        ? v
+        : bad(p, `must be one of ${MAGLEV_SIZES.join(", ")}`),
   }),
 };
 

@@ -277,7 +277,7 @@ export const secondPass = (
       d.wanted += d.vips.length - 1;
       for (const vip of d.vips) {
         const servers = nodeServers(vip.family, port, undefined, (list) => d.tracked.push(list)).sort(byServer);
-        d.l4.push(l4Listener(service, port, plane, vip, health, servers, addressedFor(vip.family).length));
+        d.l4.push(l4Listener(service, port, plane, vip, health, servers, config));
       }
       d.ports.push({ port: port.port, protocol: port.protocol });
       return;

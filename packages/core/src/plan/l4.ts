@@ -1,7 +1,6 @@
 import type { ServiceOptions } from "../annotations.js";
 import { ident } from "../_ident.js";
 import type { Ip, IpFamily } from "../ip.js";
-import { maglevSize } from "../maglev.js";
 import type { Protocol, Service, ServicePort } from "../model.js";
 import type { Config } from "../settings.js";
 import type { DataPlane, L4DataPlane } from "../vocabulary.js";
@@ -30,10 +29,13 @@ export const isL4Servable = (service: Service, port: ServicePort, options: Servi
   port.nodePort !== undefined &&
   (service.externalTrafficPolicy === "Cluster" || service.healthCheckNodePort !== undefined);
 
+/** The Maglev table size of a config without `nftables.maglevTableSize` (Cilium's default too). */
+export const DEFAULT_MAGLEV_SIZE = 16381;
+
 /**
- * l4Listener is the L4 listener of one port on one VIP in `mode`: `servers` are the port's node servers
- * (weights from the Service's weighting), `eligible` how many nodes of the family could be, which
- * sizes the Maglev table so that endpoints and health verdicts coming and going never resize it.
+ * l4Listener is the L4 listener of one port on one VIP in `mode`: `servers` are the port's node
+ * servers (weights from the Service's weighting); the table size is the config's, fixed, so
+ * nodes joining, leaving or failing never resize (and so rehash) a table.
  */
 export const l4Listener = (
   service: Service,
@@ -42,7 +44,7 @@ export const l4Listener = (
   vip: { readonly family: IpFamily; readonly ip: Ip },
   healthCheck: HttpCheck | TrackCheck,
   servers: readonly Server[],
-  eligible: number,
+  config: Config,
 ): L4Listener => {
   return {
     id: ident("l4", service.namespace, service.name, port.port, port.protocol.toLowerCase(), `v${vip.family}`),
@@ -57,7 +59,7 @@ export const l4Listener = (
       ? { affinity: { kind: "clientIp", timeoutSeconds: service.sessionAffinityTimeoutSeconds } }
       : {}),
     healthCheck,
-    tableSize: maglevSize(eligible),
+    tableSize: config.nftables?.maglevTableSize ?? DEFAULT_MAGLEV_SIZE,
     // L4 servers carry no track id: verdicts are read per node from HAProxy's check servers.
     servers: servers.map(({ track: _t, ...s }) => s),
   };

@@ -274,7 +274,7 @@ export interface L4Listener {
   readonly affinity?: Affinity;
   /** Whose verdicts move a server in or out of the table (run by HAProxy, never twice). */
   readonly healthCheck: HttpCheck | TrackCheck;
-  /** The Maglev table's size: from the count of eligible nodes, so health verdicts never change it. */
+  /** The Maglev table's size (config `nftables.maglevTableSize`): fixed, so no change of nodes resizes it. */
   readonly tableSize: number;
   /** Sorted by node name; weight 0 leaves a server out of the table. */
   readonly servers: readonly Server[];

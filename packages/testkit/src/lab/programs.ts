@@ -71,7 +71,7 @@ export interface VipProbeResult {
 
 /**
  * UDP_CLIENT_BIN is the lab's bounded UDP client:
- * `node UDP_CLIENT_BIN <host> <port> <count> <timeoutMs> [<localAddress>]`; each datagram from its
- * own source port; prints `{ sent, answers: [{ sport, node, client } | { sport, timeout }] }`.
+ * `node UDP_CLIENT_BIN <host> <port> <count> <timeoutMs> [<localAddress>] [<firstSourcePort>]`; each
+ * datagram from its own source port (from `firstSourcePort` up when given); prints `{ sent, answers: [{ sport, node, client } | { sport, timeout }] }`.
  */
 export const UDP_CLIENT_BIN = program("udp-client");
