@@ -6,7 +6,7 @@ import { failure, nftFile, type NftablesValidateOptions } from "./validate.js";
 
 /** Options for {@link applyNftables}. */
 export interface NftablesApplyOptions extends NftablesValidateOptions {
-  /** Where the ruleset is kept (config `nftables.configPath`), so a reboot or a restart loads the same. */
+  /** Where the ruleset is written (config `nftables.configPath`) before nft -f loads it. */
   readonly configPath: string;
 }
 

@@ -8,9 +8,11 @@ import { safePath } from "./_haproxy.js";
 export const NFTABLES_FIELDS = {
   configPath: defaulted<string>({
     ...safePath,
-    default: "/etc/portico/nftables.conf",
-    example: "/etc/portico/nftables.conf",
-    description: "Where the L4 ruleset (Portico's own nftables tables) is written before nft -f loads it.",
+    default: "/run/portico-nftables.conf",
+    example: "/run/portico-nftables.conf",
+    description:
+      "Where the L4 ruleset (Portico's own nftables tables) is written before nft -f loads it. Runtime state, " +
+      "as the loaded tables are: portico run loads it again when it starts.",
   }),
   apply: defaulted<boolean>({
     ...boolean,
