@@ -1,5 +1,6 @@
 import type { CheckResult, HaproxyLayout, LayoutServer, ServerState, StatRow } from "@portico/adapter-haproxy";
 import type { Plan, VrrpState } from "@portico/core";
+import { formatL4Status, type L4Status } from "./status-l4.js";
 
 /** What a server serves: a Kubernetes node (by name), or a pod (its address is the endpoint). */
 export type StatusTarget = { readonly kind: "node"; readonly node: string } | { readonly kind: "pod" };
@@ -62,6 +63,8 @@ export interface StatusView {
   readonly vips: readonly StatusVip[];
   /** What could not be read and what that leaves unknown, one line each. */
   readonly notes: readonly string[];
+  /** Portico's L4 tables as the kernel runs them; absent when there are none. */
+  readonly l4?: L4Status;
 }
 
 /** Everything `portico status` reads on the node, already parsed. */
@@ -301,5 +304,6 @@ export const formatStatus = (v: StatusView, c: StatusColours = NO_COLOURS): stri
       });
     }
   }
+  if (v.l4 !== undefined) out.push(...formatL4Status(v.l4));
   return `${out.join("\n")}\n`;
 };

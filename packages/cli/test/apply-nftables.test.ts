@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { readNftablesState } from "@portico/adapter-nftables";
 import { run } from "@portico/host";
 import { describeWith, NetnsLab, program, root } from "@portico/testkit";
+import { formatL4Status, l4StatusOf } from "../src/status-l4.js";
 
 // `portico apply` installs the L4 ruleset: run inside a namespace made by the test (nft acts on
 // the namespace it runs in, never on the host's tables), with every file in a temp directory.
@@ -62,5 +63,12 @@ await describeWith([program("nft", ["--version"]), program("ip", ["-V"]), root],
     const listed = (await lab.exec(ns, "nft", ["list", "table", "inet", "portico"]))._unsafeUnwrap().stdout;
     const api = readNftablesState(listed).listeners.find((l) => l.id.includes("api"));
     expect(api?.shares.map((s) => [s.target, s.slots])).toEqual([["198.18.2.12 . 30894", 16381]]);
+    // What portico status shows of it: the node's share of the table and the rule's counters.
+    expect(formatL4Status(l4StatusOf([listed]))).toEqual([
+      "",
+      "L4 (nftables): 1 listener",
+      `  ${api!.id}  nat  Maglev 16381  forwarded 0, denied 0, no node 0 packets`,
+      "    198.18.2.12 . 30894  16381 slots (100%)",
+    ]);
   });
 });

@@ -7,6 +7,7 @@ import { run } from "@portico/host";
 import { EXIT, fail, type Flags } from "../args.js";
 import type { Io } from "../io.js";
 import { findLbNode, loadConfig } from "../load.js";
+import { readL4Status } from "../status-l4.js";
 import {
   buildStatus,
   formatStatus,
@@ -122,7 +123,8 @@ export const readStatus = async (
     keepalived: await readPidAlive(config.keepalived.pidFile ?? "/run/keepalived.pid"),
     ...(plan === undefined ? {} : { plan }),
   };
-  return { view: buildStatus(sources) };
+  const l4 = await readL4Status();
+  return { view: { ...buildStatus(sources), ...(l4 === undefined ? {} : { l4 }) } };
 };
 
 // Home, then clear to the end of the screen: the next table replaces the last in place.
