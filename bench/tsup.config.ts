@@ -13,6 +13,7 @@ export default libraryBuild(
     "failover-case": "src/failover-case.ts",
     "health-checks-case": "src/health-checks-case.ts",
     "bgp-case": "src/bgp-case.ts",
+    "maglev-case": "src/maglev-case.ts",
     "convergence-probe": "src/convergence-probe.ts",
     takeover: "src/takeover.ts",
     load: "src/load.ts",

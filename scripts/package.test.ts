@@ -220,10 +220,15 @@ await describeWith([built(deb), program("dpkg-deb", ["--version"])], "the Debian
     expect(setting("RestrictAddressFamilies")[0]!.split(" ")).not.toContain("AF_PACKET");
     expect([setting("ProtectKernelTunables"), setting("PrivateDevices")]).toEqual([["yes"], ["yes"]]);
     const writable = setting("ReadWritePaths")[0]!.split(" ");
-    const { haproxy, keepalived } = CONFIG_DEFAULTS;
-    for (const path of [haproxy.configPath, haproxy.statsSocket, keepalived.configPath, keepalived.pidFile].map((p) =>
-      dirname(p as string),
-    )) {
+    const { haproxy, keepalived, nftables } = CONFIG_DEFAULTS;
+    const paths = [
+      haproxy.configPath,
+      haproxy.statsSocket,
+      keepalived.configPath,
+      keepalived.pidFile,
+      nftables.configPath,
+    ];
+    for (const path of paths.map((p) => dirname(p as string))) {
       expect(
         writable.some((w) => path === w || path.startsWith(`${w}/`)),
         path,

@@ -156,6 +156,7 @@ const cases: [number, string, string, number[]][] = [
   [5, "failover", "failover-case.js", quick ? [2] : [10]],
   [8, "health-check load, 7 equal load (from the plan)", "health-checks-case.js", [1000, 500]],
   [9, "BGP ECMP", "bgp-case.js", quick ? [1, 300] : [5, 1000]],
+  [10, "Maglev flows moved", "maglev-case.js", quick ? [3] : [20]],
 ];
 let failedCases = 0;
 for (const [n, what, script, args] of cases) {

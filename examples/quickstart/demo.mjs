@@ -19,7 +19,8 @@ const heading = (text) => say(`\n== ${text}`);
 
 heading(`portico plan --cluster ${cluster} --config ${config}`);
 const planCode = await main(["plan", "--cluster", cluster, "--config", config]);
-// Exit 1 is expected: shop/broken asks for a UDP-only port, which cannot be served yet.
+// Exit 1 is expected: shop/broken asks HAProxy (data-plane: proxy) to serve a UDP-only port, which it
+// cannot. shop/api serves HTTPS on TCP 8443 through HAProxy and QUIC on UDP 8443 through nftables.
 say(
   `(exit ${planCode}: ${planCode === 1 ? "one Service could not be planned, as the example intends" : planCode === 0 ? "all planned" : "error"})`,
 );

@@ -10,4 +10,5 @@ export default libraryBuild({
   "lab/first-connect": "src/lab/first-connect.ts",
   "lab/vip-probe": "src/lab/vip-probe.ts",
   "lab/http-get": "src/lab/http-get.ts",
+  "lab/udp-client": "src/lab/udp-client.ts",
 });

@@ -28,6 +28,8 @@ import { Installed, type ServingProbe } from "./installed.js";
 export interface NodeApplyResult {
   readonly haproxy: "none" | "runtime" | "reload" | "error";
   readonly keepalived: "none" | "reload" | "error";
+  /** The L4 ruleset (absent: no L4 data plane here). */
+  readonly nftables?: "none" | "load" | "error";
   /** One line per error, naming what failed. */
   readonly errors: readonly string[];
 }
@@ -226,6 +228,7 @@ export class Controller {
     });
     this.#metrics.applies.inc({ target: "haproxy", kind: result.haproxy });
     this.#metrics.applies.inc({ target: "keepalived", kind: result.keepalived });
+    if (result.nftables !== undefined) this.#metrics.applies.inc({ target: "nftables", kind: result.nftables });
     if (result.errors.length > 0) {
       this.#metrics.applyErrors.inc(result.errors.length);
       log.error({ errors: result.errors }, "apply failed; the previous configuration stays installed");

@@ -6,7 +6,7 @@ export const formatPlan = (plan: Plan): string => {
   const s = summarise(plan);
   const lines: string[] = [
     `Plan: ${s.services} Service${s.services === 1 ? "" : "s"} (${s.ready} ready, ${s.partial} partial, ${s.failed} failed), ` +
-      `${s.frontends} frontend${s.frontends === 1 ? "" : "s"}, ${s.vrrpInstances} VRRP instance${s.vrrpInstances === 1 ? "" : "s"} over ${plan.lbNodes.length} LB node${plan.lbNodes.length === 1 ? "" : "s"}`,
+      `${s.frontends} frontend${s.frontends === 1 ? "" : "s"}, ${l4Count(plan)}${s.vrrpInstances} VRRP instance${s.vrrpInstances === 1 ? "" : "s"} over ${plan.lbNodes.length} LB node${plan.lbNodes.length === 1 ? "" : "s"}`,
   ];
   const backends = new Map(plan.backends.map((b) => [b.id, b]));
   const masters = new Map(plan.vrrpInstances.flatMap((i) => i.vips.map((v) => [v as string, i] as const)));
@@ -37,6 +37,20 @@ export const formatPlan = (plan: Plan): string => {
         `  ${fe.protocol} ${fe.port}${admits} -> ${be.balance} over ${be.servers.length}: ${servers}; check ${hc}`,
       );
     }
+    for (const l of (plan.l4Listeners ?? []).filter((x) => x.service === svc.key)) {
+      const hc =
+        l.healthCheck.kind === "http"
+          ? `GET /healthz on :${l.healthCheck.port} (healthCheckNodePort)`
+          : `GET /healthz on :${plan.settings.healthCheck.kubeProxyPort} (kube-proxy, shared per node)`;
+      const ranges = l.sourceRanges ?? [];
+      const admits = ranges.length === 0 ? "" : ` from ${ranges.join(", ")}`;
+      const servers = l.servers.length === 0 ? "no eligible nodes" : l.servers.map(serverText).join(", ");
+      const hashOn = l.affinity === undefined ? "" : ", hash on source address";
+      lines.push(
+        `  ${l.protocol} ${l.port}${admits} -> ${l.mode} (nftables), Maglev ${l.tableSize}${hashOn} over ` +
+          `${l.servers.length}: ${servers}; check ${hc}`,
+      );
+    }
     for (const v of svc.vips) {
       const inst = masters.get(v);
       if (inst !== undefined)
@@ -59,4 +73,13 @@ export const formatPlan = (plan: Plan): string => {
 const stripRef = (d: Diagnostic): string => {
   const prefix = `Service ${d.object.namespace}/${d.object.name}: `;
   return d.message.startsWith(prefix) ? d.message.slice(prefix.length) : d.message;
+};
+
+const serverText = (x: { node: string; address: string; port: number; weight: number }): string =>
+  `${x.node} ${x.address.includes(":") ? `[${x.address}]` : x.address}:${x.port}${x.weight === 1 ? "" : ` weight ${x.weight}`}`;
+
+// Said only when the plan has L4 listeners, so plans without them read as they always have.
+const l4Count = (plan: Plan): string => {
+  const n = plan.l4Listeners?.length ?? 0;
+  return n === 0 ? "" : `${n} L4 listener${n === 1 ? "" : "s"} (nftables), `;
 };

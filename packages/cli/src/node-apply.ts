@@ -23,6 +23,7 @@ import {
   type VrrpState,
 } from "@portico/core";
 import { applyBirdOnNode, type BirdNodeOutcome } from "./bird-apply.js";
+import { applyL4, type L4ApplyOutcome } from "./l4-apply.js";
 
 /** What applying a plan on one LB node did, target by target. */
 export interface NodeApplyOutcome {
@@ -31,6 +32,8 @@ export interface NodeApplyOutcome {
   readonly keepalived?: { readonly ok: KeepalivedApplyOutcome } | { readonly error: AdapterError };
   /** Absent without a `bgp` section or with `bgp.apply: false`. */
   readonly bird?: BirdNodeOutcome;
+  /** Absent when there is no L4 ruleset to install (see `applyL4`). */
+  readonly nftables?: L4ApplyOutcome;
 }
 
 /**
@@ -63,18 +66,22 @@ export const applyOnNode = async (
   renderer?: HaproxyRenderer,
   keepalivedRenderer?: KeepalivedRenderer,
   announce?: readonly Ip[],
+  l4?: { readonly force: boolean; readonly down?: ReadonlySet<string> },
 ): Promise<NodeApplyOutcome> => {
   const haproxy = (await applyHaproxy(plan, renderer === undefined ? {} : { renderer })).match(
     (ok) => ({ ok }),
     (error) => ({ error }),
   );
-  // BIRD after HAProxy, so a VIP is announced once its frontend is there.
+  // The L4 ruleset next: like HAProxy, it serves traffic before keepalived moves any VIP here.
+  const nft = await applyL4(plan, config, node, l4?.force ?? true, l4?.down);
+  const nftables = nft === undefined ? {} : { nftables: nft };
+  // BIRD after the data planes, so a VIP is announced once its frontend is there.
   const birdOutcome = await applyBirdOnNode(plan, config, node, announce);
   const bird = birdOutcome === undefined ? {} : { bird: birdOutcome };
-  if (config.keepalived.apply === false) return { haproxy, ...bird };
+  if (config.keepalived.apply === false) return { haproxy, ...nftables, ...bird };
   const text =
     keepalivedRenderer === undefined ? renderKeepalived(plan, { node }) : keepalivedRenderer.render(plan, { node });
-  if (text.isErr()) return { haproxy, keepalived: { error: text.error }, ...bird };
+  if (text.isErr()) return { haproxy, ...nftables, keepalived: { error: text.error }, ...bird };
   const keepalived = (
     await applyKeepalived(text.value, {
       configPath: config.keepalived.configPath,
@@ -84,5 +91,5 @@ export const applyOnNode = async (
     (ok) => ({ ok }),
     (error) => ({ error }),
   );
-  return { haproxy, keepalived, ...bird };
+  return { haproxy, ...nftables, keepalived, ...bird };
 };

@@ -1,6 +1,7 @@
 import type { CheckResult, HaproxyLayout, LayoutServer, ServerState, StatRow } from "@portico/adapter-haproxy";
 import type { Plan, VrrpState } from "@portico/core";
 import { formatBgpStatus, type BgpStatusView } from "./bgp-status.js";
+import { formatL4Status, type L4Status } from "./status-l4.js";
 
 /** What a server serves: a Kubernetes node (by name), or a pod (its address is the endpoint). */
 export type StatusTarget = { readonly kind: "node"; readonly node: string } | { readonly kind: "pod" };
@@ -65,6 +66,8 @@ export interface StatusView {
   readonly notes: readonly string[];
   /** BGP sessions, BFD and announcements; absent without a `bgp` section. */
   readonly bgp?: BgpStatusView;
+  /** Portico's L4 tables as the kernel runs them; absent when there are none. */
+  readonly l4?: L4Status;
 }
 
 /** Everything `portico status` reads on the node, already parsed. */
@@ -304,6 +307,7 @@ export const formatStatus = (v: StatusView, c: StatusColours = NO_COLOURS): stri
       });
     }
   }
+  if (v.l4 !== undefined) out.push(...formatL4Status(v.l4));
   if (v.bgp !== undefined) out.push("", ...formatBgpStatus(v.bgp, c));
   return `${out.join("\n")}\n`;
 };

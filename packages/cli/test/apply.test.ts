@@ -32,10 +32,10 @@ await describeWith([program("haproxy", ["-v"]), program("ip", ["-V"]), root], "p
     dir = await mkdtemp("/tmp/portico-apply-");
     config = join(dir, "portico.yaml");
     const base = await readFile(join(quickstart, "portico.yaml"), "utf8");
-    // keepalived is applied by its own tests (in namespaces that have the interface).
+    // keepalived and nftables are applied by their own tests (in namespaces, never on the host).
     await writeFile(
       config,
-      `${base}haproxy:\n  configPath: ${dir}/etc/haproxy.cfg\n  statsSocket: ${dir}/admin.sock\n  masterSocket: ${dir}/master.sock\nkeepalived:\n  apply: false\n`,
+      `${base}haproxy:\n  configPath: ${dir}/etc/haproxy.cfg\n  statsSocket: ${dir}/admin.sock\n  masterSocket: ${dir}/master.sock\nkeepalived:\n  apply: false\nnftables:\n  apply: false\n`,
     );
     await mkdir(join(dir, "etc"));
     cluster = join(dir, "cluster.yaml");

@@ -65,7 +65,8 @@ describe("progress", () => {
       await main(["render", "--cluster", cluster, "--config", config, "--node", "lb1", "--out", dir], tty.io),
     ).toBe(1);
     expect(tty.out.stderr).toContain("planning 5 Services…");
-    expect(tty.out.stderr).toContain("writing files 75% (3/4)");
+    // haproxy.cfg, keepalived.conf, nftables.conf (shop/api serves UDP), status.json, plan.json.
+    expect(tty.out.stderr).toContain("writing files 80% (4/5)");
     expect(tty.out.stdout).not.toContain("\u001b");
 
     const piped = capture(false);

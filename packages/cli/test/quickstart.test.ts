@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validateHaproxy } from "@portico/adapter-haproxy";
 import { validateKeepalived } from "@portico/adapter-keepalived";
+import { validateNftables } from "@portico/adapter-nftables";
 import { describeWith, NetnsLab, program, root } from "@portico/testkit";
 import { main, type Io } from "../src/index.js";
 
@@ -13,7 +14,7 @@ const repo = resolve(import.meta.dirname, "../../..");
 const example = join(repo, "examples/quickstart");
 const goldenDir = join(import.meta.dirname, "golden/quickstart");
 const NODES = ["lb1", "lb2"] as const;
-const FILES = ["haproxy.cfg", "keepalived.conf", "status.json", "plan.json"] as const;
+const FILES = ["haproxy.cfg", "keepalived.conf", "status.json", "plan.json", "nftables.conf"] as const;
 
 const quiet: Io = { stdout: () => undefined, stderr: () => undefined, env: {}, cwd: repo };
 let out = "";
@@ -79,6 +80,24 @@ await describeWith(
       await lab.addInterface(ns, "eth0");
       const text = await readFile(join(out, node, "keepalived.conf"), "utf8");
       const r = await validateKeepalived(text, { netns: ns });
+      expect(r.isOk() ? "ok" : `${r.error.message}\n${r.error.hint ?? ""}`).toBe("ok");
+    });
+  },
+);
+
+await describeWith(
+  [program("nft", ["--version"]), program("ip", ["-V"]), root],
+  "quickstart nftables.conf on the real nft",
+  () => {
+    const lab = new NetnsLab();
+    afterAll(() => lab.destroy());
+
+    it.each(NODES)("%s passes nft -c where eth0 exists (shop/api's UDP 8443 is served)", async (node) => {
+      const ns = await lab.add(`qn-${node}`);
+      await lab.addInterface(ns, "eth0");
+      const text = await readFile(join(out, node, "nftables.conf"), "utf8");
+      expect(text).toContain("udp dport 8443");
+      const r = await validateNftables(text, { netns: ns });
       expect(r.isOk() ? "ok" : `${r.error.message}\n${r.error.hint ?? ""}`).toBe("ok");
     });
   },

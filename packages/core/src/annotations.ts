@@ -5,7 +5,14 @@ import { describeRef } from "./diagnostics.js";
 import { ipFamily, parseIp, type Ip } from "./ip.js";
 import { formatSelector, parseSelectorString, type LabelSelector } from "./labels.js";
 import { isDns1123Label, type Diagnostic, type Millis, type Service } from "./model.js";
-import { BALANCES, PROXY_PROTOCOLS, type Balance, type ProxyProtocol } from "./vocabulary.js";
+import {
+  BALANCES,
+  DATA_PLANES,
+  PROXY_PROTOCOLS,
+  type Balance,
+  type DataPlane,
+  type ProxyProtocol,
+} from "./vocabulary.js";
 
 /** The prefix of every Portico annotation. */
 export const ANNOTATION_PREFIX = "portico.dev/";
@@ -224,6 +231,20 @@ export const ANNOTATIONS = {
         ? ok(raw)
         : err(`"${preview(raw)}" is not a sharing key (1-63 of A-Z a-z 0-9 - _ ., starting and ending alphanumeric)`),
   } satisfies AnnotationSpec<string | undefined>,
+  dataPlane: {
+    key: `${ANNOTATION_PREFIX}data-plane`,
+    type: DATA_PLANES.join(" | "),
+    default: undefined,
+    defaultText: "config nftables.tcpDataPlane / udpDataPlane / sctpDataPlane by port protocol (proxy, nat, nat)",
+    example: "direct",
+    description:
+      "How the Service's ports are forwarded: proxy (HAProxy; TCP only), nat (nftables DNAT to nodeIP:nodePort with " +
+      "source NAT; the client address is not kept) or direct (nftables forwards the packet unchanged to the chosen " +
+      "node's MAC; the client address is kept and replies bypass the LB node; LB nodes and nodes on one L2 segment).",
+    configDefault: false,
+    onInvalid: "default",
+    parse: (raw: string): Result<DataPlane | undefined, string> => oneOf<DataPlane>(DATA_PLANES)(raw),
+  } satisfies AnnotationSpec<DataPlane | undefined>,
 } as const satisfies Record<string, AnnotationSpec<unknown>>;
 
 /** The option names. */

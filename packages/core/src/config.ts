@@ -11,6 +11,7 @@ import { parsePools, POOL_FIELDS } from "./config/_pool.js";
 import { CONFIG_SCHEMA, readServiceDefaults, TOP_LEVEL_FIELDS as T } from "./config/_schema.js";
 import { parseTuningSection, TUNING_DEFAULTS } from "./config/_tuning.js";
 import { parseVrrp, VRRP_FIELDS } from "./config/_vrrp.js";
+import { NFTABLES_FIELDS, parseNftables } from "./config/_nftables.js";
 import type { Config } from "./settings.js";
 
 /** ConfigIssue: one problem in the config, the path of the field and what is wrong with it. */
@@ -36,6 +37,7 @@ export const CONFIG_DEFAULTS = {
   reservedPorts: T.reservedPorts.default,
   pool: defaultsOf(POOL_FIELDS),
   bgp: { ...defaultsOf(BGP_FIELDS), bfd: defaultsOf(BFD_FIELDS) },
+  nftables: defaultsOf(NFTABLES_FIELDS),
 } as const;
 
 /** parseConfig: `portico.yaml` (already decoded from YAML/JSON) as a {@link Config}, collecting every problem. */
@@ -66,6 +68,7 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
   const tuning = parseTuningSection(input["tuning"], lbNodes, bad);
   const bgp = input["bgp"] === undefined ? undefined : readSection(input, "bgp", bad, (s, p) => parseBgp(s, p, bad));
   checkBgpUse(pools, lbNodes, { bgp: input["bgp"], lbNodes: input["lbNodes"] }, bad);
+  const nftables = readSection(input, "nftables", bad, (s, p) => parseNftables(s, p, bad));
 
   if (issues.length > 0) return err(issues);
   // Every field was either defaulted or parsed; issues would have been recorded otherwise.
@@ -115,6 +118,14 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
     podIpsRoutable: d(podIpsRoutable),
     reservedPorts: d(reservedPorts),
     ...(bgp === undefined ? {} : { bgp }),
+    nftables: {
+      configPath: d(nftables?.configPath),
+      apply: d(nftables?.apply),
+      tcpDataPlane: d(nftables?.tcpDataPlane),
+      udpDataPlane: d(nftables?.udpDataPlane),
+      sctpDataPlane: d(nftables?.sctpDataPlane),
+      maglevTableSize: d(nftables?.maglevTableSize),
+    },
   });
 };
 

@@ -208,3 +208,16 @@ export {
   type BgpDrain,
 } from "./bgp.js";
 export { announceOf, planAnnouncements, splitByAnnounce, type BgpAnnouncement } from "./plan/announce.js";
+export {
+  MAGLEV_SIZES,
+  maglevOwner,
+  maglevShares,
+  maglevSize,
+  maglevTable,
+  type MaglevMember,
+  type MaglevTable,
+} from "./maglev.js";
+export { DATA_PLANES, L4_DATA_PLANES, type DataPlane, type L4DataPlane } from "./vocabulary.js";
+export type { L4Listener } from "./plan/types.js";
+export type { NftablesConfig } from "./settings.js";
+export { dataPlaneOf } from "./plan/l4.js";

@@ -107,8 +107,10 @@ export const renderReference = (): string => {
     ]),
     row([
       "`spec.ports[].protocol`",
-      "TCP is served; UDP and SCTP are planned (unservedListeners) and reported per port with error " +
-        "portico.dev/ProtocolNotServed.",
+      "TCP is served through HAProxy (data plane proxy) unless portico.dev/data-plane says nat or direct; UDP " +
+        "and SCTP through the in-kernel L4 data plane (nftables, nat by default; l4Listeners). A UDP or SCTP port of " +
+        "a Service whose data plane is proxy is reported per port with error portico.dev/ProtocolNotServed. SCTP " +
+        "is planned, rendered and checked with nft -c; its traffic is untested (the test machines have no SCTP).",
     ]),
     "",
     "## Config fields (`portico.yaml`)",

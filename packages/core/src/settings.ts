@@ -5,6 +5,7 @@ import type { LabelSelector } from "./labels.js";
 import type { LbNodeName, Millis, Port, Vrid } from "./model.js";
 import type { SafePath } from "./safePath.js";
 import type { TuningConfig } from "./tuning.js";
+import type { DataPlane, L4DataPlane } from "./vocabulary.js";
 
 /** One contiguous block of a pool, inclusive on both ends. */
 export interface AddressRange {
@@ -160,6 +161,19 @@ export interface ControllerConfig {
   readonly listen: { readonly address: Ip; readonly port: Port };
 }
 
+/** NftablesConfig: the in-kernel L4 data plane on an LB node and the default data plane per protocol. */
+export interface NftablesConfig {
+  /** Where the ruleset is written before `nft -f` loads it. */
+  readonly configPath: string;
+  /** Whether apply and run load it. */
+  readonly apply: boolean;
+  readonly tcpDataPlane: DataPlane;
+  readonly udpDataPlane: L4DataPlane;
+  readonly sctpDataPlane: L4DataPlane;
+  /** Slots of every Maglev table; absent: 16381. */
+  readonly maglevTableSize?: number;
+}
+
 /** The parsed `portico.yaml`; every field beyond the documented example has a default. */
 export interface Config {
   readonly loadBalancerClass: string;
@@ -183,6 +197,8 @@ export interface Config {
   readonly bgp?: BgpConfig;
   /** Ports the LB nodes use themselves: no Service gets a frontend on them. */
   readonly reservedPorts: readonly Port[];
+  /** The L4 data plane; absent in hand-built configs means the defaults. */
+  readonly nftables?: NftablesConfig;
 }
 
 /** BFD on a BGP session (BIRD's bfd protocol): the session goes down after `multiplier` missed packets. */

@@ -184,12 +184,13 @@ const rows: readonly Row[] = [
           ],
         }),
       ]);
-      expect(p.services[0]?.state).toBe("partial");
+      expect(p.services[0]?.state).toBe("ready");
       expect(p.frontends.map((f) => `${f.protocol}/${f.port}`)).toEqual(["TCP/53"]);
-      expect(p.unservedListeners?.map((l) => `${l.protocol}/${l.port}`)).toEqual(["UDP/53"]);
+      expect(p.l4Listeners?.map((l) => `${l.protocol}/${l.port} ${l.mode}`)).toEqual(["UDP/53 nat"]);
+      expect(p.unservedListeners).toEqual([]);
       expect(p.services[0]?.status.loadBalancer.ingress[0]?.ports).toEqual([
         { port: 53, protocol: "TCP" },
-        { port: 53, protocol: "UDP", error: "portico.dev/ProtocolNotServed" },
+        { port: 53, protocol: "UDP" },
       ]);
     },
   },

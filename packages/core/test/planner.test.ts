@@ -152,10 +152,33 @@ describe("health checks and PROXY protocol", () => {
 });
 
 describe("ports", () => {
-  it("serves TCP ports, reports UDP ones per port without blocking the TCP ones", () => {
+  it("serves TCP 53 through HAProxy and UDP 53 through the L4 data plane on one VIP", () => {
     const p = planOf([
       ...threeNodes(),
       aService({
+        ports: [
+          { name: "dns-tcp", port: 53, nodePort: 30053 },
+          { name: "dns", port: 53, nodePort: 30054, protocol: "UDP" },
+        ],
+      }),
+    ]);
+    const s = p.services[0]!;
+    expect(s.state).toBe("ready");
+    expect(s.status.loadBalancer.ingress[0]?.ports).toEqual([
+      { port: 53, protocol: "TCP" },
+      { port: 53, protocol: "UDP" },
+    ]);
+    expect(p.frontends).toHaveLength(1);
+    expect(p.l4Listeners).toHaveLength(1);
+    expect(p.l4Listeners![0]).toMatchObject({ vip: s.vips[0], port: 53, protocol: "UDP", mode: "nat" });
+    expect(p.unservedListeners).toEqual([]);
+  });
+
+  it("reports a UDP port the Service asks HAProxy to proxy per port without blocking the TCP ones", () => {
+    const p = planOf([
+      ...threeNodes(),
+      aService({
+        annotations: { "portico.dev/data-plane": "proxy" },
         ports: [
           { name: "dns-tcp", port: 53, nodePort: 30053 },
           { name: "dns", port: 53, nodePort: 30054, protocol: "UDP" },
@@ -169,12 +192,17 @@ describe("ports", () => {
       { port: 53, protocol: "UDP", error: "portico.dev/ProtocolNotServed" },
     ]);
     expect(p.frontends).toHaveLength(1);
+    expect(p.l4Listeners).toEqual([]);
   });
 
   it("fails a Service with nothing to serve and gives it no address", () => {
     const p = planOf([
       ...threeNodes(),
-      aService({ name: "udp", ports: [{ port: 53, nodePort: 30053, protocol: "UDP" }] }),
+      aService({
+        name: "udp",
+        annotations: { "portico.dev/data-plane": "proxy" },
+        ports: [{ port: 53, nodePort: 30053, protocol: "UDP" }],
+      }),
       aService({ name: "web" }),
     ]);
     expect(p.services.find((s) => s.key === "default/udp")).toMatchObject({ state: "failed", vips: [] });

@@ -8,6 +8,8 @@ describe("status", () => {
       aNode("d", "198.18.2.1", { moreIps: ["2001:db8:2::1"] }),
       aService({
         generation: 7,
+        // HAProxy serves TCP only, so a UDP port proxied is reported per port.
+        annotations: { "portico.dev/data-plane": "proxy" },
         ipFamilies: ["IPv4", "IPv6"],
         ipFamilyPolicy: "RequireDualStack",
         ports: [

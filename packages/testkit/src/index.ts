@@ -14,6 +14,7 @@ export { askFakeNode, askHttp, type HttpOutcome } from "./ask.js";
 export {
   CLIENT_BIN,
   FAKE_NODE_BIN,
+  UDP_CLIENT_BIN,
   FIRST_CONNECT_BIN,
   HTTP_GET_BIN,
   VIP_PROBE_BIN,

@@ -20,6 +20,7 @@ export { freePort, until, waitForLine } from "./wait.js";
 export {
   CLIENT_BIN,
   FAKE_NODE_BIN,
+  UDP_CLIENT_BIN,
   FIRST_CONNECT_BIN,
   HTTP_GET_BIN,
   VIP_PROBE_BIN,

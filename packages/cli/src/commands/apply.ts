@@ -63,6 +63,16 @@ export const applyCommand = async (flags: Flags, io: Io): Promise<number> => {
       .exhaustive(),
   );
   if (r.note !== undefined) io.stdout(`  note: ${r.note}\n`);
+  if (outcome.nftables !== undefined) {
+    if ("error" in outcome.nftables) {
+      const e = outcome.nftables.error;
+      return fail(io, `nftables: ${e.message}${e.hint === undefined ? "" : `\nhint: ${e.hint}`}`, EXIT.applyFailed);
+    }
+    const path = config.nftables?.configPath ?? "nftables.conf";
+    io.stdout(
+      `  nftables: ${outcome.nftables.ok === "unchanged" ? `${path} already loaded` : `wrote ${path} and loaded it (nft -f)`}\n`,
+    );
+  }
   if (outcome.keepalived !== undefined) {
     if ("error" in outcome.keepalived) {
       const e = outcome.keepalived.error;

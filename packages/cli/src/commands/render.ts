@@ -3,6 +3,7 @@ import { ingest, plan, planTuning } from "@portico/core";
 import { renderHaproxy } from "@portico/adapter-haproxy";
 import { renderKeepalived } from "@portico/adapter-keepalived";
 import { renderBird } from "@portico/adapter-bird";
+import { renderNftables } from "@portico/adapter-nftables";
 import { writeFileAtomic } from "@portico/host";
 import { EXIT, fail, type Flags } from "../args.js";
 import type { Io } from "../io.js";
@@ -45,6 +46,12 @@ export const renderCommand = async (flags: Flags, io: Io): Promise<number> => {
     ["plan.json", `${JSON.stringify(p, null, 2)}\n`],
     ...(bird?.isOk() === true ? [["bird.conf", bird.value] as [string, string]] : []),
   ];
+  // nftables.conf only when some port is served by the L4 data plane.
+  if ((p.l4Listeners ?? []).length > 0) {
+    const nft = renderNftables(p, { node: lbNode.name });
+    if (nft.isErr()) return fail(io, `nftables: ${nft.error.message}`, EXIT.usage);
+    files.splice(2, 0, ["nftables.conf", nft.value]);
+  }
   // tuning.json only when the config declares this node's topology; otherwise `portico tune` reads it on the node.
   const declared = config.tuning.topologies.find((t) => t.node === node);
   if (declared !== undefined) {

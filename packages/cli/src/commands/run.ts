@@ -27,12 +27,18 @@ const applier = (config: Config, node: LbNodeName, bgp?: BgpRuntime) => {
   // One render cache for the life of the controller: each plan re-renders only what changed.
   const renderer = new HaproxyRenderer();
   const keepalivedRenderer = new KeepalivedRenderer();
+  // The first L4 load of this process is forced: the kernel may have lost the tables since the file was written.
+  let l4Loaded = false;
   return async (plan: Plan): Promise<NodeApplyResult> => {
     // BIRD's file carries what the announcer announces now; the announcer then judges the new plan.
-    const r = await applyOnNode(plan, config, node, renderer, keepalivedRenderer, bgp?.announcer.announced() ?? []);
+    const r = await applyOnNode(plan, config, node, renderer, keepalivedRenderer, bgp?.announcer.announced() ?? [], {
+      force: !l4Loaded,
+    });
+    if (r.nftables !== undefined && "ok" in r.nftables) l4Loaded = true;
     bgp?.setPlan(plan);
     const errors = [
       ...("error" in r.haproxy ? [`haproxy: ${r.haproxy.error.message}`] : []),
+      ...(r.nftables !== undefined && "error" in r.nftables ? [`nftables: ${r.nftables.error.message}`] : []),
       ...(r.keepalived !== undefined && "error" in r.keepalived ? [`keepalived: ${r.keepalived.error.message}`] : []),
       ...(r.bird !== undefined && "error" in r.bird ? [`bird: ${r.bird.error.message}`] : []),
     ];
@@ -52,7 +58,15 @@ const applier = (config: Config, node: LbNodeName, bgp?: BgpRuntime) => {
           : r.keepalived.ok === "unchanged"
             ? "none"
             : "reload";
-    return { haproxy, keepalived, errors };
+    const nftables =
+      r.nftables === undefined
+        ? "none"
+        : "error" in r.nftables
+          ? "error"
+          : r.nftables.ok === "unchanged"
+            ? "none"
+            : "load";
+    return { haproxy, keepalived, nftables, errors };
   };
 };
 

@@ -8,6 +8,7 @@ import { EXIT, fail, type Flags } from "../args.js";
 import type { Io } from "../io.js";
 import { findLbNode, loadConfig } from "../load.js";
 import { readBgpStatus } from "../bgp-status.js";
+import { readL4Status } from "../status-l4.js";
 import {
   buildStatus,
   formatStatus,
@@ -124,7 +125,14 @@ export const readStatus = async (
     ...(plan === undefined ? {} : { plan }),
   };
   const bgp = config.bgp === undefined ? undefined : await readBgpStatus(config, lbNode.name, plan);
-  return { view: { ...buildStatus(sources), ...(bgp === undefined ? {} : { bgp }) } };
+  const l4 = await readL4Status();
+  return {
+    view: {
+      ...buildStatus(sources),
+      ...(l4 === undefined ? {} : { l4 }),
+      ...(bgp === undefined ? {} : { bgp }),
+    },
+  };
 };
 
 // Home, then clear to the end of the screen: the next table replaces the last in place.

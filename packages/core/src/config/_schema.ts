@@ -21,6 +21,7 @@ import { KEEPALIVED_SECTION } from "./_keepalived.js";
 import { LB_NODES_SECTION } from "./_lbNode.js";
 import { POOLS_SECTION } from "./_pool.js";
 import { TUNING_SECTION } from "./_tuning.js";
+import { NFTABLES_SECTION } from "./_nftables.js";
 import { VRRP_SECTION } from "./_vrrp.js";
 
 const QUALIFIED_NAME =
@@ -148,4 +149,5 @@ export const CONFIG_SCHEMA: Readonly<Record<string, ConfigField<unknown, never> 
   podIpsRoutable: T.podIpsRoutable,
   bgp: BGP_SECTION,
   reservedPorts: T.reservedPorts,
+  nftables: NFTABLES_SECTION,
 };

@@ -41,7 +41,8 @@ export const patchNodes = (
   const { config, nodes, idOf } = ctx;
   const { service, options } = was.first;
   const tooMany = delta.left.size + delta.joined.length > PATCHED_NODES_MAX;
-  const readsNodesOtherwise = options.nodeSelector !== undefined || was.served.listeners.length > 0;
+  const readsNodesOtherwise =
+    options.nodeSelector !== undefined || was.served.listeners.length + was.served.l4.length > 0;
   if (tooMany || readsNodesOtherwise || subsetsNodes(config.maxBackendsPerService, nodes, was.nodes)) return undefined;
   // Each node-targeted backend's nodePort, from the one port it serves (the API server refuses two
   // ports with the same number and protocol; a Service that has them anyway is planned in full).

@@ -10,7 +10,17 @@ import { keepSame } from "../same.js";
 import { KUBE_PROXY_CHECK_ID } from "./checks.js";
 import { byServer, keeper, withAddresses, type Addressed } from "./_nodeServers.js";
 import { isServable, sayFor, type FirstPass } from "./services.js";
-import type { Backend, Frontend, HealthCheck, HttpCheck, IngressPort, Server, UnservedListener } from "./types.js";
+import { dataPlaneOf, l4Listener } from "./l4.js";
+import type {
+  Backend,
+  Frontend,
+  HealthCheck,
+  HttpCheck,
+  IngressPort,
+  L4Listener,
+  Server,
+  UnservedListener,
+} from "./types.js";
 
 /** What the second pass builds for one Service: addresses, ports, frontends, backends, listeners. */
 export interface Served {
@@ -22,6 +32,8 @@ export interface Served {
   readonly frontends: readonly Frontend[];
   readonly backends: readonly Backend[];
   readonly listeners: readonly UnservedListener[];
+  /** The ports x families the L4 data plane serves. */
+  readonly l4: readonly L4Listener[];
   /** Ports x families that were to be served. */
   readonly wanted: number;
   /** The node lists whose nodes this Service's Cluster-policy backends track (shared lists are one entry). */
@@ -84,6 +96,7 @@ interface Draft {
   readonly frontends: Frontend[];
   readonly backends: Backend[];
   readonly listeners: UnservedListener[];
+  readonly l4: L4Listener[];
   wanted: number;
   readonly tracked: (readonly { readonly node: Node }[])[];
 }
@@ -112,6 +125,7 @@ export const secondPass = (
     frontends: [],
     backends: [],
     listeners: [],
+    l4: [],
     wanted: 0,
     tracked: [],
   };
@@ -131,7 +145,9 @@ export const secondPass = (
   }
 
   const localHealth = healthCheckFor(service, options, config);
-  const usesNodePorts = service.ports.some((p) => p.protocol === "TCP" && p.nodePort !== undefined);
+  const usesNodePorts = service.ports.some(
+    (p) => p.nodePort !== undefined && (p.protocol === "TCP" || dataPlaneOf(p.protocol, options, config) !== "proxy"),
+  );
   if (service.externalTrafficPolicy === "Local" && service.healthCheckNodePort === undefined && usesNodePorts) {
     say(
       "error",
@@ -235,12 +251,44 @@ export const secondPass = (
   const noAddress = d.vips.length === 0 || d.dualStackBroken;
   service.ports.forEach((port, i) => {
     const field = `spec.ports[${i}]`;
+    const plane = dataPlaneOf(port.protocol, options, config);
+    if (plane !== "proxy") {
+      if (port.nodePort === undefined) {
+        say(
+          "warning",
+          "NoNodePort",
+          `${field}.nodePort`,
+          `${port.protocol} port ${port.port} has no nodePort (allocateLoadBalancerNodePorts: false?); ` +
+            `the ${plane} data plane forwards to nodePorts only; not served`,
+        );
+        d.ports.push({ port: port.port, protocol: port.protocol, error: "portico.dev/NoNodePort" });
+        return;
+      }
+      const health =
+        service.externalTrafficPolicy === "Cluster"
+          ? ({ kind: "track", source: "kubeProxy", backend: KUBE_PROXY_CHECK_ID } as const)
+          : service.healthCheckNodePort === undefined
+            ? undefined
+            : localHealth;
+      if (noAddress || health === undefined) {
+        d.ports.push({ port: port.port, protocol: port.protocol, error: "portico.dev/NotServed" });
+        return;
+      }
+      d.wanted += d.vips.length - 1;
+      for (const vip of d.vips) {
+        const servers = nodeServers(vip.family, port, undefined, (list) => d.tracked.push(list)).sort(byServer);
+        d.l4.push(l4Listener(service, port, plane, vip, health, servers, config));
+      }
+      d.ports.push({ port: port.port, protocol: port.protocol });
+      return;
+    }
     if (port.protocol !== "TCP") {
       say(
         "warning",
         "ProtocolNotServed",
         `${field}.protocol`,
-        `${port.protocol} port ${port.port} is not served yet (HAProxy serves TCP only)`,
+        `${port.protocol} port ${port.port} is not served: its data plane is proxy and HAProxy serves TCP only ` +
+          `(${ANNOTATIONS.dataPlane.key}: nat or direct serves it)`,
       );
       d.ports.push({ port: port.port, protocol: port.protocol, error: "portico.dev/ProtocolNotServed" });
       for (const { family, ip } of noAddress ? [] : d.vips) {
@@ -332,7 +380,7 @@ export const secondPass = (
   });
   d.wanted += d.ports.length;
   if (service.ports.length === 0) say("error", "NoPorts", "spec.ports", "the Service has no valid ports");
-  else if (!isServable(service, config))
+  else if (!isServable(service, config, options))
     say(
       "error",
       "NoServablePorts",
@@ -343,10 +391,12 @@ export const secondPass = (
   // Frontends and listeners equal to last time's keep their identity too.
   const wasFrontends = new Map<string, Frontend>((was?.served.frontends ?? []).map((f) => [f.id, f]));
   const wasListeners = new Map<string, UnservedListener>((was?.served.listeners ?? []).map((l) => [l.id, l]));
+  const wasL4 = new Map<string, L4Listener>((was?.served.l4 ?? []).map((l) => [l.id, l]));
   const served: Served = {
     ...d,
     frontends: d.frontends.map((f) => keepSame(wasFrontends.get(f.id), f)),
     listeners: d.listeners.map((l) => keepSame(wasListeners.get(l.id), l)),
+    l4: d.l4.map((l) => keepSame(wasL4.get(l.id), l)),
   };
   return { first, allocation, nodes, slices, served };
 };

@@ -5,11 +5,12 @@ import type { Ident, Node } from "../model.js";
 import { backendAddress } from "../nodes.js";
 import { nodeServer } from "../servers.js";
 import { byServer } from "./_nodeServers.js";
-import type { Backend, CheckBackend, HttpCheck, Plan } from "./types.js";
+import type { Backend, CheckBackend, HttpCheck, L4Listener, Plan } from "./types.js";
 
 /** What a served Service contributes to the check: its backends and the node lists they track. */
 interface Tracking {
   readonly backends: readonly Backend[];
+  readonly l4?: readonly L4Listener[];
   readonly tracked: readonly (readonly { readonly node: Node }[])[];
 }
 
@@ -37,7 +38,9 @@ export const kubeProxyChecks = (
   config: Config,
   idOf: (n: Node) => Ident,
 ): CheckBackend[] => {
-  if (!live.some((d) => d.backends.some((b) => b.healthCheck.kind === "track"))) return [];
+  const tracks = (d: Tracking) =>
+    d.backends.some((b) => b.healthCheck.kind === "track") || (d.l4 ?? []).some((l) => l.healthCheck.kind === "track");
+  if (!live.some(tracks)) return [];
   const checkAddressFamily: IpFamily = config.lbNodes[0] === undefined ? 4 : ipFamily(config.lbNodes[0].address);
   // Services without a node selector share one node list, so each distinct list is read once.
   const names = new Set<string>();

@@ -192,6 +192,7 @@ const sameStatusInputs = (a: SecondPass, b: SecondPass): boolean =>
     a.served.ports === b.served.ports &&
     a.served.frontends === b.served.frontends &&
     a.served.listeners === b.served.listeners &&
+    a.served.l4 === b.served.l4 &&
     a.served.wanted === b.served.wanted &&
     a.served.dualStackBroken === b.served.dualStackBroken);
 

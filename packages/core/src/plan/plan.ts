@@ -80,6 +80,7 @@ const assembled = (snapshot: ClusterSnapshot, config: Config, parts: PlanParts):
   backends: parts.live.flatMap((d) => d.backends).sort(byId),
   checks: parts.checks,
   unservedListeners: parts.live.flatMap((d) => d.listeners).sort(byId),
+  l4Listeners: parts.live.flatMap((d) => d.l4).sort(byId),
   statusToClear: statusToClear(snapshot.services, config),
   vrrpInstances: parts.vrrpInstances,
   ...(parts.announcements === undefined || parts.announcements.length === 0
@@ -101,6 +102,7 @@ export const settingsOf = (config: Config): PlanSettings => ({
   vrrp: config.vrrp,
   healthCheck: config.healthCheck,
   ...(config.bgp === undefined ? {} : { bgp: config.bgp }),
+  ...(config.nftables === undefined ? {} : { nftables: config.nftables }),
 });
 
 /** Ingest's diagnostics about Services, by Service key. */
@@ -137,7 +139,7 @@ export const servedVips = (seconds: readonly SecondPass[]): Ip[] => {
   const out: Ip[] = [];
   const seen = new Set<Ip>();
   for (const { served } of seconds) {
-    if (served.frontends.length === 0 || served.dualStackBroken) continue;
+    if (served.frontends.length + served.l4.length === 0 || served.dualStackBroken) continue;
     for (const v of served.vips) {
       if (seen.has(v.ip)) continue;
       seen.add(v.ip);

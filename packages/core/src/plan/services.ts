@@ -6,6 +6,7 @@ import { ipFamily, type IpFamily } from "../ip.js";
 import { familyAvailable, poolsFor, type AddressRequest } from "../ipam.js";
 import type { Diagnostic, Service } from "../model.js";
 import { LAST_GOOD_KEPT, lastGood } from "./lastGood.js";
+import { isL4Servable } from "./l4.js";
 
 /** Adds one diagnostic about a Service. */
 export type Say = (
@@ -104,7 +105,7 @@ export const firstPass = (service: Service, problems: readonly Diagnostic[], con
   const served =
     kept === undefined ? families : families.filter((f) => kept.addresses.some((ip) => ipFamily(ip) === f));
   const request: AddressRequest | undefined =
-    (!blocked || kept !== undefined) && service.sourceRangesValid && isServable(service, config)
+    (!blocked || kept !== undefined) && service.sourceRangesValid && isServable(service, config, options)
       ? {
           key: service.key,
           namespace: service.namespace,
@@ -159,13 +160,15 @@ const familiesFor = (service: Service, options: ServiceOptions, config: Config, 
 
 /**
  * A Service can be served when it has a TCP port to serve: with a nodePort (and, for Local, a
- * healthCheckNodePort), or without one when pod IPs are routable.
+ * healthCheckNodePort), or without one when pod IPs are routable; or, given its `options`, a port
+ * the L4 data plane serves.
  */
-export const isServable = (service: Service, config: Config): boolean =>
+export const isServable = (service: Service, config: Config, options?: ServiceOptions): boolean =>
   service.ports.some(
     (p) =>
-      p.protocol === "TCP" &&
-      (p.nodePort === undefined
-        ? config.podIpsRoutable
-        : service.externalTrafficPolicy === "Cluster" || service.healthCheckNodePort !== undefined),
+      (p.protocol === "TCP" &&
+        (p.nodePort === undefined
+          ? config.podIpsRoutable
+          : service.externalTrafficPolicy === "Cluster" || service.healthCheckNodePort !== undefined)) ||
+      (options !== undefined && isL4Servable(service, p, options, config)),
   );

@@ -64,7 +64,7 @@ export const outcomeOf = (second: SecondPass, unplaced: ReadonlySet<Ip>, config:
       message: `${describeRef(ref)}: no VRRP router id left in ${range} for VIP ${lost.join(", ")}`,
     });
   }
-  const failed = served.frontends.length === 0 || lost.length > 0 || served.dualStackBroken;
+  const failed = served.frontends.length + served.l4.length === 0 || lost.length > 0 || served.dualStackBroken;
   return { diag, vipUnplaced: lost.length > 0, failed };
 };
 
@@ -77,7 +77,7 @@ export const servicePlanOf = (second: SecondPass, outcome: Outcome, problems: re
   const d = second.served;
   const sorted = sortDiagnostics([...problems, ...outcome.diag]);
   const hasError = sorted.some((x) => x.severity === "error");
-  const servedAll = !hasError && d.frontends.length >= d.wanted;
+  const servedAll = !hasError && d.frontends.length + d.l4.length >= d.wanted;
   const state: ServicePlan["state"] = outcome.failed ? "failed" : servedAll ? "ready" : "partial";
   const ipMode = options.proxyProtocol === "none" ? "VIP" : "Proxy";
   const ingress: Ingress[] = state === "failed" ? [] : d.vips.map((v) => ({ ip: v.ip, ipMode, ports: d.ports }));

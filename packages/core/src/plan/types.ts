@@ -1,4 +1,12 @@
-import type { BgpConfig, HaproxyConfig, HealthCheckConfig, KeepalivedConfig, LbNode, VrrpConfig } from "../settings.js";
+import type {
+  BgpConfig,
+  HaproxyConfig,
+  HealthCheckConfig,
+  KeepalivedConfig,
+  LbNode,
+  NftablesConfig,
+  VrrpConfig,
+} from "../settings.js";
 import type {
   Cidr,
   Diagnostic,
@@ -13,7 +21,7 @@ import type {
   ServiceKey,
   Vrid,
 } from "../model.js";
-import type { Balance, ProxyProtocol } from "../vocabulary.js";
+import type { Balance, L4DataPlane, ProxyProtocol } from "../vocabulary.js";
 import type { BgpAnnouncement } from "./announce.js";
 
 /** `status.loadBalancer.ingress[].ipMode` (Kubernetes 1.30+). */
@@ -212,6 +220,8 @@ export interface PlanSettings {
   readonly healthCheck: HealthCheckConfig;
   /** The config's `bgp` section; absent without one. */
   readonly bgp?: BgpConfig;
+  /** Absent in hand-built plans: the defaults. */
+  readonly nftables?: NftablesConfig;
 }
 
 /**
@@ -231,6 +241,8 @@ export interface Plan {
   readonly checks?: readonly CheckBackend[];
   /** UDP/SCTP listeners planned but not served by HAProxy, by id. */
   readonly unservedListeners?: readonly UnservedListener[];
+  /** The ports the in-kernel L4 data plane (nftables) serves, by id. */
+  readonly l4Listeners?: readonly L4Listener[];
   /**
    * Services that are no longer Portico's (type changed away from LoadBalancer, being deleted)
    * but still carry a load-balancer status: their `status.loadBalancer` is to be cleared. Sorted.
@@ -245,4 +257,31 @@ export interface Plan {
   /** Every diagnostic: from ingest (all objects) and from planning. */
   readonly diagnostics: readonly Diagnostic[];
   readonly settings: PlanSettings;
+}
+
+/**
+ * L4Listener is one VIP, port and protocol served by the in-kernel L4 data plane: `nat` (DNAT to
+ * a server's address and nodePort, source NAT so replies come back) or `direct` (the packet,
+ * still addressed to the VIP, forwarded to the chosen node's MAC). The node is chosen by the
+ * Maglev table of the servers (`maglevTable` of their nodes and weights at `tableSize`), the same
+ * on every LB node.
+ */
+export interface L4Listener {
+  readonly id: Ident;
+  readonly service: ServiceKey;
+  readonly vip: Ip;
+  readonly family: IpFamily;
+  readonly port: Port;
+  readonly protocol: Protocol;
+  readonly mode: L4DataPlane;
+  /** Canonical CIDRs admitted, sorted; empty (or absent) admits every source. Others are dropped. */
+  readonly sourceRanges?: readonly Cidr[];
+  /** ClientIP affinity: the table is indexed by a hash of the source address only. */
+  readonly affinity?: Affinity;
+  /** Whose verdicts move a server in or out of the table (run by HAProxy, never twice). */
+  readonly healthCheck: HttpCheck | TrackCheck;
+  /** The Maglev table's size (config `nftables.maglevTableSize`): fixed, so no change of nodes resizes it. */
+  readonly tableSize: number;
+  /** Sorted by node name; weight 0 leaves a server out of the table. */
+  readonly servers: readonly Server[];
 }

@@ -307,3 +307,15 @@ export const clusterObjectsArb: fc.Arbitrary<Record<string, unknown>[]> = (() =>
     })
     .map(({ nodes, services }) => toObjects(nodes, services));
 })();
+
+/**
+ * maglevMembersArb makes the members of a Maglev table: 1-40 distinct node names with weights
+ * as `pods-per-node` gives them (1-8 ready pods, mostly equal).
+ */
+export const maglevMembersArb = fc.uniqueArray(
+  fc.record({
+    name: fc.integer({ min: 0, max: 199 }).map((i) => `node-${i}`),
+    weight: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 8 })),
+  }),
+  { minLength: 1, maxLength: 40, selector: (m) => m.name },
+);

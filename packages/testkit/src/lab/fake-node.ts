@@ -4,12 +4,15 @@
 // address from a PROXY v1 or v2 header when there is one, else the connection's own peer. It
 // answers as soon as it has a PROXY header, else at the first line or 12 bytes; with --http it
 // reads the request after the header first, and answers an HTTP request in HTTP (curl works).
+// With --udp <port,...>, each of those ports (a nodePort for nat, the Service port for direct) also
+// answers every UDP datagram with the same JSON line, `client` being the datagram's source.
 // Every health port answers GET /healthz with 200 {"node", "localEndpoints": 1} or 503 (0).
 // Without --state-dir it is driven by its parent: it prints "ready" once every port listens, a
 // line "503" or "200" on stdin flips its health (it prints `health <status>`), and it ends with
 // stdin. With --state-dir it runs on its own: 503 while `<dir>/fail` exists, its pid written to
 // `<dir>/pid` once every port listens, or why a port could not be had to `<dir>/error`.
 import { existsSync } from "node:fs";
+import dgram from "node:dgram";
 import http from "node:http";
 import net from "node:net";
 import { join } from "node:path";
@@ -20,6 +23,7 @@ const [name = "", nodePortList = "", healthPortList = "", ...flags] = process.ar
 const http1 = flags.includes("--http");
 const stateDir = flags.includes("--state-dir") ? flags[flags.indexOf("--state-dir") + 1] : undefined;
 const ports = (list: string): number[] => list.split(",").filter(Boolean).map(Number);
+const udpPortList = flags.includes("--udp") ? (flags[flags.indexOf("--udp") + 1] ?? "") : "";
 let healthy = true;
 const isHealthy = (): boolean => (stateDir === undefined ? healthy : !existsSync(join(stateDir, "fail")));
 
@@ -87,7 +91,25 @@ const listen = (make: () => net.Server, port: number): Promise<unknown> =>
     ),
   );
 
+const udpServer = (port: number, type: "udp4" | "udp6"): Promise<unknown> =>
+  new Promise<void>((resolve, reject) => {
+    const sock = dgram.createSocket({ type, ipv6Only: type === "udp6" });
+    sock.on("message", (_msg, from) => {
+      const client = hostPort(from.address, from.port);
+      sock.send(
+        `${JSON.stringify({ node: name, port, client, proxy: "none", peer: client })}\n`,
+        from.port,
+        from.address,
+      );
+    });
+    sock.once("error", (e: NodeJS.ErrnoException) =>
+      type === "udp6" && e.code === "EAFNOSUPPORT" ? resolve() : reject(e),
+    );
+    sock.bind(port, type === "udp4" ? "0.0.0.0" : "::", () => resolve());
+  });
+
 const listening = Promise.all([
+  ...ports(udpPortList).flatMap((p) => [udpServer(p, "udp4"), udpServer(p, "udp6")]),
   ...ports(nodePortList).map((p) => listen(() => nodePortServer(p), p)),
   ...ports(healthPortList).map((p) => listen(healthServer, p)),
 ]);

@@ -68,3 +68,10 @@ export interface VipProbeResult {
   readonly events: readonly { readonly t: number; readonly outcome: string }[];
   readonly first: { readonly t: number; readonly answer: string } | null;
 }
+
+/**
+ * UDP_CLIENT_BIN is the lab's bounded UDP client:
+ * `node UDP_CLIENT_BIN <host> <port> <count> <timeoutMs> [<localAddress>] [<firstSourcePort>]`; each
+ * datagram from its own source port (from `firstSourcePort` up when given); prints `{ sent, answers: [{ sport, node, client } | { sport, timeout }] }`.
+ */
+export const UDP_CLIENT_BIN = program("udp-client");

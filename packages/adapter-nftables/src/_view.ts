@@ -1,0 +1,162 @@
+import { err, ok, type Result } from "neverthrow";
+import {
+  hash8,
+  isIdent,
+  isInterfaceName,
+  maglevTable,
+  parseCidr,
+  parseIp,
+  type AdapterError,
+  type Cidr,
+  type Ip,
+  type IpFamily,
+  type L4Listener,
+  type LbNodeName,
+  type MaglevTable,
+  type Plan,
+} from "@portico/core";
+
+/** One planned server of a listener as the ruleset prints it: its mark (1-based) and target. */
+export interface ViewServer {
+  readonly mark: number;
+  readonly node: string;
+  readonly address: Ip;
+  readonly port: number;
+}
+
+/** A Maglev map shared by every listener with the same planned servers, weights and size. */
+export interface ViewTable {
+  /** `mg_<hash8>`: from the planned members, so health verdicts change its elements, never its name. */
+  readonly name: string;
+  /** The planned members (node name and weight), in mark order: mark = index + 1. */
+  readonly members: readonly { readonly name: string; readonly weight: number }[];
+  readonly size: number;
+  /** Over the members that are not down. */
+  readonly table: MaglevTable;
+}
+
+/** A listener checked field by field, ready to print. */
+export interface ViewListener {
+  readonly id: string;
+  readonly vip: Ip;
+  readonly family: IpFamily;
+  readonly protocol: "tcp" | "udp" | "sctp";
+  readonly port: number;
+  readonly mode: "nat" | "direct";
+  /** The ranges of the listener's family; empty admits every source unless `admitsNone`. */
+  readonly sourceRanges: readonly Cidr[];
+  /** The Service lists ranges, none of this family: every source of it is dropped. */
+  readonly admitsNone: boolean;
+  readonly hashSourceOnly: boolean;
+  readonly servers: readonly ViewServer[];
+  readonly table: ViewTable;
+}
+
+/** The checked view of a plan for one LB node. */
+export interface View {
+  readonly node: LbNodeName;
+  readonly interface: string;
+  readonly listeners: readonly ViewListener[];
+  readonly tables: readonly ViewTable[];
+}
+
+const fail = (message: string): AdapterError => ({ kind: "render", adapter: "nftables", message });
+const show = (v: unknown): string => JSON.stringify(v)?.slice(0, 80) ?? String(v);
+const PROTOCOLS = { TCP: "tcp", UDP: "udp", SCTP: "sctp" } as const;
+const isPort = (p: unknown): p is number => typeof p === "number" && Number.isInteger(p) && p >= 1 && p <= 65535;
+const isWeight = (w: unknown): w is number => typeof w === "number" && Number.isInteger(w) && w >= 0 && w <= 256;
+const canonicalIp = (v: unknown, family: IpFamily): Ip | undefined => {
+  if (typeof v !== "string") return undefined;
+  const p = parseIp(v);
+  return p.isOk() && p.value === v && (v.includes(":") ? 6 : 4) === family ? p.value : undefined;
+};
+
+const checkListener = (
+  l: L4Listener,
+  tables: Map<string, ViewTable>,
+  down: ReadonlySet<string>,
+): Result<ViewListener, AdapterError> => {
+  if (!isIdent(l.id)) return err(fail(`L4 listener id ${show(l.id)} is not an identifier`));
+  const family = l.family;
+  if (family !== 4 && family !== 6) return err(fail(`L4 listener ${l.id}: family ${show(family)} is not 4 or 6`));
+  const vip = canonicalIp(l.vip, family);
+  if (vip === undefined) return err(fail(`L4 listener ${l.id}: VIP ${show(l.vip)} is not a canonical IPv${family}`));
+  if (!isPort(l.port)) return err(fail(`L4 listener ${l.id}: port ${show(l.port)} is not 1-65535`));
+  const protocol = PROTOCOLS[l.protocol];
+  if (protocol === undefined)
+    return err(fail(`L4 listener ${l.id}: protocol ${show(l.protocol)} is not TCP, UDP, SCTP`));
+  if (l.mode !== "nat" && l.mode !== "direct") return err(fail(`L4 listener ${l.id}: mode ${show(l.mode)}`));
+  if (!Number.isInteger(l.tableSize) || l.tableSize < 2 || l.tableSize > 65521)
+    return err(fail(`L4 listener ${l.id}: table size ${show(l.tableSize)} is not 2-65521`));
+  const sourceRanges: Cidr[] = [];
+  for (const c of l.sourceRanges ?? []) {
+    const p = typeof c === "string" ? parseCidr(c) : undefined;
+    if (p === undefined || p.isErr() || p.value !== c)
+      return err(fail(`L4 listener ${l.id}: source range ${show(c)} is not a canonical CIDR`));
+    if ((c.includes(":") ? 6 : 4) === family) sourceRanges.push(p.value);
+  }
+  // A Service whose ranges are all of the other family admits nobody of this one.
+  const admitsNone = (l.sourceRanges ?? []).length > 0 && sourceRanges.length === 0;
+  const servers: ViewServer[] = [];
+  const seen = new Set<string>();
+  for (const s of l.servers) {
+    if (typeof s.node !== "string" || s.node.length === 0 || s.node.length > 253 || seen.has(s.node))
+      return err(fail(`L4 listener ${l.id}: server node ${show(s.node)} is empty, too long or listed twice`));
+    seen.add(s.node);
+    const address = canonicalIp(s.address, family);
+    if (address === undefined)
+      return err(fail(`L4 listener ${l.id}: server address ${show(s.address)} is not a canonical IPv${family}`));
+    if (!isPort(s.port)) return err(fail(`L4 listener ${l.id}: server port ${show(s.port)} is not 1-65535`));
+    if (!isWeight(s.weight)) return err(fail(`L4 listener ${l.id}: server weight ${show(s.weight)} is not 0-256`));
+    servers.push({ mark: servers.length + 1, node: s.node, address, port: s.port });
+  }
+  const members = l.servers.map((s) => ({ name: s.node, weight: s.weight }));
+  const key = JSON.stringify([l.tableSize, members]);
+  let table = tables.get(key);
+  if (table === undefined) {
+    const up = members.filter((m) => !down.has(m.name));
+    table = { name: `mg_${hash8(key)}`, members, size: l.tableSize, table: maglevTable(up, l.tableSize) };
+    tables.set(key, table);
+  }
+  return ok({
+    id: l.id,
+    vip,
+    family,
+    protocol,
+    port: l.port,
+    mode: l.mode,
+    sourceRanges,
+    admitsNone,
+    hashSourceOnly: l.affinity?.kind === "clientIp",
+    servers,
+    table,
+  });
+};
+
+/**
+ * The checked view of `plan` for LB node `node`, with the nodes in `down` out of every table:
+ * every value that reaches the ruleset is checked again here, as a hand-built plan may hold
+ * anything.
+ */
+export const viewOf = (plan: Plan, node: LbNodeName, down: ReadonlySet<string>): Result<View, AdapterError> => {
+  const me = plan.lbNodes.find((n) => n.name === node);
+  if (me === undefined) return err(fail(`LB node ${show(node)} is not in the plan's lbNodes`));
+  if (!isInterfaceName(me.interface)) return err(fail(`LB node ${node}: interface ${show(me.interface)} is not valid`));
+  const tables = new Map<string, ViewTable>();
+  const listeners: ViewListener[] = [];
+  const ids = new Set<string>();
+  const keys = new Set<string>();
+  for (const l of plan.l4Listeners ?? []) {
+    const v = checkListener(l, tables, down);
+    if (v.isErr()) return err(v.error);
+    const key = `${v.value.vip} ${v.value.protocol} ${v.value.port}`;
+    if (ids.has(v.value.id) || keys.has(key)) return err(fail(`L4 listener ${l.id}: ${key} is listed twice`));
+    ids.add(v.value.id);
+    keys.add(key);
+    listeners.push(v.value);
+  }
+  listeners.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const used = [...new Map(listeners.map((l) => [l.table.name, l.table])).values()];
+  used.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return ok({ node, interface: me.interface, listeners, tables: used });
+};

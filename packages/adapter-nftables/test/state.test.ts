@@ -1,0 +1,47 @@
+import { maglevShares, maglevTable, type LbNodeName } from "@portico/core";
+import { describe, expect, it } from "vitest";
+import { readNftablesState, renderNftables, renderNftablesMembership } from "../src/index.js";
+import { typicalPlan } from "./fixtures.js";
+
+const node = "lb1" as LbNodeName;
+
+describe("nftables state", () => {
+  it("reads back each listener's table and each node's share, as the core's Maglev table gives them", () => {
+    const plan = typicalPlan();
+    const state = readNftablesState(renderNftables(plan, { node })._unsafeUnwrap());
+    expect(state.listeners.map((l) => `${l.id} ${l.mode}`)).toEqual(
+      [...(plan.l4Listeners ?? [])].map((l) => `${l.id} ${l.mode}`),
+    );
+    for (const l of plan.l4Listeners ?? []) {
+      const read = state.listeners.find((x) => x.id === l.id)!;
+      const want = maglevShares(
+        maglevTable(
+          l.servers.map((s) => ({ name: s.node, weight: s.weight })),
+          l.tableSize,
+        ),
+      );
+      expect(read.shares.map((s) => s.slots)).toEqual(l.servers.map((s) => want.get(s.node)));
+      expect(read.shares.reduce((n, s) => n + s.slots, 0)).toBe(l.tableSize);
+    }
+  });
+
+  it("a node down holds no slot, and the membership transaction only replaces map elements", () => {
+    const plan = typicalPlan();
+    const down = new Set(["worker-1"]);
+    const state = readNftablesState(renderNftables(plan, { node, down })._unsafeUnwrap());
+    const dns = state.listeners.find((l) => l.id.includes("dns"))!;
+    expect(dns.shares.map((s) => [s.target, s.slots > 0])).toEqual([
+      ["198.18.2.1 . 30054", false],
+      ["198.18.2.2 . 30054", true],
+      ["198.18.2.3 . 30054", true],
+    ]);
+    const tx = renderNftablesMembership(plan, { node, down })._unsafeUnwrap();
+    const verbs = new Set(
+      tx
+        .split("\n")
+        .filter((l) => /^[a-z]/.test(l))
+        .map((l) => l.split(" ").slice(0, 2).join(" ")),
+    );
+    expect([...verbs].sort()).toEqual(["add element", "flush map"]);
+  });
+});

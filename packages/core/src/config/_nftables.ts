@@ -1,0 +1,76 @@
+import type { NftablesConfig } from "../settings.js";
+import { MAGLEV_SIZES } from "../maglev.js";
+import { DATA_PLANES, L4_DATA_PLANES, type DataPlane, type L4DataPlane } from "../vocabulary.js";
+import { boolean, checkKnown, defaulted, oneOf, readFields, type Bad, type Section } from "./_field.js";
+import { safePath } from "./_haproxy.js";
+
+/** The fields of `nftables`. */
+export const NFTABLES_FIELDS = {
+  configPath: defaulted<string>({
+    ...safePath,
+    default: "/run/portico-nftables.conf",
+    example: "/run/portico-nftables.conf",
+    description:
+      "Where the L4 ruleset (Portico's own nftables tables) is written before nft -f loads it. Runtime state, " +
+      "as the loaded tables are: portico run loads it again when it starts.",
+  }),
+  apply: defaulted<boolean>({
+    ...boolean,
+    default: true,
+    example: "false",
+    description: "Whether portico apply and portico run load the L4 ruleset with nft; false when nothing is L4.",
+  }),
+  tcpDataPlane: defaulted<DataPlane>({
+    type: DATA_PLANES.join(" | "),
+    default: "proxy",
+    example: "direct",
+    description: "The data plane of TCP ports whose Service has no portico.dev/data-plane annotation.",
+    parse: (v, p, bad) => oneOf(v, DATA_PLANES, p, bad),
+  }),
+  udpDataPlane: defaulted<L4DataPlane>({
+    type: L4_DATA_PLANES.join(" | "),
+    default: "nat",
+    example: "direct",
+    description: "The data plane of UDP ports whose Service has no portico.dev/data-plane annotation.",
+    parse: (v, p, bad) => oneOf(v, L4_DATA_PLANES, p, bad),
+  }),
+  sctpDataPlane: defaulted<L4DataPlane>({
+    type: L4_DATA_PLANES.join(" | "),
+    default: "nat",
+    example: "nat",
+    description: "The data plane of SCTP ports whose Service has no portico.dev/data-plane annotation.",
+    parse: (v, p, bad) => oneOf(v, L4_DATA_PLANES, p, bad),
+  }),
+  maglevTableSize: defaulted<number>({
+    type: MAGLEV_SIZES.join(" | "),
+    default: 16381,
+    example: "65521",
+    description:
+      "Slots of every Maglev table (a prime): the same whatever nodes come, go or fail, so a change moves only " +
+      "the flows it must. At least 100 per node keeps shares within about 1% of the weights.",
+    parse: (v, p, bad) =>
+      typeof v === "number" && (MAGLEV_SIZES as readonly number[]).includes(v)
+        ? v
+        : bad(p, `must be one of ${MAGLEV_SIZES.join(", ")}`),
+  }),
+};
+
+/** The `nftables` section. */
+export const NFTABLES_SECTION: Section = {
+  type: "mapping",
+  defaultText: "{}",
+  example: "{udpDataPlane: direct}",
+  description: "The in-kernel L4 data plane (nat and direct forwarding with Maglev tables) and its defaults.",
+  fields: NFTABLES_FIELDS,
+};
+
+/** Parse the `nftables` mapping; a field left undefined had a problem, recorded through `bad`. */
+export const parseNftables = (
+  s: Readonly<Record<string, unknown>>,
+  p: string,
+  bad: Bad,
+): { -readonly [K in keyof NftablesConfig]-?: NftablesConfig[K] | undefined } => {
+  const v = readFields(NFTABLES_FIELDS, s, p, bad);
+  checkKnown(s, Object.keys(NFTABLES_FIELDS), p, bad);
+  return v;
+};

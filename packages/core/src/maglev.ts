@@ -1,0 +1,90 @@
+import { hash53 } from "./hash.js";
+
+/** MAGLEV_SIZES lists the prime table sizes a Maglev table may have, smallest first. */
+export const MAGLEV_SIZES = [251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521] as const;
+
+/** MaglevMember is one entry of a Maglev table: a name (a node's) and its weight (0 leaves it out). */
+export interface MaglevMember {
+  readonly name: string;
+  readonly weight: number;
+}
+
+/** MaglevTable is a consistent-hash lookup table: slot `i` of `slots` is an index into `members`. */
+export interface MaglevTable {
+  /** A prime from {@link MAGLEV_SIZES}. */
+  readonly size: number;
+  /** The members with a positive weight, sorted by name, duplicates merged. */
+  readonly members: readonly MaglevMember[];
+  /** `size` entries; empty when no member has a positive weight. */
+  readonly slots: readonly number[];
+}
+
+/**
+ * maglevSize is the table size for `count` members: the smallest listed prime at least 1000 times
+ * the count (Maglev moves fewer slots beyond a leaving member's own the larger the table is per
+ * member), at most the largest listed.
+ */
+export const maglevSize = (count: number): number =>
+  MAGLEV_SIZES.find((p) => p >= 1000 * count) ?? MAGLEV_SIZES[MAGLEV_SIZES.length - 1]!;
+
+// The members a table is made of, in name order: names compared by code unit so the order is
+// the same everywhere, weights rounded down to whole numbers.
+const normalize = (members: readonly MaglevMember[]): MaglevMember[] => {
+  const byName = new Map<string, number>();
+  for (const m of members) {
+    const w = Number.isFinite(m.weight) ? Math.floor(m.weight) : 0;
+    if (w > 0) byName.set(m.name, (byName.get(m.name) ?? 0) + w);
+  }
+  return [...byName.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, weight]) => ({ name, weight }));
+};
+
+/**
+ * maglevTable builds the Maglev lookup table (Eisenbud et al., NSDI 2016) of the members: each
+ * member walks its own permutation of the slots (offset and skip from hashes of its name), and
+ * members take turns claiming their next free slot, a member of weight w taking w turns for
+ * every `max weight` rounds. The table depends only on the set of names and weights, never on
+ * their order, so every LB node computes the same one. `size` defaults to {@link maglevSize}.
+ */
+export const maglevTable = (members: readonly MaglevMember[], size?: number): MaglevTable => {
+  const list = normalize(members);
+  const m = size ?? maglevSize(list.length);
+  if (list.length === 0) return { size: m, members: list, slots: [] };
+  const offsets = list.map((x) => hash53(x.name, 0x6d61676c) % m);
+  const skips = list.map((x) => (hash53(x.name, 0x65763031) % (m - 1)) + 1);
+  const next = list.map(() => 0);
+  const credit = list.map(() => 0);
+  const max = Math.max(...list.map((x) => x.weight));
+  const slots = new Array<number>(m).fill(-1);
+  let filled = 0;
+  while (filled < m) {
+    for (let i = 0; i < list.length && filled < m; i++) {
+      credit[i]! += list[i]!.weight;
+      if (credit[i]! < max) continue;
+      credit[i]! -= max;
+      let c = (offsets[i]! + next[i]! * skips[i]!) % m;
+      while (slots[c] !== -1) {
+        next[i]! += 1;
+        c = (offsets[i]! + next[i]! * skips[i]!) % m;
+      }
+      slots[c] = i;
+      next[i]! += 1;
+      filled += 1;
+    }
+  }
+  return { size: m, members: list, slots };
+};
+
+/** maglevShares counts the slots each member of a table holds, by name (in the table's order). */
+export const maglevShares = (table: MaglevTable): ReadonlyMap<string, number> => {
+  const counts = table.members.map(() => 0);
+  for (const s of table.slots) counts[s]! += 1;
+  return new Map(table.members.map((x, i) => [x.name, counts[i]!]));
+};
+
+/** maglevOwner is the name of the member holding slot `slot` of a table (undefined when it is empty). */
+export const maglevOwner = (table: MaglevTable, slot: number): string | undefined => {
+  const i = table.slots[slot];
+  return i === undefined ? undefined : table.members[i]?.name;
+};
