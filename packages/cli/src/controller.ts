@@ -24,10 +24,13 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /** What applying a plan on this LB node did. */
 export interface NodeApplyResult {
-  readonly haproxy: "none" | "runtime" | "reload" | "error";
+  /** `deferred`: a reload waits for the minimum interval between reloads; see `retryInMs`. */
+  readonly haproxy: "none" | "runtime" | "reload" | "deferred" | "error";
   readonly keepalived: "none" | "reload" | "error";
   /** One line per error, naming what failed. */
   readonly errors: readonly string[];
+  /** Apply the latest snapshot again after this long (a deferred reload). */
+  readonly retryInMs?: number;
 }
 
 /** Applies a plan to this LB node's HAProxy and keepalived. */
@@ -68,6 +71,9 @@ export class Controller {
   #planCache: PlanCache | undefined;
   #lastApply: NodeApplyResult | undefined;
   #retry: NodeJS.Timeout | undefined;
+  /** The last snapshot planned, and the timer that applies it again once a deferred reload may run. */
+  #lastSnapshot: ClusterSnapshot | undefined;
+  #reapply: NodeJS.Timeout | undefined;
   #server: Server | undefined;
   #stopped = false;
   /** The publish pass under way: passes never overlap (two would compute the same writes). */
@@ -135,6 +141,7 @@ export class Controller {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#retry);
+    clearTimeout(this.#reapply);
     this.#source.stop();
     await this.#watch.stop();
     await this.#elector.stop();
@@ -194,6 +201,16 @@ export class Controller {
     const result = await this.#o.apply(p);
     this.#lastApply = result;
     this.#lastPlan = p;
+    this.#lastSnapshot = snapshot;
+    // Changes that need a reload while the last one is recent wait for it together: every
+    // snapshot meanwhile replaces the pending one, and the latest is applied when the time comes.
+    if (result.retryInMs !== undefined && this.#reapply === undefined) {
+      log.info({ retryInMs: result.retryInMs }, "HAProxy reload deferred: the last one was too recent");
+      this.#reapply = setTimeout(() => {
+        this.#reapply = undefined;
+        if (this.#pending === undefined && this.#lastSnapshot !== undefined) this.#enqueue(this.#lastSnapshot);
+      }, result.retryInMs);
+    }
     this.#metrics.applies.inc({ target: "haproxy", kind: result.haproxy });
     this.#metrics.applies.inc({ target: "keepalived", kind: result.keepalived });
     if (result.errors.length > 0) {

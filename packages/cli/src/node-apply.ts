@@ -1,5 +1,10 @@
 import { readFile } from "node:fs/promises";
-import { applyHaproxy, type HaproxyApplyReport, type HaproxyRenderer } from "@portico/adapter-haproxy";
+import {
+  applyHaproxy,
+  type HaproxyApplyOptions,
+  type HaproxyApplyReport,
+  type HaproxyRenderer,
+} from "@portico/adapter-haproxy";
 import {
   applyKeepalived,
   readKeepalivedState,
@@ -35,7 +40,7 @@ export const installedVrrpState = async (config: Config): Promise<VrrpState> => 
 /**
  * Apply a plan to this LB node: HAProxy first (it serves the traffic), then keepalived. A
  * long-running caller passes one `renderer` (and one `keepalivedRenderer`) for every plan, so each
- * render reuses the last.
+ * render reuses the last, and may pace HAProxy's reloads (`minReloadIntervalMs`).
  */
 export const applyOnNode = async (
   plan: Plan,
@@ -43,8 +48,11 @@ export const applyOnNode = async (
   node: LbNodeName,
   renderer?: HaproxyRenderer,
   keepalivedRenderer?: KeepalivedRenderer,
+  haproxyOptions: Pick<HaproxyApplyOptions, "minReloadIntervalMs"> = {},
 ): Promise<NodeApplyOutcome> => {
-  const haproxy = (await applyHaproxy(plan, renderer === undefined ? {} : { renderer })).match(
+  const haproxy = (
+    await applyHaproxy(plan, { ...haproxyOptions, ...(renderer === undefined ? {} : { renderer }) })
+  ).match(
     (ok) => ({ ok }),
     (error) => ({ error }),
   );

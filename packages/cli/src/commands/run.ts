@@ -26,7 +26,10 @@ const applier = (config: Config, node: LbNodeName) => {
   const renderer = new HaproxyRenderer();
   const keepalivedRenderer = new KeepalivedRenderer();
   return async (plan: Plan): Promise<NodeApplyResult> => {
-    const r = await applyOnNode(plan, config, node, renderer, keepalivedRenderer);
+    // Reloads are paced: each one starts the hard-stop countdown of every open connection.
+    const r = await applyOnNode(plan, config, node, renderer, keepalivedRenderer, {
+      minReloadIntervalMs: config.haproxy.reloadIntervalMs ?? 0,
+    });
     const errors = [
       ...("error" in r.haproxy ? [`haproxy: ${r.haproxy.error.message}`] : []),
       ...(r.keepalived !== undefined && "error" in r.keepalived ? [`keepalived: ${r.keepalived.error.message}`] : []),
@@ -38,7 +41,9 @@ const applier = (config: Config, node: LbNodeName) => {
           ? "runtime"
           : r.haproxy.ok.action === "reload"
             ? "reload"
-            : "none";
+            : r.haproxy.ok.action === "deferred"
+              ? "deferred"
+              : "none";
     const keepalived =
       r.keepalived === undefined
         ? "none"
@@ -47,7 +52,8 @@ const applier = (config: Config, node: LbNodeName) => {
           : r.keepalived.ok === "unchanged"
             ? "none"
             : "reload";
-    return { haproxy, keepalived, errors };
+    const retryInMs = "ok" in r.haproxy ? r.haproxy.ok.retryInMs : undefined;
+    return { haproxy, keepalived, errors, ...(retryInMs === undefined ? {} : { retryInMs }) };
   };
 };
 
