@@ -4,6 +4,7 @@ import { err, ok, ResultAsync, type Result } from "neverthrow";
 import { writeFileAtomic } from "@portico/host";
 import type { AdapterError, ApplyFn, HaproxyConfig, Plan } from "@portico/core";
 import { withApplyLock } from "./_applyLock.js";
+import { fitMaxconn, readFdHardLimit } from "./_fdLimit.js";
 import { readInstalled } from "./_installed.js";
 import { EMPTY_STATES, keepStates } from "./_serverState.js";
 import { slotOps } from "./_slotOps.js";
@@ -67,10 +68,11 @@ export const applyHaproxy: ApplyFn<Plan, HaproxyApplyOptions | void, HaproxyAppl
   new ResultAsync(withApplyLock(plan.settings.haproxy.configPath, () => applyAsync(plan, options ?? {})));
 
 const applyAsync = async (
-  plan: Plan,
+  configured: Plan,
   options: HaproxyApplyOptions,
 ): Promise<Result<HaproxyApplyReport, AdapterError>> => {
   const started = performance.now();
+  const plan = fitMaxconn(configured, await readFdHardLimit());
   const paths = plan.settings.haproxy;
   const previous = await readPrevious(paths.configPath);
   if (previous.isErr()) return err(previous.error);

@@ -25,6 +25,20 @@ const finding = (name: string, good: boolean, detail: string, fix: string): Sysc
  */
 export const checkSysctls = async (procRoot: string, maxconn: number): Promise<SysctlFinding[]> => {
   const out: SysctlFinding[] = [];
+  const limits = await readFile(`${procRoot}/self/limits`, "utf8").catch(() => "");
+  const hard = Number(/^Max open files\s+\S+\s+(\d+)/m.exec(limits)?.[1]);
+  // HAProxy needs two descriptors a connection and refuses to start when it cannot raise its limit.
+  if (Number.isInteger(hard) && hard > 0) {
+    const fits = Math.floor((hard - 1_024) / 2);
+    out.push(
+      finding(
+        "open files",
+        fits >= maxconn,
+        `hard limit ${hard}: HAProxy can start with maxconn up to ${fits}${fits < maxconn ? ` (apply lowers haproxy.maxconn ${maxconn} to that)` : ""}`,
+        `raise LimitNOFILE to ${2 * maxconn + 1_024} for haproxy.service and portico.service, or lower haproxy.maxconn`,
+      ),
+    );
+  }
   const range = (await read(procRoot, "net.ipv4.ip_local_port_range"))?.split(/\s+/).map(Number);
   if (range !== undefined && range.length === 2) {
     const width = range[1]! - range[0]! + 1;

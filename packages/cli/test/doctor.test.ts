@@ -47,19 +47,30 @@ describe("doctor's parsers", () => {
       await put("net.ipv4.tcp_tw_reuse", "2");
       await put("net.core.somaxconn", "128");
       await put("net.netfilter.nf_conntrack_max", "65536");
+      await mkdir(join(proc, "self"), { recursive: true });
+      await writeFile(
+        join(proc, "self", "limits"),
+        "Max open files            20000                20000                files\n",
+      );
       const low = await checkSysctls(proc, 100_000);
       expect(low.map((r) => [r.name, r.verdict])).toEqual([
+        ["open files", "WARN"],
         ["ephemeral ports", "WARN"],
         ["TIME_WAIT reuse", "WARN"],
         ["listen backlog", "WARN"],
         ["conntrack", "WARN"],
       ]);
-      expect(low[3]?.fix).toContain("nf_conntrack_max=200000");
-      expect(low[3]?.fix).toContain("notrack");
+      expect(low[0]?.detail).toContain("maxconn up to 9488");
+      expect(low[4]?.fix).toContain("nf_conntrack_max=200000");
+      expect(low[4]?.fix).toContain("notrack");
       await put("net.ipv4.ip_local_port_range", "1024 65535");
       await put("net.ipv4.tcp_tw_reuse", "1");
       await put("net.core.somaxconn", "4096");
       await put("net.netfilter.nf_conntrack_max", "262144");
+      await writeFile(
+        join(proc, "self", "limits"),
+        "Max open files            1024                 524288               files\n",
+      );
       expect((await checkSysctls(proc, 100_000)).every((r) => r.verdict === "OK")).toBe(true);
       await rm(join(proc, "sys", "net", "netfilter"), { recursive: true });
       expect((await checkSysctls(proc, 100_000)).at(-1)?.detail).toContain("not loaded");

@@ -80,7 +80,8 @@ export const HAPROXY_FIELDS = {
     example: "200000",
     description:
       "HAProxy's global maxconn: the connections the LB node serves at once over every Service. Each takes two " +
-      "file descriptors and, while data flows, about 32 kB of buffers (100000 active: about 3 GB).",
+      "file descriptors and, while data flows, about 32 kB of buffers (100000 active: about 3 GB); apply lowers " +
+      "it to what the open-files hard limit lets HAProxy start with.",
   }),
   hardStopAfterMs: defaulted<Millis>({
     ...wholeMillis(1_000, 86_400_000),
