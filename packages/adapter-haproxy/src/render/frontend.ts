@@ -47,8 +47,6 @@ export const renderFrontend = (
         ...(maxconn === undefined ? [] : [`maxconn ${maxconn}`]),
         ...clientTimeout,
         ...admission,
-        // With no usable server the client is refused at once instead of accepted and closed.
-        `tcp-request connection reject if { nbsrv(${backend}) eq 0 }`,
         `default_backend ${backend}`,
       ]),
     );
