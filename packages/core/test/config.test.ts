@@ -129,7 +129,7 @@ describe("parseConfig", () => {
     expect(text).toContain("healthCheck.downinterMs: must be a whole number from 100 to 3600000");
   });
 
-  it("reads HAProxy's process settings and refuses a wildcard exporter and a frontend maxconn above maxconn", () => {
+  it("reads HAProxy's process settings and refuses a wildcard exporter", () => {
     const set = parseConfig({
       ...aConfig(),
       haproxy: { user: "root", chroot: "none", hardStopAfterMs: 3_600_000, maxReloads: 10, reloadIntervalMs: 0 },
@@ -142,7 +142,6 @@ describe("parseConfig", () => {
       })._unsafeUnwrapErr(),
     );
     expect(text).toContain('haproxy.prometheus: "0.0.0.0:8405" listens on every address');
-    expect(text).toContain("haproxy.frontendMaxconn: must not exceed maxconn (1000)");
     expect(text).toContain("haproxy.user:");
     expect(text).toContain("haproxy.chroot:");
     expect(text).toContain("haproxy.hardStopAfterMs: must be a whole number from 1000 to 86400000");

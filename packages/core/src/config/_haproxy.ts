@@ -164,7 +164,5 @@ export const parseHaproxy = (
 ): { -readonly [K in keyof HaproxyConfig]-?: HaproxyConfig[K] | undefined } => {
   const v = readFields(HAPROXY_FIELDS, s, p, bad);
   checkKnown(s, Object.keys(HAPROXY_FIELDS), p, bad);
-  if (v.frontendMaxconn !== undefined && v.maxconn !== undefined && v.frontendMaxconn > v.maxconn)
-    bad(`${p}.frontendMaxconn`, `must not exceed maxconn (${v.maxconn})`);
   return v;
 };
