@@ -24,8 +24,8 @@ export interface HaproxyApplyOptions {
   readonly renderer?: HaproxyRenderer;
   /**
    * Reload at most once per this interval: a change that needs a reload sooner is not applied
-   * (`deferred`, with the time to wait) and the caller applies its latest plan then. Server
-   * changes the runtime API can make are never deferred. Default 0: reload whenever needed.
+   * (`deferred`, with the time to wait) and the caller applies its latest plan then. A change the
+   * runtime API can make alone is never deferred. Default 0: reload whenever needed.
    */
   readonly minReloadIntervalMs?: number;
 }
@@ -33,8 +33,8 @@ export interface HaproxyApplyOptions {
 /** What {@link applyHaproxy} did. */
 export interface HaproxyApplyReport {
   /**
-   * `unchanged`: the installed file already says this. `runtime`: only servers changed; sent
-   * through the runtime API, then written. `reload`: written and reloaded. `written`: written,
+   * `unchanged`: the installed file already says this and the running worker runs it. `runtime`:
+   * only servers changed; written, then sent through the runtime API. `reload`: written and reloaded. `written`: written,
    * but no haproxy master answers on the master CLI, so nothing was reloaded. `deferred`: a reload
    * is needed but the last one was less than `minReloadIntervalMs` ago; nothing was changed.
    */
@@ -56,13 +56,15 @@ export interface HaproxyApplyReport {
 
 /**
  * Apply a plan to the HAProxy of this LB node; paths and sockets come from
- * `plan.settings.haproxy`. Renders (keeping servers in their slots); when the text is the
- * installed file already, does nothing more (`unchanged`). Otherwise validates with `haproxy -c`
- * (a failing config is never installed: the error names the Service at fault), then:
- * when only server slots changed, sends the changes through the runtime API in one batch and
- * writes the same state to the file atomically, with no reload; otherwise writes the file and
- * reloads through the master CLI, confirms that a new worker runs the new generation, and on
- * failure puts the previous file back and reloads it.
+ * `plan.settings.haproxy`. Applies to one file take turns. Renders (keeping servers in their
+ * slots, `maxconn` fitted to the open-files limit); when the text is the installed file already
+ * and the running worker reports its generation, does nothing more (`unchanged`). Otherwise
+ * validates with `haproxy -c` (a failing config is never installed: the error names the Service
+ * at fault), then: when only server slots changed, writes the file atomically and then sends the
+ * changes through the runtime API in one batch, with no reload; otherwise (unless the last reload
+ * is too recent: `deferred`) writes the file and reloads through the master CLI, confirms that a
+ * new worker runs the new generation, empties the saved server states, and on failure puts the
+ * previous file back and reloads it.
  */
 export const applyHaproxy: ApplyFn<Plan, HaproxyApplyOptions | void, HaproxyApplyReport> = (plan, options) =>
   new ResultAsync(withApplyLock(plan.settings.haproxy.configPath, () => applyAsync(plan, options ?? {})));

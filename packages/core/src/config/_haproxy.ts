@@ -105,7 +105,7 @@ export const HAPROXY_FIELDS = {
     example: "10000",
     description:
       "portico run reloads HAProxy at most once per this interval; changes that need a reload meanwhile are " +
-      "applied together by the next one. Server changes through the runtime API are never delayed.",
+      "applied together by the next one. A plan the runtime API can apply alone (servers, weights) is never delayed.",
   }),
   user: defaulted<string>({
     type: "Unix user name, or root",
