@@ -333,5 +333,19 @@ await describeWith(
         }
         say(`down after (${timing.name}, bound ${bound} ms): ${measured.join("; ")}`);
       }, 180_000);
+
+    // Last: the killed node does not come back for any later test.
+    it("marks a node whose process was killed down within inter + (fall - 1) x fastinter + 2 s (defaults)", async () => {
+      await apply({ ...all, intervalMs: 2000, fall: 3, fastinterMs: 500, rise: 2 });
+      await lab.until(allUp, 20_000);
+      const node = lab.net!.nodes.find((x) => x.name === "node2")!;
+      process.kill(node.proc.pid, "SIGKILL");
+      const ms = await lab.until(async () => !(await lab.serverUp("node2")), 15_000);
+      const r = await lab.traffic(30, 10_000);
+      expect(r.failed).toBe(0);
+      expect(r.byNode["node2"] ?? 0).toBe(0);
+      say(`down after (defaults): process killed ${ms} ms`);
+      expect(ms).toBeLessThanOrEqual(2000 + 2 * 500 + 2000);
+    }, 60_000);
   },
 );
