@@ -228,8 +228,8 @@ await describeWith(
     const failures: {
       readonly kind: string;
       readonly node: NodeId;
-      readonly fail: () => Promise<void>;
-      readonly heal: () => Promise<void>;
+      readonly fail: () => Promise<unknown>;
+      readonly heal: () => Promise<unknown>;
     }[] = [
       {
         kind: "blackholed",
