@@ -50,7 +50,9 @@ await withCleanup(async (cleanups) => {
       "pools: [{name: bench, addresses: [198.18.100.10-198.18.100.99]}]",
       "lbNodes: [{name: lb1, address: 198.18.10.1, interface: c0}]",
       `healthCheck: {kubeProxyPort: ${HEALTH_PORT}, intervalMs: ${INTER_MS}, rise: ${RISE}, fall: ${FALL}}`,
-      `haproxy: {configPath: ${cfgPath}, statsSocket: ${admin}, masterSocket: ${master}}`,
+      // Reaction time, not pacing: back to back, each new Service would otherwise wait for the
+      // minimum interval between reloads (haproxy.reloadIntervalMs, 5 s by default).
+      `haproxy: {configPath: ${cfgPath}, statsSocket: ${admin}, masterSocket: ${master}, reloadIntervalMs: 0}`,
       "keepalived: {apply: false}",
       `controller: {listen: "127.0.0.1:${listen}"}`,
       "",

@@ -54,3 +54,9 @@ export const guardOneOf = <T extends string>(value: unknown, allowed: readonly T
 /** A CIDR, returned in canonical form; host bits must already be zero (the planner masks them). */
 export const guardCidr = (value: unknown): Result<Cidr, string> =>
   typeof value === "string" ? parseCidr(value) : err(`${show(value)} is not a CIDR`);
+
+/** A Unix user or group name as useradd accepts it. */
+export const guardName = (value: unknown): Result<string, string> =>
+  typeof value === "string" && /^[a-z_][a-z0-9_-]{0,31}$/.test(value)
+    ? ok(value)
+    : err(`${show(value)} is not a user or group name ([a-z_][a-z0-9_-], at most 32)`);

@@ -1,6 +1,16 @@
 import type { Installed } from "./_installed.js";
 
 /**
+ * A state file with no server in it: the version and the header, so HAProxy reads it without a
+ * warning and loads nothing.
+ */
+export const EMPTY_STATES =
+  "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight " +
+  "srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state " +
+  "bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr " +
+  "srv_agent_addr srv_agent_port\n";
+
+/**
  * From a `show servers state` dump, the lines a new worker may load after a reload: only servers
  * that stay exactly as they are (same backend, slot, address, port and weight, and not in
  * maintenance or drain). Their health carries over, so a node that was down does not start up
@@ -12,7 +22,7 @@ export const keepStates = (dump: string, next: Installed): string => {
   const lines = dump.split("\n");
   const version = lines[0]?.trim();
   const header = lines[1] ?? "";
-  if (version !== "1" || !header.startsWith("# be_id be_name srv_id srv_name srv_addr")) return "";
+  if (version !== "1" || !header.startsWith("# be_id be_name srv_id srv_name srv_addr")) return EMPTY_STATES;
   const kept = lines.slice(2).filter((line) => {
     const f = line.split(" ");
     const [, backend, , slot, addr, , admin, weight] = f;

@@ -178,13 +178,16 @@ const exchange = (
     (e): AdapterError => {
       const code = (e as NodeJS.ErrnoException).code;
       const hint =
-        code === "ENOENT" || code === "ECONNREFUSED"
+        code === "ENOENT"
           ? "is haproxy running with this stats socket / master CLI (-S) path?"
-          : code === "EACCES"
-            ? "run as root or as a member of the socket's group (stats socket ... mode 660)"
-            : undefined;
+          : code === "ECONNREFUSED"
+            ? "the socket exists but nothing accepts on it: haproxy is restarting or stuck; retry"
+            : code === "EACCES"
+              ? "run as root or as a member of the socket's group (stats socket ... mode 660)"
+              : undefined;
       return {
-        kind: code === "ENOENT" || code === "ECONNREFUSED" ? "unavailable" : "apply",
+        // Only a socket that does not exist means nothing runs; a refused one is an error to retry.
+        kind: code === "ENOENT" ? "unavailable" : "apply",
         adapter: "haproxy",
         message: `haproxy socket ${path.value}: ${(e as Error).message}`,
         ...(hint === undefined ? {} : { hint }),

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Plan } from "@portico/core";
-import { describeWith, program } from "@portico/testkit";
+import { start } from "@portico/host";
+import { describeWith, program, waitForLine } from "@portico/testkit";
 import { applyHaproxy, renderHaproxy } from "@portico/adapter-haproxy";
 import { emptyPlan, typicalPlan } from "./fixtures.js";
 
@@ -83,5 +84,42 @@ await describeWith([program("haproxy", ["-v"])], "applyHaproxy before any reload
     expect(report.action).toBe("written");
     expect(await haproxy.checks()).toBe(1);
     expect(await readFile(plan.settings.haproxy.configPath, "utf8")).toBe(renderHaproxy(plan, {})._unsafeUnwrap());
+  });
+
+  it("takes a master socket that refuses connections for an error to retry, not for nothing running", async () => {
+    const plan = at(typicalPlan(), "refusing");
+    const installed = await install(at(emptyPlan(), "refusing"));
+    // A socket file nobody accepts on: its listener was killed without removing it.
+    const script = "require('net').createServer().listen(process.argv[1], () => console.log('ready'))";
+    const holder = (
+      await start(process.execPath, ["-e", script, plan.settings.haproxy.masterSocket], { stdio: "pipe" })
+    )._unsafeUnwrap();
+    await waitForLine(holder, "ready");
+    await holder.stop("SIGKILL");
+    const e = (await applyHaproxy(plan))._unsafeUnwrapErr();
+    expect(e).toMatchObject({ kind: "apply", adapter: "haproxy" });
+    expect(e.message).toContain("ECONNREFUSED");
+    expect(await readFile(plan.settings.haproxy.configPath, "utf8")).toBe(installed);
+  });
+
+  it("lets applies to one file take turns, in one process and beside another process's lock", async () => {
+    const plan = at(typicalPlan(), "turns");
+    await install(at(emptyPlan(), "turns"));
+    const lock = `${plan.settings.haproxy.configPath}.portico-lock`;
+    // Another live process holds the lock for a while; then it is released.
+    await writeFile(lock, "1\n");
+    const waiting = applyHaproxy(plan);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await readFile(plan.settings.haproxy.configPath, "utf8")).toBe(
+      renderHaproxy(at(emptyPlan(), "turns"), {})._unsafeUnwrap(),
+    );
+    await rm(lock);
+    const [first, second] = await Promise.all([waiting, applyHaproxy(plan)]);
+    expect(first._unsafeUnwrap().action).toBe("written");
+    expect(second._unsafeUnwrap().action).toBe("unchanged");
+    await expect(access(lock)).rejects.toThrow(/ENOENT/);
+    // A lock left by a process that died is taken over.
+    await writeFile(lock, "999999999\n");
+    expect((await applyHaproxy(at(emptyPlan(), "turns")))._unsafeUnwrap().action).toBe("written");
   });
 });

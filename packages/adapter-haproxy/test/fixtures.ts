@@ -329,7 +329,10 @@ export const serviceOptionsPlan = (): Plan =>
     ]),
   ]);
 
-/** The typical plan with every optional HAProxy setting of the config set: threads, exporter, maxconn, check intervals. */
+/**
+ * The typical plan with every optional HAProxy setting of the config set: threads, exporter,
+ * maxconn, check intervals, hard-stop-after, reloads, user, group, chroot and log target.
+ */
 export const haproxyOptionsPlan = (): Plan => {
   const plan = typicalPlan();
   return {
@@ -341,6 +344,13 @@ export const haproxyOptionsPlan = (): Plan => {
         frontendMaxconn: 5_000,
         threads: 4,
         prometheus: { address: ip("127.0.0.1"), port: port(8405) },
+        maxconn: 200_000,
+        hardStopAfterMs: 3_600_000 as Millis,
+        maxReloads: 20,
+        user: "haproxy",
+        group: "haproxy",
+        chroot: "/var/lib/haproxy",
+        logTarget: "/dev/log",
       },
       healthCheck: { ...plan.settings.healthCheck, fastinterMs: 500 as Millis, downinterMs: 1_000 as Millis },
     },

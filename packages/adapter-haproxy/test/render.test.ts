@@ -66,6 +66,28 @@ describe("renderHaproxy", () => {
     expect(renderHaproxy(withSettings({}, { fastinterMs: -1 as Millis }), {})._unsafeUnwrapErr().message).toContain(
       "settings.healthCheck.fastinterMs",
     );
+    for (const [field, value] of [
+      ["user", "root\nlisten x"],
+      ["group", "Wheel"],
+      ["chroot", "var/lib"],
+      ["logTarget", "/dev/log local7"],
+      ["hardStopAfterMs", 10],
+      ["maxReloads", 0],
+      ["maxconn", 1.5],
+    ] as const)
+      expect(renderHaproxy(withSettings({ [field]: value }), {})._unsafeUnwrapErr().message, field).toContain(
+        `settings.haproxy.${field}`,
+      );
+    // A wildcard exporter would answer on every VIP.
+    expect(
+      renderHaproxy(withSettings({ prometheus: { address: "0.0.0.0", port: 8405 } }), {})._unsafeUnwrapErr().message,
+    ).toContain("listens on every address");
+    // user and group root, chroot none: the master's own privileges, no lines.
+    const plain = renderHaproxy(withSettings({ user: "root", group: "root", chroot: "none" }), {})._unsafeUnwrap();
+    expect(plain).not.toMatch(/^ {4}(user|group|chroot) /m);
+    expect(renderHaproxy(withSettings({ logTarget: "/run/syslog.sock" }), {})._unsafeUnwrap()).toContain(
+      "    log /run/syslog.sock local0 info notice\n",
+    );
   });
 
   it("prints IPv6 addresses in canonical form in brackets", () => {

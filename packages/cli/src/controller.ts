@@ -26,12 +26,15 @@ import { Installed, type ServingProbe } from "./installed.js";
 
 /** What applying a plan on this LB node did. */
 export interface NodeApplyResult {
-  readonly haproxy: "none" | "runtime" | "reload" | "error";
+  /** `deferred`: a reload waits for the minimum interval between reloads; see `retryInMs`. */
+  readonly haproxy: "none" | "runtime" | "reload" | "deferred" | "error";
   readonly keepalived: "none" | "reload" | "error";
   /** The L4 ruleset (absent: no L4 data plane here). */
   readonly nftables?: "none" | "load" | "error";
   /** One line per error, naming what failed. */
   readonly errors: readonly string[];
+  /** Apply the latest snapshot again after this long (a deferred reload). */
+  readonly retryInMs?: number;
 }
 
 /** Applies a plan to this LB node's HAProxy and keepalived. */
@@ -76,6 +79,9 @@ export class Controller {
   #planCache: PlanCache | undefined;
   #lastApply: NodeApplyResult | undefined;
   #retry: NodeJS.Timeout | undefined;
+  /** The last snapshot planned, and the timer that applies it again once a deferred reload may run. */
+  #lastSnapshot: ClusterSnapshot | undefined;
+  #reapply: NodeJS.Timeout | undefined;
   #server: Server | undefined;
   #stopped = false;
   /** The publish pass under way: passes never overlap (two would compute the same writes). */
@@ -152,6 +158,7 @@ export class Controller {
     clearTimeout(this.#retry);
     clearTimeout(this.#servingCheck);
     this.#applyRetry.cancel();
+    clearTimeout(this.#reapply);
     this.#source.stop();
     await this.#watch.stop();
     await this.#elector.stop();
@@ -226,6 +233,16 @@ export class Controller {
     this.#applyRetry.after(result.errors.length > 0, () => {
       if (!this.#stopped && this.#pending === undefined && !this.#running) this.#enqueue(snapshot);
     });
+    this.#lastSnapshot = snapshot;
+    // Changes that need a reload while the last one is recent wait for it together: every
+    // snapshot meanwhile replaces the pending one, and the latest is applied when the time comes.
+    if (result.retryInMs !== undefined && this.#reapply === undefined) {
+      log.info({ retryInMs: result.retryInMs }, "HAProxy reload deferred: the last one was too recent");
+      this.#reapply = setTimeout(() => {
+        this.#reapply = undefined;
+        if (this.#pending === undefined && this.#lastSnapshot !== undefined) this.#enqueue(this.#lastSnapshot);
+      }, result.retryInMs);
+    }
     this.#metrics.applies.inc({ target: "haproxy", kind: result.haproxy });
     this.#metrics.applies.inc({ target: "keepalived", kind: result.keepalived });
     if (result.nftables !== undefined) this.#metrics.applies.inc({ target: "nftables", kind: result.nftables });

@@ -5,6 +5,7 @@ import type { Config, LbNode } from "@portico/core";
 import { irqbalanceRunning } from "@portico/adapter-sysfs";
 import { run } from "@portico/host";
 import { checkBgp } from "./doctor-bgp.js";
+import { checkSysctls } from "./sysctls.js";
 
 /** How a check came out. */
 export type Verdict = "OK" | "WARN" | "FAIL";
@@ -273,6 +274,7 @@ export const runDoctor = async (opts: DoctorOptions): Promise<CheckResult[]> => 
   await checkNonLocalBind(opts),
   await checkVrids(opts),
   await checkIrqbalance(opts),
+  ...(await checkSysctls(opts.procRoot ?? "/proc", opts.config.haproxy.maxconn ?? 100_000)),
   await checkPath("haproxy config path", opts.config.haproxy.configPath, "file"),
   await checkPath("haproxy runtime socket", opts.config.haproxy.statsSocket, "socket"),
   await checkPath("keepalived config path", opts.config.keepalived.configPath, "file"),

@@ -54,28 +54,41 @@ export const installablePlan = async (plan: Plan): Promise<Plan> => {
   return withoutTakenPorts(plan, await foreignListeners(plan.settings.haproxy.masterSocket, ports));
 };
 
+/** What a caller of {@link applyOnNode} may add; a one-shot `portico apply` gives none of it. */
+export interface NodeApplyOptions {
+  /** One renderer for every plan of a long-running caller, so each render reuses the last. */
+  readonly renderer?: HaproxyRenderer;
+  readonly keepalivedRenderer?: KeepalivedRenderer;
+  /** The BGP VIPs the announcer announces now; bird.conf carries them. */
+  readonly announce?: readonly Ip[];
+  /** `force`: load the whole L4 ruleset even when it reads unchanged; `down`: nodes out of the tables. */
+  readonly l4?: { readonly force: boolean; readonly down?: ReadonlySet<string> };
+  /** Paces HAProxy's reloads: a reload sooner than this after the last is deferred. */
+  readonly minReloadIntervalMs?: number;
+}
+
 /**
- * Apply a plan to this LB node: HAProxy first (it serves the traffic), then keepalived. A
- * long-running caller passes one `renderer` (and one `keepalivedRenderer`) for every plan, so each
- * render reuses the last.
+ * Apply a plan to this LB node: HAProxy first (it serves the traffic), then the L4 ruleset, then
+ * BIRD (a VIP is announced once its data planes serve it), then keepalived.
  */
 export const applyOnNode = async (
   plan: Plan,
   config: Config,
   node: LbNodeName,
-  renderer?: HaproxyRenderer,
-  keepalivedRenderer?: KeepalivedRenderer,
-  announce?: readonly Ip[],
-  l4?: { readonly force: boolean; readonly down?: ReadonlySet<string> },
+  options: NodeApplyOptions = {},
 ): Promise<NodeApplyOutcome> => {
-  const haproxy = (await applyHaproxy(plan, renderer === undefined ? {} : { renderer })).match(
+  const { renderer, keepalivedRenderer, announce, l4, minReloadIntervalMs } = options;
+  const haproxy = (
+    await applyHaproxy(plan, {
+      ...(minReloadIntervalMs === undefined ? {} : { minReloadIntervalMs }),
+      ...(renderer === undefined ? {} : { renderer }),
+    })
+  ).match(
     (ok) => ({ ok }),
     (error) => ({ error }),
   );
-  // The L4 ruleset next: like HAProxy, it serves traffic before keepalived moves any VIP here.
   const nft = await applyL4(plan, config, node, l4?.force ?? true, l4?.down);
   const nftables = nft === undefined ? {} : { nftables: nft };
-  // BIRD after the data planes, so a VIP is announced once its frontend is there.
   const birdOutcome = await applyBirdOnNode(plan, config, node, announce);
   const bird = birdOutcome === undefined ? {} : { bird: birdOutcome };
   if (config.keepalived.apply === false) return { haproxy, ...nftables, ...bird };

@@ -17,6 +17,7 @@ const controller = async (
   node: string,
   applied: Plan[],
   initialVrrp?: VrrpState,
+  result: (n: number) => NodeApplyResult = () => ({ haproxy: "reload", keepalived: "none", errors: [] }),
 ): Promise<{ c: Controller; port: number }> => {
   const port = await freePort();
   const config = parseConfig({
@@ -31,7 +32,7 @@ const controller = async (
   kc.loadFromString(server.kubeconfig(node));
   const apply = async (p: Plan): Promise<NodeApplyResult> => {
     applied.push(p);
-    return { haproxy: "reload", keepalived: "none", errors: [] };
+    return result(applied.length);
   };
   const options = {
     kubeConfig: kc,
@@ -81,6 +82,19 @@ describe("portico run's controller loop", () => {
 
     server.put(aService({ name: "api", created: "2026-02-01T00:00:00Z" }));
     await until("second Service applied", () => applied.at(-1)?.services.length === 2);
+  });
+
+  it("applies the latest snapshot again once a deferred reload may run, with no new event", async () => {
+    const applied: Plan[] = [];
+    const at: number[] = [];
+    // Every reload is deferred: once the status writes' echoes are planned, only the timer applies.
+    await controller("lb1", applied, undefined, () => {
+      at.push(Date.now());
+      return { haproxy: "deferred", keepalived: "none", errors: [], retryInMs: 200 };
+    });
+    await until("applied again and again after the events stopped", () => applied.length >= 6);
+    expect(applied.at(-1)?.services.map((s) => s.key)).toEqual(["default/web"]);
+    expect(at.at(-1)! - at.at(-2)!).toBeGreaterThanOrEqual(150);
   });
 
   it("keeps the last plan while the API server is away, says so, and converges after", async () => {

@@ -2,9 +2,9 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { parseConfig, type LbNode } from "@portico/core";
 import { aConfig, aNode } from "@portico/core/testing";
 import { describeWith, KubeApiServer, must, NetnsLab, program, root } from "@portico/testkit";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   doctorExitCode,
@@ -14,6 +14,7 @@ import {
   runDoctor,
   type CheckResult,
 } from "../src/doctor.js";
+import { checkSysctls } from "../src/sysctls.js";
 
 describe("doctor's parsers", () => {
   it("reads versions from the real banners", () => {
@@ -32,6 +33,50 @@ describe("doctor's parsers", () => {
       { source: "198.18.1.1", vrid: 51 },
       { source: "fe80::1", vrid: 7 },
     ]);
+  });
+
+  it("judges the kernel settings a proxy at maxconn needs, from /proc/sys", async () => {
+    const proc = await mkdtemp(join(tmpdir(), "portico-proc-"));
+    const put = async (key: string, value: string): Promise<void> => {
+      const path = join(proc, "sys", ...key.split("."));
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, `${value}\n`);
+    };
+    try {
+      await put("net.ipv4.ip_local_port_range", "32768\t60999");
+      await put("net.ipv4.tcp_tw_reuse", "2");
+      await put("net.core.somaxconn", "128");
+      await put("net.netfilter.nf_conntrack_max", "65536");
+      await mkdir(join(proc, "self"), { recursive: true });
+      await writeFile(
+        join(proc, "self", "limits"),
+        "Max open files            20000                20000                files\n",
+      );
+      const low = await checkSysctls(proc, 100_000);
+      expect(low.map((r) => [r.name, r.verdict])).toEqual([
+        ["open files", "WARN"],
+        ["ephemeral ports", "WARN"],
+        ["TIME_WAIT reuse", "WARN"],
+        ["listen backlog", "WARN"],
+        ["conntrack", "WARN"],
+      ]);
+      expect(low[0]?.detail).toContain("maxconn up to 9488");
+      expect(low[4]?.fix).toContain("nf_conntrack_max=200000");
+      expect(low[4]?.fix).toContain("notrack");
+      await put("net.ipv4.ip_local_port_range", "1024 65535");
+      await put("net.ipv4.tcp_tw_reuse", "1");
+      await put("net.core.somaxconn", "4096");
+      await put("net.netfilter.nf_conntrack_max", "262144");
+      await writeFile(
+        join(proc, "self", "limits"),
+        "Max open files            1024                 524288               files\n",
+      );
+      expect((await checkSysctls(proc, 100_000)).every((r) => r.verdict === "OK")).toBe(true);
+      await rm(join(proc, "sys", "net", "netfilter"), { recursive: true });
+      expect((await checkSysctls(proc, 100_000)).at(-1)?.detail).toContain("not loaded");
+    } finally {
+      await rm(proc, { recursive: true, force: true });
+    }
   });
 
   it("exits with the worst verdict and prints the fix under problems", () => {

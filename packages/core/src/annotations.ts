@@ -124,8 +124,18 @@ export const ANNOTATIONS = {
     "How long HAProxy waits for a TCP connection to a node to be established.",
     "3s",
   ),
-  timeoutClient: timeoutSpec("client", "How long a client may stay silent on an open connection.", "1m"),
-  timeoutServer: timeoutSpec("server", "How long a backend may stay silent on an open connection.", "1m"),
+  timeoutClient: timeoutSpec(
+    "client",
+    "Deprecated: in TCP mode `timeout tunnel` supersedes it once the node is connected. Its value is taken as " +
+      "portico.dev/timeout-tunnel (unless that is set), with a warning.",
+    "1m",
+  ),
+  timeoutServer: timeoutSpec(
+    "server",
+    "Deprecated: in TCP mode `timeout tunnel` supersedes it once the node is connected. Its value is taken as " +
+      "portico.dev/timeout-tunnel (unless that is set), with a warning.",
+    "1m",
+  ),
   timeoutTunnel: timeoutSpec("tunnel", "Idle timeout once both sides talk (long-lived TCP such as WebSockets).", "1h"),
   healthCheckInterval: {
     key: `${ANNOTATION_PREFIX}health-check-interval`,
@@ -361,7 +371,36 @@ export const parseServiceOptions = (
     });
     out[name] = fallback;
   }
+  mapSuperseded(service, out, diagnostics);
   return { options: out as ServiceOptions, diagnostics, invalid };
+};
+
+// A TCP connection is a tunnel as soon as both sides are connected, and `timeout tunnel` then
+// supersedes `timeout client` and `timeout server` (HAProxy manual 4.2, timeout tunnel): the old
+// keys did nothing. Their value is the idle timeout they were meant to be.
+const mapSuperseded = (service: Service, out: Record<string, unknown>, diagnostics: Diagnostic[]): void => {
+  const ref = { kind: "Service", namespace: service.namespace, name: service.name };
+  const tunnel = ANNOTATIONS.timeoutTunnel.key;
+  const tunnelSet = service.annotations[tunnel] !== undefined;
+  let longest: number | undefined;
+  for (const name of ["timeoutClient", "timeoutServer"] as const) {
+    const spec = ANNOTATIONS[name];
+    const value = out[name] as Millis | undefined;
+    if (service.annotations[spec.key] === undefined || value === undefined) continue;
+    longest = Math.max(longest ?? 0, value);
+    out[name] = undefined;
+    diagnostics.push({
+      severity: "warning",
+      reason: "DeprecatedAnnotation",
+      object: ref,
+      field: `metadata.annotations[${spec.key}]`,
+      message:
+        `${describeRef(ref)}: annotation ${spec.key} has no effect on TCP once connected (timeout tunnel ` +
+        `supersedes it); ${tunnelSet ? `${tunnel} is set and applies` : `taken as ${tunnel}: ${formatMillis(value)}`}` +
+        `; use ${tunnel}`,
+    });
+  }
+  if (longest !== undefined && !tunnelSet) out["timeoutTunnel"] = longest;
 };
 
 export { formatMillis };

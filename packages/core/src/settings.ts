@@ -130,6 +130,21 @@ export interface HaproxyConfig {
   readonly peersPort?: number;
   /** `nbthread`; absent: HAProxy's default, one thread per CPU it may run on. */
   readonly threads?: number;
+  /** Global `maxconn`; absent (hand-built plans): HAProxy's own, from the open-files limit. */
+  readonly maxconn?: number;
+  /** `hard-stop-after`: how long replaced workers keep their connections; absent: 30 min. */
+  readonly hardStopAfterMs?: Millis;
+  /** `mworker-max-reloads`: reloads a replaced worker may outlive; absent: 50. */
+  readonly maxReloads?: number;
+  /** The shortest time between two reloads by `portico run`; absent: no minimum. */
+  readonly reloadIntervalMs?: Millis;
+  /** The user and group HAProxy's workers run as; absent or `root`: no `user`/`group` line. */
+  readonly user?: string;
+  readonly group?: string;
+  /** The workers' chroot; absent or `none`: no chroot. */
+  readonly chroot?: string;
+  /** The syslog socket HAProxy logs to; absent: /dev/log. */
+  readonly logTarget?: string;
   /** Where HAProxy's own Prometheus exporter answers `GET /metrics`; absent: no exporter. */
   readonly prometheus?: { readonly address: Ip; readonly port: Port };
 }

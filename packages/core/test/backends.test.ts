@@ -125,12 +125,20 @@ describe("backends", () => {
         },
       }),
     ]);
+    // timeout-client and timeout-server do nothing on a TCP tunnel: the longer is the tunnel timeout.
     expect(p.backends[0]).toMatchObject({
       affinity: { kind: "clientIp", timeoutSeconds: 300 },
       balance: "leastconn",
-      timeouts: { serverMs: 90_000 },
+      timeouts: { tunnelMs: 90_000 },
     });
-    expect(p.frontends[0]?.clientTimeoutMs).toBe(60_000);
+    expect(p.backends[0]?.timeouts?.serverMs).toBeUndefined();
+    expect(p.frontends[0]?.clientTimeoutMs).toBeUndefined();
+    const warned = p.services[0]?.diagnostics.filter((d) => d.reason === "DeprecatedAnnotation") ?? [];
+    expect(warned.map((d) => d.field)).toEqual([
+      "metadata.annotations[portico.dev/timeout-client]",
+      "metadata.annotations[portico.dev/timeout-server]",
+    ]);
+    expect(warned[1]?.message).toContain("taken as portico.dev/timeout-tunnel: 90s");
   });
 
   it("health-check annotations set Local checks and are flagged on Cluster Services", () => {

@@ -40,6 +40,14 @@ describe("parseConfig", () => {
       masterSocket: "/run/haproxy-master.sock",
       frontendMaxconn: 20_000,
       peersPort: 10_000,
+      maxconn: 100_000,
+      hardStopAfterMs: 1_800_000,
+      maxReloads: 50,
+      reloadIntervalMs: 5_000,
+      user: "haproxy",
+      group: "haproxy",
+      chroot: "/var/lib/haproxy",
+      logTarget: "/dev/log",
     });
     expect(config.pools[0]?.ranges.map((r) => r.text)).toEqual(["198.18.100.10-198.18.100.50", "2001:db8:100::/120"]);
   });
@@ -141,6 +149,27 @@ describe("parseConfig", () => {
     expect(text).toContain("haproxy.frontendMaxconn: must be a whole number from 1 to 10000000");
     expect(text).toContain("healthCheck.fastinterMs: must be a whole number from 100 to 3600000");
     expect(text).toContain("healthCheck.downinterMs: must be a whole number from 100 to 3600000");
+  });
+
+  it("reads HAProxy's process settings and refuses a wildcard exporter", () => {
+    const set = parseConfig({
+      ...aConfig(),
+      haproxy: { user: "root", chroot: "none", hardStopAfterMs: 3_600_000, maxReloads: 10, reloadIntervalMs: 0 },
+    })._unsafeUnwrap();
+    expect(set.haproxy).toMatchObject({ user: "root", chroot: "none", hardStopAfterMs: 3_600_000, maxReloads: 10 });
+    const text = formatConfigIssues(
+      parseConfig({
+        ...aConfig(),
+        haproxy: { prometheus: "0.0.0.0:8405", maxconn: 1000, user: "Root; x", chroot: "rel/dir", hardStopAfterMs: 5 },
+      })._unsafeUnwrapErr(),
+    );
+    expect(text).toContain('haproxy.prometheus: "0.0.0.0:8405" listens on every address');
+    expect(text).toContain("haproxy.user:");
+    expect(text).toContain("haproxy.chroot:");
+    expect(text).toContain("haproxy.hardStopAfterMs: must be a whole number from 1000 to 86400000");
+    expect(
+      formatConfigIssues(parseConfig({ ...aConfig(), haproxy: { prometheus: "[::]:8405" } })._unsafeUnwrapErr()),
+    ).toContain("listens on every address");
   });
 
   it("refuses overlapping pools and duplicate LB nodes", () => {

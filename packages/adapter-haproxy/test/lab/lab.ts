@@ -17,6 +17,7 @@ import {
 } from "@portico/testkit";
 import { parseCidr } from "@portico/core";
 import type {
+  Millis,
   Backend,
   CheckBackend,
   Frontend,
@@ -66,6 +67,12 @@ export interface LabService {
   readonly addresses?: Partial<Record<NodeId, string>>;
   /** `sessionAffinity: ClientIP` with this timeout: a stick table on the client address. */
   readonly affinitySeconds?: number;
+  /** The servers' port; default the fake nodes' {@link NODE_PORT}. */
+  readonly nodePort?: number;
+  /** `healthCheck.fastinterMs` of the settings; absent: the check's own interval. */
+  readonly fastinterMs?: number;
+  /** Workers as `haproxy`:`haproxy` in the chroot /var/lib/haproxy, as the config's defaults have them. */
+  readonly unprivileged?: boolean;
 }
 
 /** The shared check backend of Cluster-policy lab plans. */
@@ -99,6 +106,20 @@ export class DataplaneLab {
     // No haproxy yet: apply only writes the validated file.
     const written = (await applyHaproxy(this.plan(first)))._unsafeUnwrap();
     if (written.action !== "written") throw new Error(`first apply: ${written.action}`);
+    await this.startHaproxy(first);
+  }
+
+  /**
+   * Stop haproxy and start it again on the installed file, as systemd does after a crash or a
+   * package upgrade: a start that is not a reload.
+   */
+  async restartHaproxy(s: LabService): Promise<void> {
+    await this.haproxy?.stop("SIGTERM", 3_000);
+    await rm(this.plan(s).settings.haproxy.masterSocket, { force: true });
+    await this.startHaproxy(s);
+  }
+
+  private async startHaproxy(first: LabService): Promise<void> {
     this.haproxy = (
       await start(
         "ip",
@@ -144,7 +165,7 @@ export class DataplaneLab {
       id: ident(`node_${n}`),
       node: n as NodeName,
       address: ip(s.addresses?.[n] ?? nodeAddress(n)),
-      port: port(NODE_PORT),
+      port: port(s.nodePort ?? NODE_PORT),
       weight: s.servers[n]!,
       ...(cluster ? { track: ident(`node_${n}`) } : {}),
     }));
@@ -204,7 +225,12 @@ export class DataplaneLab {
       checks,
       settings: {
         ...settings,
+        healthCheck: {
+          ...settings.healthCheck,
+          ...(s.fastinterMs === undefined ? {} : { fastinterMs: s.fastinterMs as Millis }),
+        },
         haproxy: {
+          ...(s.unprivileged === true ? { user: "haproxy", group: "haproxy", chroot: "/var/lib/haproxy" } : {}),
           configPath: this.configPath,
           statsSocket: `${this.dir}/admin.sock`,
           masterSocket: `${this.dir}/master.sock`,

@@ -60,6 +60,11 @@ export const applyCommand = async (flags: Flags, io: Io): Promise<number> => {
         () =>
           `  haproxy: wrote ${r.configPath} (generation ${r.generation}); no master CLI at ${p.settings.haproxy.masterSocket}, so nothing was reloaded: haproxy reads it when it starts\n`,
       )
+      // Only a paced caller (`portico run`) is told to wait; `portico apply` reloads at once.
+      .with(
+        "deferred",
+        () => `  haproxy: a reload is due in ${r.retryInMs ?? 0} ms (the last one was too recent); nothing changed\n`,
+      )
       .exhaustive(),
   );
   if (r.note !== undefined) io.stdout(`  note: ${r.note}\n`);

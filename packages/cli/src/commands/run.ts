@@ -31,8 +31,13 @@ const applier = (config: Config, node: LbNodeName, bgp?: BgpRuntime) => {
   let l4Loaded = false;
   return async (plan: Plan): Promise<NodeApplyResult> => {
     // BIRD's file carries what the announcer announces now; the announcer then judges the new plan.
-    const r = await applyOnNode(plan, config, node, renderer, keepalivedRenderer, bgp?.announcer.announced() ?? [], {
-      force: !l4Loaded,
+    // Reloads are paced: each one starts the hard-stop countdown of every open connection.
+    const r = await applyOnNode(plan, config, node, {
+      renderer,
+      keepalivedRenderer,
+      announce: bgp?.announcer.announced() ?? [],
+      l4: { force: !l4Loaded },
+      minReloadIntervalMs: config.haproxy.reloadIntervalMs ?? 0,
     });
     if (r.nftables !== undefined && "ok" in r.nftables) l4Loaded = true;
     bgp?.setPlan(plan);
@@ -49,7 +54,9 @@ const applier = (config: Config, node: LbNodeName, bgp?: BgpRuntime) => {
           ? "runtime"
           : r.haproxy.ok.action === "reload"
             ? "reload"
-            : "none";
+            : r.haproxy.ok.action === "deferred"
+              ? "deferred"
+              : "none";
     const keepalived =
       r.keepalived === undefined
         ? "none"
@@ -66,7 +73,8 @@ const applier = (config: Config, node: LbNodeName, bgp?: BgpRuntime) => {
           : r.nftables.ok === "unchanged"
             ? "none"
             : "load";
-    return { haproxy, keepalived, nftables, errors };
+    const retryInMs = "ok" in r.haproxy ? r.haproxy.ok.retryInMs : undefined;
+    return { haproxy, keepalived, nftables, errors, ...(retryInMs === undefined ? {} : { retryInMs }) };
   };
 };
 

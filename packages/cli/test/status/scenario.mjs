@@ -86,7 +86,9 @@ export const startScenario = async (dir) => {
     const base = await readFile(join(quickstart, "portico.yaml"), "utf8");
     await writeFile(
       config,
-      `${base}haproxy:\n  configPath: ${dir}/etc/haproxy.cfg\n  statsSocket: ${dir}/admin.sock\n  masterSocket: ${dir}/master.sock\n` +
+      // maxconn: `portico render` writes the configured value, which this machine's open-files
+      // limit may not let HAProxy start with (apply would lower it).
+      `${base}haproxy:\n  configPath: ${dir}/etc/haproxy.cfg\n  statsSocket: ${dir}/admin.sock\n  masterSocket: ${dir}/master.sock\n  maxconn: 4000\n` +
         `keepalived:\n  configPath: ${dir}/etc/keepalived.conf\n  pidFile: ${dir}/keepalived.pid\n  apply: false\n`,
     );
     const quiet = { stdout: () => {}, stderr: (t) => process.stderr.write(t), env: {}, cwd: dir };
