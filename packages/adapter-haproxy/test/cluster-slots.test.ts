@@ -167,7 +167,7 @@ describe("aligned slots for Cluster policy", () => {
     );
     const r = renderHaproxy({ ...p, backends }, {});
     expect(r._unsafeUnwrapErr()).toMatchObject({ kind: "render", service: "default/web" });
-    expect(r._unsafeUnwrapErr().message).toMatch(/server track "node_worker_1_[0-9a-f]{8}" appears more than once/);
+    expect(r._unsafeUnwrapErr().message).toMatch(/server track "node_worker_1_[0-9a-f]{16}" appears more than once/);
   });
 
   it("grows every Cluster backend with the check backend (a new shape, so a reload) only when the nodes outgrow the slots", () => {

@@ -146,7 +146,7 @@ describe("portico plan --against", () => {
     );
     const r = await portico("plan", "--cluster", grown, "--config", config, "--against", out);
     expect(r.stdout).toContain("~ shop/api  198.18.100.12  [runtime]");
-    expect(r.stdout).toMatch(/\+ server worker-1 in be_shop_api_8443_v4_[0-9a-f]{8}/);
+    expect(r.stdout).toMatch(/\+ server worker-1 in be_shop_api_8443_v4_[0-9a-f]{16}/);
     expect(r.stdout).toContain("HAProxy: 1 runtime API change, no reload");
     const json = JSON.parse(
       (await portico("plan", "--cluster", grown, "--config", config, "--against", out, "--output", "json")).stdout,
@@ -162,7 +162,7 @@ describe("portico plan --against", () => {
     );
     const joined = await portico("plan", "--cluster", node, "--config", config, "--against", out);
     expect(joined.stdout).toContain("~ shop/web  198.18.100.11  [runtime]");
-    expect(joined.stdout).toMatch(/\+ kube-proxy check of node worker-9 in chk_kube_proxy_[0-9a-f]{8} {2}\[runtime\]/);
+    expect(joined.stdout).toMatch(/\+ kube-proxy check of node worker-9 in chk_kube_proxy_[0-9a-f]{16} {2}\[runtime\]/);
     expect(joined.stdout).toMatch(/HAProxy: [0-9]+ runtime API changes, no reload/);
   });
 

@@ -84,7 +84,7 @@ await describeWith(
         ["slot3", { kind: "node", node: "worker-2" }, "MAINT"],
       ]);
       expect(find("198.18.100.11", 80, "cp-1")).toMatchObject({
-        check: { status: "L7RSP", via: expect.stringMatching(/^chk_kube_proxy_[0-9a-f]{8}\/slot1$/) as unknown },
+        check: { status: "L7RSP", via: expect.stringMatching(/^chk_kube_proxy_[0-9a-f]{16}\/slot1$/) as unknown },
       });
       // Only the live slots: the 8-slot backends show 1 to 3 servers; the empty ones wait in MAINT.
       expect(servers.every((s) => !s.endpoint.startsWith("0.0.0.0"))).toBe(true);

@@ -35,6 +35,9 @@ export const ingestService = (object: Json, diagnostics: Diagnostic[]): Service 
   };
 
   const ports: ServicePort[] = [];
+  // The API server refuses a port listed twice; a dump or a buggy client may still carry one, and
+  // two listeners on one VIP and port cannot both be rendered, so the later one is refused.
+  const seenPorts = new Map<string, number>();
   arr(spec["ports"]).forEach((raw, i) => {
     const p = rec(raw);
     const field = `spec.ports[${i}]`;
@@ -59,6 +62,17 @@ export const ingestService = (object: Json, diagnostics: Diagnostic[]): Service 
       if (np.isErr()) problem("error", "InvalidPort", `${field}.nodePort`, `${np.error}; port not served`);
       else nodePort = np.value;
     }
+    const first = seenPorts.get(`${port.value}/${protocol as Protocol}`);
+    if (first !== undefined) {
+      problem(
+        "error",
+        "DuplicatePort",
+        field,
+        `${port.value}/${protocol as Protocol} is already spec.ports[${first}]; this entry is not served`,
+      );
+      return;
+    }
+    seenPorts.set(`${port.value}/${protocol as Protocol}`, i);
     const portName = typeof p["name"] === "string" ? p["name"] : "";
     ports.push({
       name: portName,

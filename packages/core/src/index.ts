@@ -20,7 +20,7 @@ export { isInterfaceName, parseInterfaceName, type InterfaceName } from "./inter
 export { isSafePath, parseSafePath, type SafePath } from "./safePath.js";
 export { describeRef, fieldDiagnostic, sortDiagnostics } from "./diagnostics.js";
 export { SERVICE_NAME_LABEL, SOURCE_RANGES_ANNOTATION } from "./kubernetesKeys.js";
-export { hash53, hash8 } from "./hash.js";
+export { hash16, hash53, hash8 } from "./hash.js";
 export {
   bigIntToIp,
   cidrContains,

@@ -7,6 +7,7 @@ import { keepSame, same, sameItems } from "../same.js";
 import { NO_VRRP_STATE, planVrrp, type VrrpPlan, type VrrpState } from "../vrrp.js";
 import { secondContext, secondPass, type SecondPass } from "./backends.js";
 import { kubeProxyChecks } from "./checks.js";
+import { withoutCollisions } from "./_collisions.js";
 import type { Addressed } from "./_nodeServers.js";
 import { nodeDelta, patchNodes, type NodeDelta } from "./_patchNodes.js";
 import { assemble, groupByService, liveOf, requestsOf, servedVips, settingsOf, slicesByService } from "./plan.js";
@@ -112,16 +113,19 @@ export const planIncremental = (
     return second;
   });
 
+  // A younger Service whose identifiers an older one uses is refused; the cache keeps its own pass.
+  const checked = withoutCollisions(passes);
+
   // VRRP, kept while the VIPs and what runs are.
-  const vips = servedVips(passes);
+  const vips = servedVips(checked);
   const vrrpKept = c !== undefined && sameItems(c.vrrp.vips, vips) && same(c.vrrp.state, vrrp);
   const vrrpPlan = vrrpKept ? c.vrrp.plan : planVrrp(vips, config.lbNodes, config.vrrp, vrrp);
   const unplaced = new Set(vrrpPlan.unplaced);
 
   // A Service's plan is kept while what its status follows is.
   const memo = new Map<string, ServicePlanMemo>();
-  const outcomes = passes.map((s) => outcomeOf(s, unplaced, config));
-  const servicePlans = passes.map((second, i) => {
+  const outcomes = checked.map((s) => outcomeOf(s, unplaced, config));
+  const servicePlans = checked.map((second, i) => {
     const key = second.first.service.key;
     const outcome = outcomes[i]!;
     const was = c?.servicePlans.get(key);
@@ -131,7 +135,7 @@ export const planIncremental = (
     return p;
   });
 
-  const live = liveOf(passes, outcomes);
+  const live = liveOf(checked, outcomes);
   const next = assemble(interned, config, {
     servicePlans,
     outcomes,

@@ -7,6 +7,7 @@ import { isEligible } from "../nodes.js";
 import { NO_VRRP_STATE, planVrrp, type VrrpState } from "../vrrp.js";
 import { secondContext, secondPass, type SecondPass, type Served } from "./backends.js";
 import { kubeProxyChecks } from "./checks.js";
+import { withoutCollisions } from "./_collisions.js";
 import { responsibleServices } from "./responsible.js";
 import { firstPass, type FirstPass } from "./services.js";
 import { outcomeOf, servicePlanOf, statusToClear, type Outcome } from "./status.js";
@@ -29,8 +30,8 @@ export const plan = (snapshot: ClusterSnapshot, config: Config, vrrp: VrrpState 
   const allocations = allocate(requestsOf(firsts), config.pools);
   // Second pass: frontends and backends per port and family.
   const ctx = secondContext(config, nodes);
-  const seconds = firsts.map((f) =>
-    secondPass(f, allocations.get(f.service.key), slices.get(f.service.key) ?? NONE, ctx),
+  const seconds = withoutCollisions(
+    firsts.map((f) => secondPass(f, allocations.get(f.service.key), slices.get(f.service.key) ?? NONE, ctx)),
   );
   // VRRP over the addresses of the Services that will be served; then each Service's status.
   const vrrpPlan = planVrrp(servedVips(seconds), config.lbNodes, config.vrrp, vrrp);
