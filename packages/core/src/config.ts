@@ -32,6 +32,8 @@ export const CONFIG_DEFAULTS = {
   serviceDefaults: {},
   maxBackendsPerService: T.maxBackendsPerService.default,
   podIpsRoutable: T.podIpsRoutable.default,
+  shareAcrossNamespaces: T.shareAcrossNamespaces.default,
+  podCidrs: T.podCidrs.default,
   pool: defaultsOf(POOL_FIELDS),
 } as const;
 
@@ -50,6 +52,8 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
   const serviceDefaults = readServiceDefaults(input["serviceDefaults"], bad);
   const maxBackendsPerService = readField(T.maxBackendsPerService, input, "maxBackendsPerService", "", bad);
   const podIpsRoutable = readField(T.podIpsRoutable, input, "podIpsRoutable", "", bad);
+  const shareAcrossNamespaces = readField(T.shareAcrossNamespaces, input, "shareAcrossNamespaces", "", bad);
+  const podCidrs = readField(T.podCidrs, input, "podCidrs", "", bad);
   const loadBalancerClass = readField(T.loadBalancerClass, input, "loadBalancerClass", "", bad);
   const handleUnclassed = readField(T.handleUnclassed, input, "handleUnclassed", "", bad);
   const pools = parsePools(input["pools"], bad);
@@ -104,6 +108,8 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
     serviceDefaults,
     maxBackendsPerService: d(maxBackendsPerService),
     podIpsRoutable: d(podIpsRoutable),
+    shareAcrossNamespaces: d(shareAcrossNamespaces),
+    podCidrs: d(podCidrs),
   });
 };
 

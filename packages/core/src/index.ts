@@ -108,6 +108,7 @@ export {
   poolOf,
   poolsFor,
   type AddressRequest,
+  type AllocateOptions,
   type Allocation,
   type AllocationFailure,
   type FamilyAllocation,

@@ -1,5 +1,5 @@
 import type { ServiceDefaults } from "./annotations.js";
-import type { Ip, IpFamily } from "./ip.js";
+import type { Cidr, Ip, IpFamily } from "./ip.js";
 import type { LabelSelector } from "./labels.js";
 import type { LbNodeName, Millis, Port, Vrid } from "./model.js";
 import type { TuningConfig } from "./tuning.js";
@@ -146,4 +146,8 @@ export interface Config {
   readonly maxBackendsPerService: number;
   /** Pod IPs are routable from the LB nodes, so ports without a nodePort can target pods directly. */
   readonly podIpsRoutable: boolean;
+  /** A sharing key joins Services of different namespaces too; absent (hand-built configs): false. */
+  readonly shareAcrossNamespaces?: boolean;
+  /** With podIpsRoutable: the only addresses pod backends may have; absent or empty: no allow-list. */
+  readonly podCidrs?: readonly Cidr[];
 }

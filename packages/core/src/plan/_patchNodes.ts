@@ -1,10 +1,9 @@
 import type { IpFamily } from "../ip.js";
 import type { EndpointSlice, NodeName, Node, Port } from "../model.js";
-import { backendAddress } from "../nodes.js";
 import { sameItems } from "../same.js";
 import { endpointsByNode, type NodeEndpoints } from "../servers.js";
 import type { SecondContext, SecondPass } from "./backends.js";
-import { keeper, nodePlace } from "./_nodeServers.js";
+import { keeper, nodeAddress, nodePlace } from "./_nodeServers.js";
 import type { Backend, Server } from "./types.js";
 
 /** The eligible nodes that left (by name) and joined since the last plan; a changed node does both. */
@@ -68,7 +67,7 @@ export const patchNodes = (
     }
     let changed = gone.size > 0;
     for (const n of delta.joined) {
-      const address = backendAddress(n, b.family);
+      const address = nodeAddress(n, b.family, config);
       if (address === undefined) continue;
       let weight = 1;
       // As in secondPass: anything but Cluster follows the endpoints.

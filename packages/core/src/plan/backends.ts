@@ -10,6 +10,7 @@ import { keepSame } from "../same.js";
 import { KUBE_PROXY_CHECK_ID } from "./checks.js";
 import { byServer, keeper, withAddresses, type Addressed } from "./_nodeServers.js";
 import { isServable, sayFor, type FirstPass } from "./services.js";
+import { backendRefusal } from "./_refusedBackends.js";
 import type { Backend, Frontend, HealthCheck, HttpCheck, IngressPort, Server, UnservedListener } from "./types.js";
 
 /** What the second pass builds for one Service: addresses, ports, frontends, backends, listeners. */
@@ -69,7 +70,7 @@ export const secondContext = (
   const addressed = new Map<IpFamily, readonly Addressed[]>();
   const addressedOf = (family: IpFamily): readonly Addressed[] => {
     let list = addressed.get(family) ?? kept?.get(family);
-    if (list === undefined) list = withAddresses(nodes, family);
+    if (list === undefined) list = withAddresses(nodes, family, config);
     addressed.set(family, list);
     return list;
   };
@@ -185,7 +186,7 @@ export const secondPass = (
     if (list === undefined)
       addressedBy.set(
         family,
-        (list = selected === undefined ? ctx.addressedOf(family) : withAddresses(selected, family)),
+        (list = selected === undefined ? ctx.addressedOf(family) : withAddresses(selected, family, config)),
       );
     return list;
   };
@@ -232,6 +233,13 @@ export const secondPass = (
       });
   };
 
+  // Endpoint addresses no backend may have, with why; reported once per Service.
+  const refused = new Map<Ip, string>();
+  const refusePod = (ip: Ip): boolean => {
+    const why = backendRefusal(ip, config, true);
+    if (why !== undefined) refused.set(ip, why);
+    return why !== undefined;
+  };
   const noAddress = d.vips.length === 0 || d.dualStackBroken;
   service.ports.forEach((port, i) => {
     const field = `spec.ports[${i}]`;
@@ -291,7 +299,7 @@ export const secondPass = (
       const backendId = ident("be", service.namespace, service.name, port.port, `v${family}`);
       const before = previous.get(backendId);
       const servers = toPods
-        ? podServers(slices, family, port)
+        ? podServers(slices, family, port, refusePod)
         : nodeServers(family, port, before?.servers, (list) => d.tracked.push(list));
       // Built fresh above, so sorting in place copies nothing.
       servers.sort(byServer);
@@ -331,6 +339,15 @@ export const secondPass = (
     d.ports.push({ port: port.port, protocol: port.protocol });
   });
   d.wanted += d.ports.length;
+  if (refused.size > 0) {
+    const shown = [...refused].slice(0, 3).map(([ip, why]) => `${ip} (${why})`);
+    say(
+      "warning",
+      "EndpointRefused",
+      undefined,
+      `${refused.size} endpoint address(es) are never served: ${shown.join(", ")}${refused.size > 3 ? ", …" : ""}`,
+    );
+  }
   if (service.ports.length === 0) say("error", "NoPorts", "spec.ports", "the Service has no valid ports");
   else if (!isServable(service, config))
     say(

@@ -2,9 +2,8 @@ import type { Config } from "../settings.js";
 import { ident } from "../_ident.js";
 import { ipFamily, type IpFamily } from "../ip.js";
 import type { Ident, Node } from "../model.js";
-import { backendAddress } from "../nodes.js";
 import { nodeServer } from "../servers.js";
-import { byServer } from "./_nodeServers.js";
+import { byServer, nodeAddress } from "./_nodeServers.js";
 import type { Backend, CheckBackend, HttpCheck, Plan } from "./types.js";
 
 /** What a served Service contributes to the check: its backends and the node lists they track. */
@@ -45,7 +44,7 @@ export const kubeProxyChecks = (
   const servers = nodes
     .filter((n) => names.has(n.name))
     .flatMap((n) => {
-      const address = backendAddress(n, checkAddressFamily) ?? n.internalIps[0];
+      const address = nodeAddress(n, checkAddressFamily, config);
       return address === undefined ? [] : [nodeServer(n, address, config.healthCheck.kubeProxyPort, 1, idOf(n))];
     })
     .sort(byServer);

@@ -10,7 +10,16 @@ import { kubeProxyChecks } from "./checks.js";
 import { withoutCollisions } from "./_collisions.js";
 import type { Addressed } from "./_nodeServers.js";
 import { nodeDelta, patchNodes, type NodeDelta } from "./_patchNodes.js";
-import { assemble, groupByService, liveOf, requestsOf, servedVips, settingsOf, slicesByService } from "./plan.js";
+import {
+  assemble,
+  groupByService,
+  ipamOptionsOf,
+  liveOf,
+  requestsOf,
+  servedVips,
+  settingsOf,
+  slicesByService,
+} from "./plan.js";
 import { responsibleServices } from "./responsible.js";
 import { firstPass, type FirstPass } from "./services.js";
 import { outcomeOf, servicePlanOf } from "./status.js";
@@ -89,7 +98,7 @@ export const planIncremental = (
   // its answer is last time's.
   const requests = requestsOf(firstPasses);
   const ipamKept = c !== undefined && sameRequests(c.ipam.requests, requests);
-  const allocations = ipamKept ? c.ipam.allocations : allocate(requests, config.pools);
+  const allocations = ipamKept ? c.ipam.allocations : allocate(requests, config.pools, ipamOptionsOf(config));
 
   // Second pass: kept while its inputs are; with only the nodes changed, patched when it can be.
   const ctx = secondContext(config, nodes, nodes === c?.eligible ? c.addressed : undefined);

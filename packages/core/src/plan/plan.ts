@@ -1,7 +1,7 @@
 import type { Config } from "../settings.js";
 import { sortDiagnostics } from "../diagnostics.js";
 import type { Ip } from "../ip.js";
-import { allocate, type AddressRequest } from "../ipam.js";
+import { allocate, type AddressRequest, type AllocateOptions } from "../ipam.js";
 import type { ClusterSnapshot, Diagnostic, EndpointSlice } from "../model.js";
 import { isEligible } from "../nodes.js";
 import { NO_VRRP_STATE, planVrrp, type VrrpState } from "../vrrp.js";
@@ -27,7 +27,7 @@ export const plan = (snapshot: ClusterSnapshot, config: Config, vrrp: VrrpState 
   const slices = slicesByService(snapshot.endpointSlices);
   // First pass: options, families and address requests; IPAM answers every request at once.
   const firsts = services.map((s) => firstPass(s, problems.get(s.key) ?? NONE, config));
-  const allocations = allocate(requestsOf(firsts), config.pools);
+  const allocations = allocate(requestsOf(firsts), config.pools, ipamOptionsOf(config));
   // Second pass: frontends and backends per port and family.
   const ctx = secondContext(config, nodes);
   const seconds = withoutCollisions(
@@ -84,6 +84,11 @@ export const settingsOf = (config: Config): PlanSettings => ({
   keepalived: config.keepalived,
   vrrp: config.vrrp,
   healthCheck: config.healthCheck,
+});
+
+/** How IPAM treats sharing keys, from the config. */
+export const ipamOptionsOf = (config: Config): AllocateOptions => ({
+  shareAcrossNamespaces: config.shareAcrossNamespaces ?? false,
 });
 
 /** Ingest's diagnostics about Services, by Service key. */

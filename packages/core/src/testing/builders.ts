@@ -173,6 +173,8 @@ export interface ConfigInput {
   readonly serviceDefaults?: Json;
   readonly maxBackendsPerService?: number;
   readonly podIpsRoutable?: boolean;
+  readonly shareAcrossNamespaces?: boolean;
+  readonly podCidrs?: readonly string[];
 }
 
 /** The documented example config, with overrides. */
@@ -200,6 +202,8 @@ export const aConfig = (o: ConfigInput = {}): Json => ({
   ...(o.serviceDefaults === undefined ? {} : { serviceDefaults: o.serviceDefaults }),
   ...(o.maxBackendsPerService === undefined ? {} : { maxBackendsPerService: o.maxBackendsPerService }),
   ...(o.podIpsRoutable === undefined ? {} : { podIpsRoutable: o.podIpsRoutable }),
+  ...(o.shareAcrossNamespaces === undefined ? {} : { shareAcrossNamespaces: o.shareAcrossNamespaces }),
+  ...(o.podCidrs === undefined ? {} : { podCidrs: [...o.podCidrs] }),
 });
 
 /** {@link aConfig}, parsed; throws on an invalid config (tests only). */
