@@ -19,7 +19,7 @@ const planWith = (nodes: readonly unknown[], max = 0): Plan =>
 const render = (p: Plan, previous?: string): string =>
   renderHaproxy(p, previous === undefined ? {} : { previous })._unsafeUnwrap();
 
-const CHK = "chk_kube_proxy_1dff439c";
+const CHK = "chk_kube_proxy_813ce22b3232ecb1";
 const checkSlots = (text: string): readonly SlotLine[] => readInstalled(text).backends.get(CHK) ?? [];
 const clusterBackends = (text: string): [string, readonly SlotLine[]][] =>
   [...readInstalled(text).backends].filter(([b]) => b.startsWith("be_"));

@@ -22,9 +22,11 @@ export const formatPlan = (plan: Plan): string => {
       const hc =
         h.kind === "http"
           ? `GET ${h.path} on :${h.port} (healthCheckNodePort)`
-          : h.kind === "track"
-            ? `GET /healthz on :${plan.settings.healthCheck.kubeProxyPort} (kube-proxy, shared per node)`
-            : "TCP connect (pod)";
+          : h.kind === "track" && h.source === "healthCheckNodePort"
+            ? `GET /healthz on :${checkPort(plan, h.backend)} (healthCheckNodePort, shared by the Service's ports)`
+            : h.kind === "track"
+              ? `GET /healthz on :${plan.settings.healthCheck.kubeProxyPort} (kube-proxy, shared per node)`
+              : "TCP connect (pod)";
       const servers =
         be.servers.length === 0
           ? "no eligible nodes"
@@ -60,3 +62,7 @@ const stripRef = (d: Diagnostic): string => {
   const prefix = `Service ${d.object.namespace}/${d.object.name}: `;
   return d.message.startsWith(prefix) ? d.message.slice(prefix.length) : d.message;
 };
+
+// The health port a check backend checks.
+const checkPort = (plan: Plan, id: string): number | string =>
+  (plan.checks ?? []).find((c) => c.id === id)?.healthCheck.port ?? "?";

@@ -22,7 +22,7 @@ export const ident = (prefix: string, ...parts: readonly (string | number)[]): I
   ]
     .join("_")
     .replace(/_+/g, "_")
-    .replace(/_$/, "")
-    .slice(0, MAX - suffix.length);
+    .slice(0, MAX - suffix.length)
+    .replace(/_$/, "");
   return `${readable}${suffix}` as Ident;
 };

@@ -4,7 +4,7 @@ import { sayFor } from "./services.js";
 
 /**
  * The second passes with every Service refused whose derived identifiers (frontends, backends,
- * listeners) an older Service already uses, or that uses one twice: a renderer would refuse the
+ * listeners, checks) an older Service already uses, or that uses one twice: a renderer would refuse the
  * whole config for a name given twice, so the younger Service alone fails, with a condition
  * naming the identifier and its holder. Passes without a collision are returned as they are.
  * `seconds` are oldest first.
@@ -13,7 +13,7 @@ export const withoutCollisions = (seconds: readonly SecondPass[]): SecondPass[] 
   const holders = new Map<string, string>();
   return seconds.map((s) => {
     const { served } = s;
-    const ids = [...served.frontends, ...served.backends, ...served.listeners].map((x) => x.id);
+    const ids = [...served.frontends, ...served.backends, ...served.listeners, ...served.checks].map((x) => x.id);
     const clash = firstClash(ids, holders);
     if (clash === undefined) {
       for (const id of ids) holders.set(id, s.first.service.key);
@@ -29,7 +29,7 @@ export const withoutCollisions = (seconds: readonly SecondPass[]): SecondPass[] 
         `${holder === undefined ? "another of its ports" : `the older Service ${holder}`}; ` +
         "not served until one of them is renamed",
     );
-    return { ...s, served: { ...served, diag, frontends: [], backends: [], listeners: [], tracked: [] } };
+    return { ...s, served: { ...served, diag, frontends: [], backends: [], listeners: [], tracked: [], checks: [] } };
   });
 };
 

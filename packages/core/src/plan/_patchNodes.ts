@@ -4,6 +4,7 @@ import { sameItems } from "../same.js";
 import { endpointsByNode, type NodeEndpoints } from "../servers.js";
 import type { SecondContext, SecondPass } from "./backends.js";
 import { keeper, nodeAddress, nodePlace } from "./_nodeServers.js";
+import { localCheck } from "./checks.js";
 import type { Backend, Server } from "./types.js";
 
 /** The eligible nodes that left (by name) and joined since the last plan; a changed node does both. */
@@ -80,7 +81,7 @@ export const patchNodes = (
         if (options.weighting === "pods-per-node") weight = anyReady ? (mine?.ready ?? 0) : (mine?.serving ?? 0);
       }
       const id = idOf(n);
-      const track = service.externalTrafficPolicy === "Cluster" ? id : undefined;
+      const track = b.healthCheck.kind === "track" ? id : undefined;
       const back = gone.get(n.name);
       const server = keeper(back === undefined ? undefined : [back])(n, address, nodePort, weight, id, track);
       // Its node is not in the list (it joined, or left above), so its place by node is its place.
@@ -89,8 +90,25 @@ export const patchNodes = (
     }
     return changed && !sameItems(b.servers, servers) ? { ...b, servers } : b;
   });
-  const tracked = backends.filter((b) => b.healthCheck.kind === "track").map((b) => ctx.addressedOf(b.family));
-  return { first: was.first, allocation: was.allocation, nodes, slices, served: { ...was.served, backends, tracked } };
+  const tracked = backends
+    .filter((b) => b.healthCheck.kind === "track" && b.healthCheck.source === "kubeProxy")
+    .map((b) => ctx.addressedOf(b.family));
+  // A Local Service's checks follow every node it may send to, in the family of the backends tracking them.
+  const familyOf = new Map<string, IpFamily>();
+  for (const b of backends) if (b.healthCheck.kind === "track") familyOf.set(b.healthCheck.backend, b.family);
+  const checks = was.served.checks.map((c) => {
+    const family = familyOf.get(c.id);
+    if (family === undefined) return c;
+    const next = localCheck(c.id, c.healthCheck, ctx.addressedOf(family), idOf);
+    return sameItems(c.servers, next.servers) ? c : next;
+  });
+  return {
+    first: was.first,
+    allocation: was.allocation,
+    nodes,
+    slices,
+    served: { ...was.served, backends, tracked, checks },
+  };
 };
 
 // Whether a Cluster-policy backend may hold a subset of the nodes, before or after.

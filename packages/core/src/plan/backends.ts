@@ -7,11 +7,20 @@ import { matchesSelector } from "../labels.js";
 import type { Diagnostic, EndpointSlice, Ident, Node, NodeName, Service, ServicePort } from "../model.js";
 import { nodeServerId, endpointsByNode, podServers, rendezvousSubset, type NodeEndpoints } from "../servers.js";
 import { keepSame } from "../same.js";
-import { KUBE_PROXY_CHECK_ID } from "./checks.js";
+import { kubeProxyCheckId, localCheck, localCheckId } from "./checks.js";
 import { byServer, keeper, withAddresses, type Addressed } from "./_nodeServers.js";
 import { isServable, sayFor, type FirstPass } from "./services.js";
 import { backendRefusal } from "./_refusedBackends.js";
-import type { Backend, Frontend, HealthCheck, HttpCheck, IngressPort, Server, UnservedListener } from "./types.js";
+import type {
+  Backend,
+  CheckBackend,
+  Frontend,
+  HealthCheck,
+  HttpCheck,
+  IngressPort,
+  Server,
+  UnservedListener,
+} from "./types.js";
 
 /** What the second pass builds for one Service: addresses, ports, frontends, backends, listeners. */
 export interface Served {
@@ -26,7 +35,9 @@ export interface Served {
   /** Ports x families that were to be served. */
   readonly wanted: number;
   /** The node lists whose nodes this Service's Cluster-policy backends track (shared lists are one entry). */
-  readonly tracked: readonly (readonly { readonly node: Node }[])[];
+  readonly tracked: readonly (readonly Addressed[])[];
+  /** A Local Service's own check backends, one per family, which every port's backend tracks. */
+  readonly checks: readonly CheckBackend[];
 }
 
 /** The second pass over one Service, and what it read besides the first pass. */
@@ -86,7 +97,8 @@ interface Draft {
   readonly backends: Backend[];
   readonly listeners: UnservedListener[];
   wanted: number;
-  readonly tracked: (readonly { readonly node: Node }[])[];
+  readonly tracked: (readonly Addressed[])[];
+  readonly checks: CheckBackend[];
 }
 
 /**
@@ -115,6 +127,7 @@ export const secondPass = (
     listeners: [],
     wanted: 0,
     tracked: [],
+    checks: [],
   };
   const say = sayFor(service, d.diag);
   for (const a of allocation ?? []) {
@@ -198,7 +211,7 @@ export const secondPass = (
     family: IpFamily,
     port: ServicePort,
     reuse: readonly Server[] | undefined,
-    track?: (list: readonly { readonly node: Node }[]) => void,
+    track?: (list: readonly Addressed[]) => void,
   ): Server[] => {
     const withAddress = addressedFor(family);
     const keep = keeper(reuse);
@@ -213,7 +226,12 @@ export const secondPass = (
         return keep(x.node, x.address, port.nodePort!, 1, id, id);
       });
     }
-    if (slices.length === 0) return withAddress.map((x) => keep(x.node, x.address, port.nodePort!, 1, idOf(x.node)));
+    // Local: every server tracks its node's check of the Service's healthCheckNodePort.
+    const local = (x: Addressed, weight: number) => {
+      const id = idOf(x.node);
+      return keep(x.node, x.address, port.nodePort!, weight, id, id);
+    };
+    if (slices.length === 0) return withAddress.map((x) => local(x, 1));
     let counts = countsBy.get(family);
     if (counts === undefined) countsBy.set(family, (counts = endpointsByNode(slices, family)));
     // As kube-proxy does: serving-terminating endpoints take traffic only when none is ready
@@ -223,16 +241,20 @@ export const secondPass = (
       .filter((x) => (counts.get(x.node.name)?.serving ?? 0) > 0)
       .map((x) => {
         const c = counts.get(x.node.name);
-        return keep(
-          x.node,
-          x.address,
-          port.nodePort!,
-          options.weighting === "pods-per-node" ? (anyReady ? (c?.ready ?? 0) : (c?.serving ?? 0)) : 1,
-          idOf(x.node),
-        );
+        return local(x, options.weighting === "pods-per-node" ? (anyReady ? (c?.ready ?? 0) : (c?.serving ?? 0)) : 1);
       });
   };
 
+  // A Local Service's check backend of a family, made once for all its ports.
+  const localChecks = new Map<IpFamily, Ident>();
+  const localCheckFor = (family: IpFamily): Ident => {
+    let id = localChecks.get(family);
+    if (id === undefined) {
+      localChecks.set(family, (id = localCheckId(service, family)));
+      d.checks.push(localCheck(id, localHealth, addressedFor(family), idOf));
+    }
+    return id;
+  };
   // Endpoint addresses no backend may have, with why; reported once per Service.
   const refused = new Map<Ip, string>();
   const refusePod = (ip: Ip): boolean => {
@@ -277,20 +299,23 @@ export const secondPass = (
       d.ports.push({ port: port.port, protocol: port.protocol, error: "portico.dev/NoNodePort" });
       return;
     }
-    const health: HealthCheck | undefined = toPods
-      ? {
-          kind: "tcp",
-          source: "endpoint",
-          intervalMs: localHealth.intervalMs,
-          rise: localHealth.rise,
-          fall: localHealth.fall,
-        }
-      : service.externalTrafficPolicy === "Cluster"
-        ? { kind: "track", source: "kubeProxy", backend: KUBE_PROXY_CHECK_ID }
-        : service.healthCheckNodePort === undefined
-          ? undefined
-          : localHealth;
-    if (noAddress || health === undefined) {
+    const healthOf = (family: IpFamily): HealthCheck | undefined =>
+      toPods
+        ? {
+            kind: "tcp",
+            source: "endpoint",
+            intervalMs: localHealth.intervalMs,
+            rise: localHealth.rise,
+            fall: localHealth.fall,
+          }
+        : service.externalTrafficPolicy === "Cluster"
+          ? { kind: "track", source: "kubeProxy", backend: kubeProxyCheckId(family) }
+          : service.healthCheckNodePort === undefined
+            ? undefined
+            : { kind: "track", source: "healthCheckNodePort", backend: localCheckFor(family) };
+    const noHealthPort =
+      !toPods && service.externalTrafficPolicy !== "Cluster" && service.healthCheckNodePort === undefined;
+    if (noAddress || noHealthPort) {
       d.ports.push({ port: port.port, protocol: port.protocol, error: "portico.dev/NotServed" });
       return;
     }
@@ -301,6 +326,7 @@ export const secondPass = (
       const servers = toPods
         ? podServers(slices, family, port, refusePod)
         : nodeServers(family, port, before?.servers, (list) => d.tracked.push(list));
+      const health = healthOf(family)!;
       // Built fresh above, so sorting in place copies nothing.
       servers.sort(byServer);
       const timeouts = {
@@ -360,10 +386,12 @@ export const secondPass = (
   // Frontends and listeners equal to last time's keep their identity too.
   const wasFrontends = new Map<string, Frontend>((was?.served.frontends ?? []).map((f) => [f.id, f]));
   const wasListeners = new Map<string, UnservedListener>((was?.served.listeners ?? []).map((l) => [l.id, l]));
+  const wasChecks = new Map<string, CheckBackend>((was?.served.checks ?? []).map((c) => [c.id, c]));
   const served: Served = {
     ...d,
     frontends: d.frontends.map((f) => keepSame(wasFrontends.get(f.id), f)),
     listeners: d.listeners.map((l) => keepSame(wasListeners.get(l.id), l)),
+    checks: d.checks.map((c) => keepSame(wasChecks.get(c.id), c)),
   };
   return { first, allocation, nodes, slices, served };
 };

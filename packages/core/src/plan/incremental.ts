@@ -6,7 +6,7 @@ import { isEligible } from "../nodes.js";
 import { keepSame, same, sameItems } from "../same.js";
 import { NO_VRRP_STATE, planVrrp, type VrrpPlan, type VrrpState } from "../vrrp.js";
 import { secondContext, secondPass, type SecondPass } from "./backends.js";
-import { kubeProxyChecks } from "./checks.js";
+import { planChecks } from "./checks.js";
 import { withoutCollisions } from "./_collisions.js";
 import type { Addressed } from "./_nodeServers.js";
 import { nodeDelta, patchNodes, type NodeDelta } from "./_patchNodes.js";
@@ -149,7 +149,7 @@ export const planIncremental = (
     servicePlans,
     outcomes,
     live,
-    checks: keepSame(c?.plan.checks, kubeProxyChecks(live, nodes, config, ctx.idOf)),
+    checks: keepSame(c?.plan.checks, planChecks(live, nodes, config, ctx.idOf)),
     vrrpInstances: vrrpInstancesOf(vrrpPlan, c),
     settings: c?.plan.settings ?? settingsOf(config),
   });

@@ -6,7 +6,7 @@ import type { ClusterSnapshot, Diagnostic, EndpointSlice } from "../model.js";
 import { isEligible } from "../nodes.js";
 import { NO_VRRP_STATE, planVrrp, type VrrpState } from "../vrrp.js";
 import { secondContext, secondPass, type SecondPass, type Served } from "./backends.js";
-import { kubeProxyChecks } from "./checks.js";
+import { planChecks } from "./checks.js";
 import { withoutCollisions } from "./_collisions.js";
 import { responsibleServices } from "./responsible.js";
 import { firstPass, type FirstPass } from "./services.js";
@@ -43,7 +43,7 @@ export const plan = (snapshot: ClusterSnapshot, config: Config, vrrp: VrrpState 
     servicePlans,
     outcomes,
     live,
-    checks: kubeProxyChecks(live, nodes, config, ctx.idOf),
+    checks: planChecks(live, nodes, config, ctx.idOf),
     vrrpInstances: vrrpPlan.instances,
     settings: settingsOf(config),
   });
