@@ -12,6 +12,7 @@ export default libraryBuild(
     "dataplane-case": "src/dataplane-case.ts",
     "failover-case": "src/failover-case.ts",
     "health-checks-case": "src/health-checks-case.ts",
+    "hostile-case": "src/hostile-case.ts",
     "convergence-probe": "src/convergence-probe.ts",
     takeover: "src/takeover.ts",
     load: "src/load.ts",

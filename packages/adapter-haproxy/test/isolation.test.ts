@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ingest, plan, type Config, type Plan } from "@portico/core";
+import { DIAGNOSTICS_PER_OBJECT, ingest, plan, type Config, type Plan } from "@portico/core";
 import { aNode, aParsedConfig, aService, anEndpointSlice, threeNodes } from "@portico/core/testing";
 import { renderHaproxy } from "@portico/adapter-haproxy";
 
@@ -166,6 +166,27 @@ describe("one Service can never cost another its load balancer", () => {
       .find((s) => s.key === "tenant/pods")!
       .diagnostics.find((d) => d.reason === "EndpointRefused");
     expect(warning?.message).toContain("5 endpoint address(es) are never served: 198.18.1.1 (an LB node's address)");
+  });
+
+  it("thousands of unknown annotations give a few diagnostics about that Service, not one each", () => {
+    const annotations = Object.fromEntries(
+      Array.from({ length: 5000 }, (_, i) => [`portico.dev/unknown-${String(i).padStart(4, "0")}`, "x"]),
+    );
+    const { after } = withOffender([
+      aService({ namespace: "tenant", name: "noisy", created: "2026-03-01T00:00:00Z", annotations }),
+    ]);
+    const mine = after.services.find((s) => s.key === "tenant/noisy")!;
+    expect(mine.state).toBe("ready");
+    expect(mine.diagnostics.length).toBeLessThanOrEqual(DIAGNOSTICS_PER_OBJECT + 1);
+    const unknown = mine.diagnostics.find((d) => d.reason === "UnknownAnnotation")!;
+    expect(unknown.field).toBe("metadata.annotations[portico.dev/unknown-0000]");
+    expect(unknown.message).toContain(
+      "5000 annotations portico.dev/unknown-0000, portico.dev/unknown-0001, portico.dev/unknown-0002 and 4997 more",
+    );
+    expect(unknown.message.length).toBeLessThan(2000);
+    expect(after.diagnostics.filter((d) => d.object.name === "noisy").length).toBeLessThanOrEqual(
+      DIAGNOSTICS_PER_OBJECT + 1,
+    );
   });
 
   it("a node whose address is an LB node's or a VIP is no backend of any Service", () => {

@@ -1,5 +1,5 @@
 import type { Config } from "../settings.js";
-import { sortDiagnostics } from "../diagnostics.js";
+import { boundDiagnostics } from "../diagnostics.js";
 import type { Ip } from "../ip.js";
 import { allocate, type AddressRequest, type AllocateOptions } from "../ipam.js";
 import type { ClusterSnapshot, Diagnostic, EndpointSlice } from "../model.js";
@@ -70,7 +70,7 @@ export const assemble = (snapshot: ClusterSnapshot, config: Config, parts: PlanP
   statusToClear: statusToClear(snapshot.services, config),
   vrrpInstances: parts.vrrpInstances,
   lbNodes: config.lbNodes,
-  diagnostics: sortDiagnostics([...snapshot.diagnostics, ...parts.outcomes.flatMap((o) => o.diag)]),
+  diagnostics: boundDiagnostics([...snapshot.diagnostics, ...parts.outcomes.flatMap((o) => o.diag)]),
   settings: parts.settings,
 });
 
