@@ -55,6 +55,12 @@ const withOffender = (offender: readonly unknown[], config: Config = aParsedConf
       after.services.find((s) => s.key === key),
       key,
     ).toEqual(before.services.find((s) => s.key === key));
+  // Placement: every other VIP keeps its VRID and master (planned afresh, as `render` does).
+  const placement = (p: Plan) =>
+    p.vrrpInstances
+      .filter((i) => i.vips.some((v) => before.services.some((s) => s.vips.includes(v))))
+      .map((i) => [i.vrid, i.vips.join(","), i.priorities[0]?.lbNode]);
+  expect(placement(after)).toEqual(placement(before));
   const was = sectionsOfOthers(before, textBefore);
   expect(was.size).toBe(6);
   expect(sectionsOfOthers(after, textAfter)).toEqual(was);
@@ -187,6 +193,22 @@ describe("one Service can never cost another its load balancer", () => {
     expect(after.diagnostics.filter((d) => d.object.name === "noisy").length).toBeLessThanOrEqual(
       DIAGNOSTICS_PER_OBJECT + 1,
     );
+  });
+
+  it("a fresh plan of twelve Services plus a newer one moves no VIP's master and changes no VRID", () => {
+    const twelve = Array.from({ length: 12 }, (_, i) =>
+      aService({ name: `s${i}`, created: `2026-01-${String(i + 1).padStart(2, "0")}T00:00:00Z` }),
+    );
+    const config = aParsedConfig({
+      lbNodes: [1, 2, 3].map((i) => ({ name: `lb${i}`, address: `198.18.1.${i}`, interface: "eth0" })),
+    });
+    const placement = (p: Plan) => p.vrrpInstances.map((i) => [i.vrid, i.vips.join(","), i.priorities[0]?.lbNode]);
+    const before = placement(plan(ingest([...threeNodes(), ...twelve]), config));
+    const after = placement(
+      plan(ingest([...threeNodes(), ...twelve, aService({ name: "new", created: "2026-02-01T00:00:00Z" })]), config),
+    );
+    expect(after.filter((x) => before.some((y) => y[1] === x[1]))).toEqual(before);
+    expect(after).toHaveLength(13);
   });
 
   it("a node whose address is an LB node's or a VIP is no backend of any Service", () => {

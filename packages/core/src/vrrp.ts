@@ -198,10 +198,16 @@ export const planVrrp = (
       state.lbNodes.length > 0 && order.slice(0, order.indexOf(p)).some((n) => activeNames.has(n) && !known.has(n));
     if (!outranked) take(u, p);
   }
+  // Without state, each instance is placed against the share of the VIPs up to it (oldest
+  // first), so a younger VIP can never change where an older one goes.
+  const fresh = state.instances.length === 0;
+  let seen = 0;
   for (const u of units) {
+    seen += u.vips.length;
     if (masters.has(u)) continue;
     const order = orderOf(u.vips[0]!).filter((n) => activeNames.has(n));
-    const first = order.find((n) => fits(n, u));
+    const upTo = fresh ? masterCapacity(seen, lbNodes) : capacity;
+    const first = order.find((n) => load.get(n)! + u.vips.length <= upTo.get(n)!);
     // Only a shared instance can overflow every node: give it to the least loaded by weight.
     const fallback = [...order].sort((a, b) => load.get(a)! / weight.get(a)! - load.get(b)! / weight.get(b)!)[0];
     const chosen = first ?? fallback;
