@@ -189,6 +189,12 @@ describe("portico plan --against", () => {
     expect(r.stdout).toContain(
       "ingress-nginx/ingress-nginx-controller sends PROXY v2: its pods must expect the header",
     );
+    // Behind a proxy, Local does not give the pods the client address; only PROXY protocol does.
+    expect(r.stdout).not.toContain("keeps the client address");
+    expect(r.stdout).toMatch(
+      /shop\/\S+: its pods see the LB node's address, not the client's, whatever its externalTrafficPolicy/,
+    );
+    expect(r.stdout).not.toContain("ingress-nginx/ingress-nginx-controller: its pods see the LB node's address");
   });
 });
 

@@ -2,7 +2,17 @@ import { arr, rec, type Json } from "./_json.js";
 import { ingestMeta, PROTOCOLS, stringMap } from "./_ingestMeta.js";
 import { preview } from "./_preview.js";
 import { fieldDiagnostic } from "./diagnostics.js";
-import { compareCidr, ipFamily, parseCidr, parseIp, type Cidr, type Ip, type IpFamily } from "./ip.js";
+import {
+  bigIntToIp,
+  compareCidr,
+  ipFamily,
+  ipToBigInt,
+  parseCidr,
+  parseIp,
+  type Cidr,
+  type Ip,
+  type IpFamily,
+} from "./ip.js";
 import { SOURCE_RANGES_ANNOTATION } from "./kubernetesKeys.js";
 import {
   parsePort,
@@ -190,7 +200,17 @@ export const ingestService = (object: Json, diagnostics: Diagnostic[]): Service 
         `${c.error}; the Service is not served until its source ranges are valid ` +
           `(admitting everyone instead would open it)`,
       );
-    } else if (!sourceRanges.includes(c.value)) sourceRanges.push(c.value);
+    } else {
+      const range = asMappedV4(c.value);
+      if (range !== c.value)
+        problem(
+          "warning",
+          "MappedSourceRange",
+          field,
+          `${c.value} is IPv4-mapped IPv6; it is read as ${range}, as Kubernetes' own (Go) parsing reads it`,
+        );
+      if (!sourceRanges.includes(range)) sourceRanges.push(range);
+    }
   }
   sourceRanges.sort(compareCidr);
 
@@ -249,4 +269,14 @@ export const ingestService = (object: Json, diagnostics: Diagnostic[]): Service 
     statusIps,
     deleting: meta["deletionTimestamp"] !== undefined && meta["deletionTimestamp"] !== null,
   };
+};
+
+// An IPv4-mapped range (`::ffff:a.b.c.d/n`, n >= 96) as the IPv4 range it admits; others as they are.
+const asMappedV4 = (cidr: Cidr): Cidr => {
+  const [addr, len] = cidr.split("/") as [Ip, string];
+  if (ipFamily(addr) !== 6 || Number(len) < 96) return cidr;
+  const v = ipToBigInt(addr);
+  if (v >> 32n !== 0xffffn) return cidr;
+  const mapped = parseCidr(`${bigIntToIp(v & 0xffffffffn, 4)}/${Number(len) - 96}`);
+  return mapped.isOk() ? mapped.value : cidr;
 };

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { boundDiagnostics, DIAGNOSTICS_PER_OBJECT } from "../src/diagnostics.js";
 import type { Diagnostic } from "../src/model.js";
+import { ingest } from "../src/ingest.js";
+import { EXCLUDE_LABEL, isEligible } from "../src/nodes.js";
+import { aNode, aService } from "../src/testing/index.js";
 
 const about = (name: string, severity: Diagnostic["severity"], reason: string, i: number): Diagnostic => ({
   severity,
@@ -27,5 +30,24 @@ describe("bounded diagnostics", () => {
   it("changes nothing while every object has few", () => {
     const list = [about("a", "warning", "W", 1), about("a", "error", "E", 0)];
     expect(boundDiagnostics(list)).toEqual([list[1], list[0]]);
+  });
+});
+
+describe("small fidelity details", () => {
+  it("reads the source range ::ffff:0.0.0.0/96 as IPv4 0.0.0.0/0, with a warning", () => {
+    const snap = ingest([aService({ loadBalancerSourceRanges: ["::ffff:0.0.0.0/96", "::ffff:198.18.0.0/111"] })]);
+    expect(snap.services[0]?.loadBalancerSourceRanges).toEqual(["0.0.0.0/0", "198.18.0.0/15"]);
+    expect(snap.diagnostics.filter((d) => d.reason === "MappedSourceRange").map((d) => d.field)).toEqual([
+      "spec.loadBalancerSourceRanges[0]",
+      "spec.loadBalancerSourceRanges[1]",
+    ]);
+  });
+
+  it("parses the exclude-from-external-load-balancers label as Go's strconv.ParseBool", () => {
+    const label = (v: string) => [aNode("n", "198.18.2.1", { labels: { [EXCLUDE_LABEL]: v } })];
+    for (const v of ["0", "f", "F", "false", "False", "FALSE"])
+      expect(ingest(label(v)).nodes.every(isEligible)).toBe(true);
+    for (const v of ["1", "t", "true", "TRUE", "", "yes", "no"])
+      expect(ingest(label(v)).nodes.some(isEligible)).toBe(false);
   });
 });
