@@ -147,11 +147,12 @@ describe("portico plan --against", () => {
     const r = await portico("plan", "--cluster", grown, "--config", config, "--against", out);
     expect(r.stdout).toContain("~ shop/api  198.18.100.12  [runtime]");
     expect(r.stdout).toMatch(/\+ server worker-1 in be_shop_api_8443_v4_[0-9a-f]{16}/);
-    expect(r.stdout).toContain("HAProxy: 1 runtime API change, no reload");
+    // ... and its own healthCheckNodePort check gains worker-1 too.
+    expect(r.stdout).toContain("HAProxy: 2 runtime API changes, no reload");
     const json = JSON.parse(
       (await portico("plan", "--cluster", grown, "--config", config, "--against", out, "--output", "json")).stdout,
     ) as { diff: { runtimeOps: number; reload: boolean } };
-    expect(json.diff).toMatchObject({ runtimeOps: 1, reload: false });
+    expect(json.diff).toMatchObject({ runtimeOps: 2, reload: false });
 
     // A new node joins every Cluster-policy backend and the shared kube-proxy checks: the same
     // spare slot in each, through the runtime API.

@@ -1,10 +1,10 @@
 import type { IpFamily } from "../ip.js";
 import type { EndpointSlice, NodeName, Node, Port } from "../model.js";
-import { sameItems } from "../same.js";
+import { same, sameItems } from "../same.js";
 import { endpointsByNode, type NodeEndpoints } from "../servers.js";
 import type { SecondContext, SecondPass } from "./backends.js";
 import { keeper, nodeAddress, nodePlace } from "./_nodeServers.js";
-import { localCheck } from "./checks.js";
+import { localChecksOf } from "./checks.js";
 import type { Backend, Server } from "./types.js";
 
 /** The eligible nodes that left (by name) and joined since the last plan; a changed node does both. */
@@ -93,14 +93,11 @@ export const patchNodes = (
   const tracked = backends
     .filter((b) => b.healthCheck.kind === "track" && b.healthCheck.source === "kubeProxy")
     .map((b) => ctx.addressedOf(b.family));
-  // A Local Service's checks follow every node it may send to, in the family of the backends tracking them.
-  const familyOf = new Map<string, IpFamily>();
-  for (const b of backends) if (b.healthCheck.kind === "track") familyOf.set(b.healthCheck.backend, b.family);
-  const checks = was.served.checks.map((c) => {
-    const family = familyOf.get(c.id);
-    if (family === undefined) return c;
-    const next = localCheck(c.id, c.healthCheck, ctx.addressedOf(family), idOf);
-    return sameItems(c.servers, next.servers) ? c : next;
+  // A Local Service's checks follow the nodes its backends send to.
+  const checkOf = new Map(was.served.checks.map((c) => [c.id as string, c]));
+  const checks = localChecksOf(backends, (id) => checkOf.get(id)!.healthCheck).map((c) => {
+    const before = checkOf.get(c.id);
+    return before !== undefined && same(before, c) ? before : c;
   });
   return {
     first: was.first,

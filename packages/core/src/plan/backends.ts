@@ -7,7 +7,7 @@ import { matchesSelector } from "../labels.js";
 import type { Diagnostic, EndpointSlice, Ident, Node, NodeName, Service, ServicePort } from "../model.js";
 import { nodeServerId, endpointsByNode, podServers, rendezvousSubset, type NodeEndpoints } from "../servers.js";
 import { keepSame } from "../same.js";
-import { kubeProxyCheckId, localCheck, localCheckId } from "./checks.js";
+import { kubeProxyCheckId, localCheckId, localChecksOf } from "./checks.js";
 import { byServer, keeper, withAddresses, type Addressed } from "./_nodeServers.js";
 import { isServable, sayFor, type FirstPass } from "./services.js";
 import { backendRefusal } from "./_refusedBackends.js";
@@ -245,16 +245,8 @@ export const secondPass = (
       });
   };
 
-  // A Local Service's check backend of a family, made once for all its ports.
-  const localChecks = new Map<IpFamily, Ident>();
-  const localCheckFor = (family: IpFamily): Ident => {
-    let id = localChecks.get(family);
-    if (id === undefined) {
-      localChecks.set(family, (id = localCheckId(service, family)));
-      d.checks.push(localCheck(id, localHealth, addressedFor(family), idOf));
-    }
-    return id;
-  };
+  // A Local Service's check backend of a family, shared by all its ports (built after them).
+  const localCheckFor = (family: IpFamily): Ident => localCheckId(service, family);
   // Endpoint addresses no backend may have, with why; reported once per Service.
   const refused = new Map<Ip, string>();
   const refusePod = (ip: Ip): boolean => {
@@ -365,6 +357,7 @@ export const secondPass = (
     d.ports.push({ port: port.port, protocol: port.protocol });
   });
   d.wanted += d.ports.length;
+  d.checks.push(...localChecksOf(d.backends, () => localHealth));
   if (refused.size > 0) {
     const shown = [...refused].slice(0, 3).map(([ip, why]) => `${ip} (${why})`);
     say(

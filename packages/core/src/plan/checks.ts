@@ -4,7 +4,7 @@ import { ipFamily, type IpFamily } from "../ip.js";
 import type { Ident, Node, Service } from "../model.js";
 import { nodeServer } from "../servers.js";
 import { byServer, nodeAddress, type Addressed } from "./_nodeServers.js";
-import type { Backend, CheckBackend, HttpCheck, Plan } from "./types.js";
+import type { Backend, CheckBackend, HttpCheck, Plan, Server } from "./types.js";
 
 /** What a served Service contributes to the checks: its backends, the node lists they track, its own checks. */
 interface Tracking {
@@ -34,20 +34,33 @@ export const healthChecksPerLbNode = (p: Plan): number =>
   p.backends.filter((b) => b.healthCheck.kind !== "track").reduce((n, b) => n + b.servers.length, 0);
 
 /**
- * A Local Service's check backend of one family: its `healthCheckNodePort` on every node it may
- * send to (with an address of the family), whether or not the node has endpoints now, so every
- * port's backend tracks one check per node and a pod moving changes no check.
+ * A Local Service's check backend of one family: its `healthCheckNodePort` once on every node
+ * that some backend tracking it sends to (`servers`, the servers of those backends), so all the
+ * Service's ports share one check per node.
  */
-export const localCheck = (
-  id: Ident,
-  healthCheck: HttpCheck,
-  addressed: readonly Addressed[],
-  idOf: (n: Node) => Ident,
-): CheckBackend => ({
-  id,
-  healthCheck,
-  servers: addressed.map((x) => nodeServer(x.node, x.address, healthCheck.port, 1, idOf(x.node))).sort(byServer),
-});
+export const localCheck = (id: Ident, healthCheck: HttpCheck, servers: readonly Server[]): CheckBackend => {
+  const byId = new Map<string, Server>();
+  for (const s of servers)
+    if (!byId.has(s.id))
+      byId.set(s.id, { id: s.id, node: s.node, address: s.address, port: healthCheck.port, weight: 1 });
+  return { id, healthCheck, servers: [...byId.values()].sort(byServer) };
+};
+
+/** The check backends of a Local Service's `backends`: one per check they track, from their servers. */
+export const localChecksOf = (
+  backends: readonly Backend[],
+  healthCheckOf: (id: Ident) => HttpCheck,
+): CheckBackend[] => {
+  const tracked = new Map<Ident, Server[]>();
+  for (const b of backends) {
+    const hc = b.healthCheck;
+    if (hc.kind !== "track" || hc.source !== "healthCheckNodePort") continue;
+    const list = tracked.get(hc.backend);
+    if (list === undefined) tracked.set(hc.backend, [...b.servers]);
+    else list.push(...b.servers);
+  }
+  return [...tracked].map(([id, servers]) => localCheck(id, healthCheckOf(id), servers));
+};
 
 /**
  * Every check backend of a plan, by id: the shared kube-proxy ones, one per family that some
