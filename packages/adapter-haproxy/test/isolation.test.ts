@@ -87,6 +87,26 @@ describe("one Service can never cost another its load balancer", () => {
     expect(after.frontends.filter((f) => f.service === "tenant/dup")).toHaveLength(1);
   });
 
+  it("two 63-character names whose frontend ids collide: the younger fails alone, the render goes on", () => {
+    // Found by a distinguished-point (rho) search over the 64-bit hash of the frontend id's parts:
+    // both names give fe_default_checkout_frontend_for_the_spring_sa_078cc8887a320c2f for port 80 over IPv4.
+    const older = "checkout-frontend-for-the-spring-sale-campaign-79a93c2990e0e760";
+    const younger = "checkout-frontend-for-the-spring-sale-campaign-ef4c6cd101e944e7";
+    const { after } = withOffender([
+      aService({ name: older, created: "2026-03-01T00:00:00Z" }),
+      aService({ name: younger, created: "2026-03-02T00:00:00Z" }),
+    ]);
+    const old = after.frontends.filter((f) => f.service === `default/${older}`);
+    expect(old.map((f) => f.id)).toEqual(["fe_default_checkout_frontend_for_the_spring_sa_078cc8887a320c2f"]);
+    const mine = after.services.find((s) => s.key === `default/${younger}`)!;
+    expect(mine.state).toBe("failed");
+    expect(mine.status.conditions[0]).toMatchObject({ status: "False", reason: "IdentifierCollision" });
+    expect(mine.status.conditions[0]!.message).toContain(
+      `metadata.name: the derived identifier ${old[0]!.id} is already used by the older Service default/${older}`,
+    );
+    expect(after.services.find((s) => s.key === `default/${older}`)!.state).toBe("ready");
+  });
+
   it("a Service whose derived identifiers another already uses fails alone, naming the identifier", () => {
     // A snapshot built by hand (a library user's own ingest) may hold what ingest refuses: the
     // same port twice gives the same frontend id twice, which the planner's collision check catches.
