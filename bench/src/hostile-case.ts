@@ -40,7 +40,8 @@ try {
     const out = await run("/usr/bin/time", [...args, "--output", "json"], { timeoutMs: 600_000 });
     if (out.isErr()) throw new Error(out.error.message);
     // Exit 0 or 1 (some Services have warnings only, so 0 is expected); 2 would be a failure to read.
-    if (out.value.code > 1) throw new Error(`portico plan exited ${out.value.code}: ${out.value.stderr.slice(-500)}`);
+    if (out.value.code === null || out.value.code > 1)
+      throw new Error(`portico plan exited ${out.value.code}: ${out.value.stderr.slice(-500)}`);
     const [e, m] = (out.value.stderr.trim().split("\n").pop() ?? "").split(" ").map(Number);
     seconds.push(e ?? NaN);
     peakMb.push((m ?? NaN) / 1024);
