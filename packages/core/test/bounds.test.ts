@@ -3,7 +3,7 @@ import { boundDiagnostics, DIAGNOSTICS_PER_OBJECT } from "../src/diagnostics.js"
 import type { Diagnostic } from "../src/model.js";
 import { ingest } from "../src/ingest.js";
 import { EXCLUDE_LABEL, isEligible } from "../src/nodes.js";
-import { aNode, aService } from "../src/testing/index.js";
+import { aNode, aService, planOf } from "../src/testing/index.js";
 
 const about = (name: string, severity: Diagnostic["severity"], reason: string, i: number): Diagnostic => ({
   severity,
@@ -41,6 +41,16 @@ describe("small fidelity details", () => {
       "spec.loadBalancerSourceRanges[0]",
       "spec.loadBalancerSourceRanges[1]",
     ]);
+  });
+
+  it("warns when no node has an address of a family the Service is served in", () => {
+    const p = planOf([aNode("n", "198.18.2.1"), aService({ ipFamilies: ["IPv6"] })]);
+    expect(p.services[0]?.diagnostics.map((d) => d.reason)).toContain("NoNodeOfFamily");
+    expect(p.services[0]?.diagnostics.find((d) => d.reason === "NoNodeOfFamily")?.message).toBe(
+      "Service default/web: no eligible node has an IPv6 address to send to",
+    );
+    const fine = planOf([aNode("n", "198.18.2.1"), aService()]);
+    expect(fine.services[0]?.diagnostics.map((d) => d.reason)).not.toContain("NoNodeOfFamily");
   });
 
   it("parses the exclude-from-external-load-balancers label as Go's strconv.ParseBool", () => {

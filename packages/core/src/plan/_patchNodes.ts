@@ -43,6 +43,10 @@ export const patchNodes = (
   const tooMany = delta.left.size + delta.joined.length > PATCHED_NODES_MAX;
   const readsNodesOtherwise = options.nodeSelector !== undefined || was.served.listeners.length > 0;
   if (tooMany || readsNodesOtherwise || subsetsNodes(config.maxBackendsPerService, nodes, was.nodes)) return undefined;
+  // Whether some family has no node to send to (a warning of secondPass's) may change with the nodes.
+  const familyGap = (n: readonly Node[], list: (f: IpFamily) => readonly unknown[]) =>
+    n.length === 0 || was.served.vips.some((v) => list(v.family).length === 0);
+  if (familyGap(nodes, ctx.addressedOf) || was.served.diag.some((d) => d.reason === "NoNodeOfFamily")) return undefined;
   // Each node-targeted backend's nodePort, from the one port it serves (the API server refuses two
   // ports with the same number and protocol; a Service that has them anyway is planned in full).
   const nodePorts = new Map<Backend, Port>();

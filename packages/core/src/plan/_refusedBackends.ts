@@ -1,6 +1,7 @@
 import type { Config } from "../settings.js";
 import { cidrContains, ipFamily, ipToBigInt, type Ip } from "../ip.js";
 import { poolOf } from "../ipam.js";
+import type { Say } from "./services.js";
 
 // Address blocks that are never a backend: [family, first, last, what they are].
 const SPECIAL: readonly (readonly [4 | 6, bigint, bigint, string])[] = [
@@ -32,4 +33,30 @@ export const backendRefusal = (ip: Ip, config: Config, pod: boolean): string | u
   const allowed = config.podCidrs ?? [];
   if (pod && allowed.length > 0 && !allowed.some((c) => cidrContains(c, ip))) return "outside podCidrs";
   return undefined;
+};
+
+/**
+ * A pod-address filter for one Service: `refuse` answers {@link backendRefusal} and remembers
+ * what it refused; `report` says so once, naming the first few.
+ */
+export const podRefuser = (config: Config): { refuse: (ip: Ip) => boolean; report: (say: Say) => void } => {
+  const refused = new Map<Ip, string>();
+  return {
+    refuse: (ip) => {
+      const why = backendRefusal(ip, config, true);
+      if (why !== undefined) refused.set(ip, why);
+      return why !== undefined;
+    },
+    report: (say) => {
+      if (refused.size === 0) return;
+      const shown = [...refused].slice(0, 3).map(([ip, why]) => `${ip} (${why})`);
+      const more = refused.size > 3 ? ", …" : "";
+      say(
+        "warning",
+        "EndpointRefused",
+        undefined,
+        `${refused.size} endpoint address(es) are never served: ${shown.join(", ")}${more}`,
+      );
+    },
+  };
 };

@@ -10,7 +10,7 @@ import { keepSame } from "../same.js";
 import { kubeProxyCheckId, localCheckId, localChecksOf } from "./checks.js";
 import { byServer, keeper, withAddresses, type Addressed } from "./_nodeServers.js";
 import { isServable, sayFor, type FirstPass } from "./services.js";
-import { backendRefusal } from "./_refusedBackends.js";
+import { podRefuser } from "./_refusedBackends.js";
 import type {
   Backend,
   CheckBackend,
@@ -247,14 +247,11 @@ export const secondPass = (
 
   // A Local Service's check backend of a family, shared by all its ports (built after them).
   const localCheckFor = (family: IpFamily): Ident => localCheckId(service, family);
-  // Endpoint addresses no backend may have, with why; reported once per Service.
-  const refused = new Map<Ip, string>();
-  const refusePod = (ip: Ip): boolean => {
-    const why = backendRefusal(ip, config, true);
-    if (why !== undefined) refused.set(ip, why);
-    return why !== undefined;
-  };
+  const pods = podRefuser(config);
   const noAddress = d.vips.length === 0 || d.dualStackBroken;
+  for (const { family } of noAddress || !usesNodePorts ? [] : d.vips)
+    if (nodes.length > 0 && addressedFor(family).length === 0)
+      say("warning", "NoNodeOfFamily", undefined, `no eligible node has an IPv${family} address to send to`);
   service.ports.forEach((port, i) => {
     const field = `spec.ports[${i}]`;
     if (port.protocol !== "TCP") {
@@ -316,7 +313,7 @@ export const secondPass = (
       const backendId = ident("be", service.namespace, service.name, port.port, `v${family}`);
       const before = previous.get(backendId);
       const servers = toPods
-        ? podServers(slices, family, port, refusePod)
+        ? podServers(slices, family, port, pods.refuse)
         : nodeServers(family, port, before?.servers, (list) => d.tracked.push(list));
       const health = healthOf(family)!;
       // Built fresh above, so sorting in place copies nothing.
@@ -358,15 +355,7 @@ export const secondPass = (
   });
   d.wanted += d.ports.length;
   d.checks.push(...localChecksOf(d.backends, () => localHealth));
-  if (refused.size > 0) {
-    const shown = [...refused].slice(0, 3).map(([ip, why]) => `${ip} (${why})`);
-    say(
-      "warning",
-      "EndpointRefused",
-      undefined,
-      `${refused.size} endpoint address(es) are never served: ${shown.join(", ")}${refused.size > 3 ? ", …" : ""}`,
-    );
-  }
+  pods.report(say);
   if (service.ports.length === 0) say("error", "NoPorts", "spec.ports", "the Service has no valid ports");
   else if (!isServable(service, config))
     say(
