@@ -13,6 +13,7 @@ export default libraryBuild(
     "failover-case": "src/failover-case.ts",
     "health-checks-case": "src/health-checks-case.ts",
     "hostile-case": "src/hostile-case.ts",
+    "slots-case": "src/slots-case.ts",
     "convergence-probe": "src/convergence-probe.ts",
     takeover: "src/takeover.ts",
     load: "src/load.ts",

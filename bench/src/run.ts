@@ -156,6 +156,7 @@ const cases: [number, string, string, number[]][] = [
   [5, "failover", "failover-case.js", quick ? [2] : [10]],
   [8, "health-check load, 7 equal load (from the plan)", "health-checks-case.js", [1000, 500]],
   [9, "hostile input", "hostile-case.js", [30, quick ? 1 : 3]],
+  [10, "slot layout at scale", "slots-case.js", [8000, quick ? 1 : 5]],
 ];
 let failedCases = 0;
 for (const [n, what, script, args] of cases) {
