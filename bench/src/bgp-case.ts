@@ -1,4 +1,4 @@
-// Figure 9, BGP ECMP: the BGP lab of the CLI's tests (packages/cli/test/e2e/bgp-lab.ts, bundled
+// Figure 11, BGP ECMP: the BGP lab of the CLI's tests (packages/cli/test/e2e/bgp-lab.ts, bundled
 // here so tests and benchmark run one lab): a router namespace running BIRD with 5-tuple ECMP into
 // its kernel, a client, three LB namespaces running HAProxy and BIRD as Portico renders them.
 // Measured: the spread of `flows` connections over the LB nodes (max/min); failover, from the

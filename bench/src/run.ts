@@ -155,8 +155,10 @@ const cases: [number, string, string, number[]][] = [
   ],
   [5, "failover", "failover-case.js", quick ? [2] : [10]],
   [8, "health-check load, 7 equal load (from the plan)", "health-checks-case.js", [1000, 500]],
-  [9, "BGP ECMP", "bgp-case.js", quick ? [1, 300] : [5, 1000]],
-  [10, "Maglev flows moved", "maglev-case.js", quick ? [3] : [20]],
+  [9, "hostile input", "hostile-case.js", [30, quick ? 1 : 3]],
+  [10, "slot layout at scale", "slots-case.js", [8000, quick ? 1 : 5]],
+  [11, "BGP ECMP", "bgp-case.js", quick ? [1, 300] : [5, 1000]],
+  [12, "Maglev flows moved", "maglev-case.js", quick ? [3] : [20]],
 ];
 let failedCases = 0;
 for (const [n, what, script, args] of cases) {

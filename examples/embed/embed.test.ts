@@ -27,7 +27,7 @@ describe("examples/embed: @portico/core in your own controller", () => {
       '  warning: Service shop/legacy: annotation portico.dev/balance: "fastest" is not one of roundrobin, leastconn, source; using the default (roundrobin)',
     );
     expect(lines).toContain("  shop/web: worker-2 removed, worker-3 added (by runtime)");
-    expect(lines.at(-1)).toBe("  HAProxy reload needed: no; runtime API changes: 2; VRRP instances changed: 0");
+    expect(lines.at(-1)).toBe("  HAProxy reload needed: no; runtime API changes: 4; VRRP instances changed: 0");
     // docs/embedding.md shows this output in full: it must be what the program prints.
     const doc = await readFile(join(import.meta.dirname, "../../docs/embedding.md"), "utf8");
     expect(doc).toContain(`\`\`\`\n${out.stdout}\`\`\``);
@@ -36,14 +36,18 @@ describe("examples/embed: @portico/core in your own controller", () => {
   it("plans what embedding.md says it plans", () => {
     const { first, second, diff } = run();
     const web = first.backends.find((b) => b.service === "shop/web");
-    // Local policy: only the nodes with a ready pod, checked on the Service's healthCheckNodePort.
+    // Local policy: only the nodes with a ready pod, tracking the Service's own check of its
+    // healthCheckNodePort (one per node, whatever the number of ports).
     expect(web?.servers.map((s) => s.node)).toEqual(["worker-1", "worker-2"]);
-    expect(web?.healthCheck).toMatchObject({
+    expect(web?.healthCheck).toMatchObject({ kind: "track", source: "healthCheckNodePort" });
+    const own = first.checks?.find((c) => web?.healthCheck.kind === "track" && c.id === web.healthCheck.backend);
+    expect(own?.healthCheck).toMatchObject({
       kind: "http",
       source: "healthCheckNodePort",
       port: 32000,
       path: "/healthz",
     });
+    expect(own?.servers.map((s) => s.node)).toEqual(["worker-1", "worker-2"]);
     expect(first.services.find((s) => s.key === "shop/web")).toMatchObject({
       ipMode: "Proxy",
       proxyProtocol: "v2",

@@ -125,10 +125,13 @@ const describe = (p) => {
     lines.push(`${s.key} ${s.state} VIP ${s.vips.join(", ") || "none"} ipMode ${s.ipMode}`);
     for (const f of p.frontends.filter((x) => x.service === s.key)) {
       const b = p.backends.find((x) => x.id === f.backend);
+      // A tracked check is one of the plan's check backends: kube-proxy's, or the Service's own.
+      const tracked = b.healthCheck.kind === "track" ? p.checks.find((c) => c.id === b.healthCheck.backend) : undefined;
+      const hc = tracked?.healthCheck.source === "healthCheckNodePort" ? tracked.healthCheck : b.healthCheck;
       const check =
-        b.healthCheck.kind === "http"
-          ? `GET ${b.healthCheck.path} on :${b.healthCheck.port} (${b.healthCheck.source})`
-          : b.healthCheck.kind === "track"
+        hc.kind === "http"
+          ? `GET ${hc.path} on :${hc.port} (${hc.source})`
+          : hc.kind === "track"
             ? "kube-proxy's health port, one shared check per node"
             : "TCP connect";
       const servers = b.servers.map((x) => `${x.node}=${x.address}:${x.port}`).join(" ");

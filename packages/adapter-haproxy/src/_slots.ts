@@ -5,16 +5,25 @@ import type { SlotLine } from "./_installed.js";
 /** How many slots a backend with `servers` servers gets when nothing is installed yet. */
 export const freshSlotCount = serverSlotCount;
 
-/** Whether an installed slot holds this server: by default, the same address and port. */
-export type SameServer = (slot: SlotLine, server: Server) => boolean;
+/**
+ * What says an installed slot holds a server: equal keys (by default, the same address and port).
+ * A key rather than a comparison, so placing n servers into n slots costs n lookups, not n².
+ */
+export interface SameServer {
+  readonly slot: (slot: SlotLine) => string | undefined;
+  readonly server: (server: Server) => string;
+}
 
-const sameEndpoint: SameServer = (slot, server) => slot.endpoint === formatEndpoint(server.address, server.port);
+const sameEndpoint: SameServer = {
+  slot: (slot) => slot.endpoint,
+  server: (server) => formatEndpoint(server.address, server.port),
+};
 
 /**
  * The same node, whatever its address: the shared check backend's slots belong to nodes, so a
  * node that changes address keeps its slot (and every Cluster-policy backend's slot of that number).
  */
-export const sameId: SameServer = (slot, server) => slot.id === server.id;
+export const sameId: SameServer = { slot: (slot) => slot.id, server: (server) => server.id };
 
 /**
  * Place a backend's servers into slots. With nothing installed (or too few slots installed) the
@@ -37,17 +46,40 @@ export const layoutSlots = (
     return Array.from({ length: count }, (_, i) => servers[i]);
   }
   const slots: (Server | undefined)[] = installed.map(() => undefined);
+  // The enabled slots by key, in slot order: a server takes the first one of its key.
+  const live = new Map<string, number[]>();
+  installed.forEach((s, i) => {
+    const key = s.enabled ? same.slot(s) : undefined;
+    if (key === undefined) return;
+    const list = live.get(key);
+    if (list === undefined) live.set(key, [i]);
+    else list.push(i);
+  });
+  const taken = new Map<string, number>();
   const waiting: Server[] = [];
   for (const server of servers) {
-    const at = installed.findIndex((s, i) => s.enabled && same(s, server) && slots[i] === undefined);
-    if (at >= 0) slots[at] = server;
-    else waiting.push(server);
+    const key = same.server(server);
+    const list = live.get(key);
+    const n = taken.get(key) ?? 0;
+    if (list !== undefined && n < list.length) {
+      slots[list[n]!] = server;
+      taken.set(key, n + 1);
+    } else waiting.push(server);
   }
-  const free = (wasEnabled: boolean): number =>
-    installed.findIndex((s, i) => slots[i] === undefined && s.enabled === wasEnabled);
+  // Slots only fill, so the first free slot of each kind is found by a cursor that never moves back.
+  const cursor = { false: 0, true: 0 };
+  const free = (wasEnabled: boolean): number => {
+    const k = String(wasEnabled) as "false" | "true";
+    while (
+      cursor[k] < installed.length &&
+      (slots[cursor[k]] !== undefined || installed[cursor[k]]!.enabled !== wasEnabled)
+    )
+      cursor[k]++;
+    return cursor[k] < installed.length ? cursor[k] : -1;
+  };
   for (const server of waiting) {
-    const at = free(false) >= 0 ? free(false) : free(true);
-    slots[at] = server;
+    const unused = free(false);
+    slots[unused >= 0 ? unused : free(true)] = server;
   }
   return slots;
 };

@@ -19,7 +19,7 @@ const planWith = (nodes: readonly unknown[], max = 0): Plan =>
 const render = (p: Plan, previous?: string): string =>
   renderHaproxy(p, previous === undefined ? {} : { previous })._unsafeUnwrap();
 
-const CHK = "chk_kube_proxy_1dff439c";
+const CHK = "chk_kube_proxy_813ce22b3232ecb1";
 const checkSlots = (text: string): readonly SlotLine[] => readInstalled(text).backends.get(CHK) ?? [];
 const clusterBackends = (text: string): [string, readonly SlotLine[]][] =>
   [...readInstalled(text).backends].filter(([b]) => b.startsWith("be_"));
@@ -167,7 +167,7 @@ describe("aligned slots for Cluster policy", () => {
     );
     const r = renderHaproxy({ ...p, backends }, {});
     expect(r._unsafeUnwrapErr()).toMatchObject({ kind: "render", service: "default/web" });
-    expect(r._unsafeUnwrapErr().message).toMatch(/server track "node_worker_1_[0-9a-f]{8}" appears more than once/);
+    expect(r._unsafeUnwrapErr().message).toMatch(/server track "node_worker_1_[0-9a-f]{16}" appears more than once/);
   });
 
   it("grows every Cluster backend with the check backend (a new shape, so a reload) only when the nodes outgrow the slots", () => {

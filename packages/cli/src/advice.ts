@@ -5,9 +5,10 @@ export const POOL_WARN_RATIO = 0.9;
 
 /**
  * What a seasoned operator would point out about a plan: Cluster-policy Services (each packet may
- * cross to another node), PROXY protocol (the pods must expect it), ClientIP affinity through
- * nodePorts (kube-proxy pins per LB node, not per client), pools nearly used up, and an LB node
- * mastering far more VIPs than the others.
+ * cross to another node), Services whose pods do not learn the client's address (no PROXY
+ * protocol, whatever the policy), PROXY protocol (the pods must expect it), ClientIP affinity
+ * through nodePorts (kube-proxy pins per LB node, not per client), pools nearly used up, and an
+ * LB node mastering far more VIPs than the others.
  */
 export const advise = (plan: Plan, config: Config): string[] => {
   const out: string[] = [];
@@ -16,7 +17,14 @@ export const advise = (plan: Plan, config: Config): string[] => {
   ].sort();
   if (cluster.length > 0) {
     out.push(
-      `${cluster.join(", ")} ${cluster.length === 1 ? "uses" : "use"} externalTrafficPolicy: Cluster: a node may forward each connection to a pod on another node (twice the packet cost) and the pods see the node's address. Local sends traffic only to nodes with ready pods and keeps the client address.`,
+      `${cluster.join(", ")} ${cluster.length === 1 ? "uses" : "use"} externalTrafficPolicy: Cluster: a node may forward each connection to a pod on another node (twice the packet cost). Local sends traffic only to nodes with ready pods.`,
+    );
+  }
+  // HAProxy opens its own connection to the node, so neither policy shows the client's address to
+  // the pods: only the PROXY protocol carries it.
+  for (const s of plan.services.filter((x) => x.proxyProtocol === "none" && x.state !== "failed")) {
+    out.push(
+      `${s.key}: its pods see the LB node's address, not the client's, whatever its externalTrafficPolicy (Local included); only the PROXY protocol (portico.dev/proxy-protocol: v2) gives them the client address.`,
     );
   }
   for (const s of plan.services.filter((x) => x.proxyProtocol !== "none")) {

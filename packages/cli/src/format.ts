@@ -22,9 +22,11 @@ export const formatPlan = (plan: Plan): string => {
       const hc =
         h.kind === "http"
           ? `GET ${h.path} on :${h.port} (healthCheckNodePort)`
-          : h.kind === "track"
-            ? `GET /healthz on :${plan.settings.healthCheck.kubeProxyPort} (kube-proxy, shared per node)`
-            : "TCP connect (pod)";
+          : h.kind === "track" && h.source === "healthCheckNodePort"
+            ? `GET /healthz on :${checkPort(plan, h.backend)} (healthCheckNodePort, shared by the Service's ports)`
+            : h.kind === "track"
+              ? `GET /healthz on :${plan.settings.healthCheck.kubeProxyPort} (kube-proxy, shared per node)`
+              : "TCP connect (pod)";
       const servers =
         be.servers.length === 0
           ? "no eligible nodes"
@@ -83,3 +85,6 @@ const l4Count = (plan: Plan): string => {
   const n = plan.l4Listeners?.length ?? 0;
   return n === 0 ? "" : `${n} L4 listener${n === 1 ? "" : "s"} (nftables), `;
 };
+// The health port a check backend checks.
+const checkPort = (plan: Plan, id: string): number | string =>
+  (plan.checks ?? []).find((c) => c.id === id)?.healthCheck.port ?? "?";

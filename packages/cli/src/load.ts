@@ -34,7 +34,14 @@ export const decodeDocuments = (text: string, file: string): Result<unknown[], I
       const where = pos === undefined ? "" : ` at line ${pos.line}, column ${pos.col}`;
       return err(inputError(`${file}: not valid YAML${where}: ${first.message.split("\n")[0] ?? ""}`));
     }
-    out.push(doc.toJS({ maxAliasCount: 100 }) as unknown);
+    // The yaml library throws (rather than reporting) on an alias bomb and on nesting deeper
+    // than the stack; either is bad input, not a bug.
+    try {
+      out.push(doc.toJS({ maxAliasCount: 100 }) as unknown);
+    } catch (e) {
+      const why = e instanceof RangeError ? "nested too deeply" : "too many aliases (a resource exhaustion attack?)";
+      return err(inputError(`${file}: not usable YAML: ${why}`));
+    }
   }
   return ok(out);
 };

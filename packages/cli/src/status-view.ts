@@ -100,8 +100,8 @@ export const parseIpAddr = (json: string): ReadonlySet<string> | { readonly erro
   }
 };
 
-// Without a plan, a server id still reads well: node_worker_1_5a633544 -> worker_1.
-const readable = (id: string): string => id.replace(/^(node|pod)_/, "").replace(/_[0-9a-f]{8}$/, "");
+// Without a plan, a server id still reads well: node_worker_1_5a6335445a633544 -> worker_1.
+const readable = (id: string): string => id.replace(/^(node|pod)_/, "").replace(/_[0-9a-f]{16}$/, "");
 
 // An empty slot waits in maintenance at the unspecified address (`0.0.0.0:1`, `[::]:1`).
 const isEmptySlot = (srv: LayoutServer): boolean => !srv.enabled || /^(?:0\.0\.0\.0|\[::\]):1$/.test(srv.endpoint);

@@ -106,7 +106,7 @@ await describeWith([program("haproxy", ["-v"]), program("ip", ["-V"]), root], "p
     expect(joined.stderr).toBe("");
     expect(joined.stdout).toMatch(/haproxy: [1-9][0-9]* runtime API commands, no reload/);
     expect(await readFile(join(dir, "etc/haproxy.cfg"), "utf8")).toMatch(
-      /server slot\d+ 198\.18\.2\.99:\d+ weight 1 track chk_kube_proxy_[0-9a-f]{8}\/slot\d+ # node_worker_9_/,
+      /server slot\d+ 198\.18\.2\.99:\d+ weight 1 track chk_kube_proxy_[0-9a-f]{16}\/slot\d+ # node_worker_9_/,
     );
 
     // A Service gone: its frontend goes, which needs a reload.

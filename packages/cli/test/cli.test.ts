@@ -146,12 +146,13 @@ describe("portico plan --against", () => {
     );
     const r = await portico("plan", "--cluster", grown, "--config", config, "--against", out);
     expect(r.stdout).toContain("~ shop/api  198.18.100.12  [runtime]");
-    expect(r.stdout).toMatch(/\+ server worker-1 in be_shop_api_8443_v4_[0-9a-f]{8}/);
-    expect(r.stdout).toContain("HAProxy: 1 runtime API change, no reload");
+    expect(r.stdout).toMatch(/\+ server worker-1 in be_shop_api_8443_v4_[0-9a-f]{16}/);
+    // ... and its own healthCheckNodePort check gains worker-1 too.
+    expect(r.stdout).toContain("HAProxy: 2 runtime API changes, no reload");
     const json = JSON.parse(
       (await portico("plan", "--cluster", grown, "--config", config, "--against", out, "--output", "json")).stdout,
     ) as { diff: { runtimeOps: number; reload: boolean } };
-    expect(json.diff).toMatchObject({ runtimeOps: 1, reload: false });
+    expect(json.diff).toMatchObject({ runtimeOps: 2, reload: false });
 
     // A new node joins every Cluster-policy backend and the shared kube-proxy checks: the same
     // spare slot in each, through the runtime API.
@@ -162,7 +163,7 @@ describe("portico plan --against", () => {
     );
     const joined = await portico("plan", "--cluster", node, "--config", config, "--against", out);
     expect(joined.stdout).toContain("~ shop/web  198.18.100.11  [runtime]");
-    expect(joined.stdout).toMatch(/\+ kube-proxy check of node worker-9 in chk_kube_proxy_[0-9a-f]{8} {2}\[runtime\]/);
+    expect(joined.stdout).toMatch(/\+ kube-proxy check of node worker-9 in chk_kube_proxy_[0-9a-f]{16} {2}\[runtime\]/);
     expect(joined.stdout).toMatch(/HAProxy: [0-9]+ runtime API changes, no reload/);
   });
 
@@ -189,6 +190,12 @@ describe("portico plan --against", () => {
     expect(r.stdout).toContain(
       "ingress-nginx/ingress-nginx-controller sends PROXY v2: its pods must expect the header",
     );
+    // Behind a proxy, Local does not give the pods the client address; only PROXY protocol does.
+    expect(r.stdout).not.toContain("keeps the client address");
+    expect(r.stdout).toMatch(
+      /shop\/\S+: its pods see the LB node's address, not the client's, whatever its externalTrafficPolicy/,
+    );
+    expect(r.stdout).not.toContain("ingress-nginx/ingress-nginx-controller: its pods see the LB node's address");
   });
 });
 

@@ -80,10 +80,12 @@ describe("portico status over recorded runtime-API answers", () => {
     // What the golden must show, so a wrong golden cannot pass review by accident.
     expect(text).toContain("VIP 198.18.100.10  held here  VRRP MASTER");
     expect(text).toContain("VIP 198.18.100.12  not held here  VRRP BACKUP");
-    expect(text).toMatch(/slot1 +node worker-1 +198\.18\.2\.11:30718 +UP +1 +L7OK 200 \d+ms +1/);
-    expect(text).toMatch(/slot2 +node worker-2 +198\.18\.2\.12:30718 +DOWN +1 +L7STS 503/);
-    expect(text).toMatch(/slot1 +node worker-1 +198\.18\.2\.11:31559 +DRAIN/);
-    expect(text).toMatch(/slot1 +node worker-2 +198\.18\.2\.12:30893 +MAINT/);
+    // Local policy: every port's slots track the Service's own healthCheckNodePort check (cp-1, the
+    // first node, has no endpoints, so its slot is empty).
+    expect(text).toMatch(/slot2 +node worker-1 +198\.18\.2\.11:30718 +UP +1 +L7OK 200 \d+ms \(shared check\) +1/);
+    expect(text).toMatch(/slot3 +node worker-2 +198\.18\.2\.12:30718 +DOWN +1 +L7STS 503/);
+    expect(text).toMatch(/slot2 +node worker-1 +198\.18\.2\.11:31559 +DRAIN/);
+    expect(text).toMatch(/slot3 +node worker-2 +198\.18\.2\.12:30893 +MAINT/);
     // shop/web is Cluster policy: slotN tracks the check backend's slotN, the node there.
     expect(text).toMatch(/slot1 +node cp-1 +198\.18\.2\.10:31214 +DOWN +1 +L7RSP \d+ms \(shared check\)/);
     expect(text).toMatch(/slot3 +node worker-2 +198\.18\.2\.12:31214 +MAINT +1 +L7STS 503 \d+ms \(shared check\)/);
@@ -105,7 +107,7 @@ describe("portico status over recorded runtime-API answers", () => {
     ]);
     expect(web?.frontends[0]?.servers[0]?.check).toMatchObject({
       status: "L7RSP",
-      via: "chk_kube_proxy_1dff439c/slot1",
+      via: "chk_kube_proxy_813ce22b3232ecb1/slot1",
     });
   });
 

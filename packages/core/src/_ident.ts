@@ -1,16 +1,17 @@
-import { hash8 } from "./hash.js";
+import { hash16 } from "./hash.js";
 import type { Ident } from "./model.js";
 
 const MAX = 63;
 
 /**
  * A derived identifier for config files: a readable prefix made of the parts (lowercased, anything
- * outside [a-z0-9] folded to '_', capped) plus a hash of the exact parts, so two different inputs
- * never share an identifier in practice even when the readable prefix is cut short.
+ * outside [a-z0-9] folded to '_', capped) plus a 64-bit hash of the exact parts, so two different inputs
+ * never share an identifier in practice even when the readable prefix is cut short (the planner
+ * still refuses a Service whose identifiers an older one already uses).
  */
 export const ident = (prefix: string, ...parts: readonly (string | number)[]): Ident => {
   const exact = [prefix, ...parts.map(String)].join("\u0000");
-  const suffix = `_${hash8(exact)}`;
+  const suffix = `_${hash16(exact)}`;
   const readable = [
     prefix,
     ...parts.map((p) =>
@@ -21,7 +22,7 @@ export const ident = (prefix: string, ...parts: readonly (string | number)[]): I
   ]
     .join("_")
     .replace(/_+/g, "_")
-    .replace(/_$/, "")
-    .slice(0, MAX - suffix.length);
+    .slice(0, MAX - suffix.length)
+    .replace(/_$/, "");
   return `${readable}${suffix}` as Ident;
 };

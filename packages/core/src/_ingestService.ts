@@ -2,7 +2,17 @@ import { arr, rec, type Json } from "./_json.js";
 import { ingestMeta, PROTOCOLS, stringMap } from "./_ingestMeta.js";
 import { preview } from "./_preview.js";
 import { fieldDiagnostic } from "./diagnostics.js";
-import { compareCidr, ipFamily, parseCidr, parseIp, type Cidr, type Ip, type IpFamily } from "./ip.js";
+import {
+  bigIntToIp,
+  compareCidr,
+  ipFamily,
+  ipToBigInt,
+  parseCidr,
+  parseIp,
+  type Cidr,
+  type Ip,
+  type IpFamily,
+} from "./ip.js";
 import { SOURCE_RANGES_ANNOTATION } from "./kubernetesKeys.js";
 import {
   parsePort,
@@ -35,6 +45,9 @@ export const ingestService = (object: Json, diagnostics: Diagnostic[]): Service 
   };
 
   const ports: ServicePort[] = [];
+  // The API server refuses a port listed twice; a dump or a buggy client may still carry one, and
+  // two listeners on one VIP and port cannot both be rendered, so the later one is refused.
+  const seenPorts = new Map<string, number>();
   arr(spec["ports"]).forEach((raw, i) => {
     const p = rec(raw);
     const field = `spec.ports[${i}]`;
@@ -59,6 +72,17 @@ export const ingestService = (object: Json, diagnostics: Diagnostic[]): Service 
       if (np.isErr()) problem("error", "InvalidPort", `${field}.nodePort`, `${np.error}; port not served`);
       else nodePort = np.value;
     }
+    const first = seenPorts.get(`${port.value}/${protocol as Protocol}`);
+    if (first !== undefined) {
+      problem(
+        "error",
+        "DuplicatePort",
+        field,
+        `${port.value}/${protocol as Protocol} is already spec.ports[${first}]; this entry is not served`,
+      );
+      return;
+    }
+    seenPorts.set(`${port.value}/${protocol as Protocol}`, i);
     const portName = typeof p["name"] === "string" ? p["name"] : "";
     ports.push({
       name: portName,
@@ -176,7 +200,17 @@ export const ingestService = (object: Json, diagnostics: Diagnostic[]): Service 
         `${c.error}; the Service is not served until its source ranges are valid ` +
           `(admitting everyone instead would open it)`,
       );
-    } else if (!sourceRanges.includes(c.value)) sourceRanges.push(c.value);
+    } else {
+      const range = asMappedV4(c.value);
+      if (range !== c.value)
+        problem(
+          "warning",
+          "MappedSourceRange",
+          field,
+          `${c.value} is IPv4-mapped IPv6; it is read as ${range}, as Kubernetes' own (Go) parsing reads it`,
+        );
+      if (!sourceRanges.includes(range)) sourceRanges.push(range);
+    }
   }
   sourceRanges.sort(compareCidr);
 
@@ -235,4 +269,14 @@ export const ingestService = (object: Json, diagnostics: Diagnostic[]): Service 
     statusIps,
     deleting: meta["deletionTimestamp"] !== undefined && meta["deletionTimestamp"] !== null,
   };
+};
+
+// An IPv4-mapped range (`::ffff:a.b.c.d/n`, n >= 96) as the IPv4 range it admits; others as they are.
+const asMappedV4 = (cidr: Cidr): Cidr => {
+  const [addr, len] = cidr.split("/") as [Ip, string];
+  if (ipFamily(addr) !== 6 || Number(len) < 96) return cidr;
+  const v = ipToBigInt(addr);
+  if (v >> 32n !== 0xffffn) return cidr;
+  const mapped = parseCidr(`${bigIntToIp(v & 0xffffffffn, 4)}/${Number(len) - 96}`);
+  return mapped.isOk() ? mapped.value : cidr;
 };

@@ -316,6 +316,9 @@ export const parseServiceDefaults = (
   return issues.length > 0 ? err(issues) : ok(out as ServiceDefaults);
 };
 
+// How many unknown annotation keys a diagnostic names.
+const UNKNOWN_SHOWN = 3;
+
 /**
  * Parse a Service's `portico.dev/` annotations. A bad value or an unknown key is a warning that
  * names the key and the accepted values; the option then takes its default (the config's, else
@@ -330,19 +333,24 @@ export const parseServiceOptions = (
   const ref = { kind: "Service", namespace: service.namespace, name: service.name };
   const specs = Object.values(ANNOTATIONS) as readonly AnnotationSpec<unknown>[];
   const known = new Set(specs.map((s) => s.key));
-  for (const key of Object.keys(service.annotations)) {
-    if (key.startsWith(ANNOTATION_PREFIX) && !known.has(key)) {
-      const field = `metadata.annotations[${preview(key)}]`;
-      diagnostics.push({
-        severity: "warning",
-        reason: "UnknownAnnotation",
-        object: ref,
-        field,
-        message:
-          `${describeRef(ref)}: annotation ${preview(key)} is not a Portico option; known: ` +
-          `${[...known].sort().join(", ")}`,
-      });
-    }
+  // One diagnostic for all unknown keys: a Service may carry thousands, and each must not cost a message.
+  const unknown: string[] = [];
+  for (const key of Object.keys(service.annotations))
+    if (key.startsWith(ANNOTATION_PREFIX) && !known.has(key)) unknown.push(key);
+  if (unknown.length > 0) {
+    unknown.sort();
+    const shown = unknown.slice(0, UNKNOWN_SHOWN).map((k) => preview(k));
+    const more = unknown.length > UNKNOWN_SHOWN ? ` and ${unknown.length - UNKNOWN_SHOWN} more` : "";
+    diagnostics.push({
+      severity: "warning",
+      reason: "UnknownAnnotation",
+      object: ref,
+      field: `metadata.annotations[${preview(unknown[0])}]`,
+      message:
+        `${describeRef(ref)}: ${unknown.length === 1 ? "annotation" : `${unknown.length} annotations`} ` +
+        `${shown.join(", ")}${more} ${unknown.length === 1 ? "is not a Portico option" : "are not Portico options"}; ` +
+        `known: ${[...known].sort().join(", ")}`,
+    });
   }
   const out: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(ANNOTATIONS) as [OptionName, AnnotationSpec<unknown>][]) {

@@ -35,6 +35,8 @@ export const CONFIG_DEFAULTS = {
   maxBackendsPerService: T.maxBackendsPerService.default,
   podIpsRoutable: T.podIpsRoutable.default,
   reservedPorts: T.reservedPorts.default,
+  shareAcrossNamespaces: T.shareAcrossNamespaces.default,
+  podCidrs: T.podCidrs.default,
   pool: defaultsOf(POOL_FIELDS),
   bgp: { ...defaultsOf(BGP_FIELDS), bfd: defaultsOf(BFD_FIELDS) },
   nftables: defaultsOf(NFTABLES_FIELDS),
@@ -56,6 +58,8 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
   const maxBackendsPerService = readField(T.maxBackendsPerService, input, "maxBackendsPerService", "", bad);
   const podIpsRoutable = readField(T.podIpsRoutable, input, "podIpsRoutable", "", bad);
   const reservedPorts = readField(T.reservedPorts, input, "reservedPorts", "", bad);
+  const shareAcrossNamespaces = readField(T.shareAcrossNamespaces, input, "shareAcrossNamespaces", "", bad);
+  const podCidrs = readField(T.podCidrs, input, "podCidrs", "", bad);
   const loadBalancerClass = readField(T.loadBalancerClass, input, "loadBalancerClass", "", bad);
   const handleUnclassed = readField(T.handleUnclassed, input, "handleUnclassed", "", bad);
   const pools = parsePools(input["pools"], bad);
@@ -134,6 +138,8 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
       sctpDataPlane: d(nftables?.sctpDataPlane),
       maglevTableSize: d(nftables?.maglevTableSize),
     },
+    shareAcrossNamespaces: d(shareAcrossNamespaces),
+    podCidrs: d(podCidrs),
   });
 };
 

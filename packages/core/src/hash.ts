@@ -19,3 +19,11 @@ export const hash53 = (text: string, seed = 0): number => {
 
 /** Eight lowercase hex digits derived from `text`. */
 export const hash8 = (text: string): string => (hash53(text) % 0x100000000).toString(16).padStart(8, "0");
+
+/**
+ * Sixteen lowercase hex digits derived from `text`: two differently seeded hashes, so a birthday
+ * search needs about 2^32 inputs. Derived identifiers use it; the planner still checks them.
+ */
+export const hash16 = (text: string): string =>
+  (hash53(text, 1) % 0x100000000).toString(16).padStart(8, "0") +
+  (hash53(text, 2) % 0x100000000).toString(16).padStart(8, "0");

@@ -18,9 +18,15 @@ export { parseHostPort } from "./hostPort.js";
 export { BALANCES, PROXY_PROTOCOLS, type Balance, type ProxyProtocol } from "./vocabulary.js";
 export { isInterfaceName, parseInterfaceName, type InterfaceName } from "./interfaceName.js";
 export { isSafePath, parseSafePath, type SafePath } from "./safePath.js";
-export { describeRef, fieldDiagnostic, sortDiagnostics } from "./diagnostics.js";
+export {
+  boundDiagnostics,
+  describeRef,
+  DIAGNOSTICS_PER_OBJECT,
+  fieldDiagnostic,
+  sortDiagnostics,
+} from "./diagnostics.js";
 export { SERVICE_NAME_LABEL, SOURCE_RANGES_ANNOTATION } from "./kubernetesKeys.js";
-export { hash53, hash8 } from "./hash.js";
+export { hash16, hash53, hash8 } from "./hash.js";
 export {
   bigIntToIp,
   cidrContains,
@@ -108,6 +114,7 @@ export {
   poolOf,
   poolsFor,
   type AddressRequest,
+  type AllocateOptions,
   type Allocation,
   type AllocationFailure,
   type FamilyAllocation,

@@ -64,7 +64,7 @@ export const ingestIncremental = (
   const services: Service[] = [];
   const nodes: Node[] = [];
   const slices: EndpointSlice[] = [];
-  for (const { object, path } of flatten(documents)) {
+  for (const { object, path } of flatten(documents, diagnostics)) {
     const kind = object["kind"];
     if (kind === "Service" || kind === "Node" || kind === "EndpointSlice") {
       let r = memo.get(object);
@@ -138,9 +138,13 @@ const sliceKey = (e: EndpointSlice): string => `${e.namespace}/${e.name}`;
 const keepItems = <T>(previous: readonly T[] | undefined, next: readonly T[]): readonly T[] =>
   sameItems(previous, next) ? previous! : next;
 
-const flatten = (documents: readonly unknown[]): { object: Json; path: string }[] => {
+// Lists nest only a level or two in practice; deeper input is refused before it can exhaust the stack.
+const MAX_LIST_DEPTH = 8;
+
+const flatten = (documents: readonly unknown[], diagnostics: Diagnostic[]): { object: Json; path: string }[] => {
   const out: { object: Json; path: string }[] = [];
-  const visit = (doc: unknown, path: string, impliedKind?: string): void => {
+  let tooDeep = 0;
+  const visit = (doc: unknown, path: string, depth: number, impliedKind?: string): void => {
     if (doc === null || doc === undefined) return;
     if (!isRecord(doc)) {
       out.push({ object: {}, path });
@@ -148,14 +152,25 @@ const flatten = (documents: readonly unknown[]): { object: Json; path: string }[
     }
     const kind = typeof doc["kind"] === "string" ? doc["kind"] : impliedKind;
     if (typeof kind === "string" && kind.endsWith("List") && Array.isArray(doc["items"])) {
+      if (depth >= MAX_LIST_DEPTH) {
+        if (tooDeep++ === 0)
+          diagnostics.push({
+            severity: "error",
+            reason: "InputTooDeep",
+            object: { kind: "Unknown" },
+            field: path,
+            message: `${path}: Lists nested more than ${MAX_LIST_DEPTH} deep; what they hold is ignored`,
+          });
+        return;
+      }
       // Typed lists (ServiceList) may omit each item's kind; the list's kind implies it.
       const itemKind = kind === "List" ? undefined : kind.slice(0, -"List".length);
-      doc["items"].forEach((item, i) => visit(item, `${path}.items[${i}]`, itemKind));
+      doc["items"].forEach((item, i) => visit(item, `${path}.items[${i}]`, depth + 1, itemKind));
       return;
     }
     out.push({ object: kind === doc["kind"] ? doc : { ...doc, kind }, path });
   };
-  documents.forEach((d, i) => visit(d, `document[${i}]`));
+  documents.forEach((d, i) => visit(d, `document[${i}]`, 0));
   return out;
 };
 

@@ -45,8 +45,15 @@ export type FamilyAllocation =
 /** Per Service, one outcome per family, in the order of the request's families. */
 export type Allocation = readonly FamilyAllocation[];
 
+/** How {@link allocate} treats sharing keys. */
+export interface AllocateOptions {
+  /** A sharing key joins Services of different namespaces too (config `shareAcrossNamespaces`); default false. */
+  readonly shareAcrossNamespaces?: boolean;
+}
+
 interface Holder {
   readonly key: ServiceKey;
+  readonly namespace: string;
   readonly sharingKey?: string;
   readonly ports: ReadonlySet<string>;
 }
@@ -62,17 +69,22 @@ export const poolsFor = (req: Pick<AddressRequest, "namespace" | "labels">, pool
 /**
  * Give each Service one address per family.
  *
- * Claims first, oldest Service first: an explicitly requested address (it must be in a pool the
- * Service may use, else the family fails with a reason; never a silently different address),
- * else an address from the Service's status while it is still in such a pool. A claim on an
- * address an older Service holds fails unless both carry the same sharing key and their ports
- * do not overlap; for status addresses the younger Service then simply gets a new one.
+ * Claims first: the addresses in the Services' status (oldest first, each while it is still in a
+ * pool the Service may use), then explicitly requested addresses (oldest first; one must be in
+ * such a pool, else the family fails with a reason; never a silently different address). A
+ * claim on an address another Service already holds fails (`AddressInUse`) unless both carry the
+ * same sharing key, in one namespace unless `shareAcrossNamespaces`, and their ports do not
+ * overlap; for status addresses the younger Service then simply gets a new one.
  * Then the rest, oldest first: a Service with a sharing key joins the lowest address already
  * shared under that key where its ports fit; otherwise it gets the lowest free address, pools in
  * config order, skipping `autoAssign: false` pools unless it named the pool. The result depends
  * only on the requests' order and the pools, never on the order of the input objects.
  */
-export const allocate = (requests: readonly AddressRequest[], pools: readonly Pool[]): Map<ServiceKey, Allocation> => {
+export const allocate = (
+  requests: readonly AddressRequest[],
+  pools: readonly Pool[],
+  options: AllocateOptions = {},
+): Map<ServiceKey, Allocation> => {
   const holders = new Map<Ip, Holder[]>();
   const chosen = new Map<ServiceKey, Map<IpFamily, FamilyAllocation>>();
   const set = (req: AddressRequest, a: FamilyAllocation, family: IpFamily): void => {
@@ -83,6 +95,7 @@ export const allocate = (requests: readonly AddressRequest[], pools: readonly Po
       const list = holders.get(a.ip) ?? [];
       list.push({
         key: req.key,
+        namespace: req.namespace,
         ...(req.sharingKey === undefined ? {} : { sharingKey: req.sharingKey }),
         ports: new Set(req.ports),
       });
@@ -92,7 +105,8 @@ export const allocate = (requests: readonly AddressRequest[], pools: readonly Po
   const conflict = (ip: Ip, req: AddressRequest): AllocationFailure | undefined => {
     for (const h of holders.get(ip) ?? []) {
       if (h.key === req.key) continue;
-      if (req.sharingKey === undefined || h.sharingKey !== req.sharingKey)
+      const sameScope = options.shareAcrossNamespaces === true || h.namespace === req.namespace;
+      if (req.sharingKey === undefined || h.sharingKey !== req.sharingKey || !sameScope)
         return { kind: "AddressInUse", ip, holder: h.key };
       const overlap = req.ports.filter((p) => h.ports.has(p));
       if (overlap.length > 0) return { kind: "PortsOverlap", ip, holder: h.key, ports: [...overlap].sort() };
@@ -113,6 +127,9 @@ export const allocate = (requests: readonly AddressRequest[], pools: readonly Po
     } else usable.set(req.key, { pools: allowed });
   }
 
+  // Live addresses first, oldest first: an address in a Service's status stays that Service's
+  // while it is in a pool the Service may use, so no request of another Service can take it
+  // (its clients would reach the requester's backends). A Service's own request wins over its status.
   for (const req of requests) {
     const { pools: mine, failure } = usable.get(req.key)!;
     for (const family of req.families) {
@@ -120,16 +137,7 @@ export const allocate = (requests: readonly AddressRequest[], pools: readonly Po
         set(req, { kind: "failed", family, failure }, family);
         continue;
       }
-      const wanted = req.requested.find((ip) => ipFamily(ip) === family);
-      if (wanted !== undefined) {
-        const pool = poolOf(wanted, mine);
-        const clash = conflict(wanted, req);
-        if (pool === undefined)
-          set(req, { kind: "failed", family, failure: { kind: "AddressNotInPool", ip: wanted } }, family);
-        else if (clash !== undefined) set(req, { kind: "failed", family, failure: clash }, family);
-        else set(req, { kind: "allocated", ip: wanted, pool, how: "requested" }, family);
-        continue;
-      }
+      if (req.requested.some((ip) => ipFamily(ip) === family)) continue;
       for (const ip of req.current) {
         if (ipFamily(ip) !== family) continue;
         const pool = poolOf(ip, mine);
@@ -137,6 +145,21 @@ export const allocate = (requests: readonly AddressRequest[], pools: readonly Po
         set(req, { kind: "allocated", ip, pool, how: "sticky" }, family);
         break;
       }
+    }
+  }
+  // Then explicit requests, oldest first: never a silently different address.
+  for (const req of requests) {
+    const { pools: mine } = usable.get(req.key)!;
+    for (const family of req.families) {
+      if (chosen.get(req.key)?.has(family) === true) continue;
+      const wanted = req.requested.find((ip) => ipFamily(ip) === family);
+      if (wanted === undefined) continue;
+      const pool = poolOf(wanted, mine);
+      const clash = conflict(wanted, req);
+      if (pool === undefined)
+        set(req, { kind: "failed", family, failure: { kind: "AddressNotInPool", ip: wanted } }, family);
+      else if (clash !== undefined) set(req, { kind: "failed", family, failure: clash }, family);
+      else set(req, { kind: "allocated", ip: wanted, pool, how: "requested" }, family);
     }
   }
 
@@ -234,8 +257,8 @@ export const describeFailure = (f: AllocationFailure, family: IpFamily): string 
       return `requested address ${f.ip} is not in a pool this Service may use`;
     case "AddressInUse":
       return (
-        `requested address ${f.ip} is held by ${f.holder} ` +
-        "(an older Service, or one without the same portico.dev/allow-shared-ip key)"
+        `requested address ${f.ip} is in use by ${f.holder} ` +
+        "(it serves it now or is older, and the two share no portico.dev/allow-shared-ip key in one namespace)"
       );
     case "PortsOverlap":
       return `address ${f.ip} is shared with ${f.holder}, which already uses ${f.ports.join(", ")}`;

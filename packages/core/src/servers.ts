@@ -77,9 +77,14 @@ export const nodeServer = (
 /**
  * Pod servers for a port without a nodePort: the Service's ready endpoints of the family
  * (serving-terminating ones only when none is ready, as kube-proxy does), at the slice port
- * whose name matches the Service port.
+ * whose name matches the Service port. An address `refuse` answers true for is left out.
  */
-export const podServers = (slices: readonly EndpointSlice[], family: IpFamily, port: ServicePort): Server[] => {
+export const podServers = (
+  slices: readonly EndpointSlice[],
+  family: IpFamily,
+  port: ServicePort,
+  refuse: (ip: Ip) => boolean = () => false,
+): Server[] => {
   const want = family === 4 ? "IPv4" : "IPv6";
   const found = new Map<string, { ip: Ip; port: Port; node: NodeName | undefined; ready: boolean }>();
   for (const slice of slices.filter((s) => s.addressType === want)) {
@@ -87,7 +92,7 @@ export const podServers = (slices: readonly EndpointSlice[], family: IpFamily, p
     if (sp === undefined || sp.port < 1 || sp.port > 65535) continue;
     for (const e of slice.endpoints) {
       const ip = e.addresses.find((a) => ipFamily(a) === family);
-      if (ip === undefined) continue;
+      if (ip === undefined || refuse(ip)) continue;
       const ready = e.ready && !e.terminating;
       if (!ready && !(e.serving && e.terminating)) continue;
       const k = `${ip}\u0000${sp.port}`;

@@ -1,6 +1,6 @@
 import type { ServiceDefaults } from "./annotations.js";
 import type { Announce, Asn, BgpCommunity, BgpDrain } from "./bgp.js";
-import type { Ip, IpFamily } from "./ip.js";
+import type { Cidr, Ip, IpFamily } from "./ip.js";
 import type { LabelSelector } from "./labels.js";
 import type { LbNodeName, Millis, Port, Vrid } from "./model.js";
 import type { SafePath } from "./safePath.js";
@@ -214,6 +214,10 @@ export interface Config {
   readonly reservedPorts: readonly Port[];
   /** The L4 data plane; absent in hand-built configs means the defaults. */
   readonly nftables?: NftablesConfig;
+  /** A sharing key joins Services of different namespaces too; absent (hand-built configs): false. */
+  readonly shareAcrossNamespaces?: boolean;
+  /** With podIpsRoutable: the only addresses pod backends may have; absent or empty: no allow-list. */
+  readonly podCidrs?: readonly Cidr[];
 }
 
 /** BFD on a BGP session (BIRD's bfd protocol): the session goes down after `multiplier` missed packets. */

@@ -190,18 +190,35 @@ export const planVrrp = (
     masters.set(u, n);
     load.set(n, load.get(n)! + u.vips.length);
   };
+  // Instances whose master a node that joined outranks: they go to that node or stay, never elsewhere.
+  const outranked = new Map<Unit, LbNodeName[]>();
   for (const u of units) {
     const p = u.previousMaster;
     if (p === undefined || !activeNames.has(p) || !fits(p, u, STICKY_SLACK)) continue;
     const order = orderOf(u.vips[0]!);
-    const outranked =
-      state.lbNodes.length > 0 && order.slice(0, order.indexOf(p)).some((n) => activeNames.has(n) && !known.has(n));
-    if (!outranked) take(u, p);
+    const newcomers = order.slice(0, order.indexOf(p)).filter((n) => activeNames.has(n) && !known.has(n));
+    if (state.lbNodes.length === 0 || newcomers.length === 0) take(u, p);
+    else outranked.set(u, newcomers);
   }
+  // Without state, each instance is placed against the share of the VIPs up to it (oldest
+  // first), so a younger VIP can never change where an older one goes.
+  const fresh = state.instances.length === 0;
+  let seen = 0;
   for (const u of units) {
+    seen += u.vips.length;
     if (masters.has(u)) continue;
+    const newcomers = outranked.get(u);
+    if (newcomers !== undefined) {
+      const to =
+        newcomers.find((n) => fits(n, u)) ?? (fits(u.previousMaster!, u, STICKY_SLACK) ? u.previousMaster : undefined);
+      if (to !== undefined) {
+        take(u, to);
+        continue;
+      }
+    }
     const order = orderOf(u.vips[0]!).filter((n) => activeNames.has(n));
-    const first = order.find((n) => fits(n, u));
+    const upTo = fresh ? masterCapacity(seen, lbNodes) : capacity;
+    const first = order.find((n) => load.get(n)! + u.vips.length <= upTo.get(n)!);
     // Only a shared instance can overflow every node: give it to the least loaded by weight.
     const fallback = [...order].sort((a, b) => load.get(a)! / weight.get(a)! - load.get(b)! / weight.get(b)!)[0];
     const chosen = first ?? fallback;

@@ -82,6 +82,46 @@ describe("backends", () => {
     ).toBe(true);
   });
 
+  it("one Local Service with 200 ports over N nodes adds N checks per family, not 200 x N", () => {
+    const nodes = [1, 2, 3, 4, 5].map((i) => aNode(`worker-${i}`, `198.18.2.${i}`, { moreIps: [`2001:db8:2::${i}`] }));
+    const ports = Array.from({ length: 200 }, (_, i) => ({ port: 1000 + i, nodePort: 30000 + i }));
+    const local = (families: string[]) =>
+      planOf([
+        ...nodes,
+        aService({
+          name: "wide",
+          policy: "Local",
+          healthCheckNodePort: 32000,
+          ports,
+          ipFamilies: families,
+          ...(families.length > 1 ? { ipFamilyPolicy: "RequireDualStack" as const } : {}),
+        }),
+      ]);
+    const v4 = local(["IPv4"]);
+    expect(v4.backends).toHaveLength(200);
+    expect(healthChecksPerLbNode(v4)).toBe(5);
+    const dual = local(["IPv4", "IPv6"]);
+    expect(dual.backends).toHaveLength(400);
+    expect(healthChecksPerLbNode(dual)).toBe(10);
+    // Each family's backends track the check of their own family, at the nodes' addresses of it.
+    for (const b of dual.backends) {
+      const hc = b.healthCheck;
+      expect(hc.kind).toBe("track");
+      const chk = dual.checks?.find((c) => hc.kind === "track" && c.id === hc.backend);
+      expect(chk?.servers.every((s) => s.address.includes(":") === (b.family === 6) && s.port === 32000)).toBe(true);
+      expect(b.servers.every((s) => chk?.servers.some((c) => c.id === s.track))).toBe(true);
+    }
+  });
+
+  it("an IPv6 Cluster backend tracks an IPv6 kube-proxy check", () => {
+    const nodes = [1, 2].map((i) => aNode(`worker-${i}`, `198.18.2.${i}`, { moreIps: [`2001:db8:2::${i}`] }));
+    const p = planOf([...nodes, aService({ name: "v6", ipFamilies: ["IPv6"] })]);
+    const b = p.backends[0]!;
+    const hc = b.healthCheck;
+    const chk = p.checks?.find((c) => hc.kind === "track" && c.id === hc.backend);
+    expect(chk?.servers.map((s) => s.address)).toEqual(["2001:db8:2::1", "2001:db8:2::2"]);
+  });
+
   it("subsets Cluster backends to maxBackendsPerService nodes", () => {
     const nodes = Array.from({ length: 10 }, (_, i) => aNode(`w${i}`, `198.18.2.${i + 1}`));
     const p = planOf([...nodes, aService()], aParsedConfig({ maxBackendsPerService: 4 }));
@@ -152,7 +192,7 @@ describe("backends", () => {
       aService({ name: "local", policy: "Local", annotations: hc }),
       aService({ name: "cluster", annotations: hc }),
     ]);
-    expect(p.backends.find((b) => b.service === "default/local")?.healthCheck).toMatchObject({
+    expect(p.checks?.find((c) => c.id.startsWith("chk_default_local"))?.healthCheck).toMatchObject({
       kind: "http",
       intervalMs: 5000,
       rise: 4,

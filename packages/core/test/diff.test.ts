@@ -26,7 +26,8 @@ describe("diffPlans", () => {
   it("sends a node joining through the runtime API, without a reload", () => {
     const d = diffPlans(planOf(base()), planOf([...base(), aNode("worker-4", "198.18.2.4")]));
     expect(d.reload).toBe(false);
-    expect(d.runtimeOps).toBe(2);
+    // Each Local Service's backend and its own healthCheckNodePort check gain the node.
+    expect(d.runtimeOps).toBe(4);
     expect(d.services.map((s) => [s.key, s.paths])).toEqual([
       ["default/api", ["runtime"]],
       ["default/web", ["runtime"]],

@@ -121,14 +121,18 @@ describe("health checks and PROXY protocol", () => {
       aService({ name: "cluster" }),
     ]);
     const hc = (svc: string) => p.backends.find((b) => b.service === svc)?.healthCheck;
-    expect(hc("default/local")).toMatchObject({
+    const local = hc("default/local");
+    expect(local).toMatchObject({ kind: "track", source: "healthCheckNodePort" });
+    const own = p.checks?.find((c) => local?.kind === "track" && c.id === local.backend);
+    expect(own?.healthCheck).toMatchObject({
       source: "healthCheckNodePort",
       port: 31999,
       path: "/healthz",
       expectStatus: 200,
     });
-    expect(hc("default/cluster")).toMatchObject({ kind: "track", source: "kubeProxy", backend: p.checks?.[0]?.id });
-    expect(p.checks?.[0]?.healthCheck).toMatchObject({ source: "kubeProxy", port: 10256, path: "/healthz" });
+    const shared = p.checks?.find((c) => c.healthCheck.source === "kubeProxy");
+    expect(hc("default/cluster")).toMatchObject({ kind: "track", source: "kubeProxy", backend: shared?.id });
+    expect(shared?.healthCheck).toMatchObject({ source: "kubeProxy", port: 10256, path: "/healthz" });
   });
 
   it("turns PROXY protocol on per Service and reports ipMode Proxy", () => {

@@ -93,6 +93,25 @@ describe("planVrrp", () => {
     );
   });
 
+  it("adding the youngest VIP moves no other VIP's master and changes no VRID, with or without state", () => {
+    fc.assert(
+      fc.property(
+        vipsArb(120),
+        fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 6 }),
+        (vips, weights) => {
+          const lbNodes = weights.map((w, i) => lb(i + 1, { weight: w }));
+          const before = planVrrp(vips.slice(0, -1), lbNodes, vrrp());
+          for (const state of [undefined, stateAfter(before.instances, lbNodes)]) {
+            const after = planVrrp(vips, lbNodes, vrrp(), state);
+            expect(changed(masters(before.instances), masters(after.instances))).toEqual([]);
+            const was = vrids(before.instances);
+            for (const [v, id] of vrids(after.instances)) if (was.has(v)) expect(id).toBe(was.get(v));
+          }
+        },
+      ),
+    );
+  });
+
   it("one VIP going away moves no other VIP", () => {
     fc.assert(
       fc.property(vipsArb(60), fc.integer({ min: 1, max: 5 }), fc.nat(), (vips, n, pick) => {

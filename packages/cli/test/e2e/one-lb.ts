@@ -64,9 +64,15 @@ const stateRows = async (adminSock: string): Promise<string[][]> => {
   return rows.filter((f) => f.length > 18 && /^\d/.test(f[0]!));
 };
 
-/** Active servers (not in a maintenance slot) of every backend: address -> [op state, user weight]. */
+/**
+ * Active servers (not in a maintenance slot) of every backend that carries traffic (not the
+ * `chk_` check backends, which hold the same nodes at their health ports): address -> [op state,
+ * user weight].
+ */
 export const serversOf = async (adminSock: string): Promise<Map<string, { up: boolean; weight: number }>> => {
-  const active = (await stateRows(adminSock)).filter((f) => f[6] !== "1" && f[6] !== "5");
+  // srv_admin_state bit 0x01 is forced maintenance; a tracking slot in maintenance also has 0x02
+  // (inherited from the check slot it tracks), so test the bit, not the value.
+  const active = (await stateRows(adminSock)).filter((f) => !f[1]!.startsWith("chk_") && (Number(f[6]) & 1) === 0);
   return new Map(active.map((f) => [f[4]!, { up: f[5] === "2", weight: Number(f[7]) }]));
 };
 

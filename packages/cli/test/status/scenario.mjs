@@ -145,23 +145,33 @@ export const startScenario = async (dir) => {
     }
     const cfg = await readFile(`${dir}/etc/haproxy.cfg`, "utf8");
     const backend = (prefix) => {
-      const m = new RegExp(`^backend (${prefix}_[0-9a-f]{8})$`, "m").exec(cfg);
+      const m = new RegExp(`^backend (${prefix}_[0-9a-f]{16})$`, "m").exec(cfg);
       if (m === null) throw new Error(`no backend ${prefix} in the rendered config`);
       return m[1];
     };
     // shop/web is Cluster policy: its slotN is the node in the check backend's slotN.
-    const worker2 = /^ {4}server (slot[0-9]+) \S+ weight 1 # node_worker_2_[0-9a-f]{8}$/m.exec(
+    const worker2 = /^ {4}server (slot[0-9]+) \S+ weight 1 # node_worker_2_[0-9a-f]{16}$/m.exec(
       cfg.slice(cfg.indexOf("\nbackend chk_kube_proxy_")),
     );
     if (worker2 === null) throw new Error("no check slot for worker-2 in the rendered config");
+    // ingress-nginx is Local policy: its slots follow its own check backend's, so find worker-1's.
+    const ingress = backend("be_ingress_nginx_ingress_nginx_controller_443");
+    const slotOf = (be, node) =>
+      new RegExp(`^ {4}server (slot[0-9]+) \\S+ weight 1 track \\S+ # node_${node}_[0-9a-f]{16}$`, "m").exec(
+        cfg.slice(cfg.indexOf(`\nbackend ${be}`)),
+      )?.[1];
+    const worker1 = slotOf(ingress, "worker_1");
+    const api = backend("be_shop_api_8443_v4");
+    const apiWorker2 = slotOf(api, "worker_2");
+    if (worker1 === undefined || apiWorker2 === undefined) throw new Error("no slot for a worker in a Local backend");
     const set = await sendCommands(`${dir}/admin.sock`, [
       {
         kind: "set-state",
-        backend: backend("be_ingress_nginx_ingress_nginx_controller_443_v4"),
-        server: "slot1",
+        backend: ingress,
+        server: worker1,
         state: "drain",
       },
-      { kind: "set-state", backend: backend("be_shop_api_8443_v4"), server: "slot1", state: "maint" },
+      { kind: "set-state", backend: api, server: apiWorker2, state: "maint" },
       { kind: "set-state", backend: backend("be_shop_web_80_v4"), server: worker2[1], state: "maint" },
     ]);
     if (set.isErr() || set.value.some((a) => a !== "")) throw new Error(`set state: ${JSON.stringify(set)}`);

@@ -1,4 +1,5 @@
 import { preview } from "../_preview.js";
+import { compareCidr, parseCidr, type Cidr } from "../ip.js";
 import { ANNOTATIONS, optionShortName, parseServiceDefaults, type AnnotationSpec } from "../annotations.js";
 import type { ServiceDefaults } from "../annotations.js";
 import {
@@ -122,6 +123,33 @@ export const TOP_LEVEL_FIELDS = {
       return ports.sort((a, b) => a - b);
     },
   }),
+  shareAcrossNamespaces: defaulted<boolean>({
+    ...boolean,
+    default: false,
+    example: "true",
+    description:
+      "Services in different namespaces may share an address under one portico.dev/allow-shared-ip key; " +
+      "by default a sharing key only joins Services of one namespace, so no tenant can join another's address.",
+  }),
+  podCidrs: defaulted<readonly Cidr[]>({
+    type: "list of CIDRs",
+    default: [],
+    written: [],
+    example: '["198.18.64.0/18", "2001:db8:64::/56"]',
+    description:
+      "With podIpsRoutable: the only addresses pod backends may have; an endpoint outside them is not served. " +
+      "Empty: any address that is not an LB node, a pool address, loopback, link-local, unspecified or multicast.",
+    parse: (v, p, bad) => {
+      if (!Array.isArray(v)) return bad(p, "must be a list of CIDRs");
+      const out: Cidr[] = [];
+      v.forEach((x, i) => {
+        const c = typeof x === "string" ? parseCidr(x) : undefined;
+        if (c?.isOk()) out.push(c.value);
+        else bad(`${p}[${i}]`, `"${preview(x)}" is not a CIDR${c?.isErr() ? ` (${c.error})` : ""}`);
+      });
+      return out.sort(compareCidr);
+    },
+  }),
 };
 
 const T = TOP_LEVEL_FIELDS;
@@ -150,4 +178,6 @@ export const CONFIG_SCHEMA: Readonly<Record<string, ConfigField<unknown, never> 
   bgp: BGP_SECTION,
   reservedPorts: T.reservedPorts,
   nftables: NFTABLES_SECTION,
+  shareAcrossNamespaces: T.shareAcrossNamespaces,
+  podCidrs: T.podCidrs,
 };

@@ -1,8 +1,10 @@
+import type { Config } from "../settings.js";
 import type { Ip, IpFamily } from "../ip.js";
 import type { Ident, Node, Port } from "../model.js";
 import { backendAddress } from "../nodes.js";
 import type { Server } from "./types.js";
 import { MAX_WEIGHT, nodeServer } from "../servers.js";
+import { backendRefusal } from "./_refusedBackends.js";
 
 /** An eligible node with its address of one family. */
 export interface Addressed {
@@ -11,10 +13,16 @@ export interface Addressed {
   readonly address: Ip;
 }
 
-/** The nodes with an address of `family`, each with that address. */
-export const withAddresses = (nodes: readonly Node[], family: IpFamily): Addressed[] =>
+/** A node's backend address of `family`, unless it is one no backend may have (an LB node, a VIP, loopback...). */
+export const nodeAddress = (node: Node, family: IpFamily, config: Config): Ip | undefined => {
+  const address = backendAddress(node, family);
+  return address === undefined || backendRefusal(address, config, false) !== undefined ? undefined : address;
+};
+
+/** The nodes with a servable address of `family`, each with that address. */
+export const withAddresses = (nodes: readonly Node[], family: IpFamily, config: Config): Addressed[] =>
   nodes.flatMap((n) => {
-    const address = backendAddress(n, family);
+    const address = nodeAddress(n, family, config);
     return address === undefined ? [] : [{ name: n.name, node: n, address }];
   });
 

@@ -1,10 +1,10 @@
 import type { IpFamily } from "../ip.js";
 import type { EndpointSlice, NodeName, Node, Port } from "../model.js";
-import { backendAddress } from "../nodes.js";
-import { sameItems } from "../same.js";
+import { same, sameItems } from "../same.js";
 import { endpointsByNode, type NodeEndpoints } from "../servers.js";
 import type { SecondContext, SecondPass } from "./backends.js";
-import { keeper, nodePlace } from "./_nodeServers.js";
+import { keeper, nodeAddress, nodePlace } from "./_nodeServers.js";
+import { localChecksOf } from "./checks.js";
 import type { Backend, Server } from "./types.js";
 
 /** The eligible nodes that left (by name) and joined since the last plan; a changed node does both. */
@@ -44,6 +44,10 @@ export const patchNodes = (
   const readsNodesOtherwise =
     options.nodeSelector !== undefined || was.served.listeners.length + was.served.l4.length > 0;
   if (tooMany || readsNodesOtherwise || subsetsNodes(config.maxBackendsPerService, nodes, was.nodes)) return undefined;
+  // Whether some family has no node to send to (a warning of secondPass's) may change with the nodes.
+  const familyGap = (n: readonly Node[], list: (f: IpFamily) => readonly unknown[]) =>
+    n.length === 0 || was.served.vips.some((v) => list(v.family).length === 0);
+  if (familyGap(nodes, ctx.addressedOf) || was.served.diag.some((d) => d.reason === "NoNodeOfFamily")) return undefined;
   // Each node-targeted backend's nodePort, from the one port it serves (the API server refuses two
   // ports with the same number and protocol; a Service that has them anyway is planned in full).
   const nodePorts = new Map<Backend, Port>();
@@ -69,7 +73,7 @@ export const patchNodes = (
     }
     let changed = gone.size > 0;
     for (const n of delta.joined) {
-      const address = backendAddress(n, b.family);
+      const address = nodeAddress(n, b.family, config);
       if (address === undefined) continue;
       let weight = 1;
       // As in secondPass: anything but Cluster follows the endpoints.
@@ -82,7 +86,7 @@ export const patchNodes = (
         if (options.weighting === "pods-per-node") weight = anyReady ? (mine?.ready ?? 0) : (mine?.serving ?? 0);
       }
       const id = idOf(n);
-      const track = service.externalTrafficPolicy === "Cluster" ? id : undefined;
+      const track = b.healthCheck.kind === "track" ? id : undefined;
       const back = gone.get(n.name);
       const server = keeper(back === undefined ? undefined : [back])(n, address, nodePort, weight, id, track);
       // Its node is not in the list (it joined, or left above), so its place by node is its place.
@@ -91,8 +95,22 @@ export const patchNodes = (
     }
     return changed && !sameItems(b.servers, servers) ? { ...b, servers } : b;
   });
-  const tracked = backends.filter((b) => b.healthCheck.kind === "track").map((b) => ctx.addressedOf(b.family));
-  return { first: was.first, allocation: was.allocation, nodes, slices, served: { ...was.served, backends, tracked } };
+  const tracked = backends
+    .filter((b) => b.healthCheck.kind === "track" && b.healthCheck.source === "kubeProxy")
+    .map((b) => ctx.addressedOf(b.family));
+  // A Local Service's checks follow the nodes its backends send to.
+  const checkOf = new Map(was.served.checks.map((c) => [c.id as string, c]));
+  const checks = localChecksOf(backends, (id) => checkOf.get(id)!.healthCheck).map((c) => {
+    const before = checkOf.get(c.id);
+    return before !== undefined && same(before, c) ? before : c;
+  });
+  return {
+    first: was.first,
+    allocation: was.allocation,
+    nodes,
+    slices,
+    served: { ...was.served, backends, tracked, checks },
+  };
 };
 
 // Whether a Cluster-policy backend may hold a subset of the nodes, before or after.

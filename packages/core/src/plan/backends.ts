@@ -7,18 +7,21 @@ import { matchesSelector } from "../labels.js";
 import type { Diagnostic, EndpointSlice, Ident, Node, NodeName, Service, ServicePort } from "../model.js";
 import { nodeServerId, endpointsByNode, podServers, rendezvousSubset, type NodeEndpoints } from "../servers.js";
 import { keepSame } from "../same.js";
-import { KUBE_PROXY_CHECK_ID } from "./checks.js";
+import { kubeProxyCheckId, localCheckId, localChecksOf } from "./checks.js";
 import { byServer, keeper, withAddresses, type Addressed } from "./_nodeServers.js";
 import { isServable, sayFor, type FirstPass } from "./services.js";
 import { dataPlaneOf, l4Listener } from "./l4.js";
+import { podRefuser } from "./_refusedBackends.js";
 import type {
   Backend,
+  CheckBackend,
   Frontend,
   HealthCheck,
   HttpCheck,
   IngressPort,
   L4Listener,
   Server,
+  TrackCheck,
   UnservedListener,
 } from "./types.js";
 
@@ -37,7 +40,9 @@ export interface Served {
   /** Ports x families that were to be served. */
   readonly wanted: number;
   /** The node lists whose nodes this Service's Cluster-policy backends track (shared lists are one entry). */
-  readonly tracked: readonly (readonly { readonly node: Node }[])[];
+  readonly tracked: readonly (readonly Addressed[])[];
+  /** A Local Service's own check backends, one per family, which every port's backend tracks. */
+  readonly checks: readonly CheckBackend[];
 }
 
 /** The second pass over one Service, and what it read besides the first pass. */
@@ -81,7 +86,7 @@ export const secondContext = (
   const addressed = new Map<IpFamily, readonly Addressed[]>();
   const addressedOf = (family: IpFamily): readonly Addressed[] => {
     let list = addressed.get(family) ?? kept?.get(family);
-    if (list === undefined) list = withAddresses(nodes, family);
+    if (list === undefined) list = withAddresses(nodes, family, config);
     addressed.set(family, list);
     return list;
   };
@@ -98,7 +103,8 @@ interface Draft {
   readonly listeners: UnservedListener[];
   readonly l4: L4Listener[];
   wanted: number;
-  readonly tracked: (readonly { readonly node: Node }[])[];
+  readonly tracked: (readonly Addressed[])[];
+  readonly checks: CheckBackend[];
 }
 
 /**
@@ -128,6 +134,7 @@ export const secondPass = (
     l4: [],
     wanted: 0,
     tracked: [],
+    checks: [],
   };
   const say = sayFor(service, d.diag);
   for (const a of allocation ?? []) {
@@ -201,7 +208,7 @@ export const secondPass = (
     if (list === undefined)
       addressedBy.set(
         family,
-        (list = selected === undefined ? ctx.addressedOf(family) : withAddresses(selected, family)),
+        (list = selected === undefined ? ctx.addressedOf(family) : withAddresses(selected, family, config)),
       );
     return list;
   };
@@ -213,7 +220,7 @@ export const secondPass = (
     family: IpFamily,
     port: ServicePort,
     reuse: readonly Server[] | undefined,
-    track?: (list: readonly { readonly node: Node }[]) => void,
+    track?: (list: readonly Addressed[]) => void,
   ): Server[] => {
     const withAddress = addressedFor(family);
     const keep = keeper(reuse);
@@ -228,7 +235,12 @@ export const secondPass = (
         return keep(x.node, x.address, port.nodePort!, 1, id, id);
       });
     }
-    if (slices.length === 0) return withAddress.map((x) => keep(x.node, x.address, port.nodePort!, 1, idOf(x.node)));
+    // Local: every server tracks its node's check of the Service's healthCheckNodePort.
+    const local = (x: Addressed, weight: number) => {
+      const id = idOf(x.node);
+      return keep(x.node, x.address, port.nodePort!, weight, id, id);
+    };
+    if (slices.length === 0) return withAddress.map((x) => local(x, 1));
     let counts = countsBy.get(family);
     if (counts === undefined) countsBy.set(family, (counts = endpointsByNode(slices, family)));
     // As kube-proxy does: serving-terminating endpoints take traffic only when none is ready
@@ -238,17 +250,17 @@ export const secondPass = (
       .filter((x) => (counts.get(x.node.name)?.serving ?? 0) > 0)
       .map((x) => {
         const c = counts.get(x.node.name);
-        return keep(
-          x.node,
-          x.address,
-          port.nodePort!,
-          options.weighting === "pods-per-node" ? (anyReady ? (c?.ready ?? 0) : (c?.serving ?? 0)) : 1,
-          idOf(x.node),
-        );
+        return local(x, options.weighting === "pods-per-node" ? (anyReady ? (c?.ready ?? 0) : (c?.serving ?? 0)) : 1);
       });
   };
 
+  // A Local Service's check backend of a family, shared by all its ports (built after them).
+  const localCheckFor = (family: IpFamily): Ident => localCheckId(service, family);
+  const pods = podRefuser(config);
   const noAddress = d.vips.length === 0 || d.dualStackBroken;
+  for (const { family } of noAddress || !usesNodePorts ? [] : d.vips)
+    if (nodes.length > 0 && addressedFor(family).length === 0)
+      say("warning", "NoNodeOfFamily", undefined, `no eligible node has an IPv${family} address to send to`);
   service.ports.forEach((port, i) => {
     const field = `spec.ports[${i}]`;
     const plane = dataPlaneOf(port.protocol, options, config);
@@ -264,20 +276,20 @@ export const secondPass = (
         d.ports.push({ port: port.port, protocol: port.protocol, error: "portico.dev/NoNodePort" });
         return;
       }
-      const health =
+      // Cluster: kube-proxy's shared check of the VIP's family; Local: the Service's health port.
+      const healthOf = (family: IpFamily): HttpCheck | TrackCheck =>
         service.externalTrafficPolicy === "Cluster"
-          ? ({ kind: "track", source: "kubeProxy", backend: KUBE_PROXY_CHECK_ID } as const)
-          : service.healthCheckNodePort === undefined
-            ? undefined
-            : localHealth;
-      if (noAddress || health === undefined) {
+          ? { kind: "track", source: "kubeProxy", backend: kubeProxyCheckId(family) }
+          : localHealth;
+      const noHealth = service.externalTrafficPolicy !== "Cluster" && service.healthCheckNodePort === undefined;
+      if (noAddress || noHealth) {
         d.ports.push({ port: port.port, protocol: port.protocol, error: "portico.dev/NotServed" });
         return;
       }
       d.wanted += d.vips.length - 1;
       for (const vip of d.vips) {
         const servers = nodeServers(vip.family, port, undefined, (list) => d.tracked.push(list)).sort(byServer);
-        d.l4.push(l4Listener(service, port, plane, vip, health, servers, config));
+        d.l4.push(l4Listener(service, port, plane, vip, healthOf(vip.family), servers, config));
       }
       d.ports.push({ port: port.port, protocol: port.protocol });
       return;
@@ -317,20 +329,23 @@ export const secondPass = (
       d.ports.push({ port: port.port, protocol: port.protocol, error: "portico.dev/NoNodePort" });
       return;
     }
-    const health: HealthCheck | undefined = toPods
-      ? {
-          kind: "tcp",
-          source: "endpoint",
-          intervalMs: localHealth.intervalMs,
-          rise: localHealth.rise,
-          fall: localHealth.fall,
-        }
-      : service.externalTrafficPolicy === "Cluster"
-        ? { kind: "track", source: "kubeProxy", backend: KUBE_PROXY_CHECK_ID }
-        : service.healthCheckNodePort === undefined
-          ? undefined
-          : localHealth;
-    if (noAddress || health === undefined) {
+    const healthOf = (family: IpFamily): HealthCheck | undefined =>
+      toPods
+        ? {
+            kind: "tcp",
+            source: "endpoint",
+            intervalMs: localHealth.intervalMs,
+            rise: localHealth.rise,
+            fall: localHealth.fall,
+          }
+        : service.externalTrafficPolicy === "Cluster"
+          ? { kind: "track", source: "kubeProxy", backend: kubeProxyCheckId(family) }
+          : service.healthCheckNodePort === undefined
+            ? undefined
+            : { kind: "track", source: "healthCheckNodePort", backend: localCheckFor(family) };
+    const noHealthPort =
+      !toPods && service.externalTrafficPolicy !== "Cluster" && service.healthCheckNodePort === undefined;
+    if (noAddress || noHealthPort) {
       d.ports.push({ port: port.port, protocol: port.protocol, error: "portico.dev/NotServed" });
       return;
     }
@@ -339,8 +354,9 @@ export const secondPass = (
       const backendId = ident("be", service.namespace, service.name, port.port, `v${family}`);
       const before = previous.get(backendId);
       const servers = toPods
-        ? podServers(slices, family, port)
+        ? podServers(slices, family, port, pods.refuse)
         : nodeServers(family, port, before?.servers, (list) => d.tracked.push(list));
+      const health = healthOf(family)!;
       // Built fresh above, so sorting in place copies nothing.
       servers.sort(byServer);
       const timeouts = {
@@ -379,6 +395,8 @@ export const secondPass = (
     d.ports.push({ port: port.port, protocol: port.protocol });
   });
   d.wanted += d.ports.length;
+  d.checks.push(...localChecksOf(d.backends, () => localHealth));
+  pods.report(say);
   if (service.ports.length === 0) say("error", "NoPorts", "spec.ports", "the Service has no valid ports");
   else if (!isServable(service, config, options))
     say(
@@ -392,11 +410,13 @@ export const secondPass = (
   const wasFrontends = new Map<string, Frontend>((was?.served.frontends ?? []).map((f) => [f.id, f]));
   const wasListeners = new Map<string, UnservedListener>((was?.served.listeners ?? []).map((l) => [l.id, l]));
   const wasL4 = new Map<string, L4Listener>((was?.served.l4 ?? []).map((l) => [l.id, l]));
+  const wasChecks = new Map<string, CheckBackend>((was?.served.checks ?? []).map((c) => [c.id, c]));
   const served: Served = {
     ...d,
     frontends: d.frontends.map((f) => keepSame(wasFrontends.get(f.id), f)),
     listeners: d.listeners.map((l) => keepSame(wasListeners.get(l.id), l)),
     l4: d.l4.map((l) => keepSame(wasL4.get(l.id), l)),
+    checks: d.checks.map((c) => keepSame(wasChecks.get(c.id), c)),
   };
   return { first, allocation, nodes, slices, served };
 };

@@ -6,10 +6,20 @@ import { isEligible } from "../nodes.js";
 import { keepSame, same, sameItems } from "../same.js";
 import { NO_VRRP_STATE, planVrrp, type VrrpPlan, type VrrpState } from "../vrrp.js";
 import { secondContext, secondPass, type SecondPass } from "./backends.js";
-import { kubeProxyChecks } from "./checks.js";
+import { planChecks } from "./checks.js";
+import { withoutCollisions } from "./_collisions.js";
 import type { Addressed } from "./_nodeServers.js";
 import { nodeDelta, patchNodes, type NodeDelta } from "./_patchNodes.js";
-import { assemble, groupByService, liveOf, requestsOf, servedVips, settingsOf, slicesByService } from "./plan.js";
+import {
+  assemble,
+  groupByService,
+  ipamOptionsOf,
+  liveOf,
+  requestsOf,
+  servedVips,
+  settingsOf,
+  slicesByService,
+} from "./plan.js";
 import { planAnnouncements, splitByAnnounce } from "./announce.js";
 import { responsibleServices } from "./responsible.js";
 import { firstPass, type FirstPass } from "./services.js";
@@ -89,7 +99,7 @@ export const planIncremental = (
   // its answer is last time's.
   const requests = requestsOf(firstPasses);
   const ipamKept = c !== undefined && sameRequests(c.ipam.requests, requests);
-  const allocations = ipamKept ? c.ipam.allocations : allocate(requests, config.pools);
+  const allocations = ipamKept ? c.ipam.allocations : allocate(requests, config.pools, ipamOptionsOf(config));
 
   // Second pass: kept while its inputs are; with only the nodes changed, patched when it can be.
   const ctx = secondContext(config, nodes, nodes === c?.eligible ? c.addressed : undefined);
@@ -113,8 +123,11 @@ export const planIncremental = (
     return second;
   });
 
+  // A younger Service whose identifiers an older one uses is refused; the cache keeps its own pass.
+  const checked = withoutCollisions(passes);
+
   // VRRP, kept while the VIPs and what runs are.
-  const announced = splitByAnnounce(servedVips(passes), config.pools);
+  const announced = splitByAnnounce(servedVips(checked), config.pools);
   const vips = announced.vrrp;
   const vrrpKept = c !== undefined && sameItems(c.vrrp.vips, vips) && same(c.vrrp.state, vrrp);
   const vrrpPlan = vrrpKept ? c.vrrp.plan : planVrrp(vips, config.lbNodes, config.vrrp, vrrp);
@@ -122,8 +135,8 @@ export const planIncremental = (
 
   // A Service's plan is kept while what its status follows is.
   const memo = new Map<string, ServicePlanMemo>();
-  const outcomes = passes.map((s) => outcomeOf(s, unplaced, config));
-  const servicePlans = passes.map((second, i) => {
+  const outcomes = checked.map((s) => outcomeOf(s, unplaced, config));
+  const servicePlans = checked.map((second, i) => {
     const key = second.first.service.key;
     const outcome = outcomes[i]!;
     const was = c?.servicePlans.get(key);
@@ -133,12 +146,12 @@ export const planIncremental = (
     return p;
   });
 
-  const live = liveOf(passes, outcomes);
+  const live = liveOf(checked, outcomes);
   const next = assemble(interned, config, {
     servicePlans,
     outcomes,
     live,
-    checks: keepSame(c?.plan.checks, kubeProxyChecks(live, nodes, config, ctx.idOf)),
+    checks: keepSame(c?.plan.checks, planChecks(live, nodes, config, ctx.idOf)),
     vrrpInstances: vrrpInstancesOf(vrrpPlan, c),
     announcements: keepSame(c?.plan.announcements, planAnnouncements(announced.bgp, config)),
     settings: c?.plan.settings ?? settingsOf(config),

@@ -1,13 +1,14 @@
 import type { Config } from "../settings.js";
-import { sortDiagnostics } from "../diagnostics.js";
+import { boundDiagnostics } from "../diagnostics.js";
 import type { Ip } from "../ip.js";
-import { allocate, type AddressRequest } from "../ipam.js";
+import { allocate, type AddressRequest, type AllocateOptions } from "../ipam.js";
 import type { ClusterSnapshot, Diagnostic, EndpointSlice } from "../model.js";
 import { isEligible } from "../nodes.js";
 import { NO_VRRP_STATE, planVrrp, type VrrpState } from "../vrrp.js";
 import { planAnnouncements, splitByAnnounce } from "./announce.js";
 import { secondContext, secondPass, type SecondPass, type Served } from "./backends.js";
-import { kubeProxyChecks } from "./checks.js";
+import { planChecks } from "./checks.js";
+import { withoutCollisions } from "./_collisions.js";
 import { responsibleServices } from "./responsible.js";
 import { firstPass, type FirstPass } from "./services.js";
 import { outcomeOf, servicePlanOf, statusToClear, type Outcome } from "./status.js";
@@ -29,11 +30,11 @@ export const plan = (snapshot: ClusterSnapshot, config: Config, vrrp: VrrpState 
   const slices = slicesByService(snapshot.endpointSlices);
   // First pass: options, families and address requests; IPAM answers every request at once.
   const firsts = services.map((s) => firstPass(s, problems.get(s.key) ?? NONE, config));
-  const allocations = allocate(requestsOf(firsts), config.pools);
+  const allocations = allocate(requestsOf(firsts), config.pools, ipamOptionsOf(config));
   // Second pass: frontends and backends per port and family.
   const ctx = secondContext(config, nodes);
-  const seconds = firsts.map((f) =>
-    secondPass(f, allocations.get(f.service.key), slices.get(f.service.key) ?? NONE, ctx),
+  const seconds = withoutCollisions(
+    firsts.map((f) => secondPass(f, allocations.get(f.service.key), slices.get(f.service.key) ?? NONE, ctx)),
   );
   // VRRP over the addresses of the Services that will be served; then each Service's status.
   const announced = splitByAnnounce(servedVips(seconds), config.pools);
@@ -46,7 +47,7 @@ export const plan = (snapshot: ClusterSnapshot, config: Config, vrrp: VrrpState 
     servicePlans,
     outcomes,
     live,
-    checks: kubeProxyChecks(live, nodes, config, ctx.idOf),
+    checks: planChecks(live, nodes, config, ctx.idOf),
     vrrpInstances: vrrpPlan.instances,
     announcements: planAnnouncements(announced.bgp, config),
     settings: settingsOf(config),
@@ -87,7 +88,7 @@ const assembled = (snapshot: ClusterSnapshot, config: Config, parts: PlanParts):
     ? {}
     : { announcements: parts.announcements }),
   lbNodes: config.lbNodes,
-  diagnostics: sortDiagnostics([...snapshot.diagnostics, ...parts.outcomes.flatMap((o) => o.diag)]),
+  diagnostics: boundDiagnostics([...snapshot.diagnostics, ...parts.outcomes.flatMap((o) => o.diag)]),
   settings: parts.settings,
 });
 
@@ -103,6 +104,11 @@ export const settingsOf = (config: Config): PlanSettings => ({
   healthCheck: config.healthCheck,
   ...(config.bgp === undefined ? {} : { bgp: config.bgp }),
   ...(config.nftables === undefined ? {} : { nftables: config.nftables }),
+});
+
+/** How IPAM treats sharing keys, from the config. */
+export const ipamOptionsOf = (config: Config): AllocateOptions => ({
+  shareAcrossNamespaces: config.shareAcrossNamespaces ?? false,
 });
 
 /** Ingest's diagnostics about Services, by Service key. */

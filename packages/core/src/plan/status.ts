@@ -1,6 +1,6 @@
 import { match } from "ts-pattern";
 import type { Config } from "../settings.js";
-import { describeRef, sortDiagnostics } from "../diagnostics.js";
+import { boundDiagnostics, describeRef, sortDiagnostics } from "../diagnostics.js";
 import type { Ip } from "../ip.js";
 import { poolOf } from "../ipam.js";
 import type { Diagnostic, Service } from "../model.js";
@@ -92,7 +92,7 @@ export const servicePlanOf = (second: SecondPass, outcome: Outcome, problems: re
       loadBalancer: { ingress },
       conditions: withPortsCondition(conditionsFor(state, sorted, service.generation), ingress, service.generation),
     },
-    diagnostics: sorted,
+    diagnostics: boundDiagnostics(sorted),
   };
 };
 
@@ -195,6 +195,10 @@ const conditionsFor = (
 
 // Condition messages are capped by the API at 32768 bytes; keep them readable well below that.
 const summary = (list: readonly Diagnostic[]): string => {
-  const text = list.map((d) => d.message).join("; ") || "not served";
+  const text =
+    list
+      .slice(0, 20)
+      .map((d) => d.message)
+      .join("; ") || "not served";
   return text.length > 4000 ? `${text.slice(0, 3999)}…` : text;
 };

@@ -55,12 +55,13 @@ export interface TcpCheck {
 
 /**
  * The servers follow the state of the same node's server in a shared check backend (HAProxy
- * `track`): for `externalTrafficPolicy: Cluster`, one kube-proxy check per node serves every
- * Service, so adding Services adds no checks.
+ * `track`): for `externalTrafficPolicy: Cluster`, one kube-proxy check per node and family serves
+ * every Service, so adding Services adds no checks; for `Local`, one check of the Service's
+ * `healthCheckNodePort` per node and family serves every port of the Service.
  */
 export interface TrackCheck {
   readonly kind: "track";
-  readonly source: "kubeProxy";
+  readonly source: "kubeProxy" | "healthCheckNodePort";
   /** The id of a {@link CheckBackend} of the plan. */
   readonly backend: Ident;
 }
@@ -94,7 +95,10 @@ export interface BackendTimeouts {
   readonly tunnelMs?: Millis;
 }
 
-/** A backend that only health-checks: one server per node, checked on kube-proxy's health port. */
+/**
+ * A backend that only health-checks: one server per node, checked on kube-proxy's health port
+ * (shared by every Cluster-policy Service) or on one Local Service's `healthCheckNodePort`.
+ */
 export interface CheckBackend {
   readonly id: Ident;
   readonly healthCheck: HttpCheck;
@@ -237,7 +241,7 @@ export interface Plan {
   readonly backends: readonly Backend[];
   // The three lists below are optional only so hand-built plans from before them still type-check;
   // the planner always sets them, and absent means empty.
-  /** The shared kube-proxy health checks that Cluster-policy backends track, by id. */
+  /** The shared health checks that backends track (kube-proxy's per family, each Local Service's), by id. */
   readonly checks?: readonly CheckBackend[];
   /** UDP/SCTP listeners planned but not served by HAProxy, by id. */
   readonly unservedListeners?: readonly UnservedListener[];

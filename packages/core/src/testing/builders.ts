@@ -174,6 +174,8 @@ export interface ConfigInput {
   readonly maxBackendsPerService?: number;
   readonly podIpsRoutable?: boolean;
   readonly reservedPorts?: readonly number[];
+  readonly shareAcrossNamespaces?: boolean;
+  readonly podCidrs?: readonly string[];
 }
 
 /** The documented example config, with overrides. */
@@ -202,6 +204,8 @@ export const aConfig = (o: ConfigInput = {}): Json => ({
   ...(o.maxBackendsPerService === undefined ? {} : { maxBackendsPerService: o.maxBackendsPerService }),
   ...(o.podIpsRoutable === undefined ? {} : { podIpsRoutable: o.podIpsRoutable }),
   ...(o.reservedPorts === undefined ? {} : { reservedPorts: [...o.reservedPorts] }),
+  ...(o.shareAcrossNamespaces === undefined ? {} : { shareAcrossNamespaces: o.shareAcrossNamespaces }),
+  ...(o.podCidrs === undefined ? {} : { podCidrs: [...o.podCidrs] }),
 });
 
 /** {@link aConfig}, parsed; throws on an invalid config (tests only). */

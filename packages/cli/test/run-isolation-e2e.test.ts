@@ -1,0 +1,147 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { aNode, aService } from "@portico/core/testing";
+import { start, type Started } from "@portico/host";
+import { describeWith, freePort, KubeApiServer, NetnsLab, program, root, until } from "@portico/testkit";
+import { afterAll, beforeAll, expect, it, onTestFailed } from "vitest";
+import { ingressOf, sayer, type Obj } from "./e2e/harness.js";
+import {
+  buildOneLb,
+  installedCfg,
+  loopFrom,
+  nodeAddressAt,
+  oneLbConfig,
+  startPortico,
+  trafficFrom,
+  workersOf,
+  type PorticoRun,
+} from "./e2e/one-lb.js";
+
+// Issue case 1 under `portico run`: two real 63-character names whose 64-bit frontend ids
+// collide (found by a rho search). Before the planner checked identifiers, the second made every
+// render fail, so no Service anywhere changed again. Now the younger alone fails, with a condition
+// and a Warning Event naming the identifier, and Services added afterwards are still served.
+// The lab is e2e/one-lb.ts's: one LB node with a real HAProxy, two fake nodes, a client namespace.
+
+const POOL = ["198.18.100.10", "198.18.100.11", "198.18.100.12", "198.18.100.13"] as const;
+const NODES = ["node1", "node2"] as const;
+const OLDER = "checkout-frontend-for-the-spring-sale-campaign-79a93c2990e0e760";
+const YOUNGER = "checkout-frontend-for-the-spring-sale-campaign-ef4c6cd101e944e7";
+const say = sayer("portico run isolation e2e");
+/** A safety cap on each wait (a loaded 2-core machine is slow), never a target. */
+const CAP = 30_000;
+
+const conditionsOf = (o: Obj | undefined): Obj[] =>
+  ((((o?.["status"] ?? {}) as Obj)["conditions"] ?? []) as Obj[]).filter((c) => typeof c === "object");
+
+await describeWith(
+  [program("haproxy", ["-v"]), program("ip", ["-V"]), root],
+  "portico run with two Services whose frontend ids collide (real HAProxy, real traffic)",
+  () => {
+    const netns = new NetnsLab();
+    let fakeNodes: readonly Started[] = [];
+    let api: KubeApiServer | undefined;
+    let portico: PorticoRun | undefined;
+    let haproxy: Started | undefined;
+    let dir = "";
+    let client = "";
+
+    const server = (): KubeApiServer => api!;
+    const vipOf = (name: string): string | undefined => ingressOf(server().get("Service", "default", name))[0]?.ip;
+
+    beforeAll(async () => {
+      try {
+        dir = await mkdtemp("/tmp/portico-isolation-e2e-");
+        let lb = "";
+        ({ lb, client, fakeNodes } = await buildOneLb(netns, POOL, NODES));
+        api = await new KubeApiServer().start();
+        for (const [i, n] of NODES.entries()) api.put(aNode(n, nodeAddressAt(i)));
+        api.put(aService({ name: "web", created: "2026-01-01T00:00:00Z" }));
+        api.put(aService({ name: OLDER, created: "2026-01-02T00:00:00Z" }));
+        const listen = await freePort();
+        await writeFile(join(dir, "kubeconfig"), api.kubeconfig("lb1"));
+        await writeFile(join(dir, "portico.yaml"), oneLbConfig(dir, `${POOL[0]}-${POOL[3]}`, listen));
+        portico = await startPortico(dir);
+        await until("the first haproxy.cfg", async () => (await installedCfg(dir)) !== "", CAP);
+        const args = ["netns", "exec", lb, "haproxy", "-W", "-S", `${dir}/master.sock`, "-f", join(dir, "haproxy.cfg")];
+        haproxy = (await start("ip", args, { stdio: "pipe" }))._unsafeUnwrap();
+        await until("an haproxy worker", async () => (await workersOf(`${dir}/master.sock`)).length > 0, CAP);
+      } catch (e) {
+        throw new Error(`${(e as Error).message}\nportico logs:\n${portico?.logs() ?? ""}`);
+      }
+    }, 90_000);
+
+    afterAll(async () => {
+      await portico?.proc.stop("SIGTERM", 5_000);
+      await haproxy?.stop("SIGTERM", 3_000);
+      for (const p of fakeNodes) await p.stop("SIGTERM", 2_000);
+      await api?.stop();
+      await netns.destroy();
+      if (dir !== "") await rm(dir, { recursive: true, force: true });
+    }, 30_000);
+
+    it("the younger Service fails alone with a condition and an Event; the others keep serving and a later Service is served", async () => {
+      onTestFailed(() => say(`portico logs:\n${portico!.logs()}`));
+      await until(
+        "web and the older Service serving",
+        () => vipOf("web") !== undefined && vipOf(OLDER) !== undefined,
+        CAP,
+      );
+      const web = vipOf("web")!;
+      const older = vipOf(OLDER)!;
+      await until(
+        "both VIPs answering",
+        async () => (await trafficFrom(client, web, 2)).ok === 2 && (await trafficFrom(client, older, 2)).ok === 2,
+        CAP,
+      );
+      const loops = [await loopFrom(client, web, 40_000), await loopFrom(client, older, 40_000)];
+      const cfgBefore = await installedCfg(dir);
+      const frontend = /^frontend (fe_default_checkout_\S+)$/m.exec(cfgBefore)?.[1];
+      expect(frontend).toBe("fe_default_checkout_frontend_for_the_spring_sa_078cc8887a320c2f");
+
+      server().put(aService({ name: YOUNGER, created: "2026-01-03T00:00:00Z" }));
+      await until(
+        "the younger Service's condition",
+        () =>
+          conditionsOf(server().get("Service", "default", YOUNGER)).some(
+            (c) => c["reason"] === "IdentifierCollision" && c["status"] === "False",
+          ),
+        CAP,
+      );
+      // Applies go on: a Service added after the collision is served.
+      server().put(aService({ name: "later", created: "2026-01-04T00:00:00Z" }));
+      await until(
+        "later serving",
+        async () => {
+          const vip = vipOf("later");
+          return vip !== undefined && (await trafficFrom(client, vip, 2)).ok === 2;
+        },
+        CAP,
+      );
+      const summaries = await Promise.all(loops.map((l) => l.stop()));
+
+      const ready = conditionsOf(server().get("Service", "default", YOUNGER)).find(
+        (c) => c["type"] === "portico.dev/LoadBalancerReady",
+      );
+      expect(String(ready?.["message"])).toContain(
+        `metadata.name: the derived identifier ${frontend} is already used by the older Service default/${OLDER}`,
+      );
+      expect(ingressOf(server().get("Service", "default", YOUNGER))).toEqual([]);
+      const events = server()
+        .list("Event")
+        .filter(
+          (e) => e["reason"] === "SyncLoadBalancerFailed" && String(e["message"]).includes("IdentifierCollision"),
+        );
+      expect(events.length).toBeGreaterThan(0);
+      const cfg = await installedCfg(dir);
+      expect(cfg.match(new RegExp(`^frontend ${frontend}$`, "gm"))).toHaveLength(1);
+      for (const s of summaries) {
+        expect(s.failed, s.errors.join("; ")).toBe(0);
+        expect(s.ok).toBeGreaterThan(10);
+      }
+      say(
+        `collision: ${YOUNGER} failed with IdentifierCollision; web and ${OLDER} answered ${summaries.map((s) => s.ok).join(" + ")} connections meanwhile, 0 failed; later served on ${vipOf("later")}`,
+      );
+    }, 90_000);
+  },
+);
