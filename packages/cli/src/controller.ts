@@ -227,7 +227,8 @@ export class Controller {
     const result = await this.#o.apply(p);
     this.#lastApply = result;
     this.#lastPlan = p;
-    this.#installed.record(p, result.haproxy !== "error", result.errors);
+    // A deferred reload installed nothing yet: what runs is still the last apply's.
+    if (result.retryInMs === undefined) this.#installed.record(p, result.haproxy !== "error", result.errors);
     await this.#checkServing();
     // Tried again on its snapshot, unless a newer one, queued or being planned, supersedes it.
     this.#applyRetry.after(result.errors.length > 0, () => {
