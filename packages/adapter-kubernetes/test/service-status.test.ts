@@ -216,7 +216,8 @@ describe("status publishing", () => {
       { port: 80, nodePort: 30080 },
       { port: 53, nodePort: 30053, protocol: "UDP" },
     ];
-    server.put(aService({ name: "dns", ports: udp }));
+    // UDP is served by nftables (nat) by default; through the proxy data plane nothing serves it.
+    server.put(aService({ name: "dns", ports: udp, annotations: { "portico.dev/data-plane": "proxy" } }));
     const stored = server.get("Service", "default", "dns")!;
     const other = {
       type: "example.com/Healthy",
