@@ -1,11 +1,11 @@
-import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validateHaproxy } from "@portico/adapter-haproxy";
 import { validateKeepalived } from "@portico/adapter-keepalived";
 import { validateNftables } from "@portico/adapter-nftables";
-import { describeWith, NetnsLab, program, root } from "@portico/testkit";
+import { describeWith, expectGolden, NetnsLab, program, root } from "@portico/testkit";
 import { main, type Io } from "../src/index.js";
 
 // The quickstart example rendered end to end, compared with committed goldens and checked by the
@@ -48,13 +48,7 @@ describe("quickstart render", () => {
   for (const node of NODES) {
     for (const file of FILES) {
       it(`${node}/${file} matches its golden byte for byte`, async () => {
-        const text = await readFile(join(out, node, file), "utf8");
-        const golden = join(goldenDir, node, file);
-        if (process.env["PORTICO_UPDATE_GOLDEN"] === "1") {
-          await mkdir(join(goldenDir, node), { recursive: true });
-          await writeFile(golden, text);
-        }
-        expect(text).toBe(await readFile(golden, "utf8"));
+        await expectGolden(join(goldenDir, node, file), await readFile(join(out, node, file), "utf8"));
       });
     }
   }

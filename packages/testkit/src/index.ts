@@ -10,6 +10,7 @@ export { must, NetnsLab } from "./netns.js";
 export { KubeApiServer, type RecordedRequest } from "./kube-api.js";
 export { fakeTree, type FakeMachine } from "./faketree.js";
 export { freePort, settled, until, waitForLine } from "./wait.js";
+export { expectGolden, UPDATE_GOLDEN } from "./golden.js";
 export { askFakeNode, askHttp, type HttpOutcome } from "./ask.js";
 export {
   CLIENT_BIN,
