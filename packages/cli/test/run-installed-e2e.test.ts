@@ -20,9 +20,9 @@ import {
   installedCfg,
   nodeAddressAt,
   oneLbConfig,
+  startHaproxyOn,
   startPortico,
   trafficFrom,
-  workersOf,
   type PorticoRun,
 } from "./e2e/one-lb.js";
 
@@ -98,9 +98,7 @@ await describeWith(
         // Planned and written, but no HAProxy runs yet: not ready, and no status for web.
         await until("readyz says no haproxy", async () => (await readyz()).text.includes("no haproxy worker"), CAP);
         beforeHaproxy = { readyz: await readyz(), statusWrites: statusWritesOf("web").length };
-        const args = ["netns", "exec", lb, "haproxy", "-W", "-S", `${dir}/master.sock`, "-f", join(dir, "haproxy.cfg")];
-        haproxy = (await start("ip", args, { stdio: "pipe" }))._unsafeUnwrap();
-        await until("an haproxy worker", async () => (await workersOf(`${dir}/master.sock`)).length > 0, CAP);
+        haproxy = await startHaproxyOn(lb, dir, CAP);
         // The port's other owner: a socket bound to every address of the LB namespace and not
         // listening, which the look at listening sockets before a reload cannot see, so only the
         // reload finds it (and is rolled back).

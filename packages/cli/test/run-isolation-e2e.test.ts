@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { aNode, aService } from "@portico/core/testing";
-import { start, type Started } from "@portico/host";
+import type { Started } from "@portico/host";
 import { describeWith, freePort, KubeApiServer, NetnsLab, program, root, until } from "@portico/testkit";
 import { afterAll, beforeAll, expect, it, onTestFailed } from "vitest";
 import { ingressOf, sayer, type Obj } from "./e2e/harness.js";
@@ -11,9 +11,9 @@ import {
   loopFrom,
   nodeAddressAt,
   oneLbConfig,
+  startHaproxyOn,
   startPortico,
   trafficFrom,
-  workersOf,
   type PorticoRun,
 } from "./e2e/one-lb.js";
 
@@ -63,9 +63,7 @@ await describeWith(
         await writeFile(join(dir, "portico.yaml"), oneLbConfig(dir, `${POOL[0]}-${POOL[3]}`, listen));
         portico = await startPortico(dir);
         await until("the first haproxy.cfg", async () => (await installedCfg(dir)) !== "", CAP);
-        const args = ["netns", "exec", lb, "haproxy", "-W", "-S", `${dir}/master.sock`, "-f", join(dir, "haproxy.cfg")];
-        haproxy = (await start("ip", args, { stdio: "pipe" }))._unsafeUnwrap();
-        await until("an haproxy worker", async () => (await workersOf(`${dir}/master.sock`)).length > 0, CAP);
+        haproxy = await startHaproxyOn(lb, dir, CAP);
       } catch (e) {
         throw new Error(`${(e as Error).message}\nportico logs:\n${portico?.logs() ?? ""}`);
       }

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { aNode, aService, anEndpointSlice } from "@portico/core/testing";
-import { start, type Started } from "@portico/host";
+import type { Started } from "@portico/host";
 import {
   describeWith,
   freePort,
@@ -23,6 +23,7 @@ import {
   nodeAddressAt,
   oneLbConfig,
   serverRowsOf,
+  startHaproxyOn,
   startPortico,
   trafficFrom,
   workersOf,
@@ -100,9 +101,7 @@ await describeWith(
         // With no master yet, the first apply only writes the validated file; HAProxy then starts on
         // it, as haproxy.service does on an LB node.
         await until("the first haproxy.cfg", async () => (await installedCfg(dir)) !== "", CAP);
-        const args = ["netns", "exec", lb, "haproxy", "-W", "-S", `${dir}/master.sock`, "-f", join(dir, "haproxy.cfg")];
-        haproxy = (await start("ip", args, { stdio: "pipe" }))._unsafeUnwrap();
-        await until("an haproxy worker", async () => (await workersOf(`${dir}/master.sock`)).length > 0, CAP);
+        haproxy = await startHaproxyOn(lb, dir, CAP);
       } catch (e) {
         throw new Error(`${(e as Error).message}\nportico logs:\n${portico?.logs() ?? ""}`);
       }

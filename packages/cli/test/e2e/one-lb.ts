@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseShowProc, sendCommand, sendCommands } from "@portico/adapter-haproxy";
 import { start, type Started } from "@portico/host";
-import { clientLoop, dataplaneNet, must, traffic, type ClientSummary, type NetnsLab } from "@portico/testkit";
+import { clientLoop, dataplaneNet, must, traffic, until, type ClientSummary, type NetnsLab } from "@portico/testkit";
 import { BIN } from "./harness.js";
 
 // One LB node in a network namespace, a client namespace in front of it and fake nodes behind it
@@ -82,6 +82,18 @@ export const appliesIn = (logs: string): string[] =>
     .split("\n")
     .filter((l) => l.includes('"msg":"applied plan"'))
     .map((l) => (JSON.parse(l) as { haproxy: string }).haproxy);
+
+/**
+ * Start HAProxy in the LB namespace on the haproxy.cfg `portico run` wrote into `dir` (with no
+ * master yet, its first apply only writes the validated file), as haproxy.service does on an LB
+ * node, and wait for its first worker; `capMs` caps the wait.
+ */
+export const startHaproxyOn = async (lb: string, dir: string, capMs: number): Promise<Started> => {
+  const args = ["netns", "exec", lb, "haproxy", "-W", "-S", `${dir}/master.sock`, "-f", join(dir, "haproxy.cfg")];
+  const haproxy = (await start("ip", args, { stdio: "pipe" }))._unsafeUnwrap();
+  await until("an haproxy worker", async () => (await workersOf(`${dir}/master.sock`)).length > 0, capMs);
+  return haproxy;
+};
 
 /** The installed haproxy.cfg in `dir` ("" before there is one). */
 export const installedCfg = (dir: string): Promise<string> =>
