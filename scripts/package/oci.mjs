@@ -102,14 +102,19 @@ export const buildOci = (ctx) => {
       // a package without a copyright file of its own (it shares its source package's)
     }
   }
-  // keepalived -t looks up keepalived.scriptUser (nobody); glibc reads files without NSS modules.
+  // keepalived -t looks up keepalived.scriptUser (nobody) and HAProxy its workers' user and group
+  // (haproxy, locked into /var/lib/haproxy, as Debian's package makes them); glibc reads files
+  // without NSS modules.
   const etc = join(rootfs, "etc");
   mkdirSync(etc, { recursive: true });
   writeFileSync(
     join(etc, "passwd"),
-    "root:x:0:0:root:/root:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+    "root:x:0:0:root:/root:/usr/sbin/nologin\n" +
+      "haproxy:x:104:104::/var/lib/haproxy:/usr/sbin/nologin\n" +
+      "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
   );
-  writeFileSync(join(etc, "group"), "root:x:0:\nnogroup:x:65534:\n");
+  writeFileSync(join(etc, "group"), "root:x:0:\nhaproxy:x:104:\nnogroup:x:65534:\n");
+  mkdirSync(join(rootfs, "var/lib/haproxy"), { recursive: true });
   writeFileSync(join(etc, "nsswitch.conf"), "passwd: files\ngroup: files\nhosts: files dns\n");
   mkdirSync(join(rootfs, "tmp"), { recursive: true });
   chmodSync(join(rootfs, "tmp"), 0o1777);
