@@ -300,21 +300,49 @@ await describeWith(
       ]);
     };
 
-    // A failing check waits for its 1 s timeout (`timeout connect`, `timeout check`) and the next
-    // starts `fastinter` after it ends: down within inter + fall x 1 s + (fall - 1) x fastinter.
-    // That is within the issue's inter + fall x fastinter + 2 s when fall x 1 s <= fastinter + 2 s
-    // (the lab's timing below); with the defaults (fall 3, fastinter 500 ms) it is 6 s, asserted
-    // with 1 s to spare for a loaded machine.
+    // A failing check waits for its timeout and the next starts `fastinter` after it ends: down
+    // within inter + fall x timeout + (fall - 1) x fastinter. The check's timeout is
+    // min(1 s, (fastinter + 1 s) / fall), at least 500 ms: 1 s for the lab's timing, 500 ms for the
+    // defaults (fall 3, fastinter 500 ms), so both fit the issue's inter + fall x fastinter + 2 s
+    // with 1 s to spare. A check backend (Cluster policy) shortens the connect and the read; a
+    // backend that checks on its own (Local) serves clients too, so only the read, and a
+    // blackholed node there waits the clients' 1 s connect timeout per check.
+    const within = (t: { intervalMs: number; fall: number; fastinterMs: number }): number =>
+      t.intervalMs + t.fall * t.fastinterMs + 2000;
     for (const timing of [
-      { name: "lab", intervalMs: 2000, fall: 2, fastinterMs: 1500, bound: 2000 + 2 * 1500 + 2000 },
-      { name: "defaults", intervalMs: 2000, fall: 3, fastinterMs: 500, bound: 2000 + 3 * 1000 + 2 * 500 + 1000 },
-    ])
-      it(`marks a blackholed, refused or hung node down within ${timing.bound} ms (${timing.name}: inter ${timing.intervalMs} ms, fall ${timing.fall}, fastinter ${timing.fastinterMs} ms)`, async () => {
-        const { intervalMs, fall, fastinterMs, bound } = timing;
-        await apply({ ...all, intervalMs, fall, fastinterMs, rise: 2 });
+      {
+        name: "lab",
+        policy: "Local",
+        intervalMs: 2000,
+        fall: 2,
+        fastinterMs: 1500,
+        blackholed: 2000 + 2 * 1500 + 2000,
+      },
+      {
+        name: "defaults",
+        policy: "Cluster",
+        intervalMs: 2000,
+        fall: 3,
+        fastinterMs: 500,
+        blackholed: 2000 + 3 * 500 + 2000,
+      },
+      // Local: inter + fall x 1 s + (fall - 1) x fastinter = 6 s for a blackholed node, asserted with 1 s to spare.
+      {
+        name: "defaults",
+        policy: "Local",
+        intervalMs: 2000,
+        fall: 3,
+        fastinterMs: 500,
+        blackholed: 2000 + 3 * 1000 + 2 * 500 + 1000,
+      },
+    ] as const)
+      it(`marks a blackholed, refused or hung node down within ${within(timing)} ms, blackholed ${timing.blackholed} ms (${timing.name}, ${timing.policy}: inter ${timing.intervalMs} ms, fall ${timing.fall}, fastinter ${timing.fastinterMs} ms)`, async () => {
+        const { intervalMs, fall, fastinterMs, policy } = timing;
+        await apply({ ...all, policy, intervalMs, fall, fastinterMs, rise: 2 });
         await lab.until(allUp, 20_000);
         const measured: string[] = [];
         for (const f of failures) {
+          const bound = f.kind === "blackholed" ? timing.blackholed : within(timing);
           const t0 = Date.now();
           await f.fail();
           let ms: number;
@@ -327,12 +355,37 @@ await describeWith(
           } finally {
             await f.heal();
           }
-          measured.push(`${f.kind} ${ms} ms`);
+          measured.push(`${f.kind} ${ms} ms (bound ${bound} ms)`);
           await lab.until(async () => lab.serverUp(f.node), 20_000);
           expect(ms, `${f.kind}: ${Date.now() - t0} ms`).toBeLessThanOrEqual(bound);
         }
-        say(`down after (${timing.name}, bound ${bound} ms): ${measured.join("; ")}`);
+        say(`down after (${timing.name}, ${policy}): ${measured.join("; ")}`);
       }, 180_000);
+
+    // The shorter check timeout (500 ms with the defaults) still passes a /healthz that takes 300 ms.
+    it("keeps a node whose /healthz answers in 300 ms up (defaults, Cluster and Local)", async () => {
+      const node = lab.net!.nodes.find((x) => x.name === "node1")!;
+      const delay = async (ms: number): Promise<void> => {
+        node.proc.stdin!.write(`delay ${ms}\n`);
+        await waitForLine(node.proc, `delay ${ms}`);
+      };
+      try {
+        for (const policy of ["Cluster", "Local"] as const) {
+          await apply({ ...all, policy, intervalMs: 2000, fall: 3, fastinterMs: 500, rise: 2 });
+          await lab.until(allUp, 20_000);
+          await delay(300);
+          // Long enough for four checks at inter 2 s, each taking 300 ms.
+          const until = Date.now() + 9_000;
+          while (Date.now() < until) {
+            expect(await lab.serverUp("node1"), `${policy}: node1 marked down`).toBe(true);
+            await new Promise((r) => setTimeout(r, 200));
+          }
+        }
+      } finally {
+        await delay(0);
+      }
+      say("a /healthz answering in 300 ms stayed up for 9 s (Cluster and Local, defaults)");
+    }, 90_000);
 
     // Last: the killed node does not come back for any later test.
     it("marks a node whose process was killed down within inter + (fall - 1) x fastinter + 2 s (defaults)", async () => {

@@ -13,7 +13,7 @@ import { guardIdent, guardInt, guardOneOf, show } from "../_guards.js";
 import type { SlotLine } from "../_installed.js";
 import { MAX_READ_SLOT } from "../_serverLine.js";
 import { alignSlots, layoutSlots } from "../_slots.js";
-import { checkTiming, renderHttpCheck } from "./_healthCheck.js";
+import { checkTimeoutLines, checkTiming, renderHttpCheck } from "./_healthCheck.js";
 import type { Memo } from "./_memo.js";
 import { label, renderError, unique, type Fail } from "./_renderError.js";
 import { sectionLines, sectionOf, type Section } from "./_section.js";
@@ -70,7 +70,13 @@ export const renderBackend = (
       const h = yield* renderHttpCheck(hc, fail, hcConfig);
       // `port` sends checks to the health port, not the nodePort; because a port is set, HAProxy
       // does not put a PROXY header on checks (kube-proxy's /healthz would not understand one).
-      checkLines = [...h.lines, `default-server check port ${h.port} ${h.timing}${sendProxy}`];
+      // Clients connect through this backend too, so only the read is shortened: a check's connect
+      // waits min(timeout connect, inter), the clients' 1 s.
+      checkLines = [
+        ...checkTimeoutLines(h.timeoutMs, false),
+        ...h.lines,
+        `default-server check port ${h.port} ${h.timing}${sendProxy}`,
+      ];
     } else if (hc.kind === "tcp" && kind === "tcp") {
       const inter = yield* guardInt(hc.intervalMs, 1, 86_400_000).mapErr(fail("healthCheck.intervalMs"));
       const fall = yield* guardInt(hc.fall, 1, 1000).mapErr(fail("healthCheck.fall"));

@@ -3,7 +3,7 @@ import { sameItems, type AdapterError, type CheckBackend, type HealthCheckConfig
 import { guardIdent } from "../_guards.js";
 import type { SlotLine } from "../_installed.js";
 import { layoutSlots, sameId } from "../_slots.js";
-import { renderHttpCheck } from "./_healthCheck.js";
+import { checkTimeoutLines, renderHttpCheck } from "./_healthCheck.js";
 import type { Memo } from "./_memo.js";
 import { label, renderError, unique, type Fail } from "./_renderError.js";
 import { sectionLines, sectionOf, type Section } from "./_section.js";
@@ -48,9 +48,12 @@ export const renderCheckBackend = (
     const layout = layoutSlots(weighed, installed, sameId);
     // Empty slots wait at the unspecified address of the checks' family (the first node's).
     const family = c.servers[0]?.address.includes(":") === true ? 6 : 4;
-    const head = sectionLines(`backend ${id}`, [...h.lines, `default-server check port ${h.port} ${h.timing}`]).join(
-      "\n",
-    );
+    // Only checks connect here, never a client: the connect timeout can be the check's.
+    const head = sectionLines(`backend ${id}`, [
+      ...checkTimeoutLines(h.timeoutMs, true),
+      ...h.lines,
+      `default-server check port ${h.port} ${h.timing}`,
+    ]).join("\n");
     const servers = yield* slotServerLines(head, id, layout, family, installed, fail, undefined, memo);
     const ids = layout.map((s) => s?.id as string | undefined);
     const kept =

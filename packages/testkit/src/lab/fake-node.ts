@@ -8,9 +8,10 @@
 // answers every UDP datagram with the same JSON line, `client` being the datagram's source.
 // Every health port answers GET /healthz with 200 {"node", "localEndpoints": 1} or 503 (0).
 // Without --state-dir it is driven by its parent: it prints "ready" once every port listens, a
-// line "503" or "200" on stdin flips its health (it prints `health <status>`), and it ends with
-// stdin. With --state-dir it runs on its own: 503 while `<dir>/fail` exists, its pid written to
-// `<dir>/pid` once every port listens, or why a port could not be had to `<dir>/error`.
+// line "503" or "200" on stdin flips its health (it prints `health <status>`), a line "delay <ms>"
+// makes /healthz answer that much later (it prints `delay <ms>`), and it ends with stdin. With
+// --state-dir it runs on its own: 503 while `<dir>/fail` exists, its pid written to `<dir>/pid`
+// once every port listens, or why a port could not be had to `<dir>/error`.
 import { existsSync } from "node:fs";
 import dgram from "node:dgram";
 import http from "node:http";
@@ -25,6 +26,7 @@ const stateDir = flags.includes("--state-dir") ? flags[flags.indexOf("--state-di
 const ports = (list: string): number[] => list.split(",").filter(Boolean).map(Number);
 const udpPortList = flags.includes("--udp") ? (flags[flags.indexOf("--udp") + 1] ?? "") : "";
 let healthy = true;
+let healthDelayMs = 0;
 const isHealthy = (): boolean => (stateDir === undefined ? healthy : !existsSync(join(stateDir, "fail")));
 
 const HTTP_REQUEST = /^[A-Z]{3,7} \S+ HTTP\/1\.[01]\r?\n/;
@@ -70,9 +72,13 @@ const healthServer = (): http.Server =>
       res.writeHead(404).end();
       return;
     }
-    const ok = isHealthy();
-    res.writeHead(ok ? 200 : 503, { "content-type": "application/json" });
-    res.end(`${JSON.stringify({ node: name, localEndpoints: ok ? 1 : 0 })}\n`);
+    const answer = (): void => {
+      const ok = isHealthy();
+      res.writeHead(ok ? 200 : 503, { "content-type": "application/json" });
+      res.end(`${JSON.stringify({ node: name, localEndpoints: ok ? 1 : 0 })}\n`);
+    };
+    if (healthDelayMs > 0) setTimeout(answer, healthDelayMs);
+    else answer();
   });
 
 /** IPv4 and IPv6 on separate sockets, so an IPv4 peer reads as 198.18.0.11, not ::ffff:198.18.0.11. */
@@ -122,7 +128,11 @@ if (stateDir === undefined) {
     for (const line of d.split("\n")) {
       if (line.trim() === "503") healthy = false;
       if (line.trim() === "200") healthy = true;
-      if (line.trim() !== "") process.stdout.write(`health ${healthy ? 200 : 503}\n`);
+      const delay = /^delay (\d+)$/.exec(line.trim());
+      if (delay !== null) {
+        healthDelayMs = Number(delay[1]);
+        process.stdout.write(`delay ${healthDelayMs}\n`);
+      } else if (line.trim() !== "") process.stdout.write(`health ${healthy ? 200 : 503}\n`);
     }
   });
   process.stdin.on("end", () => process.exit(0));
