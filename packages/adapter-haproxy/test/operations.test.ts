@@ -304,9 +304,10 @@ await describeWith(
     // within inter + fall x timeout + (fall - 1) x fastinter. The check's timeout is
     // min(1 s, (fastinter + 1 s) / fall), at least 500 ms: 1 s for the lab's timing, 500 ms for the
     // defaults (fall 3, fastinter 500 ms), so both fit the issue's inter + fall x fastinter + 2 s
-    // with 1 s to spare. A check backend (Cluster policy) shortens the connect and the read; a
-    // backend that checks on its own (Local) serves clients too, so only the read, and a
-    // blackholed node there waits the clients' 1 s connect timeout per check.
+    // with 1 s to spare. A check backend (the lab's Cluster plan; the planner puts Local Services
+    // behind one too) shortens the connect and the read; a backend that checks on its own (the
+    // lab's hand-built Local plan) serves clients too, so only the read, and a blackholed node
+    // there waits the clients' 1 s connect timeout per check.
     const within = (t: { intervalMs: number; fall: number; fastinterMs: number }): number =>
       t.intervalMs + t.fall * t.fastinterMs + 2000;
     for (const timing of [
