@@ -7,6 +7,7 @@ import { parse } from "yaml";
 import { main } from "@portico/cli";
 import { validateHaproxy } from "@portico/adapter-haproxy";
 import { validateKeepalivedIsolated } from "@portico/adapter-keepalived";
+import { validateNftables } from "@portico/adapter-nftables";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, "../..");
@@ -43,6 +44,21 @@ for (const node of lbNodes) {
       else {
         failures++;
         say(`  haproxy -c: FAILED\n${e.message}`);
+      }
+    },
+  );
+
+  // nft -c talks to the kernel's nftables (it needs CAP_NET_ADMIN) but loads nothing.
+  const nftables = await validateNftables(await readFile(join(out, "nftables.conf"), "utf8"), {});
+  nftables.match(
+    () => say(`  nft -c: ${join(out, "nftables.conf")} is valid`),
+    (e) => {
+      if (e.kind === "unavailable")
+        say(`  nft -c: skipped, nft is not installed (${e.hint ?? "apt-get install -y nftables"})`);
+      else if (e.message.includes("Operation not permitted")) say("  nft -c: skipped, it needs root (CAP_NET_ADMIN)");
+      else {
+        failures++;
+        say(`  nft -c: FAILED\n${e.message}`);
       }
     },
   );
