@@ -1,9 +1,11 @@
 import { readStats } from "@portico/adapter-haproxy";
 import { readBirdStatus, setAnnounced } from "@portico/adapter-bird";
+import type { NftablesState } from "@portico/adapter-nftables";
 import type { Config, Ip, LbNodeName, Plan } from "@portico/core";
 import { Announcer } from "./announcer.js";
 import { applyBirdOnNode } from "./bird-apply.js";
-import { announcedBy, servableVips, type ServesVip } from "./servable.js";
+import { cachedL4Tables } from "./l4-tables.js";
+import { announcedBy, announcesL4, l4ServesVip, servableVips, type ServesVip } from "./servable.js";
 
 /** How often `portico run` looks at HAProxy: a VIP it cannot serve is withdrawn within about this long. */
 export const ANNOUNCE_POLL_MS = 20;
@@ -29,13 +31,16 @@ export interface BgpRuntime {
  * startBgpRuntime starts the announcer of `portico run` on this node: it reads HAProxy's stats
  * socket every {@link ANNOUNCE_POLL_MS} and announces through BIRD's control socket what this node
  * can serve; it begins from what BIRD announces now, so a restart withdraws nothing that is served.
- * `alsoServes` is the L4 data plane's say (its table for the VIP is non-empty), when it runs.
+ * A VIP whose ports nftables serves is servable only while its tables are non-empty: while the plan
+ * has this node announce one, each look asks `readL4` too (by default the kernel's tables, read
+ * again every second; a writer of the tables may pass what it last loaded). Without an answer from
+ * it an L4 VIP stays as it is, so a restart withdraws nothing that is served.
  */
 export const startBgpRuntime = async (
   config: Config,
   node: LbNodeName,
   log?: (event: { readonly vip: Ip; readonly announced: boolean; readonly error?: string }) => void,
-  alsoServes?: ServesVip,
+  readL4: () => Promise<NftablesState | undefined> = cachedL4Tables(),
 ): Promise<BgpRuntime | undefined> => {
   const bgp = config.bgp;
   if (bgp === undefined || !bgp.apply) return undefined;
@@ -45,12 +50,17 @@ export const startBgpRuntime = async (
     (s) => s.announced,
     () => [],
   );
-  const announcer = new Announcer(
+  const announcer: Announcer = new Announcer(
     {
-      servable: async () => {
+      servable: async (): Promise<ReadonlySet<Ip> | undefined> => {
         if (plan === undefined) return undefined;
         const rows = await readStats(config.haproxy.statsSocket, { timeoutMs: 200 });
-        return rows.isErr() ? undefined : new Set(servableVips(plan, node, rows.value, alsoServes));
+        if (rows.isErr()) return undefined;
+        if (!announcesL4(plan, node)) return new Set(servableVips(plan, node, rows.value));
+        const l4 = await readL4();
+        const asIs = new Set<Ip>(announcer.announced());
+        const serves: ServesVip = l4 === undefined ? (vip) => asIs.has(vip) : l4ServesVip(plan, l4);
+        return new Set(servableVips(plan, node, rows.value, serves));
       },
       set: async (vip, on) => await setAnnounced(vip, on, socket),
       now: () => performance.now(),
