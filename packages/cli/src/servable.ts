@@ -1,4 +1,5 @@
 import type { StatRow } from "@portico/adapter-haproxy";
+import type { NftablesState } from "@portico/adapter-nftables";
 import type { Ip, LbNodeName, Plan } from "@portico/core";
 
 /** The BGP VIPs the plan has this LB node announce. */
@@ -27,4 +28,20 @@ export const servableVips = (plan: Plan, node: LbNodeName, rows: readonly StatRo
     if (alsoServes !== undefined) return (frontends.length === 0 || haproxy) && alsoServes(vip);
     return frontends.length > 0 && haproxy;
   });
+};
+
+/** Whether the plan has this node announce a VIP whose ports the L4 data plane (nftables) serves. */
+export const announcesL4 = (plan: Plan, node: LbNodeName): boolean => {
+  const announced = new Set(announcedBy(plan, node));
+  return (plan.l4Listeners ?? []).some((l) => announced.has(l.vip));
+};
+
+/**
+ * l4ServesVip is the L4 data plane's say for {@link servableVips}, from the tables the kernel runs:
+ * a VIP with L4 listeners is served when every one of them is installed with a non-empty Maglev
+ * table (some node holds a slot); a VIP without any is left to HAProxy alone.
+ */
+export const l4ServesVip = (plan: Plan, installed: NftablesState): ServesVip => {
+  const slots = new Map(installed.listeners.map((l) => [l.id, l.shares.reduce((n, s) => n + s.slots, 0)]));
+  return (vip) => (plan.l4Listeners ?? []).filter((l) => l.vip === vip).every((l) => (slots.get(l.id) ?? 0) > 0);
 };

@@ -1,10 +1,12 @@
 import type { StatRow } from "@portico/adapter-haproxy";
+import { readNftablesState, renderNftables } from "@portico/adapter-nftables";
 import type { Ip, LbNodeName } from "@portico/core";
 import { parseConfig } from "@portico/core";
 import { aConfig, aService, planOf, threeNodes } from "@portico/core/testing";
 import { describe, expect, it } from "vitest";
 import { announceStep, initialAnnounceState } from "../src/announce-step.js";
-import { servableVips } from "../src/servable.js";
+import { cachedL4Tables } from "../src/l4-tables.js";
+import { announcesL4, l4ServesVip, servableVips } from "../src/servable.js";
 
 const A = "198.18.100.10" as Ip;
 const B = "198.18.100.11" as Ip;
@@ -80,5 +82,80 @@ describe("servableVips", () => {
 
   it("another data plane's word is asked too (the L4 table hook)", () => {
     expect(servableVips(plan, lb1, rows({}, {}), (vip) => vip !== B)).toEqual([A]);
+  });
+});
+
+describe("l4ServesVip", () => {
+  const config = parseConfig({
+    ...aConfig(),
+    pools: [{ name: "default", addresses: ["198.18.100.10-198.18.100.50"], announce: "bgp" }],
+    bgp: { asn: 64512, peers: [{ address: "198.18.1.254", asn: 64500 }] },
+    nftables: { maglevTableSize: 251 },
+  })._unsafeUnwrap();
+  // A's port is served by nftables alone (direct), B's by HAProxy.
+  const plan = planOf(
+    [
+      ...threeNodes(),
+      aService({ name: "a", annotations: { "portico.dev/data-plane": "direct" } }),
+      aService({ name: "b", created: "2026-01-02T00:00:00Z" }),
+    ],
+    config,
+  );
+  const lb1 = "lb1" as LbNodeName;
+  const rows: StatRow[] = plan.frontends.flatMap((f) => [
+    { proxy: f.id, name: "FRONTEND", type: "frontend" as const, status: "OPEN", sessions: 0 },
+    { proxy: f.backend, name: "BACKEND", type: "backend" as const, status: "UP", sessions: 0 },
+  ]);
+  // The tables as the kernel would run them: rendered by the real renderer, read back by the real reader.
+  const installed = (down: readonly string[]) =>
+    readNftablesState(renderNftables(plan, { node: lb1, down: new Set(down) })._unsafeUnwrap());
+  const workers = plan.l4Listeners![0]!.servers.map((s) => s.node as string);
+
+  it("the plan has lb1 announce a VIP served by nftables only", () => {
+    expect(plan.l4Listeners!.map((l) => l.vip)).toEqual([A]);
+    expect(plan.frontends.map((f) => f.vip)).toEqual([B]);
+    expect(announcesL4(plan, lb1)).toBe(true);
+  });
+
+  it("an L4 VIP is servable while its table is non-empty, and withdrawn when no node holds a slot", () => {
+    expect(servableVips(plan, lb1, rows, l4ServesVip(plan, installed([])))).toEqual([A, B]);
+    // One node left still fills the table.
+    expect(servableVips(plan, lb1, rows, l4ServesVip(plan, installed(workers.slice(1))))).toEqual([A, B]);
+    expect(servableVips(plan, lb1, rows, l4ServesVip(plan, installed(workers)))).toEqual([B]);
+    // Tables not installed (nftables never applied, or the kernel lost them): not served either.
+    expect(servableVips(plan, lb1, rows, l4ServesVip(plan, { listeners: [] }))).toEqual([B]);
+  });
+
+  it("without the L4 data plane's word an L4-only VIP is never announced", () => {
+    expect(servableVips(plan, lb1, rows)).toEqual([B]);
+  });
+});
+
+describe("cachedL4Tables", () => {
+  it("answers at once from the last read and reads again in the background once it is older than the period", async () => {
+    let t = 0;
+    const reads: number[] = [];
+    let finish: (() => void) | undefined;
+    const look = cachedL4Tables(
+      1000,
+      async () =>
+        await new Promise((resolve) => {
+          reads.push(t);
+          finish = () => resolve({ listeners: [] });
+        }),
+      () => t,
+    );
+    // No read has completed yet: no answer, and only one read runs however often it is asked.
+    expect(await look()).toBeUndefined();
+    expect(await look()).toBeUndefined();
+    expect(reads).toEqual([0]);
+    finish!();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    t = 999;
+    expect(await look()).toEqual({ listeners: [] });
+    expect(reads).toEqual([0]);
+    t = 1000;
+    expect(await look()).toEqual({ listeners: [] });
+    expect(reads).toEqual([0, 1000]);
   });
 });

@@ -1,4 +1,5 @@
 import { setAnnounced } from "@portico/adapter-bird";
+import { sendCommand } from "@portico/adapter-haproxy";
 import type { Ip, Plan } from "@portico/core";
 import { run } from "@portico/host";
 import { clientLoop, describeWith, program, root, traffic, until } from "@portico/testkit";
@@ -132,15 +133,36 @@ await describeWith(
       // portico run's own runtime, pointed at lb2's HAProxy and BIRD sockets.
       const lb2Config = {
         ...config,
-        haproxy: { ...config.haproxy, statsSocket: own.settings.haproxy.statsSocket },
+        haproxy: {
+          ...config.haproxy,
+          statsSocket: own.settings.haproxy.statsSocket,
+          masterSocket: own.settings.haproxy.masterSocket,
+        },
         bgp: { ...config.bgp!, socket: lb2.birdSocket as never },
       };
-      const runtime = (await startBgpRuntime(lb2Config, lb2.name))!;
+      const events: { vip: Ip; announced: boolean }[] = [];
+      const runtime = (await startBgpRuntime(lb2Config, lb2.name, (e) => events.push(e)))!;
       runtime.setPlan(own);
       const announcer = runtime.announcer;
       try {
         await announcer.tick();
         expect(announcer.announced()).toEqual([VIP]);
+        // Reloads rebind the stats socket while the master runs a worker: never a withdrawal.
+        const master = own.settings.haproxy.masterSocket;
+        for (let i = 0; i < 5; i++) {
+          (await sendCommand(master, { kind: "reload" }, { timeoutMs: 2_000 }))._unsafeUnwrap();
+          // The master re-executes: its socket refuses until it is back.
+          await until(
+            "the master back",
+            async () => (await sendCommand(master, { kind: "show-proc" })).isOk(),
+            5_000,
+            10,
+          );
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        say(`5 HAProxy reloads on lb2: ${events.filter((e) => !e.announced).length} withdrawals`);
+        expect(events.filter((e) => !e.announced)).toEqual([]);
+        expect(await nexthopsOf(lab.rt, VIP)).toContain("198.18.1.2");
         const t0 = performance.now();
         await lb2.haproxy!.stop("SIGKILL", 1_000);
         await until(
@@ -152,6 +174,8 @@ await describeWith(
         const withdrawMs = performance.now() - t0;
         say(`HAProxy killed on lb2: its route left the router after ${withdrawMs.toFixed(0)} ms`);
         expect(withdrawMs).toBeLessThan(5_000);
+        // The router may drop the route before birdc's own answer reaches the announcer.
+        await until("the announcer has it withdrawn", async () => announcer.announced().length === 0, 2_000, 5);
         expect(announcer.announced()).toEqual([]);
         // From before HAProxy starts: it cannot be servable any earlier.
         const t1 = performance.now();
