@@ -24,7 +24,7 @@ export interface ViewServer {
   readonly port: number;
 }
 
-/** A Maglev map shared by every listener with the same planned servers, weights and size. */
+/** A Maglev map shared by every listener with the same planned servers, weights, size and check. */
 export interface ViewTable {
   /** `mg_<hash8>`: from the planned members, so health verdicts change its elements, never its name. */
   readonly name: string;
@@ -74,7 +74,7 @@ const canonicalIp = (v: unknown, family: IpFamily): Ip | undefined => {
 const checkListener = (
   l: L4Listener,
   tables: Map<string, ViewTable>,
-  down: ReadonlySet<string>,
+  downOf: (check: string) => ReadonlySet<string>,
 ): Result<ViewListener, AdapterError> => {
   if (!isIdent(l.id)) return err(fail(`L4 listener id ${show(l.id)} is not an identifier`));
   const family = l.family;
@@ -111,9 +111,13 @@ const checkListener = (
     servers.push({ mark: servers.length + 1, node: s.node, address, port: s.port });
   }
   const members = l.servers.map((s) => ({ name: s.node, weight: s.weight }));
-  const key = JSON.stringify([l.tableSize, members]);
+  // Listeners that follow different checks never share a table: one Service's failing pods leave
+  // its own table only.
+  const check = l.healthCheck?.kind === "track" ? String(l.healthCheck.backend) : "";
+  const key = JSON.stringify([l.tableSize, members, ...(check === "" ? [] : [check])]);
   let table = tables.get(key);
   if (table === undefined) {
+    const down = downOf(check);
     const up = members.filter((m) => !down.has(m.name));
     table = { name: `mg_${hash8(key)}`, members, size: l.tableSize, table: maglevTable(up, l.tableSize) };
     tables.set(key, table);
@@ -134,20 +138,30 @@ const checkListener = (
 };
 
 /**
- * The checked view of `plan` for LB node `node`, with the nodes in `down` out of every table:
+ * The checked view of `plan` for LB node `node`, with the nodes in `down` out of every table and
+ * those in `checkDown`'s set for a check backend out of the tables of the listeners tracking it:
  * every value that reaches the ruleset is checked again here, as a hand-built plan may hold
  * anything.
  */
-export const viewOf = (plan: Plan, node: LbNodeName, down: ReadonlySet<string>): Result<View, AdapterError> => {
+export const viewOf = (
+  plan: Plan,
+  node: LbNodeName,
+  down: ReadonlySet<string>,
+  checkDown?: ReadonlyMap<string, ReadonlySet<string>>,
+): Result<View, AdapterError> => {
   const me = plan.lbNodes.find((n) => n.name === node);
   if (me === undefined) return err(fail(`LB node ${show(node)} is not in the plan's lbNodes`));
   if (!isInterfaceName(me.interface)) return err(fail(`LB node ${node}: interface ${show(me.interface)} is not valid`));
   const tables = new Map<string, ViewTable>();
+  const downOf = (check: string): ReadonlySet<string> => {
+    const failing = checkDown?.get(check);
+    return failing === undefined || failing.size === 0 ? down : new Set([...down, ...failing]);
+  };
   const listeners: ViewListener[] = [];
   const ids = new Set<string>();
   const keys = new Set<string>();
   for (const l of plan.l4Listeners ?? []) {
-    const v = checkListener(l, tables, down);
+    const v = checkListener(l, tables, downOf);
     if (v.isErr()) return err(v.error);
     const key = `${v.value.vip} ${v.value.protocol} ${v.value.port}`;
     if (ids.has(v.value.id) || keys.has(key)) return err(fail(`L4 listener ${l.id}: ${key} is listed twice`));

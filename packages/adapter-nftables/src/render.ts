@@ -8,6 +8,11 @@ export interface NftablesRenderOptions {
   readonly node: LbNodeName;
   /** Nodes whose health check says down: out of every Maglev table (their marks stay reserved). */
   readonly down?: ReadonlySet<string>;
+  /**
+   * Nodes whose check says down, by the id of the check backend: out of the tables of the
+   * listeners that track that check only (HAProxy's verdicts, read from its stats socket).
+   */
+  readonly checkDown?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 const NONE: ReadonlySet<string> = new Set();
@@ -19,7 +24,7 @@ const NONE: ReadonlySet<string> = new Set();
  * one `nft -f` transaction; every other table is left alone.
  */
 export const renderNftables: RenderFn<NftablesRenderOptions> = (plan, options) =>
-  viewOf(plan, options.node, options.down ?? NONE).map(printRuleset);
+  viewOf(plan, options.node, options.down ?? NONE, options.checkDown).map(printRuleset);
 
 /**
  * renderNftablesMembership renders only the Maglev maps' elements for the nodes that are up, as
@@ -27,4 +32,4 @@ export const renderNftables: RenderFn<NftablesRenderOptions> = (plan, options) =
  * verdict moves nodes without replacing a rule, a set or a counter.
  */
 export const renderNftablesMembership: RenderFn<NftablesRenderOptions> = (plan, options) =>
-  viewOf(plan, options.node, options.down ?? NONE).map(printMembership);
+  viewOf(plan, options.node, options.down ?? NONE, options.checkDown).map(printMembership);

@@ -35,11 +35,15 @@ export interface UdpAnswers {
 
 const sysctl = (ns: string, kv: string) => must("ip", ["netns", "exec", ns, "sysctl", "-q", "-w", kv]);
 
-/** Build the lab with `names` fake nodes answering UDP on `udpPorts`, the VIPs on their lo. */
+/**
+ * Build the lab with `names` fake nodes answering UDP on `udpPorts` (and GET /healthz on
+ * `healthPorts`, flipped by "503"/"200" on a node's stdin), the VIPs on their lo.
+ */
 export const l2Lab = async (
   names: readonly string[],
   vips: readonly string[],
   udpPorts: readonly number[],
+  healthPorts: readonly number[] = [],
 ): Promise<L2Lab> => {
   const netns = new NetnsLab();
   const started: Started[] = [];
@@ -97,7 +101,18 @@ export const l2Lab = async (
           "lo",
           ...(v.includes(":") ? ["nodad"] : []),
         ]);
-      const args = ["netns", "exec", ns, process.execPath, FAKE_NODE_BIN, name, "", "", "--udp", udpPorts.join(",")];
+      const args = [
+        "netns",
+        "exec",
+        ns,
+        process.execPath,
+        FAKE_NODE_BIN,
+        name,
+        "",
+        healthPorts.join(","),
+        "--udp",
+        udpPorts.join(","),
+      ];
       const proc = (await start("ip", args, { stdio: "pipe" }))._unsafeUnwrap();
       started.push(proc);
       await waitForLine(proc, "ready");

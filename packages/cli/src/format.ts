@@ -43,7 +43,9 @@ export const formatPlan = (plan: Plan): string => {
       const hc =
         l.healthCheck.kind === "http"
           ? `GET /healthz on :${l.healthCheck.port} (healthCheckNodePort)`
-          : `GET /healthz on :${plan.settings.healthCheck.kubeProxyPort} (kube-proxy, shared per node)`;
+          : l.healthCheck.source === "healthCheckNodePort"
+            ? `GET /healthz on :${checkPort(plan, l.healthCheck.backend)} (healthCheckNodePort, shared by the Service's ports)`
+            : `GET /healthz on :${plan.settings.healthCheck.kubeProxyPort} (kube-proxy, shared per node)`;
       const ranges = l.sourceRanges ?? [];
       const admits = ranges.length === 0 ? "" : ` from ${ranges.join(", ")}`;
       const servers = l.servers.length === 0 ? "no eligible nodes" : l.servers.map(serverText).join(", ");

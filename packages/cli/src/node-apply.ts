@@ -62,7 +62,12 @@ export interface NodeApplyOptions {
   /** The BGP VIPs the announcer announces now; bird.conf carries them. */
   readonly announce?: readonly Ip[];
   /** `force`: load the whole L4 ruleset even when it reads unchanged; `down`: nodes out of the tables. */
-  readonly l4?: { readonly force: boolean; readonly down?: ReadonlySet<string> };
+  readonly l4?: {
+    readonly force: boolean;
+    readonly down?: ReadonlySet<string>;
+    /** The nodes HAProxy's checks say are down, by check backend (`portico run`'s L4Health loop). */
+    readonly checkDown?: ReadonlyMap<string, ReadonlySet<string>>;
+  };
   /** Paces HAProxy's reloads: a reload sooner than this after the last is deferred. */
   readonly minReloadIntervalMs?: number;
 }
@@ -87,7 +92,7 @@ export const applyOnNode = async (
     (ok) => ({ ok }),
     (error) => ({ error }),
   );
-  const nft = await applyL4(plan, config, node, l4?.force ?? true, l4?.down);
+  const nft = await applyL4(plan, config, node, l4?.force ?? true, l4?.down, l4?.checkDown);
   const nftables = nft === undefined ? {} : { nftables: nft };
   const birdOutcome = await applyBirdOnNode(plan, config, node, announce);
   const bird = birdOutcome === undefined ? {} : { bird: birdOutcome };

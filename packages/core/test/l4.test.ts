@@ -110,13 +110,47 @@ describe("L4 listeners", () => {
     ]);
     const p = planOf([...threeNodes(), svc, slice]);
     const l = p.l4Listeners![0]!;
-    expect(l.healthCheck).toMatchObject({ kind: "http", source: "healthCheckNodePort", port: 32053 });
+    // It follows the Service's own check backend, which HAProxy runs: a UDP-only Service has one too.
+    expect(l.healthCheck).toMatchObject({ kind: "track", source: "healthCheckNodePort" });
+    if (l.healthCheck.kind === "track") expect(l.healthCheck.backend).toMatch(/^chk_default_dns_v4/);
     expect(l.servers.map((s) => [s.node, s.weight])).toEqual([
       ["worker-1", 2],
       ["worker-2", 1],
     ]);
+    const check = p.checks!.find((c) => l.healthCheck.kind === "track" && c.id === l.healthCheck.backend)!;
+    expect(check.healthCheck).toMatchObject({ kind: "http", port: 32053 });
+    expect(check.servers.map((s) => [s.node, s.port])).toEqual([
+      ["worker-1", 32053],
+      ["worker-2", 32053],
+    ]);
     // The config's size, whatever the nodes: a change of nodes never rehashes the table.
     expect(l.tableSize).toBe(16381);
+  });
+
+  it("a Local Service's TCP and UDP ports share one check per node and family: none runs twice", () => {
+    const p = planOf([
+      ...threeNodes(),
+      aService({
+        name: "dns",
+        policy: "Local",
+        healthCheckNodePort: 32053,
+        ports: [
+          { name: "tcp", port: 53, nodePort: 30053, protocol: "TCP" },
+          { name: "udp", port: 53, nodePort: 30054, protocol: "UDP" },
+        ],
+      }),
+    ]);
+    const tracked = new Set([
+      ...p.backends.map((b) => (b.healthCheck.kind === "track" ? b.healthCheck.backend : "")),
+      ...p.l4Listeners!.map((l) => (l.healthCheck.kind === "track" ? l.healthCheck.backend : "")),
+    ]);
+    expect([...tracked]).toHaveLength(1);
+    expect([...tracked][0]).toMatch(/^chk_default_dns_v4/);
+    const checks = p.checks!.filter((c) => c.healthCheck.port === 32053);
+    expect(checks.map((c) => c.id)).toEqual([...tracked]);
+    const checked = checks[0]!.servers.map((s) => `${s.address}:${s.port}`);
+    expect(new Set(checked).size).toBe(checked.length);
+    expect(checked).toHaveLength(3);
   });
 
   it("a UDP port without a nodePort is not served and says why", () => {

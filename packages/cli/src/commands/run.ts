@@ -11,6 +11,7 @@ import { findLbNode, loadConfig } from "../load.js";
 import { applyOnNode, installablePlan, installedVrrpState } from "../node-apply.js";
 import { startBgpRuntime, type BgpRuntime } from "../bgp-runtime.js";
 import { registerBgpMetrics, type BgpMetrics } from "../bgp-metrics.js";
+import { L4Health } from "../l4-health.js";
 
 /**
  * Structured JSON logs; readable lines on a terminal. pino-pretty runs as a stream in this thread,
@@ -23,7 +24,7 @@ const makeLogger = (io: Io): Logger =>
     : pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime });
 
 /** Apply on this node and say what happened in the controller's terms. */
-const applier = (config: Config, node: LbNodeName, bgp?: BgpRuntime) => {
+const applier = (config: Config, node: LbNodeName, bgp?: BgpRuntime, health?: L4Health) => {
   // One render cache for the life of the controller: each plan re-renders only what changed.
   const renderer = new HaproxyRenderer();
   const keepalivedRenderer = new KeepalivedRenderer();
@@ -32,14 +33,18 @@ const applier = (config: Config, node: LbNodeName, bgp?: BgpRuntime) => {
   return async (plan: Plan): Promise<NodeApplyResult> => {
     // BIRD's file carries what the announcer announces now; the announcer then judges the new plan.
     // Reloads are paced: each one starts the hard-stop countdown of every open connection.
+    // The L4 tables are rendered with HAProxy's current verdicts, so a new plan puts no failing node back.
+    const checkDown = health?.down();
     const r = await applyOnNode(plan, config, node, {
       renderer,
       keepalivedRenderer,
       announce: bgp?.announcer.announced() ?? [],
-      l4: { force: !l4Loaded },
+      l4: { force: !l4Loaded, ...(checkDown === undefined ? {} : { checkDown }) },
       minReloadIntervalMs: config.haproxy.reloadIntervalMs ?? 0,
     });
     if (r.nftables !== undefined && "ok" in r.nftables) l4Loaded = true;
+    if (r.nftables !== undefined && "ok" in r.nftables)
+      health?.setPlan(plan, r.nftables.ok === "loaded" ? (checkDown ?? new Map()) : undefined);
     bgp?.setPlan(plan);
     const errors = [
       ...("error" in r.haproxy ? [`haproxy: ${r.haproxy.error.message}`] : []),
@@ -115,11 +120,24 @@ export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
     if (e.error === undefined) logger.info({ vip: e.vip }, e.announced ? "announced" : "withdrawn");
     else logger.warn({ vip: e.vip, error: e.error }, e.announced ? "cannot announce" : "cannot withdraw");
   });
+  // L4 tables: HAProxy's check verdicts move nodes in and out (absent without nftables.apply).
+  const health =
+    config.value.nftables?.apply === true
+      ? new L4Health(lbNode.value.name, config.value.haproxy.statsSocket, {
+          log: (e) => {
+            const down = Object.fromEntries([...e.down].map(([id, nodes]) => [id, [...nodes]]));
+            if (e.error === undefined)
+              logger.info({ down, tookMs: Math.round(e.tookMs) }, "L4 tables follow the checks");
+            else logger.warn({ down, error: e.error }, "cannot move nodes in the L4 tables");
+          },
+        })
+      : undefined;
+  health?.start();
   const controller = new Controller({
     kubeConfig: kc,
     config: config.value,
     node: lbNode.value.name,
-    apply: applier(config.value, lbNode.value.name, bgp),
+    apply: applier(config.value, lbNode.value.name, bgp, health),
     logger,
     initialVrrp: await installedVrrpState(config.value),
     serving: haproxyServing(config.value.haproxy.masterSocket),
@@ -145,6 +163,7 @@ export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
   logger.info({ signal }, "stopping; HAProxy and keepalived keep running as they are");
   // A node that stops takes no new flows: its BGP VIPs are withdrawn first (BIRD keeps its sessions).
   await bgp?.leave();
+  await health?.stop();
   await controller.stop();
   return EXIT.ok;
 };

@@ -276,11 +276,12 @@ export const secondPass = (
         d.ports.push({ port: port.port, protocol: port.protocol, error: "portico.dev/NoNodePort" });
         return;
       }
-      // Cluster: kube-proxy's shared check of the VIP's family; Local: the Service's health port.
-      const healthOf = (family: IpFamily): HttpCheck | TrackCheck =>
+      // Cluster: kube-proxy's shared check of the VIP's family; Local: the Service's own check
+      // backend of the family, which its TCP ports share, so no node's health port is checked twice.
+      const healthOf = (family: IpFamily): TrackCheck =>
         service.externalTrafficPolicy === "Cluster"
           ? { kind: "track", source: "kubeProxy", backend: kubeProxyCheckId(family) }
-          : localHealth;
+          : { kind: "track", source: "healthCheckNodePort", backend: localCheckFor(family) };
       const noHealth = service.externalTrafficPolicy !== "Cluster" && service.healthCheckNodePort === undefined;
       if (noAddress || noHealth) {
         d.ports.push({ port: port.port, protocol: port.protocol, error: "portico.dev/NotServed" });
@@ -395,7 +396,7 @@ export const secondPass = (
     d.ports.push({ port: port.port, protocol: port.protocol });
   });
   d.wanted += d.ports.length;
-  d.checks.push(...localChecksOf(d.backends, () => localHealth));
+  d.checks.push(...localChecksOf([...d.backends, ...d.l4], () => localHealth));
   pods.report(say);
   if (service.ports.length === 0) say("error", "NoPorts", "spec.ports", "the Service has no valid ports");
   else if (!isServable(service, config, options))

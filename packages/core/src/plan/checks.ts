@@ -47,9 +47,12 @@ export const localCheck = (id: Ident, healthCheck: HttpCheck, servers: readonly 
   return { id, healthCheck, servers: [...byId.values()].sort(byServer) };
 };
 
-/** The check backends of a Local Service's `backends`: one per check they track, from their servers. */
+/**
+ * The check backends of a Local Service's `backends` and L4 listeners: one per check they track,
+ * from their servers.
+ */
 export const localChecksOf = (
-  backends: readonly Backend[],
+  backends: readonly (Backend | L4Listener)[],
   healthCheckOf: (id: Ident) => HttpCheck,
 ): CheckBackend[] => {
   const tracked = new Map<Ident, Server[]>();

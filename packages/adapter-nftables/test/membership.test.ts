@@ -1,0 +1,70 @@
+import { parseConfig, type LbNodeName } from "@portico/core";
+import { aConfig, aNode, aService, planOf } from "@portico/core/testing";
+import { describe, expect, it } from "vitest";
+import { readNftablesState, renderNftables, renderNftablesMembership } from "../src/index.js";
+
+// Health verdicts are per check backend: one Service's failing check leaves its own table only.
+
+const node = "lb1" as LbNodeName;
+const config = parseConfig(
+  aConfig({ lbNodes: [{ name: "lb1", address: "198.18.0.1", interface: "eth0" }] }),
+)._unsafeUnwrap();
+const local = (name: string, port: number) =>
+  aService({
+    name,
+    policy: "Local",
+    healthCheckNodePort: port + 2000,
+    ports: [{ port: 53, nodePort: port, protocol: "UDP" }],
+  });
+const plan = planOf(
+  [
+    aNode("n1", "198.18.1.1"),
+    aNode("n2", "198.18.1.2"),
+    aNode("n3", "198.18.1.3"),
+    local("a", 30053),
+    local("b", 30054),
+  ],
+  config,
+);
+const checkOf = (service: string): string => {
+  const l = plan.l4Listeners!.find((x) => x.service === `default/${service}`)!;
+  return l.healthCheck.kind === "track" ? l.healthCheck.backend : "";
+};
+const sharesOf = (text: string) =>
+  new Map(
+    readNftablesState(text).listeners.map((l) => [
+      l.id.split("_")[2],
+      new Map(l.shares.map((s) => [s.target.split(" . ")[0], s.slots])),
+    ]),
+  );
+
+describe("membership by check", () => {
+  it("listeners of two Services with the same nodes keep tables of their own", () => {
+    const tables = readNftablesState(renderNftables(plan, { node })._unsafeUnwrap()).listeners.map((l) => l.table);
+    expect(new Set(tables).size).toBe(2);
+  });
+
+  it("a node failing one Service's check leaves that Service's table only, in the ruleset and in the membership transaction", () => {
+    const checkDown = new Map([[checkOf("a"), new Set(["n2"])]]);
+    const full = sharesOf(renderNftables(plan, { node, checkDown })._unsafeUnwrap());
+    expect(full.get("a")!.get("198.18.1.2")).toBe(0);
+    expect(full.get("b")!.get("198.18.1.2")).toBeGreaterThan(0);
+    const rules = renderNftables(plan, { node })._unsafeUnwrap();
+    const membership = renderNftablesMembership(plan, { node, checkDown })._unsafeUnwrap();
+    expect(membership).not.toMatch(/^\s*(add|delete) (rule|set|chain)/m);
+    // The transaction's elements, read under the ruleset's rules, give the same shares as a full render.
+    const maps = membership.split("\n").filter((l) => !l.startsWith("#") && !l.startsWith("flush"));
+    const tableOf = new Map(readNftablesState(rules).listeners.map((l) => [l.table, l.id.split("_")[2]]));
+    for (const [table, svc] of tableOf) {
+      const at = maps.findIndex((l) => l.includes(` ${table} {`));
+      const end = maps.findIndex((l, i) => i > at && l.trim() === "}");
+      const marks = maps
+        .slice(at + 1, end)
+        .join(" ")
+        .match(/\d+ : \d+/g)!
+        .map((e) => Number(e.split(" : ")[1]));
+      const slotsOfN2 = marks.filter((m) => m === 2).length;
+      expect(slotsOfN2 === 0).toBe(svc === "a");
+    }
+  });
+});

@@ -1,0 +1,154 @@
+import {
+  applyNftablesMembership,
+  renderNftablesMembership,
+  type NftablesValidateOptions,
+} from "@portico/adapter-nftables";
+import { readStats, type StatRow } from "@portico/adapter-haproxy";
+import type { LbNodeName, Plan } from "@portico/core";
+
+/** How often `portico run` reads HAProxy's check verdicts for the L4 tables: a verdict moves a node within about this plus one `nft -f`. */
+export const L4_HEALTH_POLL_MS = 20;
+
+/** Nodes whose check HAProxy says is down, by the id of the check backend an L4 listener tracks. */
+export type ChecksDown = ReadonlyMap<string, ReadonlySet<string>>;
+
+const hostPort = (address: string): string => address.replace(/^\[(.*)\]:(\d+)$/, "$1:$2");
+
+/**
+ * l4ChecksDown reads, from HAProxy's `show stat`, which nodes fail the checks the plan's L4
+ * listeners track: a check server whose state is DOWN, found by its address and port (the
+ * servers sit in slots whose names say nothing of their node). A node HAProxy does not list yet
+ * (a check backend not loaded yet) is not down, so a new plan never empties a table.
+ */
+export const l4ChecksDown = (plan: Plan, rows: readonly StatRow[]): Map<string, Set<string>> => {
+  const tracked = new Set<string>();
+  for (const l of plan.l4Listeners ?? []) if (l.healthCheck.kind === "track") tracked.add(l.healthCheck.backend);
+  const out = new Map<string, Set<string>>();
+  for (const c of plan.checks ?? []) {
+    if (!tracked.has(c.id)) continue;
+    const nodeAt = new Map(c.servers.map((s) => [`${s.address}:${s.port}`, s.node as string]));
+    const down = new Set<string>();
+    for (const r of rows)
+      if (r.type === "server" && r.proxy === c.id && r.state === "DOWN" && r.address !== undefined) {
+        const node = nodeAt.get(hostPort(r.address));
+        if (node !== undefined) down.add(node);
+      }
+    out.set(c.id, down);
+  }
+  return out;
+};
+
+/** The same verdicts always print the same key, whatever order they were read in. */
+const keyOf = (down: ChecksDown): string =>
+  JSON.stringify(
+    [...down]
+      .filter(([, nodes]) => nodes.size > 0)
+      .map(([id, nodes]) => [id, [...nodes].sort()])
+      .sort(([a], [b]) => (a! < b! ? -1 : a! > b! ? 1 : 0)),
+  );
+
+/** Options for {@link L4Health}. */
+export interface L4HealthOptions {
+  /** Told of each membership change loaded, and of a transaction that failed (once per error). */
+  readonly log?: (e: L4HealthEvent) => void;
+  /** How nft runs (its binary, a network namespace); default `nft` here. */
+  readonly nft?: NftablesValidateOptions;
+}
+
+/** What {@link L4Health} tells its caller: each membership change it loaded, or could not. */
+export interface L4HealthEvent {
+  readonly down: ChecksDown;
+  /** From HAProxy's verdict seen to the transaction loaded. */
+  readonly tookMs: number;
+  readonly error?: string;
+}
+
+/**
+ * L4Health: the loop of `portico run` that keeps each L4 listener's Maglev table to the nodes
+ * whose check (run by HAProxy, never by Portico) passes. Every {@link L4_HEALTH_POLL_MS} it reads
+ * `show stat`; when the verdicts differ from what the tables hold, it loads one element-only
+ * transaction (`renderNftablesMembership`). HAProxy not answering changes nothing, and without
+ * this loop the tables stay as they are (fail static).
+ */
+export class L4Health {
+  #plan: Plan | undefined;
+  #loaded: string | undefined;
+  #current: ChecksDown = new Map();
+  #timer: NodeJS.Timeout | undefined;
+  #busy: Promise<void> = Promise.resolve();
+  #lastError: string | undefined;
+  readonly #node: LbNodeName;
+  readonly #statsSocket: string;
+  readonly #log: ((e: L4HealthEvent) => void) | undefined;
+  readonly #nft: NftablesValidateOptions;
+
+  /** For LB node `node`, reading HAProxy's verdicts from `statsSocket` (config `haproxy.statsSocket`). */
+  constructor(node: LbNodeName, statsSocket: string, options: L4HealthOptions = {}) {
+    this.#node = node;
+    this.#statsSocket = statsSocket;
+    this.#log = options.log;
+    this.#nft = options.nft ?? {};
+  }
+
+  /** The verdicts last read: a full load of the ruleset renders them too, so it puts no failing node back. */
+  down(): ChecksDown {
+    return this.#current;
+  }
+
+  /**
+   * The plan whose ruleset is now installed, with the verdicts it was loaded with; `loadedWith`
+   * absent: nothing was loaded (the text was already installed), so the tables hold what they held.
+   */
+  setPlan(plan: Plan, loadedWith?: ChecksDown): void {
+    this.#plan = plan;
+    if (loadedWith !== undefined) this.#loaded = keyOf(loadedWith);
+  }
+
+  /** Look once now (and wait for what it loads). */
+  tick(): Promise<void> {
+    this.#busy = this.#busy.then(() => this.#look());
+    return this.#busy;
+  }
+
+  start(): void {
+    if (this.#timer !== undefined) return;
+    const loop = () => {
+      void this.tick().finally(() => {
+        if (this.#timer !== undefined) this.#timer = setTimeout(loop, L4_HEALTH_POLL_MS);
+      });
+    };
+    this.#timer = setTimeout(loop, 0);
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#busy;
+  }
+
+  async #look(): Promise<void> {
+    const plan = this.#plan;
+    if (plan === undefined || this.#loaded === undefined) return;
+    if ((plan.l4Listeners ?? []).length === 0) return;
+    const rows = await readStats(this.#statsSocket, { timeoutMs: 200 });
+    if (rows.isErr()) return;
+    const seen = performance.now();
+    const down = l4ChecksDown(plan, rows.value);
+    this.#current = down;
+    const key = keyOf(down);
+    if (key === this.#loaded || plan !== this.#plan) return;
+    const text = renderNftablesMembership(plan, { node: this.#node, checkDown: down });
+    const loaded = text.isErr() ? text : await applyNftablesMembership(text.value, { timeoutMs: 2_000, ...this.#nft });
+    const tookMs = performance.now() - seen;
+    if (loaded.isOk()) {
+      // A plan loaded meanwhile was rendered with verdicts of its own: the next look compares with those.
+      if (plan === this.#plan) this.#loaded = key;
+      this.#lastError = undefined;
+      this.#log?.({ down, tookMs });
+      return;
+    }
+    // A failing transaction is tried again at every look, and said once.
+    if (loaded.error.message !== this.#lastError) this.#log?.({ down, tookMs, error: loaded.error.message });
+    this.#lastError = loaded.error.message;
+  }
+}
