@@ -25,6 +25,12 @@ import type {
   UnservedListener,
 } from "./types.js";
 
+/**
+ * NO_ELIGIBLE_NODE: the reason of the warning a Service gets when it would send to nodes and no
+ * node may be its backend (every one excluded, or none matching its node selector).
+ */
+export const NO_ELIGIBLE_NODE = "NoEligibleNode";
+
 /** What the second pass builds for one Service: addresses, ports, frontends, backends, listeners. */
 export interface Served {
   readonly diag: readonly Diagnostic[];
@@ -258,8 +264,20 @@ export const secondPass = (
   const localCheckFor = (family: IpFamily): Ident => localCheckId(service, family);
   const pods = podRefuser(config);
   const noAddress = d.vips.length === 0 || d.dualStackBroken;
+  // As the upstream service controller does, the load balancer stays (its VIP and frontends,
+  // with no server), and the Service says why nothing answers.
+  const candidates = selected ?? nodes;
+  if (!noAddress && usesNodePorts && candidates.length === 0)
+    say(
+      "warning",
+      NO_ELIGIBLE_NODE,
+      undefined,
+      selected === undefined
+        ? "no node may be a backend (every node is excluded from external load balancers, tainted for deletion or being deleted)"
+        : `no eligible node matches ${ANNOTATIONS.nodeSelector.key}`,
+    );
   for (const { family } of noAddress || !usesNodePorts ? [] : d.vips)
-    if (nodes.length > 0 && addressedFor(family).length === 0)
+    if (candidates.length > 0 && addressedFor(family).length === 0)
       say("warning", "NoNodeOfFamily", undefined, `no eligible node has an IPv${family} address to send to`);
   service.ports.forEach((port, i) => {
     const field = `spec.ports[${i}]`;
