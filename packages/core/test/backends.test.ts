@@ -40,6 +40,40 @@ describe("backends", () => {
     expect(p.backends[0]?.servers.map((s) => `${s.node}:${s.weight}`)).toEqual(["worker-1:2", "worker-2:1"]);
   });
 
+  it("fails open as cloud load balancers do: with no endpoint ready anywhere, serving-terminating nodes serve, checked on their nodePort", () => {
+    // kube-proxy's healthCheckNodePort counts ready endpoints only: tracking it, every server would be down.
+    const terminating = { ready: false, serving: true, terminating: true };
+    const p = planOf([
+      ...threeNodes(),
+      aService({ policy: "Local" }),
+      anEndpointSlice("default", "web", [
+        { ip: "10.0.0.1", node: "worker-1", ...terminating },
+        { ip: "10.0.0.2", node: "worker-2", ready: false, serving: false, terminating: true },
+      ]),
+    ]);
+    // One ready endpoint anywhere: back to tracking the health port (whose check fails on the terminating node).
+    const ready = planOf([
+      ...threeNodes(),
+      aService({ policy: "Local" }),
+      anEndpointSlice("default", "web", [
+        { ip: "10.0.0.1", node: "worker-1", ...terminating },
+        { ip: "10.0.0.3", node: "worker-3" },
+      ]),
+    ]);
+    const b = p.backends[0]!;
+    expect(b.healthCheck).toEqual({ kind: "tcp", source: "nodePort", intervalMs: 2000, rise: 2, fall: 3 });
+    expect(b.servers.map((s) => [s.node, s.port, s.track])).toEqual([["worker-1", 30080, undefined]]);
+    // No check of the health port is left: the only check backends are the shared kube-proxy ones.
+    expect((p.checks ?? []).map((c) => c.healthCheck.port)).not.toContain(32000);
+    expect((ready.checks ?? []).map((c) => c.healthCheck.port)).toContain(32000);
+    expect(p.services[0]?.diagnostics.map((d) => d.reason)).toContain("NoReadyEndpoint");
+    expect(p.services[0]?.state).toBe("ready");
+
+    expect(ready.backends[0]?.healthCheck.kind).toBe("track");
+    expect(ready.backends[0]?.servers.every((s) => s.track === s.id)).toBe(true);
+    expect(ready.services[0]?.diagnostics.map((d) => d.reason)).not.toContain("NoReadyEndpoint");
+  });
+
   it("config serviceDefaults makes pods-per-node the default for Local, never for Cluster", () => {
     const config = aParsedConfig({ serviceDefaults: { weighting: "pods-per-node" } });
     const slice = anEndpointSlice("default", "web", [
