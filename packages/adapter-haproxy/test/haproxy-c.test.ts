@@ -6,6 +6,7 @@ import { afterEach, beforeEach, expect, it } from "vitest";
 import { describeWith, program } from "@portico/testkit";
 import { renderHaproxy, validateHaproxy } from "@portico/adapter-haproxy";
 import { aNode, anEndpointSlice, aParsedConfig, aService, planOf } from "@portico/core/testing";
+import { readInstalled } from "../src/_installed.js";
 import { goldenCases, typicalPlan } from "./fixtures.js";
 
 const golden = (name: string): Promise<string> =>
@@ -60,6 +61,36 @@ await describeWith([program("haproxy", ["-v"])], "haproxy -c", () => {
     const text = renderHaproxy(plan, {})._unsafeUnwrap();
     const r = await validateHaproxy(text, { plan });
     expect(r.isOk(), r.isErr() ? r.error.message : "").toBe(true);
+  });
+
+  it("accepts a Local Service failing open (no endpoint ready anywhere): its terminating node checked on the nodePort, tracking nothing", async () => {
+    const plan = planOf([
+      aNode("worker-1", "198.18.2.1"),
+      aNode("worker-2", "198.18.2.2"),
+      aService({ name: "web", policy: "Local" }),
+      anEndpointSlice("default", "web", [
+        { ip: "10.0.0.1", node: "worker-1", ready: false, serving: true, terminating: true },
+      ]),
+    ]);
+    const text = renderHaproxy(plan, {})._unsafeUnwrap();
+    const section = text.slice(text.indexOf(`\nbackend ${plan.backends[0]!.id}`)).split("\n\n")[0]!;
+    expect(section).toMatch(/\n {4}default-server check inter 2s .*fall 3 rise 2\n/);
+    expect(section).toContain(" 198.18.2.1:30080 ");
+    expect(section).not.toContain("track");
+    expect(text).not.toContain(":32000");
+    const r = await validateHaproxy(text, { plan });
+    expect(r.isOk(), r.isErr() ? r.error.message : "").toBe(true);
+    // Once a pod is ready the servers track the health port again: how they are checked changed,
+    // which the runtime API cannot do, so the layouts differ and the apply reloads.
+    const tracking = planOf([
+      aNode("worker-1", "198.18.2.1"),
+      aNode("worker-2", "198.18.2.2"),
+      aService({ name: "web", policy: "Local" }),
+      anEndpointSlice("default", "web", [{ ip: "10.0.0.1", node: "worker-1" }]),
+    ]);
+    const back = renderHaproxy(tracking, {})._unsafeUnwrap();
+    expect(back).toContain(":32000");
+    expect(readInstalled(back).skeleton).not.toBe(readInstalled(text).skeleton);
   });
 
   it("accepts pod backends, IPv6 stick tables, long source-range lists and shared checks from the real planner", async () => {

@@ -1,4 +1,4 @@
-import { PORTS_ERROR_CONDITION, type Condition, type Plan, type ServicePlan } from "@portico/core";
+import { NO_ELIGIBLE_NODE, PORTS_ERROR_CONDITION, type Condition, type Plan, type ServicePlan } from "@portico/core";
 
 /** The finalizer the upstream service controller uses, so a Service's VIP is released before it goes. */
 export const CLEANUP_FINALIZER = "service.kubernetes.io/load-balancer-cleanup";
@@ -232,7 +232,19 @@ export const reconcileStatus = (
     }
     const degraded = sp.status.conditions.find((c) => c.type === "portico.dev/Degraded");
     const degradedBefore = current.find((c) => c.type === "portico.dev/Degraded");
-    if (degraded?.status === "True" && (degradedBefore === undefined || !sameCondition(degradedBefore, degraded))) {
+    // The upstream reason, once as the Service enters the state (the condition remembers it).
+    const noNode = (c: KubeCondition | Condition | undefined): boolean =>
+      c?.status === "True" && c.reason === NO_ELIGIBLE_NODE;
+    if (noNode(degraded) && !noNode(degradedBefore)) {
+      event({
+        type: "Warning",
+        reason: "UnAvailableLoadBalancer",
+        message: `There are no available nodes for LoadBalancer: ${degraded!.message}`,
+      });
+    } else if (
+      degraded?.status === "True" &&
+      (degradedBefore === undefined || !sameCondition(degradedBefore, degraded))
+    ) {
       event({ type: "Warning", reason: degraded.reason, message: degraded.message });
     }
   }

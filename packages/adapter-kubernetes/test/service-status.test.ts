@@ -1,5 +1,5 @@
 import { KubeConfig } from "@kubernetes/client-node";
-import { ingest, plan } from "@portico/core";
+import { DEGRADED_CONDITION, EXCLUDE_LABEL, ingest, NO_ELIGIBLE_NODE, plan } from "@portico/core";
 import { aNode, aParsedConfig, aService } from "@portico/core/testing";
 import { KubeApiServer } from "@portico/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -282,5 +282,43 @@ describe("status publishing", () => {
     const { actions } = await turn();
     expect(actions).toEqual([]);
     expect(events("web")).toHaveLength(eventsBefore);
+  });
+
+  it("records UnAvailableLoadBalancer once when no node is eligible, again only after nodes came back and left", async () => {
+    // The upstream service controller's Warning when its node list is empty; Degraded says why.
+    const excluded = aNode("worker-1", "198.18.2.1", { labels: { [EXCLUDE_LABEL]: "true" } });
+    server.put(excluded);
+    server.put(aService({ name: "web" }));
+    await turn();
+    await turn();
+    await turn();
+    const warnings = () =>
+      server
+        .list("Event")
+        .filter((e) => e["reason"] === "UnAvailableLoadBalancer")
+        .map((e) => [e["type"], e["message"]]);
+    expect(warnings()).toEqual([
+      [
+        "Warning",
+        "There are no available nodes for LoadBalancer: Service default/web: no node may be a backend " +
+          "(every node is excluded from external load balancers, tainted for deletion or being deleted)",
+      ],
+    ]);
+    const degraded = () =>
+      (svc("web")["status"] as { conditions: { type: string; status: string; reason: string }[] }).conditions.find(
+        (c) => c.type === DEGRADED_CONDITION,
+      );
+    expect(degraded()).toMatchObject({ status: "True", reason: NO_ELIGIBLE_NODE });
+    // The load balancer stays meanwhile: its address is published.
+    expect(JSON.stringify(svc("web")["status"])).toContain("198.18.100.10");
+
+    server.put(aNode("worker-1", "198.18.2.1"));
+    await turn();
+    expect(degraded()).toMatchObject({ status: "False" });
+    expect(warnings()).toHaveLength(1);
+    server.put(excluded);
+    await turn();
+    await turn();
+    expect(warnings()).toHaveLength(2);
   });
 });

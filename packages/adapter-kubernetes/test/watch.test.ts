@@ -196,6 +196,21 @@ describe("ClusterWatch and SnapshotSource", () => {
     },
   );
 
+  it("drops a LIST item it cannot cache (no metadata.name), logs it, and serves the rest of the list", async () => {
+    // Without the drop, client-node's informer throws on the nameless item and never syncs.
+    server.putRaw("Service", { metadata: { namespace: "default" }, spec: { type: "LoadBalancer" } });
+    server.put(aService({ name: "zz-after" }));
+    const dropped: string[] = [];
+    await startWatch({ onDropped: (what) => dropped.push(what) });
+    await until("first snapshot", () => snapshots.length > 0);
+    expect(serviceKeys()).toEqual(["default/web", "default/zz-after"]);
+    expect(dropped).toEqual(["/api/v1/services: dropped 1 list items with no metadata.name"]);
+    expect(watch!.health()).toMatchObject({ synced: true, dropped: 1 });
+    // The watch after the list still delivers.
+    server.put(aService({ name: "later" }));
+    await until("later", () => serviceKeys().includes("default/later"));
+  });
+
   it("stops quietly: no outage reported, no watch left open", async () => {
     await startWatch();
     await until("first snapshot", () => snapshots.length === 1);

@@ -142,6 +142,7 @@ export { byAge, isResponsibleFor } from "./plan/responsible.js";
 export { healthChecksPerLbNode, KUBE_PROXY_CHECK_ID } from "./plan/checks.js";
 export { DEGRADED_CONDITION, READY_CONDITION } from "./plan/status.js";
 export { PORTS_ERROR_CONDITION, portsCondition } from "./plan/status.js";
+export { NO_ELIGIBLE_NODE } from "./plan/backends.js";
 export {
   APPLY_FAILED,
   statusAsInstalled,

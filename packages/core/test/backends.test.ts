@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { EXCLUDE_LABEL } from "../src/nodes.js";
+import { NO_ELIGIBLE_NODE } from "../src/plan/backends.js";
 import { DEGRADED_CONDITION } from "../src/plan/status.js";
 import { healthChecksPerLbNode } from "../src/plan/checks.js";
 import { aNode, anEndpointSlice, aParsedConfig, aService, planOf, threeNodes } from "../src/testing/index.js";
@@ -38,6 +40,40 @@ describe("backends", () => {
     expect(p.backends[0]?.servers.map((s) => `${s.node}:${s.weight}`)).toEqual(["worker-1:2", "worker-2:1"]);
   });
 
+  it("fails open as cloud load balancers do: with no endpoint ready anywhere, serving-terminating nodes serve, checked on their nodePort", () => {
+    // kube-proxy's healthCheckNodePort counts ready endpoints only: tracking it, every server would be down.
+    const terminating = { ready: false, serving: true, terminating: true };
+    const p = planOf([
+      ...threeNodes(),
+      aService({ policy: "Local" }),
+      anEndpointSlice("default", "web", [
+        { ip: "10.0.0.1", node: "worker-1", ...terminating },
+        { ip: "10.0.0.2", node: "worker-2", ready: false, serving: false, terminating: true },
+      ]),
+    ]);
+    // One ready endpoint anywhere: back to tracking the health port (whose check fails on the terminating node).
+    const ready = planOf([
+      ...threeNodes(),
+      aService({ policy: "Local" }),
+      anEndpointSlice("default", "web", [
+        { ip: "10.0.0.1", node: "worker-1", ...terminating },
+        { ip: "10.0.0.3", node: "worker-3" },
+      ]),
+    ]);
+    const b = p.backends[0]!;
+    expect(b.healthCheck).toEqual({ kind: "tcp", source: "nodePort", intervalMs: 2000, rise: 2, fall: 3 });
+    expect(b.servers.map((s) => [s.node, s.port, s.track])).toEqual([["worker-1", 30080, undefined]]);
+    // No check of the health port is left: the only check backends are the shared kube-proxy ones.
+    expect((p.checks ?? []).map((c) => c.healthCheck.port)).not.toContain(32000);
+    expect((ready.checks ?? []).map((c) => c.healthCheck.port)).toContain(32000);
+    expect(p.services[0]?.diagnostics.map((d) => d.reason)).toContain("NoReadyEndpoint");
+    expect(p.services[0]?.state).toBe("ready");
+
+    expect(ready.backends[0]?.healthCheck.kind).toBe("track");
+    expect(ready.backends[0]?.servers.every((s) => s.track === s.id)).toBe(true);
+    expect(ready.services[0]?.diagnostics.map((d) => d.reason)).not.toContain("NoReadyEndpoint");
+  });
+
   it("config serviceDefaults makes pods-per-node the default for Local, never for Cluster", () => {
     const config = aParsedConfig({ serviceDefaults: { weighting: "pods-per-node" } });
     const slice = anEndpointSlice("default", "web", [
@@ -59,6 +95,44 @@ describe("backends", () => {
       aService({ annotations: { "portico.dev/node-selector": "role=ingress" } }),
     ]);
     expect(p.backends[0]?.servers.map((s) => s.node)).toEqual(["a"]);
+  });
+
+  it("with no eligible node (all excluded, or none matching the node selector) the load balancer stays and Degraded names why", () => {
+    const excluded = { labels: { [EXCLUDE_LABEL]: "true" } };
+    const noneLeft = planOf([
+      aNode("a", "198.18.2.1", excluded),
+      aNode("b", "198.18.2.2", { deleting: true }),
+      aService(),
+    ]);
+    const web = noneLeft.services[0]!;
+    expect(web.diagnostics.filter((d) => d.reason === NO_ELIGIBLE_NODE).map((d) => [d.severity, d.message])).toEqual([
+      [
+        "warning",
+        "Service default/web: no node may be a backend (every node is excluded from external load balancers, tainted for deletion or being deleted)",
+      ],
+    ]);
+    // The VIP and the frontend stay, as upstream keeps the load balancer; nothing answers behind it.
+    expect(web.vips).toEqual(["198.18.100.10"]);
+    expect(noneLeft.backends[0]?.servers).toEqual([]);
+    expect(web.status.conditions.find((c) => c.type === DEGRADED_CONDITION)).toMatchObject({
+      status: "True",
+      reason: NO_ELIGIBLE_NODE,
+    });
+
+    const unmatched = planOf([
+      aNode("a", "198.18.2.1"),
+      aService({ annotations: { "portico.dev/node-selector": "role=ingress", "portico.dev/weighting": "nope" } }),
+    ]);
+    const d = unmatched.services[0]!;
+    expect(d.diagnostics.find((x) => x.reason === NO_ELIGIBLE_NODE)?.message).toBe(
+      "Service default/web: no eligible node matches portico.dev/node-selector",
+    );
+    // It names the condition before any other warning, and is not also reported per family.
+    expect(d.status.conditions.find((c) => c.type === DEGRADED_CONDITION)?.reason).toBe(NO_ELIGIBLE_NODE);
+    expect(d.diagnostics.map((x) => x.reason)).not.toContain("NoNodeOfFamily");
+
+    const fine = planOf([aNode("a", "198.18.2.1", { labels: { role: "ingress" } }), aService()]);
+    expect(fine.services[0]?.diagnostics.map((x) => x.reason)).not.toContain(NO_ELIGIBLE_NODE);
   });
 
   it("Cluster backends track one shared kube-proxy check per node, so Services add no checks", () => {

@@ -171,6 +171,16 @@ export class KubeApiServer {
     );
   }
 
+  /**
+   * Store `object` as it is, under a key of its own, for LISTs of `kind` to serve: an item with
+   * no metadata.name, say, which kube-apiserver never serves but a broken one (or a proxy) might.
+   */
+  putRaw(kind: string, object: Obj): void {
+    const resource = RESOURCES.find((r) => r.kind === kind)!;
+    this.#rv += 1;
+    this.#objects.set(`${keyOf(resource, undefined, "")}raw-${this.#rv}`, { resource, object: clone(object) });
+  }
+
   /** Writes (anything but GET) recorded so far. */
   writes(): RecordedRequest[] {
     return this.requests.filter((r) => r.method !== "GET");

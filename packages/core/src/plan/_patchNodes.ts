@@ -2,7 +2,7 @@ import type { IpFamily } from "../ip.js";
 import type { EndpointSlice, NodeName, Node, Port } from "../model.js";
 import { same, sameItems } from "../same.js";
 import { endpointsByNode, type NodeEndpoints } from "../servers.js";
-import type { SecondContext, SecondPass } from "./backends.js";
+import { NO_ELIGIBLE_NODE, type SecondContext, type SecondPass } from "./backends.js";
 import { keeper, nodeAddress, nodePlace } from "./_nodeServers.js";
 import { localChecksOf } from "./checks.js";
 import type { Backend, Server } from "./types.js";
@@ -47,7 +47,11 @@ export const patchNodes = (
   // Whether some family has no node to send to (a warning of secondPass's) may change with the nodes.
   const familyGap = (n: readonly Node[], list: (f: IpFamily) => readonly unknown[]) =>
     n.length === 0 || was.served.vips.some((v) => list(v.family).length === 0);
-  if (familyGap(nodes, ctx.addressedOf) || was.served.diag.some((d) => d.reason === "NoNodeOfFamily")) return undefined;
+  if (
+    familyGap(nodes, ctx.addressedOf) ||
+    was.served.diag.some((d) => d.reason === "NoNodeOfFamily" || d.reason === NO_ELIGIBLE_NODE)
+  )
+    return undefined;
   // Each node-targeted backend's nodePort, from the one port it serves (the API server refuses two
   // ports with the same number and protocol; a Service that has them anyway is planned in full).
   const nodePorts = new Map<Backend, Port>();

@@ -12,6 +12,7 @@ import { byServer, keeper, withAddresses, type Addressed } from "./_nodeServers.
 import { isServable, sayFor, type FirstPass } from "./services.js";
 import { dataPlaneOf, l4Listener } from "./l4.js";
 import { podRefuser } from "./_refusedBackends.js";
+import { FAIL_OPEN_MESSAGE, FAIL_OPEN_REASON, failOpenCheck, failsOpen } from "./_failOpen.js";
 import type {
   Backend,
   CheckBackend,
@@ -24,6 +25,12 @@ import type {
   TrackCheck,
   UnservedListener,
 } from "./types.js";
+
+/**
+ * NO_ELIGIBLE_NODE: the reason of the warning a Service gets when it would send to nodes and no
+ * node may be its backend (every one excluded, or none matching its node selector).
+ */
+export const NO_ELIGIBLE_NODE = "NoEligibleNode";
 
 /** What the second pass builds for one Service: addresses, ports, frontends, backends, listeners. */
 export interface Served {
@@ -213,6 +220,13 @@ export const secondPass = (
     return list;
   };
   const countsBy = new Map<IpFamily, Map<NodeName, NodeEndpoints>>();
+  const countsOf = (family: IpFamily): Map<NodeName, NodeEndpoints> => {
+    let counts = countsBy.get(family);
+    if (counts === undefined) countsBy.set(family, (counts = endpointsByNode(slices, family)));
+    return counts;
+  };
+  const opensOf = (family: IpFamily): boolean => failsOpen(service, slices, () => countsOf(family));
+  let failedOpen = false;
 
   // `reuse` is the last plan's server list of the same backend: a server equal to one there is
   // that object, found by walking both lists in node order.
@@ -221,6 +235,7 @@ export const secondPass = (
     port: ServicePort,
     reuse: readonly Server[] | undefined,
     track?: (list: readonly Addressed[]) => void,
+    open = false,
   ): Server[] => {
     const withAddress = addressedFor(family);
     const keep = keeper(reuse);
@@ -236,13 +251,13 @@ export const secondPass = (
       });
     }
     // Local: every server tracks its node's check of the Service's healthCheckNodePort.
+    // Failing open, a server checks its own nodePort and tracks nothing.
     const local = (x: Addressed, weight: number) => {
       const id = idOf(x.node);
-      return keep(x.node, x.address, port.nodePort!, weight, id, id);
+      return keep(x.node, x.address, port.nodePort!, weight, id, open ? undefined : id);
     };
     if (slices.length === 0) return withAddress.map((x) => local(x, 1));
-    let counts = countsBy.get(family);
-    if (counts === undefined) countsBy.set(family, (counts = endpointsByNode(slices, family)));
+    const counts = countsOf(family);
     // As kube-proxy does: serving-terminating endpoints take traffic only when none is ready
     // anywhere; then they are what the weights count, rather than draining every node.
     const anyReady = [...counts.values()].some((c) => c.ready > 0);
@@ -258,8 +273,20 @@ export const secondPass = (
   const localCheckFor = (family: IpFamily): Ident => localCheckId(service, family);
   const pods = podRefuser(config);
   const noAddress = d.vips.length === 0 || d.dualStackBroken;
+  // As the upstream service controller does, the load balancer stays (its VIP and frontends,
+  // with no server), and the Service says why nothing answers.
+  const candidates = selected ?? nodes;
+  if (!noAddress && usesNodePorts && candidates.length === 0)
+    say(
+      "warning",
+      NO_ELIGIBLE_NODE,
+      undefined,
+      selected === undefined
+        ? "no node may be a backend (every node is excluded from external load balancers, tainted for deletion or being deleted)"
+        : `no eligible node matches ${ANNOTATIONS.nodeSelector.key}`,
+    );
   for (const { family } of noAddress || !usesNodePorts ? [] : d.vips)
-    if (nodes.length > 0 && addressedFor(family).length === 0)
+    if (candidates.length > 0 && addressedFor(family).length === 0)
       say("warning", "NoNodeOfFamily", undefined, `no eligible node has an IPv${family} address to send to`);
   service.ports.forEach((port, i) => {
     const field = `spec.ports[${i}]`;
@@ -343,7 +370,9 @@ export const secondPass = (
           ? { kind: "track", source: "kubeProxy", backend: kubeProxyCheckId(family) }
           : service.healthCheckNodePort === undefined
             ? undefined
-            : { kind: "track", source: "healthCheckNodePort", backend: localCheckFor(family) };
+            : opensOf(family)
+              ? failOpenCheck(localHealth)
+              : { kind: "track", source: "healthCheckNodePort", backend: localCheckFor(family) };
     const noHealthPort =
       !toPods && service.externalTrafficPolicy !== "Cluster" && service.healthCheckNodePort === undefined;
     if (noAddress || noHealthPort) {
@@ -354,9 +383,11 @@ export const secondPass = (
     for (const { family, ip } of d.vips) {
       const backendId = ident("be", service.namespace, service.name, port.port, `v${family}`);
       const before = previous.get(backendId);
+      const open = !toPods && opensOf(family);
+      failedOpen ||= open;
       const servers = toPods
         ? podServers(slices, family, port, pods.refuse)
-        : nodeServers(family, port, before?.servers, (list) => d.tracked.push(list));
+        : nodeServers(family, port, before?.servers, (list) => d.tracked.push(list), open);
       const health = healthOf(family)!;
       // Built fresh above, so sorting in place copies nothing.
       servers.sort(byServer);
@@ -396,6 +427,7 @@ export const secondPass = (
     d.ports.push({ port: port.port, protocol: port.protocol });
   });
   d.wanted += d.ports.length;
+  if (failedOpen) say("warning", FAIL_OPEN_REASON, undefined, FAIL_OPEN_MESSAGE);
   d.checks.push(...localChecksOf([...d.backends, ...d.l4], () => localHealth));
   pods.report(say);
   if (service.ports.length === 0) say("error", "NoPorts", "spec.ports", "the Service has no valid ports");

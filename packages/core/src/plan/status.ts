@@ -4,7 +4,7 @@ import { boundDiagnostics, describeRef, sortDiagnostics } from "../diagnostics.j
 import type { Ip } from "../ip.js";
 import { poolOf } from "../ipam.js";
 import type { Diagnostic, Service } from "../model.js";
-import type { SecondPass } from "./backends.js";
+import { NO_ELIGIBLE_NODE, type SecondPass } from "./backends.js";
 import { LAST_GOOD_KEPT } from "./lastGood.js";
 import { isOurClass, isResponsibleFor } from "./responsible.js";
 import type { Condition, Ingress, ServicePlan } from "./types.js";
@@ -186,7 +186,8 @@ const conditionsFor = (
       : {
           type: DEGRADED_CONDITION,
           status: "True",
-          reason: warnings[0]!.reason,
+          // No node to send to is the one warning that leaves every port unanswered; it names the condition.
+          reason: (warnings.find((w) => w.reason === NO_ELIGIBLE_NODE) ?? warnings[0]!).reason,
           message: summary(warnings),
           observedGeneration: generation,
         };

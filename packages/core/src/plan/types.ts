@@ -44,10 +44,13 @@ export interface HttpCheck {
   readonly fall: number;
 }
 
-/** A TCP connect check on the server's own address and port (pod backends have no /healthz). */
+/**
+ * A TCP connect check on the server's own address and port: a pod's (pods have no /healthz), or
+ * a node's nodePort while a Local Service fails open (no endpoint ready anywhere).
+ */
 export interface TcpCheck {
   readonly kind: "tcp";
-  readonly source: "endpoint";
+  readonly source: "endpoint" | "nodePort";
   readonly intervalMs: number;
   readonly rise: number;
   readonly fall: number;
