@@ -1,30 +1,22 @@
-import { ANNOTATIONS, type ServiceOptions } from "../annotations.js";
+import { ANNOTATIONS } from "../annotations.js";
 import type { Config } from "../settings.js";
 import { ident } from "../_ident.js";
 import { ipFamily, type Ip, type IpFamily } from "../ip.js";
 import { describeFailure, type Allocation } from "../ipam.js";
 import { matchesSelector } from "../labels.js";
-import type { Diagnostic, EndpointSlice, Ident, Node, NodeName, Service, ServicePort } from "../model.js";
+import type { Diagnostic, EndpointSlice, Ident, Node, NodeName, ServicePort } from "../model.js";
 import { nodeServerId, endpointsByNode, podServers, rendezvousSubset, type NodeEndpoints } from "../servers.js";
 import { keepSame } from "../same.js";
-import { kubeProxyCheckId, localCheckId, localChecksOf } from "./checks.js";
+import { kubeProxyCheckId, localCheckId, localChecksOf, localHealthCheck } from "./checks.js";
 import { byServer, keeper, withAddresses, type Addressed } from "./_nodeServers.js";
 import { isServable, sayFor, type FirstPass } from "./services.js";
 import { dataPlaneOf, l4Listener } from "./l4.js";
 import { podRefuser } from "./_refusedBackends.js";
+import { warnAboutChecks } from "./_checkWarnings.js";
+import { keepIdentities } from "./_keepServed.js";
 import { FAIL_OPEN_MESSAGE, FAIL_OPEN_REASON, failOpenCheck, failsOpen } from "./_failOpen.js";
-import type {
-  Backend,
-  CheckBackend,
-  Frontend,
-  HealthCheck,
-  HttpCheck,
-  IngressPort,
-  L4Listener,
-  Server,
-  TrackCheck,
-  UnservedListener,
-} from "./types.js";
+import type { Backend, CheckBackend, Frontend, HealthCheck, IngressPort, L4Listener } from "./types.js";
+import type { Server, TrackCheck, UnservedListener } from "./types.js";
 
 /**
  * NO_ELIGIBLE_NODE: the reason of the warning a Service gets when it would send to nodes and no
@@ -158,53 +150,11 @@ export const secondPass = (
     );
   }
 
-  const localHealth = healthCheckFor(service, options, config);
+  const localHealth = localHealthCheck(service, options, config);
   const usesNodePorts = service.ports.some(
     (p) => p.nodePort !== undefined && (p.protocol === "TCP" || dataPlaneOf(p.protocol, options, config) !== "proxy"),
   );
-  if (service.externalTrafficPolicy === "Local" && service.healthCheckNodePort === undefined && usesNodePorts) {
-    say(
-      "error",
-      "MissingHealthCheckNodePort",
-      "spec.healthCheckNodePort",
-      "externalTrafficPolicy is Local but no healthCheckNodePort is allocated, " +
-        "so nodes without endpoints cannot be told apart",
-    );
-  }
-  const explicitly = (k: string): boolean => service.annotations[k] !== undefined;
-  if (service.externalTrafficPolicy === "Cluster") {
-    const checkAnnotations = [
-      ANNOTATIONS.healthCheckInterval,
-      ANNOTATIONS.healthCheckRise,
-      ANNOTATIONS.healthCheckFall,
-    ];
-    if (checkAnnotations.some((a) => explicitly(a.key))) {
-      say(
-        "warning",
-        "HealthCheckShared",
-        undefined,
-        "health-check annotations apply to externalTrafficPolicy: Local only; " +
-          "Cluster-policy Services share one kube-proxy check per node (config healthCheck)",
-      );
-    }
-    if (explicitly(ANNOTATIONS.weighting.key) && options.weighting === "pods-per-node") {
-      say(
-        "warning",
-        "WeightingIgnored",
-        `metadata.annotations[${ANNOTATIONS.weighting.key}]`,
-        "pods-per-node applies to externalTrafficPolicy: Local; " +
-          "with Cluster, kube-proxy already spreads over every pod",
-      );
-    }
-  }
-  if (service.externalTrafficPolicy === "Local" && options.weighting === "pods-per-node" && slices.length === 0) {
-    say(
-      "info",
-      "NoEndpointSlices",
-      undefined,
-      "pods-per-node weighting has no EndpointSlices to count yet; every node gets weight 1",
-    );
-  }
+  warnAboutChecks(service, options, slices, usesNodePorts, say);
   const selected =
     options.nodeSelector === undefined
       ? undefined
@@ -439,28 +389,6 @@ export const secondPass = (
       "no TCP port with a nodePort (or, with podIpsRoutable, without one), " +
         "so there is nothing to serve and no address is assigned",
     );
-  // Frontends and listeners equal to last time's keep their identity too.
-  const wasFrontends = new Map<string, Frontend>((was?.served.frontends ?? []).map((f) => [f.id, f]));
-  const wasListeners = new Map<string, UnservedListener>((was?.served.listeners ?? []).map((l) => [l.id, l]));
-  const wasL4 = new Map<string, L4Listener>((was?.served.l4 ?? []).map((l) => [l.id, l]));
-  const wasChecks = new Map<string, CheckBackend>((was?.served.checks ?? []).map((c) => [c.id, c]));
-  const served: Served = {
-    ...d,
-    frontends: d.frontends.map((f) => keepSame(wasFrontends.get(f.id), f)),
-    listeners: d.listeners.map((l) => keepSame(wasListeners.get(l.id), l)),
-    l4: d.l4.map((l) => keepSame(wasL4.get(l.id), l)),
-    checks: d.checks.map((c) => keepSame(wasChecks.get(c.id), c)),
-  };
+  const served: Served = keepIdentities<Served>(d, was?.served);
   return { first, allocation, nodes, slices, served };
 };
-
-const healthCheckFor = (service: Service, options: ServiceOptions, config: Config): HttpCheck => ({
-  kind: "http",
-  source: "healthCheckNodePort",
-  path: "/healthz",
-  port: service.healthCheckNodePort ?? config.healthCheck.kubeProxyPort,
-  expectStatus: 200,
-  intervalMs: options.healthCheckInterval ?? config.healthCheck.intervalMs,
-  rise: options.healthCheckRise ?? config.healthCheck.rise,
-  fall: options.healthCheckFall ?? config.healthCheck.fall,
-});

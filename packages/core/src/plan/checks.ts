@@ -1,3 +1,4 @@
+import type { ServiceOptions } from "../annotations.js";
 import type { Config } from "../settings.js";
 import { ident } from "../_ident.js";
 import { ipFamily, type IpFamily } from "../ip.js";
@@ -110,3 +111,18 @@ export const planChecks = (
   }
   return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 };
+
+/**
+ * localHealthCheck is the check of a Local Service's healthCheckNodePort (kube-proxy's port when it
+ * has none yet), with the Service's own timing annotations over the config's.
+ */
+export const localHealthCheck = (service: Service, options: ServiceOptions, config: Config): HttpCheck => ({
+  kind: "http",
+  source: "healthCheckNodePort",
+  path: "/healthz",
+  port: service.healthCheckNodePort ?? config.healthCheck.kubeProxyPort,
+  expectStatus: 200,
+  intervalMs: options.healthCheckInterval ?? config.healthCheck.intervalMs,
+  rise: options.healthCheckRise ?? config.healthCheck.rise,
+  fall: options.healthCheckFall ?? config.healthCheck.fall,
+});
