@@ -43,9 +43,9 @@ const normalize = (members: readonly MaglevMember[]): MaglevMember[] => {
 /**
  * The `j`th preferred slot of the member whose name hashes to `seed`: a well-mixed draw (the
  * murmur3 finaliser over the seed and `j`), so members' preferences are independent. The paper's
- * `offset + j * skip` would be cheaper, but two members whose skips coincide then walk shifted
- * copies of one list, and one member leaving a 5-member table of 16381 slots moved 12-16% of the
- * others' slots.
+ * `offset + j * skip` would be cheaper, but its arithmetic lists can shadow one another: in a
+ * 5-member table of 16381 slots (two of its members shared a skip) one member leaving moved 12-16%
+ * of the others' slots.
  */
 const preference = (seed: number, j: number, m: number): number => {
   let x = seed ^ Math.imul(j + 1, 0x9e3779b9);
