@@ -98,13 +98,13 @@ export {
   formatOptionValue,
   optionShortName,
   parseServiceDefaults,
-  parseServiceOptions,
   type AnnotationSpec,
   type OptionName,
   type ServiceDefaults,
   type ServiceOptions,
   type Weighting,
 } from "./annotations.js";
+export { parseServiceOptions } from "./serviceOptions.js";
 export { formatMillis, parseDuration } from "./duration.js";
 export { ingest, ingestIncremental, type IngestCache } from "./ingest.js";
 export {

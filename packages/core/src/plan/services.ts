@@ -1,5 +1,6 @@
 import { match } from "ts-pattern";
-import { ANNOTATIONS, parseServiceOptions, type ServiceOptions } from "../annotations.js";
+import { ANNOTATIONS, type ServiceOptions } from "../annotations.js";
+import { parseServiceOptions } from "../serviceOptions.js";
 import type { Config } from "../settings.js";
 import { describeRef } from "../diagnostics.js";
 import { ipFamily, type IpFamily } from "../ip.js";
