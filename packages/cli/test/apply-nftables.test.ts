@@ -4,6 +4,8 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { readNftablesState } from "@portico/adapter-nftables";
 import { run } from "@portico/host";
 import { describeWith, NetnsLab, program, root } from "@portico/testkit";
+import { Registry } from "prom-client";
+import { registerL4Metrics } from "../src/l4-metrics.js";
 import { formatL4Status, l4StatusOf } from "../src/status-l4.js";
 
 // `portico apply` installs the L4 ruleset: run inside a namespace made by the test (nft acts on
@@ -70,5 +72,30 @@ await describeWith([program("nft", ["--version"]), program("ip", ["-V"]), root],
       `  ${api!.id}  nat  Maglev 16381  forwarded 0, denied 0, no node 0 packets`,
       "    198.18.2.12 . 30894  16381 slots (100%)",
     ]);
+  });
+
+  it("exports what the kernel runs as metrics, and the health loop's verdicts and changes", async () => {
+    // The tables as nft lists them in the namespace: nothing was sent, so every counter is 0.
+    const listed = async () => {
+      const inet = (await lab.exec(ns, "nft", ["list", "table", "inet", "portico"]))._unsafeUnwrap().stdout;
+      return l4StatusOf([inet]);
+    };
+    const status = await listed();
+    const id = ("listeners" in status ? status.listeners : []).find((l) => l.id.includes("api"))?.id;
+    expect(id).toBeDefined();
+    const registry = new Registry();
+    const check = "chk_shop_api";
+    const metrics = registerL4Metrics(registry, { read: listed, down: () => new Map([[check, new Set(["node-b"])]]) });
+    metrics.moved({ down: new Map(), tookMs: 23 });
+    metrics.moved({ down: new Map(), tookMs: 40, error: "nft: busy" });
+    const text = await registry.metrics();
+    expect(text).toContain('portico_l4_listeners{mode="nat"} 1');
+    expect(text).toContain('portico_l4_listeners{mode="direct"} 0');
+    expect(text).toContain(`portico_l4_table_slots{listener="${id!}",target="198.18.2.12 . 30894"} 16381`);
+    expect(text).toContain(`portico_l4_packets_total{listener="${id!}",verdict="forwarded"} 0`);
+    expect(text).toContain(`portico_l4_nodes_down{check="${check}"} 1`);
+    expect(text).toContain('portico_l4_membership_changes_total{result="loaded"} 1');
+    expect(text).toContain('portico_l4_membership_changes_total{result="failed"} 1');
+    expect(text).toContain('portico_l4_membership_change_seconds_bucket{le="0.025"} 1');
   });
 });

@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { describeWith, fakeTree, NetnsLab, program, root } from "@portico/testkit";
+import { describeWith, fakeTree, must, NetnsLab, program, root, type Requirement } from "@portico/testkit";
 import { main, type Io } from "../src/index.js";
 
 const bin = resolve(import.meta.dirname, "../dist/bin.js");
@@ -212,3 +212,78 @@ await describeWith([program("ip", ["-V"]), root], "portico tune on a real veth i
     expect(again.stdout).toContain("3 planned writes: 0 changed, 2 already set, 0 failed, 1 not present here");
   });
 });
+
+/** Steering can only be seen to spread work with a second CPU to spread it to. */
+const twoCpus: Requirement = {
+  name: "two CPUs",
+  check: async () => (availableParallelism() >= 2 ? undefined : "needs at least two CPUs online"),
+};
+
+// The L4 data plane (nftables nat and direct) is softirq work on the LB node. RPS steers a packet
+// to a CPU before the netdev ingress hook (where `direct` forwards) and the nat hooks run, so the
+// rules run on the CPUs `portico tune` spreads over. Shown with per-CPU counters at netdev ingress
+// on a veth whose every packet the sender queues on CPU 0.
+await describeWith(
+  [program("ip", ["-V"]), program("nft", ["--version"]), program("taskset", ["-V"]), root, twoCpus],
+  "portico tune spreads the L4 path's softirq work",
+  () => {
+    const lab = new NetnsLab();
+    let client = "";
+    let lb = "";
+    const perCpu = async () => {
+      const listed = (await lab.exec(lb, "nft", ["list", "chain", "netdev", "probe", "in"]))._unsafeUnwrap().stdout;
+      return [...listed.matchAll(/packets (\d+) bytes \d+ comment "cpu(\d)"/g)].map((m) => Number(m[1]));
+    };
+    // 200 sockets (200 source ports, so 200 flow hashes), 5 datagrams each, to a port nobody serves.
+    const send = async () => {
+      const script = `const d=require("node:dgram");const s=[];for(let i=0;i<200;i++)s.push(d.createSocket("udp4"));
+(async()=>{for(let r=0;r<5;r++)for(const x of s)await new Promise((ok)=>x.send(Buffer.alloc(32),9,"198.18.9.2",ok));for(const x of s)x.close();})();`;
+      const r = (await lab.exec(client, "taskset", ["-c", "0", process.execPath, "-e", script]))._unsafeUnwrap();
+      expect(r.code).toBe(0);
+    };
+    beforeAll(async () => {
+      client = await lab.add("rpsc");
+      lb = await lab.add("rpsl");
+      await must("ip", ["link", "add", "rpsc0", "netns", client, "type", "veth", "peer", "name", "rpsl0", "netns", lb]);
+      await must("ip", ["-n", client, "addr", "add", "198.18.9.1/24", "dev", "rpsc0"]);
+      await must("ip", ["-n", lb, "addr", "add", "198.18.9.2/24", "dev", "rpsl0"]);
+      await must("ip", ["-n", client, "link", "set", "rpsc0", "up"]);
+      await must("ip", ["-n", lb, "link", "set", "rpsl0", "up"]);
+      const rules = [
+        "table netdev probe {",
+        "  chain in {",
+        '    type filter hook ingress device "rpsl0" priority -100; policy accept;',
+        '    udp dport 9 meta cpu 0 counter comment "cpu0"',
+        '    udp dport 9 meta cpu 1 counter comment "cpu1"',
+        "    udp dport 9 drop",
+        "  }",
+        "}",
+      ];
+      const file = join(dir, "rps-probe.nft");
+      await writeFile(file, `${rules.join("\n")}\n`);
+      expect((await lab.exec(lb, "nft", ["-f", file]))._unsafeUnwrap().code).toBe(0);
+    });
+    afterAll(async () => {
+      await lab.destroy();
+    });
+
+    it("without RPS every datagram is handled on the sender's CPU; after portico tune, on both", async () => {
+      await send();
+      expect(await perCpu()).toEqual([1000, 0]);
+
+      const config = join(dir, "rps.yaml");
+      await writeFile(config, configText("rpsl0", "tuning:\n  rps: always\n"));
+      const tuned = (
+        await lab.exec(lb, process.execPath, [bin, "tune", "--config", config, "--node", "lb1"])
+      )._unsafeUnwrap();
+      expect(tuned.code).toBe(0);
+      await send();
+      const [cpu0 = 0, cpu1 = 0] = await perCpu();
+      const steered = { cpu0: cpu0 - 1000, cpu1 };
+      process.stdout.write(`after tune, 1000 datagrams from CPU 0: ${JSON.stringify(steered)}\n`);
+      expect(steered.cpu0 + steered.cpu1).toBe(1000);
+      // 200 flow hashes over two CPUs: each gets a real share (binomial, 5 x 100 +- 5 x 7 at 1 sd).
+      expect(Math.min(steered.cpu0, steered.cpu1)).toBeGreaterThan(250);
+    });
+  },
+);

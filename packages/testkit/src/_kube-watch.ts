@@ -28,12 +28,22 @@ export const byKey = (a: Obj, b: Obj): number =>
  * compaction. A watch from a resourceVersion gets every event after it, or, once that version is
  * compacted, a 200 stream with one ERROR event carrying a 410 Expired Status; a watch from "" or
  * "0" starts with a synthetic ADDED for every object there is. BOOKMARKs go only to watches that
- * set `allowWatchBookmarks`; `timeoutSeconds` ends a watch cleanly.
+ * set `allowWatchBookmarks`: on demand, and as the watch cache sends them on its own, every
+ * `bookmarkEveryMs` (kube-apiserver: about a minute) and 2 s before the watch's `timeoutSeconds`
+ * deadline; `timeoutSeconds` ends a watch cleanly.
  */
 export class WatchHub {
   readonly #history: WatchEvent[] = [];
   readonly #watchers = new Set<Watcher>();
+  readonly #currentRv: () => number;
+  readonly #bookmarkEveryMs: number;
   #compactedRv = 0;
+
+  /** `currentRv` is the server's resourceVersion now, which every BOOKMARK carries. */
+  constructor(currentRv: () => number, bookmarkEveryMs: number) {
+    this.#currentRv = currentRv;
+    this.#bookmarkEveryMs = bookmarkEveryMs;
+  }
 
   /** The version up to which history is forgotten. */
   get compactedRv(): number {
@@ -57,17 +67,9 @@ export class WatchHub {
     this.#history.length = 0;
   }
 
-  /** A BOOKMARK at `rv` to every open watch that allows them. */
-  bookmark(rv: number): void {
-    for (const w of this.#watchers) {
-      if (!w.bookmarks) continue;
-      const object = {
-        kind: w.resource.kind,
-        apiVersion: apiVersionOf(w.resource),
-        metadata: { resourceVersion: String(rv) },
-      };
-      send(w.res, { type: "BOOKMARK", object });
-    }
+  /** A BOOKMARK at the current resourceVersion to every open watch that allows them. */
+  bookmark(): void {
+    for (const w of this.#watchers) bookmarkTo(w, this.#currentRv());
   }
 
   /** Write `line` as it is to every open watch of `resource`: fault injection, not a real server's answer. */
@@ -107,13 +109,32 @@ export class WatchHub {
     } else for (const e of this.#history) if (e.rv > fromRv) deliver(w, e);
     this.#watchers.add(w);
     const timeoutSeconds = Number(query.get("timeoutSeconds") ?? "0");
-    const timer = timeoutSeconds > 0 ? setTimeout(() => res.end(), timeoutSeconds * 1000) : undefined;
+    const timers: NodeJS.Timeout[] = [];
+    if (timeoutSeconds > 0) timers.push(setTimeout(() => res.end(), timeoutSeconds * 1000));
+    // The watch cache's own bookmarks: periodic, and one just before the deadline so that the
+    // client resumes from as recent a version as there is.
+    if (w.bookmarks) {
+      timers.push(setInterval(() => bookmarkTo(w, this.#currentRv()), this.#bookmarkEveryMs));
+      if (timeoutSeconds > 2)
+        timers.push(setTimeout(() => bookmarkTo(w, this.#currentRv()), timeoutSeconds * 1000 - 2000));
+    }
+    for (const t of timers) t.unref();
     res.on("close", () => {
-      clearTimeout(timer);
+      for (const t of timers) clearTimeout(t);
       this.#watchers.delete(w);
     });
   }
 }
+
+const bookmarkTo = (w: Watcher, rv: number): void => {
+  if (!w.bookmarks) return;
+  const object = {
+    kind: w.resource.kind,
+    apiVersion: apiVersionOf(w.resource),
+    metadata: { resourceVersion: String(rv) },
+  };
+  send(w.res, { type: "BOOKMARK", object });
+};
 
 const deliver = (w: Watcher, e: WatchEvent): void => {
   if (e.resource !== w.resource) return;

@@ -7,7 +7,7 @@ export {
 } from "./conformance.js";
 export { describeWith, inCi, program, root, type Requirement } from "./gate.js";
 export { must, NetnsLab } from "./netns.js";
-export { KubeApiServer, type RecordedRequest } from "./kube-api.js";
+export { KubeApiServer, type KubeApiServerOptions, type RecordedRequest } from "./kube-api.js";
 export { fakeTree, type FakeMachine } from "./faketree.js";
 export { freePort, settled, until, waitForLine } from "./wait.js";
 export { expectGolden, UPDATE_GOLDEN } from "./golden.js";

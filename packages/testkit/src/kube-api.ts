@@ -34,21 +34,30 @@ const asListItem = (o: Obj): Obj => {
   const { kind: _kind, apiVersion: _apiVersion, ...rest } = clone(o);
   return rest;
 };
+/** Options for {@link KubeApiServer}. */
+export interface KubeApiServerOptions {
+  /** How often an open watch that allows them gets a BOOKMARK unasked; default 60 000 (kube-apiserver's watch cache: about a minute). */
+  readonly bookmarkEveryMs?: number;
+}
+
 /**
  * A Kubernetes API server at the wire level, for tests: the real @kubernetes/client-node talks to
  * it over HTTP through a kubeconfig. Each behaviour mirrors kube-apiserver's, and
  * `test/kube-api.test.ts` names which: list items without kind/apiVersion, paginated lists
  * (`limit`, `continue`) from one consistent snapshot, one resourceVersion for every resource,
  * watches from a version (410 Gone as an ERROR event once it is compacted, synthetic ADDED events
- * from "" or "0", BOOKMARKs only with `allowWatchBookmarks`, `timeoutSeconds` ending a watch
- * cleanly), merge and JSON patches, the status subresource changing only status, `generation`
+ * from "" or "0", BOOKMARKs only with `allowWatchBookmarks`, sent every minute and 2 s before
+ * the deadline as well as on demand, `timeoutSeconds` ending a watch cleanly), merge and JSON patches, the status subresource changing only status, `generation`
  * growing only with spec, optimistic concurrency (409), finalizers (DELETE sets
  * `deletionTimestamp`), MicroTime fields with exactly six fractional digits, and metav1.Status
  * bodies on errors. It can also be made unreachable or slow. It is not a mock of the client.
+ * Not modelled: "Too large resource version" (504), which kube-apiserver answers to a LIST or GET
+ * at a version newer than its watch cache; Portico lists without a resourceVersion (a consistent
+ * read), so it cannot meet it.
  */
 export class KubeApiServer {
   readonly #objects = new Map<string, { resource: Resource; object: Obj }>();
-  readonly #watches = new WatchHub();
+  readonly #watches: WatchHub;
   readonly #sockets = new Set<Socket>();
   readonly #pager = new ListPager();
   readonly requests: RecordedRequest[] = [];
@@ -57,6 +66,11 @@ export class KubeApiServer {
   #latencyMs = 0;
   #server: Server | undefined;
   #url = "";
+
+  /** `options.bookmarkEveryMs`: how often an open watch that allows them gets a BOOKMARK unasked (kube-apiserver's watch cache: about once a minute). */
+  constructor(options: KubeApiServerOptions = {}) {
+    this.#watches = new WatchHub(() => this.#rv, options.bookmarkEveryMs ?? 60_000);
+  }
 
   /** Start listening on 127.0.0.1 (a free port). */
   async start(): Promise<this> {
@@ -109,7 +123,7 @@ export class KubeApiServer {
 
   /** Send a BOOKMARK with the current resourceVersion to every open watch that allows them. */
   bookmark(): void {
-    this.#watches.bookmark(this.#rv);
+    this.#watches.bookmark();
   }
 
   /** How many watches are open now. */

@@ -11,7 +11,7 @@
 /** Per-run network namespaces and a throwing command runner for set-up. */
 export { must, NetnsLab } from "./netns.js";
 /** The wire-level Kubernetes API server the real client talks to. */
-export { KubeApiServer, type RecordedRequest } from "./kube-api.js";
+export { KubeApiServer, type KubeApiServerOptions, type RecordedRequest } from "./kube-api.js";
 /** One question to a lab's fake node or LB node, as the probes in client namespaces ask it. */
 export { askFakeNode, askHttp, type HttpOutcome } from "./ask.js";
 /** Bounded polling, a child's output lines, and a free local port. */

@@ -173,6 +173,38 @@ describe("the test API server answers as kube-apiserver does", () => {
     expect(b.events.map((e) => e["type"])).toEqual(["ADDED"]);
   });
 
+  it("the watch cache sends BOOKMARKs unasked, at the current resourceVersion: every bookmarkEveryMs and 2 s before the timeoutSeconds deadline (kube-apiserver cacheWatcher.nextBookmarkTime: about every minute, and deadline - 2 s)", async () => {
+    // Periodic: a server whose watch cache bookmarks every 300 ms.
+    const often = await new KubeApiServer({ bookmarkEveryMs: 300 }).start();
+    try {
+      often.put(aService("web"));
+      const rv = often.resourceVersion;
+      const r = await fetch(`${often.url}/api/v1/services?watch=true&resourceVersion=${rv}&allowWatchBookmarks=true`);
+      const reader = r.body!.getReader();
+      const t0 = Date.now();
+      const { value } = await reader.read();
+      const first = JSON.parse(Buffer.from(value!).toString().split("\n")[0]!) as Json;
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+      expect(first).toEqual({
+        type: "BOOKMARK",
+        object: { kind: "Service", apiVersion: "v1", metadata: { resourceVersion: String(rv) } },
+      });
+      await reader.cancel();
+    } finally {
+      await often.stop();
+    }
+    // Before the deadline: a 3 s watch gets its BOOKMARK about 1 s in, then ends cleanly.
+    const t0 = Date.now();
+    const { events, ended } = await watch(
+      `resourceVersion=${server.resourceVersion}&allowWatchBookmarks=true&timeoutSeconds=3`,
+      2,
+      6_000,
+    );
+    expect(events.map((e) => e["type"])).toEqual(["BOOKMARK"]);
+    expect(ended).toBe(true);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2_900);
+  });
+
   it("timeoutSeconds ends a watch cleanly: the stream ends without an ERROR event", async () => {
     const t0 = Date.now();
     const { events, ended } = await watch(`resourceVersion=${server.resourceVersion}&timeoutSeconds=1`, 1, 5_000);

@@ -12,6 +12,7 @@ import { applyOnNode, installablePlan, installedVrrpState } from "../node-apply.
 import { startBgpRuntime, type BgpRuntime } from "../bgp-runtime.js";
 import { registerBgpMetrics, type BgpMetrics } from "../bgp-metrics.js";
 import { L4Health } from "../l4-health.js";
+import { registerL4Metrics, type L4Metrics } from "../l4-metrics.js";
 
 /**
  * Structured JSON logs; readable lines on a terminal. pino-pretty runs as a stream in this thread,
@@ -121,10 +122,12 @@ export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
     else logger.warn({ vip: e.vip, error: e.error }, e.announced ? "cannot announce" : "cannot withdraw");
   });
   // L4 tables: HAProxy's check verdicts move nodes in and out (absent without nftables.apply).
+  let l4Metrics: L4Metrics | undefined;
   const health =
     config.value.nftables?.apply === true
       ? new L4Health(lbNode.value.name, config.value.haproxy.statsSocket, {
           log: (e) => {
+            l4Metrics?.moved(e);
             const down = Object.fromEntries([...e.down].map(([id, nodes]) => [id, [...nodes]]));
             if (e.error === undefined)
               logger.info({ down, tookMs: Math.round(e.tookMs) }, "L4 tables follow the checks");
@@ -145,6 +148,7 @@ export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
   });
   if (bgp !== undefined && config.value.bgp !== undefined)
     metrics = registerBgpMetrics(controller.registry, bgp, config.value.bgp.socket);
+  if (health !== undefined) l4Metrics = registerL4Metrics(controller.registry, { down: () => health.down() });
   const { address, port } = config.value.controller.listen;
   try {
     await controller.start();
