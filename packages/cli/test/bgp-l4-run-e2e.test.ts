@@ -15,11 +15,11 @@ import { startPorticoIn, type PorticoInNetns } from "./e2e/netns-portico.js";
 // Maglev table size (16381 slots, which `nft list` takes hundreds of milliseconds to print). The
 // nodes' kube-proxy checks fail one by one: the first moves its node out of the nft map and the
 // VIP stays announced; the last empties the table and the route leaves the router, timed from
-// the moment HAProxy says the check is down. Figures are printed; time bounds are safety caps.
+// the moment HAProxy says the check is down. Figures are printed; the median bound tells the health loop's event from the kernel read.
 
 const say = sayer("bgp l4 run e2e");
 const HEALTH_PORT = 32100;
-const ROUNDS = 5;
+const ROUNDS = 7;
 
 await describeWith(
   [root, program("bird", ["--version"]), program("haproxy", ["-v"]), program("nft", ["--version"])],
@@ -124,6 +124,8 @@ await describeWith(
 
       const figures: number[] = [];
       for (let r = 0; r < ROUNDS; r++) {
+        // At a random moment of the kernel read's one-second cycle, so no round falls in step with it.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 1_000));
         n2!.health.stdin!.write("503\n");
         // HAProxy's verdict and the router's table, each looked at every 2 ms.
         const at = async (what: string, ok: () => Promise<boolean>): Promise<number> => {
@@ -149,8 +151,11 @@ await describeWith(
       const logs = portico!.logs();
       expect(logs).toContain("L4 tables follow the checks");
       expect(logs).toContain("withdrawn");
-      // Far below the second a kernel read could take: the health loop's own load made it look.
-      for (const ms of figures) expect(ms).toBeLessThan(700);
+      // Waiting for the kernel read (once a second, ~200 ms for this map) puts a round anywhere up
+      // to ~1.2 s (84-661 ms in 7 rounds without the health loop's word), so most rounds this fast
+      // say that the loop's own load made the announcer look.
+      expect(figures.filter((ms) => ms < 150).length).toBeGreaterThanOrEqual(ROUNDS - 2);
+      for (const ms of figures) expect(ms).toBeLessThan(2_000);
       n1!.health.stdin!.write("200\n");
       await until("n1 back in the map", async () => ((await slotsInKernel())[a1] ?? 0) > 0, 10_000, 20);
       expect(await readFile(join(runDir, "nftables.conf"), "utf8")).toContain("netdev portico");

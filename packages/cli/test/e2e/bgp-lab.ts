@@ -19,6 +19,7 @@ import { FAKE_NODE_BIN, must, NetnsLab, until, waitForLine } from "@portico/test
 // router's bridge too, the VIPs on their lo (arp_ignore=1, arp_announce=2, as kube-proxy's
 // strictARP has it), their default route the router's, so a reply goes straight to the client:
 //   n<i> 198.18.1.<10+i> on br0: health on HEALTH_PORT, a held-flow echo on L2_PORT
+// The router runs BIRD, or FRR (zebra, bfdd, bgpd as docs/operations.md configures them).
 
 /** The VIP of the lab's Service, and a second one for reconfiguration tests. */
 export const VIP = "198.18.100.10";
@@ -195,6 +196,45 @@ export const routerBird = (lbs: number, bfd: { intervalMs: number; multiplier: n
     "",
   ].join("\n");
 
+/** FRR's bfdd.conf for the router: a profile of the LB nodes' timing (FRR's own default is 300 ms x 3). */
+export const frrBfd = (bfd: { intervalMs: number; multiplier: number } | undefined): string =>
+  bfd === undefined
+    ? "!\n"
+    : [
+        "bfd",
+        " profile lbs",
+        `  receive-interval ${bfd.intervalMs}`,
+        `  transmit-interval ${bfd.intervalMs}`,
+        `  detect-multiplier ${bfd.multiplier}`,
+        " exit",
+        "exit",
+        "",
+      ].join("\n");
+
+/** FRR's bgpd.conf for the router: docs/operations.md's example, one neighbour per LB node. */
+export const frrBgp = (lbs: number, bfd: boolean): string =>
+  [
+    "router bgp 64500",
+    " bgp router-id 198.18.1.254",
+    " neighbor LB peer-group",
+    " neighbor LB remote-as 64512",
+    ...(bfd ? [" neighbor LB bfd", " neighbor LB bfd profile lbs"] : []),
+    " neighbor LB timers 3 9",
+    " neighbor LB timers connect 1",
+    ...Array.from({ length: lbs }, (_, i) => ` neighbor 198.18.1.${i + 1} peer-group LB`),
+    " address-family ipv4 unicast",
+    "  neighbor LB route-map LB-IN in",
+    "  maximum-paths 16",
+    " exit-address-family",
+    "exit",
+    "!",
+    "ip prefix-list VIPS seq 10 permit 198.18.100.0/24 ge 32",
+    "route-map LB-IN permit 10",
+    " match ip address prefix-list VIPS",
+    "exit",
+    "",
+  ].join("\n");
+
 /** The lab's config: one BGP pool, the LB nodes, the router as the one peer. */
 export const labConfig = (lbs: number, bgp: Record<string, unknown> = {}, dir = "/tmp"): Config =>
   parseConfig({
@@ -255,6 +295,9 @@ export class BgpLab {
   rt = "";
   client = "";
   router: Started | undefined;
+  /** FRR's daemons, when the router runs FRR. */
+  readonly frr: Started[] = [];
+  frrDir = "";
   readonly lbs: LbInLab[] = [];
   /** The fake nodes on the router's bridge (`up`'s `nodes`). */
   readonly nodes: L2NodeInLab[] = [];
@@ -267,12 +310,14 @@ export class BgpLab {
 
   /**
    * Build the namespaces, start the router's BIRD, and on each LB node HAProxy and BIRD as Portico
-   * renders them; with `nodes`, that many fake nodes on the router's bridge (and the LB nodes forward).
+   * renders them; with `nodes`, that many fake nodes on the router's bridge (and the LB nodes forward);
+   * with `router: "frr"`, FRR (zebra, bfdd, bgpd) routes instead of BIRD, configured as docs/operations.md has it.
    */
   async up(
     lbs: number,
     bfd: { intervalMs: number; multiplier: number } | "off" = { intervalMs: 100, multiplier: 3 },
     nodes = 0,
+    router: "bird" | "frr" = "bird",
   ) {
     this.config = labConfig(lbs, { bfd: bfd === "off" ? { enabled: false } : { enabled: true, ...bfd } });
     this.dir = await mkdtemp("/tmp/portico-bgp-");
@@ -308,14 +353,17 @@ export class BgpLab {
     // nat forwards through the LB node's stack; direct leaves it at ingress.
     if (nodes > 0)
       for (const lb of this.lbs) await must("ip", ["netns", "exec", lb.ns, "sysctl", "-qw", "net.ipv4.ip_forward=1"]);
-    await writeFile(join(this.dir, "rt.conf"), routerBird(lbs, bfd === "off" ? undefined : bfd));
-    this.router = (
-      await start(
-        "ip",
-        ["netns", "exec", this.rt, "bird", "-f", "-c", join(this.dir, "rt.conf"), "-s", this.routerSocket],
-        { stdio: "pipe" },
-      )
-    )._unsafeUnwrap();
+    if (router === "frr") await this.#startFrr(lbs, bfd === "off" ? undefined : bfd);
+    else {
+      await writeFile(join(this.dir, "rt.conf"), routerBird(lbs, bfd === "off" ? undefined : bfd));
+      this.router = (
+        await start(
+          "ip",
+          ["netns", "exec", this.rt, "bird", "-f", "-c", join(this.dir, "rt.conf"), "-s", this.routerSocket],
+          { stdio: "pipe" },
+        )
+      )._unsafeUnwrap();
+    }
     await until(
       "every LB node's route at the router",
       async () => (await nexthopsOf(this.rt, VIP)).length === lbs,
@@ -348,6 +396,37 @@ export class BgpLab {
       pidFile: join(lb.dir, "bird.pid"),
       netns: lb.ns,
     });
+  }
+
+  /** vtysh at the FRR router: one command's output. */
+  async frrSays(command: string): Promise<string> {
+    const r = await run("vtysh", ["--vty_socket", this.frrDir, "-c", command], { timeoutMs: 10_000 });
+    return r.isOk() ? r.value.stdout : "";
+  }
+
+  async #startFrr(lbs: number, bfd: { intervalMs: number; multiplier: number } | undefined) {
+    // Its own directory: FRR's user cannot enter the lab's (mode 0700).
+    const dir = await mkdtemp("/tmp/portico-frr-");
+    this.frrDir = dir;
+    await writeFile(join(dir, "zebra.conf"), "hostname rt\n");
+    await writeFile(join(dir, "bfdd.conf"), frrBfd(bfd));
+    await writeFile(join(dir, "bgpd.conf"), frrBgp(lbs, bfd !== undefined));
+    // FRR's daemons drop to its own user (whose group may use the vty sockets), as packaged.
+    await must("chown", ["-R", "frr:frr", dir]);
+    const zserv = join(dir, "zserv.api");
+    const daemon = async (name: string, extra: string[] = []) => {
+      const args = [
+        ...["netns", "exec", this.rt, `/usr/lib/frr/${name}`, "-f", join(dir, `${name}.conf`)],
+        ...["-i", join(dir, `${name}.pid`), "-z", zserv, "--vty_socket", dir, "-u", "frr", "-g", "frr"],
+        ...["-P", "0", "--log", `file:${join(dir, `${name}.log`)}`, ...extra],
+      ];
+      const p = (await start("ip", args, { stdio: "pipe" }))._unsafeUnwrap();
+      this.frr.push(p);
+      await until(`${name} answers`, async () => (await this.frrSays("show version")).includes("FRRouting"), 20_000);
+    };
+    await daemon("zebra");
+    await daemon("bfdd", ["--bfdctl", join(dir, "bfdd.sock")]);
+    await daemon("bgpd");
   }
 
   async #l2Node(i: number) {
@@ -485,6 +564,8 @@ export class BgpLab {
       await n.hold.stop("SIGTERM", 3_000);
     }
     await this.router?.stop("SIGTERM", 3_000);
+    for (const p of this.frr.reverse()) await p.stop("SIGTERM", 3_000);
+    if (this.frrDir !== "") await rm(this.frrDir, { recursive: true, force: true });
     await this.netns.destroy();
     if (this.dir !== "") await rm(this.dir, { recursive: true, force: true });
   }
