@@ -4,7 +4,9 @@ import type { Ip, LbNodeName } from "@portico/core";
 import { parseConfig } from "@portico/core";
 import { aConfig, aService, planOf, threeNodes } from "@portico/core/testing";
 import { describe, expect, it } from "vitest";
+import { ok } from "neverthrow";
 import { announceStep, initialAnnounceState } from "../src/announce-step.js";
+import { Announcer } from "../src/announcer.js";
 import { cachedL4Tables } from "../src/l4-tables.js";
 import { announcesL4, bothServe, l4MembersServe, l4ServesVip, servableVips } from "../src/servable.js";
 
@@ -181,5 +183,33 @@ describe("cachedL4Tables", () => {
     t = 1000;
     expect(await look()).toEqual({ listeners: [] });
     expect(reads).toEqual([0, 1000]);
+  });
+});
+
+describe("Announcer.nudge", () => {
+  it("looks at once while the announcer runs, and not before start or after stop", async () => {
+    let looks = 0;
+    const announcer = new Announcer(
+      {
+        servable: async () => {
+          looks += 1;
+          return new Set<Ip>();
+        },
+        set: async () => ok(undefined),
+        now: () => 0,
+      },
+      { pollMs: 60_000, upDelayMs: 0, missesToWithdraw: 3 },
+    );
+    announcer.nudge();
+    await announcer.tick();
+    expect(looks).toBe(1);
+    announcer.start();
+    announcer.nudge();
+    await announcer.tick();
+    expect(looks).toBe(3);
+    await announcer.stop();
+    announcer.nudge();
+    await announcer.tick();
+    expect(looks).toBe(4);
   });
 });
