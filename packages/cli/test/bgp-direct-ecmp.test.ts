@@ -1,7 +1,12 @@
 import { describeWith, program, root } from "@portico/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { BgpLab, holdFlows, nexthopsOf, VIP } from "./e2e/bgp-lab.js";
-import { directOverEcmp, directPlan, installDirect, type EcmpChange } from "./e2e/direct-ecmp.js";
+import { join } from "node:path";
+import { setAnnounced } from "@portico/adapter-bird";
+import { applyNftables, renderNftables } from "@portico/adapter-nftables";
+import type { Ip } from "@portico/core";
+import { until } from "@portico/testkit";
+import { directOverEcmp, directPlan, heldAcross, installDirect, type EcmpChange } from "./e2e/direct-ecmp.js";
 import { sayer } from "./e2e/harness.js";
 
 // `direct` over ECMP: three LB namespaces peering with the router, two fake nodes on the router's
@@ -56,5 +61,30 @@ await describeWith(
       // A resilient group moves only the leaving LB node's flows.
       expect(r.resilientLeave.lbMovedOfStaying).toBe(0);
     }, 240_000);
+
+    it("the control: an LB node whose table differs sends moved flows to other nodes, which reset them", async () => {
+      const lb3 = lab.lbs[2]!;
+      const other = directPlan(lab, { ...lab.config, nftables: { ...lab.config.nftables!, maglevTableSize: 251 } });
+      const text = renderNftables(other, { node: lb3.name })._unsafeUnwrap();
+      (
+        await applyNftables(text, { configPath: join(lb3.dir, "nftables.conf"), netns: lb3.ns, force: true })
+      )._unsafeUnwrap();
+      try {
+        const c = await heldAcross(
+          lab,
+          FLOWS,
+          async () => {
+            (await setAnnounced(VIP as Ip, false, { socket: lb3.birdSocket }))._unsafeUnwrap();
+            await until("lb3 gone at the router", async () => (await nexthopsOf(lab.rt, VIP)).length === 2, 10_000, 5);
+          },
+          "198.18.1.3",
+        );
+        say(line("lb3 with another table leaves", c));
+        expect(c.reset + c.timeout + c.nodeMoved).toBeGreaterThan(0);
+      } finally {
+        (await setAnnounced(VIP as Ip, true, { socket: lb3.birdSocket }))._unsafeUnwrap();
+        await installDirect(lab, directPlan(lab, lab.config));
+      }
+    }, 120_000);
   },
 );

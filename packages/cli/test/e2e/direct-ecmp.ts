@@ -47,7 +47,13 @@ export interface EcmpChange {
   readonly nodeMoved: number;
 }
 
-const under = async (lab: BgpLab, flows: number, change: () => Promise<void>, gone?: string): Promise<EcmpChange> => {
+/** `flows` held flows across `change`; `gone`: the next hop that leaves, whose flows must move. */
+export const heldAcross = async (
+  lab: BgpLab,
+  flows: number,
+  change: () => Promise<void>,
+  gone?: string,
+): Promise<EcmpChange> => {
   const held = await holdFlows(lab.client, VIP, flows);
   try {
     if (held.opened.open !== flows) throw new Error(`only ${held.opened.open} of ${flows} flows opened`);
@@ -89,7 +95,7 @@ export interface DirectOverEcmp {
 export const directOverEcmp = async (lab: BgpLab, flows: number): Promise<DirectOverEcmp> => {
   const lb3 = lab.lbs[2]!;
   const has = async (n: number) => (await nexthopsOf(lab.rt, VIP)).length === n;
-  const plainLeave = await under(
+  const plainLeave = await heldAcross(
     lab,
     flows,
     async () => {
@@ -98,7 +104,7 @@ export const directOverEcmp = async (lab: BgpLab, flows: number): Promise<Direct
     },
     LBS[2],
   );
-  const plainJoin = await under(lab, flows, async () => {
+  const plainJoin = await heldAcross(lab, flows, async () => {
     (await setAnnounced(VIP as Ip, true, { socket: lb3.birdSocket }))._unsafeUnwrap();
     await until("lb3 back at the router", () => has(3), 10_000, 5);
   });
@@ -111,8 +117,8 @@ export const directOverEcmp = async (lab: BgpLab, flows: number): Promise<Direct
   await ip("route", "add", `${VIP}/32`, "nhid", "100", "table", "100");
   await ip("rule", "add", "from", "198.18.10.2", "lookup", "100", "priority", "100");
   try {
-    const resilientLeave = await under(lab, flows, () => group("1/2"), LBS[2]);
-    const resilientJoin = await under(lab, flows, () => group("1/2/3"));
+    const resilientLeave = await heldAcross(lab, flows, () => group("1/2"), LBS[2]);
+    const resilientJoin = await heldAcross(lab, flows, () => group("1/2/3"));
     return { plainLeave, plainJoin, resilientLeave, resilientJoin };
   } finally {
     await ip("rule", "del", "priority", "100");
