@@ -13,6 +13,7 @@ export default libraryBuild(
     "failover-case": "src/failover-case.ts",
     "health-checks-case": "src/health-checks-case.ts",
     "bgp-case": "src/bgp-case.ts",
+    "bfd-trace-case": "src/bfd-trace-case.ts",
     "maglev-case": "src/maglev-case.ts",
     "hostile-case": "src/hostile-case.ts",
     "slots-case": "src/slots-case.ts",

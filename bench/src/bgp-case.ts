@@ -8,7 +8,10 @@
 // LB node changes when one of three next hops is removed or added, with the router's plain
 // multipath route and with a resilient next-hop group, for 1,000 5-tuples, read from the router's
 // own forwarding decisions (`ip route get ... ipproto tcp sport <p>`). Through HAProxy each such
-// flow is reset, so the last figures are the `proxy` data plane's resets.
+// flow is reset, so the last figures are the `proxy` data plane's resets. For `direct`, two fake
+// nodes on the router's bridge and the same Maglev ruleset on every LB node: `flows` held TCP
+// flows while lb3 leaves and joins (plain multipath and a resilient group), each asked once more
+// afterwards; the flows reset (or answered by another node) are `direct`'s resets.
 // Usage: node bgp-case.js <runs> <flows>  -> one JSON line.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -17,6 +20,7 @@ import type { Ip } from "@portico/core";
 import { run } from "@portico/host";
 import { must, traffic, until } from "@portico/testkit/lab";
 import { BgpLab, nexthopsOf, VIP } from "../../packages/cli/test/e2e/bgp-lab.js";
+import { directOverEcmp, directPlan, installDirect, type EcmpChange } from "../../packages/cli/test/e2e/direct-ecmp.js";
 import { report, requireTools, withCleanup, type CaseFigure } from "./_case.js";
 
 const [runs = 1, flows = 1000] = process.argv.slice(2).map(Number);
@@ -80,7 +84,7 @@ await withCleanup(async (cleanups) => {
   const figures: CaseFigure[] = [];
   const lab = new BgpLab();
   cleanups.push(() => lab.down());
-  await lab.up(3);
+  await lab.up(3, { intervalMs: 100, multiplier: 3 }, 2);
 
   const s = await traffic(lab.client, VIP, 80, { count: flows, maxMs: 60_000, parallel: 4 });
   const counts = ["lb1", "lb2", "lb3"].map((n) => s.byNode[n] ?? 0);
@@ -119,6 +123,25 @@ await withCleanup(async (cleanups) => {
     values: announce,
     unit: "ms",
   });
+
+  // direct: held flows while lb3 leaves and joins; from here on the VIP's port 80 is `direct`'s.
+  await installDirect(lab, directPlan(lab, lab.config));
+  const held = Math.min(flows, 200);
+  const d = await directOverEcmp(lab, held);
+  const resets = (c: EcmpChange) => [c.reset + c.timeout + c.nodeMoved];
+  const movedOf = (c: EcmpChange) => `${c.lbMoved} changed LB node, ${c.lbMovedOfStaying} of a staying one`;
+  for (const [what, c] of [
+    ["1 of 3 leaves: plain multipath", d.plainLeave],
+    ["a 3rd joins 2: plain multipath", d.plainJoin],
+    ["1 of 3 leaves: resilient next-hop group", d.resilientLeave],
+    ["a 3rd joins 2: resilient next-hop group", d.resilientJoin],
+  ] as const)
+    figures.push({
+      name: `9. direct: ${held} held TCP flows reset when ${what} (${movedOf(c)})`,
+      values: resets(c),
+      unit: "flows",
+      goal: "0",
+    });
 
   // Flows moved, plain multipath (BIRD's route): withdraw lb3, then announce it again.
   const three = await pathsOf(lab, VIP, 1000);

@@ -58,6 +58,11 @@ export class Announcer {
     return this.#busy;
   }
 
+  /** Look at once, without waiting for the next tick, while it looks on its own (between start and stop). */
+  nudge(): void {
+    if (this.#timer !== undefined) void this.tick();
+  }
+
   /** Look every `pollMs` until {@link leave}. */
   start(): void {
     if (this.#timer !== undefined) return;

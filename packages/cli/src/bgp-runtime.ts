@@ -6,7 +6,15 @@ import type { Config, Ip, LbNodeName, Plan } from "@portico/core";
 import { Announcer } from "./announcer.js";
 import { applyBirdOnNode } from "./bird-apply.js";
 import { cachedL4Tables } from "./l4-tables.js";
-import { announcedBy, announcesL4, l4ServesVip, servableVips, type ServesVip } from "./servable.js";
+import { announcedBy, announcesL4, bothServe, l4ServesVip, servableVips, type ServesVip } from "./servable.js";
+
+/** What the L4 health loop tells the announcer: the tables as it last loaded them, and when it loads. */
+export interface L4Loaded {
+  serves(): ServesVip | undefined;
+  onLoaded(fn: () => void): unknown;
+}
+
+const ALL: ServesVip = () => true;
 
 /** How often `portico run` looks at HAProxy: a VIP it cannot serve is withdrawn within about this long. */
 export const ANNOUNCE_POLL_MS = 20;
@@ -65,6 +73,8 @@ export interface BgpRuntime {
   setPlan(plan: Plan): void;
   /** The VIPs the plan that runs has this node announce. */
   planned(): readonly Ip[];
+  /** Judge L4 VIPs by the health loop's tables too, and look each time it loads them. */
+  followL4(l4: L4Loaded): void;
   /**
    * Leave: with `bgp.drain: withdraw` withdraw every VIP; with `prepend` keep them announced with
    * the graceful-shutdown community and a prepended path, so the routers move new flows away first.
@@ -79,7 +89,10 @@ export interface BgpRuntime {
  * A VIP whose ports nftables serves is servable only while its tables are non-empty: while the plan
  * has this node announce one, each look asks `readL4` too (by default the kernel's tables, read
  * again every second; a writer of the tables may pass what it last loaded). Without an answer from
- * it an L4 VIP stays as it is, so a restart withdraws nothing that is served.
+ * it an L4 VIP stays as it is, so a restart withdraws nothing that is served. After `followL4` (the L4
+ * health loop) a VIP is servable only while both the loop's tables and the kernel's last read say
+ * so: a table the loop empties is withdrawn at once (it makes the announcer look when it loads),
+ * while the kernel stays the word on what a full load or anyone else did to the tables.
  */
 export const startBgpRuntime = async (
   config: Config,
@@ -91,6 +104,7 @@ export const startBgpRuntime = async (
   if (bgp === undefined || !bgp.apply) return undefined;
   const socket = { socket: bgp.socket, timeoutMs: 2_000 };
   let plan: Plan | undefined;
+  let loaded: L4Loaded | undefined;
   const haproxy = haproxyWatch(config.haproxy.masterSocket);
   const now = (await readBirdStatus(socket)).match(
     (s) => s.announced,
@@ -106,8 +120,12 @@ export const startBgpRuntime = async (
         await haproxy.learn();
         if (!announcesL4(plan, node)) return new Set(servableVips(plan, node, rows));
         const l4 = await readL4();
+        const fromLoop = loaded?.serves();
         const asIs = new Set<Ip>(announcer.announced());
-        const serves: ServesVip = l4 === undefined ? (vip) => asIs.has(vip) : l4ServesVip(plan, l4);
+        const serves: ServesVip =
+          l4 === undefined && fromLoop === undefined
+            ? (vip) => asIs.has(vip)
+            : bothServe(l4 === undefined ? ALL : l4ServesVip(plan, l4), fromLoop ?? ALL);
         return new Set(servableVips(plan, node, rows, serves));
       },
       set: async (vip, on) => await setAnnounced(vip, on, socket),
@@ -121,6 +139,10 @@ export const startBgpRuntime = async (
   return {
     announcer,
     planned: () => (plan === undefined ? [] : announcedBy(plan, node)),
+    followL4(l4) {
+      loaded = l4;
+      l4.onLoaded(() => announcer.nudge());
+    },
     setPlan(p) {
       plan = p;
       announcer.setPlanned(announcedBy(p, node));

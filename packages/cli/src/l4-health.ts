@@ -5,6 +5,7 @@ import {
 } from "@portico/adapter-nftables";
 import { readStats, type StatRow } from "@portico/adapter-haproxy";
 import type { LbNodeName, Plan } from "@portico/core";
+import { l4MembersServe, type ServesVip } from "./servable.js";
 
 /** How often `portico run` reads HAProxy's check verdicts for the L4 tables: a verdict moves a node within about this plus one `nft -f`. */
 export const L4_HEALTH_POLL_MS = 20;
@@ -74,6 +75,8 @@ export class L4Health {
   #plan: Plan | undefined;
   #loaded: string | undefined;
   #current: ChecksDown = new Map();
+  #loadedDown: ChecksDown | undefined;
+  readonly #onLoaded = new Set<() => void>();
   #timer: NodeJS.Timeout | undefined;
   #busy: Promise<void> = Promise.resolve();
   #lastError: string | undefined;
@@ -101,7 +104,26 @@ export class L4Health {
    */
   setPlan(plan: Plan, loadedWith?: ChecksDown): void {
     this.#plan = plan;
-    if (loadedWith !== undefined) this.#loaded = keyOf(loadedWith);
+    if (loadedWith === undefined) return;
+    this.#loaded = keyOf(loadedWith);
+    this.#loadedDown = loadedWith;
+  }
+
+  /**
+   * Whether each VIP's tables are non-empty, by what this loop and the last full load put in them
+   * (no `nft list`, which takes a 16381-slot map hundreds of milliseconds); undefined before
+   * anything was loaded.
+   */
+  serves(): ServesVip | undefined {
+    return this.#plan === undefined || this.#loadedDown === undefined
+      ? undefined
+      : l4MembersServe(this.#plan, this.#loadedDown);
+  }
+
+  /** Call `fn` after each membership transaction this loop loads, so a reader looks at once; returns the unsubscribe. */
+  onLoaded(fn: () => void): () => void {
+    this.#onLoaded.add(fn);
+    return () => this.#onLoaded.delete(fn);
   }
 
   /** Look once now (and wait for what it loads). */
@@ -142,9 +164,13 @@ export class L4Health {
     const tookMs = performance.now() - seen;
     if (loaded.isOk()) {
       // A plan loaded meanwhile was rendered with verdicts of its own: the next look compares with those.
-      if (plan === this.#plan) this.#loaded = key;
+      if (plan === this.#plan) {
+        this.#loaded = key;
+        this.#loadedDown = down;
+      }
       this.#lastError = undefined;
       this.#log?.({ down, tookMs });
+      for (const fn of this.#onLoaded) fn();
       return;
     }
     // A failing transaction is tried again at every look, and said once.

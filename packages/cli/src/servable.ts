@@ -45,3 +45,23 @@ export const l4ServesVip = (plan: Plan, installed: NftablesState): ServesVip => 
   const slots = new Map(installed.listeners.map((l) => [l.id, l.shares.reduce((n, s) => n + s.slots, 0)]));
   return (vip) => (plan.l4Listeners ?? []).filter((l) => l.vip === vip).every((l) => (slots.get(l.id) ?? 0) > 0);
 };
+
+/**
+ * l4MembersServe is the L4 data plane's say for {@link servableVips} from what was loaded rather
+ * than read back: the plan whose ruleset is installed and the check verdicts its tables were last
+ * loaded with. A listener's table is non-empty while one of its servers with a weight is not down
+ * by the check it tracks, as the renderer builds it; a VIP without listeners is left to HAProxy.
+ */
+export const l4MembersServe = (plan: Plan, down: ReadonlyMap<string, ReadonlySet<string>>): ServesVip => {
+  const serving = (l: NonNullable<Plan["l4Listeners"]>[number]): boolean => {
+    const failing = l.healthCheck.kind === "track" ? down.get(l.healthCheck.backend) : undefined;
+    return l.servers.some((s) => s.weight > 0 && failing?.has(s.node) !== true);
+  };
+  return (vip) => (plan.l4Listeners ?? []).filter((l) => l.vip === vip).every(serving);
+};
+
+/** Both says at once: a VIP is served only where each of them, where it has one, says so. */
+export const bothServe =
+  (a: ServesVip, b: ServesVip): ServesVip =>
+  (vip) =>
+    a(vip) && b(vip);

@@ -4,9 +4,11 @@ import type { Ip, LbNodeName } from "@portico/core";
 import { parseConfig } from "@portico/core";
 import { aConfig, aService, planOf, threeNodes } from "@portico/core/testing";
 import { describe, expect, it } from "vitest";
+import { ok } from "neverthrow";
 import { announceStep, initialAnnounceState } from "../src/announce-step.js";
+import { Announcer } from "../src/announcer.js";
 import { cachedL4Tables } from "../src/l4-tables.js";
-import { announcesL4, l4ServesVip, servableVips } from "../src/servable.js";
+import { announcesL4, bothServe, l4MembersServe, l4ServesVip, servableVips } from "../src/servable.js";
 
 const A = "198.18.100.10" as Ip;
 const B = "198.18.100.11" as Ip;
@@ -126,6 +128,30 @@ describe("l4ServesVip", () => {
     expect(servableVips(plan, lb1, rows, l4ServesVip(plan, { listeners: [] }))).toEqual([B]);
   });
 
+  it("the health loop's loaded verdicts say what the kernel's tables say, without reading them", () => {
+    const check = plan.l4Listeners![0]!.healthCheck;
+    expect(check.kind).toBe("track");
+    const id = check.kind === "track" ? check.backend : "";
+    const byCheck = (down: readonly string[]) =>
+      readNftablesState(renderNftables(plan, { node: lb1, checkDown: new Map([[id, new Set(down)]]) })._unsafeUnwrap());
+    for (const down of [[], workers.slice(1), workers]) {
+      const loaded = l4MembersServe(plan, new Map([[id, new Set(down)]]));
+      expect(servableVips(plan, lb1, rows, loaded)).toEqual(
+        servableVips(plan, lb1, rows, l4ServesVip(plan, byCheck(down))),
+      );
+    }
+    expect(servableVips(plan, lb1, rows, l4MembersServe(plan, new Map([[id, new Set(workers)]])))).toEqual([B]);
+    // Another check's failures leave this table alone.
+    expect(servableVips(plan, lb1, rows, l4MembersServe(plan, new Map([["other", new Set(workers)]])))).toEqual([A, B]);
+    // Both says: an empty table by either is not served.
+    const full = l4ServesVip(plan, byCheck([]));
+    const empty = l4MembersServe(plan, new Map([[id, new Set(workers)]]));
+    expect(servableVips(plan, lb1, rows, bothServe(full, empty))).toEqual([B]);
+    expect(
+      servableVips(plan, lb1, rows, bothServe(l4ServesVip(plan, byCheck(workers)), l4MembersServe(plan, new Map()))),
+    ).toEqual([B]);
+  });
+
   it("without the L4 data plane's word an L4-only VIP is never announced", () => {
     expect(servableVips(plan, lb1, rows)).toEqual([B]);
   });
@@ -157,5 +183,33 @@ describe("cachedL4Tables", () => {
     t = 1000;
     expect(await look()).toEqual({ listeners: [] });
     expect(reads).toEqual([0, 1000]);
+  });
+});
+
+describe("Announcer.nudge", () => {
+  it("looks at once while the announcer runs, and not before start or after stop", async () => {
+    let looks = 0;
+    const announcer = new Announcer(
+      {
+        servable: async () => {
+          looks += 1;
+          return new Set<Ip>();
+        },
+        set: async () => ok(undefined),
+        now: () => 0,
+      },
+      { pollMs: 60_000, upDelayMs: 0, missesToWithdraw: 3 },
+    );
+    announcer.nudge();
+    await announcer.tick();
+    expect(looks).toBe(1);
+    announcer.start();
+    announcer.nudge();
+    await announcer.tick();
+    expect(looks).toBe(3);
+    await announcer.stop();
+    announcer.nudge();
+    await announcer.tick();
+    expect(looks).toBe(4);
   });
 });

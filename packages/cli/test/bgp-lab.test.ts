@@ -80,7 +80,13 @@ await describeWith(
         { pollMs: 1000, upDelayMs: 0, missesToWithdraw: 3 },
         [VIP as Ip],
       );
-      const runtime = { announcer, planned: () => [VIP as Ip], setPlan: () => undefined, leave: async () => undefined };
+      const runtime = {
+        announcer,
+        planned: () => [VIP as Ip],
+        setPlan: () => undefined,
+        followL4: () => undefined,
+        leave: async () => undefined,
+      };
       registerBgpMetrics(registry, runtime, lb1.birdSocket);
       const metrics = await registry.metrics();
       expect(metrics).toContain('portico_bgp_session_established{peer="198.18.1.254"} 1');

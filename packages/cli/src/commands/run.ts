@@ -136,6 +136,8 @@ export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
         })
       : undefined;
   health?.start();
+  // An L4 VIP whose tables the health loop empties is withdrawn as soon as the loop has loaded them.
+  if (health !== undefined) bgp?.followL4(health);
   const controller = new Controller({
     kubeConfig: kc,
     config: config.value,
