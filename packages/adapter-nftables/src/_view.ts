@@ -1,5 +1,6 @@
 import { err, ok, type Result } from "neverthrow";
 import {
+  DEFAULT_FLOW_PINS,
   hash8,
   ipToBigInt,
   isIdent,
@@ -56,8 +57,6 @@ export interface ViewPins {
   readonly size: number;
 }
 
-/** Idle timeouts and size of pins when the plan gives none: kube-proxy's established TCP, conntrack's UDP stream. */
-export const PIN_DEFAULTS = { tcpTimeoutS: 86_400, udpTimeoutS: 120, size: 65_536 } as const;
 /** How long a TCP pin lives after the client's FIN or RST: conntrack's TIME_WAIT. */
 export const PIN_CLOSING_S = 120;
 
@@ -109,8 +108,8 @@ const pinsOf = (l: L4Listener, protocol: string): ViewPins | undefined => {
   const affinity = l.affinity?.kind === "clientIp";
   const timeoutS = affinity
     ? l.affinity!.timeoutSeconds
-    : (l.flowPins?.timeoutSeconds ?? (protocol === "udp" ? PIN_DEFAULTS.udpTimeoutS : PIN_DEFAULTS.tcpTimeoutS));
-  const size = l.flowPins?.size ?? PIN_DEFAULTS.size;
+    : (l.flowPins?.timeoutSeconds ?? (protocol === "udp" ? DEFAULT_FLOW_PINS.udpTimeoutS : DEFAULT_FLOW_PINS.timeoutS));
+  const size = l.flowPins?.size ?? DEFAULT_FLOW_PINS.size;
   const ending = protocol === "tcp" && !affinity;
   const h = hash8(JSON.stringify([l.id, l.family, protocol, affinity, timeoutS, size, ending]));
   return { name: `pin_${h}`, ...(ending ? { ending: `end_${h}` } : {}), timeoutS, size };

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { parseConfig, type LbNodeName, type Plan } from "@portico/core";
 import { aConfig, aNode, aService, planOf } from "@portico/core/testing";
-import { describeWith, must, program, root } from "@portico/testkit";
+import { describeWith, must, program, root, until } from "@portico/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { applyNftables, applyNftablesMembership, renderNftables, renderNftablesMembership } from "../src/index.js";
 import { l2Lab, LB, nodeV4, nodeV6, type FlowRound, type L2Lab } from "./_l2lab.js";
@@ -88,6 +88,38 @@ await describeWith([root, program("nft", ["--version"]), program("ip", ["-V"])],
     await held.end();
     await held6.end();
   }, 120_000);
+
+  it("a flow whose client closed keeps its pin for TIME_WAIT's two minutes, not the idle timeout", async () => {
+    await load(planFor(NODES));
+    const held = await lab.hold(VIP, PORT, 20, 30_000, 45000);
+    expect(errorsOf(held.opened)).toEqual([]);
+    const pins = async () => {
+      const listed = await nft("list", "table", "netdev", "portico");
+      return [...listed.matchAll(/(\d+) \. 198\.18\.30\.100 expires (\S+) :/g)]
+        .filter((m) => Number(m[1]) >= 45000 && Number(m[1]) < 45020)
+        .map((m) => m[2]!);
+    };
+    expect(await pins()).toHaveLength(20);
+    expect((await pins()).every((e) => /^23h/.test(e))).toBe(true);
+    await held.end();
+    await until("every pin at two minutes", async () => (await pins()).every((e) => /^[01]m/.test(e)), 10_000, 100);
+    expect(await pins()).toHaveLength(20);
+  }, 60_000);
+
+  it("a full pin map (a SYN flood) still forwards every new flow by the table", async () => {
+    const base = planFor(NODES);
+    const small: Plan = {
+      ...base,
+      l4Listeners: base.l4Listeners!.map((l) => ({ ...l, flowPins: { timeoutSeconds: 600, size: 8 } })),
+    };
+    await load(small);
+    const held = await lab.hold(VIP, PORT, 30, 30_000, 46000);
+    expect(errorsOf(held.opened)).toEqual([]);
+    expect(errorsOf(await held.ping())).toEqual([]);
+    const listed = await nft("list", "table", "netdev", "portico");
+    expect([...listed.matchAll(/\d+ \. 198\.18\.30\.100 expires/g)].length).toBeLessThanOrEqual(8);
+    await held.end();
+  }, 60_000);
 
   it("a node leaving or failing its check moves only its own flows", async () => {
     await load(planFor(NODES));
