@@ -106,6 +106,11 @@ export const l2Lab = async (
       await must("ip", ["-n", sw, "link", "set", port, "master", "br0", "up"]);
       for (const a of v4) await must("ip", ["-n", ns, "addr", "add", `${a}/24`, "dev", "eth0"]);
       await must("ip", ["-n", ns, "addr", "add", `${v6}/64`, "dev", "eth0", "nodad"]);
+      // The link-local address too, made at link up: the LB node's neighbour solicitation for a
+      // node, on behalf of a forwarded packet, must come from it, and while it is tentative (DAD,
+      // about 1 s) the kernel sends none and tries again a second later, so the first datagram
+      // waited in the neighbour queue longer than the client waited for its answer.
+      await sysctl(ns, "net.ipv6.conf.eth0.accept_dad=0");
       await must("ip", ["-n", ns, "link", "set", "eth0", "up"]);
     };
     const lb = await netns.add("lb");
