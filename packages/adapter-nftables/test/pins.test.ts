@@ -85,6 +85,11 @@ await describeWith([root, program("nft", ["--version"]), program("ip", ["-V"])],
     const unpinned = await held.ping();
     expect(errorsOf(unpinned).length).toBeGreaterThan(0);
     expect(errorsOf(unpinned).every((f) => f.error === "ECONNRESET")).toBe(true);
+    // The figure BENCHMARKS.md reports (figure 12): resets on join with pins, and without.
+    console.info(
+      `pins: join reset ${errorsOf(after).length} of ${after.flows.length} IPv4 and ${errorsOf(after6).length} of ` +
+        `${after6.flows.length} IPv6 flows; with the pins flushed ${errorsOf(unpinned).length} of ${unpinned.flows.length}`,
+    );
     await held.end();
     await held6.end();
   }, 120_000);
