@@ -3,7 +3,13 @@ import { parseConfig, type LbNodeName, type Plan } from "@portico/core";
 import { aConfig, aNode, aService, planOf } from "@portico/core/testing";
 import { describeWith, must, program, root, until } from "@portico/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { applyNftables, applyNftablesMembership, renderNftables, renderNftablesMembership } from "../src/index.js";
+import {
+  applyNftables,
+  applyNftablesMembership,
+  readNftablesState,
+  renderNftables,
+  renderNftablesMembership,
+} from "../src/index.js";
 import { l2Lab, LB, nodeV4, nodeV6, type FlowRound, type L2Lab } from "./_l2lab.js";
 
 // Established TCP flows through `direct` keep their nodes while the table changes: the netdev
@@ -71,6 +77,10 @@ await describeWith([root, program("nft", ["--version"]), program("ip", ["-V"])],
     expect(errorsOf(after6)).toEqual([]);
     expect(byPort(after)).toEqual(byPort(held.opened));
     expect(byPort(after6)).toEqual(byPort(held6.opened));
+    // Read back as portico status reads it: each listener's four nodes hold slots, and the packets counted.
+    const state = readNftablesState(await nft("list", "table", "netdev", "portico"));
+    expect(state.listeners.map((l) => l.shares.filter((x) => x.slots > 0).length)).toEqual([4, 4]);
+    expect(state.listeners.every((l) => (l.counters?.forwarded ?? 0) >= 50)).toBe(true);
     // Loaded twice, the netdev table keeps no map of the first ruleset.
     const terse = await nft("-t", "list", "table", "netdev", "portico");
     expect(terse.match(/map mg_\w+/g)).toHaveLength(2);
