@@ -1,4 +1,4 @@
-import { PIN_CLOSING_S, type ViewListener } from "./_view.js";
+import { PIN_CLOSING_S, PIN_STALE_S, type ViewListener } from "./_view.js";
 
 // Flow pins: the netdev path has no conntrack, so without them a node joining takes its new
 // Maglev share of established flows and their nodes reset them. A pin remembers the node a flow
@@ -27,45 +27,60 @@ export const pinKey = (l: ViewListener): string =>
       ? `${l.protocol} sport . ip saddr`
       : `${l.protocol} sport . @nh,96,96`;
 
-/** The pin map (and, for TCP, the set of ending flows) of a `direct` listener. */
+/**
+ * The pin map of a `direct` listener, the set of flows whose pin was cut short (their node not
+ * up), and for TCP the set of ending flows.
+ */
 export const pinDeclarations = (l: ViewListener): string[] => {
   const p = l.pins;
   if (p === undefined) return [];
   const dynamic = [`    size ${p.size}`, "    flags dynamic,timeout"];
+  const set = (name: string, timeoutS: number) => [
+    `  set ${name} {`,
+    `    typeof ${pinKey(l)}`,
+    ...dynamic,
+    `    timeout ${timeoutS}s`,
+    "  }",
+  ];
   return [
     `  map ${p.name} {`,
     `    typeof ${pinKey(l)} : meta mark`,
     ...dynamic,
     `    timeout ${p.timeoutS}s`,
     "  }",
-    ...(p.ending === undefined
-      ? []
-      : [`  set ${p.ending} {`, `    typeof ${pinKey(l)}`, ...dynamic, `    timeout ${PIN_CLOSING_S}s`, "  }"]),
+    ...set(p.stale, 2 * PIN_STALE_S),
+    ...(p.ending === undefined ? [] : set(p.ending, PIN_CLOSING_S)),
   ];
 };
 
 /**
  * The rules ahead of a `direct` listener's plain Maglev rule: a flow pinned to a node that is up
  * goes there and its pin is refreshed (a TCP FIN or RST from the client leaves it TIME_WAIT's
- * while to live, and it is refreshed no more); any other flow is hashed and pinned. A pin to a
- * node that left or failed no longer matches, so that flow is hashed again and pinned anew. A
- * dynset update that cannot add (the map is full) fails its rule, and the plain rule after these
- * forwards by the table alone.
+ * while to live, and it is refreshed no more); any other flow is hashed and, if it has no pin,
+ * pinned. An update never replaces a pin's node, so a pin to a node that left or failed is cut
+ * short once, to {@link PIN_STALE_S}: its flow goes by the table meanwhile and is then pinned to
+ * the node the table gives (so the node coming back does not take it back). A dynset update
+ * that cannot add (a full map) fails its rule, and the plain rule after these forwards by the
+ * table alone.
  */
 export const pinnedRules = (l: ViewListener, match: string, choose: string, action: string): string[] => {
   const p = l.pins!;
   const key = pinKey(l);
-  const pinned = `meta mark set ${key} map @${p.name} meta mark @${l.table.up}`;
-  const pin = `update @${p.name} { ${key} : meta mark }`;
+  const lookup = `meta mark set ${key} map @${p.name}`;
+  const pinned = `${lookup} meta mark @${l.table.up}`;
+  const refresh = `update @${p.name} { ${key} : meta mark }`;
+  const pin = `add @${p.name} { ${key} : meta mark }`;
   const rule = (what: string) => `    ${match} ${what} counter ${action} comment "${l.id}"`;
-  if (p.ending === undefined) return [rule(`${pinned} ${pin}`), rule(`${choose} ${pin}`)];
+  const stale = `    ${match} ${lookup} ${key} != @${p.stale} update @${p.stale} { ${key} } update @${p.name} { ${key} timeout ${PIN_STALE_S}s : meta mark }`;
+  if (p.ending === undefined) return [rule(`${pinned} ${refresh}`), stale, rule(`${choose} ${pin}`)];
   const ends = "tcp flags & (fin | rst) != 0";
   return [
     rule(
       `${pinned} ${ends} update @${p.name} { ${key} timeout ${PIN_CLOSING_S}s : meta mark } update @${p.ending} { ${key} }`,
     ),
-    rule(`${pinned} ${key} != @${p.ending} ${pin}`),
+    rule(`${pinned} ${key} != @${p.ending} ${refresh}`),
     rule(pinned),
+    stale,
     rule(`tcp flags & (fin | rst) == 0 ${choose} ${pin}`),
   ];
 };

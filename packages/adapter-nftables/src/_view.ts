@@ -53,12 +53,16 @@ export interface ViewPins {
   readonly name: string;
   /** `end_<hash8>`: TCP flows whose client sent FIN or RST, which refresh their pin no more. */
   readonly ending?: string;
+  /** `stale_<hash8>`: flows whose pin names a node that is not up, their pin cut short once. */
+  readonly stale: string;
   readonly timeoutS: number;
   readonly size: number;
 }
 
 /** How long a TCP pin lives after the client's FIN or RST: conntrack's TIME_WAIT. */
 export const PIN_CLOSING_S = 120;
+/** How long a pin to a node that is not up lives on, once cut short; the flow is pinned anew after. */
+export const PIN_STALE_S = 2;
 
 /** A listener checked field by field, ready to print. */
 export interface ViewListener {
@@ -112,7 +116,7 @@ const pinsOf = (l: L4Listener, protocol: string): ViewPins | undefined => {
   const size = l.flowPins?.size ?? DEFAULT_FLOW_PINS.size;
   const ending = protocol === "tcp" && !affinity;
   const h = hash8(JSON.stringify([l.id, l.family, protocol, affinity, timeoutS, size, ending]));
-  return { name: `pin_${h}`, ...(ending ? { ending: `end_${h}` } : {}), timeoutS, size };
+  return { name: `pin_${h}`, ...(ending ? { ending: `end_${h}` } : {}), stale: `stale_${h}`, timeoutS, size };
 };
 const isTimeout = (s: unknown): s is number => typeof s === "number" && Number.isInteger(s) && s >= 1 && s <= 864_000;
 const isPinSize = (s: unknown): s is number =>

@@ -10,7 +10,7 @@ import {
   renderNftables,
   renderNftablesMembership,
 } from "../src/index.js";
-import { l2Lab, LB, nodeV4, nodeV6, type FlowRound, type L2Lab } from "./_l2lab.js";
+import { CLIENT, l2Lab, LB, nodeV4, nodeV6, type FlowRound, type L2Lab } from "./_l2lab.js";
 
 // Established TCP flows through `direct` keep their nodes while the table changes: the netdev
 // path has no conntrack, so each flow's node is pinned in the table's own map. Real TCP between
@@ -32,7 +32,10 @@ const planFor = (nodes: readonly string[]): Plan =>
         annotations: { "portico.dev/data-plane": "direct" },
         ipFamilies: ["IPv4", "IPv6"],
         ipFamilyPolicy: "RequireDualStack",
-        ports: [{ port: PORT, nodePort: 30080 }],
+        ports: [
+          { name: "tcp", port: PORT, nodePort: 30080 },
+          { name: "udp", port: PORT, nodePort: 30081, protocol: "UDP" },
+        ],
       }),
     ],
     config,
@@ -47,7 +50,7 @@ const errorsOf = (r: FlowRound) => r.flows.filter((f) => f.error !== undefined);
 await describeWith([root, program("nft", ["--version"]), program("ip", ["-V"])], "flow pins in direct", () => {
   let lab: L2Lab;
   beforeAll(async () => {
-    lab = await l2Lab(NODES, [VIP, VIP6], [], [], [PORT]);
+    lab = await l2Lab(NODES, [VIP, VIP6], [PORT], [], [PORT]);
   }, 60_000);
   afterAll(async () => {
     await lab?.destroy();
@@ -79,8 +82,9 @@ await describeWith([root, program("nft", ["--version"]), program("ip", ["-V"])],
     expect(byPort(after6)).toEqual(byPort(held6.opened));
     // Read back as portico status reads it: each listener's four nodes hold slots, and the packets counted.
     const state = readNftablesState(await nft("list", "table", "netdev", "portico"));
-    expect(state.listeners.map((l) => l.shares.filter((x) => x.slots > 0).length)).toEqual([4, 4]);
-    expect(state.listeners.every((l) => (l.counters?.forwarded ?? 0) >= 50)).toBe(true);
+    const tcp = state.listeners.filter((l) => l.id.includes("_tcp_"));
+    expect(tcp.map((l) => l.shares.filter((x) => x.slots > 0).length)).toEqual([4, 4]);
+    expect(tcp.every((l) => (l.counters?.forwarded ?? 0) >= 50)).toBe(true);
     // Loaded twice, the netdev table keeps no map of the first ruleset.
     const terse = await nft("-t", "list", "table", "netdev", "portico");
     expect(terse.match(/map mg_\w+/g)).toHaveLength(2);
@@ -103,6 +107,27 @@ await describeWith([root, program("nft", ["--version"]), program("ip", ["-V"])],
     await held.end();
     await held6.end();
   }, 120_000);
+
+  it("a UDP flow whose node failed is pinned anew, so the node coming back does not take it back", async () => {
+    await load(planFor(NODES));
+    const ask = async () =>
+      new Map((await lab.ask(VIP, PORT, 60, CLIENT[0], 47000)).answers.map((a) => [a.sport, a.node]));
+    const before = await ask();
+    expect([...before.values()].filter((n) => n === undefined)).toEqual([]);
+    const down = renderNftablesMembership(planFor(NODES), { node, down: new Set(["n2"]) })._unsafeUnwrap();
+    (await applyNftablesMembership(down, { netns: lab.lb }))._unsafeUnwrap();
+    const failed = await ask();
+    for (const [sport, n] of failed)
+      if (before.get(sport) === "n2") expect(n, `flow ${sport}`).not.toBe("n2");
+      else expect(n, `flow ${sport}`).toBe(before.get(sport));
+    // The stale pins live two seconds more; after them, each of those flows is pinned where it went.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(await ask()).toEqual(failed);
+    const up = renderNftablesMembership(planFor(NODES), { node })._unsafeUnwrap();
+    (await applyNftablesMembership(up, { netns: lab.lb }))._unsafeUnwrap();
+    expect(await ask()).toEqual(failed);
+    expect([...before.values()].filter((n) => n === "n2").length).toBeGreaterThan(0);
+  }, 60_000);
 
   it("a flow whose client closed keeps its pin for TIME_WAIT's two minutes, not the idle timeout", async () => {
     await load(planFor(NODES));
