@@ -1,4 +1,5 @@
 import { hash8 } from "@portico/core";
+import { hashKey, ip, pinDeclarations, pinnedRules } from "./_pins.js";
 import type { View, ViewListener, ViewTable } from "./_view.js";
 
 /** The name of Portico's tables, in the inet family (nat) and the netdev family (direct). */
@@ -7,11 +8,20 @@ export const TABLE = "portico";
 const SEED = "0x706f7274";
 const PER_LINE = 12;
 
+/** A mark as nft prints it. */
+export const hex = (mark: number): string => `0x${mark.toString(16).padStart(8, "0")}`;
+
 /** The elements of a table's map: slot -> mark of the member holding it; empty when nobody is up. */
 export const tableElements = (t: ViewTable): string[] => {
-  const markOf = new Map(t.members.map((m, i) => [m.name, i + 1]));
+  const markOf = new Map(t.members.map((m) => [m.name, hex(m.mark)]));
   const marks = t.table.members.map((m) => markOf.get(m.name)!);
   return t.table.slots.map((s, slot) => `${slot} : ${marks[s]}`);
+};
+
+/** The marks of the members that are up: a pinned flow whose node is not among them is hashed again. */
+export const upElements = (t: ViewTable): string[] => {
+  const markOf = new Map(t.members.map((m) => [m.name, hex(m.mark)]));
+  return t.table.members.map((m) => markOf.get(m.name)!);
 };
 
 /** The `elements = { ... }` lines of a set or map, wrapped, or nothing for an empty one. */
@@ -26,14 +36,19 @@ export const elementLines = (items: readonly string[], indent: string): string[]
   ];
 };
 
-const mapBlock = (t: ViewTable): string[] => [
+const mapBlock = (t: ViewTable, elements = true): string[] => [
   `  map ${t.name} {`,
   "    typeof numgen inc mod 2 : meta mark",
-  ...elementLines(tableElements(t), "    "),
+  ...(elements ? elementLines(tableElements(t), "    ") : []),
+  "  }",
+];
+const upBlock = (t: ViewTable, elements = true): string[] => [
+  `  set ${t.up} {`,
+  "    typeof meta mark",
+  ...(elements ? elementLines(upElements(t), "    ") : []),
   "  }",
 ];
 
-const ip = (family: 4 | 6): "ip" | "ip6" => (family === 4 ? "ip" : "ip6");
 const rangesSet = (l: ViewListener): string => `src_${hash8(l.id)}`;
 const addr = (l: ViewListener, a: string): string => (l.family === 6 && l.mode === "nat" ? `[${a}]` : a);
 
@@ -44,34 +59,73 @@ const listenerRules = (l: ViewListener, device: string): string[] => {
   if (l.admitsNone) out.push(`    ${match} counter drop comment "${l.id} denied"`);
   else if (l.sourceRanges.length > 0)
     out.push(`    ${match} ${ip(l.family)} saddr != @${rangesSet(l)} counter drop comment "${l.id} denied"`);
-  const key = l.hashSourceOnly ? `${ip(l.family)} saddr` : `${ip(l.family)} saddr . ${l.protocol} sport`;
+  const key = hashKey(l);
   const choose = `meta mark set jhash ${key} mod ${l.table.size} seed ${SEED} map @${l.table.name}`;
   const targets = l.servers
-    .map((s) => (l.mode === "nat" ? `${s.mark} : ${addr(l, s.address)} . ${s.port}` : `${s.mark} : ${s.address}`))
+    .map((s) =>
+      l.mode === "nat" ? `${hex(s.mark)} : ${addr(l, s.address)} . ${s.port}` : `${hex(s.mark)} : ${s.address}`,
+    )
     .join(", ");
   if (l.servers.length > 0) {
     const action =
       l.mode === "nat"
         ? `dnat ${ip(l.family)} to meta mark map { ${targets} }`
         : `fwd ${ip(l.family)} to meta mark map { ${targets} } device "${device}"`;
+    if (l.pins !== undefined) out.push(...pinnedRules(l, match, choose, action));
+    // The plain rule also forwards the flows a full pin map could not take.
     out.push(`    ${match} ${choose} counter ${action} comment "${l.id}"`);
   }
   out.push(`    ${match} counter drop comment "${l.id} no node"`);
   return out;
 };
 
-const rangeSets = (ls: readonly ViewListener[]): string[] =>
+const rangeSets = (ls: readonly ViewListener[], elements = true): string[] =>
   ls
     .filter((l) => l.sourceRanges.length > 0)
     .flatMap((l) => [
       `  set ${rangesSet(l)} {`,
       `    type ${l.family === 4 ? "ipv4_addr" : "ipv6_addr"}`,
       "    flags interval",
-      ...elementLines(l.sourceRanges, "    "),
+      ...(elements ? elementLines(l.sourceRanges, "    ") : []),
       "  }",
     ]);
 
-/** The whole ruleset: Portico's own tables replaced in one transaction, nothing else touched. */
+/**
+ * The netdev table without losing its flow pins: the pin maps are declared (kept, with their
+ * flows, when they exist), every rule is flushed, and every other map, set and the chain are
+ * replaced; objects of an older ruleset that this one does not name are left for the apply's sweep.
+ */
+const netdevTable = (v: View, direct: readonly ViewListener[], tables: readonly ViewTable[]): string[] => {
+  const chain = `ingress_${v.interface}`;
+  const replaced = [
+    ...tables.flatMap((t) => [`map ${t.name}`, `set ${t.up}`]),
+    ...direct.filter((l) => l.sourceRanges.length > 0).map((l) => `set ${rangesSet(l)}`),
+  ];
+  return [
+    `table netdev ${TABLE} {`,
+    ...direct.flatMap(pinDeclarations),
+    "}",
+    `flush table netdev ${TABLE}`,
+    `table netdev ${TABLE} {`,
+    ...tables.flatMap((t) => [...mapBlock(t, false), ...upBlock(t, false)]),
+    ...rangeSets(direct, false),
+    "}",
+    ...replaced.map((o) => `delete ${o.replace(" ", ` netdev ${TABLE} `)}`),
+    `table netdev ${TABLE} {`,
+    ...tables.flatMap((t) => [...mapBlock(t), ...upBlock(t)]),
+    ...rangeSets(direct),
+    `  chain ${chain} {`,
+    `    type filter hook ingress device "${v.interface}" priority -100; policy accept;`,
+    ...direct.flatMap((l) => listenerRules(l, v.interface)),
+    "  }",
+    "}",
+  ];
+};
+
+/**
+ * The whole ruleset: Portico's own tables replaced in one transaction, nothing else touched; the
+ * netdev table's flow pins kept.
+ */
 export const printRuleset = (v: View): string => {
   const nat = v.listeners.filter((l) => l.mode === "nat");
   const direct = v.listeners.filter((l) => l.mode === "direct");
@@ -79,13 +133,13 @@ export const printRuleset = (v: View): string => {
   const natVips = (family: 4 | 6) => [...new Set(nat.filter((l) => l.family === family).map((l) => l.vip))];
   const lines = [
     `# Portico L4 data plane for LB node ${v.node}. Load with nft -f: it replaces Portico's own`,
-    `# tables (inet ${TABLE}, netdev ${TABLE}) in one transaction and touches nothing else.`,
+    `# tables (inet ${TABLE}, netdev ${TABLE}) in one transaction and touches nothing else;`,
+    `# the flows pinned in the netdev table stay pinned.`,
     `table inet ${TABLE} {}`,
     `delete table inet ${TABLE}`,
-    `table netdev ${TABLE} {}`,
-    `delete table netdev ${TABLE}`,
+    ...(direct.length > 0 ? [] : [`table netdev ${TABLE} {}`, `delete table netdev ${TABLE}`]),
     `table inet ${TABLE} {`,
-    ...tablesOf(nat).flatMap(mapBlock),
+    ...tablesOf(nat).flatMap((t) => mapBlock(t)),
     ...rangeSets(nat),
   ];
   for (const family of [4, 6] as const) {
@@ -102,14 +156,7 @@ export const printRuleset = (v: View): string => {
     if (natVips(family).length > 0)
       lines.push(`    ct status dnat ct original ${ip(family)} daddr @nat${family} counter masquerade`);
   lines.push("  }", "}");
-  if (direct.length > 0) {
-    lines.push(`table netdev ${TABLE} {`, ...tablesOf(direct).flatMap(mapBlock), ...rangeSets(direct));
-    lines.push(
-      "  chain ingress {",
-      `    type filter hook ingress device "${v.interface}" priority -100; policy accept;`,
-    );
-    lines.push(...direct.flatMap((l) => listenerRules(l, v.interface)), "  }", "}");
-  }
+  if (direct.length > 0) lines.push(...netdevTable(v, direct, tablesOf(direct)));
   return `${lines.join("\n")}\n`;
 };
 
@@ -128,6 +175,11 @@ export const printMembership = (v: View): string => {
       const items = tableElements(t);
       if (items.length > 0)
         lines.push(`add element ${family} ${TABLE} ${t.name} {`, ...elementLines(items, "  ").slice(1));
+      if (mode !== "direct") continue;
+      // Pins stay: a flow pinned to a node that left its table is hashed again at its next packet.
+      lines.push(`flush set ${family} ${TABLE} ${t.up}`);
+      const up = upElements(t);
+      if (up.length > 0) lines.push(`add element ${family} ${TABLE} ${t.up} {`, ...elementLines(up, "  ").slice(1));
     }
   }
   return `${lines.join("\n")}\n`;

@@ -1,6 +1,8 @@
 import { err, ok, type Result } from "neverthrow";
 import {
+  DEFAULT_FLOW_PINS,
   hash8,
+  ipToBigInt,
   isIdent,
   isInterfaceName,
   maglevTable,
@@ -16,7 +18,11 @@ import {
   type Plan,
 } from "@portico/core";
 
-/** One planned server of a listener as the ruleset prints it: its mark (1-based) and target. */
+/**
+ * One planned server of a listener as the ruleset prints it: its mark and target. The mark is the
+ * low 32 bits of the node's address, so a node keeps its mark whatever nodes join or leave and a
+ * flow pinned to it before a reload still names it after.
+ */
 export interface ViewServer {
   readonly mark: number;
   readonly node: string;
@@ -28,12 +34,35 @@ export interface ViewServer {
 export interface ViewTable {
   /** `mg_<hash8>`: from the planned members, so health verdicts change its elements, never its name. */
   readonly name: string;
-  /** The planned members (node name and weight), in mark order: mark = index + 1. */
-  readonly members: readonly { readonly name: string; readonly weight: number }[];
+  /** `up_<hash8>`: the marks of the members that are up, which a pinned flow's node must be in. */
+  readonly up: string;
+  /** The planned members (node name, weight and mark), in plan order. */
+  readonly members: readonly { readonly name: string; readonly weight: number; readonly mark: number }[];
   readonly size: number;
   /** Over the members that are not down. */
   readonly table: MaglevTable;
 }
+
+/**
+ * The flow pins of a `direct` listener: a dynamic map from the hash's key to the node's mark, so an
+ * established flow stays on its node when the table changes (the Maglev paper's connection
+ * tracking table; the netdev path has no conntrack).
+ */
+export interface ViewPins {
+  /** `pin_<hash8>`: from everything that defines the map, so a changed definition is a new map. */
+  readonly name: string;
+  /** `end_<hash8>`: TCP flows whose client sent FIN or RST, which refresh their pin no more. */
+  readonly ending?: string;
+  /** `stale_<hash8>`: flows whose pin names a node that is not up, their pin cut short once. */
+  readonly stale: string;
+  readonly timeoutS: number;
+  readonly size: number;
+}
+
+/** How long a TCP pin lives after the client's FIN or RST: conntrack's TIME_WAIT. */
+export const PIN_CLOSING_S = 120;
+/** How long a pin to a node that is not up lives on, once cut short; the flow is pinned anew after. */
+export const PIN_STALE_S = 2;
 
 /** A listener checked field by field, ready to print. */
 export interface ViewListener {
@@ -50,6 +79,8 @@ export interface ViewListener {
   readonly hashSourceOnly: boolean;
   readonly servers: readonly ViewServer[];
   readonly table: ViewTable;
+  /** `direct` listeners only. */
+  readonly pins?: ViewPins;
 }
 
 /** The checked view of a plan for one LB node. */
@@ -65,6 +96,32 @@ const show = (v: unknown): string => JSON.stringify(v)?.slice(0, 80) ?? String(v
 const PROTOCOLS = { TCP: "tcp", UDP: "udp", SCTP: "sctp" } as const;
 const isPort = (p: unknown): p is number => typeof p === "number" && Number.isInteger(p) && p >= 1 && p <= 65535;
 const isWeight = (w: unknown): w is number => typeof w === "number" && Number.isInteger(w) && w >= 0 && w <= 256;
+const LOW32 = (1n << 32n) - 1n;
+/** Marks by address: the low 32 bits, the next free one on a collision (0 stays unused). */
+const marksOf = (addresses: readonly Ip[]): number[] => {
+  const used = new Set<number>();
+  return addresses.map((a) => {
+    let m = Number(ipToBigInt(a) & LOW32);
+    while (m === 0 || used.has(m)) m = (m + 1) % 0x100000000;
+    used.add(m);
+    return m;
+  });
+};
+const pinsOf = (l: L4Listener, protocol: string): ViewPins | undefined => {
+  if (l.mode !== "direct") return undefined;
+  const affinity = l.affinity?.kind === "clientIp";
+  const timeoutS = affinity
+    ? l.affinity!.timeoutSeconds
+    : (l.flowPins?.timeoutSeconds ?? (protocol === "udp" ? DEFAULT_FLOW_PINS.udpTimeoutS : DEFAULT_FLOW_PINS.timeoutS));
+  const size = l.flowPins?.size ?? DEFAULT_FLOW_PINS.size;
+  const ending = protocol === "tcp" && !affinity;
+  const h = hash8(JSON.stringify([l.id, l.family, protocol, affinity, timeoutS, size, ending]));
+  return { name: `pin_${h}`, ...(ending ? { ending: `end_${h}` } : {}), stale: `stale_${h}`, timeoutS, size };
+};
+const isTimeout = (s: unknown): s is number => typeof s === "number" && Number.isInteger(s) && s >= 1 && s <= 864_000;
+const isPinSize = (s: unknown): s is number =>
+  typeof s === "number" && Number.isInteger(s) && s >= 1 && s <= 16_777_216;
+
 const canonicalIp = (v: unknown, family: IpFamily): Ip | undefined => {
   if (typeof v !== "string") return undefined;
   const p = parseIp(v);
@@ -108,9 +165,16 @@ const checkListener = (
       return err(fail(`L4 listener ${l.id}: server address ${show(s.address)} is not a canonical IPv${family}`));
     if (!isPort(s.port)) return err(fail(`L4 listener ${l.id}: server port ${show(s.port)} is not 1-65535`));
     if (!isWeight(s.weight)) return err(fail(`L4 listener ${l.id}: server weight ${show(s.weight)} is not 0-256`));
-    servers.push({ mark: servers.length + 1, node: s.node, address, port: s.port });
+    servers.push({ mark: 0, node: s.node, address, port: s.port });
   }
-  const members = l.servers.map((s) => ({ name: s.node, weight: s.weight }));
+  const marks = marksOf(servers.map((s) => s.address));
+  const marked = servers.map((s, i) => ({ ...s, mark: marks[i]! }));
+  const pins = pinsOf(l, protocol);
+  const members = l.servers.map((s, i) => ({ name: s.node, weight: s.weight, mark: marks[i]! }));
+  if (l.affinity?.kind === "clientIp" && !isTimeout(l.affinity.timeoutSeconds))
+    return err(fail(`L4 listener ${l.id}: affinity timeout ${show(l.affinity.timeoutSeconds)} is not 1-864000 s`));
+  if (l.flowPins !== undefined && (!isTimeout(l.flowPins.timeoutSeconds) || !isPinSize(l.flowPins.size)))
+    return err(fail(`L4 listener ${l.id}: flow pins ${show(l.flowPins)} are not 1-864000 s and 1-16777216 flows`));
   // Listeners that follow different checks never share a table: one Service's failing pods leave
   // its own table only.
   const check = l.healthCheck?.kind === "track" ? String(l.healthCheck.backend) : "";
@@ -119,7 +183,8 @@ const checkListener = (
   if (table === undefined) {
     const down = downOf(check);
     const up = members.filter((m) => !down.has(m.name));
-    table = { name: `mg_${hash8(key)}`, members, size: l.tableSize, table: maglevTable(up, l.tableSize) };
+    const h = hash8(key);
+    table = { name: `mg_${h}`, up: `up_${h}`, members, size: l.tableSize, table: maglevTable(up, l.tableSize) };
     tables.set(key, table);
   }
   return ok({
@@ -132,8 +197,9 @@ const checkListener = (
     sourceRanges,
     admitsNone,
     hashSourceOnly: l.affinity?.kind === "clientIp",
-    servers,
+    servers: marked,
     table,
+    ...(pins === undefined ? {} : { pins }),
   });
 };
 

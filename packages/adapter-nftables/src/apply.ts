@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { ResultAsync, err, ok } from "neverthrow";
 import type { AdapterError, ApplyFn } from "@portico/core";
-import { writeFileAtomic } from "@portico/host";
+import { run, writeFileAtomic } from "@portico/host";
+import { sweepOf } from "./_sweep.js";
 import { failure, nftFile, type NftablesValidateOptions } from "./validate.js";
 
 /** Options for {@link applyNftables}. */
@@ -21,10 +22,22 @@ const readText = async (path: string): Promise<string | undefined> => {
   }
 };
 
+/** The installed netdev table without its elements (pins and all), or undefined when there is none. */
+const listNetdev = async (options: NftablesValidateOptions): Promise<string | undefined> => {
+  const binary = options.binary ?? "nft";
+  const args = ["-t", "list", "table", "netdev", "portico"];
+  const r = await (options.netns === undefined
+    ? run(binary, args, { timeoutMs: options.timeoutMs ?? 30_000 })
+    : run("ip", ["netns", "exec", options.netns, binary, ...args], { timeoutMs: options.timeoutMs ?? 30_000 }));
+  return r.isOk() && r.value.code === 0 && !r.value.timedOut ? r.value.stdout : undefined;
+};
+
 /**
  * applyNftables installs a rendered ruleset: `nft -c` first (a ruleset nft refuses is never
  * written nor loaded), then the file written atomically and loaded with `nft -f`, which replaces
- * Portico's tables in one transaction. Text equal to the installed file is loaded only when `force`.
+ * Portico's tables in one transaction but keeps the netdev table's flow pins; then what the older
+ * ruleset named and this one does not is deleted. Text equal to the installed file is loaded only
+ * when `force`.
  */
 export const applyNftables: ApplyFn<
   string,
@@ -39,7 +52,13 @@ export const applyNftables: ApplyFn<
       const written = await writeFileAtomic(options.configPath, text, { mode: 0o644 });
       if (written.isErr()) return err(failure("io", written.error.message));
       const loaded = await nftFile(text, [], options, "load");
-      return loaded.isErr() ? err<NftablesApplyOutcome, AdapterError>(loaded.error) : ok("loaded" as const);
+      if (loaded.isErr()) return err<NftablesApplyOutcome, AdapterError>(loaded.error);
+      // What an older ruleset named and this one does not: unreferenced now, deleted in a second
+      // transaction (a failure leaves only unused objects behind, swept at the next load).
+      const installed = await listNetdev(options);
+      const sweep = installed === undefined ? undefined : sweepOf(installed, text);
+      if (sweep !== undefined) await nftFile(sweep, [], options, "load");
+      return ok("loaded" as const);
     })(),
   );
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { start, type Started } from "@portico/host";
-import { FAKE_NODE_BIN, must, NetnsLab, UDP_CLIENT_BIN, waitForLine } from "@portico/testkit";
+import { FAKE_NODE_BIN, HELD_FLOWS_BIN, must, NetnsLab, UDP_CLIENT_BIN, waitForLine } from "@portico/testkit";
 
 // One L2 segment, as `direct` needs: a bridge in its own namespace joins the LB node, the client
 // and the fake nodes (198.18.30.0/24 and 2001:db8:30::/64). The nodes hold the VIPs on lo and do
@@ -24,8 +24,51 @@ export interface L2Lab {
   readonly dir: string;
   /** Send `count` datagrams from the client, each from its own source port. */
   ask(host: string, port: number, count: number, from?: string, firstSourcePort?: number): Promise<UdpAnswers>;
+  /** Open `count` long-lived TCP flows from the client (to fake nodes holding `port`), at most `maxMs`. */
+  hold(host: string, port: number, count: number, maxMs: number, firstSourcePort?: number): Promise<HeldFlows>;
   destroy(): Promise<void>;
 }
+
+/** One round of {@link HeldFlows}: each flow's node, or why it did not answer (ECONNRESET: reset). */
+export interface FlowRound {
+  readonly round: number;
+  readonly flows: readonly { readonly sport: number; readonly node?: string; readonly error?: string }[];
+}
+
+/** Long-lived TCP flows held open by the held-flows program in the client namespace. */
+export interface HeldFlows {
+  /** The round sent when they opened. */
+  readonly opened: FlowRound;
+  /** Send a line on every flow again and read who answered. */
+  ping(): Promise<FlowRound>;
+  end(): Promise<void>;
+}
+
+/** The JSON lines a child prints, read as they come (none lost between two reads). */
+const lines = (proc: Started, capMs: number) => {
+  const queue: string[] = [];
+  let buf = "";
+  let wake: (() => void) | undefined;
+  proc.stdout!.on("data", (d: Buffer) => {
+    buf += d.toString();
+    for (let at = buf.indexOf("\n"); at >= 0; at = buf.indexOf("\n")) {
+      queue.push(buf.slice(0, at));
+      buf = buf.slice(at + 1);
+    }
+    wake?.();
+  });
+  return async (): Promise<string> => {
+    const until = Date.now() + capMs;
+    while (queue.length === 0) {
+      if (Date.now() > until) throw new Error(`no line within ${capMs} ms`);
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 200);
+      });
+    }
+    return queue.shift()!;
+  };
+};
 
 /** The udp-client's report. */
 export interface UdpAnswers {
@@ -44,6 +87,7 @@ export const l2Lab = async (
   vips: readonly string[],
   udpPorts: readonly number[],
   healthPorts: readonly number[] = [],
+  holdPorts: readonly number[] = [],
 ): Promise<L2Lab> => {
   const netns = new NetnsLab();
   const started: Started[] = [];
@@ -62,6 +106,11 @@ export const l2Lab = async (
       await must("ip", ["-n", sw, "link", "set", port, "master", "br0", "up"]);
       for (const a of v4) await must("ip", ["-n", ns, "addr", "add", `${a}/24`, "dev", "eth0"]);
       await must("ip", ["-n", ns, "addr", "add", `${v6}/64`, "dev", "eth0", "nodad"]);
+      // The link-local address too, made at link up: the LB node's neighbour solicitation for a
+      // node, on behalf of a forwarded packet, must come from it, and while it is tentative (DAD,
+      // about 1 s) the kernel sends none and tries again a second later, so the first datagram
+      // waited in the neighbour queue longer than the client waited for its answer.
+      await sysctl(ns, "net.ipv6.conf.eth0.accept_dad=0");
       await must("ip", ["-n", ns, "link", "set", "eth0", "up"]);
     };
     const lb = await netns.add("lb");
@@ -112,6 +161,7 @@ export const l2Lab = async (
         healthPorts.join(","),
         "--udp",
         udpPorts.join(","),
+        ...(holdPorts.length === 0 ? [] : ["--hold", holdPorts.join(",")]),
       ];
       const proc = (await start("ip", args, { stdio: "pipe" }))._unsafeUnwrap();
       started.push(proc);
@@ -142,6 +192,30 @@ export const l2Lab = async (
           60_000,
         );
         return JSON.parse(out.trim().split("\n").pop() ?? "{}") as UdpAnswers;
+      },
+      async hold(host, port, count, maxMs, firstSourcePort) {
+        const args = ["netns", "exec", client, process.execPath, HELD_FLOWS_BIN, host, String(port), String(count)];
+        args.push(
+          String(maxMs),
+          host.includes(":") ? CLIENT6 : CLIENT[0],
+          ...(firstSourcePort === undefined ? [] : [String(firstSourcePort)]),
+        );
+        const proc = (await start("ip", args, { stdio: "pipe" }))._unsafeUnwrap();
+        started.push(proc);
+        const next = lines(proc, 30_000);
+        const round = async () => JSON.parse(await next()) as FlowRound;
+        const opened = await round();
+        return {
+          opened,
+          async ping() {
+            proc.stdin!.write("ping\n");
+            return await round();
+          },
+          async end() {
+            proc.stdin!.end("end\n");
+            await proc.stop("SIGTERM", 3_000);
+          },
+        };
       },
       destroy,
     };

@@ -7,7 +7,7 @@ import { describeAdapter, program, root, type HostileCase } from "@portico/testk
 import { afterAll, describe, expect, it } from "vitest";
 import { applyNftables, readNftablesState, renderNftables, validateNftables } from "../src/index.js";
 import { removeScratch, scratchNetns } from "./_scratch.js";
-import { emptyPlan, sctpPlan, typicalPlan } from "./fixtures.js";
+import { emptyPlan, pinnedPlan, sctpPlan, typicalPlan } from "./fixtures.js";
 
 const node = "lb1" as LbNodeName;
 const base = typicalPlan();
@@ -83,7 +83,7 @@ await describeAdapter<string>({
   name: "nftables",
   render: (plan) => renderNftables(plan, { node }),
   emptyPlan,
-  typicalPlans: () => [typicalPlan(), sctpPlan()],
+  typicalPlans: () => [typicalPlan(), sctpPlan(), pinnedPlan()],
   hostile: () => hostile,
   unrenderable: () => [...hostile.map((c) => c.plan), ...unrenderable],
   validate: {

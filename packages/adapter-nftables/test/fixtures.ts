@@ -61,9 +61,45 @@ export const typicalPlan = (): Plan =>
 export const sctpPlan = (): Plan =>
   planOf([...nodes(), aService({ name: "ngap", ports: [{ port: 38412, nodePort: 30412, protocol: "SCTP" }] })], config);
 
+/**
+ * Flow pins of every kind through direct: TCP dual-stack (pins that end at FIN or RST), TCP with
+ * ClientIP affinity (pinned by source address for the affinity's timeout), UDP and SCTP.
+ */
+export const pinnedPlan = (): Plan =>
+  planOf(
+    [
+      ...nodes(),
+      aService({
+        name: "web",
+        annotations: { "portico.dev/data-plane": "direct" },
+        ipFamilies: ["IPv4", "IPv6"],
+        ipFamilyPolicy: "RequireDualStack",
+        ports: [{ port: 443, nodePort: 30443 }],
+      }),
+      aService({
+        name: "sticky",
+        created: "2026-01-02T00:00:00Z",
+        annotations: { "portico.dev/data-plane": "direct" },
+        sessionAffinity: "ClientIP",
+        ports: [{ port: 8443, nodePort: 30843 }],
+      }),
+      aService({
+        name: "ngap",
+        created: "2026-01-03T00:00:00Z",
+        annotations: { "portico.dev/data-plane": "direct" },
+        ports: [
+          { name: "ngap", port: 38412, nodePort: 30412, protocol: "SCTP" },
+          { name: "gtp", port: 2152, nodePort: 30152, protocol: "UDP" },
+        ],
+      }),
+    ],
+    config,
+  );
+
 /** The golden cases: name and plan. */
 export const goldenCases: readonly { readonly name: string; readonly plan: () => Plan }[] = [
   { name: "empty", plan: emptyPlan },
   { name: "typical", plan: typicalPlan },
   { name: "sctp", plan: sctpPlan },
+  { name: "pinned", plan: pinnedPlan },
 ];

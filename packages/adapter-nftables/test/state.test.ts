@@ -25,7 +25,7 @@ describe("nftables state", () => {
     }
   });
 
-  it("a node down holds no slot, and the membership transaction only replaces map elements", () => {
+  it("a node down holds no slot, and the membership transaction only replaces the elements of Maglev maps and up sets", () => {
     const plan = typicalPlan();
     const down = new Set(["worker-1"]);
     const state = readNftablesState(renderNftables(plan, { node, down })._unsafeUnwrap());
@@ -42,6 +42,9 @@ describe("nftables state", () => {
         .filter((l) => /^[a-z]/.test(l))
         .map((l) => l.split(" ").slice(0, 2).join(" ")),
     );
-    expect([...verbs].sort()).toEqual(["add element", "flush map"]);
+    expect([...verbs].sort()).toEqual(["add element", "flush map", "flush set"]);
+    // Never a pin map: the flows pinned to the nodes that stay keep their nodes.
+    expect(tx).not.toMatch(/pin_|end_/);
+    expect(tx.match(/^flush set netdev portico (\S+)$/gm)!.every((l) => / up_[0-9a-f]{8}$/.test(l))).toBe(true);
   });
 });

@@ -228,4 +228,4 @@ export {
 export { DATA_PLANES, L4_DATA_PLANES, type DataPlane, type L4DataPlane } from "./vocabulary.js";
 export type { L4Listener } from "./plan/types.js";
 export type { NftablesConfig } from "./settings.js";
-export { dataPlaneOf } from "./plan/l4.js";
+export { dataPlaneOf, DEFAULT_FLOW_PINS } from "./plan/l4.js";

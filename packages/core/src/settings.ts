@@ -187,6 +187,12 @@ export interface NftablesConfig {
   readonly sctpDataPlane: L4DataPlane;
   /** Slots of every Maglev table; absent: 16381. */
   readonly maglevTableSize?: number;
+  /** Seconds an idle TCP or SCTP flow through `direct` stays pinned to its node; absent: 86400. */
+  readonly flowPinTimeoutS?: number;
+  /** Seconds an idle UDP flow through `direct` stays pinned to its node; absent: 120. */
+  readonly udpFlowPinTimeoutS?: number;
+  /** Flows each `direct` listener pins at most; absent: 65536. */
+  readonly flowPinMapSize?: number;
 }
 
 /** The parsed `portico.yaml`; every field beyond the documented example has a default. */

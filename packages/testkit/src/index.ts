@@ -17,6 +17,7 @@ export {
   FAKE_NODE_BIN,
   UDP_CLIENT_BIN,
   FIRST_CONNECT_BIN,
+  HELD_FLOWS_BIN,
   HTTP_GET_BIN,
   VIP_PROBE_BIN,
   type ClientSummary,

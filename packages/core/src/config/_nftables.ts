@@ -1,7 +1,7 @@
 import type { NftablesConfig } from "../settings.js";
 import { MAGLEV_SIZES } from "../maglev.js";
 import { DATA_PLANES, L4_DATA_PLANES, type DataPlane, type L4DataPlane } from "../vocabulary.js";
-import { boolean, checkKnown, defaulted, oneOf, readFields, type Bad, type Section } from "./_field.js";
+import { boolean, checkKnown, defaulted, oneOf, readFields, wholeNumber, type Bad, type Section } from "./_field.js";
 import { safePath } from "./_haproxy.js";
 
 /** The fields of `nftables`. */
@@ -52,6 +52,29 @@ export const NFTABLES_FIELDS = {
       typeof v === "number" && (MAGLEV_SIZES as readonly number[]).includes(v)
         ? v
         : bad(p, `must be one of ${MAGLEV_SIZES.join(", ")}`),
+  }),
+  flowPinTimeoutS: defaulted<number>({
+    ...wholeNumber(60, 864_000),
+    default: 86_400,
+    example: "3600",
+    description:
+      "Seconds an idle TCP or SCTP flow through direct stays pinned to its node (kube-proxy's established TCP " +
+      "conntrack timeout); a TCP flow whose client sent FIN or RST keeps its pin 120 s more. A pinned flow " +
+      "keeps its node whatever nodes join.",
+  }),
+  udpFlowPinTimeoutS: defaulted<number>({
+    ...wholeNumber(10, 864_000),
+    default: 120,
+    example: "300",
+    description: "Seconds an idle UDP flow through direct stays pinned to its node (conntrack's UDP stream timeout).",
+  }),
+  flowPinMapSize: defaulted<number>({
+    ...wholeNumber(1_024, 16_777_216),
+    default: 65_536,
+    example: "262144",
+    description:
+      "Flows each direct listener pins at most; about 150 bytes of kernel memory each when full. Flows beyond " +
+      "it (a SYN flood) are forwarded by the Maglev table alone, unpinned.",
   }),
 };
 

@@ -32,6 +32,20 @@ export const isL4Servable = (service: Service, port: ServicePort, options: Servi
 /** The Maglev table size of a config without `nftables.maglevTableSize` (Cilium's default too). */
 export const DEFAULT_MAGLEV_SIZE = 16381;
 
+/** Pin timeouts and map size of a config without them: kube-proxy's established TCP, conntrack's UDP stream. */
+export const DEFAULT_FLOW_PINS = { timeoutS: 86_400, udpTimeoutS: 120, size: 65_536 } as const;
+
+const flowPinsOf = (protocol: Protocol, config: Config): { timeoutSeconds: number; size: number } => {
+  const n = config.nftables;
+  return {
+    timeoutSeconds:
+      protocol === "UDP"
+        ? (n?.udpFlowPinTimeoutS ?? DEFAULT_FLOW_PINS.udpTimeoutS)
+        : (n?.flowPinTimeoutS ?? DEFAULT_FLOW_PINS.timeoutS),
+    size: n?.flowPinMapSize ?? DEFAULT_FLOW_PINS.size,
+  };
+};
+
 /**
  * l4Listener is the L4 listener of one port on one VIP in `mode`: `servers` are the port's node
  * servers (weights from the Service's weighting); the table size is the config's, fixed, so
@@ -62,5 +76,6 @@ export const l4Listener = (
     tableSize: config.nftables?.maglevTableSize ?? DEFAULT_MAGLEV_SIZE,
     // L4 servers carry no track id: verdicts are read per node from HAProxy's check servers.
     servers: servers.map(({ track: _t, ...s }) => s),
+    ...(mode === "direct" ? { flowPins: flowPinsOf(port.protocol, config) } : {}),
   };
 };

@@ -291,4 +291,10 @@ export interface L4Listener {
   readonly tableSize: number;
   /** Sorted by node name; weight 0 leaves a server out of the table. */
   readonly servers: readonly Server[];
+  /**
+   * `direct` listeners: how long an idle flow stays pinned to its node and how many flows a pin
+   * map holds (config `nftables.flowPinTimeout`, `udpFlowPinTimeout`, `flowPinMapSize`); absent:
+   * the adapter's defaults. ClientIP affinity pins by source address for the affinity's timeout.
+   */
+  readonly flowPins?: { readonly timeoutSeconds: number; readonly size: number };
 }

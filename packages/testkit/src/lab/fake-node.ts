@@ -6,6 +6,8 @@
 // reads the request after the header first, and answers an HTTP request in HTTP (curl works).
 // With --udp <port,...>, each of those ports (a nodePort for nat, the Service port for direct) also
 // answers every UDP datagram with the same JSON line, `client` being the datagram's source.
+// With --hold <port,...>, each of those TCP ports answers every line with the same JSON line and
+// keeps the connection open: a long-lived flow whose node a reset would end.
 // Every health port answers GET /healthz with 200 {"node", "localEndpoints": 1} or 503 (0).
 // Without --state-dir it is driven by its parent: it prints "ready" once every port listens, a
 // line "503" or "200" on stdin flips its health (it prints `health <status>`), a line "delay <ms>"
@@ -25,6 +27,7 @@ const http1 = flags.includes("--http");
 const stateDir = flags.includes("--state-dir") ? flags[flags.indexOf("--state-dir") + 1] : undefined;
 const ports = (list: string): number[] => list.split(",").filter(Boolean).map(Number);
 const udpPortList = flags.includes("--udp") ? (flags[flags.indexOf("--udp") + 1] ?? "") : "";
+const holdPortList = flags.includes("--hold") ? (flags[flags.indexOf("--hold") + 1] ?? "") : "";
 let healthy = true;
 let healthDelayMs = 0;
 const isHealthy = (): boolean => (stateDir === undefined ? healthy : !existsSync(join(stateDir, "fail")));
@@ -63,6 +66,22 @@ const nodePortServer = (port: number): net.Server =>
       }
       const head = `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}`;
       sock.end(`${head}\r\nconnection: close\r\n\r\n${body}`);
+    });
+  });
+
+/** Every line answered, the connection kept: the peer is the client itself (direct forwarding). */
+const holdServer = (port: number): net.Server =>
+  net.createServer((sock) => {
+    let buf = "";
+    sock.on("error", () => {});
+    sock.setTimeout(120_000, () => sock.destroy());
+    sock.on("data", (d: Buffer) => {
+      buf += d.toString("latin1");
+      const peer = hostPort(sock.remoteAddress, sock.remotePort);
+      for (let at = buf.indexOf("\n"); at >= 0; at = buf.indexOf("\n")) {
+        buf = buf.slice(at + 1);
+        sock.write(`${JSON.stringify({ node: name, port, client: peer, proxy: "none", peer })}\n`);
+      }
     });
   });
 
@@ -117,6 +136,7 @@ const udpServer = (port: number, type: "udp4" | "udp6"): Promise<unknown> =>
 const listening = Promise.all([
   ...ports(udpPortList).flatMap((p) => [udpServer(p, "udp4"), udpServer(p, "udp6")]),
   ...ports(nodePortList).map((p) => listen(() => nodePortServer(p), p)),
+  ...ports(holdPortList).map((p) => listen(() => holdServer(p), p)),
   ...ports(healthPortList).map((p) => listen(healthServer, p)),
 ]);
 

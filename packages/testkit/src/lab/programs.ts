@@ -75,3 +75,11 @@ export interface VipProbeResult {
  * datagram from its own source port (from `firstSourcePort` up when given); prints `{ sent, answers: [{ sport, node, client } | { sport, timeout }] }`.
  */
 export const UDP_CLIENT_BIN = program("udp-client");
+
+/**
+ * HELD_FLOWS_BIN holds long-lived TCP flows to fake nodes started with `--hold`:
+ * `node HELD_FLOWS_BIN <host> <port> <count> <maxMs> [<localAddress>] [<firstSourcePort>]`; prints
+ * `{ round, flows: [{ sport, node } | { sport, error }] }` once opened and again at each "ping" line
+ * on stdin (a reset is error ECONNRESET); "end" closes them.
+ */
+export const HELD_FLOWS_BIN = program("held-flows");
