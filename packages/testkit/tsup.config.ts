@@ -11,4 +11,5 @@ export default libraryBuild({
   "lab/vip-probe": "src/lab/vip-probe.ts",
   "lab/http-get": "src/lab/http-get.ts",
   "lab/udp-client": "src/lab/udp-client.ts",
+  "lab/udp-loop": "src/lab/udp-loop.ts",
 });

@@ -5,7 +5,8 @@
 // answers as soon as it has a PROXY header, else at the first line or 12 bytes; with --http it
 // reads the request after the header first, and answers an HTTP request in HTTP (curl works).
 // With --udp <port,...>, each of those ports (a nodePort for nat, the Service port for direct) also
-// answers every UDP datagram with the same JSON line, `client` being the datagram's source.
+// answers every UDP datagram with the same JSON line, `client` being the datagram's source and
+// `said` the datagram's first line (up to 40 characters), so a client can match answers to requests.
 // Every health port answers GET /healthz with 200 {"node", "localEndpoints": 1} or 503 (0).
 // Without --state-dir it is driven by its parent: it prints "ready" once every port listens, a
 // line "503" or "200" on stdin flips its health (it prints `health <status>`), a line "delay <ms>"
@@ -100,10 +101,11 @@ const listen = (make: () => net.Server, port: number): Promise<unknown> =>
 const udpServer = (port: number, type: "udp4" | "udp6"): Promise<unknown> =>
   new Promise<void>((resolve, reject) => {
     const sock = dgram.createSocket({ type, ipv6Only: type === "udp6" });
-    sock.on("message", (_msg, from) => {
+    sock.on("message", (msg, from) => {
       const client = hostPort(from.address, from.port);
+      const said = (msg.toString("latin1").split("\n")[0] ?? "").slice(0, 40);
       sock.send(
-        `${JSON.stringify({ node: name, port, client, proxy: "none", peer: client })}\n`,
+        `${JSON.stringify({ node: name, port, client, proxy: "none", peer: client, said })}\n`,
         from.port,
         from.address,
       );
