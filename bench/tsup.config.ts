@@ -14,6 +14,7 @@ export default libraryBuild(
     "health-checks-case": "src/health-checks-case.ts",
     "bgp-case": "src/bgp-case.ts",
     "maglev-case": "src/maglev-case.ts",
+    "udp-failover-case": "src/udp-failover-case.ts",
     "hostile-case": "src/hostile-case.ts",
     "slots-case": "src/slots-case.ts",
     "convergence-probe": "src/convergence-probe.ts",
