@@ -15,11 +15,13 @@ export default libraryBuild(
     "bgp-case": "src/bgp-case.ts",
     "maglev-case": "src/maglev-case.ts",
     "udp-failover-case": "src/udp-failover-case.ts",
+    "lb-cpu-case": "src/lb-cpu-case.ts",
     "hostile-case": "src/hostile-case.ts",
     "slots-case": "src/slots-case.ts",
     "convergence-probe": "src/convergence-probe.ts",
     takeover: "src/takeover.ts",
     load: "src/load.ts",
+    "udp-load": "src/udp-load.ts",
   },
   { dts: false },
 );
