@@ -16,6 +16,7 @@ export default libraryBuild(
     "maglev-case": "src/maglev-case.ts",
     "udp-failover-case": "src/udp-failover-case.ts",
     "lb-cpu-case": "src/lb-cpu-case.ts",
+    "udp-convergence-case": "src/udp-convergence-case.ts",
     "hostile-case": "src/hostile-case.ts",
     "slots-case": "src/slots-case.ts",
     "convergence-probe": "src/convergence-probe.ts",
