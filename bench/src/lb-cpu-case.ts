@@ -12,7 +12,9 @@
 // and RPS, not of the data plane) stays out of the figure. The LB's cost in a round is CPU 1's
 // irq + softirq time (/proc/stat) plus HAProxy's user + system time (/proc/<worker>/stat), less CPU
 // 1's irq + softirq on the baseline round of the same load sent straight to one node (no LB hop) in
-// the same round. Divided by the rate of answered requests, per 10k requests/s. The same load tool
+// the same round. Divided by the rate of answered requests, per 10k requests/s. A routed hop (the
+// LB node's plain IP forwarding, no rule of Portico's, replies straight back as in direct) is
+// measured the same way: the floor a packet costs CPU 1 in this lab. The same load tool
 // for each mode: load.js (TCP: 16 in flight, each connect, a line, the answer, close) and
 // udp-load.js (16 in flight, a new socket per request), rounds alternating between the modes.
 // Usage: node lb-cpu-case.js <rounds> <ms>  -> one JSON line.
@@ -37,13 +39,20 @@ await requireTools([
 
 const NODES = ["n1", "n2", "n3"] as const;
 const [TCP_PORT, TCP_NODE_PORT, UDP_PORT, UDP_NODE_PORT, HEALTH] = [80, 30080, 53, 30053, 32100];
-/** Each load: where it goes, over which protocol, and the Service (absent: the baseline, straight to a node). */
+/** Where the routed hop reaches the first node: an address on its lo, routed through the LB node. */
+const ROUTED = "198.18.41.11";
+/**
+ * Each load: where it goes, over which protocol, and the Service's data plane (absent: the
+ * baseline, straight to a node, or with `hop` the LB node's plain IP forwarding, no Portico rule).
+ */
 const LOADS = [
   { name: "TCP baseline", proto: "tcp", host: segmentNodeAddress(0), port: TCP_NODE_PORT },
+  { name: "TCP routed hop", proto: "tcp", host: ROUTED, port: TCP_NODE_PORT, hop: true },
   { name: "TCP proxy", proto: "tcp", host: "198.18.100.30", port: TCP_PORT, mode: "proxy" },
   { name: "TCP nat", proto: "tcp", host: "198.18.100.31", port: TCP_PORT, mode: "nat" },
   { name: "TCP direct", proto: "tcp", host: "198.18.100.32", port: TCP_PORT, mode: "direct" },
   { name: "UDP baseline", proto: "udp", host: segmentNodeAddress(0), port: UDP_NODE_PORT },
+  { name: "UDP routed hop", proto: "udp", host: ROUTED, port: UDP_NODE_PORT, hop: true },
   { name: "UDP nat", proto: "udp", host: "198.18.100.33", port: UDP_PORT, mode: "nat" },
   { name: "UDP direct", proto: "udp", host: "198.18.100.34", port: UDP_PORT, mode: "direct" },
 ] as const;
@@ -151,6 +160,15 @@ await withCleanup(async (cleanups) => {
     20,
   );
 
+  // The routed hop: the client reaches ROUTED through the LB node, which forwards it to the first
+  // node (the reply goes straight back, as in direct); no redirect may send the client around it.
+  await must("ip", ["-n", net.nodes[0]!.ns, "addr", "add", `${ROUTED}/32`, "dev", "lo"]);
+  await must("ip", ["-n", net.client, "route", "add", `${ROUTED}/32`, "via", segmentLbAddress(0)]);
+  await must("ip", ["-n", lb, "route", "add", `${ROUTED}/32`, "via", segmentNodeAddress(0)]);
+  for (const dev of ["all", "eth0"])
+    await must("ip", ["netns", "exec", lb, "sysctl", "-q", "-w", `net.ipv4.conf.${dev}.send_redirects=0`]);
+  await must("ip", ["netns", "exec", net.client, "sysctl", "-q", "-w", "net.ipv4.conf.all.accept_redirects=0"]);
+
   // Packet steering: the LB node's receive work on CPU 1, everyone else's on CPU 0.
   const rps = (ns: string, dev: string, mask: string) =>
     must("ip", [
@@ -212,7 +230,7 @@ await withCleanup(async (cleanups) => {
       const m = await measure(l);
       (rates[l.name] ??= []).push(m.rate);
       failed[l.name] = (failed[l.name] ?? 0) + m.failed;
-      if (!("mode" in l)) {
+      if (!("mode" in l) && !("hop" in l)) {
         base[l.proto] = m.cores;
         (baselineCores[l.proto] ??= []).push(m.cores);
         continue;
@@ -244,6 +262,8 @@ await withCleanup(async (cleanups) => {
     ["TCP proxy", "TCP nat", "TCP: proxy / nat LB CPU per request"],
     ["TCP nat", "TCP direct", "TCP: nat / direct LB CPU per request"],
     ["UDP nat", "UDP direct", "UDP: nat / direct LB CPU per request"],
+    ["TCP direct", "TCP routed hop", "TCP: direct / routed hop LB CPU per request"],
+    ["UDP direct", "UDP routed hop", "UDP: direct / routed hop LB CPU per request"],
   ];
   for (const [a, b, name, goal] of ratios) {
     const values = ratio(a, b);
