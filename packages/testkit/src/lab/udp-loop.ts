@@ -6,7 +6,7 @@
 // a flow's node can be compared before and after a change). `one`: every request from one socket
 // bound to firstPort, as a long-lived flow (an answer to an earlier request is counted late, not
 // taken for the current one). Prints "ready" at the first answer; a "stop" line on stdin, maxCount
-// requests or maxMs end it, and it prints one JSON line:
+// requests or maxMs end it, and it prints one JSON line (after "started" as it begins):
 // { sent, late, answers: [{ i, sentAt, sport, at, node, client } | { i, sentAt, sport, timeout: true }] }.
 import dgram from "node:dgram";
 
@@ -79,6 +79,7 @@ const ask = (sock: dgram.Socket, i: number): Promise<Answer> =>
     sock.send(`seq ${i}\n`, port, host);
   });
 
+process.stdout.write("started\n");
 const answers: Answer[] = [];
 const long = mode === "one" ? await bound(first) : undefined;
 let ready = false;
