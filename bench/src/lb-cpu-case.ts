@@ -10,13 +10,13 @@
 // spinner of the lowest priority (SCHED_IDLE, preempted by anything): the tick then samples CPU 1
 // 250 times a second, and waking an idle virtual CPU for each packet (a cost of this lab's veth
 // and RPS, not of the data plane) stays out of the figure. The LB's cost in a round is CPU 1's
-// irq + softirq time (/proc/stat) plus HAProxy's user + system time (/proc/<worker>/stat), less CPU
-// 1's irq + softirq on the baseline round of the same load sent straight to one node (no LB hop) in
-// the same round. Divided by the rate of answered requests, per 10k requests/s. A routed hop (the
+// system + irq + softirq time (/proc/stat) plus HAProxy's user time (/proc/<worker>/stat), less
+// CPU 1's the same during a baseline run just before it: the same load sent straight to one node
+// (no LB hop), which counts what else ran on CPU 1 meanwhile (other processes' system calls). Divided by the rate of answered requests, per 10k requests/s. A routed hop (the
 // LB node's plain IP forwarding, no rule of Portico's, replies straight back as in direct) is
 // measured the same way: the floor a packet costs CPU 1 in this lab. The same load tool
 // for each mode: load.js (TCP: 16 in flight, each connect, a line, the answer, close) and
-// udp-load.js (16 in flight, a new socket per request), rounds alternating between the modes.
+// udp-load.js (16 in flight, a new socket per request), the modes in turn, each after its baseline.
 // Usage: node lb-cpu-case.js <rounds> <ms>  -> one JSON line.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -58,17 +58,20 @@ const LOADS = [
 ] as const;
 type Load = (typeof LOADS)[number];
 
-/** CPU 1's irq + softirq time in clock ticks. */
+/** CPU 1's system + irq + softirq time in clock ticks. */
 const cpu1Kernel = async (): Promise<number> => {
   const line = (await readFile("/proc/stat", "utf8")).split("\n").find((l) => l.startsWith("cpu1 ")) ?? "";
-  const [, , , , , irq = 0, softirq = 0] = line.split(/\s+/).slice(1).map(Number);
-  return irq + softirq;
+  const [, , system = 0, , , irq = 0, softirq = 0] = line.split(/\s+/).slice(1).map(Number);
+  return system + irq + softirq;
 };
-/** A process's user + system time in clock ticks (fields 14 and 15 of /proc/<pid>/stat). */
+/**
+ * A process's user time in clock ticks (field 14 of /proc/<pid>/stat). Not its system time: a
+ * tick that finds a softirq running in the process's context is charged to both the process's
+ * system time and the CPU's softirq time, and the CPU's is counted already.
+ */
 const userTicks = async (pid: number): Promise<number> => {
   const text = await readFile(`/proc/${pid}/stat`, "utf8");
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11]) + Number(fields[12]);
+  return Number(text.slice(text.lastIndexOf(")") + 2).split(" ")[11]);
 };
 /** Clock ticks per second (USER_HZ). */
 const HZ = Number((await run("getconf", ["CLK_TCK"]))._unsafeUnwrap().stdout.trim()) || 100;
@@ -190,7 +193,7 @@ await withCleanup(async (cleanups) => {
   for (const port of ["p-cl", "p-lb1", ...NODES.map((n) => `p-${n}`)]) await rps(net.sw, port, "1");
 
   // CPU 1 never idles (see above); bounded, and stopped on cleanup.
-  const spinMs = (rounds * LOADS.length * (ms + 2_000) + 60_000).toFixed(0);
+  const spinMs = (rounds * LOADS.length * 2 * (ms + 2_000) + 60_000).toFixed(0);
   const spin = `const end = Date.now() + ${spinMs}; while (Date.now() < end);`;
   const spinner = (
     await start("taskset", ["-c", "1", "chrt", "--idle", "0", process.execPath, "-e", spin], { stdio: "pipe" })
@@ -212,7 +215,7 @@ await withCleanup(async (cleanups) => {
     if (r.ok === 0 || r.failed > 0) throw new Error(`${l.name}: ${JSON.stringify(r)} in a first short run`);
   }
 
-  /** One round of one load: answered requests per second and the LB's cores (CPU 1 irq + softirq, and HAProxy). */
+  /** One round of one load: answered requests per second and the LB's cores (CPU 1's kernel time, HAProxy's user time). */
   const measure = async (l: Load) => {
     const [k0, u0] = [await cpu1Kernel(), await userTicks(worker)];
     const r = await load(l, ms);
@@ -221,23 +224,28 @@ await withCleanup(async (cleanups) => {
     return { rate: r.ok / s, failed: r.failed, cores: (k1 - k0 + (u1 - u0)) / HZ / s, haproxy: (u1 - u0) / HZ / s };
   };
   const per10k: Record<string, number[]> = {};
+  const haproxyPer10k: number[] = [];
   const rates: Record<string, number[]> = {};
   const baselineCores: Record<string, number[]> = {};
   const failed: Record<string, number> = {};
-  for (let round = 0; round < rounds; round++) {
-    const base = { tcp: 0, udp: 0 };
+  for (let round = 0; round < rounds; round++)
     for (const l of LOADS) {
+      if (!("mode" in l) && !("hop" in l)) continue;
+      // The baseline right before each load: what else runs on CPU 1 changes from second to second.
+      const baseline = LOADS.find((b) => b.proto === l.proto && !("mode" in b) && !("hop" in b))!;
+      const b = await measure(baseline);
       const m = await measure(l);
-      (rates[l.name] ??= []).push(m.rate);
-      failed[l.name] = (failed[l.name] ?? 0) + m.failed;
-      if (!("mode" in l) && !("hop" in l)) {
-        base[l.proto] = m.cores;
-        (baselineCores[l.proto] ??= []).push(m.cores);
-        continue;
+      for (const [x, r] of [
+        [baseline, b],
+        [l, m],
+      ] as const) {
+        (rates[x.name] ??= []).push(r.rate);
+        failed[x.name] = (failed[x.name] ?? 0) + r.failed;
       }
-      (per10k[l.name] ??= []).push(((m.cores - base[l.proto]) * 10_000) / m.rate);
+      (baselineCores[l.proto] ??= []).push(b.cores);
+      (per10k[l.name] ??= []).push(((m.cores - b.cores) * 10_000) / m.rate);
+      if ("mode" in l && l.mode === "proxy") haproxyPer10k.push((m.haproxy * 10_000) / m.rate);
     }
-  }
   const median = (xs: readonly number[]): number => {
     const s = [...xs].sort((a, b) => a - b);
     return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -249,11 +257,12 @@ await withCleanup(async (cleanups) => {
   const figures: CaseFigure[] = [];
   for (const [name, values] of Object.entries(per10k))
     figures.push({ name: `14. LB CPU per 10k requests/s, ${name} (cores)`, values, unit: "" });
+  figures.push({ name: "14. of which HAProxy's own user time, TCP proxy (cores)", values: haproxyPer10k, unit: "" });
   for (const [name, values] of Object.entries(rates))
     figures.push({ name: `14. requests/s answered, ${name}`, values, unit: "req/s" });
   for (const [proto, values] of Object.entries(baselineCores))
     figures.push({
-      name: `14. CPU 1 irq + softirq during the ${proto.toUpperCase()} baseline (not the LB's, cores)`,
+      name: `14. CPU 1 system + irq + softirq during the ${proto.toUpperCase()} baseline (not the LB's, cores)`,
       values,
       unit: "",
     });
