@@ -142,9 +142,24 @@ await describeWith(
       )._unsafeUnwrap();
       let out = "";
       proc.stdout!.on("data", (b: Buffer) => (out += b.toString()));
-      const done = proc.exited.then(() => JSON.parse(out.trim().split("\n").pop() ?? "{}") as UdpLoopResult);
+      // A loop that ended without its report (killed after a failed test) reads as one that got no answer.
+      const done = proc.exited.then((): UdpLoopResult => {
+        try {
+          return JSON.parse(out.trim().split("\n").pop() ?? "") as UdpLoopResult;
+        } catch {
+          return { sent: 0, late: 0, pushes: [], answers: [] };
+        }
+      });
       await waitForLine(proc, "ready", CAP);
       return { name, proc, done };
+    };
+    /** Every node sends its nat nodePort's datagram unasked to `to`:`port`; one of them has that flow. */
+    const pushFromNodes = async (to: string, port: number): Promise<void> => {
+      for (const n of net.nodes) {
+        n.proc.stdin!.write(`push ${NAT_NODE_PORT} ${to} ${port}\n`);
+        await waitForLine(n.proc, "pushed", CAP);
+      }
+      await new Promise((r) => setTimeout(r, 300));
     };
     const stopAll = async (loops: readonly Loop[]): Promise<Map<string, UdpLoopResult>> => {
       for (const l of loops) l.proc.stdin!.write("stop\n");
@@ -247,6 +262,10 @@ await describeWith(
         const gone = Date.now();
         await until(`${VIP} on ${backup}`, async () => (await holders()).includes(backup), CAP);
         await new Promise((r) => setTimeout(r, 1_000));
+        // What a node sends unasked on the long-lived nat flow (source port 42000): to the peer it
+        // knew, the dead master, it is lost; to the backup's address the backup carries it back.
+        await pushFromNodes(addressOf(master), 42000);
+        await pushFromNodes(addressOf(backup), 42000);
         const results = await stopAll(loops);
         await how.mend(nsOf(master));
         await restore();
@@ -271,6 +290,12 @@ await describeWith(
             expect(seenBy([...a.before, ...a.after]), name).toEqual(new Set([SEGMENT_CLIENT]));
           }
         }
+        const longNat = results.get("nat one")!;
+        expect(new Set(around(longNat, t0).before.map((a) => a.client))).toEqual(
+          new Set([`${addressOf(master)}:42000`]),
+        );
+        expect(longNat.pushes).toEqual([`${addressOf(backup)}:42000`]);
+        seen.push(`sent unasked by the node to the old peer: lost; to the new one: ${longNat.pushes.length} arrived`);
         console.log(`[l4 failover] master ${master} died (${death}), backup ${backup}: ${seen.join("; ")}`);
       }, 120_000);
 
@@ -285,7 +310,12 @@ await describeWith(
       await signal(file(master, "keepalived.pid"), "SIGKILL");
       await until(`${VIP} on ${backup}`, async () => (await holders()).includes(backup), CAP);
       await new Promise((r) => setTimeout(r, 1_000));
+      // The old master's kernel still holds the flow's conntrack entry: what the node sends to the
+      // old peer reaches the client, as does what it sends to the backup's address.
+      await pushFromNodes(addressOf(master), 45000);
+      await pushFromNodes(addressOf(backup), 45000);
       const results = await stopAll(loops);
+      expect(results.get("nat one")!.pushes).toEqual([`${addressOf(master)}:45000`, `${addressOf(backup)}:45000`]);
       // A killed keepalived cannot take its VIP away: both nodes hold it now.
       expect((await holders()).sort()).toEqual([...LBS]);
       await restore();

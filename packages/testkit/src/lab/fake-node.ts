@@ -10,7 +10,9 @@
 // Every health port answers GET /healthz with 200 {"node", "localEndpoints": 1} or 503 (0).
 // Without --state-dir it is driven by its parent: it prints "ready" once every port listens, a
 // line "503" or "200" on stdin flips its health (it prints `health <status>`), a line "delay <ms>"
-// makes /healthz answer that much later (it prints `delay <ms>`), and it ends with stdin. With
+// makes /healthz answer that much later (it prints `delay <ms>`), a line "push <udpPort> <ipv4>
+// <port>" sends `{ node, port, push: true, to }` from that UDP port's socket to ipv4:port unasked, as a
+// server sends to a flow's peer (it prints `pushed <ipv4>:<port>`), and it ends with stdin. With
 // --state-dir it runs on its own: 503 while `<dir>/fail` exists, its pid written to `<dir>/pid`
 // once every port listens, or why a port could not be had to `<dir>/error`.
 import { existsSync } from "node:fs";
@@ -98,9 +100,12 @@ const listen = (make: () => net.Server, port: number): Promise<unknown> =>
     ),
   );
 
+/** The IPv4 UDP socket of each UDP port, for datagrams the node sends unasked ("push"). */
+const udp4Sockets = new Map<number, dgram.Socket>();
 const udpServer = (port: number, type: "udp4" | "udp6"): Promise<unknown> =>
   new Promise<void>((resolve, reject) => {
     const sock = dgram.createSocket({ type, ipv6Only: type === "udp6" });
+    if (type === "udp4") udp4Sockets.set(port, sock);
     sock.on("message", (msg, from) => {
       const client = hostPort(from.address, from.port);
       const said = (msg.toString("latin1").split("\n")[0] ?? "").slice(0, 40);
@@ -131,7 +136,12 @@ if (stateDir === undefined) {
       if (line.trim() === "503") healthy = false;
       if (line.trim() === "200") healthy = true;
       const delay = /^delay (\d+)$/.exec(line.trim());
-      if (delay !== null) {
+      const push = /^push (\d+) ([0-9.]+) (\d+)$/.exec(line.trim());
+      if (push !== null) {
+        const [port, host, to] = [Number(push[1]), push[2]!, Number(push[3])];
+        const body = `${JSON.stringify({ node: name, port, push: true, to: `${host}:${to}` })}\n`;
+        udp4Sockets.get(port)?.send(body, to, host, () => process.stdout.write(`pushed ${host}:${to}\n`));
+      } else if (delay !== null) {
         healthDelayMs = Number(delay[1]);
         process.stdout.write(`delay ${healthDelayMs}\n`);
       } else if (line.trim() !== "") process.stdout.write(`health ${healthy ? 200 : 503}\n`);

@@ -5,9 +5,10 @@
 // port firstPort + (i mod ports), as a DNS resolver opens a new port per query (the ports repeat, so
 // a flow's node can be compared before and after a change). `one`: every request from one socket
 // bound to firstPort, as a long-lived flow (an answer to an earlier request is counted late, not
-// taken for the current one). Prints "ready" at the first answer; a "stop" line on stdin, maxCount
-// requests or maxMs end it, and it prints one JSON line (after "started" as it begins):
-// { sent, late, answers: [{ i, sentAt, sport, at, node, client } | { i, sentAt, sport, timeout: true }] }.
+// taken for the current one). A datagram a node sends unasked (`push: true`) is listed in
+// `pushes` by where the node sent it. It prints "started" as it begins and "ready" at the first
+// answer; a "stop" line on stdin, maxCount requests or maxMs end it, and it prints one JSON line:
+// { sent, late, pushes, answers: [{ i, sentAt, sport, at, node, client } | { i, sentAt, sport, timeout: true }] }.
 import dgram from "node:dgram";
 
 const [host = "", portText = "", mode = "fresh", firstText = "40000", portsText = "1", ...rest] = process.argv.slice(2);
@@ -36,9 +37,19 @@ process.stdin.on("data", (d: string) => {
   if (d.split("\n").some((l) => l.trim() === "stop")) stopped = true;
 });
 
+const pushes: string[] = [];
 const bound = (p: number): Promise<dgram.Socket> =>
   new Promise((resolve, reject) => {
     const sock = dgram.createSocket(type);
+    // Counted on the socket, not per request: a push may come between two requests.
+    sock.on("message", (msg) => {
+      try {
+        const a = JSON.parse(msg.toString()) as { push?: boolean; to?: string };
+        if (a.push === true && pushes.length < 100) pushes.push(`${a.to}`);
+      } catch {
+        // Not an answer of the fake node's: nothing to count.
+      }
+    });
     sock.once("error", reject);
     sock.bind(p, () => resolve(sock));
   });
@@ -50,12 +61,13 @@ const ask = (sock: dgram.Socket, i: number): Promise<Answer> =>
     const sentAt = Date.now();
     const sport = sock.address().port;
     const onMessage = (msg: Buffer): void => {
-      let a: { node?: string; client?: string; said?: string };
+      let a: { node?: string; client?: string; said?: string; push?: boolean };
       try {
         a = JSON.parse(msg.toString()) as typeof a;
       } catch {
         return;
       }
+      if (a.push === true) return;
       if (a.said !== `seq ${i}`) {
         late++;
         return;
@@ -95,5 +107,5 @@ for (let i = 0; i < maxCount && !stopped && Date.now() < deadline; i++) {
   await new Promise((r) => setTimeout(r, intervalMs));
 }
 long?.close();
-process.stdout.write(`${JSON.stringify({ sent: answers.length, late, answers })}\n`);
+process.stdout.write(`${JSON.stringify({ sent: answers.length, late, pushes, answers })}\n`);
 process.exit(0);
