@@ -14,7 +14,8 @@
 // CPU 1's the same during a baseline run just before it: the same load sent straight to one node
 // (no LB hop), which counts what else ran on CPU 1 meanwhile (other processes' system calls). Divided by the rate of answered requests, per 10k requests/s. A routed hop (the
 // LB node's plain IP forwarding, no rule of Portico's, replies straight back as in direct) is
-// measured the same way: the floor a packet costs CPU 1 in this lab. The same load tool
+// measured the same way: the floor a packet costs CPU 1 in this lab. A second view in the same
+// run puts everything on CPU 0 (no packet handed between CPUs; see the end of this file). The same load tool
 // for each mode: load.js (TCP: 16 in flight, each connect, a line, the answer, close) and
 // udp-load.js (16 in flight, a new socket per request), the modes in turn, each after its baseline.
 // Usage: node lb-cpu-case.js <rounds> <ms>  -> one JSON line.
@@ -58,9 +59,9 @@ const LOADS = [
 ] as const;
 type Load = (typeof LOADS)[number];
 
-/** CPU 1's system + irq + softirq time in clock ticks. */
-const cpu1Kernel = async (): Promise<number> => {
-  const line = (await readFile("/proc/stat", "utf8")).split("\n").find((l) => l.startsWith("cpu1 ")) ?? "";
+/** A CPU's system + irq + softirq time in clock ticks. */
+const cpuKernel = async (cpu: number): Promise<number> => {
+  const line = (await readFile("/proc/stat", "utf8")).split("\n").find((l) => l.startsWith(`cpu${cpu} `)) ?? "";
   const [, , system = 0, , , irq = 0, softirq = 0] = line.split(/\s+/).slice(1).map(Number);
   return system + irq + softirq;
 };
@@ -193,7 +194,7 @@ await withCleanup(async (cleanups) => {
   for (const port of ["p-cl", "p-lb1", ...NODES.map((n) => `p-${n}`)]) await rps(net.sw, port, "1");
 
   // CPU 1 never idles (see above); bounded, and stopped on cleanup.
-  const spinMs = (rounds * LOADS.length * 2 * (ms + 2_000) + 60_000).toFixed(0);
+  const spinMs = (rounds * LOADS.length * 4 * (ms + 2_000) + 60_000).toFixed(0);
   const spin = `const end = Date.now() + ${spinMs}; while (Date.now() < end);`;
   const spinner = (
     await start("taskset", ["-c", "1", "chrt", "--idle", "0", process.execPath, "-e", spin], { stdio: "pipe" })
@@ -208,7 +209,7 @@ await withCleanup(async (cleanups) => {
       ["netns", "exec", net.client, "taskset", "-c", "0", process.execPath, ...args],
       forMs + 30_000,
     );
-    return JSON.parse(out.trim().split("\n").pop() ?? "") as { ok: number; failed: number; ms: number };
+    return JSON.parse(out.trim().split("\n").pop() ?? "") as { ok: number; failed: number; ms: number; userUs: number };
   };
   for (const l of LOADS) {
     const r = await load(l, 300);
@@ -217,9 +218,9 @@ await withCleanup(async (cleanups) => {
 
   /** One round of one load: answered requests per second and the LB's cores (CPU 1's kernel time, HAProxy's user time). */
   const measure = async (l: Load) => {
-    const [k0, u0] = [await cpu1Kernel(), await userTicks(worker)];
+    const [k0, u0] = [await cpuKernel(1), await userTicks(worker)];
     const r = await load(l, ms);
-    const [k1, u1] = [await cpu1Kernel(), await userTicks(worker)];
+    const [k1, u1] = [await cpuKernel(1), await userTicks(worker)];
     const s = r.ms / 1000;
     return { rate: r.ok / s, failed: r.failed, cores: (k1 - k0 + (u1 - u0)) / HZ / s, haproxy: (u1 - u0) / HZ / s };
   };
@@ -278,6 +279,45 @@ await withCleanup(async (cleanups) => {
     const values = ratio(a, b);
     if (values.length > 0)
       figures.push({ name: `14. ${name} (medians)`, values, unit: "x", ...(goal ? { goal } : {}) });
+  }
+  // The second view: everything on CPU 0 (every device's RPS, HAProxy too), no packet handed
+  // between CPUs. A request's CPU is CPU 0's system + irq + softirq time plus the user time of the
+  // load tool (its own count), the fake nodes and HAProxy; the LB's part is a mode's per request
+  // less the baseline's just before it, at 10k requests/s.
+  await rps(lb, "eth0", "1");
+  for (const pid of [hap.pid, worker]) await must("taskset", ["-a", "-p", "1", String(pid)]);
+  const users = async (): Promise<number> => {
+    let sum = await userTicks(worker);
+    for (const n of net.nodes) sum += await userTicks(n.proc.pid);
+    return sum;
+  };
+  const perRequest = async (l: Load) => {
+    const [k0, u0] = [await cpuKernel(0), await users()];
+    const r = await load(l, ms);
+    const [k1, u1] = [await cpuKernel(0), await users()];
+    return { seconds: (k1 - k0 + (u1 - u0)) / HZ / r.ok + r.userUs / 1e6 / r.ok, failed: r.failed };
+  };
+  const oneCpu: Record<string, number[]> = {};
+  for (let round = 0; round < rounds; round++)
+    for (const l of LOADS) {
+      if (!("mode" in l) && !("hop" in l)) continue;
+      const baseline = LOADS.find((b) => b.proto === l.proto && !("mode" in b) && !("hop" in b))!;
+      const b = await perRequest(baseline);
+      const m = await perRequest(l);
+      failed[`${l.name}, one CPU`] = (failed[`${l.name}, one CPU`] ?? 0) + m.failed + b.failed;
+      (oneCpu[l.name] ??= []).push((m.seconds - b.seconds) * 10_000);
+    }
+  for (const [name, values] of Object.entries(oneCpu))
+    figures.push({ name: `14. one CPU: LB CPU per 10k requests/s, ${name} (cores)`, values, unit: "" });
+  for (const [a, b, name, goal] of ratios) {
+    const m = median(oneCpu[b]!);
+    if (m > 0)
+      figures.push({
+        name: `14. one CPU: ${name} (medians)`,
+        values: [median(oneCpu[a]!) / m],
+        unit: "x",
+        ...(goal ? { goal } : {}),
+      });
   }
   report({ figures, details: { failed, hz: HZ } });
 });
