@@ -3,7 +3,7 @@
 // (VRRPv3, the default 100 ms adverts) and the real nftables ruleset as Portico renders and applies
 // them, and three fake nodes. One VIP carries a UDP Service through `nat` and one through `direct`.
 // Two request/response loops run (udp-loop: a new socket per request, 20 source ports cycling, a
-// request every 5 ms, each waiting at most 100 ms). The master LB node then dies, `runs` times in
+// request every 5 ms, each waiting at most 20 ms, so a figure is at most about 25 ms late). The master LB node then dies, `runs` times in
 // each of two ways: hung (keepalived killed with SIGKILL, every packet dropped, link up: VRRP's
 // failover proper) and link down (keepalived killed, link down: the switch floods the dead node's
 // frames). Per run and mode: from the kill to the first answer to a request sent after the node
@@ -141,7 +141,7 @@ await withCleanup(async (cleanups) => {
   await settle();
 
   const loop = async (mode: keyof typeof PORTS, firstPort: number) => {
-    const args = [VIP, PORTS[mode], "fresh", firstPort, 20, 5, 100, 4000, 30_000].map(String);
+    const args = [VIP, PORTS[mode], "fresh", firstPort, 20, 5, 20, 8000, 30_000].map(String);
     const cmd = ["netns", "exec", net.client, process.execPath, UDP_LOOP_BIN, ...args];
     const proc = (await start("ip", cmd, { stdio: "pipe" }))._unsafeUnwrap();
     let out = "";
