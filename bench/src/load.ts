@@ -1,15 +1,17 @@
 // The load tool of the data-plane overhead benchmark, run in the client namespace: `parallel`
 // connections at a time to host:port for `ms` milliseconds (and at most `max` connections); each
 // sends a line and reads the fake node's answer to the end. Prints one JSON line:
-// { ok, failed, ms, errors }.
+// { ok, failed, ms, userUs, errors } (userUs: its own user CPU time, microseconds).
 // Usage: node load.js <host> <port> <ms> <parallel> <max>
 import net from "node:net";
 
 const [host = "", port = "0", ms = "0", parallel = "1", max = "0"] = process.argv.slice(2);
 const t0 = performance.now();
+// Its own CPU from here on, not Node's start-up.
+const cpuAtStart = process.cpuUsage();
 const deadline = t0 + Number(ms);
 let started = 0;
-const result = { ok: 0, failed: 0, ms: 0, errors: [] as string[] };
+const result = { ok: 0, failed: 0, ms: 0, userUs: 0, errors: [] as string[] };
 
 const once = (): Promise<void> =>
   new Promise((resolve) => {
@@ -44,4 +46,5 @@ const worker = async (): Promise<void> => {
 };
 await Promise.all(Array.from({ length: Number(parallel) }, worker));
 result.ms = performance.now() - t0;
+result.userUs = process.cpuUsage(cpuAtStart).user;
 process.stdout.write(`${JSON.stringify(result)}\n`);

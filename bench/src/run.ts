@@ -159,6 +159,9 @@ const cases: [number, string, string, number[]][] = [
   [10, "slot layout at scale", "slots-case.js", [8000, quick ? 1 : 5]],
   [11, "BGP ECMP", "bgp-case.js", quick ? [1, 300] : [5, 1000]],
   [12, "Maglev flows moved", "maglev-case.js", quick ? [3] : [20]],
+  [13, "UDP failover", "udp-failover-case.js", quick ? [2] : [10]],
+  [14, "LB CPU per 10k requests/s", "lb-cpu-case.js", quick ? [2, 1000] : [5, 3000]],
+  [15, "Service created -> first UDP answer", "udp-convergence-case.js", quick ? [3] : [10]],
 ];
 let failedCases = 0;
 for (const [n, what, script, args] of cases) {

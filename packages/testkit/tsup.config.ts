@@ -12,4 +12,5 @@ export default libraryBuild({
   "lab/http-get": "src/lab/http-get.ts",
   "lab/udp-client": "src/lab/udp-client.ts",
   "lab/held-flows": "src/lab/held-flows.ts",
+  "lab/udp-loop": "src/lab/udp-loop.ts",
 });

@@ -5,6 +5,7 @@ import type { Config, LbNode } from "@portico/core";
 import { irqbalanceRunning } from "@portico/adapter-sysfs";
 import { run } from "@portico/host";
 import { checkBgp } from "./doctor-bgp.js";
+import { checkDirect } from "./doctor-direct.js";
 import { checkSysctls } from "./sysctls.js";
 
 /** How a check came out. */
@@ -280,6 +281,7 @@ export const runDoctor = async (opts: DoctorOptions): Promise<CheckResult[]> => 
   await checkPath("keepalived config path", opts.config.keepalived.configPath, "file"),
   ...(opts.kubeconfig === undefined ? [] : [await checkKubeconfig(opts.kubeconfig)]),
   ...(await checkBgp(opts)),
+  ...(await checkDirect(opts)),
 ];
 
 /** The worst verdict decides the exit code: 0 all OK, 1 warnings, 3 failures (2 stays "bad usage"). */

@@ -16,11 +16,13 @@ export {
   CLIENT_BIN,
   FAKE_NODE_BIN,
   UDP_CLIENT_BIN,
+  UDP_LOOP_BIN,
   FIRST_CONNECT_BIN,
   HELD_FLOWS_BIN,
   HTTP_GET_BIN,
   VIP_PROBE_BIN,
   type ClientSummary,
+  type UdpLoopResult,
   type VipProbeResult,
 } from "./lab/programs.js";
 export {
@@ -37,4 +39,12 @@ export {
   type FakeNode,
   type TrafficOptions,
 } from "./lab/dataplane.js";
+export {
+  l2Segment,
+  SEGMENT_CLIENT,
+  segmentLbAddress,
+  segmentNodeAddress,
+  type L2Segment,
+  type SegmentPorts,
+} from "./lab/l2-segment.js";
 export { readProxyHeader, type ProxyHeader } from "./lab/proxy-header.js";

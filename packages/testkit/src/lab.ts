@@ -21,11 +21,13 @@ export {
   CLIENT_BIN,
   FAKE_NODE_BIN,
   UDP_CLIENT_BIN,
+  UDP_LOOP_BIN,
   FIRST_CONNECT_BIN,
   HELD_FLOWS_BIN,
   HTTP_GET_BIN,
   VIP_PROBE_BIN,
   type ClientSummary,
+  type UdpLoopResult,
   type VipProbeResult,
 } from "./lab/programs.js";
 /** The data-plane lab's network: LB, client and fake-node namespaces, and the client's runs. */
@@ -43,5 +45,14 @@ export {
   type FakeNode,
   type TrafficOptions,
 } from "./lab/dataplane.js";
+/** One L2 segment (a bridge) of client, LB nodes and fake nodes, as VRRP and `direct` need. */
+export {
+  l2Segment,
+  SEGMENT_CLIENT,
+  segmentLbAddress,
+  segmentNodeAddress,
+  type L2Segment,
+  type SegmentPorts,
+} from "./lab/l2-segment.js";
 /** The PROXY protocol header parser the fake node reads its connections with. */
 export { readProxyHeader, type ProxyHeader } from "./lab/proxy-header.js";

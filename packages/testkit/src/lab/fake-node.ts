@@ -5,13 +5,16 @@
 // answers as soon as it has a PROXY header, else at the first line or 12 bytes; with --http it
 // reads the request after the header first, and answers an HTTP request in HTTP (curl works).
 // With --udp <port,...>, each of those ports (a nodePort for nat, the Service port for direct) also
-// answers every UDP datagram with the same JSON line, `client` being the datagram's source.
+// answers every UDP datagram with the same JSON line, `client` being the datagram's source and
+// `said` the datagram's first line (up to 40 characters), so a client can match answers to requests.
 // With --hold <port,...>, each of those TCP ports answers every line with the same JSON line and
 // keeps the connection open: a long-lived flow whose node a reset would end.
 // Every health port answers GET /healthz with 200 {"node", "localEndpoints": 1} or 503 (0).
 // Without --state-dir it is driven by its parent: it prints "ready" once every port listens, a
 // line "503" or "200" on stdin flips its health (it prints `health <status>`), a line "delay <ms>"
-// makes /healthz answer that much later (it prints `delay <ms>`), and it ends with stdin. With
+// makes /healthz answer that much later (it prints `delay <ms>`), a line "push <udpPort> <ipv4>
+// <port>" sends `{ node, port, push: true, to }` from that UDP port's socket to ipv4:port unasked, as a
+// server sends to a flow's peer (it prints `pushed <ipv4>:<port>`), and it ends with stdin. With
 // --state-dir it runs on its own: 503 while `<dir>/fail` exists, its pid written to `<dir>/pid`
 // once every port listens, or why a port could not be had to `<dir>/error`.
 import { existsSync } from "node:fs";
@@ -116,13 +119,17 @@ const listen = (make: () => net.Server, port: number): Promise<unknown> =>
     ),
   );
 
+/** The IPv4 UDP socket of each UDP port, for datagrams the node sends unasked ("push"). */
+const udp4Sockets = new Map<number, dgram.Socket>();
 const udpServer = (port: number, type: "udp4" | "udp6"): Promise<unknown> =>
   new Promise<void>((resolve, reject) => {
     const sock = dgram.createSocket({ type, ipv6Only: type === "udp6" });
-    sock.on("message", (_msg, from) => {
+    if (type === "udp4") udp4Sockets.set(port, sock);
+    sock.on("message", (msg, from) => {
       const client = hostPort(from.address, from.port);
+      const said = (msg.toString("latin1").split("\n")[0] ?? "").slice(0, 40);
       sock.send(
-        `${JSON.stringify({ node: name, port, client, proxy: "none", peer: client })}\n`,
+        `${JSON.stringify({ node: name, port, client, proxy: "none", peer: client, said })}\n`,
         from.port,
         from.address,
       );
@@ -149,7 +156,12 @@ if (stateDir === undefined) {
       if (line.trim() === "503") healthy = false;
       if (line.trim() === "200") healthy = true;
       const delay = /^delay (\d+)$/.exec(line.trim());
-      if (delay !== null) {
+      const push = /^push (\d+) ([0-9.]+) (\d+)$/.exec(line.trim());
+      if (push !== null) {
+        const [port, host, to] = [Number(push[1]), push[2]!, Number(push[3])];
+        const body = `${JSON.stringify({ node: name, port, push: true, to: `${host}:${to}` })}\n`;
+        udp4Sockets.get(port)?.send(body, to, host, () => process.stdout.write(`pushed ${host}:${to}\n`));
+      } else if (delay !== null) {
         healthDelayMs = Number(delay[1]);
         process.stdout.write(`delay ${healthDelayMs}\n`);
       } else if (line.trim() !== "") process.stdout.write(`health ${healthy ? 200 : 503}\n`);

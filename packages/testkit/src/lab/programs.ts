@@ -83,3 +83,32 @@ export const UDP_CLIENT_BIN = program("udp-client");
  * on stdin (a reset is error ECONNRESET); "end" closes them.
  */
 export const HELD_FLOWS_BIN = program("held-flows");
+
+/**
+ * UDP_LOOP_BIN is the lab's bounded UDP request/response loop:
+ * `node UDP_LOOP_BIN <host> <port> <fresh|one> <firstPort> <ports> <intervalMs> <timeoutMs> <maxCount> <maxMs>`;
+ * `fresh` sends each request from a new socket (a DNS resolver's new port per query, the ports
+ * cycling from firstPort), `one` every request from one socket (a long-lived flow); prints
+ * "started", then "ready" at the first answer, ends at a "stop" line on stdin or its bounds, and
+ * prints one {@link UdpLoopResult}.
+ */
+export const UDP_LOOP_BIN = program("udp-loop");
+
+/** UdpLoopResult is what {@link UDP_LOOP_BIN} prints: each request's outcome with its wall-clock times. */
+export interface UdpLoopResult {
+  readonly sent: number;
+  /** Answers that came after their request had timed out. */
+  readonly late: number;
+  /** Where each datagram a node sent unasked (the fake node's "push") that reached the loop was sent to. */
+  readonly pushes: readonly string[];
+  readonly answers: readonly {
+    readonly i: number;
+    readonly sentAt: number;
+    readonly sport: number;
+    readonly at?: number;
+    readonly node?: string;
+    /** The client address the node saw. */
+    readonly client?: string;
+    readonly timeout?: true;
+  }[];
+}

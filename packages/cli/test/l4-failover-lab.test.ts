@@ -1,0 +1,338 @@
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { applyKeepalived, renderKeepalived, runningKeepalived } from "@portico/adapter-keepalived";
+import { applyNftables, renderNftables } from "@portico/adapter-nftables";
+import { parseConfig, type LbNodeName, type Plan } from "@portico/core";
+import { aConfig, aNode, aService, planOf } from "@portico/core/testing";
+import { start, type Started } from "@portico/host";
+import {
+  describeWith,
+  l2Segment,
+  must,
+  NetnsLab,
+  program,
+  root,
+  SEGMENT_CLIENT,
+  segmentLbAddress,
+  segmentNodeAddress,
+  UDP_LOOP_BIN,
+  until,
+  waitForLine,
+  type L2Segment,
+  type UdpLoopResult,
+} from "@portico/testkit";
+import { afterAll, beforeAll, expect, it } from "vitest";
+
+// The master LB node fails under UDP request/response loops, with real keepalived (VRRPv3, 100 ms
+// adverts, the config's default) and the real nftables ruleset on both LB nodes, as Portico renders
+// and applies them: one Service through `nat`, one through `direct`, sharing one VIP (one VRRP
+// instance). Both LB nodes hold the same Maglev tables, so a flow that moves to the backup must
+// reach the node it reached before. Each loop is one of two clients: `fresh` (a new socket per
+// request, as a DNS resolver opens a new source port per query; the ports cycle so each flow is
+// seen before and after) and `one` (one socket: a long-lived flow).
+//
+// "The master killed" is the LB node dying: keepalived killed with SIGKILL (its VRRP child first)
+// and its link down, since a dead machine forwards nothing either. Killing Portico there changes
+// nothing (fail static: the ruleset stays as installed), so it is not part of the failure. The
+// second case kills keepalived alone, with the node's kernel still forwarding.
+
+const VIP = "198.18.100.20";
+const NAT_PORT = 5353;
+const NAT_NODE_PORT = 30053;
+const DIRECT_PORT = 5354;
+const LBS = ["lb1", "lb2"] as const;
+const NODES = ["n1", "n2", "n3"] as const;
+/** A hung node: nothing in, nothing out (ahead of Portico's own chains), its link still up. */
+const DROP_ALL =
+  "add table netdev dead; add chain netdev dead in { type filter hook ingress device eth0 priority -500; policy drop; }; " +
+  "add table inet dead; add chain inet dead out { type filter hook output priority -500; policy drop; }";
+/** A safety cap on each wait, never a target (figures are bench/'s). */
+const CAP = 20_000;
+
+const config = parseConfig({
+  ...aConfig({
+    pools: [{ name: "default", addresses: [`${VIP}-${VIP}`] }],
+    lbNodes: LBS.map((name, i) => ({ name, address: segmentLbAddress(i), interface: "eth0" })),
+    vrrp: { vridFirst: 40, vridLast: 80 },
+  }),
+})._unsafeUnwrap();
+const service = (name: string, mode: "nat" | "direct", port: number, nodePort: number) =>
+  aService({
+    name,
+    annotations: {
+      "portico.dev/data-plane": mode,
+      "portico.dev/load-balancer-ips": VIP,
+      "portico.dev/allow-shared-ip": "dns",
+    },
+    ports: [{ name: "dns", port, nodePort, protocol: "UDP" }],
+  });
+const plan: Plan = planOf(
+  [
+    ...NODES.map((n, i) => aNode(n, segmentNodeAddress(i))),
+    service("dns-nat", "nat", NAT_PORT, NAT_NODE_PORT),
+    service("dns-direct", "direct", DIRECT_PORT, 30054),
+  ],
+  config,
+);
+
+interface Loop {
+  readonly name: string;
+  readonly proc: Started;
+  readonly done: Promise<UdpLoopResult>;
+}
+
+await describeWith(
+  [root, program("keepalived", ["--version"]), program("nft", ["--version"]), program("haproxy", ["-v"])],
+  "UDP through nat and direct while the master LB node fails (real keepalived and nftables)",
+  () => {
+    const netns = new NetnsLab();
+    let net: L2Segment;
+    let dir = "";
+    const nsOf = (lb: string): string => net.lbs.find((l) => l.name === lb)!.ns;
+    const addressOf = (lb: string): string => net.lbs.find((l) => l.name === lb)!.address;
+    const file = (lb: string, name: string): string => join(dir, lb, name);
+    const signal = async (path: string, sig: NodeJS.Signals): Promise<void> => {
+      process.kill(Number((await readFile(path, "utf8")).trim()), sig);
+    };
+    const [master = "", backup = ""] = plan.vrrpInstances[0]?.priorities.map((p) => p.lbNode as string) ?? [];
+    const holders = async (): Promise<string[]> => {
+      const on: string[] = [];
+      for (const lb of LBS)
+        if ((await must("ip", ["-n", nsOf(lb), "-o", "addr", "show", "dev", "eth0"])).includes(` ${VIP}/32`))
+          on.push(lb);
+      return on;
+    };
+    const applyVrrp = async (lb: string): Promise<void> => {
+      const own: Plan = {
+        ...plan,
+        settings: {
+          ...plan.settings,
+          vrrp: {
+            ...plan.settings.vrrp,
+            haproxyCheck: { kind: "script", pidFile: file(lb, "haproxy.pid"), intervalS: 1, fall: 2, rise: 2 },
+          },
+        },
+      };
+      const r = await applyKeepalived(renderKeepalived(own, { node: lb as LbNodeName })._unsafeUnwrap(), {
+        configPath: file(lb, "keepalived.conf"),
+        pidFile: file(lb, "keepalived.pid"),
+        vrrpPidFile: file(lb, "vrrp.pid"),
+        netns: nsOf(lb),
+        timeoutMs: CAP,
+      });
+      if (r.isErr()) throw new Error(`${r.error.message} ${r.error.hint ?? ""}`);
+    };
+    const settle = () => until(`${VIP} on ${master} alone`, async () => (await holders()).join() === master, CAP, 50);
+    /** Bring the failed master back: the VIP a killed keepalived left dropped, keepalived started. */
+    const restore = async (): Promise<void> => {
+      await must("ip", ["-n", nsOf(master), "link", "set", "eth0", "up"]);
+      await until(
+        "keepalived gone",
+        async () => (await runningKeepalived(file(master, "keepalived.pid"))) === undefined,
+      );
+      if ((await holders()).includes(master))
+        await must("ip", ["-n", nsOf(master), "addr", "del", `${VIP}/32`, "dev", "eth0"]);
+      await applyVrrp(master);
+      await settle();
+    };
+    const loop = async (name: string, port: number, mode: "fresh" | "one", firstPort: number): Promise<Loop> => {
+      const args = [VIP, port, mode, firstPort, 20, 5, 100, 4000, 30_000].map(String);
+      const proc = (
+        await start("ip", ["netns", "exec", net.client, process.execPath, UDP_LOOP_BIN, ...args], { stdio: "pipe" })
+      )._unsafeUnwrap();
+      let out = "";
+      proc.stdout!.on("data", (b: Buffer) => (out += b.toString()));
+      // A loop that ended without its report (killed after a failed test) reads as one that got no answer.
+      const done = proc.exited.then((): UdpLoopResult => {
+        try {
+          return JSON.parse(out.trim().split("\n").pop() ?? "") as UdpLoopResult;
+        } catch {
+          return { sent: 0, late: 0, pushes: [], answers: [] };
+        }
+      });
+      await waitForLine(proc, "ready", CAP);
+      return { name, proc, done };
+    };
+    /** Every node sends its nat nodePort's datagram unasked to `to`:`port`; one of them has that flow. */
+    const pushFromNodes = async (to: string, port: number): Promise<void> => {
+      for (const n of net.nodes) {
+        n.proc.stdin!.write(`push ${NAT_NODE_PORT} ${to} ${port}\n`);
+        await waitForLine(n.proc, "pushed", CAP);
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    };
+    const stopAll = async (loops: readonly Loop[]): Promise<Map<string, UdpLoopResult>> => {
+      for (const l of loops) l.proc.stdin!.write("stop\n");
+      return new Map(await Promise.all(loops.map(async (l) => [l.name, await l.done] as const)));
+    };
+    /** What a loop saw around `t0`: the nodes by source port before, and how answers came after. */
+    const around = (r: UdpLoopResult, t0: number, t1 = t0) => {
+      const answered = r.answers.filter((a) => a.timeout === undefined);
+      const before = answered.filter((a) => a.at! < t0);
+      const after = answered.filter((a) => a.sentAt > t1);
+      const nodeBefore = new Map(before.map((a) => [a.sport, a.node]));
+      const lost = r.answers.filter((a) => a.sentAt > t0 && a.timeout === true).length;
+      return {
+        before,
+        after,
+        lost,
+        resumedMs: after.length === 0 ? undefined : after[0]!.at! - t0,
+        moved: after.filter((a) => nodeBefore.get(a.sport) !== a.node),
+        unseen: after.filter((a) => !nodeBefore.has(a.sport)),
+      };
+    };
+
+    beforeAll(async () => {
+      dir = await mkdtemp("/tmp/portico-l4-failover-");
+      await chmod(dir, 0o755);
+      net = await l2Segment(netns, LBS, NODES, [VIP], { udp: [NAT_NODE_PORT, DIRECT_PORT] });
+      for (const lb of LBS) {
+        await mkdir(join(dir, lb), { mode: 0o755 });
+        // keepalived's HAProxy check follows a live HAProxy, as on a real LB node.
+        const cfg = "global\n    log stderr local0 emerg\ndefaults\n    mode tcp\n    timeout connect 1s\n";
+        const listen = "frontend idle\n    bind 127.0.0.1:8404\n";
+        await writeFile(file(lb, "haproxy.cfg"), `${cfg}    timeout client 5s\n    timeout server 5s\n${listen}`);
+        const pid = file(lb, "haproxy.pid");
+        await must("ip", ["netns", "exec", nsOf(lb), "haproxy", "-D", "-p", pid, "-f", file(lb, "haproxy.cfg")]);
+        await chmod(pid, 0o644);
+        const text = renderNftables(plan, { node: lb as LbNodeName })._unsafeUnwrap();
+        const loaded = await applyNftables(text, {
+          netns: nsOf(lb),
+          configPath: file(lb, "nftables.conf"),
+          force: true,
+        });
+        expect(loaded.isOk(), loaded.isErr() ? loaded.error.message : "").toBe(true);
+        await applyVrrp(lb);
+      }
+      await settle();
+    }, 120_000);
+
+    afterAll(async () => {
+      for (const lb of LBS)
+        for (const f of ["vrrp.pid", "keepalived.pid", "haproxy.pid"])
+          await signal(file(lb, f), "SIGKILL").catch(() => undefined);
+      await net?.stopNodes();
+      await netns.destroy();
+      if (dir !== "") await rm(dir, { recursive: true, force: true });
+    }, 30_000);
+
+    it("the plan serves both Services on one VIP of one VRRP instance, nat and direct", () => {
+      expect(plan.l4Listeners?.map((l) => [l.service, l.mode, l.port])).toEqual(
+        expect.arrayContaining([
+          ["default/dns-direct", "direct", DIRECT_PORT],
+          ["default/dns-nat", "nat", NAT_PORT],
+        ]),
+      );
+      expect(plan.vrrpInstances).toHaveLength(1);
+      expect([master, backup].sort()).toEqual([...LBS]);
+      expect(plan.settings.vrrp.advertIntMs).toBe(100);
+    });
+
+    // Two ways the node dies. Hung: every packet dropped, its link up, so the switch still sends it
+    // the VIP's frames until the backup's gratuitous ARP moves the client (VRRP's failover proper).
+    // Link down: the switch forgets the dead node's MAC and floods its frames to every port, and the
+    // backup's netdev ingress chain (which runs before the kernel drops frames for another host)
+    // forwards the `direct` ones at once; nat's prerouting never sees them and waits for VRRP.
+    const DEATHS = {
+      hung: {
+        fail: (ns: string) => must("ip", ["netns", "exec", ns, "nft", DROP_ALL]),
+        mend: (ns: string) =>
+          must("ip", ["netns", "exec", ns, "nft", "delete table netdev dead; delete table inet dead"]),
+      },
+      "link down": {
+        fail: (ns: string) => must("ip", ["-n", ns, "link", "set", "eth0", "down"]),
+        mend: (ns: string) => must("ip", ["-n", ns, "link", "set", "eth0", "up"]),
+      },
+    } as const;
+    for (const [death, how] of Object.entries(DEATHS))
+      it(`the master LB node dies (keepalived kill -9, ${death}): answers resume through the backup, each flow on its node`, async () => {
+        const loops = [
+          await loop("nat fresh", NAT_PORT, "fresh", 41000),
+          await loop("nat one", NAT_PORT, "one", 42000),
+          await loop("direct fresh", DIRECT_PORT, "fresh", 43000),
+          await loop("direct one", DIRECT_PORT, "one", 44000),
+        ];
+        // Every fresh loop's 20 ports answered at least once before the failure.
+        await new Promise((r) => setTimeout(r, 1_000));
+        const t0 = Date.now();
+        await signal(file(master, "vrrp.pid"), "SIGKILL");
+        await signal(file(master, "keepalived.pid"), "SIGKILL");
+        await how.fail(nsOf(master));
+        // What was sent before the node was gone may still have gone through it.
+        const gone = Date.now();
+        await until(`${VIP} on ${backup}`, async () => (await holders()).includes(backup), CAP);
+        await new Promise((r) => setTimeout(r, 1_000));
+        // What a node sends unasked on the long-lived nat flow (source port 42000): to the peer it
+        // knew, the dead master, it is lost; to the backup's address the backup carries it back.
+        await pushFromNodes(addressOf(master), 42000);
+        await pushFromNodes(addressOf(backup), 42000);
+        const results = await stopAll(loops);
+        await how.mend(nsOf(master));
+        await restore();
+
+        const seen: string[] = [];
+        for (const [name, r] of results) {
+          const a = around(r, t0, gone);
+          seen.push(`${name}: resumed after ${a.resumedMs} ms, ${a.lost} lost, ${a.after.length} answered after`);
+          expect(a.before.length, name).toBeGreaterThan(20);
+          expect(a.after.length, name).toBeGreaterThan(20);
+          expect(a.resumedMs, name).toBeLessThan(CAP);
+          expect(a.unseen, name).toEqual([]);
+          // The backup's Maglev tables are the master's: every flow answers from the node it had.
+          expect(a.moved, name).toEqual([]);
+          const seenBy = (xs: typeof a.before) => new Set(xs.map((x) => x.client?.split(":")[0]));
+          if (name.startsWith("nat")) {
+            // Source NAT: the node saw the master before and sees the backup after, so the node's side
+            // of a long-lived flow is a new peer; what it sends to the old one goes to the dead node.
+            expect(seenBy(a.before), name).toEqual(new Set([addressOf(master)]));
+            expect(seenBy(a.after), name).toEqual(new Set([addressOf(backup)]));
+          } else {
+            expect(seenBy([...a.before, ...a.after]), name).toEqual(new Set([SEGMENT_CLIENT]));
+          }
+        }
+        const longNat = results.get("nat one")!;
+        expect(new Set(around(longNat, t0).before.map((a) => a.client))).toEqual(
+          new Set([`${addressOf(master)}:42000`]),
+        );
+        expect(longNat.pushes).toEqual([`${addressOf(backup)}:42000`]);
+        seen.push(`sent unasked by the node to the old peer: lost; to the new one: ${longNat.pushes.length} arrived`);
+        console.log(`[l4 failover] master ${master} died (${death}), backup ${backup}: ${seen.join("; ")}`);
+      }, 120_000);
+
+    it("keepalived alone killed on the master: its kernel forwards on until the backup's ARP moves the client, every flow on its node", async () => {
+      const loops = [
+        await loop("nat one", NAT_PORT, "one", 45000),
+        await loop("direct fresh", DIRECT_PORT, "fresh", 46000),
+      ];
+      await new Promise((r) => setTimeout(r, 1_000));
+      const t0 = Date.now();
+      await signal(file(master, "vrrp.pid"), "SIGKILL");
+      await signal(file(master, "keepalived.pid"), "SIGKILL");
+      await until(`${VIP} on ${backup}`, async () => (await holders()).includes(backup), CAP);
+      await new Promise((r) => setTimeout(r, 1_000));
+      // The old master's kernel still holds the flow's conntrack entry: what the node sends to the
+      // old peer reaches the client, as does what it sends to the backup's address.
+      await pushFromNodes(addressOf(master), 45000);
+      await pushFromNodes(addressOf(backup), 45000);
+      const results = await stopAll(loops);
+      expect(results.get("nat one")!.pushes).toEqual([`${addressOf(master)}:45000`, `${addressOf(backup)}:45000`]);
+      // A killed keepalived cannot take its VIP away: both nodes hold it now.
+      expect((await holders()).sort()).toEqual([...LBS]);
+      await restore();
+
+      const seen: string[] = [];
+      for (const [name, r] of results) {
+        const a = around(r, t0);
+        const gaps = a.after.slice(1).map((x, i) => x.at! - a.after[i]!.at!);
+        seen.push(`${name}: ${a.lost} lost, longest gap between answers ${Math.max(0, ...gaps)} ms`);
+        expect(a.after.length, name).toBeGreaterThan(20);
+        expect(a.moved, name).toEqual([]);
+        if (name.startsWith("nat")) {
+          // The client's packets moved to the backup once its gratuitous ARP came.
+          expect(a.after.at(-1)?.client?.split(":")[0], name).toBe(addressOf(backup));
+        }
+      }
+      console.log(`[l4 failover] keepalived on ${master} killed, node alive: ${seen.join("; ")}`);
+    }, 120_000);
+  },
+);
