@@ -33,6 +33,8 @@ export class OneLbRun {
   /** The running `portico run`; a test that restarts it puts the new one here. */
   portico: PorticoRun | undefined;
   haproxy: Started | undefined;
+  /** When {@link start} started `portico run` (Date.now()). */
+  startedAt = 0;
   #fakeNodes: readonly Started[] = [];
 
   constructor(readonly options: OneLbRunOptions) {}
@@ -66,6 +68,7 @@ export class OneLbRun {
       await writeFile(join(this.dir, "kubeconfig"), this.api.kubeconfig("lb1"));
       const range = `${pool[0]}-${pool[pool.length - 1]}`;
       await writeFile(join(this.dir, "portico.yaml"), oneLbConfig(this.dir, range, this.listen));
+      this.startedAt = Date.now();
       this.portico = await startPortico(this.dir);
       await until("the first haproxy.cfg", async () => (await installedCfg(this.dir)) !== "", capMs);
       if (haproxy) await this.startHaproxy();
