@@ -73,6 +73,16 @@ await describeWith(
         .split("\n")
         .filter((l) => l.includes('"msg":"apply failed')).length;
     const versionOf = (name: string): unknown => metaOf(svc(name))["resourceVersion"];
+    /** Wait for a SyncLoadBalancerFailed Event about Service `name` whose message says `saying`. */
+    const syncFailedEvent = (name: string, saying: string): Promise<number> =>
+      until(
+        `a SyncLoadBalancerFailed Event about ${name} saying ${saying}`,
+        () =>
+          eventsAbout(name).some(
+            (e) => e["reason"] === "SyncLoadBalancerFailed" && String(e["message"]).includes(saying),
+          ),
+        CAP,
+      );
 
     beforeAll(async () => {
       await lab.start((api) => api.put(aService({ name: "web", created: "2026-01-01T00:00:00Z" })), false);
@@ -186,14 +196,7 @@ await describeWith(
       expect(ready.status).toBe("False");
       expect(ready.message).toContain("metadata.annotations[portico.dev/load-balancer-ips]");
       expect(ingressOf(svc("ssh"))).toEqual(ingress);
-      await until(
-        "a SyncLoadBalancerFailed Event naming the field",
-        () =>
-          eventsAbout("ssh").some(
-            (e) => e["reason"] === "SyncLoadBalancerFailed" && String(e["message"]).includes("load-balancer-ips"),
-          ),
-        CAP,
-      );
+      await syncFailedEvent("ssh", "load-balancer-ips");
       // Nothing installed changed, and the Service still serves.
       expect(await installedCfg(lab.dir)).toBe(cfg);
       const r = await trafficFrom(lab.client, sshVip, 6, 2222);
@@ -270,14 +273,7 @@ await describeWith(
         expect(ready.status).toBe("False");
         expect(ready.message).toMatch(/198\.18\.100\.\d+:2224 \(HAProxy cannot bind it: Address already in use\)/);
         expect(ingressOf(svc("bound"))).toEqual([]);
-        await until(
-          "a Warning Event about bound",
-          () =>
-            eventsAbout("bound").some(
-              (e) => e["reason"] === "SyncLoadBalancerFailed" && String(e["message"]).includes("PortInUse"),
-            ),
-          CAP,
-        );
+        await syncFailedEvent("bound", "PortInUse");
         // The reload went on without bound's frontend: later is served, and no apply failed.
         await until("later ready", () => readyOf(svc("later"))?.status === "True", CAP);
         const laterVip = ingressOf(svc("later"))[0]?.ip ?? "";
