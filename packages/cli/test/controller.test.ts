@@ -231,7 +231,9 @@ describe("portico run's controller loop", () => {
     // The failed apply and the one without api, back to back, before any status was written.
     expect(applied.slice(before, before + 2).map(hasApi)).toEqual([true, false]);
     expect(statusWrites().filter((w) => JSON.stringify(w.body).includes("ApplyFailed"))).toEqual([]);
-    expect(server.list("Event").some((e) => e["reason"] === "SyncLoadBalancerFailed")).toBe(true);
+    await until("a SyncLoadBalancerFailed Event", () =>
+      server.list("Event").some((e) => e["reason"] === "SyncLoadBalancerFailed"),
+    );
     expect(await get(port, "/readyz")).toEqual({ status: 200, text: "ok\n" });
   });
 
