@@ -11,7 +11,7 @@ import { bindLine } from "./render/frontend.js";
 export interface BindProbeOptions {
   /** The haproxy program; default `haproxy`. */
   readonly binary?: string;
-  /** How long the probe may take; default 5 s (it takes 30-50 ms). */
+  /** How long the probe may take; default 5 s (it takes tens of milliseconds). */
   readonly timeoutMs?: number;
   /** Where /proc is; default `/proc`. */
   readonly proc?: string;
