@@ -39,3 +39,5 @@ export { parseShowStat, readStats, serverState, type CheckResult, type ServerSta
 export { readLayout, type HaproxyLayout, type LayoutFrontend, type LayoutServer } from "./layout.js";
 /** The ports of an LB node something other than HAProxy listens on (from /proc), so a reload never binds them. */
 export { foreignListeners, parseProcNetTcp, type Listener } from "./listeners.js";
+/** The frontends new to the installed config that HAProxy itself cannot bind here (tried by a throwaway daemon). */
+export { unbindablePorts, type BindProbeOptions } from "./bindProbe.js";

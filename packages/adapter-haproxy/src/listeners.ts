@@ -47,6 +47,12 @@ const hexAddress = (hex: string): Ip | undefined | null => {
   return /^0+$/.test(hex) ? undefined : ip.value;
 };
 
+/** haproxyPids: the master's pid first, then its workers'; none when no master answers on `masterSocket`. */
+export const haproxyPids = async (masterSocket: string): Promise<number[]> => {
+  const answer = await sendCommand(masterSocket, { kind: "show-proc" }, { timeoutMs: 2_000 });
+  return answer.isOk() ? [...answer.value.matchAll(/^(\d+)\s+(?:master|worker)\s/gm)].map((m) => Number(m[1])) : [];
+};
+
 /** The socket inodes the processes `pids` hold open. */
 const socketInodes = async (pids: readonly number[], proc: string): Promise<Set<number>> => {
   const out = new Set<number>();
@@ -72,10 +78,7 @@ export const foreignListeners = async (
   ports: ReadonlySet<number>,
   proc = "/proc",
 ): Promise<TakenPort[]> => {
-  const answer = await sendCommand(masterSocket, { kind: "show-proc" }, { timeoutMs: 2_000 });
-  const pids = answer.isOk()
-    ? [...answer.value.matchAll(/^(\d+)\s+(?:master|worker)\s/gm)].map((m) => Number(m[1]))
-    : [];
+  const pids = await haproxyPids(masterSocket);
   const net = pids[0] === undefined ? `${proc}/self/net` : `${proc}/${pids[0]}/net`;
   const listeners = [
     ...parseProcNetTcp(await readFile(`${net}/tcp`, "utf8").catch(() => "")),

@@ -220,19 +220,32 @@ export class Controller {
     const running = this.#lastPlan === undefined ? (this.#o.initialVrrp ?? NO_VRRP_STATE) : vrrpStateOf(this.#lastPlan);
     const { plan: planned, cache } = planIncremental(snapshot, this.#o.config, running, this.#planCache);
     this.#planCache = cache;
-    const p = this.#o.prepare === undefined ? planned : await this.#o.prepare(planned);
+    let p = this.#o.prepare === undefined ? planned : await this.#o.prepare(planned);
     endPlan();
     this.#metrics.plans.inc();
+    let result = await this.#o.apply(p);
+    // A port taken between the look and the reload fails the reload, which is rolled back: look
+    // again and, when fewer frontends can be installed now, apply those in this same cycle, so one
+    // Service's port never holds back every other Service's change.
+    if (result.haproxy === "error" && this.#o.prepare !== undefined) {
+      const again = await this.#o.prepare(planned);
+      if (frontendIds(again) !== frontendIds(p)) {
+        log.warn({ errors: result.errors }, "apply failed; applying again without the ports found taken");
+        p = again;
+        result = await this.#o.apply(p);
+      }
+    }
     for (const state of ["ready", "partial", "failed"] as const)
       this.#metrics.services.set({ state }, p.services.filter((s) => s.state === state).length);
-    const result = await this.#o.apply(p);
     this.#lastApply = result;
     this.#lastPlan = p;
     // A deferred reload installed nothing yet: what runs is still the last apply's.
     if (result.retryInMs === undefined) this.#installed.record(p, result.haproxy !== "error", result.errors);
     await this.#checkServing();
-    // Tried again on its snapshot, unless a newer one, queued or being planned, supersedes it.
-    this.#applyRetry.after(result.errors.length > 0, () => {
+    // Tried again on its snapshot, unless a newer one, queued or being planned, supersedes it; so
+    // is a plan that left ports out as taken, so they are served once the other program lets go.
+    const leftOut = p.frontends.length < planned.frontends.length;
+    this.#applyRetry.after(result.errors.length > 0 || leftOut, () => {
       if (!this.#stopped && this.#pending === undefined && !this.#running) this.#enqueue(snapshot);
     });
     this.#lastSnapshot = snapshot;
@@ -355,3 +368,5 @@ export class Controller {
     });
   }
 }
+
+const frontendIds = (plan: Plan): string => plan.frontends.map((f) => f.id).join(" ");

@@ -4,6 +4,7 @@ import {
   foreignListeners,
   type HaproxyApplyReport,
   type HaproxyRenderer,
+  unbindablePorts,
 } from "@portico/adapter-haproxy";
 import {
   applyKeepalived,
@@ -46,12 +47,16 @@ export const installedVrrpState = async (config: Config): Promise<VrrpState> => 
 };
 
 /**
- * The plan without the frontends on ports that another program of this LB node listens on (sshd
- * on 0.0.0.0:22): those Services say so, and the reload goes on without them.
+ * The plan without the frontends on ports that another program of this LB node holds: one that
+ * listens (sshd on 0.0.0.0:22, seen in /proc), or any socket HAProxy cannot bind beside (bound and
+ * not listening, tried by HAProxy itself). Those Services say so, and the reload goes on without them.
  */
 export const installablePlan = async (plan: Plan): Promise<Plan> => {
   const ports = new Set<number>(plan.frontends.map((f) => f.port));
-  return withoutTakenPorts(plan, await foreignListeners(plan.settings.haproxy.masterSocket, ports));
+  const listened = await foreignListeners(plan.settings.haproxy.masterSocket, ports);
+  // Only what the listeners left is tried, so each port is named once, by what holds it.
+  const unbindable = await unbindablePorts(withoutTakenPorts(plan, listened));
+  return withoutTakenPorts(plan, [...listened, ...unbindable]);
 };
 
 /** What a caller of {@link applyOnNode} may add; a one-shot `portico apply` gives none of it. */

@@ -1,6 +1,6 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import { readKeepalivedState, renderKeepalived } from "@portico/adapter-keepalived";
-import { parseConfig, type LbNodeName, type Plan, type VrrpState } from "@portico/core";
+import { parseConfig, withoutTakenPorts, type LbNodeName, type Plan, type VrrpState } from "@portico/core";
 import { aConfig, aNode, aService } from "@portico/core/testing";
 import { freePort, KubeApiServer, settled, until } from "@portico/testkit";
 import { pino } from "pino";
@@ -185,6 +185,56 @@ describe("portico run's controller loop", () => {
     expect(reasons.sort()).toEqual(["EnsuredLoadBalancer", "EnsuringLoadBalancer"]);
     const serviceWrites = server.writes().filter((w) => w.path.includes("/services/"));
     expect(serviceWrites.filter((w) => w.status >= 400).map((w) => `${w.method} ${w.path} ${w.status}`)).toEqual([]);
+  });
+
+  it("a reload that fails on a port taken after the look: looks again and applies without it in the same cycle", async () => {
+    const port = await freePort();
+    const config = parseConfig({
+      ...aConfig(),
+      controller: { listen: `127.0.0.1:${port}`, coalesce: { quietMs: 20, maxDelayMs: 200 } },
+    })._unsafeUnwrap();
+    const kc = new KubeConfig();
+    kc.loadFromString(server.kubeconfig("lb1"));
+    const hasApi = (p: Plan): boolean => p.frontends.some((f) => f.service === "default/api");
+    // Another program binds api's port right after the first look: only the looks after it see it.
+    let looks = 0;
+    const prepare = async (p: Plan): Promise<Plan> => {
+      if (!hasApi(p) || ++looks === 1) return p;
+      const f = p.frontends.find((x) => x.service === "default/api")!;
+      return withoutTakenPorts(p, [{ port: f.port, address: f.vip, owner: "HAProxy cannot bind it: Address in use" }]);
+    };
+    const applied: Plan[] = [];
+    const apply = async (p: Plan): Promise<NodeApplyResult> => {
+      applied.push(p);
+      return hasApi(p)
+        ? { haproxy: "error", keepalived: "none", errors: ["haproxy: haproxy reload failed; rolled back"] }
+        : { haproxy: "reload", keepalived: "none", errors: [] };
+    };
+    const c = new Controller({
+      kubeConfig: kc,
+      config,
+      node: "lb1" as LbNodeName,
+      apply,
+      prepare,
+      logger: pino({ level: "silent" }),
+    });
+    controllers.push(c);
+    await c.start();
+    await until("web published", () =>
+      JSON.stringify(server.get("Service", "default", "web")?.["status"] ?? {}).includes("198.18.100.10"),
+    );
+    const before = applied.length;
+    server.put(aService({ name: "api", created: "2026-02-01T00:00:00Z" }));
+    await until("api says PortInUse", () =>
+      JSON.stringify(server.get("Service", "default", "api")?.["status"] ?? {}).includes("PortInUse"),
+    );
+    // The failed apply and the one without api, back to back, before any status was written.
+    expect(applied.slice(before, before + 2).map(hasApi)).toEqual([true, false]);
+    expect(statusWrites().filter((w) => JSON.stringify(w.body).includes("ApplyFailed"))).toEqual([]);
+    await until("a SyncLoadBalancerFailed Event", () =>
+      server.list("Event").some((e) => e["reason"] === "SyncLoadBalancerFailed"),
+    );
+    expect(await get(port, "/readyz")).toEqual({ status: 200, text: "ok\n" });
   });
 
   it("has exactly one status writer among two LB nodes, and the other takes over when it stops", async () => {

@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { aNode, aService, anEndpointSlice } from "@portico/core/testing";
-import { start, type Started } from "@portico/host";
-import { describeWith, freePort, KubeApiServer, NetnsLab, program, root, until } from "@portico/testkit";
+import { aService, anEndpointSlice } from "@portico/core/testing";
+import { start } from "@portico/host";
+import { describeWith, program, root, until } from "@portico/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   CLEANUP,
@@ -17,17 +17,8 @@ import {
   type ClientSummary,
   type Obj,
 } from "./e2e/harness.js";
-import {
-  appliesIn,
-  buildOneLb,
-  nodeAddressAt,
-  oneLbConfig,
-  serversOf,
-  startPortico,
-  trafficFrom,
-  workersOf,
-  type PorticoRun,
-} from "./e2e/one-lb.js";
+import { appliesIn, nodeAddressAt, serversOf, trafficFrom, workersOf } from "./e2e/one-lb.js";
+import { OneLbRun } from "./e2e/one-lb-run.js";
 
 // `portico run` end to end: a real process against the wire-level API server, applying to a real
 // HAProxy master in e2e/one-lb.ts's lab (one LB namespace, a client, three fake nodes). keepalived is
@@ -44,27 +35,20 @@ await describeWith(
   [program("haproxy", ["-v"]), program("ip", ["-V"]), root],
   "portico run end to end (real HAProxy, real traffic)",
   () => {
-    const netns = new NetnsLab();
-    let fakeNodes: readonly Started[] = [];
-    let api: KubeApiServer | undefined;
-    let portico: PorticoRun | undefined;
-    let haproxy: Started | undefined;
-    let dir = "";
-    let lb = "";
-    let client = "";
-    let listen = 0;
+    // One address: a second Service can only get it once the first has released it.
+    const lab = new OneLbRun({ prefix: "portico-e2e-", pool: [VIP], nodes: NODES, capMs: 30_000 });
     let porticoExited = false;
 
-    const masterSock = (): string => `${dir}/master.sock`;
-    const adminSock = (): string => `${dir}/admin.sock`;
-    const server = (): KubeApiServer => api!;
+    const masterSock = (): string => `${lab.dir}/master.sock`;
+    const adminSock = (): string => `${lab.dir}/admin.sock`;
+    const server = () => lab.server();
 
     /** Up to `count` connections to the VIP from the client namespace, `parallel` at a time. */
     const traffic = (count: number, port = 80, parallel = 2): Promise<ClientSummary> =>
-      trafficFrom(client, VIP, count, port, parallel);
+      trafficFrom(lab.client, VIP, count, port, parallel);
     const workers = (): Promise<number[]> => workersOf(masterSock());
     const servers = () => serversOf(adminSock());
-    const logs = (): string => portico?.logs() ?? "";
+    const logs = (): string => lab.logs();
     const applies = (): string[] => appliesIn(logs());
     const modify = (kind: string, name: string, change: (o: Obj) => void): void => {
       const o = server().get(kind, "default", name)!;
@@ -73,52 +57,19 @@ await describeWith(
     };
 
     beforeAll(async () => {
-      try {
-        dir = await mkdtemp("/tmp/portico-e2e-");
-        ({ lb, client, fakeNodes } = await buildOneLb(netns, [VIP], NODES));
-        api = await new KubeApiServer().start();
-        for (const n of NODES) api.put(aNode(n, nodeAddress(n)));
-        listen = await freePort();
-        await writeFile(join(dir, "kubeconfig"), api.kubeconfig("lb1"));
-        // One address: a second Service can only get it once the first has released it.
-        await writeFile(join(dir, "portico.yaml"), oneLbConfig(dir, `${VIP}-${VIP}`, listen));
-        portico = await startPortico(dir);
-        void portico.proc.exited.then(() => (porticoExited = true));
-        // With no master yet, the first apply only writes the validated file; HAProxy then starts on
-        // it, as haproxy.service does on an LB node.
-        await until(
-          "the first haproxy.cfg",
-          async () => (await readFile(join(dir, "haproxy.cfg"), "utf8").catch(() => "")) !== "",
-        );
-        haproxy = (
-          await start(
-            "ip",
-            ["netns", "exec", lb, "haproxy", "-W", "-S", masterSock(), "-f", join(dir, "haproxy.cfg")],
-            { stdio: "pipe" },
-          )
-        )._unsafeUnwrap();
-        await until("an haproxy worker", async () => (await workers()).length > 0, 10_000);
-        await until(
-          "portico ready",
-          async () => (await fetch(`http://127.0.0.1:${listen}/readyz`).catch(() => undefined))?.status === 200,
-        );
-      } catch (e) {
-        throw new Error(`${(e as Error).message}\nportico logs:\n${logs()}`);
-      }
+      await lab.start();
+      void lab.portico!.proc.exited.then(() => (porticoExited = true));
+      await until(
+        "portico ready",
+        async () => (await fetch(`http://127.0.0.1:${lab.listen}/readyz`).catch(() => undefined))?.status === 200,
+      );
     }, 90_000);
 
-    afterAll(async () => {
-      await portico?.proc.stop("SIGTERM", 5_000);
-      await haproxy?.stop("SIGTERM", 3_000);
-      for (const p of fakeNodes) await p.stop("SIGTERM", 2_000);
-      await api?.stop();
-      await netns.destroy();
-      if (dir !== "") await rm(dir, { recursive: true, force: true });
-    }, 30_000);
+    afterAll(() => lab.stop(), 30_000);
 
     it("1. a new LoadBalancer Service: its VIP serves through real HAProxy; status, finalizer and Events are published", async () => {
       const probe = (
-        await start("ip", ["netns", "exec", client, process.execPath, PROBE, VIP, "80", "30000"], { stdio: "pipe" })
+        await start("ip", ["netns", "exec", lab.client, process.execPath, PROBE, VIP, "80", "30000"], { stdio: "pipe" })
       )._unsafeUnwrap();
       try {
         await waitForLine(probe, "ready");
@@ -205,7 +156,7 @@ await describeWith(
 
     it("5. the API server unreachable for 10 s: traffic to the VIP is unaffected, and changes made meanwhile converge after", async () => {
       const loop = (
-        await start("ip", ["netns", "exec", client, process.execPath, CLIENT, VIP, "80", "1000000", "40000", "2"], {
+        await start("ip", ["netns", "exec", lab.client, process.execPath, CLIENT, VIP, "80", "1000000", "40000", "2"], {
           stdio: "pipe",
         })
       )._unsafeUnwrap();
@@ -231,7 +182,9 @@ await describeWith(
         expect(during.has(nodeAddress("node1"))).toBe(false);
         expect(porticoExited).toBe(false);
         // ...and the outage is reported, not hidden.
-        expect(await (await fetch(`http://127.0.0.1:${listen}/metrics`)).text()).toContain("portico_api_connected 0");
+        expect(await (await fetch(`http://127.0.0.1:${lab.listen}/metrics`)).text()).toContain(
+          "portico_api_connected 0",
+        );
         server().setUnreachable(false);
         convergedMs = await until(
           "the change made during the outage",
@@ -246,7 +199,7 @@ await describeWith(
           60_000,
         );
         await until("the API connection reported back", async () =>
-          (await (await fetch(`http://127.0.0.1:${listen}/metrics`)).text()).includes("portico_api_connected 1"),
+          (await (await fetch(`http://127.0.0.1:${lab.listen}/metrics`)).text()).includes("portico_api_connected 1"),
         );
         await sleep(500);
       } finally {
@@ -278,7 +231,7 @@ await describeWith(
       });
       await until(
         "the frontend gone from haproxy.cfg",
-        async () => !(await readFile(join(dir, "haproxy.cfg"), "utf8")).includes(`bind ${VIP}:80`),
+        async () => !(await readFile(join(lab.dir, "haproxy.cfg"), "utf8")).includes(`bind ${VIP}:80`),
       );
       await until("the VIP refusing connections", async () => (await traffic(3)).ok === 0);
       const events = server()

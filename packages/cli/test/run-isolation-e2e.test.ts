@@ -1,21 +1,9 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { aNode, aService } from "@portico/core/testing";
-import type { Started } from "@portico/host";
-import { describeWith, freePort, KubeApiServer, NetnsLab, program, root, until } from "@portico/testkit";
+import { aService } from "@portico/core/testing";
+import { describeWith, program, root, until } from "@portico/testkit";
 import { afterAll, beforeAll, expect, it, onTestFailed } from "vitest";
 import { ingressOf, sayer, type Obj } from "./e2e/harness.js";
-import {
-  buildOneLb,
-  installedCfg,
-  loopFrom,
-  nodeAddressAt,
-  oneLbConfig,
-  startHaproxyOn,
-  startPortico,
-  trafficFrom,
-  type PorticoRun,
-} from "./e2e/one-lb.js";
+import { installedCfg, loopFrom, trafficFrom } from "./e2e/one-lb.js";
+import { OneLbRun } from "./e2e/one-lb-run.js";
 
 // Issue case 1 under `portico run`: two real 63-character names whose 64-bit frontend ids
 // collide (found by a rho search). Before the planner checked identifiers, the second made every
@@ -38,48 +26,22 @@ await describeWith(
   [program("haproxy", ["-v"]), program("ip", ["-V"]), root],
   "portico run with two Services whose frontend ids collide (real HAProxy, real traffic)",
   () => {
-    const netns = new NetnsLab();
-    let fakeNodes: readonly Started[] = [];
-    let api: KubeApiServer | undefined;
-    let portico: PorticoRun | undefined;
-    let haproxy: Started | undefined;
-    let dir = "";
-    let client = "";
-
-    const server = (): KubeApiServer => api!;
+    const lab = new OneLbRun({ prefix: "portico-isolation-e2e-", pool: POOL, nodes: NODES, capMs: CAP });
+    const server = () => lab.server();
     const vipOf = (name: string): string | undefined => ingressOf(server().get("Service", "default", name))[0]?.ip;
 
-    beforeAll(async () => {
-      try {
-        dir = await mkdtemp("/tmp/portico-isolation-e2e-");
-        let lb = "";
-        ({ lb, client, fakeNodes } = await buildOneLb(netns, POOL, NODES));
-        api = await new KubeApiServer().start();
-        for (const [i, n] of NODES.entries()) api.put(aNode(n, nodeAddressAt(i)));
-        api.put(aService({ name: "web", created: "2026-01-01T00:00:00Z" }));
-        api.put(aService({ name: OLDER, created: "2026-01-02T00:00:00Z" }));
-        const listen = await freePort();
-        await writeFile(join(dir, "kubeconfig"), api.kubeconfig("lb1"));
-        await writeFile(join(dir, "portico.yaml"), oneLbConfig(dir, `${POOL[0]}-${POOL[3]}`, listen));
-        portico = await startPortico(dir);
-        await until("the first haproxy.cfg", async () => (await installedCfg(dir)) !== "", CAP);
-        haproxy = await startHaproxyOn(lb, dir, CAP);
-      } catch (e) {
-        throw new Error(`${(e as Error).message}\nportico logs:\n${portico?.logs() ?? ""}`);
-      }
-    }, 90_000);
-
-    afterAll(async () => {
-      await portico?.proc.stop("SIGTERM", 5_000);
-      await haproxy?.stop("SIGTERM", 3_000);
-      for (const p of fakeNodes) await p.stop("SIGTERM", 2_000);
-      await api?.stop();
-      await netns.destroy();
-      if (dir !== "") await rm(dir, { recursive: true, force: true });
-    }, 30_000);
+    beforeAll(
+      () =>
+        lab.start((api) => {
+          api.put(aService({ name: "web", created: "2026-01-01T00:00:00Z" }));
+          api.put(aService({ name: OLDER, created: "2026-01-02T00:00:00Z" }));
+        }),
+      90_000,
+    );
+    afterAll(() => lab.stop(), 30_000);
 
     it("the younger Service fails alone with a condition and an Event; the others keep serving and a later Service is served", async () => {
-      onTestFailed(() => say(`portico logs:\n${portico!.logs()}`));
+      onTestFailed(() => say(`portico logs:\n${lab.logs()}`));
       await until(
         "web and the older Service serving",
         () => vipOf("web") !== undefined && vipOf(OLDER) !== undefined,
@@ -89,11 +51,12 @@ await describeWith(
       const older = vipOf(OLDER)!;
       await until(
         "both VIPs answering",
-        async () => (await trafficFrom(client, web, 2)).ok === 2 && (await trafficFrom(client, older, 2)).ok === 2,
+        async () =>
+          (await trafficFrom(lab.client, web, 2)).ok === 2 && (await trafficFrom(lab.client, older, 2)).ok === 2,
         CAP,
       );
-      const loops = [await loopFrom(client, web, 40_000), await loopFrom(client, older, 40_000)];
-      const cfgBefore = await installedCfg(dir);
+      const loops = [await loopFrom(lab.client, web, 40_000), await loopFrom(lab.client, older, 40_000)];
+      const cfgBefore = await installedCfg(lab.dir);
       const frontend = /^frontend (fe_default_checkout_\S+)$/m.exec(cfgBefore)?.[1];
       expect(frontend).toBe("fe_default_checkout_frontend_for_the_spring_sa_078cc8887a320c2f");
 
@@ -112,7 +75,7 @@ await describeWith(
         "later serving",
         async () => {
           const vip = vipOf("later");
-          return vip !== undefined && (await trafficFrom(client, vip, 2)).ok === 2;
+          return vip !== undefined && (await trafficFrom(lab.client, vip, 2)).ok === 2;
         },
         CAP,
       );
@@ -131,7 +94,7 @@ await describeWith(
           (e) => e["reason"] === "SyncLoadBalancerFailed" && String(e["message"]).includes("IdentifierCollision"),
         );
       expect(events.length).toBeGreaterThan(0);
-      const cfg = await installedCfg(dir);
+      const cfg = await installedCfg(lab.dir);
       expect(cfg.match(new RegExp(`^frontend ${frontend}$`, "gm"))).toHaveLength(1);
       for (const s of summaries) {
         expect(s.failed, s.errors.join("; ")).toBe(0);

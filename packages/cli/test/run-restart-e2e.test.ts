@@ -1,34 +1,9 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { aNode, aService, anEndpointSlice } from "@portico/core/testing";
-import type { Started } from "@portico/host";
-import {
-  describeWith,
-  freePort,
-  KubeApiServer,
-  NetnsLab,
-  program,
-  root,
-  settled,
-  until,
-  type RecordedRequest,
-} from "@portico/testkit";
+import { aService, anEndpointSlice } from "@portico/core/testing";
+import { describeWith, program, root, settled, until, type RecordedRequest } from "@portico/testkit";
 import { afterAll, beforeAll, expect, it, onTestFailed } from "vitest";
 import { ingressOf, metaOf, regardingOf, sayer, sleep, type Obj } from "./e2e/harness.js";
-import {
-  appliesIn,
-  buildOneLb,
-  installedCfg,
-  loopFrom,
-  nodeAddressAt,
-  oneLbConfig,
-  serverRowsOf,
-  startHaproxyOn,
-  startPortico,
-  trafficFrom,
-  workersOf,
-  type PorticoRun,
-} from "./e2e/one-lb.js";
+import { appliesIn, installedCfg, loopFrom, serverRowsOf, startPortico, trafficFrom, workersOf } from "./e2e/one-lb.js";
+import { OneLbRun } from "./e2e/one-lb-run.js";
 
 // What a real kube-apiserver does to `portico run` that a test double can hide: the items of a
 // LIST carry no kind (the test API server answers as the real one does), so everything Portico
@@ -50,22 +25,13 @@ await describeWith(
   [program("haproxy", ["-v"]), program("ip", ["-V"]), root],
   "portico run across restarts and expired watches (real HAProxy, real traffic)",
   () => {
-    const netns = new NetnsLab();
-    let fakeNodes: readonly Started[] = [];
-    let api: KubeApiServer | undefined;
-    let portico: PorticoRun | undefined;
-    let haproxy: Started | undefined;
-    let dir = "";
-    let lb = "";
-    let client = "";
-    let listen = 0;
-    let startedAt = 0;
+    const lab = new OneLbRun({ prefix: "portico-restart-e2e-", pool: POOL, nodes: NODES, capMs: CAP });
 
-    const server = (): KubeApiServer => api!;
+    const server = () => lab.server();
     const vipOf = (name: string): string | undefined => ingressOf(server().get("Service", "default", name))[0]?.ip;
-    const traffic = (vip: string, count: number) => trafficFrom(client, vip, count);
+    const traffic = (vip: string, count: number) => trafficFrom(lab.client, vip, count);
     const ready = async (): Promise<boolean> =>
-      (await fetch(`http://127.0.0.1:${listen}/readyz`).catch(() => undefined))?.status === 200;
+      (await fetch(`http://127.0.0.1:${lab.listen}/readyz`).catch(() => undefined))?.status === 200;
     /** Writes other than the Lease's (the Lease is renewed every retry period, whatever happens). */
     const serviceWrites = (): RecordedRequest[] =>
       server()
@@ -73,51 +39,35 @@ await describeWith(
         .filter((w) => !isLeaseWrite(w));
     /** Everything that says what is running: the file, the workers, every server slot. */
     const running = async () => ({
-      cfg: await installedCfg(dir),
-      workers: await workersOf(`${dir}/master.sock`),
-      servers: await serverRowsOf(`${dir}/admin.sock`),
+      cfg: await installedCfg(lab.dir),
+      workers: await workersOf(`${lab.dir}/master.sock`),
+      servers: await serverRowsOf(`${lab.dir}/admin.sock`),
     });
     /** Wait until the controller has stopped reacting to its own writes. */
     const quiet = () =>
-      settled("API writes and applies", () => [serviceWrites().length, appliesIn(portico!.logs()).length], 1_000, CAP);
+      settled(
+        "API writes and applies",
+        () => [serviceWrites().length, appliesIn(lab.portico!.logs()).length],
+        1_000,
+        CAP,
+      );
 
-    beforeAll(async () => {
-      try {
-        dir = await mkdtemp("/tmp/portico-restart-e2e-");
-        ({ lb, client, fakeNodes } = await buildOneLb(netns, POOL, NODES));
-        api = await new KubeApiServer().start();
-        // The cluster as it is before Portico ever runs.
-        for (const [i, n] of NODES.entries()) api.put(aNode(n, nodeAddressAt(i)));
-        api.put(aService({ name: "web", created: "2026-01-01T00:00:00Z" }));
-        api.put(
-          aService({ name: "api", created: "2026-01-02T00:00:00Z", policy: "Local", healthCheckNodePort: 32100 }),
-        );
-        api.put(anEndpointSlice("default", "api", [{ ip: "10.244.1.5", node: "node1" }]));
-        listen = await freePort();
-        await writeFile(join(dir, "kubeconfig"), api.kubeconfig("lb1"));
-        await writeFile(join(dir, "portico.yaml"), oneLbConfig(dir, `${POOL[0]}-${POOL[2]}`, listen));
-        startedAt = Date.now();
-        portico = await startPortico(dir);
-        // With no master yet, the first apply only writes the validated file; HAProxy then starts on
-        // it, as haproxy.service does on an LB node.
-        await until("the first haproxy.cfg", async () => (await installedCfg(dir)) !== "", CAP);
-        haproxy = await startHaproxyOn(lb, dir, CAP);
-      } catch (e) {
-        throw new Error(`${(e as Error).message}\nportico logs:\n${portico?.logs() ?? ""}`);
-      }
-    }, 90_000);
-
-    afterAll(async () => {
-      await portico?.proc.stop("SIGTERM", 5_000);
-      await haproxy?.stop("SIGTERM", 3_000);
-      for (const p of fakeNodes) await p.stop("SIGTERM", 2_000);
-      await api?.stop();
-      await netns.destroy();
-      if (dir !== "") await rm(dir, { recursive: true, force: true });
-    }, 30_000);
+    // The cluster as it is before Portico ever runs.
+    beforeAll(
+      () =>
+        lab.start((api) => {
+          api.put(aService({ name: "web", created: "2026-01-01T00:00:00Z" }));
+          api.put(
+            aService({ name: "api", created: "2026-01-02T00:00:00Z", policy: "Local", healthCheckNodePort: 32100 }),
+          );
+          api.put(anEndpointSlice("default", "api", [{ ip: "10.244.1.5", node: "node1" }]));
+        }),
+      90_000,
+    );
+    afterAll(() => lab.stop(), 30_000);
 
     it("1. Services, Nodes and EndpointSlices that exist before portico run starts are served within seconds of its start", async () => {
-      onTestFailed(() => say(`portico logs:\n${portico!.logs()}`));
+      onTestFailed(() => say(`portico logs:\n${lab.logs()}`));
       await until("both Services' status", () => vipOf("web") !== undefined && vipOf("api") !== undefined, CAP);
       const web = vipOf("web")!;
       const apiVip = vipOf("api")!;
@@ -127,7 +77,7 @@ await describeWith(
         async () => (await traffic(web, 2)).ok === 2 && (await traffic(apiVip, 2)).ok === 2,
         CAP,
       );
-      const servedMs = Date.now() - startedAt;
+      const servedMs = Date.now() - lab.startedAt;
       await until("portico ready", ready, CAP);
       // web is Cluster policy: every listed Node serves it. api is Local: only the node its listed
       // EndpointSlice puts a pod on.
@@ -142,19 +92,19 @@ await describeWith(
     }, 60_000);
 
     it("2. a restart with the cluster unchanged changes nothing: no reload, no runtime command, no API write, no failed connection", async () => {
-      onTestFailed(() => say(`portico logs:\n${portico!.logs()}`));
+      onTestFailed(() => say(`portico logs:\n${lab.logs()}`));
       await quiet();
       const before = await running();
       const services = server().list("Service");
       const events = server().list("Event").length;
       const writes = serviceWrites().length;
-      const loops = [await loopFrom(client, POOL[0], 40_000), await loopFrom(client, POOL[1], 40_000)];
+      const loops = [await loopFrom(lab.client, POOL[0], 40_000), await loopFrom(lab.client, POOL[1], 40_000)];
       await sleep(500);
 
       const t0 = Date.now();
-      await portico!.proc.stop("SIGTERM", 5_000);
-      portico = await startPortico(dir);
-      await until("the restarted portico applied its first plan", () => appliesIn(portico!.logs()).length > 0, CAP);
+      await lab.portico!.proc.stop("SIGTERM", 5_000);
+      lab.portico = await startPortico(lab.dir);
+      await until("the restarted portico applied its first plan", () => appliesIn(lab.portico!.logs()).length > 0, CAP);
       await until("the restarted portico ready", ready, CAP);
       const restartMs = Date.now() - t0;
       await quiet();
@@ -162,7 +112,7 @@ await describeWith(
       const summaries = await Promise.all(loops.map((l) => l.stop()));
 
       // The first plan after the restart is the plan it left: nothing to apply.
-      expect(appliesIn(portico!.logs())).toEqual(["none"]);
+      expect(appliesIn(lab.portico!.logs())).toEqual(["none"]);
       expect(await running()).toEqual(before);
       expect(
         serviceWrites()
@@ -182,15 +132,15 @@ await describeWith(
       }
       const ok = summaries.map((s) => s.ok).join(" + ");
       say(
-        `restart (SIGTERM, start, first plan applied, ready) in ${restartMs} ms: applies ${JSON.stringify(appliesIn(portico!.logs()))}, worker pids ${before.workers.join(",")} kept, haproxy.cfg and ${before.servers.length} server slots unchanged, 0 API writes but the Lease; ${ok} connections, 0 failed`,
+        `restart (SIGTERM, start, first plan applied, ready) in ${restartMs} ms: applies ${JSON.stringify(appliesIn(lab.portico!.logs()))}, worker pids ${before.workers.join(",")} kept, haproxy.cfg and ${before.servers.length} server slots unchanged, 0 API writes but the Lease; ${ok} connections, 0 failed`,
       );
     }, 90_000);
 
     it("3. a watch that expired (410) relists: what changed meanwhile is served, and nothing that did not change is touched", async () => {
-      onTestFailed(() => say(`portico logs:\n${portico!.logs()}`));
+      onTestFailed(() => say(`portico logs:\n${lab.logs()}`));
       await quiet();
       const web = server().get("Service", "default", "web");
-      const webServers = (await serverRowsOf(`${dir}/admin.sock`)).filter((r) => r.includes("default_web"));
+      const webServers = (await serverRowsOf(`${lab.dir}/admin.sock`)).filter((r) => r.includes("default_web"));
       expect(webServers.length).toBeGreaterThan(0);
       const lists = () =>
         server().requests.filter(
@@ -198,7 +148,7 @@ await describeWith(
         ).length;
       const listsBefore = lists();
       const writes = serviceWrites().length;
-      const loop = await loopFrom(client, POOL[0], 40_000);
+      const loop = await loopFrom(lab.client, POOL[0], 40_000);
       await sleep(300);
 
       server().setUnreachable(true);
@@ -228,7 +178,9 @@ await describeWith(
       expect(vipOf("late")).toBe(POOL[2]);
       // web did not change: not written to, its servers as they were, its clients never refused.
       expect(versionOf(server().get("Service", "default", "web"))).toBe(versionOf(web));
-      expect((await serverRowsOf(`${dir}/admin.sock`)).filter((r) => r.includes("default_web"))).toEqual(webServers);
+      expect((await serverRowsOf(`${lab.dir}/admin.sock`)).filter((r) => r.includes("default_web"))).toEqual(
+        webServers,
+      );
       expect(summary.failed, summary.errors.join("; ")).toBe(0);
       const written = serviceWrites().slice(writes);
       const about = (w: RecordedRequest): string =>

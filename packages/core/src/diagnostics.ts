@@ -41,6 +41,8 @@ const RANK: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2
  * grow without bound. The result is sorted as {@link sortDiagnostics} sorts.
  */
 export const boundDiagnostics = (list: readonly Diagnostic[], max = DIAGNOSTICS_PER_OBJECT): Diagnostic[] => {
+  // No object can have more than all of them: every Service's own few skip the grouping.
+  if (list.length <= max) return sortDiagnostics(list);
   const byObject = new Map<string, Diagnostic[]>();
   for (const d of list) {
     const k = refKey(d.object);

@@ -1,9 +1,15 @@
 import { err, ok, safeTry, type Result } from "neverthrow";
-import type { AdapterError, Frontend } from "@portico/core";
+import type { AdapterError, Frontend, Ip, Port } from "@portico/core";
 import { formatDuration, formatEndpoint } from "../_format.js";
 import { guardCidr, guardIdent, guardInt, guardIp, guardOneOf, guardPort, show } from "../_guards.js";
 import { label, renderError } from "./_renderError.js";
 import { sectionLines } from "./_section.js";
+
+/**
+ * bindLine: how a frontend binds its VIP and port, the one text both haproxy.cfg and the bind
+ * probe use, so the probe binds exactly as a reload would.
+ */
+export const bindLine = (vip: Ip, port: Port): string => `bind ${formatEndpoint(vip, port)} transparent`;
 
 /**
  * A frontend's lines: it listens on its VIP and port, admits its source ranges, and sends to its
@@ -43,7 +49,7 @@ export const renderFrontend = (
       sectionLines(`frontend ${id}`, [
         // `transparent` binds the VIP even on a backup LB node that does not hold it yet, so
         // failover needs no HAProxy reload.
-        `bind ${formatEndpoint(vip, port)} transparent`,
+        bindLine(vip, port),
         ...(maxconn === undefined ? [] : [`maxconn ${maxconn}`]),
         ...clientTimeout,
         ...admission,

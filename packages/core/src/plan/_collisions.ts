@@ -13,10 +13,10 @@ export const withoutCollisions = (seconds: readonly SecondPass[]): SecondPass[] 
   const holders = new Map<string, string>();
   return seconds.map((s) => {
     const { served } = s;
-    const ids = [...served.frontends, ...served.backends, ...served.listeners, ...served.checks].map((x) => x.id);
-    const clash = firstClash(ids, holders);
+    const lists = [served.frontends, served.backends, served.listeners, served.checks];
+    const clash = firstClash(lists, holders);
     if (clash === undefined) {
-      for (const id of ids) holders.set(id, s.first.service.key);
+      for (const list of lists) for (const x of list) holders.set(x.id, s.first.service.key);
       return s;
     }
     const diag: Diagnostic[] = [...served.diag];
@@ -33,11 +33,16 @@ export const withoutCollisions = (seconds: readonly SecondPass[]): SecondPass[] 
   });
 };
 
-const firstClash = (ids: readonly string[], holders: ReadonlyMap<string, string>): string | undefined => {
+// The lists are walked as they are: at thousands of Services, copying their ids costs more than the check.
+const firstClash = (
+  lists: readonly (readonly { readonly id: string }[])[],
+  holders: ReadonlyMap<string, string>,
+): string | undefined => {
   const mine = new Set<string>();
-  for (const id of ids) {
-    if (holders.has(id) || mine.has(id)) return id;
-    mine.add(id);
-  }
+  for (const list of lists)
+    for (const { id } of list) {
+      if (holders.has(id) || mine.has(id)) return id;
+      mine.add(id);
+    }
   return undefined;
 };

@@ -23,8 +23,16 @@ export const failsOpen = (
   counts: () => ReadonlyMap<NodeName, NodeEndpoints>,
 ): boolean => {
   if (service.externalTrafficPolicy === "Cluster" || slices.length === 0) return false;
-  const all = [...counts().values()];
-  return !all.some((c) => c.ready > 0) && all.some((c) => c.serving > 0);
+  const all = counts();
+  if (someReady(all.values())) return false;
+  for (const c of all.values()) if (c.serving > 0) return true;
+  return false;
+};
+
+/** someReady: whether any node of `counts` has a ready endpoint (a walk, not a copy: every Local backend asks). */
+export const someReady = (counts: Iterable<NodeEndpoints>): boolean => {
+  for (const c of counts) if (c.ready > 0) return true;
+  return false;
 };
 
 /** The check of a backend failing open: a TCP connect to each server's nodePort, at the Service's check timing. */

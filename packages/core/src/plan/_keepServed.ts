@@ -14,6 +14,8 @@ interface Kept {
  * that very object, so a renderer can compare the two passes by identity.
  */
 export const keepIdentities = <T extends Kept>(d: T, was: Kept | undefined): T => {
+  // A full plan has no last pass: nothing to keep, and nothing to copy.
+  if (was === undefined) return d;
   const wasFrontends = new Map<string, Frontend>((was?.frontends ?? []).map((f) => [f.id, f]));
   const wasListeners = new Map<string, UnservedListener>((was?.listeners ?? []).map((l) => [l.id, l]));
   const wasL4 = new Map<string, L4Listener>((was?.l4 ?? []).map((l) => [l.id, l]));

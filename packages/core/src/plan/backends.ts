@@ -14,7 +14,7 @@ import { dataPlaneOf, l4Listener } from "./l4.js";
 import { podRefuser } from "./_refusedBackends.js";
 import { warnAboutChecks } from "./_checkWarnings.js";
 import { keepIdentities } from "./_keepServed.js";
-import { FAIL_OPEN_MESSAGE, FAIL_OPEN_REASON, failOpenCheck, failsOpen } from "./_failOpen.js";
+import { FAIL_OPEN_MESSAGE, FAIL_OPEN_REASON, failOpenCheck, failsOpen, someReady } from "./_failOpen.js";
 import type { Backend, CheckBackend, Frontend, HealthCheck, IngressPort, L4Listener } from "./types.js";
 import type { Server, TrackCheck, UnservedListener } from "./types.js";
 
@@ -210,7 +210,7 @@ export const secondPass = (
     const counts = countsOf(family);
     // As kube-proxy does: serving-terminating endpoints take traffic only when none is ready
     // anywhere; then they are what the weights count, rather than draining every node.
-    const anyReady = [...counts.values()].some((c) => c.ready > 0);
+    const anyReady = someReady(counts.values());
     return withAddress
       .filter((x) => (counts.get(x.node.name)?.serving ?? 0) > 0)
       .map((x) => {

@@ -82,10 +82,14 @@ export const planChecks = (
   idOf: (n: Node) => Ident,
 ): CheckBackend[] => {
   const out: CheckBackend[] = live.flatMap((d) => d.checks);
+  // The kube-proxy checks some backend tracks, found in one walk of the plan for both families.
+  const tracked = new Set<Ident>();
+  for (const d of live)
+    for (const b of [d.backends, d.l4 ?? []])
+      for (const x of b) if (x.healthCheck.kind === "track") tracked.add(x.healthCheck.backend);
   for (const family of [4, 6] as const) {
     const id = kubeProxyCheckId(family);
-    const tracks = (b: Backend | L4Listener) => b.healthCheck.kind === "track" && b.healthCheck.backend === id;
-    if (!live.some((d) => d.backends.some(tracks) || (d.l4 ?? []).some(tracks))) continue;
+    if (!tracked.has(id)) continue;
     // Services without a node selector share one node list, so each distinct list is read once.
     const names = new Set<string>();
     for (const list of new Set(live.flatMap((d) => d.tracked)))

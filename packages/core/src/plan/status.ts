@@ -23,6 +23,7 @@ export const PORTS_ERROR_CONDITION = "LoadBalancerPortsError";
  * when a port's protocol is served by no data plane this LB node has.
  */
 export const portsCondition = (ingress: readonly Ingress[], generation: number): Condition | undefined => {
+  if (ingress.every((i) => i.ports.every((p) => p.error === undefined))) return undefined;
   const failing = [
     ...new Set(
       ingress.flatMap((i) =>
