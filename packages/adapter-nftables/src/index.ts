@@ -13,3 +13,4 @@ export {
   type NftablesApplyOutcome,
 } from "./apply.js";
 export { readNftablesState, type NftablesListenerState, type NftablesState } from "./state.js";
+export { readNftablesKernelState } from "./kernelState.js";

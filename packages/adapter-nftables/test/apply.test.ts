@@ -8,6 +8,7 @@ import { afterAll, expect, it } from "vitest";
 import {
   applyNftables,
   applyNftablesMembership,
+  readNftablesKernelState,
   readNftablesState,
   renderNftables,
   renderNftablesMembership,
@@ -31,6 +32,39 @@ const nftIn = async (netns: string, args: readonly string[]) => {
 };
 
 await describeWith([root, program("nft", ["--version"])], "nftables apply", () => {
+  it("reads each listener's slots from the kernel map by map: a node moved out holds none, a table the kernel lost reads empty", async () => {
+    const netns = await scratchNetns();
+    const configPath = join(dir, "kernel.conf");
+    const plan = typicalPlan();
+    const text = renderNftables(plan, { node })._unsafeUnwrap();
+    (await applyNftables(text, { netns, configPath, force: true }))._unsafeUnwrap();
+    const slots = async () =>
+      new Map(
+        (await readNftablesKernelState(text, { netns }))!.listeners.map((l) => [
+          `${l.mode} ${l.id}`,
+          l.shares.reduce((n, s) => n + s.slots, 0),
+        ]),
+      );
+    // As installed: each listener's map is full, as in the file.
+    const file = readNftablesState(text).listeners;
+    expect(file.length).toBeGreaterThan(1);
+    expect(await slots()).toEqual(new Map(file.map((l) => [`${l.mode} ${l.id}`, l.size])));
+    // The health loop moves a node out: the kernel's maps, not the file, say it holds nothing.
+    const down = new Set(["worker-1"]);
+    (
+      await applyNftablesMembership(renderNftablesMembership(plan, { node, down })._unsafeUnwrap(), { netns })
+    )._unsafeUnwrap();
+    const worker1 = (await readNftablesKernelState(text, { netns }))!.listeners
+      .flatMap((l) => l.shares)
+      .filter((s) => s.target.startsWith("198.18.2.1 ") || s.target === "198.18.2.1");
+    expect(worker1.length).toBeGreaterThan(0);
+    expect(worker1.every((s) => s.slots === 0)).toBe(true);
+    // The netdev table deleted behind Portico's back: its direct listeners read empty, nat's stay.
+    await nftIn(netns, ["delete", "table", "netdev", "portico"]);
+    const after = await slots();
+    for (const l of file) expect(after.get(`${l.mode} ${l.id}`)! > 0).toBe(l.mode === "nat");
+  });
+
   it("a ruleset nft -c refuses is neither written nor loaded; the installed one stays", async () => {
     const netns = await scratchNetns();
     const configPath = join(dir, "refused.conf");

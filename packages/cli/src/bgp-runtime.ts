@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { parseShowProc, parseShowStat, sendCommand, sendCommands, type StatRow } from "@portico/adapter-haproxy";
 import { readBirdStatus, setAnnounced } from "@portico/adapter-bird";
 import type { NftablesState } from "@portico/adapter-nftables";
-import type { Config, Ip, LbNodeName, Plan } from "@portico/core";
+import { CONFIG_DEFAULTS, type Config, type Ip, type LbNodeName, type Plan } from "@portico/core";
 import { Announcer } from "./announcer.js";
 import { applyBirdOnNode } from "./bird-apply.js";
 import { cachedL4Tables } from "./l4-tables.js";
@@ -87,8 +87,8 @@ export interface BgpRuntime {
  * socket every {@link ANNOUNCE_POLL_MS} and announces through BIRD's control socket what this node
  * can serve; it begins from what BIRD announces now, so a restart withdraws nothing that is served.
  * A VIP whose ports nftables serves is servable only while its tables are non-empty: while the plan
- * has this node announce one, each look asks `readL4` too (by default the kernel's tables, read
- * again every second; a writer of the tables may pass what it last loaded). Without an answer from
+ * has this node announce one, each look asks `readL4` too (by default the kernel's Maglev maps of
+ * the installed ruleset, read again every second; a writer of the tables may pass what it last loaded). Without an answer from
  * it an L4 VIP stays as it is, so a restart withdraws nothing that is served. After `followL4` (the L4
  * health loop) a VIP is servable only while both the loop's tables and the kernel's last read say
  * so: a table the loop empties is withdrawn at once (it makes the announcer look when it loads),
@@ -98,7 +98,9 @@ export const startBgpRuntime = async (
   config: Config,
   node: LbNodeName,
   log?: (event: { readonly vip: Ip; readonly announced: boolean; readonly error?: string }) => void,
-  readL4: () => Promise<NftablesState | undefined> = cachedL4Tables(),
+  readL4: () => Promise<NftablesState | undefined> = cachedL4Tables(
+    config.nftables?.configPath ?? CONFIG_DEFAULTS.nftables.configPath,
+  ),
 ): Promise<BgpRuntime | undefined> => {
   const bgp = config.bgp;
   if (bgp === undefined || !bgp.apply) return undefined;

@@ -2,8 +2,8 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { ChecksDown, L4HealthEvent } from "./l4-health.js";
 import { readL4Status, type L4Status } from "./status-l4.js";
 
-/** How long one read of the kernel's L4 tables answers scrapes: listing a 16381-slot map costs nft about 200 ms. */
-export const L4_METRICS_READ_MS = 5_000;
+/** How long one read of the kernel's L4 tables answers scrapes: nft lists a whole table, every flow pin of `direct` with it (1.5 s of CPU for a full map of 65536). */
+export const L4_METRICS_READ_MS = 30_000;
 
 /** The L4 metrics of `portico run`. */
 export interface L4Metrics {

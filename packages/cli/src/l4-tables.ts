@@ -1,25 +1,22 @@
-import { readNftablesState, type NftablesState } from "@portico/adapter-nftables";
-import { run } from "@portico/host";
+import { readFile } from "node:fs/promises";
+import { readNftablesKernelState, type NftablesState } from "@portico/adapter-nftables";
 
 /**
- * How often the announcer re-reads the kernel's L4 tables: listing a 16381-slot Maglev map costs
- * nft about 200 ms of CPU on a 2-core box, too much for every 20 ms look.
+ * How often the announcer re-reads the kernel's L4 tables: listing one 16381-slot Maglev map costs
+ * nft up to about 100 ms of CPU on a 2-core box, too much for every 20 ms look.
  */
 export const L4_TABLES_READ_MS = 1_000;
 
 /**
- * readL4Tables reads Portico's two nftables tables (`inet portico`, `netdev portico`) as the kernel
- * runs them now; no listeners when neither exists. Undefined when nft cannot be asked in time, so a
- * caller counts a miss rather than a verdict.
+ * readL4Tables reads what the kernel runs of the L4 ruleset installed at `installedPath` (config
+ * `nftables.configPath`): its listeners, with each Maglev map's slots listed from the kernel map
+ * by map (never a whole table, which would make nft fetch every flow pin). Undefined when the
+ * file cannot be read or nft cannot be asked in time, so a caller counts a miss rather than a
+ * verdict.
  */
-export const readL4Tables = async (timeoutMs: number): Promise<NftablesState | undefined> => {
-  const listed: string[] = [];
-  for (const family of ["inet", "netdev"]) {
-    const r = await run("nft", ["list", "table", family, "portico"], { timeoutMs });
-    if (r.isErr()) return undefined;
-    if (r.value.code === 0) listed.push(r.value.stdout);
-  }
-  return readNftablesState(listed.join("\n"));
+export const readL4Tables = async (timeoutMs: number, installedPath: string): Promise<NftablesState | undefined> => {
+  const installed = await readFile(installedPath, "utf8").catch(() => undefined);
+  return installed === undefined ? undefined : await readNftablesKernelState(installed, { timeoutMs });
 };
 
 /**
@@ -28,8 +25,9 @@ export const readL4Tables = async (timeoutMs: number): Promise<NftablesState | u
  * first read completes, or when the last one failed.
  */
 export const cachedL4Tables = (
+  installedPath: string,
   everyMs: number = L4_TABLES_READ_MS,
-  read: () => Promise<NftablesState | undefined> = async () => await readL4Tables(5_000),
+  read: () => Promise<NftablesState | undefined> = async () => await readL4Tables(5_000, installedPath),
   now: () => number = () => performance.now(),
 ): (() => Promise<NftablesState | undefined>) => {
   let last: { readonly at: number; readonly state: NftablesState | undefined } | undefined;

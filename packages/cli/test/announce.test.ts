@@ -163,6 +163,7 @@ describe("cachedL4Tables", () => {
     const reads: number[] = [];
     let finish: (() => void) | undefined;
     const look = cachedL4Tables(
+      "/nonexistent/nftables.conf",
       1000,
       async () =>
         await new Promise((resolve) => {
