@@ -7,7 +7,7 @@ export const TABLE = "portico";
 // The same seed on every LB node, so every LB node hashes a flow to the same slot.
 const SEED = "0x706f7274";
 const PER_LINE = 12;
-/** The comment of the netdev chain's first rule, which lets by every frame not addressed to this host. */
+/** The comment of the netdev chain's first rule, which lets by every frame not addressed to this host alone. */
 export const OTHER_HOST = "not for this host";
 
 /** A mark as nft prints it. */

@@ -18,8 +18,9 @@ export interface NftablesListenerState {
 export interface NftablesState {
   readonly listeners: readonly NftablesListenerState[];
   /**
-   * Packets the netdev chain let by untouched as addressed to another host (frames a switch
-   * floods), when read from `nft list` with `direct` listeners.
+   * Frames the netdev chain let by untouched as not addressed to this host alone (another host's
+   * that a switch flooded, broadcast and multicast: ARP, VRRP adverts), when read from `nft list`
+   * with `direct` listeners.
    */
   readonly otherHost?: number;
 }
