@@ -7,6 +7,8 @@ export const TABLE = "portico";
 // The same seed on every LB node, so every LB node hashes a flow to the same slot.
 const SEED = "0x706f7274";
 const PER_LINE = 12;
+/** The comment of the netdev chain's first rule, which lets by every frame not addressed to this host alone. */
+export const OTHER_HOST = "not for this host";
 
 /** A mark as nft prints it. */
 export const hex = (mark: number): string => `0x${mark.toString(16).padStart(8, "0")}`;
@@ -116,6 +118,9 @@ const netdevTable = (v: View, direct: readonly ViewListener[], tables: readonly 
     ...rangeSets(direct),
     `  chain ${chain} {`,
     `    type filter hook ingress device "${v.interface}" priority -100; policy accept;`,
+    // Netdev ingress runs before the kernel drops frames for another host: a frame the switch
+    // floods to this port (a master's MAC it does not know) is the master's to forward, not ours.
+    `    meta pkttype != host counter accept comment "${OTHER_HOST}"`,
     ...direct.flatMap((l) => listenerRules(l, v.interface)),
     "  }",
     "}",

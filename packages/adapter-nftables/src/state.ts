@@ -1,4 +1,5 @@
 import type { ReadFn } from "@portico/core";
+import { OTHER_HOST } from "./_print.js";
 
 /** One listener as an installed ruleset says: its Maglev table and each target's share of it. */
 export interface NftablesListenerState {
@@ -16,12 +17,19 @@ export interface NftablesListenerState {
 /** What an installed nftables.conf says. */
 export interface NftablesState {
   readonly listeners: readonly NftablesListenerState[];
+  /**
+   * Frames the netdev chain let by untouched as not addressed to this host alone (another host's
+   * that a switch flooded, broadcast and multicast: ARP, VRRP adverts), when read from `nft list`
+   * with `direct` listeners.
+   */
+  readonly otherHost?: number;
 }
 
 const MAP_START = /^\s*map (mg_[0-9a-f]{8}) \{\s*$/;
 const ELEMENT = /(\d+) : (0x[0-9a-f]+|\d+)/g;
 const MARK = /^(0x[0-9a-f]+|\d+)$/;
 const COUNTED = /counter packets (\d+) bytes (\d+) .*comment "([a-z0-9_-]{1,63})( denied| no node)?"$/;
+const OTHER = new RegExp(`meta pkttype != host counter packets (\\d+) bytes \\d+ accept comment "${OTHER_HOST}"$`);
 const RULE =
   /jhash .* mod (\d+) seed \S+ map @(mg_[0-9a-f]{8}) counter(?: packets \d+ bytes \d+)? (dnat|fwd) ip6? to meta mark map \{ ([^}]*) \}.*comment "([a-z0-9_-]{1,63})"$/;
 
@@ -35,7 +43,10 @@ export const readNftablesState: ReadFn<NftablesState> = (installed) => {
   let current: Map<number, number> | undefined;
   const rules: NftablesListenerState[] = [];
   const counters = new Map<string, { forwarded: number; denied: number; noNode: number }>();
+  let otherHost: number | undefined;
   for (const line of String(installed).split("\n")) {
+    const o = OTHER.exec(line);
+    if (o !== null) otherHost = (otherHost ?? 0) + Number(o[1]);
     const c = COUNTED.exec(line);
     if (c !== null) {
       const entry = counters.get(c[3]!) ?? { forwarded: 0, denied: 0, noNode: 0 };
@@ -75,5 +86,6 @@ export const readNftablesState: ReadFn<NftablesState> = (installed) => {
       ...(counters.has(l.id) ? { counters: counters.get(l.id)! } : {}),
       shares: l.shares.map((s) => ({ ...s, slots: counts.get(l.table)?.get(s.mark) ?? 0 })),
     })),
+    ...(otherHost === undefined ? {} : { otherHost }),
   };
 };

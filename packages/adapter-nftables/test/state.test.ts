@@ -25,6 +25,17 @@ describe("nftables state", () => {
     }
   });
 
+  it("reads the frames the netdev chain let by as another host's from nft list, and none from a file", () => {
+    const plan = typicalPlan();
+    const file = renderNftables(plan, { node })._unsafeUnwrap();
+    expect(file).toMatch(
+      /chain ingress_eth0 \{\n.*\n {4}meta pkttype != host counter accept comment "not for this host"\n/,
+    );
+    expect(readNftablesState(file).otherHost).toBeUndefined();
+    const listed = '\t\tmeta pkttype != host counter packets 42 bytes 4200 accept comment "not for this host"\n';
+    expect(readNftablesState(listed).otherHost).toBe(42);
+  });
+
   it("a node down holds no slot, and the membership transaction only replaces the elements of Maglev maps and up sets", () => {
     const plan = typicalPlan();
     const down = new Set(["worker-1"]);

@@ -16,7 +16,12 @@ const config = parseConfig({
   ...aConfig({ lbNodes: [{ name: "lb1", address: LB, interface: "eth0" }] }),
 })._unsafeUnwrap();
 const NODES = ["n1", "n2", "n3"] as const;
-const planFor = (mode: "nat" | "direct", sourceRanges?: string[], nodes: readonly string[] = NODES): Plan =>
+const planFor = (
+  mode: "nat" | "direct",
+  sourceRanges?: string[],
+  nodes: readonly string[] = NODES,
+  sessionAffinity?: "ClientIP",
+): Plan =>
   planOf(
     [
       ...nodes.map((n) => aNode(n, nodeV4(NODES.indexOf(n as "n1")), { moreIps: [nodeV6(NODES.indexOf(n as "n1"))] })),
@@ -26,6 +31,7 @@ const planFor = (mode: "nat" | "direct", sourceRanges?: string[], nodes: readonl
         ipFamilies: ["IPv4", "IPv6"],
         ipFamilyPolicy: "RequireDualStack",
         ...(sourceRanges === undefined ? {} : { loadBalancerSourceRanges: sourceRanges }),
+        ...(sessionAffinity === undefined ? {} : { sessionAffinity }),
         ports: [{ port: SERVICE_PORT, nodePort: NODE_PORT, protocol: "UDP" }],
       }),
     ],
@@ -134,6 +140,21 @@ await describeWith([root, program("nft", ["--version"]), program("ip", ["-V"])],
     expect(stayed.length).toBeGreaterThan(0);
     expect(stayed.every((a) => a.node === was.get(a.sport))).toBe(true);
     expect(after.answers.some((a) => a.node === "n3")).toBe(false);
+  });
+
+  it("direct with ClientIP affinity: every source port of one client reaches one node, over IPv4 and IPv6", async () => {
+    await load(planFor("direct", undefined, NODES, "ClientIP"));
+    for (const [vip, from] of [
+      [VIP, CLIENT[0]],
+      [VIP6, CLIENT6],
+    ] as const) {
+      const r = await lab.ask(vip, SERVICE_PORT, 20, from, 42000);
+      expect(
+        r.answers.filter((a) => a.timeout),
+        vip,
+      ).toEqual([]);
+      expect(nodesOf(r).size, vip).toBe(1);
+    }
   });
 
   it("source ranges admit the listed client address and drop the other, in both modes", async () => {
