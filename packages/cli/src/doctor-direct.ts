@@ -1,22 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { readNftablesState } from "@portico/adapter-nftables";
-import { CONFIG_DEFAULTS, parseIp, type Config, type LbNode } from "@portico/core";
-import { run } from "@portico/host";
-
-/** One line of `portico doctor` (the doctor's CheckResult). */
-interface CheckResult {
-  readonly name: string;
-  readonly verdict: "OK" | "WARN" | "FAIL";
-  readonly detail: string;
-  readonly fix?: string;
-}
-
-/** What the `direct` checks read of the doctor's options. */
-interface DoctorOptions {
-  readonly config: Config;
-  readonly node: LbNode;
-  readonly netns?: string;
-}
+import { CONFIG_DEFAULTS, parseIp } from "@portico/core";
+import { checkResult, inNs, type CheckResult, type DoctorOptions } from "./doctor-check.js";
 
 /** What `ip -j route get` and `ip -j neigh show` print, as far as the checks read it. */
 interface RouteAnswer {
@@ -27,18 +12,6 @@ interface RouteAnswer {
 interface NeighAnswer {
   readonly state?: readonly string[];
 }
-
-const result = (verdict: CheckResult["verdict"], name: string, detail: string, fix?: string): CheckResult => ({
-  name,
-  verdict,
-  detail,
-  ...(fix === undefined ? {} : { fix }),
-});
-
-const inNs = (opts: DoctorOptions, command: string, args: readonly string[]) =>
-  opts.netns === undefined
-    ? run(command, args, { timeoutMs: 15_000 })
-    : run("ip", ["netns", "exec", opts.netns, command, ...args], { timeoutMs: 15_000 });
 
 const firstOf = <T>(stdout: string): T | undefined => {
   try {
@@ -69,32 +42,41 @@ export const judgeDirectRoute = (
   const name = `direct node ${address}`;
   const used = `forwarded to by ${listeners.map(label).join(", ")}`;
   const fix = `put the node on ${iface}'s L2 segment, or set portico.dev/data-plane: nat on those Services (nat is routed)`;
-  if (route === undefined) return result("FAIL", name, `no route from this LB node; ${used}`, fix);
+  if (route === undefined) return checkResult("FAIL", name, `no route from this LB node; ${used}`, fix);
   if (route.type === "local")
-    return result(
+    return checkResult(
       "FAIL",
       name,
       `is an address of this LB node, not a node's; ${used}`,
       "correct the Node's InternalIP",
     );
   if (route.gateway !== undefined)
-    return result(
+    return checkResult(
       "FAIL",
       name,
       `behind gateway ${route.gateway} on ${route.dev ?? "?"}, not a neighbour; ${used}`,
       fix,
     );
   if (route.dev !== iface)
-    return result("FAIL", name, `reached through ${route.dev ?? "?"}, not the LB interface ${iface}; ${used}`, fix);
+    return checkResult(
+      "FAIL",
+      name,
+      `reached through ${route.dev ?? "?"}, not the LB interface ${iface}; ${used}`,
+      fix,
+    );
   const state = neigh?.state?.[0];
   if (state === "FAILED" || state === "INCOMPLETE")
-    return result(
+    return checkResult(
       "WARN",
       name,
       `on-link on ${iface}, but its neighbour entry is ${state} (no answer to ARP/ND); ${used}`,
       `check that the node is up on this segment (ping ${address})`,
     );
-  return result("OK", name, `a neighbour on ${iface} (no gateway${state === undefined ? "" : `, ${state}`}); ${used}`);
+  return checkResult(
+    "OK",
+    name,
+    `a neighbour on ${iface} (no gateway${state === undefined ? "" : `, ${state}`}); ${used}`,
+  );
 };
 
 /**
@@ -120,14 +102,14 @@ export const checkDirect = async (opts: DoctorOptions): Promise<CheckResult[]> =
   const results: CheckResult[] = [];
   for (const [address, ids] of [...byAddress].sort(([a], [b]) => a.localeCompare(b))) {
     const route = await inNs(opts, "ip", ["-j", "route", "get", address]);
-    if (route.isErr()) return [result("FAIL", "direct nodes", route.error.message, "apt-get install -y iproute2")];
+    if (route.isErr()) return [checkResult("FAIL", "direct nodes", route.error.message, "apt-get install -y iproute2")];
     const neigh = await inNs(opts, "ip", ["-j", "neigh", "show", address, "dev", iface]);
     const answer = route.value.code === 0 ? firstOf<RouteAnswer>(route.value.stdout) : undefined;
     const entry = neigh.isOk() && neigh.value.code === 0 ? firstOf<NeighAnswer>(neigh.value.stdout) : undefined;
     results.push(judgeDirectRoute(address, iface, answer, entry, [...new Set(ids)].sort()));
   }
   results.push(
-    result(
+    checkResult(
       "OK",
       "direct ARP for VIPs",
       "not checked: cannot be seen from the LB node. Each node holds the VIPs and must not answer ARP or ND " +

@@ -1,38 +1,14 @@
 import { access, constants, readFile, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import type { Config, LbNode } from "@portico/core";
 import { irqbalanceRunning } from "@portico/adapter-sysfs";
 import { run } from "@portico/host";
 import { checkBgp } from "./doctor-bgp.js";
 import { checkDirect } from "./doctor-direct.js";
 import { checkSysctls } from "./sysctls.js";
+import { inNs, type CheckResult, type DoctorOptions } from "./doctor-check.js";
 
-/** How a check came out. */
-export type Verdict = "OK" | "WARN" | "FAIL";
-
-/** One line of `portico doctor`: what was checked, how it came out, and the fix in one line. */
-export interface CheckResult {
-  readonly name: string;
-  readonly verdict: Verdict;
-  readonly detail: string;
-  readonly fix?: string;
-}
-
-/** Where the doctor looks; tests point these at their own namespace and files. */
-export interface DoctorOptions {
-  readonly config: Config;
-  readonly node: LbNode;
-  /** Run `ip` inside this network namespace (tests). */
-  readonly netns?: string;
-  readonly kubeconfig?: string;
-  /** Root of /proc (tests); default /proc. */
-  readonly procRoot?: string;
-  /** Capture VRRP adverts for this long to find VRID clashes; 0 skips; default 3000. */
-  readonly captureMs?: number;
-  /** The config file itself, checked for the packaged example's marker line. */
-  readonly configPath?: string;
-}
+export type { CheckResult, DoctorOptions, Verdict } from "./doctor-check.js";
 
 /**
  * EXAMPLE_MARKER: the line that opens the example `/etc/portico/portico.yaml` the Debian package
@@ -46,11 +22,6 @@ export const MINIMUM = { haproxy: [2, 4], keepalived: [2, 0] } as const;
 const ok = (name: string, detail: string): CheckResult => ({ name, verdict: "OK", detail });
 const warn = (name: string, detail: string, fix: string): CheckResult => ({ name, verdict: "WARN", detail, fix });
 const fail = (name: string, detail: string, fix: string): CheckResult => ({ name, verdict: "FAIL", detail, fix });
-
-const inNs = (opts: DoctorOptions, command: string, args: readonly string[]) =>
-  opts.netns === undefined
-    ? run(command, args, { timeoutMs: 15_000 })
-    : run("ip", ["netns", "exec", opts.netns, command, ...args], { timeoutMs: 15_000 });
 
 /** Parse the first `major.minor` in a version banner. */
 export const parseVersion = (text: string): [number, number] | undefined => {
