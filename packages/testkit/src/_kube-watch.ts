@@ -23,6 +23,12 @@ export const byKey = (a: Obj, b: Obj): number =>
   String(meta(a)["namespace"] ?? "").localeCompare(String(meta(b)["namespace"] ?? "")) ||
   String(meta(a)["name"]).localeCompare(String(meta(b)["name"]));
 
+/** Options for the test API server (`KubeApiServer`). */
+export interface KubeApiServerOptions {
+  /** How often an open watch that allows them gets a BOOKMARK unasked; default 60 000 (kube-apiserver's watch cache: about a minute). */
+  readonly bookmarkEveryMs?: number;
+}
+
 /**
  * The watch side of the test API server: the open watches and the history since the last
  * compaction. A watch from a resourceVersion gets every event after it, or, once that version is

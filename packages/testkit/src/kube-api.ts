@@ -5,7 +5,9 @@ import { apiVersionOf, asObject, badMicroTime, clientOf, kubeconfigFor, parseJso
 import { generationOf, patched, readBody, RESOURCES, statusObject, timeNow } from "./_kube-wire.js";
 import type { Obj, Resource } from "./_kube-wire.js";
 import { ListPager } from "./_kube-list.js";
-import { byKey, WatchHub, type WatchEvent } from "./_kube-watch.js";
+import { byKey, WatchHub, type KubeApiServerOptions, type WatchEvent } from "./_kube-watch.js";
+
+export type { KubeApiServerOptions } from "./_kube-watch.js";
 
 /** One request the server answered; tests assert on writes with this. */
 export interface RecordedRequest {
@@ -34,12 +36,6 @@ const asListItem = (o: Obj): Obj => {
   const { kind: _kind, apiVersion: _apiVersion, ...rest } = clone(o);
   return rest;
 };
-/** Options for {@link KubeApiServer}. */
-export interface KubeApiServerOptions {
-  /** How often an open watch that allows them gets a BOOKMARK unasked; default 60 000 (kube-apiserver's watch cache: about a minute). */
-  readonly bookmarkEveryMs?: number;
-}
-
 /**
  * A Kubernetes API server at the wire level, for tests: the real @kubernetes/client-node talks to
  * it over HTTP through a kubeconfig. Each behaviour mirrors kube-apiserver's, and
@@ -51,9 +47,8 @@ export interface KubeApiServerOptions {
  * growing only with spec, optimistic concurrency (409), finalizers (DELETE sets
  * `deletionTimestamp`), MicroTime fields with exactly six fractional digits, and metav1.Status
  * bodies on errors. It can also be made unreachable or slow. It is not a mock of the client.
- * Not modelled: "Too large resource version" (504), which kube-apiserver answers to a LIST or GET
- * at a version newer than its watch cache; Portico lists without a resourceVersion (a consistent
- * read), so it cannot meet it.
+ * Not modelled: "Too large resource version" (504, a LIST or GET newer than the watch cache), which
+ * Portico cannot meet: it lists without a resourceVersion (a consistent read).
  */
 export class KubeApiServer {
   readonly #objects = new Map<string, { resource: Resource; object: Obj }>();
@@ -67,7 +62,7 @@ export class KubeApiServer {
   #server: Server | undefined;
   #url = "";
 
-  /** `options.bookmarkEveryMs`: how often an open watch that allows them gets a BOOKMARK unasked (kube-apiserver's watch cache: about once a minute). */
+  /** With `options` (see {@link KubeApiServerOptions}). */
   constructor(options: KubeApiServerOptions = {}) {
     this.#watches = new WatchHub(() => this.#rv, options.bookmarkEveryMs ?? 60_000);
   }
