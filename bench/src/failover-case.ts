@@ -8,10 +8,11 @@
 // Usage: node failover-case.js <runs>  -> one JSON line.
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { applyKeepalived, renderKeepalived, runningKeepalived } from "@portico/adapter-keepalived";
-import { parseConfig, planVrrp, vrrpStateOf, type Ip, type LbNodeName, type Plan } from "@portico/core";
+import { runningKeepalived } from "@portico/adapter-keepalived";
+import { parseConfig, planVrrp, vrrpStateOf, type Ip, type Plan } from "@portico/core";
 import { start } from "@portico/host";
 import { must, NetnsLab, until } from "@portico/testkit/lab";
+import { applyLbKeepalived } from "../../packages/cli/test/e2e/lb-keepalived.js";
 import { benchProgram, report, requireTools, withCleanup } from "./_case.js";
 
 const [runs = 0] = process.argv.slice(2).map(Number);
@@ -69,27 +70,7 @@ await withCleanup(async (cleanups) => {
     },
   };
   const [master = "", backup = ""] = plan.vrrpInstances[0]!.priorities.map((p) => p.lbNode as string);
-  const apply = async (name: string) => {
-    const own: Plan = {
-      ...plan,
-      settings: {
-        ...plan.settings,
-        vrrp: {
-          ...plan.settings.vrrp,
-          haproxyCheck: { kind: "script" as const, pidFile: haproxyPid(name), intervalS: 1, fall: 2, rise: 2 },
-        },
-      },
-    };
-    const r = await applyKeepalived(renderKeepalived(own, { node: name as LbNodeName })._unsafeUnwrap(), {
-      configPath: join(nodeDir(name), "keepalived.conf"),
-      pidFile: pidFile(name),
-      vrrpPidFile: vrrpPid(name),
-      netns: nsOf(name),
-      timeoutMs: CAP_MS,
-    });
-    if (r.isErr()) throw new Error(`${r.error.message} ${r.error.hint ?? ""}`);
-    return r.value;
-  };
+  const apply = (name: string) => applyLbKeepalived(plan, name, { dir, netns: nsOf(name), timeoutMs: CAP_MS });
   const holders = async () => {
     const on: string[] = [];
     for (const name of NAMES)

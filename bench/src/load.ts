@@ -4,13 +4,9 @@
 // { ok, failed, ms, userUs, errors } (userUs: its own user CPU time, microseconds).
 // Usage: node load.js <host> <port> <ms> <parallel> <max>
 import net from "node:net";
+import { runLoad } from "./_load-run.js";
 
 const [host = "", port = "0", ms = "0", parallel = "1", max = "0"] = process.argv.slice(2);
-const t0 = performance.now();
-// Its own CPU from here on, not Node's start-up.
-const cpuAtStart = process.cpuUsage();
-const deadline = t0 + Number(ms);
-let started = 0;
 const result = { ok: 0, failed: 0, ms: 0, userUs: 0, errors: [] as string[] };
 
 const once = (): Promise<void> =>
@@ -38,13 +34,4 @@ const once = (): Promise<void> =>
     });
   });
 
-const worker = async (): Promise<void> => {
-  while (performance.now() < deadline && started < Number(max)) {
-    started += 1;
-    await once();
-  }
-};
-await Promise.all(Array.from({ length: Number(parallel) }, worker));
-result.ms = performance.now() - t0;
-result.userUs = process.cpuUsage(cpuAtStart).user;
-process.stdout.write(`${JSON.stringify(result)}\n`);
+await runLoad(result, once, { ms: Number(ms), parallel: Number(parallel), max: Number(max) });

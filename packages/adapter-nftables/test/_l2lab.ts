@@ -2,7 +2,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { start, type Started } from "@portico/host";
+import type { LbNodeName, Plan } from "@portico/core";
 import { FAKE_NODE_BIN, HELD_FLOWS_BIN, must, NetnsLab, UDP_CLIENT_BIN, waitForLine } from "@portico/testkit";
+import { applyNftables, renderNftables } from "../src/index.js";
 
 // One L2 segment, as `direct` needs: a bridge in its own namespace joins the LB node, the client
 // and the fake nodes (198.18.30.0/24 and 2001:db8:30::/64). The nodes hold the VIPs on lo and do
@@ -223,4 +225,15 @@ export const l2Lab = async (
     await destroy();
     throw e;
   }
+};
+
+/** loadPlan installs `plan`'s whole ruleset for `node` on the lab's LB node with nft -f, as portico run installs a new plan. */
+export const loadPlan = async (lab: L2Lab, plan: Plan, node: LbNodeName): Promise<void> => {
+  (
+    await applyNftables(renderNftables(plan, { node })._unsafeUnwrap(), {
+      netns: lab.lb,
+      configPath: join(lab.dir, "nftables.conf"),
+      force: true,
+    })
+  )._unsafeUnwrap();
 };

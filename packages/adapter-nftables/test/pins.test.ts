@@ -1,16 +1,9 @@
-import { join } from "node:path";
 import { parseConfig, type LbNodeName, type Plan } from "@portico/core";
 import { aConfig, aNode, aService, planOf } from "@portico/core/testing";
 import { describeWith, must, program, root, until } from "@portico/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import {
-  applyNftables,
-  applyNftablesMembership,
-  readNftablesState,
-  renderNftables,
-  renderNftablesMembership,
-} from "../src/index.js";
-import { CLIENT, l2Lab, LB, nodeV4, nodeV6, type FlowRound, type L2Lab } from "./_l2lab.js";
+import { applyNftablesMembership, readNftablesState, renderNftablesMembership } from "../src/index.js";
+import { CLIENT, l2Lab, LB, loadPlan, nodeV4, nodeV6, type FlowRound, type L2Lab } from "./_l2lab.js";
 
 // Established TCP flows through `direct` keep their nodes while the table changes: the netdev
 // path has no conntrack, so each flow's node is pinned in the table's own map. Real TCP between
@@ -56,14 +49,7 @@ await describeWith([root, program("nft", ["--version"]), program("ip", ["-V"])],
     await lab?.destroy();
   });
   // As portico run installs a new plan: the whole ruleset rendered and loaded with nft -f.
-  const load = async (p: Plan) =>
-    (
-      await applyNftables(renderNftables(p, { node })._unsafeUnwrap(), {
-        netns: lab.lb,
-        configPath: join(lab.dir, "nftables.conf"),
-        force: true,
-      })
-    )._unsafeUnwrap();
+  const load = (p: Plan) => loadPlan(lab, p, node);
   const nft = (...args: string[]) => must("ip", ["netns", "exec", lab.lb, "nft", ...args]);
 
   it("a node joining under 200 established TCP flows resets none of them, and new flows reach it", async () => {

@@ -1,10 +1,9 @@
-import { join } from "node:path";
 import { parseConfig, type LbNodeName, type Plan } from "@portico/core";
 import { aConfig, aNode, aService, planOf } from "@portico/core/testing";
 import { must, describeWith, program, root } from "@portico/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { applyNftables, readNftablesState, renderNftables } from "../src/index.js";
-import { CLIENT, CLIENT6, l2Lab, LB, nodeV4, nodeV6, type L2Lab } from "./_l2lab.js";
+import { readNftablesState } from "../src/index.js";
+import { CLIENT, CLIENT6, l2Lab, LB, loadPlan, nodeV4, nodeV6, type L2Lab } from "./_l2lab.js";
 
 // Real UDP through the real ruleset, in namespaces on one L2 segment: nat (the node sees the LB
 // node) and direct (the node sees the client and answers it itself), source ranges, IPv6.
@@ -48,14 +47,7 @@ await describeWith([root, program("nft", ["--version"]), program("ip", ["-V"])],
   afterAll(async () => {
     await lab?.destroy();
   });
-  const load = async (p: Plan) =>
-    (
-      await applyNftables(renderNftables(p, { node })._unsafeUnwrap(), {
-        netns: lab.lb,
-        configPath: join(lab.dir, "nftables.conf"),
-        force: true,
-      })
-    )._unsafeUnwrap();
+  const load = (p: Plan) => loadPlan(lab, p, node);
   const nodesOf = (a: { answers: readonly { node?: string }[] }) => new Set(a.answers.map((x) => x.node));
 
   it("nat: every datagram is answered, spread over every node, each seeing the LB node", async () => {

@@ -1,27 +1,28 @@
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { applyKeepalived, renderKeepalived, runningKeepalived } from "@portico/adapter-keepalived";
-import { applyNftables, readNftablesState, renderNftables } from "@portico/adapter-nftables";
-import { parseConfig, type LbNodeName, type Plan } from "@portico/core";
-import { aConfig, aNode, aService, planOf } from "@portico/core/testing";
+import { readNftablesState } from "@portico/adapter-nftables";
 import { start, type Started } from "@portico/host";
 import {
   describeWith,
-  l2Segment,
-  must,
-  NetnsLab,
   program,
   root,
   SEGMENT_CLIENT,
-  segmentLbAddress,
-  segmentNodeAddress,
   UDP_LOOP_BIN,
   until,
   waitForLine,
-  type L2Segment,
+  must,
   type UdpLoopResult,
 } from "@portico/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import {
+  CAP,
+  DEATHS,
+  DIRECT_PORT,
+  failoverPlan as plan,
+  L4FailoverLab,
+  LBS,
+  NAT_NODE_PORT,
+  NAT_PORT,
+  VIP,
+} from "./e2e/l4-failover-lab.js";
 
 // The master LB node fails under UDP request/response loops, with real keepalived (VRRPv3, 100 ms
 // adverts, the config's default) and the real nftables ruleset on both LB nodes, as Portico renders
@@ -36,45 +37,6 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 // nothing (fail static: the ruleset stays as installed), so it is not part of the failure. The
 // second case kills keepalived alone, with the node's kernel still forwarding.
 
-const VIP = "198.18.100.20";
-const NAT_PORT = 5353;
-const NAT_NODE_PORT = 30053;
-const DIRECT_PORT = 5354;
-const LBS = ["lb1", "lb2"] as const;
-const NODES = ["n1", "n2", "n3"] as const;
-/** A hung node: nothing in, nothing out (ahead of Portico's own chains), its link still up. */
-const DROP_ALL =
-  "add table netdev dead; add chain netdev dead in { type filter hook ingress device eth0 priority -500; policy drop; }; " +
-  "add table inet dead; add chain inet dead out { type filter hook output priority -500; policy drop; }";
-/** A safety cap on each wait, never a target (figures are bench/'s). */
-const CAP = 20_000;
-
-const config = parseConfig({
-  ...aConfig({
-    pools: [{ name: "default", addresses: [`${VIP}-${VIP}`] }],
-    lbNodes: LBS.map((name, i) => ({ name, address: segmentLbAddress(i), interface: "eth0" })),
-    vrrp: { vridFirst: 40, vridLast: 80 },
-  }),
-})._unsafeUnwrap();
-const service = (name: string, mode: "nat" | "direct", port: number, nodePort: number) =>
-  aService({
-    name,
-    annotations: {
-      "portico.dev/data-plane": mode,
-      "portico.dev/load-balancer-ips": VIP,
-      "portico.dev/allow-shared-ip": "dns",
-    },
-    ports: [{ name: "dns", port, nodePort, protocol: "UDP" }],
-  });
-const plan: Plan = planOf(
-  [
-    ...NODES.map((n, i) => aNode(n, segmentNodeAddress(i))),
-    service("dns-nat", "nat", NAT_PORT, NAT_NODE_PORT),
-    service("dns-direct", "direct", DIRECT_PORT, 30054),
-  ],
-  config,
-);
-
 interface Loop {
   readonly name: string;
   readonly proc: Started;
@@ -85,60 +47,14 @@ await describeWith(
   [root, program("keepalived", ["--version"]), program("nft", ["--version"]), program("haproxy", ["-v"])],
   "UDP through nat and direct while the master LB node fails (real keepalived and nftables)",
   () => {
-    const netns = new NetnsLab();
-    let net: L2Segment;
-    let dir = "";
-    const nsOf = (lb: string): string => net.lbs.find((l) => l.name === lb)!.ns;
-    const addressOf = (lb: string): string => net.lbs.find((l) => l.name === lb)!.address;
-    const file = (lb: string, name: string): string => join(dir, lb, name);
-    const signal = async (path: string, sig: NodeJS.Signals): Promise<void> => {
-      process.kill(Number((await readFile(path, "utf8")).trim()), sig);
-    };
-    const [master = "", backup = ""] = plan.vrrpInstances[0]?.priorities.map((p) => p.lbNode as string) ?? [];
-    const holders = async (): Promise<string[]> => {
-      const on: string[] = [];
-      for (const lb of LBS)
-        if ((await must("ip", ["-n", nsOf(lb), "-o", "addr", "show", "dev", "eth0"])).includes(` ${VIP}/32`))
-          on.push(lb);
-      return on;
-    };
-    const applyVrrp = async (lb: string): Promise<void> => {
-      const own: Plan = {
-        ...plan,
-        settings: {
-          ...plan.settings,
-          vrrp: {
-            ...plan.settings.vrrp,
-            haproxyCheck: { kind: "script", pidFile: file(lb, "haproxy.pid"), intervalS: 1, fall: 2, rise: 2 },
-          },
-        },
-      };
-      const r = await applyKeepalived(renderKeepalived(own, { node: lb as LbNodeName })._unsafeUnwrap(), {
-        configPath: file(lb, "keepalived.conf"),
-        pidFile: file(lb, "keepalived.pid"),
-        vrrpPidFile: file(lb, "vrrp.pid"),
-        netns: nsOf(lb),
-        timeoutMs: CAP,
-      });
-      if (r.isErr()) throw new Error(`${r.error.message} ${r.error.hint ?? ""}`);
-    };
-    const settle = () => until(`${VIP} on ${master} alone`, async () => (await holders()).join() === master, CAP, 50);
-    /** Bring the failed master back: the VIP a killed keepalived left dropped, keepalived started. */
-    const restore = async (): Promise<void> => {
-      await must("ip", ["-n", nsOf(master), "link", "set", "eth0", "up"]);
-      await until(
-        "keepalived gone",
-        async () => (await runningKeepalived(file(master, "keepalived.pid"))) === undefined,
-      );
-      if ((await holders()).includes(master))
-        await must("ip", ["-n", nsOf(master), "addr", "del", `${VIP}/32`, "dev", "eth0"]);
-      await applyVrrp(master);
-      await settle();
-    };
+    const lab = new L4FailoverLab();
+    const { master, backup } = lab;
+    const nsOf = (lb: string): string => lab.nsOf(lb);
+    const addressOf = (lb: string): string => lab.addressOf(lb);
     const loop = async (name: string, port: number, mode: "fresh" | "one", firstPort: number): Promise<Loop> => {
       const args = [VIP, port, mode, firstPort, 20, 5, 100, 4000, 30_000].map(String);
       const proc = (
-        await start("ip", ["netns", "exec", net.client, process.execPath, UDP_LOOP_BIN, ...args], { stdio: "pipe" })
+        await start("ip", ["netns", "exec", lab.net.client, process.execPath, UDP_LOOP_BIN, ...args], { stdio: "pipe" })
       )._unsafeUnwrap();
       let out = "";
       proc.stdout!.on("data", (b: Buffer) => (out += b.toString()));
@@ -155,7 +71,7 @@ await describeWith(
     };
     /** Every node sends its nat nodePort's datagram unasked to `to`:`port`; one of them has that flow. */
     const pushFromNodes = async (to: string, port: number): Promise<void> => {
-      for (const n of net.nodes) {
+      for (const n of lab.net.nodes) {
         n.proc.stdin!.write(`push ${NAT_NODE_PORT} ${to} ${port}\n`);
         await waitForLine(n.proc, "pushed", CAP);
       }
@@ -182,39 +98,8 @@ await describeWith(
       };
     };
 
-    beforeAll(async () => {
-      dir = await mkdtemp("/tmp/portico-l4-failover-");
-      await chmod(dir, 0o755);
-      net = await l2Segment(netns, LBS, NODES, [VIP], { udp: [NAT_NODE_PORT, DIRECT_PORT] });
-      for (const lb of LBS) {
-        await mkdir(join(dir, lb), { mode: 0o755 });
-        // keepalived's HAProxy check follows a live HAProxy, as on a real LB node.
-        const cfg = "global\n    log stderr local0 emerg\ndefaults\n    mode tcp\n    timeout connect 1s\n";
-        const listen = "frontend idle\n    bind 127.0.0.1:8404\n";
-        await writeFile(file(lb, "haproxy.cfg"), `${cfg}    timeout client 5s\n    timeout server 5s\n${listen}`);
-        const pid = file(lb, "haproxy.pid");
-        await must("ip", ["netns", "exec", nsOf(lb), "haproxy", "-D", "-p", pid, "-f", file(lb, "haproxy.cfg")]);
-        await chmod(pid, 0o644);
-        const text = renderNftables(plan, { node: lb as LbNodeName })._unsafeUnwrap();
-        const loaded = await applyNftables(text, {
-          netns: nsOf(lb),
-          configPath: file(lb, "nftables.conf"),
-          force: true,
-        });
-        expect(loaded.isOk(), loaded.isErr() ? loaded.error.message : "").toBe(true);
-        await applyVrrp(lb);
-      }
-      await settle();
-    }, 120_000);
-
-    afterAll(async () => {
-      for (const lb of LBS)
-        for (const f of ["vrrp.pid", "keepalived.pid", "haproxy.pid"])
-          await signal(file(lb, f), "SIGKILL").catch(() => undefined);
-      await net?.stopNodes();
-      await netns.destroy();
-      if (dir !== "") await rm(dir, { recursive: true, force: true });
-    }, 30_000);
+    beforeAll(() => lab.start(), 120_000);
+    afterAll(() => lab.destroy(), 30_000);
 
     it("the plan serves both Services on one VIP of one VRRP instance, nat and direct", () => {
       expect(plan.l4Listeners?.map((l) => [l.service, l.mode, l.port])).toEqual(
@@ -238,7 +123,7 @@ await describeWith(
     /** The `direct` Service's datagrams each node has received since the counting table was added. */
     const received = async (): Promise<number> => {
       let n = 0;
-      for (const node of net.nodes) {
+      for (const node of lab.net.nodes) {
         const text = await must("ip", ["netns", "exec", node.ns, "nft", "list", "table", "inet", "seen"]);
         n += Number(/counter packets (\d+)/.exec(text)?.[1] ?? Number.NaN);
       }
@@ -248,13 +133,13 @@ await describeWith(
     // A switch floods a unicast MAC it does not know (aged out, table full, a topology change) to
     // every port. Made here with the live master's MAC: its bridge entry deleted, learning off.
     it("the switch floods the live master's frames to every port: the backup forwards none, each datagram reaches its node once", async () => {
-      await settle();
+      await lab.settle();
       const mac = (
         JSON.parse(await must("ip", ["-n", nsOf(master), "-j", "link", "show", "eth0"])) as { address: string }[]
       )[0]!.address;
       const seen = `add table inet seen; add chain inet seen in { type filter hook prerouting priority -300; policy accept; }; add rule inet seen in ip daddr ${VIP} udp dport ${DIRECT_PORT} counter`;
-      for (const node of net.nodes) await must("ip", ["netns", "exec", node.ns, "nft", seen]);
-      const bridge = (...args: string[]) => must("ip", ["netns", "exec", net.sw, "bridge", ...args]);
+      for (const node of lab.net.nodes) await must("ip", ["netns", "exec", node.ns, "nft", seen]);
+      const bridge = (...args: string[]) => must("ip", ["netns", "exec", lab.net.sw, "bridge", ...args]);
       const [masterBefore, backupBefore] = [await directCounts(master), await directCounts(backup)];
       await bridge("link", "set", "dev", `p-${master}`, "learning", "off");
       let result: UdpLoopResult;
@@ -269,7 +154,7 @@ await describeWith(
         got = await received();
       } finally {
         await bridge("link", "set", "dev", `p-${master}`, "learning", "on");
-        for (const node of net.nodes) await must("ip", ["netns", "exec", node.ns, "nft", "delete table inet seen"]);
+        for (const node of lab.net.nodes) await must("ip", ["netns", "exec", node.ns, "nft", "delete table inet seen"]);
       }
       const [masterAfter, backupAfter] = [await directCounts(master), await directCounts(backup)];
       const flooded = backupAfter.otherHost - backupBefore.otherHost;
@@ -289,17 +174,6 @@ await describeWith(
     // Link down: the switch forgets the dead node's MAC and floods its frames to every port; the
     // backup's netdev chain lets frames for another host by, as nat's prerouting never sees them,
     // so both modes wait for VRRP to move the VIP.
-    const DEATHS = {
-      hung: {
-        fail: (ns: string) => must("ip", ["netns", "exec", ns, "nft", DROP_ALL]),
-        mend: (ns: string) =>
-          must("ip", ["netns", "exec", ns, "nft", "delete table netdev dead; delete table inet dead"]),
-      },
-      "link down": {
-        fail: (ns: string) => must("ip", ["-n", ns, "link", "set", "eth0", "down"]),
-        mend: (ns: string) => must("ip", ["-n", ns, "link", "set", "eth0", "up"]),
-      },
-    } as const;
     for (const [death, how] of Object.entries(DEATHS))
       it(`the master LB node dies (keepalived kill -9, ${death}): answers resume through the backup, each flow on its node`, async () => {
         const loops = [
@@ -311,12 +185,11 @@ await describeWith(
         // Every fresh loop's 20 ports answered at least once before the failure.
         await new Promise((r) => setTimeout(r, 1_000));
         const t0 = Date.now();
-        await signal(file(master, "vrrp.pid"), "SIGKILL");
-        await signal(file(master, "keepalived.pid"), "SIGKILL");
+        await lab.killKeepalived(master);
         await how.fail(nsOf(master));
         // What was sent before the node was gone may still have gone through it.
         const gone = Date.now();
-        await until(`${VIP} on ${backup}`, async () => (await holders()).includes(backup), CAP);
+        await until(`${VIP} on ${backup}`, async () => (await lab.holders()).includes(backup), CAP);
         await new Promise((r) => setTimeout(r, 1_000));
         // What a node sends unasked on the long-lived nat flow (source port 42000): to the peer it
         // knew, the dead master, it is lost; to the backup's address the backup carries it back.
@@ -324,7 +197,7 @@ await describeWith(
         await pushFromNodes(addressOf(backup), 42000);
         const results = await stopAll(loops);
         await how.mend(nsOf(master));
-        await restore();
+        await lab.restore();
 
         const seen: string[] = [];
         for (const [name, r] of results) {
@@ -364,9 +237,8 @@ await describeWith(
       ];
       await new Promise((r) => setTimeout(r, 1_000));
       const t0 = Date.now();
-      await signal(file(master, "vrrp.pid"), "SIGKILL");
-      await signal(file(master, "keepalived.pid"), "SIGKILL");
-      await until(`${VIP} on ${backup}`, async () => (await holders()).includes(backup), CAP);
+      await lab.killKeepalived(master);
+      await until(`${VIP} on ${backup}`, async () => (await lab.holders()).includes(backup), CAP);
       await new Promise((r) => setTimeout(r, 1_000));
       // The old master's kernel still holds the flow's conntrack entry: what the node sends to the
       // old peer reaches the client, as does what it sends to the backup's address.
@@ -375,8 +247,8 @@ await describeWith(
       const results = await stopAll(loops);
       expect(results.get("nat one")!.pushes).toEqual([`${addressOf(master)}:45000`, `${addressOf(backup)}:45000`]);
       // A killed keepalived cannot take its VIP away: both nodes hold it now.
-      expect((await holders()).sort()).toEqual([...LBS]);
-      await restore();
+      expect((await lab.holders()).sort()).toEqual([...LBS]);
+      await lab.restore();
 
       const seen: string[] = [];
       for (const [name, r] of results) {

@@ -10,6 +10,7 @@
 // answer; a "stop" line on stdin, maxCount requests or maxMs end it, and it prints one JSON line:
 // { sent, late, pushes, answers: [{ i, sentAt, sport, at, node, client } | { i, sentAt, sport, timeout: true }] }.
 import dgram from "node:dgram";
+import type { UdpLoopResult } from "./programs.js";
 
 const [host = "", portText = "", mode = "fresh", firstText = "40000", portsText = "1", ...rest] = process.argv.slice(2);
 const [intervalText = "5", timeoutText = "100", countText = "1000", maxText = "10000"] = rest;
@@ -22,15 +23,7 @@ const maxCount = Math.min(50_000, Number(countText));
 const deadline = Date.now() + Math.min(120_000, Number(maxText));
 const type = host.includes(":") ? "udp6" : "udp4";
 
-interface Answer {
-  readonly i: number;
-  readonly sentAt: number;
-  readonly sport: number;
-  readonly at?: number;
-  readonly node?: string;
-  readonly client?: string;
-  readonly timeout?: true;
-}
+type Answer = UdpLoopResult["answers"][number];
 let stopped = false;
 process.stdin.setEncoding("utf8");
 process.stdin.on("data", (d: string) => {
@@ -107,5 +100,6 @@ for (let i = 0; i < maxCount && !stopped && Date.now() < deadline; i++) {
   await new Promise((r) => setTimeout(r, intervalMs));
 }
 long?.close();
-process.stdout.write(`${JSON.stringify({ sent: answers.length, late, pushes, answers })}\n`);
+const result: UdpLoopResult = { sent: answers.length, late, pushes, answers };
+process.stdout.write(`${JSON.stringify(result)}\n`);
 process.exit(0);
