@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { err, ok, ResultAsync, type Result } from "neverthrow";
 import type { AdapterError, ApplyFn } from "@portico/core";
-import { run, writeFileAtomic } from "@portico/host";
+import { isNetnsName, runIn, writeFileAtomic } from "@portico/host";
 import { birdc } from "./birdc.js";
 import { birdFailure, validateBird } from "./validate.js";
 
@@ -24,8 +24,6 @@ export interface BirdApplyOptions {
 
 /** What {@link applyBird} did. */
 export type BirdApplyOutcome = "unchanged" | "reconfigured" | "started";
-
-const NETNS = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
 
 const readText = async (path: string): Promise<string | undefined> => {
   try {
@@ -52,7 +50,7 @@ const apply = async (text: string, options: BirdApplyOptions): Promise<Result<Bi
     timeoutMs,
     ...(options.birdcBinary ? { binary: options.birdcBinary } : {}),
   };
-  if (options.netns !== undefined && !NETNS.test(options.netns))
+  if (options.netns !== undefined && !isNetnsName(options.netns))
     return err(birdFailure("apply", `netns ${JSON.stringify(options.netns)} is not a network namespace name`));
   // Never install what BIRD would refuse: the running config stays as it is.
   const valid = await validateBird(text, { binary, timeoutMs });
@@ -81,9 +79,7 @@ const apply = async (text: string, options: BirdApplyOptions): Promise<Result<Bi
     options.socket,
     ...(options.pidFile === undefined ? [] : ["-P", options.pidFile]),
   ];
-  const started = await (options.netns === undefined
-    ? run(binary, args, { timeoutMs })
-    : run("ip", ["netns", "exec", options.netns, binary, ...args], { timeoutMs }));
+  const started = await runIn(options.netns, binary, args, { timeoutMs });
   if (started.isErr()) return err(birdFailure("unavailable", started.error.message, "apt-get install -y bird2"));
   if (started.value.code !== 0)
     return err(

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { err, ok, ResultAsync, type Result } from "neverthrow";
 import type { AdapterError, ValidateFn } from "@portico/core";
-import { run, type RunOutput } from "@portico/host";
+import { isNetnsName, runIn, type RunOutput } from "@portico/host";
 
 /** Options for {@link validateKeepalived}. */
 export interface KeepalivedValidateOptions {
@@ -20,7 +20,6 @@ export interface KeepalivedValidateOptions {
 }
 
 const ADAPTER = "keepalived";
-const NETNS = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
 // Enough of keepalived's output to see what is wrong without flooding a log line.
 const MAX_LINES = 20;
 const INTERFACE_HINT =
@@ -87,7 +86,7 @@ const check = async (text: string, options: KeepalivedValidateOptions): Promise<
   const timeoutMs = options.timeoutMs ?? 30_000;
   const { netns } = options;
   // An argument, never a shell word, but a leading '-' would still read as an option to ip.
-  if (netns !== undefined && !NETNS.test(netns))
+  if (netns !== undefined && !isNetnsName(netns))
     return err(failure("validate", `netns ${JSON.stringify(netns)} is not a network namespace name`));
 
   let dir: string;
@@ -102,9 +101,7 @@ const check = async (text: string, options: KeepalivedValidateOptions): Promise<
     // -e: a missing config file is an error (keepalived -t alone exits 0 for it).
     const args = ["-t", "-e", "-f", file];
     const command = netns === undefined ? binary : "ip";
-    const result = await run(command, netns === undefined ? args : ["netns", "exec", netns, binary, ...args], {
-      timeoutMs,
-    });
+    const result = await runIn(netns, binary, args, { timeoutMs });
     if (result.isErr()) {
       const missing = result.error.code === "ENOENT";
       return err(

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { ResultAsync, err, ok } from "neverthrow";
 import type { AdapterError, ApplyFn } from "@portico/core";
-import { run, writeFileAtomic } from "@portico/host";
+import { runIn, writeFileAtomic } from "@portico/host";
 import { sweepOf } from "./_sweep.js";
 import { failure, nftFile, type NftablesValidateOptions } from "./validate.js";
 
@@ -26,9 +26,7 @@ const readText = async (path: string): Promise<string | undefined> => {
 const listNetdev = async (options: NftablesValidateOptions): Promise<string | undefined> => {
   const binary = options.binary ?? "nft";
   const args = ["-t", "list", "table", "netdev", "portico"];
-  const r = await (options.netns === undefined
-    ? run(binary, args, { timeoutMs: options.timeoutMs ?? 30_000 })
-    : run("ip", ["netns", "exec", options.netns, binary, ...args], { timeoutMs: options.timeoutMs ?? 30_000 }));
+  const r = await runIn(options.netns, binary, args, { timeoutMs: options.timeoutMs ?? 30_000 });
   return r.isOk() && r.value.code === 0 && !r.value.timedOut ? r.value.stdout : undefined;
 };
 

@@ -1,4 +1,4 @@
-import { run } from "@portico/host";
+import { runIn } from "@portico/host";
 import { readNftablesState, type NftablesState } from "./state.js";
 import type { NftablesValidateOptions } from "./validate.js";
 
@@ -34,9 +34,7 @@ export const readNftablesKernelState = async (
     const key = `${family} ${l.table}`;
     if (kernel.has(key) || !MAP_NAME.test(l.table)) continue;
     const args = ["list", "map", family, "portico", l.table];
-    const r = await (options.netns === undefined
-      ? run(binary, args, { timeoutMs: options.timeoutMs ?? 5_000 })
-      : run("ip", ["netns", "exec", options.netns, binary, ...args], { timeoutMs: options.timeoutMs ?? 5_000 }));
+    const r = await runIn(options.netns, binary, args, { timeoutMs: options.timeoutMs ?? 5_000 });
     if (r.isErr() || r.value.timedOut) return undefined;
     // nft exits 1 for a map (or table) that does not exist: nothing of it is installed.
     kernel.set(key, r.value.code === 0 ? slotsOf(r.value.stdout) : new Map());

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { err, ok, ResultAsync, type Result } from "neverthrow";
 import type { AdapterError, ValidateFn } from "@portico/core";
-import { run } from "@portico/host";
+import { isNetnsName, runIn } from "@portico/host";
 
 /** Options for {@link validateNftables}. */
 export interface NftablesValidateOptions {
@@ -15,7 +15,6 @@ export interface NftablesValidateOptions {
   readonly timeoutMs?: number;
 }
 
-const NETNS = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
 const MAX_LINES = 20;
 
 /** An nftables adapter error. */
@@ -36,7 +35,7 @@ export const nftFile = async (
   const binary = options.binary ?? "nft";
   const timeoutMs = options.timeoutMs ?? 30_000;
   const { netns } = options;
-  if (netns !== undefined && !NETNS.test(netns))
+  if (netns !== undefined && !isNetnsName(netns))
     return err(failure("validate", `netns ${JSON.stringify(netns)} is not a network namespace name`));
   let dir: string;
   try {
@@ -49,9 +48,7 @@ export const nftFile = async (
     await writeFile(file, text, { encoding: "utf8", mode: 0o600 });
     const nftArgs = [...args, "-f", file];
     const command = netns === undefined ? binary : "ip";
-    const r = await run(command, netns === undefined ? nftArgs : ["netns", "exec", netns, binary, ...nftArgs], {
-      timeoutMs,
-    });
+    const r = await runIn(netns, binary, nftArgs, { timeoutMs });
     if (r.isErr())
       return err(
         failure(

@@ -1,5 +1,5 @@
 import type { Config, LbNode } from "@portico/core";
-import { run } from "@portico/host";
+import { runIn } from "@portico/host";
 
 /** How a check of `portico doctor` came out. */
 export type Verdict = "OK" | "WARN" | "FAIL";
@@ -37,6 +37,4 @@ export const checkResult = (verdict: Verdict, name: string, detail: string, fix?
 
 /** inNs runs a program where the doctor looks: here, or inside `opts.netns` (tests). */
 export const inNs = (opts: DoctorOptions, command: string, args: readonly string[]) =>
-  opts.netns === undefined
-    ? run(command, args, { timeoutMs: 15_000 })
-    : run("ip", ["netns", "exec", opts.netns, command, ...args], { timeoutMs: 15_000 });
+  runIn(opts.netns, command, args, { timeoutMs: 15_000 });

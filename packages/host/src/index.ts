@@ -2,3 +2,4 @@ export { run, isInstalled, type RunError, type RunOptions, type RunOutput } from
 export { writeFileAtomic, type FileError, type WriteOptions } from "./files.js";
 export { addInterface, createNamespace, deleteNamespace, type NetnsError } from "./netns.js";
 export { start, type Exit, type StartOptions, type Started } from "./start.js";
+export { isNetnsName, runIn } from "./runIn.js";
