@@ -1,7 +1,7 @@
 import { err, ok, type Result } from "neverthrow";
 import {
+  compareIp,
   ipFamily,
-  ipToBigInt,
   type AdapterError,
   type Asn,
   type BgpCommunity,
@@ -128,17 +128,8 @@ const checkPeers = (plan: Plan, localAsn: Asn, nodeAddress: Ip): Result<PeerView
     if (names.size !== views.length) return err(renderError("settings.bgp.peers: an address appears twice"));
     if (views.some((v) => v.keepaliveS >= v.holdTimeS))
       return err(renderError("settings.bgp.peers: a keepalive time is not below its hold time"));
-    return ok(views.sort((a, b) => compareBig(a.address, b.address)));
+    return ok(views.sort((a, b) => compareIp(a.address, b.address)));
   });
-};
-
-const compareBig = (a: Ip, b: Ip): number => {
-  const fa = ipFamily(a);
-  const fb = ipFamily(b);
-  if (fa !== fb) return fa - fb;
-  const x = ipToBigInt(a);
-  const y = ipToBigInt(b);
-  return x < y ? -1 : x > y ? 1 : 0;
 };
 
 // The VIPs the plan has this node announce, each checked; a VIP listed twice is a planner bug.
@@ -158,7 +149,7 @@ const checkVips = (plan: Plan, node: LbNodeName, choice: AnnounceChoice): Result
     ),
   ).andThen((vips) =>
     new Set(vips.map((v) => v.vip)).size === vips.length
-      ? ok(vips.sort((a, b) => compareBig(a.vip, b.vip)))
+      ? ok(vips.sort((a, b) => compareIp(a.vip, b.vip)))
       : err(renderError("announcements: a VIP appears twice")),
   );
 };

@@ -1,7 +1,6 @@
-import { readFile } from "node:fs/promises";
 import { err, ok, ResultAsync, type Result } from "neverthrow";
 import type { AdapterError, ApplyFn } from "@portico/core";
-import { isNetnsName, runIn, writeFileAtomic } from "@portico/host";
+import { isNetnsName, pollUntil, readTextIfAny, runIn, writeFileAtomic } from "@portico/host";
 import { birdc } from "./birdc.js";
 import { birdFailure, validateBird } from "./validate.js";
 
@@ -25,23 +24,6 @@ export interface BirdApplyOptions {
 /** What {@link applyBird} did. */
 export type BirdApplyOutcome = "unchanged" | "reconfigured" | "started";
 
-const readText = async (path: string): Promise<string | undefined> => {
-  try {
-    return await readFile(path, "utf8");
-  } catch {
-    return undefined;
-  }
-};
-
-const waitFor = async (check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> => {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > until) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
-
 const apply = async (text: string, options: BirdApplyOptions): Promise<Result<BirdApplyOutcome, AdapterError>> => {
   const binary = options.binary ?? "bird";
   const timeoutMs = options.timeoutMs ?? 30_000;
@@ -57,7 +39,7 @@ const apply = async (text: string, options: BirdApplyOptions): Promise<Result<Bi
   if (valid.isErr()) return err(valid.error);
 
   const running = (await birdc(["show", "status"], control)).isOk();
-  if (running && (await readText(options.configPath)) === text) return ok("unchanged");
+  if (running && (await readTextIfAny(options.configPath)) === text) return ok("unchanged");
 
   const written = await writeFileAtomic(options.configPath, text, { mode: 0o644 });
   if (written.isErr()) return err(birdFailure("io", `cannot install the config: ${written.error.message}`));
@@ -90,7 +72,10 @@ const apply = async (text: string, options: BirdApplyOptions): Promise<Result<Bi
       ),
     );
   // bird forks into the background and opens its control socket once it is up.
-  const up = await waitFor(async () => (await birdc(["show", "status"], control)).isOk(), Math.min(timeoutMs, 10_000));
+  const up = await pollUntil(
+    async () => (await birdc(["show", "status"], control)).isOk(),
+    Math.min(timeoutMs, 10_000),
+  );
   return up ? ok("started") : err(birdFailure("apply", `${binary} started but ${options.socket} does not answer`));
 };
 

@@ -1,8 +1,8 @@
-import { readFile, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { err, ok, ResultAsync, type Result } from "neverthrow";
 import type { AdapterError, ApplyFn } from "@portico/core";
-import { run, writeFileAtomic } from "@portico/host";
+import { pollUntil, readTextIfAny, run, writeFileAtomic } from "@portico/host";
 import { defaultSupervisor, KEEPALIVED_UNIT, keepalivedLaunch, type KeepalivedSupervisor } from "./launch.js";
 import { validateKeepalived } from "./validate.js";
 
@@ -37,34 +37,17 @@ const failure = (kind: AdapterError["kind"], message: string, hint?: string): Ad
   ...(hint === undefined ? {} : { hint }),
 });
 
-const readText = async (path: string): Promise<string | undefined> => {
-  try {
-    return await readFile(path, "utf8");
-  } catch {
-    return undefined;
-  }
-};
-
 /** The pid in a pid file when that process is alive and is keepalived; otherwise undefined. */
 export const runningKeepalived = async (pidFile: string): Promise<number | undefined> => {
-  const text = await readText(pidFile);
+  const text = await readTextIfAny(pidFile);
   const pid = text === undefined ? Number.NaN : Number(text.trim());
   if (!Number.isInteger(pid) || pid <= 1) return undefined;
   // A stale pid file may name a pid that now belongs to something else: never signal that.
-  const comm = await readText(`/proc/${pid}/comm`);
-  const stat = await readText(`/proc/${pid}/stat`);
+  const comm = await readTextIfAny(`/proc/${pid}/comm`);
+  const stat = await readTextIfAny(`/proc/${pid}/stat`);
   // Field 3 of /proc/<pid>/stat is the state; Z is a zombie that only waits to be reaped.
   const state = stat?.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
   return comm?.trim() === "keepalived" && state !== "Z" ? pid : undefined;
-};
-
-const waitFor = async (check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> => {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > until) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
 };
 
 const apply = async (
@@ -83,7 +66,7 @@ const apply = async (
   if (valid.isErr()) return err(valid.error);
 
   const pid = await runningKeepalived(options.pidFile);
-  if (pid !== undefined && (await readText(options.configPath)) === text) return ok("unchanged");
+  if (pid !== undefined && (await readTextIfAny(options.configPath)) === text) return ok("unchanged");
 
   const written = await writeFileAtomic(options.configPath, text, { mode: 0o644 });
   if (written.isErr()) return err(failure("io", `cannot install the config: ${written.error.message}`));
@@ -139,7 +122,7 @@ const apply = async (
     );
   }
   // keepalived forks into the background and writes its pid file once it is up.
-  const up = await waitFor(
+  const up = await pollUntil(
     async () => (await runningKeepalived(options.pidFile)) !== undefined,
     Math.min(timeoutMs, 10_000),
   );

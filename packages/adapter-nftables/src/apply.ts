@@ -1,7 +1,6 @@
-import { readFile } from "node:fs/promises";
 import { ResultAsync, err, ok } from "neverthrow";
 import type { AdapterError, ApplyFn } from "@portico/core";
-import { runIn, writeFileAtomic } from "@portico/host";
+import { readTextIfAny, runIn, writeFileAtomic } from "@portico/host";
 import { sweepOf } from "./_sweep.js";
 import { failure, nftFile, type NftablesValidateOptions } from "./validate.js";
 
@@ -13,14 +12,6 @@ export interface NftablesApplyOptions extends NftablesValidateOptions {
 
 /** What {@link applyNftables} did: `loaded` the whole ruleset, or `unchanged` (same text, already loaded). */
 export type NftablesApplyOutcome = "unchanged" | "loaded";
-
-const readText = async (path: string): Promise<string | undefined> => {
-  try {
-    return await readFile(path, "utf8");
-  } catch {
-    return undefined;
-  }
-};
 
 /** The installed netdev table without its elements (pins and all), or undefined when there is none. */
 const listNetdev = async (options: NftablesValidateOptions): Promise<string | undefined> => {
@@ -44,7 +35,7 @@ export const applyNftables: ApplyFn<
 > = (text, options) =>
   new ResultAsync(
     (async () => {
-      if (!options.force && (await readText(options.configPath)) === text) return ok("unchanged" as const);
+      if (!options.force && (await readTextIfAny(options.configPath)) === text) return ok("unchanged" as const);
       const checked = await nftFile(text, ["-c"], options, "check");
       if (checked.isErr()) return err(checked.error);
       const written = await writeFileAtomic(options.configPath, text, { mode: 0o644 });

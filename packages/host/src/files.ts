@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { dirname, join, basename } from "node:path";
 import { ResultAsync } from "neverthrow";
 
@@ -48,3 +48,12 @@ export const writeFileAtomic = (
     })(),
     (e): FileError => ({ kind: "io", path, message: `${path}: ${(e as Error).message}` }),
   );
+
+/** readTextIfAny: a file's text, or undefined when it cannot be read (absent, unreadable): "nothing installed yet". */
+export const readTextIfAny = async (path: string): Promise<string | undefined> => {
+  try {
+    return await readFile(path, "utf8");
+  } catch {
+    return undefined;
+  }
+};
