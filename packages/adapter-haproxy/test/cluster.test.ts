@@ -26,13 +26,7 @@ await describeWith(
     const lab = new DataplaneLab();
 
     beforeAll(async () => {
-      try {
-        await lab.up(cluster({ node1: 1, node2: 1 }));
-        await lab.until(async () => (await lab.serverUp("node1")) && (await lab.serverUp("node2")), 10_000);
-      } catch (e) {
-        await lab.down();
-        throw e;
-      }
+      await lab.upServing(cluster({ node1: 1, node2: 1 }), ["node1", "node2"]);
     }, 60_000);
     afterAll(async () => {
       await lab.down();

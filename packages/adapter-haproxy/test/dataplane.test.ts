@@ -24,13 +24,7 @@ await describeWith(
     };
 
     beforeAll(async () => {
-      try {
-        await lab.up(all);
-        await lab.until(async () => (await Promise.all(NODES.map((n) => lab.serverUp(n)))).every(Boolean), 10_000);
-      } catch (e) {
-        await lab.down();
-        throw e;
-      }
+      await lab.upServing(all, NODES);
     }, 60_000);
     afterAll(async () => {
       await lab.down();

@@ -43,13 +43,7 @@ await describeWith(
     const lab = new DataplaneLab();
 
     beforeAll(async () => {
-      try {
-        await lab.up(sticky);
-        await lab.until(async () => (await Promise.all(NODES.map((n) => lab.serverUp(n)))).every(Boolean), 10_000);
-      } catch (e) {
-        await lab.down();
-        throw e;
-      }
+      await lab.upServing(sticky, NODES);
     }, 60_000);
     afterAll(async () => {
       await lab.down();

@@ -110,6 +110,20 @@ export class DataplaneLab {
   }
 
   /**
+   * {@link up}, then wait until HAProxy's check has each of `nodes` up; on any failure the lab is
+   * taken down before the error is thrown, so a failed set-up leaves nothing behind.
+   */
+  async upServing(first: LabService, nodes: readonly NodeId[], capMs = 10_000): Promise<void> {
+    try {
+      await this.up(first);
+      await this.until(async () => (await Promise.all(nodes.map((n) => this.serverUp(n)))).every(Boolean), capMs);
+    } catch (e) {
+      await this.down();
+      throw e;
+    }
+  }
+
+  /**
    * Stop haproxy and start it again on the installed file, as systemd does after a crash or a
    * package upgrade: a start that is not a reload.
    */
