@@ -72,36 +72,25 @@ await describeWith([root, program("nft", ["--version"]), program("ip", ["-V"])],
       "nft",
       "add chain netdev probe c { type filter hook ingress device eth0 priority -200; policy accept; }",
     ]);
-    await must("ip", [
-      "netns",
-      "exec",
-      lab.lb,
-      "nft",
-      "add",
-      "rule",
-      "netdev",
-      "probe",
-      "c",
-      "ip",
-      "saddr",
-      VIP,
-      "counter",
-    ]);
-    await must("ip", [
-      "netns",
-      "exec",
-      lab.lb,
-      "nft",
-      "add",
-      "rule",
-      "netdev",
-      "probe",
-      "c",
-      "ip6",
-      "saddr",
-      VIP6,
-      "counter",
-    ]);
+    for (const [family, vip] of [
+      ["ip", VIP],
+      ["ip6", VIP6],
+    ] as const)
+      await must("ip", [
+        "netns",
+        "exec",
+        lab.lb,
+        "nft",
+        "add",
+        "rule",
+        "netdev",
+        "probe",
+        "c",
+        family,
+        "saddr",
+        vip,
+        "counter",
+      ]);
     const r = await lab.ask(VIP, SERVICE_PORT, 40);
     expect(r.answers.filter((a) => a.timeout)).toEqual([]);
     expect(nodesOf(r)).toEqual(new Set(NODES));
