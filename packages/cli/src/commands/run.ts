@@ -24,6 +24,13 @@ const makeLogger = (io: Io): Logger =>
     ? pino({ base: null }, pretty({ colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" }))
     : pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime });
 
+/** What a daemon's apply did, in the controller's terms: `changed` unless it failed or left things as they were. */
+const changeOf = <K extends string>(
+  r: { readonly ok: string } | { readonly error: unknown } | undefined,
+  changed: K,
+): K | "none" | "error" =>
+  r === undefined ? "none" : "error" in r ? "error" : r.ok === "unchanged" ? "none" : changed;
+
 /** Apply on this node and say what happened in the controller's terms. */
 const applier = (config: Config, node: LbNodeName, bgp?: BgpRuntime, health?: L4Health) => {
   // One render cache for the life of the controller: each plan re-renders only what changed.
@@ -63,22 +70,8 @@ const applier = (config: Config, node: LbNodeName, bgp?: BgpRuntime, health?: L4
             : r.haproxy.ok.action === "deferred"
               ? "deferred"
               : "none";
-    const keepalived =
-      r.keepalived === undefined
-        ? "none"
-        : "error" in r.keepalived
-          ? "error"
-          : r.keepalived.ok === "unchanged"
-            ? "none"
-            : "reload";
-    const nftables =
-      r.nftables === undefined
-        ? "none"
-        : "error" in r.nftables
-          ? "error"
-          : r.nftables.ok === "unchanged"
-            ? "none"
-            : "load";
+    const keepalived = changeOf(r.keepalived, "reload");
+    const nftables = changeOf(r.nftables, "load");
     const retryInMs = "ok" in r.haproxy ? r.haproxy.ok.retryInMs : undefined;
     return { haproxy, keepalived, nftables, errors, ...(retryInMs === undefined ? {} : { retryInMs }) };
   };
