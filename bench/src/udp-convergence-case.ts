@@ -24,10 +24,9 @@ import {
   NetnsLab,
   segmentLbAddress,
   segmentNodeAddress,
-  UDP_LOOP_BIN,
+  udpLoop,
   until,
   waitForLine,
-  type UdpLoopResult,
 } from "@portico/testkit/lab";
 import { drained, PORTICO_BIN, report, requireTools, sleep, withCleanup, type CaseFigure } from "./_case.js";
 
@@ -132,13 +131,16 @@ await withCleanup(async (cleanups) => {
   for (let i = 0; i < runs; i++) {
     const mode = MODES[i % MODES.length]!;
     const vip = vipOf(i);
-    const loopArgs = [UDP_LOOP_BIN, vip, PORT, "fresh", 47000, 50, 5, 20, 6000, CAP].map(String);
-    const cmd = ["netns", "exec", net.client, process.execPath, ...loopArgs];
-    const loop = (await start("ip", cmd, { stdio: "pipe" }))._unsafeUnwrap();
-    let out = "";
-    loop.stdout!.on("data", (b: Buffer) => (out += b.toString()));
-    const done = loop.exited.then(() => JSON.parse(out.trim().split("\n").pop() ?? "{}") as UdpLoopResult);
-    await waitForLine(loop, "started", CAP);
+    const o = {
+      mode: "fresh",
+      firstPort: 47000,
+      ports: 50,
+      intervalMs: 5,
+      timeoutMs: 20,
+      maxCount: 6000,
+      maxMs: CAP,
+    } as const;
+    const loop = await udpLoop(net.client, vip, PORT, { ...o, waitFor: "started", capMs: CAP });
     // The loop is sending (nothing answers on the VIP yet).
     await sleep(50);
     const t0 = Date.now();
@@ -149,11 +151,10 @@ await withCleanup(async (cleanups) => {
         annotations: { "portico.dev/load-balancer-ips": vip, "portico.dev/data-plane": mode },
       }),
     );
-    await until("the first answer", () => out.includes("ready\n"), CAP, 2).catch((e: Error) => {
+    await waitForLine(loop.proc, "ready", CAP).catch((e: Error) => {
       throw new Error(`${e.message} (${mode} ${vip})\nportico logs:\n${portico.log()}`);
     });
-    loop.stdin!.write("stop\n");
-    const first = (await done).answers.find((a) => a.timeout === undefined);
+    const first = (await loop.stop()).answers.find((a) => a.timeout === undefined);
     if (first?.at === undefined) throw new Error(`no answer through ${mode}`);
     created[mode]!.push(first.at - t0);
     await until(`udp${i}'s status`, () => ingressOf(api.get("Service", "default", `udp${i}`)).length > 0, CAP);

@@ -10,8 +10,7 @@
 // was gone, and how many flows answered from another node than before the failure (goal 0). After
 // each run the master is restored and takes the VIP back.
 // Usage: node udp-failover-case.js <runs>  -> one JSON line.
-import { start } from "@portico/host";
-import { until, waitForLine, UDP_LOOP_BIN, type UdpLoopResult } from "@portico/testkit/lab";
+import { udpLoop, until } from "@portico/testkit/lab";
 import {
   CAP,
   DEATHS,
@@ -40,14 +39,16 @@ await withCleanup(async (cleanups) => {
   const { master, backup } = lab;
 
   const loop = async (mode: keyof typeof PORTS, firstPort: number) => {
-    const args = [VIP, PORTS[mode], "fresh", firstPort, 20, 5, 20, 8000, 30_000].map(String);
-    const cmd = ["netns", "exec", lab.net.client, process.execPath, UDP_LOOP_BIN, ...args];
-    const proc = (await start("ip", cmd, { stdio: "pipe" }))._unsafeUnwrap();
-    let out = "";
-    proc.stdout!.on("data", (b: Buffer) => (out += b.toString()));
-    const done = proc.exited.then(() => JSON.parse(out.trim().split("\n").pop() ?? "{}") as UdpLoopResult);
-    await waitForLine(proc, "ready", CAP);
-    return { mode, stop: () => (proc.stdin!.write("stop\n"), done) };
+    const o = {
+      mode: "fresh",
+      firstPort,
+      ports: 20,
+      intervalMs: 5,
+      timeoutMs: 20,
+      maxCount: 8000,
+      maxMs: 30_000,
+    } as const;
+    return { mode, ...(await udpLoop(lab.net.client, VIP, PORTS[mode], { ...o, waitFor: "ready", capMs: CAP })) };
   };
   const resumed: Record<string, number[]> = {};
   const moved: Record<string, number[]> = {};

@@ -1,14 +1,14 @@
 import { readNftablesState } from "@portico/adapter-nftables";
-import { start, type Started } from "@portico/host";
 import {
   describeWith,
   program,
   root,
   SEGMENT_CLIENT,
-  UDP_LOOP_BIN,
+  udpLoop,
   until,
   waitForLine,
   must,
+  type UdpLoop,
   type UdpLoopResult,
 } from "@portico/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -37,10 +37,8 @@ import {
 // nothing (fail static: the ruleset stays as installed), so it is not part of the failure. The
 // second case kills keepalived alone, with the node's kernel still forwarding.
 
-interface Loop {
+interface Loop extends UdpLoop {
   readonly name: string;
-  readonly proc: Started;
-  readonly done: Promise<UdpLoopResult>;
 }
 
 await describeWith(
@@ -52,22 +50,8 @@ await describeWith(
     const nsOf = (lb: string): string => lab.nsOf(lb);
     const addressOf = (lb: string): string => lab.addressOf(lb);
     const loop = async (name: string, port: number, mode: "fresh" | "one", firstPort: number): Promise<Loop> => {
-      const args = [VIP, port, mode, firstPort, 20, 5, 100, 4000, 30_000].map(String);
-      const proc = (
-        await start("ip", ["netns", "exec", lab.net.client, process.execPath, UDP_LOOP_BIN, ...args], { stdio: "pipe" })
-      )._unsafeUnwrap();
-      let out = "";
-      proc.stdout!.on("data", (b: Buffer) => (out += b.toString()));
-      // A loop that ended without its report (killed after a failed test) reads as one that got no answer.
-      const done = proc.exited.then((): UdpLoopResult => {
-        try {
-          return JSON.parse(out.trim().split("\n").pop() ?? "") as UdpLoopResult;
-        } catch {
-          return { sent: 0, late: 0, pushes: [], answers: [] };
-        }
-      });
-      await waitForLine(proc, "ready", CAP);
-      return { name, proc, done };
+      const o = { mode, firstPort, ports: 20, intervalMs: 5, timeoutMs: 100, maxCount: 4000, maxMs: 30_000 };
+      return { name, ...(await udpLoop(lab.net.client, VIP, port, { ...o, waitFor: "ready", capMs: CAP })) };
     };
     /** Every node sends its nat nodePort's datagram unasked to `to`:`port`; one of them has that flow. */
     const pushFromNodes = async (to: string, port: number): Promise<void> => {
@@ -78,8 +62,7 @@ await describeWith(
       await new Promise((r) => setTimeout(r, 300));
     };
     const stopAll = async (loops: readonly Loop[]): Promise<Map<string, UdpLoopResult>> => {
-      for (const l of loops) l.proc.stdin!.write("stop\n");
-      return new Map(await Promise.all(loops.map(async (l) => [l.name, await l.done] as const)));
+      return new Map(await Promise.all(loops.map(async (l) => [l.name, await l.stop()] as const)));
     };
     /** What a loop saw around `t0`: the nodes by source port before, and how answers came after. */
     const around = (r: UdpLoopResult, t0: number, t1 = t0) => {

@@ -47,4 +47,5 @@ export {
   type L2Segment,
   type SegmentPorts,
 } from "./lab/l2-segment.js";
+export { udpLoop, type UdpLoop, type UdpLoopOptions } from "./lab/udp-loop-run.js";
 export { readProxyHeader, type ProxyHeader } from "./lab/proxy-header.js";

@@ -54,5 +54,7 @@ export {
   type L2Segment,
   type SegmentPorts,
 } from "./lab/l2-segment.js";
+/** The lab's UDP request/response loop, started in a client namespace and stopped with its report. */
+export { udpLoop, type UdpLoop, type UdpLoopOptions } from "./lab/udp-loop-run.js";
 /** The PROXY protocol header parser the fake node reads its connections with. */
 export { readProxyHeader, type ProxyHeader } from "./lab/proxy-header.js";
