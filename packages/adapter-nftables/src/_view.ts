@@ -1,6 +1,7 @@
 import { err, ok, type Result } from "neverthrow";
 import {
   DEFAULT_FLOW_PINS,
+  hash53,
   hash8,
   ipToBigInt,
   isIdent,
@@ -19,9 +20,9 @@ import {
 } from "@portico/core";
 
 /**
- * One planned server of a listener as the ruleset prints it: its mark and target. The mark is the
- * low 32 bits of the node's address, so a node keeps its mark whatever nodes join or leave and a
- * flow pinned to it before a reload still names it after.
+ * One planned server of a listener as the ruleset prints it: its mark and target. The mark comes
+ * from the node's address alone (see {@link markOf}), so a node keeps its mark whatever nodes join
+ * or leave and a flow pinned to it before a reload still names it after.
  */
 export interface ViewServer {
   readonly mark: number;
@@ -97,11 +98,18 @@ const PROTOCOLS = { TCP: "tcp", UDP: "udp", SCTP: "sctp" } as const;
 const isPort = (p: unknown): p is number => typeof p === "number" && Number.isInteger(p) && p >= 1 && p <= 65535;
 const isWeight = (w: unknown): w is number => typeof w === "number" && Number.isInteger(w) && w >= 0 && w <= 256;
 const LOW32 = (1n << 32n) - 1n;
-/** Marks by address: the low 32 bits, the next free one on a collision (0 stays unused). */
+/**
+ * A node's mark before collisions, from its address alone: an IPv4 address is its own mark (no two
+ * nodes share one); an IPv6 address is hashed to 32 bits, as its low 32 bits are the same for one
+ * host part in two subnets (2001:db8:1::5 and 2001:db8:2::5).
+ */
+const markOf = (a: Ip): number =>
+  a.includes(":") ? hash53(a, 0x6d61726b) % 0x100000000 : Number(ipToBigInt(a) & LOW32);
+/** Marks by address: {@link markOf}, the next free one on a collision (0 stays unused). */
 const marksOf = (addresses: readonly Ip[]): number[] => {
   const used = new Set<number>();
   return addresses.map((a) => {
-    let m = Number(ipToBigInt(a) & LOW32);
+    let m = markOf(a);
     while (m === 0 || used.has(m)) m = (m + 1) % 0x100000000;
     used.add(m);
     return m;

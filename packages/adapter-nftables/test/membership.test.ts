@@ -69,3 +69,31 @@ describe("membership by check", () => {
     }
   });
 });
+
+describe("marks", () => {
+  const v6 = (name: string) =>
+    aService({
+      name,
+      ipFamilies: ["IPv6"],
+      annotations: { "portico.dev/data-plane": "direct" },
+      ports: [{ port: 53, nodePort: 30053, protocol: "UDP" }],
+    });
+  /** Each node address's mark, as the ruleset's forwarding map names it. */
+  const marksIn = (objects: readonly unknown[]): Map<string, string> => {
+    const text = renderNftables(planOf(objects, config), { node })._unsafeUnwrap();
+    return new Map([...text.matchAll(/(0x[0-9a-f]+) : ([0-9a-f.:]+[0-9a-f])\b/g)].map((m) => [m[2]!, m[1]!]));
+  };
+
+  it("an IPv4 node's mark is its address", () => {
+    expect(marksIn([aNode("n1", "198.18.1.1"), local("a", 30053)]).get("198.18.1.1")).toBe("0xc6120101");
+  });
+
+  it("an IPv6 node keeps its mark when a node with its host part in another subnet joins", () => {
+    const before = marksIn([aNode("n1", "2001:db8:1::5"), v6("a")]);
+    // The node joining comes first by name and by address, so a mark taken in order would move n1's.
+    const after = marksIn([aNode("m0", "2001:db8::5"), aNode("n1", "2001:db8:1::5"), v6("a")]);
+    expect(before.get("2001:db8:1::5")).toBeDefined();
+    expect(after.get("2001:db8:1::5")).toBe(before.get("2001:db8:1::5"));
+    expect(after.get("2001:db8::5")).not.toBe(after.get("2001:db8:1::5"));
+  });
+});
