@@ -6,6 +6,7 @@ import {
   ipToBigInt,
   isIdent,
   isInterfaceName,
+  MAGLEV_SIZES,
   maglevTable,
   parseCidr,
   parseIp,
@@ -18,6 +19,9 @@ import {
   type MaglevTable,
   type Plan,
 } from "@portico/core";
+
+// The largest table a plan may ask for: the core's largest listed size.
+const MAX_TABLE_SIZE = MAGLEV_SIZES[MAGLEV_SIZES.length - 1]!;
 
 /**
  * One planned server of a listener as the ruleset prints it: its mark and target. The mark comes
@@ -151,8 +155,8 @@ const checkListener = (
   if (protocol === undefined)
     return err(fail(`L4 listener ${l.id}: protocol ${show(l.protocol)} is not TCP, UDP, SCTP`));
   if (l.mode !== "nat" && l.mode !== "direct") return err(fail(`L4 listener ${l.id}: mode ${show(l.mode)}`));
-  if (!Number.isInteger(l.tableSize) || l.tableSize < 2 || l.tableSize > 65521)
-    return err(fail(`L4 listener ${l.id}: table size ${show(l.tableSize)} is not 2-65521`));
+  if (!Number.isInteger(l.tableSize) || l.tableSize < 2 || l.tableSize > MAX_TABLE_SIZE)
+    return err(fail(`L4 listener ${l.id}: table size ${show(l.tableSize)} is not 2-${MAX_TABLE_SIZE}`));
   const sourceRanges: Cidr[] = [];
   for (const c of l.sourceRanges ?? []) {
     const p = typeof c === "string" ? parseCidr(c) : undefined;

@@ -96,6 +96,35 @@ await describeWith([root, program("nft", ["--version"]), program("ip", ["-V"])],
     await held6.end();
   }, 120_000);
 
+  it("the tables resized (the cluster's node count crossed a size's bound) reset none of 200 established flows", async () => {
+    // The plan of a cluster past a bound gives every listener the larger size: a full load replaces the maps.
+    const resized = (p: Plan, tableSize: number): Plan => ({
+      ...p,
+      l4Listeners: p.l4Listeners!.map((l) => ({ ...l, tableSize })),
+    });
+    await load(resized(planFor(THREE), 16381));
+    const held = await lab.hold(VIP, PORT, 200, 90_000, 48000);
+    expect(errorsOf(held.opened)).toEqual([]);
+    await load(resized(planFor(THREE), 32749));
+    const after = await held.ping();
+    expect(errorsOf(after)).toEqual([]);
+    expect(byPort(after)).toEqual(byPort(held.opened));
+    const state = readNftablesState(await nft("list", "table", "netdev", "portico"));
+    expect(state.listeners.map((l) => l.shares.reduce((n, x) => n + x.slots, 0))).toEqual(
+      state.listeners.map(() => 32749),
+    );
+    // Unpinned, the same flows are hashed by the new table, which shares no layout with the old one.
+    const pins = (await nft("-t", "list", "table", "netdev", "portico")).match(/map (pin_\w+)/g)!;
+    for (const m of pins) await nft("flush", "map", "netdev", "portico", m.split(" ")[1]!);
+    const unpinned = await held.ping();
+    expect(errorsOf(unpinned).length).toBeGreaterThan(0);
+    console.info(
+      `pins: resize 16381 -> 32749 reset ${errorsOf(after).length} of ${after.flows.length} IPv4 flows; ` +
+        `with the pins flushed ${errorsOf(unpinned).length} of ${unpinned.flows.length}`,
+    );
+    await held.end();
+  }, 120_000);
+
   it("a UDP flow whose node failed is pinned anew, so the node coming back does not take it back", async () => {
     await load(planFor(NODES));
     const ask = async () =>

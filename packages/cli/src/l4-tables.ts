@@ -3,7 +3,8 @@ import { readNftablesKernelState, type NftablesState } from "@portico/adapter-nf
 
 /**
  * How often the announcer re-reads the kernel's L4 tables: listing one 16381-slot Maglev map costs
- * nft up to about 100 ms of CPU on a 2-core box, too much for every 20 ms look.
+ * nft up to about 100 ms of CPU on a 2-core box (the larger tables of a cluster over 32 nodes
+ * about in proportion to their slots), too much for every 20 ms look.
  */
 export const L4_TABLES_READ_MS = 1_000;
 

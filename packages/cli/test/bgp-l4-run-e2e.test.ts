@@ -12,7 +12,7 @@ import { startPorticoIn, type PorticoInNetns } from "./e2e/netns-portico.js";
 
 // `portico run` in an LB namespace of the BGP lab (real HAProxy, nft, BIRD on both sides, the
 // test API server): a `direct` Service over two fake nodes on the router's bridge, at the default
-// Maglev table size (16381 slots, which `nft list` takes hundreds of milliseconds to print). The
+// Maglev table size of two nodes (16381 slots, which `nft list` takes hundreds of milliseconds to print). The
 // nodes' kube-proxy checks fail one by one: the first moves its node out of the nft map and the
 // VIP stays announced; the last empties the table and the route leaves the router, timed from
 // the moment HAProxy says the check is down. Figures are printed; the median bound tells the health loop's event from the kernel read.

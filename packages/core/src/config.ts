@@ -136,7 +136,8 @@ export const parseConfig = (input: unknown): Result<Config, readonly ConfigIssue
       tcpDataPlane: d(nftables?.tcpDataPlane),
       udpDataPlane: d(nftables?.udpDataPlane),
       sctpDataPlane: d(nftables?.sctpDataPlane),
-      maglevTableSize: d(nftables?.maglevTableSize),
+      // Absent by default: the plan sizes its tables from the node count.
+      ...(nftables?.maglevTableSize === undefined ? {} : { maglevTableSize: nftables.maglevTableSize }),
       flowPinTimeoutS: d(nftables?.flowPinTimeoutS),
       udpFlowPinTimeoutS: d(nftables?.udpFlowPinTimeoutS),
       flowPinMapSize: d(nftables?.flowPinMapSize),

@@ -1,7 +1,7 @@
 import { hash53 } from "./hash.js";
 
 /** MAGLEV_SIZES lists the prime table sizes a Maglev table may have, smallest first. */
-export const MAGLEV_SIZES = [251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521] as const;
+export const MAGLEV_SIZES = [251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071] as const;
 
 /** MaglevMember is one entry of a Maglev table: a name (a node's) and its weight (0 leaves it out). */
 export interface MaglevMember {
@@ -19,13 +19,23 @@ export interface MaglevTable {
   readonly slots: readonly number[];
 }
 
+/** The fewest slots per node a table of {@link maglevSize} has, up to the largest listed size. */
+export const MAGLEV_SLOTS_PER_NODE = 500;
+
+/** The smallest table {@link maglevSize} gives, whatever few nodes there are (Cilium's default too). */
+export const MAGLEV_SIZE_MIN = 16381;
+
 /**
- * maglevSize is the table size for `count` members: the smallest listed prime at least 1000 times
- * the count (Maglev moves fewer slots beyond a leaving member's own the larger the table is per
- * member), at most the largest listed.
+ * maglevSize is the table size for `nodes` nodes: the smallest listed prime of at least
+ * {@link MAGLEV_SLOTS_PER_NODE} slots per node and at least {@link MAGLEV_SIZE_MIN}, at most the
+ * largest listed. Maglev moves more flows beyond a leaving node's own the fewer slots each node
+ * has: at 500 a node, one of N leaving moves at most 1/N + 1% of the flows (at 328 a node, 16381
+ * slots over 50 nodes, up to 1/N + 1.2%). So 16381 up to 32 nodes, 32749 up to 65, 65521 up to
+ * 131, 131071 beyond (fewer than 500 a node past 262).
  */
-export const maglevSize = (count: number): number =>
-  MAGLEV_SIZES.find((p) => p >= 1000 * count) ?? MAGLEV_SIZES[MAGLEV_SIZES.length - 1]!;
+export const maglevSize = (nodes: number): number =>
+  MAGLEV_SIZES.find((p) => p >= MAGLEV_SIZE_MIN && p >= MAGLEV_SLOTS_PER_NODE * nodes) ??
+  MAGLEV_SIZES[MAGLEV_SIZES.length - 1]!;
 
 // The members a table is made of, in name order: names compared by code unit so the order is
 // the same everywhere, weights rounded down to whole numbers.
@@ -59,34 +69,34 @@ const preference = (seed: number, j: number, m: number): number => {
  * member walks its own sequence of preferred slots (see {@link preference}), and
  * members take turns claiming their next free slot, a member of weight w taking w turns for
  * every `max weight` rounds. The table depends only on the set of names and weights, never on
- * their order, so every LB node computes the same one. `size` defaults to {@link maglevSize}.
+ * their order, so every LB node computes the same one. `size` is the caller's (a plan's comes from
+ * its node count, never from the members, so a member's weight or health never resizes a table).
  */
-export const maglevTable = (members: readonly MaglevMember[], size?: number): MaglevTable => {
+export const maglevTable = (members: readonly MaglevMember[], size: number): MaglevTable => {
   const list = normalize(members);
-  const m = size ?? maglevSize(list.length);
-  if (list.length === 0) return { size: m, members: list, slots: [] };
+  if (list.length === 0) return { size, members: list, slots: [] };
   const seeds = list.map((x) => hash53(x.name, 0x6d61676c) % 0x100000000);
   const next = list.map(() => 0);
   const credit = list.map(() => 0);
   const max = Math.max(...list.map((x) => x.weight));
-  const slots = new Array<number>(m).fill(-1);
+  const slots = new Array<number>(size).fill(-1);
   let filled = 0;
-  while (filled < m) {
-    for (let i = 0; i < list.length && filled < m; i++) {
+  while (filled < size) {
+    for (let i = 0; i < list.length && filled < size; i++) {
       credit[i]! += list[i]!.weight;
       if (credit[i]! < max) continue;
       credit[i]! -= max;
-      let c = preference(seeds[i]!, next[i]!, m);
+      let c = preference(seeds[i]!, next[i]!, size);
       while (slots[c] !== -1) {
         next[i]! += 1;
-        c = preference(seeds[i]!, next[i]!, m);
+        c = preference(seeds[i]!, next[i]!, size);
       }
       slots[c] = i;
       next[i]! += 1;
       filled += 1;
     }
   }
-  return { size: m, members: list, slots };
+  return { size, members: list, slots };
 };
 
 /** maglevShares counts the slots each member of a table holds, by name (in the table's order). */

@@ -185,7 +185,7 @@ export interface NftablesConfig {
   readonly tcpDataPlane: DataPlane;
   readonly udpDataPlane: L4DataPlane;
   readonly sctpDataPlane: L4DataPlane;
-  /** Slots of every Maglev table; absent: 16381. */
+  /** Slots of every Maglev table; absent: `maglevSize` of the plan's eligible nodes (at least 16381). */
   readonly maglevTableSize?: number;
   /** Seconds an idle TCP or SCTP flow through `direct` stays pinned to its node; absent: 86400. */
   readonly flowPinTimeoutS?: number;

@@ -41,6 +41,19 @@ describe("L4 listeners", () => {
     ]);
   });
 
+  it("the config takes a listed prime as the table size, absent leaves it to the node count", () => {
+    expect(parseConfig(aConfig())._unsafeUnwrap().nftables?.maglevTableSize).toBeUndefined();
+    expect(
+      parseConfig({ ...aConfig(), nftables: { maglevTableSize: 131071 } })._unsafeUnwrap().nftables?.maglevTableSize,
+    ).toBe(131071);
+    expect(parseConfig({ ...aConfig(), nftables: { maglevTableSize: 16384 } })._unsafeUnwrapErr()).toEqual([
+      {
+        path: "nftables.maglevTableSize",
+        message: "must be one of 251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071",
+      },
+    ]);
+  });
+
   it("the config refuses proxy as the UDP default and an unknown data plane", () => {
     const bad = parseConfig({ ...aConfig(), nftables: { udpDataPlane: "proxy", tcpDataPlane: "ipvs" } });
     expect(bad._unsafeUnwrapErr().map((i) => i.path)).toEqual(["nftables.tcpDataPlane", "nftables.udpDataPlane"]);
@@ -123,8 +136,25 @@ describe("L4 listeners", () => {
       ["worker-1", 32053],
       ["worker-2", 32053],
     ]);
-    // The config's size, whatever the nodes: a change of nodes never rehashes the table.
+    // Three eligible nodes: the smallest default size, whatever servers this listener has.
     expect(l.tableSize).toBe(16381);
+  });
+
+  it("sizes every table from the cluster's eligible nodes: 40 give 32749, a set size stays", () => {
+    const nodes = Array.from({ length: 40 }, (_, i) => aNode(`worker-${i}`, `198.18.2.${i + 1}`));
+    const zoned = aService({
+      name: "zoned",
+      annotations: { "portico.dev/node-selector": "kubernetes.io/hostname=worker-1" },
+      ports: [{ port: 5353, nodePort: 30353, protocol: "UDP" }],
+    });
+    const p = planOf([...nodes, dns(), zoned]);
+    // One node selected or forty, the same size: the eligible count decides it.
+    expect(p.l4Listeners?.map((l) => [l.service, l.servers.length, l.tableSize])).toEqual([
+      ["default/dns", 40, 32749],
+      ["default/zoned", 1, 32749],
+    ]);
+    const fixed = parseConfig({ ...aConfig(), nftables: { maglevTableSize: 4093 } })._unsafeUnwrap();
+    expect(planOf([...nodes, dns(), zoned], fixed).l4Listeners?.map((l) => l.tableSize)).toEqual([4093, 4093]);
   });
 
   it("a Local Service's TCP and UDP ports share one check per node and family: none runs twice", () => {

@@ -1,29 +1,48 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { maglevShares, maglevSize, maglevTable, MAGLEV_SIZES } from "../src/maglev.js";
+import { maglevShares, maglevSize, maglevTable, MAGLEV_SIZE_MIN, MAGLEV_SIZES } from "../src/maglev.js";
 import { maglevMembersArb } from "../src/testing/arbitraries.js";
 
 // The invariants the nftables data plane relies on: flows spread as the weights say, a change
 // moves few flows, and every LB node computes the same table from the same nodes.
 
 describe("maglev", () => {
-  it("every slot is held and the size is a listed prime of at least 1000 slots per member, up to 40", () => {
+  it("the size is the smallest listed prime of at least 500 slots per node and 16381, up to the largest", () => {
+    const largest = MAGLEV_SIZES[MAGLEV_SIZES.length - 1]!;
     fc.assert(
-      fc.property(maglevMembersArb, (members) => {
-        const t = maglevTable(members);
-        expect(MAGLEV_SIZES).toContain(t.size);
-        expect(t.size).toBe(maglevSize(members.length));
-        expect(t.size).toBeGreaterThanOrEqual(Math.min(1000 * members.length, 65521));
+      fc.property(fc.integer({ min: 0, max: 1000 }), (nodes) => {
+        const size = maglevSize(nodes);
+        expect(MAGLEV_SIZES).toContain(size);
+        expect(size).toBeGreaterThanOrEqual(MAGLEV_SIZE_MIN);
+        expect(size).toBeGreaterThanOrEqual(Math.min(500 * nodes, largest));
+        // No smaller listed prime would do, and one node more never takes a smaller table.
+        const smaller = MAGLEV_SIZES.filter((p) => p < size);
+        expect(smaller.every((p) => p < MAGLEV_SIZE_MIN || p < 500 * nodes)).toBe(true);
+        expect(maglevSize(nodes + 1)).toBeGreaterThanOrEqual(size);
+      }),
+    );
+    expect([32, 33, 65, 66, 131, 132, 262, 263].map(maglevSize)).toEqual([
+      16381, 32749, 32749, 65521, 65521, 131071, 131071, 131071,
+    ]);
+  });
+
+  // The table's own invariants hold at any size: smaller ones keep these tests fast.
+  const anySize = fc.constantFrom(251, 1021, 4093, 16381);
+
+  it("every slot is held, whatever the members and size", () => {
+    fc.assert(
+      fc.property(maglevMembersArb, anySize, (members, size) => {
+        const t = maglevTable(members, size);
         expect(t.slots).toHaveLength(t.size);
         expect(t.slots.every((s) => t.members[s] !== undefined)).toBe(true);
       }),
     );
   });
 
-  it("each member's share is within 1% of the table of its weight's share", () => {
+  it("each member's share is within 1% of the table of its weight's share, at the size for its count", () => {
     fc.assert(
       fc.property(maglevMembersArb, (members) => {
-        const t = maglevTable(members);
+        const t = maglevTable(members, maglevSize(members.length));
         const total = members.reduce((s, m) => s + m.weight, 0);
         const shares = maglevShares(t);
         for (const m of members) {
@@ -31,6 +50,7 @@ describe("maglev", () => {
           expect(Math.abs(shares.get(m.name)! - want)).toBeLessThanOrEqual(0.01 * t.size);
         }
       }),
+      { numRuns: 50 },
     );
   });
 
@@ -38,8 +58,9 @@ describe("maglev", () => {
     fc.assert(
       fc.property(
         maglevMembersArb.chain((m) => fc.tuple(fc.constant(m), fc.shuffledSubarray(m, { minLength: m.length }))),
-        ([members, shuffled]) => {
-          expect(maglevTable(shuffled)).toEqual(maglevTable(members));
+        anySize,
+        ([members, shuffled], size) => {
+          expect(maglevTable(shuffled, size)).toEqual(maglevTable(members, size));
         },
       ),
     );
@@ -93,13 +114,16 @@ describe("maglev", () => {
   });
 
   it("weights of zero leave a member out, duplicates merge, and no member gives an empty table", () => {
-    expect(maglevTable([]).slots).toEqual([]);
-    const t = maglevTable([
-      { name: "b", weight: 0 },
-      { name: "a", weight: 1 },
-      { name: "a", weight: 1 },
-      { name: "c", weight: 2 },
-    ]);
+    expect(maglevTable([], 251).slots).toEqual([]);
+    const t = maglevTable(
+      [
+        { name: "b", weight: 0 },
+        { name: "a", weight: 1 },
+        { name: "a", weight: 1 },
+        { name: "c", weight: 2 },
+      ],
+      251,
+    );
     expect(t.members).toEqual([
       { name: "a", weight: 2 },
       { name: "c", weight: 2 },

@@ -1,7 +1,17 @@
 import type { NftablesConfig } from "../settings.js";
 import { MAGLEV_SIZES } from "../maglev.js";
 import { DATA_PLANES, L4_DATA_PLANES, type DataPlane, type L4DataPlane } from "../vocabulary.js";
-import { boolean, checkKnown, defaulted, oneOf, readFields, wholeNumber, type Bad, type Section } from "./_field.js";
+import {
+  boolean,
+  checkKnown,
+  defaulted,
+  oneOf,
+  optional,
+  readFields,
+  wholeNumber,
+  type Bad,
+  type Section,
+} from "./_field.js";
 import { safePath } from "./_haproxy.js";
 
 /** The fields of `nftables`. */
@@ -41,13 +51,16 @@ export const NFTABLES_FIELDS = {
     description: "The data plane of SCTP ports whose Service has no portico.dev/data-plane annotation.",
     parse: (v, p, bad) => oneOf(v, L4_DATA_PLANES, p, bad),
   }),
-  maglevTableSize: defaulted<number>({
+  maglevTableSize: optional<number>({
     type: MAGLEV_SIZES.join(" | "),
-    default: 16381,
+    defaultText: "absent (chosen from the node count)",
     example: "65521",
     description:
-      "Slots of every Maglev table (a prime): the same whatever nodes come, go or fail, so a change moves only " +
-      "the flows it must. At least 100 per node keeps shares within about 1% of the weights.",
+      "Slots of every Maglev table (a prime). Absent, chosen from the count of eligible nodes (the cluster's, " +
+      "not a Service's, so pods, health verdicts and node selectors never resize a table): the smallest listed " +
+      "of at least 500 per node and at least 16381, i.e. 16381 up to 32 nodes, 32749 up to 65, 65521 up to 131, " +
+      "131071 beyond (under 500 per node past 262); at 500 per node one of N nodes leaving moves at most 1/N + 1% " +
+      "of the flows. Set, it stays fixed whatever the nodes.",
     parse: (v, p, bad) =>
       typeof v === "number" && (MAGLEV_SIZES as readonly number[]).includes(v)
         ? v

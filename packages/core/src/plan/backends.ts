@@ -10,7 +10,7 @@ import { keepSame } from "../same.js";
 import { kubeProxyCheckId, localCheckId, localChecksOf, localHealthCheck } from "./checks.js";
 import { byServer, keeper, withAddresses, type Addressed } from "./_nodeServers.js";
 import { isServable, sayFor, type FirstPass } from "./services.js";
-import { dataPlaneOf, l4Listener } from "./l4.js";
+import { dataPlaneOf, l4Listener, maglevTableSizeOf } from "./l4.js";
 import { podRefuser } from "./_refusedBackends.js";
 import { warnAboutChecks } from "./_checkWarnings.js";
 import { keepIdentities } from "./_keepServed.js";
@@ -61,6 +61,8 @@ export interface SecondContext {
   readonly addressedOf: (family: IpFamily) => readonly Addressed[];
   /** The lists `addressedOf` gave, by family. */
   readonly addressed: ReadonlyMap<IpFamily, readonly Addressed[]>;
+  /** The Maglev table size of every L4 listener of the plan, from the count of `nodes`. */
+  readonly tableSize: number;
 }
 
 /**
@@ -89,7 +91,7 @@ export const secondContext = (
     addressed.set(family, list);
     return list;
   };
-  return { config, nodes, idOf, addressedOf, addressed };
+  return { config, nodes, idOf, addressedOf, addressed, tableSize: maglevTableSizeOf(config, nodes.length) };
 };
 
 interface Draft {
@@ -267,7 +269,7 @@ export const secondPass = (
       d.wanted += d.vips.length - 1;
       for (const vip of d.vips) {
         const servers = nodeServers(vip.family, port, undefined, (list) => d.tracked.push(list)).sort(byServer);
-        d.l4.push(l4Listener(service, port, plane, vip, healthOf(vip.family), servers, config));
+        d.l4.push(l4Listener(service, port, plane, vip, healthOf(vip.family), servers, config, ctx.tableSize));
       }
       d.ports.push({ port: port.port, protocol: port.protocol });
       return;

@@ -1,6 +1,7 @@
 import type { ServiceOptions } from "../annotations.js";
 import { ident } from "../_ident.js";
 import type { Ip, IpFamily } from "../ip.js";
+import { maglevSize } from "../maglev.js";
 import type { Protocol, Service, ServicePort } from "../model.js";
 import type { Config } from "../settings.js";
 import type { DataPlane, L4DataPlane } from "../vocabulary.js";
@@ -29,8 +30,16 @@ export const isL4Servable = (service: Service, port: ServicePort, options: Servi
   port.nodePort !== undefined &&
   (service.externalTrafficPolicy === "Cluster" || service.healthCheckNodePort !== undefined);
 
-/** The Maglev table size of a config without `nftables.maglevTableSize` (Cilium's default too). */
-export const DEFAULT_MAGLEV_SIZE = 16381;
+/**
+ * maglevTableSizeOf is the size of every Maglev table of a plan over `eligibleNodes` eligible
+ * nodes (the cluster's, before any Service's node selector): `nftables.maglevTableSize` when set,
+ * else {@link maglevSize} of the count. Only nodes joining or leaving the eligible list resize it,
+ * and only when the count crosses a size's bound (32, 65, 131, 262 nodes); a Service's pods, its
+ * health verdicts and node selectors never do. Every LB node counts the same nodes, so it
+ * computes the same size.
+ */
+export const maglevTableSizeOf = (config: Config, eligibleNodes: number): number =>
+  config.nftables?.maglevTableSize ?? maglevSize(eligibleNodes);
 
 /** Pin timeouts and map size of a config without them: kube-proxy's established TCP, conntrack's UDP stream. */
 export const DEFAULT_FLOW_PINS = { timeoutS: 86_400, udpTimeoutS: 120, size: 65_536 } as const;
@@ -48,8 +57,9 @@ const flowPinsOf = (protocol: Protocol, config: Config): { timeoutSeconds: numbe
 
 /**
  * l4Listener is the L4 listener of one port on one VIP in `mode`: `servers` are the port's node
- * servers (weights from the Service's weighting); the table size is the config's, fixed, so
- * nodes joining, leaving or failing never resize (and so rehash) a table.
+ * servers (weights from the Service's weighting); `tableSize` is the plan's
+ * ({@link maglevTableSizeOf}), the same for every listener, never the servers' count, so a
+ * server's weight or health never resizes (and so rehashes) a table.
  */
 export const l4Listener = (
   service: Service,
@@ -59,6 +69,7 @@ export const l4Listener = (
   healthCheck: HttpCheck | TrackCheck,
   servers: readonly Server[],
   config: Config,
+  tableSize: number,
 ): L4Listener => {
   return {
     id: ident("l4", service.namespace, service.name, port.port, port.protocol.toLowerCase(), `v${vip.family}`),
@@ -73,7 +84,7 @@ export const l4Listener = (
       ? { affinity: { kind: "clientIp", timeoutSeconds: service.sessionAffinityTimeoutSeconds } }
       : {}),
     healthCheck,
-    tableSize: config.nftables?.maglevTableSize ?? DEFAULT_MAGLEV_SIZE,
+    tableSize,
     // L4 servers carry no track id: verdicts are read per node from HAProxy's check servers.
     servers: servers.map(({ track: _t, ...s }) => s),
     ...(mode === "direct" ? { flowPins: flowPinsOf(port.protocol, config) } : {}),

@@ -287,7 +287,12 @@ export interface L4Listener {
   readonly affinity?: Affinity;
   /** Whose verdicts move a server in or out of the table (run by HAProxy, never twice). */
   readonly healthCheck: HttpCheck | TrackCheck;
-  /** The Maglev table's size (config `nftables.maglevTableSize`): fixed, so no change of nodes resizes it. */
+  /**
+   * The Maglev table's size, the same for every listener of the plan: config
+   * `nftables.maglevTableSize` when set, else `maglevSize` of the plan's eligible nodes (the
+   * cluster's, not this listener's servers), so pods scaling, health verdicts and node selectors
+   * never resize it; only the eligible count crossing a size's bound does.
+   */
   readonly tableSize: number;
   /** Sorted by node name; weight 0 leaves a server out of the table. */
   readonly servers: readonly Server[];
