@@ -164,3 +164,28 @@ export const printRuleset = (v: View): string => {
   if (direct.length > 0) lines.push(...netdevTable(v, direct, tablesOf(direct)));
   return `${lines.join("\n")}\n`;
 };
+
+/**
+ * The transaction that moves nodes in or out of every table: each map's elements replaced in
+ * one `nft -f`, so packets see the old table or the new one and no rule, set or counter changes.
+ */
+export const printMembership = (v: View): string => {
+  const lines = [`# Portico L4 tables for LB node ${v.node}: element updates only, one transaction.`];
+  for (const [family, mode] of [
+    ["inet", "nat"],
+    ["netdev", "direct"],
+  ] as const) {
+    for (const t of v.tables.filter((x) => v.listeners.some((l) => l.table === x && l.mode === mode))) {
+      lines.push(`flush map ${family} ${TABLE} ${t.name}`);
+      const items = tableElements(t);
+      if (items.length > 0)
+        lines.push(`add element ${family} ${TABLE} ${t.name} {`, ...elementLines(items, "  ").slice(1));
+      if (mode !== "direct") continue;
+      // Pins stay: a flow pinned to a node that left its table is hashed again at its next packet.
+      lines.push(`flush set ${family} ${TABLE} ${t.up}`);
+      const up = upElements(t);
+      if (up.length > 0) lines.push(`add element ${family} ${TABLE} ${t.up} {`, ...elementLines(up, "  ").slice(1));
+    }
+  }
+  return `${lines.join("\n")}\n`;
+};

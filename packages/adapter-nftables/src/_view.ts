@@ -119,22 +119,6 @@ const marksOf = (addresses: readonly Ip[]): number[] => {
     return m;
   });
 };
-/**
- * The Maglev tables built last, by their members and size: the health loop renders the verdicts the
- * kernel holds beside the new ones, and a table is a pure function of its members, so the one
- * built for the last transaction serves again (a 131071-slot table takes tens of milliseconds).
- */
-const RECENT = new Map<string, MaglevTable>();
-const recentTable = (up: readonly { readonly name: string; readonly weight: number }[], size: number): MaglevTable => {
-  const key = JSON.stringify([size, up.map((m) => [m.name, m.weight])]);
-  const hit = RECENT.get(key);
-  if (hit !== undefined) return hit;
-  const made = maglevTable(up, size);
-  RECENT.set(key, made);
-  // The oldest go first; a few dozen tables stay, each at most 131071 slots.
-  if (RECENT.size > 32) RECENT.delete(RECENT.keys().next().value!);
-  return made;
-};
 const pinsOf = (l: L4Listener, protocol: string): ViewPins | undefined => {
   if (l.mode !== "direct") return undefined;
   const affinity = l.affinity?.kind === "clientIp";
@@ -212,7 +196,7 @@ const checkListener = (
     const down = downOf(check);
     const up = members.filter((m) => !down.has(m.name));
     const h = hash8(key);
-    table = { name: `mg_${h}`, up: `up_${h}`, members, size: l.tableSize, table: recentTable(up, l.tableSize) };
+    table = { name: `mg_${h}`, up: `up_${h}`, members, size: l.tableSize, table: maglevTable(up, l.tableSize) };
     tables.set(key, table);
   }
   return ok({

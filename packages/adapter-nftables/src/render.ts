@@ -1,6 +1,5 @@
 import type { LbNodeName, RenderFn } from "@portico/core";
-import { printMembership, printMembershipChange } from "./_membership.js";
-import { printRuleset } from "./_print.js";
+import { printMembership, printRuleset } from "./_print.js";
 import { viewOf } from "./_view.js";
 
 /** Options for {@link renderNftables} and {@link renderNftablesMembership}. */
@@ -14,15 +13,6 @@ export interface NftablesRenderOptions {
    * listeners that track that check only (HAProxy's verdicts, read from its stats socket).
    */
   readonly checkDown?: ReadonlyMap<string, ReadonlySet<string>>;
-  /**
-   * For {@link renderNftablesMembership}: the verdicts the installed tables were loaded with (from
-   * the same plan). Given, the transaction changes only the elements that differ; absent, it
-   * replaces every map's elements.
-   */
-  readonly from?: {
-    readonly down?: ReadonlySet<string>;
-    readonly checkDown?: ReadonlyMap<string, ReadonlySet<string>>;
-  };
 }
 
 const NONE: ReadonlySet<string> = new Set();
@@ -39,14 +29,7 @@ export const renderNftables: RenderFn<NftablesRenderOptions> = (plan, options) =
 /**
  * renderNftablesMembership renders only the Maglev maps' elements for the nodes that are up, as
  * one transaction for a ruleset that {@link renderNftables} rendered from the same plan: a health
- * verdict moves nodes without replacing a rule, a set or a counter. With `from`, only the slots
- * and `up_` marks that differ from what those verdicts put there.
+ * verdict moves nodes without replacing a rule, a set or a counter.
  */
-export const renderNftablesMembership: RenderFn<NftablesRenderOptions> = (plan, options) => {
-  const to = viewOf(plan, options.node, options.down ?? NONE, options.checkDown);
-  const from = options.from;
-  if (from === undefined) return to.map(printMembership);
-  return to.andThen((v) =>
-    viewOf(plan, options.node, from.down ?? NONE, from.checkDown).map((was) => printMembershipChange(was, v)),
-  );
-};
+export const renderNftablesMembership: RenderFn<NftablesRenderOptions> = (plan, options) =>
+  viewOf(plan, options.node, options.down ?? NONE, options.checkDown).map(printMembership);

@@ -107,41 +107,4 @@ await describeWith([root, program("nft", ["--version"])], "nftables apply", () =
     expect(back.listeners.every((l) => l.counters?.forwarded === 0)).toBe(true);
     expect((await nftIn(netns, ["list", "tables"])).stdout).toContain("table inet neighbour");
   });
-
-  it("a membership change loads only the slots and marks that move, and leaves the kernel's tables as a full membership transaction would", async () => {
-    const netns = await scratchNetns();
-    const plan = typicalPlan();
-    (
-      await applyNftables(renderNftables(plan, { node })._unsafeUnwrap(), {
-        netns,
-        configPath: join(dir, "change.conf"),
-        force: true,
-      })
-    )._unsafeUnwrap();
-    const tables = async () =>
-      (await nftIn(netns, ["list", "table", "inet", "portico"])).stdout +
-      (await nftIn(netns, ["list", "table", "netdev", "portico"])).stdout;
-    const elements = (text: string) => (text.match(/\b\d+ : 0x[0-9a-f]+/g) ?? []).length;
-    const load = async (text: string) => (await applyNftablesMembership(text, { netns }))._unsafeUnwrap();
-    const allUp = await tables();
-    const down = new Set(["worker-1"]);
-    const change = renderNftablesMembership(plan, { node, down, from: {} })._unsafeUnwrap();
-    const full = renderNftablesMembership(plan, { node, down })._unsafeUnwrap();
-    // worker-1's own slots, about a third of each table, and not the rest.
-    expect(elements(change)).toBeGreaterThan(0);
-    expect(elements(change)).toBeLessThan(elements(full) / 2);
-    expect(change).not.toMatch(/^flush/m);
-    await load(change);
-    const changed = await tables();
-    expect(changed).not.toBe(allUp);
-    await load(full);
-    expect(await tables()).toBe(changed);
-    // The same change again starts from verdicts the kernel no longer holds (worker-1's mark is out
-    // of the up_ sets already): refused whole, nothing changes.
-    expect((await applyNftablesMembership(change, { netns })).isErr()).toBe(true);
-    expect(await tables()).toBe(changed);
-    // And back: the change from those verdicts to none restores every slot and mark.
-    await load(renderNftablesMembership(plan, { node, from: { down } })._unsafeUnwrap());
-    expect(await tables()).toBe(allUp);
-  });
 });

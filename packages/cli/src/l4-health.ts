@@ -68,7 +68,7 @@ export interface L4HealthEvent {
  * L4Health: the loop of `portico run` that keeps each L4 listener's Maglev table to the nodes
  * whose check (run by HAProxy, never by Portico) passes. Every {@link L4_HEALTH_POLL_MS} it reads
  * `show stat`; when the verdicts differ from what the tables hold, it loads one element-only
- * transaction (`renderNftablesMembership`) of the slots and marks that change. HAProxy not answering changes nothing, and without
+ * transaction (`renderNftablesMembership`). HAProxy not answering changes nothing, and without
  * this loop the tables stay as they are (fail static).
  */
 export class L4Health {
@@ -148,24 +148,6 @@ export class L4Health {
     await this.#busy;
   }
 
-  /**
-   * Load `down` into the tables: only the elements that differ from the verdicts they hold (a
-   * node's own share of each table), or, when that fails (the kernel holds something else), every
-   * map's elements.
-   */
-  async #load(plan: Plan, down: ChecksDown) {
-    const nft = { timeoutMs: 2_000, ...this.#nft };
-    const node = this.#node;
-    const from = this.#loadedDown;
-    if (from !== undefined) {
-      const change = renderNftablesMembership(plan, { node, checkDown: down, from: { checkDown: from } });
-      const loaded = change.isErr() ? change : await applyNftablesMembership(change.value, nft);
-      if (loaded.isOk()) return loaded;
-    }
-    const text = renderNftablesMembership(plan, { node, checkDown: down });
-    return text.isErr() ? text : await applyNftablesMembership(text.value, nft);
-  }
-
   async #look(): Promise<void> {
     const plan = this.#plan;
     if (plan === undefined || this.#loaded === undefined) return;
@@ -177,7 +159,8 @@ export class L4Health {
     this.#current = down;
     const key = keyOf(down);
     if (key === this.#loaded || plan !== this.#plan) return;
-    const loaded = await this.#load(plan, down);
+    const text = renderNftablesMembership(plan, { node: this.#node, checkDown: down });
+    const loaded = text.isErr() ? text : await applyNftablesMembership(text.value, { timeoutMs: 2_000, ...this.#nft });
     const tookMs = performance.now() - seen;
     if (loaded.isOk()) {
       // A plan loaded meanwhile was rendered with verdicts of its own: the next look compares with those.
