@@ -57,13 +57,13 @@ export const pinDeclarations = (l: ViewListener): string[] => {
  * The rules ahead of a `direct` listener's plain Maglev rule: a flow pinned to a node that is up
  * goes there and its pin is refreshed (a TCP FIN or RST from the client leaves it TIME_WAIT's
  * while to live, and it is refreshed no more); any other flow is hashed and, if it has no pin,
- * pinned. An update never replaces a pin's node, so a pin to a node that left or failed is cut
+ * pinned (by the primary table when it names a node that is up, else by the spill table). An update never replaces a pin's node, so a pin to a node that left or failed is cut
  * short once, to {@link PIN_STALE_S}: its flow goes by the table meanwhile and is then pinned to
  * the node the table gives (so the node coming back does not take it back). A dynset update
  * that cannot add (a full map) fails its rule, and the plain rule after these forwards by the
  * table alone.
  */
-export const pinnedRules = (l: ViewListener, match: string, choose: string, action: string): string[] => {
+export const pinnedRules = (l: ViewListener, match: string, chooses: readonly string[], action: string): string[] => {
   const p = l.pins!;
   const key = pinKey(l);
   const lookup = `meta mark set ${key} map @${p.name}`;
@@ -72,7 +72,7 @@ export const pinnedRules = (l: ViewListener, match: string, choose: string, acti
   const pin = `add @${p.name} { ${key} : meta mark }`;
   const rule = (what: string) => `    ${match} ${what} counter ${action} comment "${l.id}"`;
   const stale = `    ${match} ${lookup} ${key} != @${p.stale} update @${p.stale} { ${key} } update @${p.name} { ${key} timeout ${PIN_STALE_S}s : meta mark }`;
-  if (p.ending === undefined) return [rule(`${pinned} ${refresh}`), stale, rule(`${choose} ${pin}`)];
+  if (p.ending === undefined) return [rule(`${pinned} ${refresh}`), stale, ...chooses.map((c) => rule(`${c} ${pin}`))];
   const ends = "tcp flags & (fin | rst) != 0";
   return [
     rule(
@@ -81,6 +81,6 @@ export const pinnedRules = (l: ViewListener, match: string, choose: string, acti
     rule(`${pinned} ${key} != @${p.ending} ${refresh}`),
     rule(pinned),
     stale,
-    rule(`tcp flags & (fin | rst) == 0 ${choose} ${pin}`),
+    ...chooses.map((c) => rule(`tcp flags & (fin | rst) == 0 ${c} ${pin}`)),
   ];
 };

@@ -1,4 +1,4 @@
-import { hash8 } from "@portico/core";
+import { hash8, type MaglevTable } from "@portico/core";
 import { hashKey, ip, pinDeclarations, pinnedRules } from "./_pins.js";
 import type { View, ViewListener, ViewTable } from "./_view.js";
 
@@ -6,6 +6,8 @@ import type { View, ViewListener, ViewTable } from "./_view.js";
 export const TABLE = "portico";
 // The same seed on every LB node, so every LB node hashes a flow to the same slot.
 const SEED = "0x706f7274";
+// The spill hash's own seed, so a flow's spill slot does not follow its primary slot.
+const SPILL_SEED = "0x7370696c";
 const PER_LINE = 12;
 /** The comment of the netdev chain's first rule, which lets by every frame not addressed to this host alone. */
 export const OTHER_HOST = "not for this host";
@@ -13,17 +15,22 @@ export const OTHER_HOST = "not for this host";
 /** A mark as nft prints it. */
 export const hex = (mark: number): string => `0x${mark.toString(16).padStart(8, "0")}`;
 
-/** The elements of a table's map: slot -> mark of the member holding it; empty when nobody is up. */
-export const tableElements = (t: ViewTable): string[] => {
+/** The elements of a Maglev map: slot -> mark of the member holding it; empty when it has no member. */
+const slotElements = (t: ViewTable, table: MaglevTable): string[] => {
   const markOf = new Map(t.members.map((m) => [m.name, hex(m.mark)]));
-  const marks = t.table.members.map((m) => markOf.get(m.name)!);
-  return t.table.slots.map((s, slot) => `${slot} : ${marks[s]}`);
+  const marks = table.members.map((m) => markOf.get(m.name)!);
+  return table.slots.map((s, slot) => `${slot} : ${marks[s]}`);
 };
 
-/** The marks of the members that are up: a pinned flow whose node is not among them is hashed again. */
+/** The primary map's elements, over every planned member. */
+export const tableElements = (t: ViewTable): string[] => slotElements(t, t.table);
+/** The spill map's elements, over the members that are up. */
+export const spillElements = (t: ViewTable): string[] => slotElements(t, t.spillTable);
+
+/** The marks of the members that are up: a flow whose primary slot or pin names another is hashed again. */
 export const upElements = (t: ViewTable): string[] => {
   const markOf = new Map(t.members.map((m) => [m.name, hex(m.mark)]));
-  return t.table.members.map((m) => markOf.get(m.name)!);
+  return t.spillTable.members.map((m) => markOf.get(m.name)!);
 };
 
 /** The `elements = { ... }` lines of a set or map, wrapped, or nothing for an empty one. */
@@ -43,6 +50,10 @@ const mapBlock = (t: ViewTable, elements = true): string[] => [
   "    typeof numgen inc mod 2 : meta mark",
   ...(elements ? elementLines(tableElements(t), "    ") : []),
   "  }",
+  `  map ${t.spill} {`,
+  "    typeof numgen inc mod 2 : meta mark",
+  ...(elements ? elementLines(spillElements(t), "    ") : []),
+  "  }",
 ];
 const upBlock = (t: ViewTable, elements = true): string[] => [
   `  set ${t.up} {`,
@@ -54,7 +65,10 @@ const upBlock = (t: ViewTable, elements = true): string[] => [
 const rangesSet = (l: ViewListener): string => `src_${hash8(l.id)}`;
 const addr = (l: ViewListener, a: string): string => (l.family === 6 && l.mode === "nat" ? `[${a}]` : a);
 
-/** The rules of one listener: source ranges dropped, the Maglev choice, and a drop when no node is up. */
+/**
+ * The rules of one listener: source ranges dropped; the primary Maglev choice when it names a node
+ * that is up, else the spill table's; and a drop when no node is up.
+ */
 const listenerRules = (l: ViewListener, device: string): string[] => {
   const match = `${ip(l.family)} daddr ${l.vip} ${l.protocol} dport ${l.port}`;
   const out: string[] = [];
@@ -62,7 +76,11 @@ const listenerRules = (l: ViewListener, device: string): string[] => {
   else if (l.sourceRanges.length > 0)
     out.push(`    ${match} ${ip(l.family)} saddr != @${rangesSet(l)} counter drop comment "${l.id} denied"`);
   const key = hashKey(l);
-  const choose = `meta mark set jhash ${key} mod ${l.table.size} seed ${SEED} map @${l.table.name}`;
+  const t = l.table;
+  const chooses = [
+    `meta mark set jhash ${key} mod ${t.size} seed ${SEED} map @${t.name} meta mark @${t.up}`,
+    `meta mark set jhash ${key} mod ${t.spillTable.size} seed ${SPILL_SEED} map @${t.spill}`,
+  ];
   const targets = l.servers
     .map((s) =>
       l.mode === "nat" ? `${hex(s.mark)} : ${addr(l, s.address)} . ${s.port}` : `${hex(s.mark)} : ${s.address}`,
@@ -73,9 +91,9 @@ const listenerRules = (l: ViewListener, device: string): string[] => {
       l.mode === "nat"
         ? `dnat ${ip(l.family)} to meta mark map { ${targets} }`
         : `fwd ${ip(l.family)} to meta mark map { ${targets} } device "${device}"`;
-    if (l.pins !== undefined) out.push(...pinnedRules(l, match, choose, action));
-    // The plain rule also forwards the flows a full pin map could not take.
-    out.push(`    ${match} ${choose} counter ${action} comment "${l.id}"`);
+    if (l.pins !== undefined) out.push(...pinnedRules(l, match, chooses, action));
+    // The plain rules also forward the flows a full pin map could not take.
+    for (const choose of chooses) out.push(`    ${match} ${choose} counter ${action} comment "${l.id}"`);
   }
   out.push(`    ${match} counter drop comment "${l.id} no node"`);
   return out;
@@ -100,7 +118,7 @@ const rangeSets = (ls: readonly ViewListener[], elements = true): string[] =>
 const netdevTable = (v: View, direct: readonly ViewListener[], tables: readonly ViewTable[]): string[] => {
   const chain = `ingress_${v.interface}`;
   const replaced = [
-    ...tables.flatMap((t) => [`map ${t.name}`, `set ${t.up}`]),
+    ...tables.flatMap((t) => [`map ${t.name}`, `map ${t.spill}`, `set ${t.up}`]),
     ...direct.filter((l) => l.sourceRanges.length > 0).map((l) => `set ${rangesSet(l)}`),
   ];
   return [
@@ -144,7 +162,7 @@ export const printRuleset = (v: View): string => {
     `delete table inet ${TABLE}`,
     ...(direct.length > 0 ? [] : [`table netdev ${TABLE} {}`, `delete table netdev ${TABLE}`]),
     `table inet ${TABLE} {`,
-    ...tablesOf(nat).flatMap((t) => mapBlock(t)),
+    ...tablesOf(nat).flatMap((t) => [...mapBlock(t), ...upBlock(t)]),
     ...rangeSets(nat),
   ];
   for (const family of [4, 6] as const) {
@@ -166,8 +184,9 @@ export const printRuleset = (v: View): string => {
 };
 
 /**
- * The transaction that moves nodes in or out of every table: each map's elements replaced in
- * one `nft -f`, so packets see the old table or the new one and no rule, set or counter changes.
+ * The transaction that moves nodes in or out of every table: each `up_` set and spill map replaced
+ * in one `nft -f`, so packets see the old members or the new ones and no rule, primary map, set or
+ * counter changes. Its size follows the spill maps (251 slots up to 31 nodes), never the tables'.
  */
 export const printMembership = (v: View): string => {
   const lines = [`# Portico L4 tables for LB node ${v.node}: element updates only, one transaction.`];
@@ -176,12 +195,11 @@ export const printMembership = (v: View): string => {
     ["netdev", "direct"],
   ] as const) {
     for (const t of v.tables.filter((x) => v.listeners.some((l) => l.table === x && l.mode === mode))) {
-      lines.push(`flush map ${family} ${TABLE} ${t.name}`);
-      const items = tableElements(t);
+      lines.push(`flush map ${family} ${TABLE} ${t.spill}`);
+      const items = spillElements(t);
       if (items.length > 0)
-        lines.push(`add element ${family} ${TABLE} ${t.name} {`, ...elementLines(items, "  ").slice(1));
-      if (mode !== "direct") continue;
-      // Pins stay: a flow pinned to a node that left its table is hashed again at its next packet.
+        lines.push(`add element ${family} ${TABLE} ${t.spill} {`, ...elementLines(items, "  ").slice(1));
+      // Pins stay: a flow pinned to a node that is not up is hashed again at its next packet.
       lines.push(`flush set ${family} ${TABLE} ${t.up}`);
       const up = upElements(t);
       if (up.length > 0) lines.push(`add element ${family} ${TABLE} ${t.up} {`, ...elementLines(up, "  ").slice(1));

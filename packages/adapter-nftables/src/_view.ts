@@ -16,6 +16,7 @@ import {
   type IpFamily,
   type L4Listener,
   type LbNodeName,
+  type MaglevMember,
   type MaglevTable,
   type Plan,
 } from "@portico/core";
@@ -35,18 +36,59 @@ export interface ViewServer {
   readonly port: number;
 }
 
-/** A Maglev map shared by every listener with the same planned servers, weights, size and check. */
+/**
+ * The Maglev maps shared by every listener with the same planned servers, weights, size and check:
+ * the primary table over every planned member, which a health verdict never touches, and a small
+ * spill table over the members that are up, for the flows whose primary slot names a member that
+ * is not. A verdict therefore rewrites the `up_` set and the spill map alone, whatever the size.
+ */
 export interface ViewTable {
-  /** `mg_<hash8>`: from the planned members, so health verdicts change its elements, never its name. */
+  /** `mg_<hash8>`: from the planned members, so health verdicts never change its name or elements. */
   readonly name: string;
-  /** `up_<hash8>`: the marks of the members that are up, which a pinned flow's node must be in. */
+  /** `up_<hash8>`: the marks of the members that are up; a flow's primary slot or pin must name one. */
   readonly up: string;
+  /** `sp_<hash8>`: the spill map, over the members that are up. */
+  readonly spill: string;
   /** The planned members (node name, weight and mark), in plan order. */
   readonly members: readonly { readonly name: string; readonly weight: number; readonly mark: number }[];
+  /** The members that are up (not down by a verdict), in plan order. */
+  readonly upMembers: readonly { readonly name: string; readonly weight: number; readonly mark: number }[];
   readonly size: number;
-  /** Over the members that are not down. */
+  /** Over every planned member. */
   readonly table: MaglevTable;
+  /** Over the members that are up: {@link spillSize} slots. */
+  readonly spillTable: MaglevTable;
 }
+
+/** The spill map's slots per planned member, so each up member takes a fair part of a down one's flows. */
+export const SPILL_SLOTS_PER_NODE = 8;
+/** The largest spill table: past 127 nodes a down node's flows spread over 1021 slots still reach most nodes. */
+export const SPILL_SIZE_MAX = 1021;
+/**
+ * The spill table's size for `members` planned members: the smallest listed prime with at least
+ * {@link SPILL_SLOTS_PER_NODE} slots each, from 251 to {@link SPILL_SIZE_MAX}, so a verdict's
+ * transaction stays small. It depends on the plan alone, never on verdicts, so the rules that
+ * name it never change with health.
+ */
+export const spillSize = (members: number): number =>
+  Math.min(MAGLEV_SIZES.find((s) => s >= SPILL_SLOTS_PER_NODE * members) ?? SPILL_SIZE_MAX, SPILL_SIZE_MAX);
+
+// The primary tables of recent plans: they depend on the plan alone, so a health verdict's render
+// (every 20 ms look that finds a change) reuses them instead of walking 16381 slots again.
+const PRIMARY = new Map<string, MaglevTable>();
+const PRIMARY_KEPT = 64;
+const primaryTable = (key: string, members: readonly MaglevMember[], size: number): MaglevTable => {
+  const hit = PRIMARY.get(key);
+  if (hit !== undefined) {
+    PRIMARY.delete(key);
+    PRIMARY.set(key, hit);
+    return hit;
+  }
+  const t = maglevTable(members, size);
+  PRIMARY.set(key, t);
+  if (PRIMARY.size > PRIMARY_KEPT) PRIMARY.delete(PRIMARY.keys().next().value!);
+  return t;
+};
 
 /**
  * The flow pins of a `direct` listener: a dynamic map from the hash's key to the node's mark, so an
@@ -194,9 +236,19 @@ const checkListener = (
   let table = tables.get(key);
   if (table === undefined) {
     const down = downOf(check);
-    const up = members.filter((m) => !down.has(m.name));
+    const upMembers = members.filter((m) => !down.has(m.name));
     const h = hash8(key);
-    table = { name: `mg_${h}`, up: `up_${h}`, members, size: l.tableSize, table: maglevTable(up, l.tableSize) };
+    const spilled = spillSize(members.length);
+    table = {
+      name: `mg_${h}`,
+      up: `up_${h}`,
+      spill: `sp_${h}`,
+      members,
+      upMembers,
+      size: l.tableSize,
+      table: primaryTable(key, members, l.tableSize),
+      spillTable: maglevTable(upMembers, spilled),
+    };
     tables.set(key, table);
   }
   return ok({

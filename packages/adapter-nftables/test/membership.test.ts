@@ -1,6 +1,7 @@
 import { parseConfig, type LbNodeName } from "@portico/core";
 import { aConfig, aNode, aService, planOf } from "@portico/core/testing";
 import { describe, expect, it } from "vitest";
+import { spillSize } from "../src/_view.js";
 import { readNftablesState, renderNftables, renderNftablesMembership } from "../src/index.js";
 
 // Health verdicts are per check backend: one Service's failing check leaves its own table only.
@@ -52,20 +53,25 @@ describe("membership by check", () => {
     const rules = renderNftables(plan, { node })._unsafeUnwrap();
     const membership = renderNftablesMembership(plan, { node, checkDown })._unsafeUnwrap();
     expect(membership).not.toMatch(/^\s*(add|delete) (rule|set|chain)/m);
-    // The transaction's elements, read under the ruleset's rules, give the same shares as a full render.
-    const maps = membership.split("\n").filter((l) => !l.startsWith("#") && !l.startsWith("flush"));
+    // The transaction touches no primary map, and its up_ sets and spill maps say what the full render says.
+    expect(membership).not.toMatch(/ mg_[0-9a-f]{8}/);
+    const blockOf = (name: string): number[] => {
+      const lines = membership.split("\n");
+      const at = lines.findIndex((l) => l.startsWith("add element") && l.includes(` ${name} {`));
+      const end = lines.findIndex((l, i) => i > at && l.trim() === "}");
+      return (
+        lines
+          .slice(at + 1, end)
+          .join(" ")
+          .match(/0x[0-9a-f]+/g) ?? []
+      ).map(Number);
+    };
     const tableOf = new Map(readNftablesState(rules).listeners.map((l) => [l.table, l.id.split("_")[2]]));
     for (const [table, svc] of tableOf) {
-      const at = maps.findIndex((l) => l.includes(` ${table} {`));
-      const end = maps.findIndex((l, i) => i > at && l.trim() === "}");
-      const marks = maps
-        .slice(at + 1, end)
-        .join(" ")
-        .match(/\d+ : 0x[0-9a-f]+/g)!
-        .map((e) => Number(e.split(" : ")[1]));
+      const h = table.slice("mg_".length);
       // A node's mark is the low 32 bits of its address: 198.18.1.2.
-      const slotsOfN2 = marks.filter((m) => m === 0xc6120102).length;
-      expect(slotsOfN2 === 0).toBe(svc === "a");
+      expect(blockOf(`up_${h}`).includes(0xc6120102)).toBe(svc !== "a");
+      expect(blockOf(`sp_${h}`).includes(0xc6120102)).toBe(svc !== "a");
     }
   });
 });
@@ -95,5 +101,13 @@ describe("marks", () => {
     expect(before.get("2001:db8:1::5")).toBeDefined();
     expect(after.get("2001:db8:1::5")).toBe(before.get("2001:db8:1::5"));
     expect(after.get("2001:db8::5")).not.toBe(after.get("2001:db8:1::5"));
+  });
+});
+
+describe("spill size", () => {
+  it("is 8 slots a planned member, the smallest listed prime from 251 to 1021, so a verdict stays small", () => {
+    expect([1, 3, 31, 32, 63, 64, 127, 128, 300].map(spillSize)).toEqual([
+      251, 251, 251, 509, 509, 1021, 1021, 1021, 1021,
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import { maglevShares, maglevTable, type LbNodeName } from "@portico/core";
 import { describe, expect, it } from "vitest";
+import { effectiveSlots } from "../src/state.js";
 import { readNftablesState, renderNftables, renderNftablesMembership } from "../src/index.js";
 import { typicalPlan } from "./fixtures.js";
 
@@ -36,7 +37,57 @@ describe("nftables state", () => {
     expect(readNftablesState(listed).otherHost).toBe(42);
   });
 
-  it("a node down holds no slot, and the membership transaction only replaces the elements of Maglev maps and up sets", () => {
+  it("a node down keeps its primary slots, whose flows the nodes up share by the spill map; every other slot stays", () => {
+    const plan = typicalPlan();
+    const down = new Set(["worker-1"]);
+    const up = readNftablesState(renderNftables(plan, { node })._unsafeUnwrap());
+    const file = renderNftables(plan, { node, down })._unsafeUnwrap();
+    for (const l of readNftablesState(file).listeners) {
+      const before = up.listeners.find((x) => x.id === l.id)!;
+      expect(l.shares.reduce((n, s) => n + s.slots, 0)).toBe(l.size);
+      // The shares are in the order of the listener's servers.
+      const servers = plan.l4Listeners!.find((x) => x.id === l.id)!.servers;
+      const at = servers.findIndex((x) => x.node === "worker-1");
+      if (at < 0) {
+        // A table without the node (a node selector) is untouched.
+        expect(l.shares).toEqual(before.shares);
+        continue;
+      }
+      const gone = before.shares[at]!.slots;
+      // Each node up keeps its own slots and takes part of the down node's, no more.
+      for (const [i, s] of l.shares.entries()) {
+        if (i === at) expect(s.slots).toBe(0);
+        else {
+          expect(s.slots - before.shares[i]!.slots).toBeGreaterThan(0);
+          expect(s.slots - before.shares[i]!.slots).toBeLessThanOrEqual(gone);
+        }
+      }
+    }
+    // The primary maps are the same text with the node down or not.
+    const primaries = (t: string) => t.match(/ {2}map mg_[0-9a-f]{8} \{\n[^}]*\}/g)!.join("\n");
+    expect(primaries(file)).toBe(primaries(renderNftables(plan, { node })._unsafeUnwrap()));
+  });
+
+  it("effective slots: a down mark's primary slots go to the marks up in proportion to their spill slots, adding up", () => {
+    const primary = new Map([
+      [1, 50],
+      [2, 30],
+      [3, 21],
+    ]);
+    const spill = new Map([
+      [1, 2],
+      [3, 1],
+    ]);
+    expect([...effectiveSlots(primary, new Set([1, 3]), spill)]).toEqual([
+      [1, 70],
+      [3, 31],
+    ]);
+    // Nobody up: nothing is served. No up_ set (an older ruleset): the primary as it is.
+    expect([...effectiveSlots(primary, new Set(), new Map())]).toEqual([]);
+    expect(effectiveSlots(primary, undefined, undefined)).toEqual(primary);
+  });
+
+  it("a node down holds no slot, and the membership transaction only replaces the elements of spill maps and up sets", () => {
     const plan = typicalPlan();
     const down = new Set(["worker-1"]);
     const state = readNftablesState(renderNftables(plan, { node, down })._unsafeUnwrap());
@@ -54,8 +105,9 @@ describe("nftables state", () => {
         .map((l) => l.split(" ").slice(0, 2).join(" ")),
     );
     expect([...verbs].sort()).toEqual(["add element", "flush map", "flush set"]);
-    // Never a pin map: the flows pinned to the nodes that stay keep their nodes.
-    expect(tx).not.toMatch(/pin_|end_/);
+    // Never a pin map: the flows pinned to the nodes that stay keep their nodes; never a primary map.
+    expect(tx).not.toMatch(/pin_|end_| mg_/);
+    expect(tx.match(/^flush map \S+ portico (\S+)$/gm)!.every((l) => / sp_[0-9a-f]{8}$/.test(l))).toBe(true);
     expect(tx.match(/^flush set netdev portico (\S+)$/gm)!.every((l) => / up_[0-9a-f]{8}$/.test(l))).toBe(true);
   });
 });
