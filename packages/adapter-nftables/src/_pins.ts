@@ -54,14 +54,14 @@ export const pinDeclarations = (l: ViewListener): string[] => {
 };
 
 /**
- * The rules ahead of a `direct` listener's plain Maglev rule: a flow pinned to a node that is up
+ * The rules ahead of a `direct` listener's plain Maglev rules: a flow pinned to a node that is up
  * goes there and its pin is refreshed (a TCP FIN or RST from the client leaves it TIME_WAIT's
  * while to live, and it is refreshed no more); any other flow is hashed and, if it has no pin,
- * pinned (by the primary table when it names a node that is up, else by the spill table). An update never replaces a pin's node, so a pin to a node that left or failed is cut
- * short once, to {@link PIN_STALE_S}: its flow goes by the table meanwhile and is then pinned to
- * the node the table gives (so the node coming back does not take it back). A dynset update
- * that cannot add (a full map) fails its rule, and the plain rule after these forwards by the
- * table alone.
+ * pinned (by the primary table when it names a node that is up, else by the spill table). An
+ * update never replaces a pin's node, so a pin to a node that left or failed is cut short once,
+ * to {@link PIN_STALE_S}: its flow goes by the table meanwhile and is then pinned to the node the
+ * table gives (so the node coming back does not take it back). A dynset update that cannot add (a
+ * full map) fails its rule, and the plain rules after these forward by the table alone.
  */
 export const pinnedRules = (l: ViewListener, match: string, chooses: readonly string[], action: string): string[] => {
   const p = l.pins!;

@@ -51,8 +51,6 @@ export interface ViewTable {
   readonly spill: string;
   /** The planned members (node name, weight and mark), in plan order. */
   readonly members: readonly { readonly name: string; readonly weight: number; readonly mark: number }[];
-  /** The members that are up (not down by a verdict), in plan order. */
-  readonly upMembers: readonly { readonly name: string; readonly weight: number; readonly mark: number }[];
   readonly size: number;
   /** Over every planned member. */
   readonly table: MaglevTable;
@@ -62,7 +60,7 @@ export interface ViewTable {
 
 /** The spill map's slots per planned member, so each up member takes a fair part of a down one's flows. */
 export const SPILL_SLOTS_PER_NODE = 8;
-/** The largest spill table: past 127 nodes a down node's flows spread over 1021 slots still reach most nodes. */
+/** The largest spill table, so a verdict's transaction stays small; with up to 1021 equal nodes each still holds a slot. */
 export const SPILL_SIZE_MAX = 1021;
 /**
  * The spill table's size for `members` planned members: the smallest listed prime with at least
@@ -236,7 +234,6 @@ const checkListener = (
   let table = tables.get(key);
   if (table === undefined) {
     const down = downOf(check);
-    const upMembers = members.filter((m) => !down.has(m.name));
     const h = hash8(key);
     const spilled = spillSize(members.length);
     table = {
@@ -244,10 +241,12 @@ const checkListener = (
       up: `up_${h}`,
       spill: `sp_${h}`,
       members,
-      upMembers,
       size: l.tableSize,
       table: primaryTable(key, members, l.tableSize),
-      spillTable: maglevTable(upMembers, spilled),
+      spillTable: maglevTable(
+        members.filter((m) => !down.has(m.name)),
+        spilled,
+      ),
     };
     tables.set(key, table);
   }

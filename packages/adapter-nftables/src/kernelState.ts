@@ -4,9 +4,9 @@ import type { NftablesValidateOptions } from "./validate.js";
 
 /**
  * readNftablesKernelState gives the listeners of an installed ruleset (`installed`: the text of the
- * file Portico loaded) with each Maglev map's slots as the kernel holds them now. It lists the
- * maps and `up_` sets one by one (`nft list map`, `nft list set`), never a whole table: to list `table netdev portico` nft
- * fetches every flow pin in it (1.5 s of CPU with a full map of 65536), while one 16381-slot map
+ * file Portico loaded) with each node's slots as the kernel's maps and `up_` sets hold them now. It
+ * lists them one by one (`nft list map`, `nft list set`), never a whole table: to list `table
+ * netdev portico` nft fetches every flow pin in it (1.5 s of CPU with a full map of 65536), while one 16381-slot map
  * lists in under 0.1 s. A map the kernel does not have holds no slots, so a listener whose load
  * failed reads as empty. Undefined when nft cannot be asked in time.
  */

@@ -27,9 +27,9 @@ export const renderNftables: RenderFn<NftablesRenderOptions> = (plan, options) =
   viewOf(plan, options.node, options.down ?? NONE, options.checkDown).map(printRuleset);
 
 /**
- * renderNftablesMembership renders only the Maglev maps' elements for the nodes that are up, as
- * one transaction for a ruleset that {@link renderNftables} rendered from the same plan: a health
- * verdict moves nodes without replacing a rule, a set or a counter.
+ * renderNftablesMembership renders only the `up_` sets' and spill maps' elements for the nodes that
+ * are up, as one transaction for a ruleset that {@link renderNftables} rendered from the same plan:
+ * a health verdict moves nodes without replacing a rule, a primary map or a counter.
  */
 export const renderNftablesMembership: RenderFn<NftablesRenderOptions> = (plan, options) =>
   viewOf(plan, options.node, options.down ?? NONE, options.checkDown).map(printMembership);

@@ -44,7 +44,7 @@ export interface NftablesObjects {
   readonly sets: Map<string, Set<number>>;
 }
 
-/** The Maglev maps and `up_` sets of a ruleset, `nft list` output, or a membership transaction's `add element` blocks. */
+/** The Maglev maps and `up_` sets declared in a ruleset or in `nft list` output; `into` gathers several listings. */
 export const objectsOf = (
   text: string,
   into: NftablesObjects = { maps: new Map(), sets: new Map() },
@@ -83,8 +83,9 @@ export const effectiveSlots = (
   for (const [mark, n] of primary)
     if (up.has(mark)) out.set(mark, n);
     else down += n;
-  const spillTotal = [...(spill ?? new Map<number, number>()).values()].reduce((a, b) => a + b, 0);
-  if (spill === undefined || spillTotal === 0 || down === 0) return out;
+  if (spill === undefined || down === 0) return out;
+  const spillTotal = [...spill.values()].reduce((a, b) => a + b, 0);
+  if (spillTotal === 0) return out;
   const parts = [...spill].map(([mark, n]) => ({ mark, exact: (down * n) / spillTotal }));
   let left = down;
   for (const p of parts) left -= Math.floor(p.exact);
