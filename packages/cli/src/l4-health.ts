@@ -10,6 +10,14 @@ import { l4MembersServe, type ServesVip } from "./servable.js";
 /** How often `portico run` reads HAProxy's check verdicts for the L4 tables: a verdict moves a node within about this plus one `nft -f`. */
 export const L4_HEALTH_POLL_MS = 20;
 
+/**
+ * How often L4Health loads the verdicts it holds although none changed: the loop otherwise trusts
+ * that the kernel holds what it loaded, so another writer's change to an `up_` set or a spill map
+ * (an operator's `nft`, a restore of an old ruleset) would last until the next verdict. The load
+ * is the same small transaction as a verdict's, and moves no flow when nothing differs.
+ */
+export const L4_HEALTH_RESYNC_MS = 10_000;
+
 /** Nodes whose check HAProxy says is down, by the id of the check backend an L4 listener tracks. */
 export type ChecksDown = ReadonlyMap<string, ReadonlySet<string>>;
 
@@ -54,9 +62,14 @@ export interface L4HealthOptions {
   readonly log?: (e: L4HealthEvent) => void;
   /** How nft runs (its binary, a network namespace); default `nft` here. */
   readonly nft?: NftablesValidateOptions;
+  /** How often the verdicts held are loaded again although none changed; default {@link L4_HEALTH_RESYNC_MS}. */
+  readonly resyncMs?: number;
 }
 
-/** What {@link L4Health} tells its caller: each membership change it loaded, or could not. */
+/**
+ * What {@link L4Health} tells its caller: each membership change it loaded, and each transaction
+ * that failed, a change's or a resync's (a resync that loads changed nothing, and is not told).
+ */
 export interface L4HealthEvent {
   readonly down: ChecksDown;
   /** From HAProxy's verdict seen to the transaction loaded. */
@@ -68,14 +81,16 @@ export interface L4HealthEvent {
  * L4Health: the loop of `portico run` that keeps each L4 listener's Maglev table to the nodes
  * whose check (run by HAProxy, never by Portico) passes. Every {@link L4_HEALTH_POLL_MS} it reads
  * `show stat`; when the verdicts differ from what the tables hold, it loads one element-only
- * transaction (`renderNftablesMembership`). HAProxy not answering changes nothing, and without
- * this loop the tables stay as they are (fail static).
+ * transaction (`renderNftablesMembership`), and it loads the same verdicts again every
+ * {@link L4_HEALTH_RESYNC_MS}. HAProxy not answering changes nothing, and without this loop the
+ * tables stay as they are (fail static).
  */
 export class L4Health {
   #plan: Plan | undefined;
   #loaded: string | undefined;
   #current: ChecksDown = new Map();
   #loadedDown: ChecksDown | undefined;
+  #loadedAt = 0;
   readonly #onLoaded = new Set<() => void>();
   #timer: NodeJS.Timeout | undefined;
   #busy: Promise<void> = Promise.resolve();
@@ -84,6 +99,7 @@ export class L4Health {
   readonly #statsSocket: string;
   readonly #log: ((e: L4HealthEvent) => void) | undefined;
   readonly #nft: NftablesValidateOptions;
+  readonly #resyncMs: number;
 
   /** For LB node `node`, reading HAProxy's verdicts from `statsSocket` (config `haproxy.statsSocket`). */
   constructor(node: LbNodeName, statsSocket: string, options: L4HealthOptions = {}) {
@@ -91,6 +107,7 @@ export class L4Health {
     this.#statsSocket = statsSocket;
     this.#log = options.log;
     this.#nft = options.nft ?? {};
+    this.#resyncMs = options.resyncMs ?? L4_HEALTH_RESYNC_MS;
   }
 
   /** The verdicts last read: a full load of the ruleset renders them too, so it puts no failing node back. */
@@ -107,6 +124,7 @@ export class L4Health {
     if (loadedWith === undefined) return;
     this.#loaded = keyOf(loadedWith);
     this.#loadedDown = loadedWith;
+    this.#loadedAt = performance.now();
   }
 
   /**
@@ -158,7 +176,8 @@ export class L4Health {
     const down = l4ChecksDown(plan, rows.value);
     this.#current = down;
     const key = keyOf(down);
-    if (key === this.#loaded || plan !== this.#plan) return;
+    const resync = key === this.#loaded;
+    if ((resync && seen - this.#loadedAt < this.#resyncMs) || plan !== this.#plan) return;
     const text = renderNftablesMembership(plan, { node: this.#node, checkDown: down });
     const loaded = text.isErr() ? text : await applyNftablesMembership(text.value, { timeoutMs: 2_000, ...this.#nft });
     const tookMs = performance.now() - seen;
@@ -167,8 +186,10 @@ export class L4Health {
       if (plan === this.#plan) {
         this.#loaded = key;
         this.#loadedDown = down;
+        this.#loadedAt = performance.now();
       }
       this.#lastError = undefined;
+      if (resync) return;
       this.#log?.({ down, tookMs });
       for (const fn of this.#onLoaded) fn();
       return;

@@ -20,6 +20,8 @@ const INTERVAL_MS = 200;
 const FALL = 2;
 const node = "lb1" as LbNodeName;
 const NODES = ["n1", "n2", "n3"] as const;
+// Short, so the test sees another writer's change undone; `portico run` uses L4_HEALTH_RESYNC_MS.
+const RESYNC_MS = 1_000;
 
 const configIn = (dir: string) =>
   parseConfig({
@@ -75,7 +77,11 @@ await describeWith(
       upSet = `up_${readNftablesState(text).listeners[0]!.table.slice("mg_".length)}`;
       const nftConf = join(lab.dir, "nftables.conf");
       (await applyNftables(text, { netns: lab.lb, configPath: nftConf, force: true }))._unsafeUnwrap();
-      health = new L4Health(node, h.statsSocket, { nft: { netns: lab.lb }, log: (e) => events.push(e) });
+      health = new L4Health(node, h.statsSocket, {
+        nft: { netns: lab.lb },
+        log: (e) => events.push(e),
+        resyncMs: RESYNC_MS,
+      });
       health.setPlan(plan, new Map());
       health.start();
     }, 90_000);
@@ -93,13 +99,13 @@ await describeWith(
     };
     // Whether n2's mark (its IPv4 address) is in the table's up_ set, which a verdict rewrites: a
     // small listing, where the whole table's (16381 slots) takes a few hundred ms on this machine.
-    const n2Up = async (): Promise<boolean> => {
-      const listed = await must("ip", ["netns", "exec", lab.lb, "nft", "list", "set", "inet", "portico", upSet]);
-      const mark = nodeV4(1)
-        .split(".")
-        .reduce((a, b) => a * 256 + Number(b), 0);
-      return listed.includes(`0x${mark.toString(16).padStart(8, "0")}`);
-    };
+    const n2Mark = `0x${nodeV4(1)
+      .split(".")
+      .reduce((a, b) => a * 256 + Number(b), 0)
+      .toString(16)
+      .padStart(8, "0")}`;
+    const n2Up = async (): Promise<boolean> =>
+      (await must("ip", ["netns", "exec", lab.lb, "nft", "list", "set", "inet", "portico", upSet])).includes(n2Mark);
     const slotsOf = async (): Promise<Map<string, number>> => {
       const listed = await must("ip", ["netns", "exec", lab.lb, "nft", "list", "table", "inet", "portico"]);
       const l = readNftablesState(listed).listeners[0]!;
@@ -175,5 +181,19 @@ await describeWith(
       expect(after.answers.filter((a) => a.timeout)).toEqual([]);
       expect(nodesOf(after)).toEqual(new Set(NODES));
     }, 60_000);
+
+    it("puts back, within a resync, what another writer took from the tables, and tells no change", async () => {
+      await until("n2 in the table", n2Up, 10_000, 5);
+      const told = events.length;
+      const cmd = ["netns", "exec", lab.lb, "nft", "delete", "element", "inet", "portico", upSet, `{ ${n2Mark} }`];
+      await must("ip", cmd);
+      const removedAt = performance.now();
+      expect(await n2Up()).toBe(false);
+      // Without the resync nothing would put it back: the verdicts still say n2 is up.
+      await until("n2 put back", n2Up, RESYNC_MS + 5_000, 5);
+      console.log(`n2 taken out by hand -> put back: ${Math.round(performance.now() - removedAt)} ms`);
+      // The verdicts did not change: nothing is told (no log line, no metric of a change).
+      expect(events.slice(told)).toEqual([]);
+    }, 30_000);
   },
 );
