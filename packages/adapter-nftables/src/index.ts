@@ -14,3 +14,4 @@ export {
 } from "./apply.js";
 export { readNftablesState, type NftablesListenerState, type NftablesState } from "./state.js";
 export { readNftablesKernelState } from "./kernelState.js";
+export { listPorticoTables, tablesNamedIn, type PorticoTableFamily } from "./tables.js";

@@ -8,10 +8,12 @@ import { afterAll, expect, it } from "vitest";
 import {
   applyNftables,
   applyNftablesMembership,
+  listPorticoTables,
   readNftablesKernelState,
   readNftablesState,
   renderNftables,
   renderNftablesMembership,
+  tablesNamedIn,
 } from "../src/index.js";
 import { removeScratch, scratchNetns } from "./_scratch.js";
 import { typicalPlan } from "./fixtures.js";
@@ -63,6 +65,27 @@ await describeWith([root, program("nft", ["--version"])], "nftables apply", () =
     await nftIn(netns, ["delete", "table", "netdev", "portico"]);
     const after = await slots();
     for (const l of file) expect(after.get(`${l.mode} ${l.id}`)! > 0).toBe(l.mode === "nat");
+  });
+
+  it("tells which of its tables the kernel holds, and which tables a ruleset and a membership transaction write into", async () => {
+    const netns = await scratchNetns();
+    const plan = typicalPlan();
+    const text = renderNftables(plan, { node })._unsafeUnwrap();
+    const membership = renderNftablesMembership(plan, { node })._unsafeUnwrap();
+    expect(tablesNamedIn(text)).toEqual(new Set(["inet", "netdev"]));
+    expect(tablesNamedIn(membership)).toEqual(new Set(["inet", "netdev"]));
+    (await applyNftables(text, { netns, configPath: join(dir, "tables.conf"), force: true }))._unsafeUnwrap();
+    // Another program's tables, one of them named portico in a family Portico does not use, are not Portico's.
+    await nftIn(netns, ["add", "table", "ip", "portico"]);
+    await nftIn(netns, ["add", "table", "inet", "filter"]);
+    expect(await listPorticoTables({ netns })).toEqual(new Set(["inet", "netdev"]));
+    // `nft flush ruleset`, as a host firewall's reload runs it: none left.
+    await nftIn(netns, ["flush", "ruleset"]);
+    expect(await listPorticoTables({ netns })).toEqual(new Set());
+    await nftIn(netns, ["add", "table", "inet", "portico"]);
+    expect(await listPorticoTables({ netns })).toEqual(new Set(["inet"]));
+    // A namespace that does not exist cannot be asked: no answer, not "no tables".
+    expect(await listPorticoTables({ netns: "portico-no-such-netns" })).toBeUndefined();
   });
 
   it("a ruleset nft -c refuses is neither written nor loaded; the installed one stays", async () => {

@@ -184,6 +184,15 @@ export class Controller {
     return { ready: true, reason: "ok" };
   }
 
+  /**
+   * Apply the last cluster snapshot again, as if it had just come (the kernel lost the L4 tables,
+   * which only a full load puts back): one more cycle, unless a newer snapshot is queued.
+   */
+  reapply(): void {
+    if (this.#stopped || this.#lastSnapshot === undefined || this.#pending !== undefined) return;
+    this.#enqueue(this.#lastSnapshot);
+  }
+
   /** The last plan applied on this node. */
   get lastPlan(): Plan | undefined {
     return this.#lastPlan;

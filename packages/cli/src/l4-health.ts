@@ -1,7 +1,10 @@
 import {
   applyNftablesMembership,
+  listPorticoTables,
   renderNftablesMembership,
+  tablesNamedIn,
   type NftablesValidateOptions,
+  type PorticoTableFamily,
 } from "@portico/adapter-nftables";
 import { readStats, type StatRow } from "@portico/adapter-haproxy";
 import type { LbNodeName, Plan } from "@portico/core";
@@ -11,10 +14,11 @@ import { l4MembersServe, type ServesVip } from "./servable.js";
 export const L4_HEALTH_POLL_MS = 20;
 
 /**
- * How often L4Health loads the verdicts it holds although none changed: the loop otherwise trusts
- * that the kernel holds what it loaded, so another writer's change to an `up_` set or a spill map
- * (an operator's `nft`, a restore of an old ruleset) would last until the next verdict. The load
- * is the same small transaction as a verdict's, and moves no flow when nothing differs.
+ * How often L4Health looks whether the kernel still holds Portico's tables and loads the verdicts
+ * it holds although none changed: the loop otherwise trusts that the kernel holds what it loaded,
+ * so another writer's change to an `up_` set or a spill map (an operator's `nft`) would last until
+ * the next verdict, and tables deleted (`nft flush ruleset`) until the next plan. The load is the
+ * same small transaction as a verdict's, and moves no flow when nothing differs.
  */
 export const L4_HEALTH_RESYNC_MS = 10_000;
 
@@ -64,6 +68,11 @@ export interface L4HealthOptions {
   readonly nft?: NftablesValidateOptions;
   /** How often the verdicts held are loaded again although none changed; default {@link L4_HEALTH_RESYNC_MS}. */
   readonly resyncMs?: number;
+  /**
+   * Told, at most once a resync, that the kernel lacks tables of the ruleset (they were deleted
+   * by another program): the caller loads the whole ruleset again, as no element update can.
+   */
+  readonly onLost?: (families: readonly PorticoTableFamily[]) => void;
 }
 
 /**
@@ -90,7 +99,7 @@ export class L4Health {
   #loaded: string | undefined;
   #current: ChecksDown = new Map();
   #loadedDown: ChecksDown | undefined;
-  #loadedAt = 0;
+  #resyncAt = 0;
   readonly #onLoaded = new Set<() => void>();
   #timer: NodeJS.Timeout | undefined;
   #busy: Promise<void> = Promise.resolve();
@@ -100,6 +109,7 @@ export class L4Health {
   readonly #log: ((e: L4HealthEvent) => void) | undefined;
   readonly #nft: NftablesValidateOptions;
   readonly #resyncMs: number;
+  readonly #onLost: ((families: readonly PorticoTableFamily[]) => void) | undefined;
 
   /** For LB node `node`, reading HAProxy's verdicts from `statsSocket` (config `haproxy.statsSocket`). */
   constructor(node: LbNodeName, statsSocket: string, options: L4HealthOptions = {}) {
@@ -108,6 +118,7 @@ export class L4Health {
     this.#log = options.log;
     this.#nft = options.nft ?? {};
     this.#resyncMs = options.resyncMs ?? L4_HEALTH_RESYNC_MS;
+    this.#onLost = options.onLost;
   }
 
   /** The verdicts last read: a full load of the ruleset renders them too, so it puts no failing node back. */
@@ -124,7 +135,7 @@ export class L4Health {
     if (loadedWith === undefined) return;
     this.#loaded = keyOf(loadedWith);
     this.#loadedDown = loadedWith;
-    this.#loadedAt = performance.now();
+    this.#resyncAt = performance.now();
   }
 
   /**
@@ -166,6 +177,12 @@ export class L4Health {
     await this.#busy;
   }
 
+  /** The tables `text` writes into that the kernel does not hold (none when nft cannot be asked). */
+  async #lostTables(text: string): Promise<PorticoTableFamily[]> {
+    const present = await listPorticoTables({ timeoutMs: 2_000, ...this.#nft });
+    return present === undefined ? [] : [...tablesNamedIn(text)].filter((f) => !present.has(f)).sort();
+  }
+
   async #look(): Promise<void> {
     const plan = this.#plan;
     if (plan === undefined || this.#loaded === undefined) return;
@@ -177,8 +194,17 @@ export class L4Health {
     this.#current = down;
     const key = keyOf(down);
     const resync = key === this.#loaded;
-    if ((resync && seen - this.#loadedAt < this.#resyncMs) || plan !== this.#plan) return;
+    const due = seen - this.#resyncAt >= this.#resyncMs;
+    if ((resync && !due) || plan !== this.#plan) return;
     const text = renderNftablesMembership(plan, { node: this.#node, checkDown: down });
+    if (due) {
+      this.#resyncAt = seen;
+      const lost = text.isOk() ? await this.#lostTables(text.value) : [];
+      if (lost.length > 0) {
+        this.#onLost?.(lost);
+        return;
+      }
+    }
     const loaded = text.isErr() ? text : await applyNftablesMembership(text.value, { timeoutMs: 2_000, ...this.#nft });
     const tookMs = performance.now() - seen;
     if (loaded.isOk()) {
@@ -186,7 +212,6 @@ export class L4Health {
       if (plan === this.#plan) {
         this.#loaded = key;
         this.#loadedDown = down;
-        this.#loadedAt = performance.now();
       }
       this.#lastError = undefined;
       if (resync) return;

@@ -160,5 +160,32 @@ await describeWith(
       await until("n1 back in the map", async () => ((await slotsInKernel())[a1] ?? 0) > 0, 10_000, 20);
       expect(await readFile(join(runDir, "nftables.conf"), "utf8")).toContain("netdev portico");
     }, 120_000);
+
+    it("a host firewall's reload deletes Portico's tables: portico run loads its ruleset again within a resync", async () => {
+      const a1 = l2NodeAddress(0);
+      await until("both nodes in the map", async () => ((await slotsInKernel())[a1] ?? 0) > 0, 10_000, 20);
+      // What Debian's nftables.service runs on a reload: the ruleset of /etc/nftables.conf, which begins so.
+      const flushed = await run("ip", ["netns", "exec", lb().ns, "nft", "flush", "ruleset"], { timeoutMs: 10_000 });
+      expect(flushed.isOk() && flushed.value.code === 0).toBe(true);
+      const flushedAt = performance.now();
+      expect(await slotsInKernel()).toEqual({});
+      // L4_HEALTH_RESYNC_MS (10 s) to see it, then one full load.
+      await until(
+        "both nodes in the map again",
+        async () => Object.values(await slotsInKernel()).filter((n) => n > 0).length === 2,
+        30_000,
+        100,
+      );
+      say(`nft flush ruleset -> the ruleset loaded again: ${Math.round(performance.now() - flushedAt)} ms`);
+      expect(portico!.logs()).toContain("L4 tables gone from the kernel; loading the ruleset again");
+      await until("lb1 announces the VIP", announcedByLb, 30_000);
+      const flows = await holdFlows(lab.client, VIP, 20);
+      try {
+        expect(flows.opened.open).toBe(20);
+        expect(await flows.ask()).toEqual({ ok: 20, reset: 0, timeout: 0, moved: 0 });
+      } finally {
+        await flows.close();
+      }
+    }, 90_000);
   },
 );

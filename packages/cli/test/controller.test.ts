@@ -187,6 +187,35 @@ describe("portico run's controller loop", () => {
     expect(serviceWrites.filter((w) => w.status >= 400).map((w) => `${w.method} ${w.path} ${w.status}`)).toEqual([]);
   });
 
+  it("reapply applies the last snapshot's plan once more, unchanged, and writes no status for it", async () => {
+    const applied: Plan[] = [];
+    const { c } = await controller("lb1", applied);
+    await until("status published", () =>
+      JSON.stringify(server.get("Service", "default", "web")?.["status"] ?? {}).includes("198.18.100.10"),
+    );
+    // Quiet: no apply for 500 ms (the watch's echo of the status write makes a cycle of its own).
+    let seen = -1;
+    await until(
+      "no apply for 500 ms",
+      async () => {
+        const n = applied.length;
+        await new Promise((r) => setTimeout(r, 500));
+        const quiet = n === seen && applied.length === n;
+        seen = applied.length;
+        return quiet;
+      },
+      10_000,
+    );
+    const before = applied.length;
+    const writes = statusWrites().length;
+    c.reapply();
+    await until("applied again", () => applied.length === before + 1);
+    expect(JSON.stringify(applied.at(-1))).toBe(JSON.stringify(applied[before - 1]));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(applied.length).toBe(before + 1);
+    expect(statusWrites().length).toBe(writes);
+  });
+
   it("a reload that fails on a port taken after the look: looks again and applies without it in the same cycle", async () => {
     const port = await freePort();
     const config = parseConfig({

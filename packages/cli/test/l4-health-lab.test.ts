@@ -60,6 +60,7 @@ await describeWith(
     let upSet = "";
     let vip: string;
     const events: L4HealthEvent[] = [];
+    const lost: (readonly string[])[] = [];
     beforeAll(async () => {
       const probe = planIn("/tmp");
       vip = probe.services[0]!.vips[0]!;
@@ -81,6 +82,7 @@ await describeWith(
         nft: { netns: lab.lb },
         log: (e) => events.push(e),
         resyncMs: RESYNC_MS,
+        onLost: (families) => lost.push(families),
       });
       health.setPlan(plan, new Map());
       health.start();
@@ -194,6 +196,27 @@ await describeWith(
       console.log(`n2 taken out by hand -> put back: ${Math.round(performance.now() - removedAt)} ms`);
       // The verdicts did not change: nothing is told (no log line, no metric of a change).
       expect(events.slice(told)).toEqual([]);
+    }, 30_000);
+
+    it("tells, within a resync, that the kernel lost a table (as a firewall's flush ruleset does), and loads nothing into it", async () => {
+      expect(lost).toEqual([]);
+      const failed = () => events.filter((e) => e.error !== undefined).length;
+      await must("ip", ["netns", "exec", lab.lb, "nft", "delete", "table", "inet", "portico"]);
+      await until("the loss told", () => lost.length > 0, RESYNC_MS + 5_000, 5);
+      expect(lost[0]).toEqual(["inet"]);
+      // Told instead of tried: no element update was loaded into the missing table.
+      expect(failed()).toBe(0);
+      // What `portico run` does when told: the whole ruleset again, after which the loop goes on.
+      const text = renderNftables(plan, { node, checkDown: health!.down() })._unsafeUnwrap();
+      const nftConf = join(lab.dir, "nftables.conf");
+      (await applyNftables(text, { netns: lab.lb, configPath: nftConf, force: true }))._unsafeUnwrap();
+      health!.setPlan(plan, health!.down());
+      expect(await n2Up()).toBe(true);
+      const told = lost.length;
+      await new Promise((r) => setTimeout(r, RESYNC_MS * 1.5));
+      expect(lost.length).toBe(told);
+      const answered = await lab.ask(vip, SERVICE_PORT, 30, undefined, 43_000);
+      expect(answered.answers.filter((a) => a.timeout)).toEqual([]);
     }, 30_000);
   },
 );

@@ -31,14 +31,20 @@ const changeOf = <K extends string>(
 ): K | "none" | "error" =>
   r === undefined ? "none" : "error" in r ? "error" : r.ok === "unchanged" ? "none" : changed;
 
-/** Apply on this node and say what happened in the controller's terms. */
+/**
+ * Apply on this node and say what happened in the controller's terms; `reloadL4` makes the next
+ * apply load the L4 ruleset even if its file is unchanged (the kernel lost the tables).
+ */
 const applier = (config: Config, node: LbNodeName, bgp?: BgpRuntime, health?: L4Health) => {
   // One render cache for the life of the controller: each plan re-renders only what changed.
   const renderer = new HaproxyRenderer();
   const keepalivedRenderer = new KeepalivedRenderer();
   // The first L4 load of this process is forced: the kernel may have lost the tables since the file was written.
   let l4Loaded = false;
-  return async (plan: Plan): Promise<NodeApplyResult> => {
+  const reloadL4 = (): void => {
+    l4Loaded = false;
+  };
+  const apply = async (plan: Plan): Promise<NodeApplyResult> => {
     // BIRD's file carries what the announcer announces now; the announcer then judges the new plan.
     // Reloads are paced: each one starts the hard-stop countdown of every open connection.
     // The L4 tables are rendered with HAProxy's current verdicts, so a new plan puts no failing node back.
@@ -75,6 +81,7 @@ const applier = (config: Config, node: LbNodeName, bgp?: BgpRuntime, health?: L4
     const retryInMs = "ok" in r.haproxy ? r.haproxy.ok.retryInMs : undefined;
     return { haproxy, keepalived, nftables, errors, ...(retryInMs === undefined ? {} : { retryInMs }) };
   };
+  return { apply, reloadL4 };
 };
 
 /** Whether the haproxy master on `socket` runs a worker. */
@@ -126,16 +133,27 @@ export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
               logger.info({ down, tookMs: Math.round(e.tookMs) }, "L4 tables follow the checks");
             else logger.warn({ down, error: e.error }, "cannot move nodes in the L4 tables");
           },
+          // Tables deleted by another program (a firewall's `flush ruleset`): the whole ruleset
+          // again. Told only after a plan was loaded, so the controller below exists by then.
+          onLost: (families) => {
+            logger.warn(
+              { tables: families.map((f) => `${f} portico`) },
+              "L4 tables gone from the kernel; loading the ruleset again",
+            );
+            local.reloadL4();
+            controller.reapply();
+          },
         })
       : undefined;
   health?.start();
   // An L4 VIP whose tables the health loop empties is withdrawn as soon as the loop has loaded them.
   if (health !== undefined) bgp?.followL4(health);
+  const local = applier(config.value, lbNode.value.name, bgp, health);
   const controller = new Controller({
     kubeConfig: kc,
     config: config.value,
     node: lbNode.value.name,
-    apply: applier(config.value, lbNode.value.name, bgp, health),
+    apply: local.apply,
     logger,
     initialVrrp: await installedVrrpState(config.value),
     serving: haproxyServing(config.value.haproxy.masterSocket),
