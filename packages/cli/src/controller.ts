@@ -185,8 +185,9 @@ export class Controller {
   }
 
   /**
-   * Apply the last cluster snapshot again, as if it had just come (the kernel lost the L4 tables,
-   * which only a full load puts back): one more cycle, unless a newer snapshot is queued.
+   * Apply the newest cluster snapshot again, as if it had just come (the kernel lost the L4 tables,
+   * which only a full load puts back): one more cycle after any under way, unless a snapshot is
+   * queued already (its cycle comes anyway).
    */
   reapply(): void {
     if (this.#stopped || this.#lastSnapshot === undefined || this.#pending !== undefined) return;
@@ -224,6 +225,8 @@ export class Controller {
 
   async #cycle(snapshot: ClusterSnapshot): Promise<void> {
     const log = this.#o.logger;
+    // The newest snapshot taken, from its cycle's start: what a reapply or a deferred reload queues.
+    this.#lastSnapshot = snapshot;
     const endPlan = this.#metrics.planDuration.startTimer();
     // VRIDs and masters stay where they run: each plan starts from the last one's VRRP state.
     const running = this.#lastPlan === undefined ? (this.#o.initialVrrp ?? NO_VRRP_STATE) : vrrpStateOf(this.#lastPlan);
@@ -257,7 +260,6 @@ export class Controller {
     this.#applyRetry.after(result.errors.length > 0 || leftOut, () => {
       if (!this.#stopped && this.#pending === undefined && !this.#running) this.#enqueue(snapshot);
     });
-    this.#lastSnapshot = snapshot;
     // Changes that need a reload while the last one is recent wait for it together: every
     // snapshot meanwhile replaces the pending one, and the latest is applied when the time comes.
     if (result.retryInMs !== undefined && this.#reapply === undefined) {

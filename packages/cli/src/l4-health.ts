@@ -17,8 +17,9 @@ export const L4_HEALTH_POLL_MS = 20;
  * How often L4Health looks whether the kernel still holds Portico's tables and loads the verdicts
  * it holds although none changed: the loop otherwise trusts that the kernel holds what it loaded,
  * so another writer's change to an `up_` set or a spill map (an operator's `nft`) would last until
- * the next verdict, and tables deleted (`nft flush ruleset`) until the next plan. The load is the
- * same small transaction as a verdict's, and moves no flow when nothing differs.
+ * the next verdict, and tables deleted (`nft flush ruleset`) until a plan changes the ruleset or
+ * `portico run` restarts. The load is the same small transaction as a verdict's, and moves no flow
+ * when nothing differs.
  */
 export const L4_HEALTH_RESYNC_MS = 10_000;
 
@@ -90,9 +91,10 @@ export interface L4HealthEvent {
  * L4Health: the loop of `portico run` that keeps each L4 listener's Maglev table to the nodes
  * whose check (run by HAProxy, never by Portico) passes. Every {@link L4_HEALTH_POLL_MS} it reads
  * `show stat`; when the verdicts differ from what the tables hold, it loads one element-only
- * transaction (`renderNftablesMembership`), and it loads the same verdicts again every
- * {@link L4_HEALTH_RESYNC_MS}. HAProxy not answering changes nothing, and without this loop the
- * tables stay as they are (fail static).
+ * transaction (`renderNftablesMembership`). {@link L4_HEALTH_RESYNC_MS} after its last load (at
+ * once after a load failed) it asks whether the kernel still holds the tables: if so it loads the
+ * same verdicts again, if not it tells `onLost`, as only a full load can put them back. HAProxy
+ * not answering changes nothing, and without this loop the tables stay as they are (fail static).
  */
 export class L4Health {
   #plan: Plan | undefined;
@@ -197,9 +199,12 @@ export class L4Health {
     const due = seen - this.#resyncAt >= this.#resyncMs;
     if ((resync && !due) || plan !== this.#plan) return;
     const text = renderNftablesMembership(plan, { node: this.#node, checkDown: down });
-    if (due) {
+    // A verdict that changed loads at once: the tables are asked for on a resync, or after a failure.
+    if (resync || this.#resyncAt === -Infinity) {
       this.#resyncAt = seen;
       const lost = text.isOk() ? await this.#lostTables(text.value) : [];
+      // A full load meanwhile wrote tables and elements of its own.
+      if (plan !== this.#plan) return;
       if (lost.length > 0) {
         this.#onLost?.(lost);
         return;
@@ -212,6 +217,7 @@ export class L4Health {
       if (plan === this.#plan) {
         this.#loaded = key;
         this.#loadedDown = down;
+        this.#resyncAt = seen;
       }
       this.#lastError = undefined;
       if (resync) return;
@@ -219,8 +225,12 @@ export class L4Health {
       for (const fn of this.#onLoaded) fn();
       return;
     }
-    // A failing transaction is tried again at every look, and said once.
-    if (loaded.error.message !== this.#lastError) this.#log?.({ down, tookMs, error: loaded.error.message });
+    // A failing transaction is tried again at every look, and said once; the first failure makes
+    // the next look ask for the tables first (they may be gone).
+    if (loaded.error.message !== this.#lastError) {
+      this.#log?.({ down, tookMs, error: loaded.error.message });
+      this.#resyncAt = -Infinity;
+    }
     this.#lastError = loaded.error.message;
   }
 }

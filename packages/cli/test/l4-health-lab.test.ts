@@ -194,18 +194,20 @@ await describeWith(
       // Without the resync nothing would put it back: the verdicts still say n2 is up.
       await until("n2 put back", n2Up, RESYNC_MS + 5_000, 5);
       console.log(`n2 taken out by hand -> put back: ${Math.round(performance.now() - removedAt)} ms`);
-      // The verdicts did not change: nothing is told (no log line, no metric of a change).
-      expect(events.slice(told)).toEqual([]);
+      // The resync is not told (no log line, no metric of a change): all were up before, so anything
+      // told since is a check that changed meanwhile, a node down.
+      for (const e of events.slice(told)) expect(e.down.get(checkId())?.size ?? 0).toBeGreaterThan(0);
     }, 30_000);
 
     it("tells, within a resync, that the kernel lost a table (as a firewall's flush ruleset does), and loads nothing into it", async () => {
       expect(lost).toEqual([]);
       const failed = () => events.filter((e) => e.error !== undefined).length;
+      const failedBefore = failed();
       await must("ip", ["netns", "exec", lab.lb, "nft", "delete", "table", "inet", "portico"]);
       await until("the loss told", () => lost.length > 0, RESYNC_MS + 5_000, 5);
       expect(lost[0]).toEqual(["inet"]);
       // Told instead of tried: no element update was loaded into the missing table.
-      expect(failed()).toBe(0);
+      expect(failed()).toBe(failedBefore);
       // What `portico run` does when told: the whole ruleset again, after which the loop goes on.
       const text = renderNftables(plan, { node, checkDown: health!.down() })._unsafeUnwrap();
       const nftConf = join(lab.dir, "nftables.conf");
