@@ -47,6 +47,24 @@ const controller = async (
   await c.start();
   return { c, port };
 };
+/** lb1's controller, started, with this apply (and prepare); the default lease timings. */
+const startLb1 = async (
+  apply: (p: Plan) => Promise<NodeApplyResult>,
+  prepare?: (p: Plan) => Promise<Plan>,
+): Promise<{ c: Controller; port: number }> => {
+  const port = await freePort();
+  const config = parseConfig({
+    ...aConfig(),
+    controller: { listen: `127.0.0.1:${port}`, coalesce: { quietMs: 20, maxDelayMs: 200 } },
+  })._unsafeUnwrap();
+  const kc = new KubeConfig();
+  kc.loadFromString(server.kubeconfig("lb1"));
+  const options = { kubeConfig: kc, config, node: "lb1" as LbNodeName, apply, logger: pino({ level: "silent" }) };
+  const c = new Controller(prepare === undefined ? options : { ...options, prepare });
+  controllers.push(c);
+  await c.start();
+  return { c, port };
+};
 /** Every write but the Lease's (renewed every retry period, whatever else happens). */
 const statusWrites = () => server.writes().filter((w) => !w.path.includes("/leases"));
 const get = async (port: number, path: string) => {
@@ -216,13 +234,6 @@ describe("portico run's controller loop", () => {
   });
 
   it("reapply while a cycle applies a newer snapshot: the cycles after it apply that snapshot, never an older one", async () => {
-    const port = await freePort();
-    const config = parseConfig({
-      ...aConfig(),
-      controller: { listen: `127.0.0.1:${port}`, coalesce: { quietMs: 20, maxDelayMs: 200 } },
-    })._unsafeUnwrap();
-    const kc = new KubeConfig();
-    kc.loadFromString(server.kubeconfig("lb1"));
     const hasApi = (p: Plan): boolean => p.services.some((x) => x.key === "default/api");
     const applied: Plan[] = [];
     let open: () => void = () => undefined;
@@ -232,15 +243,7 @@ describe("portico run's controller loop", () => {
       if (hasApi(p)) await gate;
       return { haproxy: "reload", keepalived: "none", errors: [] };
     };
-    const c = new Controller({
-      kubeConfig: kc,
-      config,
-      node: "lb1" as LbNodeName,
-      apply,
-      logger: pino({ level: "silent" }),
-    });
-    controllers.push(c);
-    await c.start();
+    const { c } = await startLb1(apply);
     await until("web applied", () => applied.length > 0);
     server.put(aService({ name: "api", created: "2026-02-01T00:00:00Z" }));
     await until("api's apply under way", () => applied.some(hasApi));
@@ -254,13 +257,6 @@ describe("portico run's controller loop", () => {
   });
 
   it("a reload that fails on a port taken after the look: looks again and applies without it in the same cycle", async () => {
-    const port = await freePort();
-    const config = parseConfig({
-      ...aConfig(),
-      controller: { listen: `127.0.0.1:${port}`, coalesce: { quietMs: 20, maxDelayMs: 200 } },
-    })._unsafeUnwrap();
-    const kc = new KubeConfig();
-    kc.loadFromString(server.kubeconfig("lb1"));
     const hasApi = (p: Plan): boolean => p.frontends.some((f) => f.service === "default/api");
     // Another program binds api's port right after the first look: only the looks after it see it.
     let looks = 0;
@@ -276,16 +272,7 @@ describe("portico run's controller loop", () => {
         ? { haproxy: "error", keepalived: "none", errors: ["haproxy: haproxy reload failed; rolled back"] }
         : { haproxy: "reload", keepalived: "none", errors: [] };
     };
-    const c = new Controller({
-      kubeConfig: kc,
-      config,
-      node: "lb1" as LbNodeName,
-      apply,
-      prepare,
-      logger: pino({ level: "silent" }),
-    });
-    controllers.push(c);
-    await c.start();
+    const { port } = await startLb1(apply, prepare);
     await until("web published", () =>
       JSON.stringify(server.get("Service", "default", "web")?.["status"] ?? {}).includes("198.18.100.10"),
     );
