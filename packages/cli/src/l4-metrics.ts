@@ -9,6 +9,8 @@ export const L4_METRICS_READ_MS = 30_000;
 export interface L4Metrics {
   /** Count one membership change of the health loop, loaded or failed. */
   readonly moved: (e: L4HealthEvent) => void;
+  /** Count one time the health loop found Portico's tables gone from the kernel. */
+  readonly lost: () => void;
 }
 
 /** Where the L4 metrics come from: the kernel's tables, and the health loop's verdicts. */
@@ -35,7 +37,8 @@ const listenersOf = (s: L4Status | undefined) => (s === undefined || "error" in 
  * registerL4Metrics adds to `registry`: the L4 listeners by mode, each target's slots in each
  * listener's Maglev table and each listener's packet counters (both read from the kernel, so they
  * say what runs, not what was planned), the nodes each tracked check has down, and the health
- * loop's membership changes with the time each took from verdict to transaction loaded.
+ * loop's membership changes with the time each took from verdict to transaction loaded, and the
+ * times it found the tables gone from the kernel.
  */
 export const registerL4Metrics = (registry: Registry, sources: L4MetricsSources = {}): L4Metrics => {
   const read = cached(sources.read ?? readL4Status, L4_METRICS_READ_MS);
@@ -103,7 +106,13 @@ export const registerL4Metrics = (registry: Registry, sources: L4MetricsSources 
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [registry],
   });
+  const lost = new Counter({
+    name: "portico_l4_tables_lost_total",
+    help: "Times the L4 health loop found Portico's tables gone from the kernel (deleted by another program, as `nft flush ruleset` does) and had the ruleset loaded again",
+    registers: [registry],
+  });
   return {
+    lost: () => lost.inc(),
     moved: (e) => {
       changes.inc({ result: e.error === undefined ? "loaded" : "failed" });
       if (e.error === undefined) took.observe(e.tookMs / 1000);

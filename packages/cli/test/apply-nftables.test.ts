@@ -88,6 +88,7 @@ await describeWith([program("nft", ["--version"]), program("ip", ["-V"]), root],
     const metrics = registerL4Metrics(registry, { read: listed, down: () => new Map([[check, new Set(["node-b"])]]) });
     metrics.moved({ down: new Map(), tookMs: 23 });
     metrics.moved({ down: new Map(), tookMs: 40, error: "nft: busy" });
+    metrics.lost();
     const text = await registry.metrics();
     expect(text).toContain('portico_l4_listeners{mode="nat"} 1');
     expect(text).toContain('portico_l4_listeners{mode="direct"} 0');
@@ -97,5 +98,6 @@ await describeWith([program("nft", ["--version"]), program("ip", ["-V"]), root],
     expect(text).toContain('portico_l4_membership_changes_total{result="loaded"} 1');
     expect(text).toContain('portico_l4_membership_changes_total{result="failed"} 1');
     expect(text).toContain('portico_l4_membership_change_seconds_bucket{le="0.025"} 1');
+    expect(text).toContain("portico_l4_tables_lost_total 1");
   });
 });

@@ -140,6 +140,7 @@ export const runCommand = async (flags: Flags, io: Io): Promise<number> => {
               { tables: families.map((f) => `${f} portico`) },
               "L4 tables gone from the kernel; loading the ruleset again",
             );
+            l4Metrics?.lost();
             local.reloadL4();
             controller.reapply();
           },
