@@ -36,7 +36,9 @@ export const readNftablesKernelState = async (
       });
       if (r.isErr() || r.value.timedOut) return undefined;
       // nft exits 1 for a map (or table) that does not exist: nothing of it is installed.
-      objectsOf(r.value.code === 0 ? r.value.stdout : `  ${kind} ${name} {\n  }`, kernel[family]);
+      if (r.value.code === 0) objectsOf(r.value.stdout, kernel[family]);
+      else if (kind === "map") kernel[family].maps.set(name!, new Map());
+      else kernel[family].sets.set(name!, new Set());
     }
   }
   return {

@@ -8,9 +8,9 @@ const NAMED = /\b(inet|netdev) portico\b/g;
 const LISTED = /^table (\S+) (\S+)$/gm;
 
 /**
- * tablesNamedIn gives the families of Portico's tables that `text` names: a ruleset
- * ({@link renderNftables}) or a membership transaction ({@link renderNftablesMembership}), which
- * names each table it writes into.
+ * tablesNamedIn gives the families of Portico's tables that a membership transaction
+ * ({@link renderNftablesMembership}) writes into: it names each of them, and no other. (Not for a
+ * whole ruleset, which names the netdev table also to delete it.)
  */
 export const tablesNamedIn = (text: string): ReadonlySet<PorticoTableFamily> =>
   new Set([...text.matchAll(NAMED)].map((m) => m[1] as PorticoTableFamily));
